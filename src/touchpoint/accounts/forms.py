@@ -1,0 +1,81 @@
+"""Forms for the account pages: the portfolio filters and the log-a-touch form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment
+from touchpoint.accounts.selectors import DEFAULT_PORTFOLIO_ORDER, PORTFOLIO_ORDERINGS, PortfolioFilter
+from touchpoint.success.models import LifecyclePhase
+from touchpoint.users.selectors import account_owners
+
+UNOWNED = "none"
+
+
+class PortfolioFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.none(),
+                                     empty_label=_("All segments"))
+    engagement = forms.ChoiceField(label=_("Engagement model"), required=False)
+    phase = forms.ModelChoiceField(label=_("Lifecycle phase"), required=False,
+                                   queryset=LifecyclePhase.objects.none(), empty_label=_("All phases"))
+    sort = forms.ChoiceField(label=_("Sort"), required=False,
+                             choices=[(key, key) for key in PORTFOLIO_ORDERINGS])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        owners = [(str(user.pk), str(user)) for user in account_owners()]
+        self.fields["owner"].choices = [("", _("All owners")), (UNOWNED, _("No owner")), *owners]
+        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
+        self.fields["engagement"].choices = [("", _("All engagement models")), *EngagementModel.choices]
+        self.fields["phase"].queryset = LifecyclePhase.objects.select_related("framework").order_by(
+            "framework__name", "position"
+        )
+        self.fields["phase"].label_from_instance = (
+            lambda phase: f"{phase.framework.name} › {phase.name}"
+        )
+
+    def to_filter(self) -> PortfolioFilter:
+        """The filter people asked for; fields that did not validate are left out (and shown in error)."""
+        data = self.cleaned_data if self.is_valid() else {
+            name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors
+        }
+        owner = data.get("owner") or ""
+        return PortfolioFilter(
+            search=data.get("q") or "",
+            owner_id=int(owner) if owner.isdigit() else None,
+            unowned=owner == UNOWNED,
+            segment_id=data["segment"].pk if data.get("segment") else None,
+            engagement_model=data.get("engagement") or "",
+            phase_id=data["phase"].pk if data.get("phase") else None,
+            order=data.get("sort") or DEFAULT_PORTFOLIO_ORDER,
+        )
+
+
+class EngagementForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=EngagementKind.choices, initial=EngagementKind.NOTE)
+    subject = forms.CharField(label=_("Subject"), required=False, max_length=200)
+    body = forms.CharField(label=_("Details"), required=False, max_length=20000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    occurred_at = forms.DateTimeField(
+        label=_("When"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        help_text=_("Leave empty for now."),
+    )
+    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), required=False, min_value=1,
+                                          max_value=24 * 60)
+    contacts = forms.ModelMultipleChoiceField(label=_("With"), required=False, queryset=Contact.objects.none())
+
+    def __init__(self, *args, account: Account, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contacts"].queryset = Contact.objects.filter(account=account).order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("subject") or "").strip() and not (cleaned.get("body") or "").strip():
+            field = "body" if cleaned.get("kind") == EngagementKind.NOTE else "subject"
+            self.add_error(field, _("Write something to record."))
+        return cleaned

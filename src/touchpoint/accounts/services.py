@@ -1,0 +1,453 @@
+"""Every write to accounts, contacts, engagements and the timeline.
+
+Each public function is one transaction: it validates, writes, records the change on the account
+timeline and in the audit log, and either all of that lands or none of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from touchpoint.accounts.models import (
+    Account,
+    Contact,
+    ContactRole,
+    ContactRoleAssignment,
+    Engagement,
+    EngagementKind,
+    EngagementModel,
+    Segment,
+    TimelineEntry,
+)
+from touchpoint.success.models import LifecyclePhase, SuccessFramework
+from touchpoint.users.models import User
+from touchpoint.users.services import record_audit
+
+
+class _Unset:
+    """Marks an argument the caller did not pass (so None can mean "clear this field")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+
+
+def record_on_timeline(
+    *,
+    account: Account,
+    kind: str,
+    title: str,
+    occurred_at: datetime | None = None,
+    body: str = "",
+    actor: User | None = None,
+    subject: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """Put one entry on the account's timeline.
+
+    `title` is stored as written: people's own words for entries they write, plain English for
+    entries the system writes (those also register a `describe` in accounts/timeline.py, which
+    renders them in the reader's language from `data`).
+
+    Call it inside the transaction of the write it records, so an entry exists exactly when the
+    thing it describes does. Apps register their kinds in accounts/timeline.py.
+    """
+    return TimelineEntry.objects.create(
+        account=account,
+        kind=kind,
+        title=title[:255],
+        body=body,
+        occurred_at=occurred_at or timezone.now(),
+        actor=actor if actor is not None and actor.pk else None,
+        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
+        subject_id=subject.pk if subject is not None else None,
+        data=data or {},
+    )
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+
+def _clean_domain(domain: str) -> str:
+    domain = (domain or "").strip().lower()
+    domain = re.sub(r"^https?://", "", domain).split("/")[0]
+    if domain and not _DOMAIN_RE.match(domain):
+        raise ValidationError({"domain": _("Enter a domain such as example.com.")})
+    return domain
+
+
+def _clean_name(name: str, field: str = "name") -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({field: _("This field is required.")})
+    if len(name) > 200:
+        raise ValidationError({field: _("Use at most 200 characters.")})
+    return name
+
+
+def _clean_external_id(external_id: str | None, *, model: type[models.Model], exclude_pk: int | None) -> str | None:
+    external_id = (external_id or "").strip() or None
+    if external_id is None:
+        return None
+    if len(external_id) > 128:
+        raise ValidationError({"external_id": _("Use at most 128 characters.")})
+    clash = model.objects.filter(external_id=external_id)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError(
+            {"external_id": ValidationError(_("Another record already has this external ID."), code="unique")}
+        )
+    return external_id
+
+
+def _check_parent(account_pk: int | None, parent: Account | None) -> None:
+    if parent is None or account_pk is None:
+        return
+    # Walk up from the proposed parent; meeting the account itself means a cycle.
+    seen: set[int] = set()
+    node: Account | None = parent
+    while node is not None and node.pk not in seen:
+        if node.pk == account_pk:
+            raise ValidationError({"parent": _("An account cannot be its own parent or ancestor.")})
+        seen.add(node.pk)
+        node = node.parent
+
+
+def _check_phase(framework: SuccessFramework | None, phase: LifecyclePhase | None) -> SuccessFramework | None:
+    if phase is None:
+        return framework
+    if framework is None:
+        return phase.framework
+    if phase.framework_id != framework.pk:
+        raise ValidationError({"phase": _("This phase belongs to another success framework.")})
+    return framework
+
+
+def _check_engagement_model(value: str) -> str:
+    if value not in EngagementModel.values:
+        raise ValidationError(
+            {"engagement_model": _("Choose one of: %(choices)s.") % {"choices": ", ".join(EngagementModel.values)}}
+        )
+    return value
+
+
+@transaction.atomic
+def create_account(
+    *,
+    name: str,
+    actor: User | None,
+    domain: str = "",
+    external_id: str | None = None,
+    parent: Account | None = None,
+    owner: User | None = None,
+    segment: Segment | None = None,
+    engagement_model: str = EngagementModel.HYBRID,
+    framework: SuccessFramework | None = None,
+    phase: LifecyclePhase | None = None,
+) -> Account:
+    """Add a customer company and note its arrival on its timeline."""
+    account = Account(
+        name=_clean_name(name),
+        domain=_clean_domain(domain),
+        external_id=_clean_external_id(external_id, model=Account, exclude_pk=None),
+        parent=parent,
+        owner=owner,
+        segment=segment,
+        engagement_model=_check_engagement_model(engagement_model),
+        framework=_check_phase(framework, phase),
+        phase=phase,
+    )
+    account.save()
+    record_on_timeline(
+        account=account, kind="account_created", title="Account created", actor=actor, subject=account
+    )
+    record_audit(actor=actor, action="account.create", instance=account)
+    return account
+
+
+_ACCOUNT_FIELDS = ("name", "domain", "external_id", "parent", "owner", "segment", "engagement_model", "framework", "phase")
+
+
+@transaction.atomic
+def update_account(
+    *,
+    account: Account,
+    actor: User | None,
+    name: str = UNSET,
+    domain: str = UNSET,
+    external_id: str | None = UNSET,
+    parent: Account | None = UNSET,
+    owner: User | None = UNSET,
+    segment: Segment | None = UNSET,
+    engagement_model: str = UNSET,
+    framework: SuccessFramework | None = UNSET,
+    phase: LifecyclePhase | None = UNSET,
+) -> Account:
+    """Change an account's details; only the arguments given change. Records what changed."""
+    given = {k: v for k, v in locals().items() if k in _ACCOUNT_FIELDS and v is not UNSET}
+    if "name" in given:
+        given["name"] = _clean_name(given["name"])
+    if "domain" in given:
+        given["domain"] = _clean_domain(given["domain"])
+    if "external_id" in given:
+        given["external_id"] = _clean_external_id(given["external_id"], model=Account, exclude_pk=account.pk)
+    if "engagement_model" in given:
+        _check_engagement_model(given["engagement_model"])
+    if "parent" in given:
+        _check_parent(account.pk, given["parent"])
+    if "phase" in given or "framework" in given:
+        framework = given.get("framework", account.framework)
+        phase = given.get("phase", account.phase)
+        if "phase" not in given and phase is not None and framework is not None and phase.framework_id != framework.pk:
+            phase = None  # moving to another framework leaves the old framework's phase behind
+        given["framework"] = _check_phase(framework, phase)
+        given["phase"] = phase
+
+    changes: dict[str, list[Any]] = {}
+    for field, new in given.items():
+        old = getattr(account, field)
+        if old != new:
+            changes[field] = [_display(old), _display(new)]
+            setattr(account, field, new)
+    if not changes:
+        return account
+    account.save()
+    record_on_timeline(
+        account=account,
+        kind="account_changed",
+        title=f"Changed {', '.join(changes)}",
+        actor=actor,
+        subject=account,
+        data={"changes": changes},
+    )
+    record_audit(actor=actor, action="account.update", instance=account, changes=changes)
+    return account
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def delete_account(*, account: Account, actor: User | None) -> None:
+    """Remove an account with its contacts and timeline; child companies lose their parent."""
+    record_audit(actor=actor, action="account.delete", instance=account, changes={"name": account.name})
+    account.delete()
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": _("Enter a valid email address.")}) from None
+    return email
+
+
+def _clean_roles(roles: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for role in roles:
+        if role not in ContactRole.values:
+            raise ValidationError(
+                {"roles": _("Unknown role “%(role)s”; choose from: %(choices)s.")
+                 % {"role": role, "choices": ", ".join(ContactRole.values)}}
+            )
+        if role not in cleaned:
+            cleaned.append(role)
+    return cleaned
+
+
+def _check_email_free(account: Account, email: str, exclude_pk: int | None) -> None:
+    if not email:
+        return
+    clash = Contact.objects.filter(account=account, email=email)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError(
+            {"email": ValidationError(_("This account already has a contact with this email."), code="unique")}
+        )
+
+
+@transaction.atomic
+def create_contact(
+    *,
+    account: Account,
+    name: str,
+    actor: User | None,
+    email: str = "",
+    title: str = "",
+    phone: str = "",
+    external_id: str | None = None,
+    roles: Iterable[str] = (),
+) -> Contact:
+    """Add a person to an account with their roles."""
+    email = _clean_email(email)
+    _check_email_free(account, email, exclude_pk=None)
+    contact = Contact.objects.create(
+        account=account,
+        name=_clean_name(name),
+        email=email,
+        title=(title or "").strip()[:200],
+        phone=(phone or "").strip()[:50],
+        external_id=_clean_external_id(external_id, model=Contact, exclude_pk=None),
+    )
+    role_values = _clean_roles(roles)
+    ContactRoleAssignment.objects.bulk_create(
+        [ContactRoleAssignment(contact=contact, role=role) for role in role_values]
+    )
+    record_on_timeline(
+        account=account,
+        kind="contact_added",
+        title=f"{contact.name} added as a contact",
+        actor=actor,
+        subject=contact,
+        data={"name": contact.name, "roles": role_values},
+    )
+    record_audit(actor=actor, action="contact.create", instance=contact, changes={"roles": role_values})
+    return contact
+
+
+@transaction.atomic
+def update_contact(
+    *,
+    contact: Contact,
+    actor: User | None,
+    name: str = UNSET,
+    email: str = UNSET,
+    title: str = UNSET,
+    phone: str = UNSET,
+    external_id: str | None = UNSET,
+    roles: Iterable[str] = UNSET,
+) -> Contact:
+    """Change a contact's details or roles; only the arguments given change."""
+    changes: dict[str, list[Any]] = {}
+    if name is not UNSET:
+        name = _clean_name(name)
+    if email is not UNSET:
+        email = _clean_email(email)
+        _check_email_free(contact.account, email, exclude_pk=contact.pk)
+    if external_id is not UNSET:
+        external_id = _clean_external_id(external_id, model=Contact, exclude_pk=contact.pk)
+    for field, value in (("name", name), ("email", email), ("title", title), ("phone", phone),
+                         ("external_id", external_id)):
+        if value is not UNSET and getattr(contact, field) != value:
+            changes[field] = [getattr(contact, field), value]
+            setattr(contact, field, value)
+    if changes:
+        contact.save()
+    if roles is not UNSET:
+        wanted = _clean_roles(roles)
+        current = list(contact.roles.values_list("role", flat=True))
+        if set(wanted) != set(current):
+            contact.roles.exclude(role__in=wanted).delete()
+            ContactRoleAssignment.objects.bulk_create(
+                [ContactRoleAssignment(contact=contact, role=r) for r in wanted if r not in current]
+            )
+            changes["roles"] = [sorted(current), sorted(wanted)]
+    if changes:
+        record_audit(actor=actor, action="contact.update", instance=contact, changes=changes)
+    return contact
+
+
+@transaction.atomic
+def delete_contact(*, contact: Contact, actor: User | None) -> None:
+    """Remove a person from an account (their past engagements stay)."""
+    record_audit(actor=actor, action="contact.delete", instance=contact, changes={"name": contact.name})
+    contact.delete()
+
+
+# --- Engagements ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def log_engagement(
+    *,
+    account: Account,
+    kind: str,
+    actor: User | None,
+    subject: str = "",
+    body: str = "",
+    occurred_at: datetime | None = None,
+    duration_minutes: int | None = None,
+    contacts: Iterable[Contact] = (),
+) -> Engagement:
+    """Record a note, meeting, call or email with the account, and put it on the timeline."""
+    if kind not in EngagementKind.values:
+        raise ValidationError(
+            {"kind": _("Choose one of: %(choices)s.") % {"choices": ", ".join(EngagementKind.values)}}
+        )
+    subject = (subject or "").strip()
+    body = (body or "").strip()
+    if not subject and not body:
+        field = "body" if kind == EngagementKind.NOTE else "subject"
+        raise ValidationError({field: _("Write something to record.")})
+    if len(subject) > 200:
+        raise ValidationError({"subject": _("Use at most 200 characters.")})
+    if len(body) > 20000:
+        raise ValidationError({"body": _("Use at most 20,000 characters.")})
+    if duration_minutes is not None and not (0 < duration_minutes <= 24 * 60):
+        raise ValidationError({"duration_minutes": _("Enter a duration between 1 and 1440 minutes.")})
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if timezone.is_naive(occurred_at):
+        raise ValidationError({"occurred_at": _("Give the time with its time zone.")})
+    contacts = list(contacts)
+    if any(c.account_id != account.pk for c in contacts):
+        raise ValidationError({"contacts": _("Every contact must belong to this account.")})
+
+    engagement = Engagement.objects.create(
+        account=account,
+        kind=kind,
+        subject=subject,
+        body=body,
+        occurred_at=occurred_at,
+        duration_minutes=duration_minutes,
+        author=actor if actor is not None and actor.pk else None,
+    )
+    if contacts:
+        engagement.contacts.set(contacts)
+    title, rest = (subject, body) if subject else _split_title(body)
+    record_on_timeline(
+        account=account,
+        kind=kind,
+        title=title,
+        body=rest,
+        occurred_at=occurred_at,
+        actor=actor,
+        subject=engagement,
+        data={"duration_minutes": duration_minutes, "contacts": [c.name for c in contacts]}
+        if (duration_minutes or contacts) else {},
+    )
+    record_audit(actor=actor, action=f"engagement.{kind}", instance=engagement)
+    return engagement
+
+
+def _split_title(text: str, limit: int = 120) -> tuple[str, str]:
+    """A timeline title from a note's first line; the rest (or the whole, when cut) is the body."""
+    first, _newline, rest = text.partition("\n")
+    first = first.strip()
+    if len(first) <= limit:
+        return first, rest.strip()
+    return first[: limit - 1] + "…", text

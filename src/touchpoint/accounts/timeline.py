@@ -1,0 +1,96 @@
+"""The kinds of entry an account timeline can hold.
+
+Each app registers the kinds it records (`register_kind`), so the timeline shows a label, an icon
+and a title in the reader's language for every entry without knowing the app. Entries written by
+people (notes, meetings) keep the title they typed; entries the system writes describe themselves
+from their data at display time, because the reader's language is not the writer's. An unregistered
+kind still shows, under its raw name, so an entry is never lost from view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from touchpoint.accounts.models import TimelineEntry
+
+
+@dataclass(frozen=True)
+class TimelineKind:
+    value: str
+    label: str | Promise
+    icon: str  # one character or emoji shown beside the entry
+    describe: Callable[[TimelineEntry], str] | None = None
+    is_human_touch: bool = False  # a touch by a person (counts for engagement recency)
+
+
+_KINDS: dict[str, TimelineKind] = {}
+
+
+def register_kind(
+    value: str,
+    *,
+    label: str | Promise,
+    icon: str,
+    describe: Callable[[TimelineEntry], str] | None = None,
+    is_human_touch: bool = False,
+) -> TimelineKind:
+    kind = TimelineKind(value=value, label=label, icon=icon, describe=describe, is_human_touch=is_human_touch)
+    _KINDS[value] = kind
+    return kind
+
+
+def kind_info(value: str) -> TimelineKind:
+    return _KINDS.get(value) or TimelineKind(value=value, label=value, icon="•")
+
+
+def registered_kinds() -> list[TimelineKind]:
+    return list(_KINDS.values())
+
+
+def entry_title(entry: TimelineEntry) -> str:
+    """The entry's title in the active language."""
+    describe = kind_info(entry.kind).describe
+    if describe is not None:
+        try:
+            return describe(entry)
+        except (KeyError, TypeError, ValueError):
+            pass  # data from an older shape: fall back to the stored title
+    return entry.title
+
+
+def _describe_account_changed(entry: TimelineEntry) -> str:
+    from touchpoint.accounts.models import Account
+
+    labels = []
+    for field in entry.data["changes"]:
+        try:
+            labels.append(str(Account._meta.get_field(field).verbose_name))
+        except LookupError:
+            labels.append(field)
+    return gettext("Changed %(fields)s") % {"fields": ", ".join(labels)}
+
+
+def _describe_contact_added(entry: TimelineEntry) -> str:
+    from touchpoint.accounts.models import ContactRole
+
+    title = gettext("%(name)s added as a contact") % {"name": entry.data["name"]}
+    roles = [str(ContactRole(value).label) for value in entry.data.get("roles", [])]
+    return f"{title} ({', '.join(roles)})" if roles else title
+
+
+# The walking skeleton's own kinds: human touches and account changes.
+register_kind("note", label=_("Note"), icon="📝", is_human_touch=True)
+register_kind("meeting", label=_("Meeting"), icon="👥", is_human_touch=True)
+register_kind("call", label=_("Call"), icon="📞", is_human_touch=True)
+register_kind("email", label=_("Email"), icon="✉️", is_human_touch=True)
+register_kind("account_created", label=_("Account created"), icon="🏢",
+              describe=lambda entry: gettext("Account created"))
+register_kind("account_changed", label=_("Account changed"), icon="✏️", describe=_describe_account_changed)
+register_kind("contact_added", label=_("Contact added"), icon="👤", describe=_describe_contact_added)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from touchpoint.accounts import views
+
+urlpatterns = [
+    path("", views.portfolio, name="portfolio"),
+    path("export.csv", views.portfolio_export, name="portfolio-export"),
+    path("<int:account_id>/", views.account_detail, name="account-detail"),
+    path("<int:account_id>/timeline/", views.account_timeline, name="account-timeline"),
+    path("<int:account_id>/engagements/", views.log_engagement_view, name="account-log-engagement"),
+]

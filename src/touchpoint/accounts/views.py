@@ -1,0 +1,153 @@
+"""Pages for the portfolio and the account 360. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from touchpoint.accounts import selectors, services
+from touchpoint.accounts.forms import EngagementForm, PortfolioFilterForm
+from touchpoint.accounts.models import Account
+
+
+@login_required
+@require_GET
+def portfolio(request: HttpRequest) -> HttpResponse:
+    form = PortfolioFilterForm(request.GET)
+    filters = form.to_filter()
+    accounts = selectors.portfolio(filters)
+    page = Paginator(accounts, settings.PORTFOLIO_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "order": filters.order,
+        "querystring": _querystring_without(request, "page"),
+        "sort_querystring": _querystring_without(request, "page", "sort"),
+    }
+    template = "accounts/_portfolio_results.html" if request.htmx else "accounts/portfolio.html"
+    return render(request, template, context)
+
+
+def _querystring_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+_EXPORT_HEADER = ["id", "name", "domain", "external_id", "owner", "owner_email", "segment",
+                  "engagement_model", "success_framework", "lifecycle_phase", "parent", "created_at"]
+
+
+@login_required
+@require_GET
+def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Every account the current filters match (not just the page shown), as CSV."""
+    filters = PortfolioFilterForm(request.GET).to_filter()
+    accounts = selectors.portfolio(filters)
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+
+    def rows() -> Iterator[str]:
+        # A byte-order mark makes spreadsheet programs read the UTF-8 (Japanese, Thai, Russian names) right.
+        yield "\ufeff"
+        yield writer.writerow(_EXPORT_HEADER)
+        for account in accounts.iterator(chunk_size=2000):
+            yield writer.writerow([
+                account.pk, account.name, account.domain, account.external_id or "",
+                account.owner.get_full_name() if account.owner else "",
+                account.owner.email if account.owner else "",
+                account.segment.name if account.segment else "",
+                account.engagement_model,
+                account.phase.framework.name if account.phase else "",
+                account.phase.name if account.phase else "",
+                account.parent.name if account.parent else "",
+                account.created_at.isoformat(),
+            ])
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="touchpoint-accounts-{stamp}.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    return _render_account_page(request, account_id, engagement_form=None)
+
+
+def _render_account_page(request: HttpRequest, account_id: int, *, engagement_form: EngagementForm | None,
+                         status: int = 200) -> HttpResponse:
+    try:
+        account = selectors.account_for_360(account_id)
+    except Account.DoesNotExist:
+        raise Http404 from None
+    entries, next_cursor = selectors.timeline_page(account, after=None, size=settings.TIMELINE_PAGE_SIZE)
+    context = {
+        "account": account,
+        "contacts": selectors.contacts_of(account),
+        "entries": entries,
+        "next_cursor": next_cursor,
+        "engagement_form": engagement_form or EngagementForm(account=account),
+    }
+    return render(request, "accounts/account_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def account_timeline(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The next page of the timeline (htmx "load more")."""
+    account = get_object_or_404(Account, pk=account_id)
+    cursor = selectors.TimelineCursor.decode(request.GET.get("after", ""))
+    entries, next_cursor = selectors.timeline_page(account, after=cursor, size=settings.TIMELINE_PAGE_SIZE)
+    return render(request, "accounts/_timeline_page.html",
+                  {"account": account, "entries": entries, "next_cursor": next_cursor})
+
+
+@login_required
+@permission_required("accounts.add_engagement", raise_exception=True)
+@require_POST
+def log_engagement_view(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_object_or_404(Account, pk=account_id)
+    form = EngagementForm(request.POST, account=account)
+    entry = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            engagement = services.log_engagement(
+                account=account,
+                kind=data["kind"],
+                actor=request.user,
+                subject=data["subject"],
+                body=data["body"],
+                occurred_at=data["occurred_at"],
+                duration_minutes=data["duration_minutes"],
+                contacts=data["contacts"],
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            entry = selectors.timeline_entries(account).get(subject_id=engagement.pk, kind=engagement.kind)
+            form = EngagementForm(account=account, initial={"kind": data["kind"]})
+    if not request.htmx:
+        if entry is not None:
+            return redirect("account-detail", account_id=account.pk)
+        return _render_account_page(request, account.pk, engagement_form=form, status=400)
+    return render(request, "accounts/_engagement_form.html",
+                  {"account": account, "engagement_form": form, "new_entry": entry,
+                   "saved": entry is not None})

@@ -1,0 +1,97 @@
+"""The REST API root: authentication, the one error shape, and every app's router.
+
+Errors always answer `{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from touchpoint.users.selectors import user_for_api_key
+
+
+class ApiKeyAuth(HttpBearer):
+    """`Authorization: Bearer <key>`: the request acts as the key's user."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = user_for_api_key(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Touchpoint API",
+    version="1",
+    description="Customer success data: accounts, contacts, timelines and more.",
+    auth=[ApiKeyAuth(), django_auth],
+    urls_namespace="api",
+)
+
+
+def error_response(request: HttpRequest, status: int, detail: str, errors: list[dict] | None = None) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request, exc):
+    return error_response(request, 401, _("Authentication required: send an API key as “Authorization: Bearer <key>”."))
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return error_response(request, 403, str(exc) or _("You do not have permission to do this."))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return error_response(request, 404, _("Not found."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return error_response(request, exc.status_code, str(exc))
+
+
+def _location_to_field(loc: list) -> str:
+    # Ninja reports e.g. ["body", "payload", "name"]; people want "name".
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
+    return ".".join(parts)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_ninja_validation_error(request, exc: NinjaValidationError):
+    errors = [
+        {"field": _location_to_field(list(err.get("loc", []))), "message": err.get("msg", "")}
+        for err in exc.errors
+    ]
+    if any(err.get("type") == "json_invalid" for err in exc.errors):
+        return error_response(request, 400, _("The request body is not valid JSON."), errors)
+    return error_response(request, 422, _("Some fields are not valid."), errors)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = []
+    status = 422
+    if hasattr(exc, "error_dict"):
+        for field, field_errors in exc.error_dict.items():
+            for error in field_errors:
+                if error.code == "unique":
+                    status = 409
+                errors.append({"field": field, "message": " ".join(error.messages)})
+    else:
+        errors = [{"field": "", "message": message} for message in exc.messages]
+    detail = _("This conflicts with an existing record.") if status == 409 else _("Some fields are not valid.")
+    return error_response(request, status, detail, errors)
+
+
+from touchpoint.accounts.api import router as accounts_router  # noqa: E402
+
+api.add_router("/", accounts_router)

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class UsersConfig(AppConfig):
+    name = "touchpoint.users"
+    label = "users"
+    verbose_name = "Users"
+
+    def ready(self) -> None:
+        from touchpoint.users.services import sync_role_groups
+
+        def _sync(sender, using="default", **kwargs) -> None:
+            # Run once, after the last app migrated, when every permission row exists.
+            if sender.label == "users":
+                sync_role_groups(using=using)
+
+        post_migrate.connect(_sync, weak=False, dispatch_uid="touchpoint.users.sync_role_groups")

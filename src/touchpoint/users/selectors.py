@@ -1,0 +1,45 @@
+"""Reads about people and keys."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from touchpoint.users.models import API_KEY_PREFIX, ApiKey, User, hash_api_key
+from touchpoint.users.roles import Role
+
+
+def user_for_api_key(raw_key: str) -> User | None:
+    """The active user a raw API key belongs to, or None for an unknown, malformed or revoked key."""
+    parts = raw_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+        return None
+    api_key = (
+        ApiKey.objects.select_related("user")
+        .filter(lookup=parts[1], revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_api_key(raw_key)):
+        return None
+    # Note use at most once a minute: a busy script must not turn every read into a write.
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key.user
+
+
+def account_owners() -> QuerySet[User]:
+    """People who can own accounts: active CSMs, CS leaders and admins, by name."""
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[Role.CSM, Role.CS_LEADER, Role.ADMIN])
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def user_can_write(user: User) -> bool:
+    """Whether the user may change customer data (every role but viewer)."""
+    return user.is_authenticated and user.has_perm("accounts.change_account")

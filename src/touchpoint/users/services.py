@@ -1,0 +1,130 @@
+"""Writes about people: accounts for users, their roles, API keys and the audit log."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from touchpoint.users.models import ApiKey, AuditLogEntry, User, generate_api_key, hash_api_key
+from touchpoint.users.roles import ADMIN_ONLY_MODELS, PRODUCT_MODELS, ROLE_ACTIONS, Role
+
+
+def sync_role_groups(*, using: str = "default") -> None:
+    """Create the four role groups and give each exactly the permissions its role grants."""
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    for role, actions in ROLE_ACTIONS.items():
+        group, _created = Group.objects.using(using).get_or_create(name=role.value)
+        wanted: list[Permission] = []
+        for app_label, model in PRODUCT_MODELS:
+            codenames = [f"{action}_{model}" for action in actions]
+            wanted += Permission.objects.using(using).filter(
+                content_type__app_label=app_label, codename__in=codenames
+            )
+        if role == Role.ADMIN:
+            for app_label, model in ADMIN_ONLY_MODELS:
+                wanted += Permission.objects.using(using).filter(
+                    content_type__app_label=app_label, content_type__model=model
+                )
+        group.permissions.set(wanted)
+
+
+def record_audit(
+    *,
+    actor: User | None,
+    action: str,
+    instance: models.Model,
+    changes: dict[str, Any] | None = None,
+) -> AuditLogEntry:
+    """Append to the audit log; call inside the transaction of the change it records."""
+    return AuditLogEntry.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        action=action,
+        object_type=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:255],
+        changes=changes or {},
+    )
+
+
+@transaction.atomic
+def create_user(
+    *,
+    email: str,
+    role: Role | str,
+    password: str | None = None,
+    full_name: str = "",
+    actor: User | None = None,
+    check_password_strength: bool = True,
+) -> tuple[User, str]:
+    """Create a user with one role. Returns the user and the password (generated when none given)."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": _("Enter a valid email address.")}) from None
+    try:
+        role = Role(role)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise ValidationError({"role": _("Unknown role “%(role)s”; choose one of: %(choices)s.") % {
+            "role": role, "choices": choices}}) from None
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("A user with this email address already exists.")})
+    if password is None:
+        password = secrets.token_urlsafe(12)
+    elif check_password_strength:
+        try:
+            validate_password(password, User(email=email, full_name=full_name))
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from None
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        full_name=full_name,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    set_role(user=user, role=role, actor=actor)
+    record_audit(actor=actor, action="user.create", instance=user, changes={"role": role.value})
+    return user, password
+
+
+@transaction.atomic
+def set_role(*, user: User, role: Role | str, actor: User | None = None) -> None:
+    """Give the user exactly one role (replacing any other role group)."""
+    role = Role(role)
+    role_groups = Group.objects.filter(name__in=[r.value for r in Role])
+    user.groups.remove(*role_groups)
+    group, _created = Group.objects.get_or_create(name=role.value)
+    user.groups.add(group)
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["is_staff", "is_superuser"])
+
+
+@transaction.atomic
+def create_api_key(*, user: User, name: str = "", actor: User | None = None) -> tuple[ApiKey, str]:
+    """A new API key for the user. The raw key is returned once and never stored."""
+    lookup, raw = generate_api_key()
+    api_key = ApiKey.objects.create(user=user, name=name, lookup=lookup, key_hash=hash_api_key(raw))
+    record_audit(actor=actor or user, action="apikey.create", instance=api_key)
+    return api_key, raw
+
+
+@transaction.atomic
+def revoke_api_key(*, api_key: ApiKey, actor: User | None = None) -> None:
+    """Stop a key from working, keeping its row for the audit trail."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        record_audit(actor=actor, action="apikey.revoke", instance=api_key)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import AccountFactory, UserFactory
+from touchpoint.users.roles import Role
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role=Role.ADMIN, email="admin@example.com")
+
+
+@pytest.fixture
+def leader(db):
+    return UserFactory(role=Role.CS_LEADER, email="leader@example.com")
+
+
+@pytest.fixture
+def csm(db):
+    return UserFactory(role=Role.CSM, email="csm@example.com")
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(role=Role.VIEWER, email="viewer@example.com")
+
+
+@pytest.fixture
+def account(db, csm):
+    return AccountFactory(owner=csm)
+
+
+def logged_in_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def csm_client(csm) -> Client:
+    return logged_in_client(csm)
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    return logged_in_client(viewer)

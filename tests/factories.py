@@ -1,0 +1,97 @@
+"""factory_boy factories for tests: real rows in the real database."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth.models import Group
+
+from touchpoint.accounts.models import Account, Contact, ContactRoleAssignment, Engagement, Segment
+from touchpoint.success.models import LifecyclePhase, SuccessFramework
+from touchpoint.users.models import User
+from touchpoint.users.roles import Role
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: str | None, **kwargs) -> None:
+        if not create:
+            return
+        role = Role(extracted or Role.CSM)
+        self.groups.add(Group.objects.get(name=role.value))
+        self.is_staff = self.is_superuser = role == Role.ADMIN
+        self.save()
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Segment
+        django_get_or_create = ("name",)
+
+    name = factory.Iterator(["Enterprise", "Mid-market", "SMB"])
+    tier = factory.Sequence(lambda n: n % 3 + 1)
+
+
+class FrameworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SuccessFramework
+        django_get_or_create = ("name",)
+
+    name = "Standard"
+    is_default = True
+
+
+class PhaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LifecyclePhase
+        django_get_or_create = ("framework", "name")
+
+    framework = factory.SubFactory(FrameworkFactory)
+    name = factory.Iterator(["Onboarding", "First use", "Adoption", "Renewal"])
+    position = factory.Sequence(lambda n: n)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Faker("company")
+    domain = factory.Sequence(lambda n: f"customer{n}.example.com")
+    external_id = factory.Sequence(lambda n: f"acc-{n}")
+    owner = factory.SubFactory(UserFactory)
+    segment = factory.SubFactory(SegmentFactory)
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+        skip_postgeneration_save = True
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example.com")
+    title = "Head of Operations"
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **kwargs) -> None:
+        if create and extracted:
+            ContactRoleAssignment.objects.bulk_create(
+                [ContactRoleAssignment(contact=self, role=role) for role in extracted]
+            )
+
+
+class EngagementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Engagement
+
+    account = factory.SubFactory(AccountFactory)
+    kind = "note"
+    subject = factory.Faker("sentence", nb_words=5)
+    body = factory.Faker("paragraph")
