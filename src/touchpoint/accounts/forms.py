@@ -55,7 +55,8 @@ class PortfolioFilterForm(forms.Form):
 
 
 class EngagementForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=EngagementKind.choices, initial=EngagementKind.NOTE)
+    kind = forms.ChoiceField(label=_("Kind"), choices=EngagementKind.choices, initial=EngagementKind.NOTE,
+                             widget=forms.RadioSelect)
     subject = forms.CharField(label=_("Subject"), required=False, max_length=200)
     body = forms.CharField(label=_("Details"), required=False, max_length=20000,
                            widget=forms.Textarea(attrs={"rows": 3}))

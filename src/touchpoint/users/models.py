@@ -6,6 +6,7 @@ import secrets
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.users.roles import Role
@@ -59,7 +60,7 @@ class User(AbstractUser):
     def get_short_name(self) -> str:
         return (self.full_name or self.email).split(" ")[0]
 
-    @property
+    @cached_property
     def role(self) -> Role | None:
         """The user's role: the first role group they belong to (a user normally has one)."""
         names = {group.name for group in self.groups.all()}

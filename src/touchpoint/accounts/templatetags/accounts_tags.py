@@ -1,0 +1,33 @@
+from django import template
+from django.utils.safestring import mark_safe
+
+from touchpoint.accounts.timeline import entry_title, kind_info
+
+register = template.Library()
+
+
+@register.simple_tag
+def sort_link(current: str, key: str, querystring: str) -> str:
+    """The `?sort=` value a column header links to: ascending first, then descending."""
+    target = f"-{key}" if current == key else key
+    prefix = f"{querystring}&" if querystring else ""
+    return f"?{prefix}sort={target}"
+
+
+@register.simple_tag
+def sort_indicator(current: str, key: str) -> str:
+    if current == key:
+        return mark_safe('<span aria-hidden="true">▲</span>')
+    if current == f"-{key}":
+        return mark_safe('<span aria-hidden="true">▼</span>')
+    return ""
+
+
+@register.filter
+def timeline_title(entry) -> str:
+    return entry_title(entry)
+
+
+@register.filter
+def timeline_kind(entry):
+    return kind_info(entry.kind)

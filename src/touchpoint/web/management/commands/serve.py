@@ -1,0 +1,56 @@
+"""`touchpoint serve`: migrate when needed, then serve with gunicorn (never the dev server)."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
+from gunicorn.app.base import BaseApplication
+
+from touchpoint.wsgi import application as wsgi_application
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return wsgi_application
+
+
+class Command(BaseCommand):
+    help = _("Apply pending migrations, then serve Touchpoint over HTTP.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=min(4, multiprocessing.cpu_count() + 1),
+                            help=_("Worker processes (default: cores + 1, at most 4)."))
+        parser.add_argument("--threads", type=int, default=4, help=_("Threads per worker."))
+
+    def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            self.stdout.write(_("Applying database migrations…"))
+            call_command("migrate", interactive=False, verbosity=1)
+        connection.close()  # never share a connection with the forked workers
+        self.stdout.write(_("Touchpoint is serving on http://%(host)s:%(port)s/") % {"host": host, "port": port})
+        _Gunicorn({
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "accesslog": "-",
+            "errorlog": "-",
+            "graceful_timeout": 20,
+            "timeout": 60,
+        }).run()
