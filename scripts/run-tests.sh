@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole suite twice: on SQLite, then on PostgreSQL (skipped, saying so, where it is not installed).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PYTEST=(.venv/bin/python -m pytest "$@")
+export TOUCHPOINT_DATA_DIR="${TOUCHPOINT_DATA_DIR:-$(mktemp -d)}"
+
+echo "=== Test suite on SQLite"
+DATABASE_URL="sqlite:///$TOUCHPOINT_DATA_DIR/test.sqlite3" "${PYTEST[@]}"
+sqlite_status=$?
+
+echo "=== Test suite on PostgreSQL"
+postgres_status=0
+if url=$(scripts/postgres-for-tests.sh); then
+  DATABASE_URL="$url" "${PYTEST[@]}"
+  postgres_status=$?
+else
+  code=$?
+  if [ "$code" = "3" ]; then
+    echo "SKIPPED: the PostgreSQL half of the suite, because PostgreSQL is not installed on this machine."
+  else
+    echo "PostgreSQL is installed but could not be started or prepared (exit $code)." >&2
+    postgres_status=$code
+  fi
+fi
+
+if [ "$sqlite_status" != "0" ] || [ "$postgres_status" != "0" ]; then
+  echo "FAILED: SQLite run exit $sqlite_status, PostgreSQL run exit $postgres_status" >&2
+  exit 1
+fi
