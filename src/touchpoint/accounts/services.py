@@ -275,7 +275,7 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
             )
         if role not in cleaned:
             cleaned.append(role)
-    return cleaned
+    return sorted(cleaned, key=ContactRole.values.index)
 
 
 def _check_email_free(account: Account, email: str, exclude_pk: int | None) -> None:
