@@ -34,7 +34,7 @@ run: install
 
 ## make test: the whole suite on SQLite, then on PostgreSQL (browser tests included)
 test: $(VENV)/.installed-test translations
-	@scripts/ensure-chromium.sh
+	@scripts/ensure-system-packages.sh
 	@scripts/run-tests.sh
 
 ## make bench: the benchmarks under bench/ (each prints its ratio against a baseline measured in the same run)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# What the tests need from Debian: Chromium (Playwright's own browser download does not work
+# offline) and GNU gettext (the test that the translation catalogues match the code).
+# Installs what is missing when we are root; otherwise says what to do. In CI a missing one fails.
+set -euo pipefail
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+missing=()
+[ -x "$CHROMIUM" ] || missing+=(chromium)
+command -v xgettext >/dev/null || missing+=(gettext)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "Installing ${missing[*]} from Debian's packages for the tests…"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  exit 0
+fi
+echo "Missing for the tests: ${missing[*]}. Install with: sudo apt-get install -y ${missing[*]}" >&2
+if [ "${CI:-}" = "true" ]; then
+  exit 1
+fi
