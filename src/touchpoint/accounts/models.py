@@ -7,6 +7,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -77,6 +78,8 @@ class Account(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(parent=F("id")), name="account_not_own_parent"),
         ]
+        # The portfolio sorts by name without case; this index lets a page read 50 rows, not sort all.
+        indexes = [models.Index(Lower("name"), "id", name="account_name_lower")]
 
     def __str__(self) -> str:
         return self.name
