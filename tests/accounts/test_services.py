@@ -219,7 +219,7 @@ def test_decoding_any_text_as_a_cursor_never_raises(text):
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
 def test_domain_cleaning_either_normalises_or_names_the_field(text):
     try:
-        domain = services._clean_domain(text)
+        domain = services.clean_domain(text)
     except ValidationError as error:
         assert list(error.message_dict) == ["domain"]
     else:

@@ -203,3 +203,43 @@ def test_plain_form_post_without_htmx_redirects_back_to_the_account(csm_client, 
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def _edit_payload(account, **changes):
+    payload = {"name": account.name, "domain": account.domain, "owner": account.owner_id or "",
+               "segment": account.segment_id or "", "engagement_model": account.engagement_model,
+               "phase": account.phase_id or ""}
+    payload.update(changes)
+    return payload
+
+
+def test_csm_edits_the_account_header_with_htmx(csm_client, csm, account):
+    leader = UserFactory(role=Role.CS_LEADER, full_name="Olga Leader")
+    phase = PhaseFactory(name="Adoption")
+    response = csm_client.post(reverse("account-edit", args=[account.pk]),
+                               _edit_payload(account, owner=leader.pk, phase=phase.pk, engagement_model="high"),
+                               HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and "Olga Leader" in body and "Adoption" in body
+    assert 'hx-swap-oob="afterbegin:#timeline-entries"' in body
+    account.refresh_from_db()
+    assert (account.owner, account.phase, account.framework, account.engagement_model) == (
+        leader, phase, phase.framework, "high")
+    assert TimelineEntry.objects.filter(account=account, kind="account_changed").count() == 1
+
+
+def test_account_edit_errors_stay_beside_the_field(csm_client, account):
+    response = csm_client.post(reverse("account-edit", args=[account.pk]),
+                               _edit_payload(account, name="", domain="not a domain"), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.count('class="field-error"') == 2
+    old_name = account.name
+    account.refresh_from_db()
+    assert account.name == old_name
+
+
+def test_viewer_cannot_edit_an_account(viewer_client, account):
+    response = viewer_client.post(reverse("account-edit", args=[account.pk]), _edit_payload(account, name="Hacked"))
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.name != "Hacked"

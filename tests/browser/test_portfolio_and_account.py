@@ -122,3 +122,16 @@ def test_switch_to_japanese_and_back(page, live_server, log_in, csm_with_book):
     expect(page.locator("html")).to_have_attribute("lang", "th")
     page.locator("#language-select").select_option("en")
     expect(page.locator(".mainnav")).to_contain_text("Portfolio")
+
+
+def test_edit_the_account_header_in_place(page, live_server, log_in, csm_with_book):
+    account = AccountFactory(name="Rename Me GmbH", owner=csm_with_book)
+    log_in(page, csm_with_book)
+    page.goto(f"{live_server.url}/accounts/{account.pk}/")
+    page.get_by_text("Edit account").click()
+    page.locator("#account-header").get_by_label("Name").fill("Renamed GmbH")
+    page.locator("#account-header").get_by_label("Engagement model").select_option("low")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#account-name")).to_have_text("Renamed GmbH")
+    expect(page.locator("#account-header .badge-low")).to_be_visible()
+    expect(page.locator("#timeline-entries .timeline-entry").first).to_contain_text("Changed name, engagement model")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment
+from touchpoint.accounts.services import clean_domain
 from touchpoint.accounts.selectors import DEFAULT_PORTFOLIO_ORDER, PORTFOLIO_ORDERINGS, PortfolioFilter
 from touchpoint.success.models import LifecyclePhase
+from touchpoint.users.models import User
 from touchpoint.users.selectors import account_owners
 
 UNOWNED = "none"
@@ -80,3 +83,36 @@ class EngagementForm(forms.Form):
             field = "body" if cleaned.get("kind") == EngagementKind.NOTE else "subject"
             self.add_error(field, _("Write something to record."))
         return cleaned
+
+
+class AccountForm(forms.Form):
+    """The account header's editable facts (parent and external ID are changed through the API)."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    domain = forms.CharField(label=_("Domain"), required=False, max_length=253)
+    owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(),
+                                   empty_label=_("No owner"))
+    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.none(),
+                                     empty_label="—")
+    engagement_model = forms.ChoiceField(label=_("Engagement model"), choices=EngagementModel.choices)
+    phase = forms.ModelChoiceField(label=_("Lifecycle phase"), required=False,
+                                   queryset=LifecyclePhase.objects.none(), empty_label="—")
+
+    def __init__(self, *args, account: Account, **kwargs) -> None:
+        kwargs.setdefault("initial", {
+            "name": account.name, "domain": account.domain, "owner": account.owner_id,
+            "segment": account.segment_id, "engagement_model": account.engagement_model, "phase": account.phase_id,
+        })
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = account_owners()
+        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
+        self.fields["phase"].queryset = LifecyclePhase.objects.select_related("framework").order_by(
+            "framework__name", "position"
+        )
+        self.fields["phase"].label_from_instance = lambda phase: f"{phase.framework.name} › {phase.name}"
+
+    def clean_domain(self) -> str:
+        try:
+            return clean_domain(self.cleaned_data["domain"])
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["domain"]) from None

@@ -82,7 +82,8 @@ def record_on_timeline(
 # --- Accounts ---------------------------------------------------------------------------------
 
 
-def _clean_domain(domain: str) -> str:
+def clean_domain(domain: str) -> str:
+    """A domain as stored (lower case, no scheme or path); raises ValidationError naming `domain`."""
     domain = (domain or "").strip().lower()
     domain = re.sub(r"^https?://", "", domain).split("/")[0]
     if domain and not _DOMAIN_RE.match(domain):
@@ -163,7 +164,7 @@ def create_account(
     """Add a customer company and note its arrival on its timeline."""
     account = Account(
         name=_clean_name(name),
-        domain=_clean_domain(domain),
+        domain=clean_domain(domain),
         external_id=_clean_external_id(external_id, model=Account, exclude_pk=None),
         parent=parent,
         owner=owner,
@@ -203,7 +204,7 @@ def update_account(
     if "name" in given:
         given["name"] = _clean_name(given["name"])
     if "domain" in given:
-        given["domain"] = _clean_domain(given["domain"])
+        given["domain"] = clean_domain(given["domain"])
     if "external_id" in given:
         given["external_id"] = _clean_external_id(given["external_id"], model=Account, exclude_pk=account.pk)
     if "engagement_model" in given:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from touchpoint.accounts import selectors, services
-from touchpoint.accounts.forms import EngagementForm, PortfolioFilterForm
+from touchpoint.accounts.forms import AccountForm, EngagementForm, PortfolioFilterForm
 from touchpoint.accounts.models import Account
 
 
@@ -90,8 +90,8 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     return _render_account_page(request, account_id, engagement_form=None)
 
 
-def _render_account_page(request: HttpRequest, account_id: int, *, engagement_form: EngagementForm | None,
-                         status: int = 200) -> HttpResponse:
+def _render_account_page(request: HttpRequest, account_id: int, *, engagement_form: EngagementForm | None = None,
+                         account_form: AccountForm | None = None, status: int = 200) -> HttpResponse:
     try:
         account = selectors.account_for_360(account_id)
     except Account.DoesNotExist:
@@ -103,6 +103,7 @@ def _render_account_page(request: HttpRequest, account_id: int, *, engagement_fo
         "entries": entries,
         "next_cursor": next_cursor,
         "engagement_form": engagement_form or EngagementForm(account=account),
+        "account_form": account_form or AccountForm(account=account),
     }
     return render(request, "accounts/account_detail.html", context, status=status)
 
@@ -151,3 +152,35 @@ def log_engagement_view(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "accounts/_engagement_form.html",
                   {"account": account, "engagement_form": form, "new_entry": entry,
                    "saved": entry is not None})
+
+
+@login_required
+@permission_required("accounts.change_account", raise_exception=True)
+@require_POST
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Change the header facts; answers htmx with the header and the new timeline entry."""
+    account = get_object_or_404(Account, pk=account_id)
+    form = AccountForm(request.POST, account=account)
+    saved = False
+    if form.is_valid():
+        changes = dict(form.cleaned_data)
+        if changes["phase"] is not None:
+            changes["framework"] = changes["phase"].framework  # a phase brings its framework along
+        try:
+            services.update_account(account=account, actor=request.user, **changes)
+            saved = True
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+    if not request.htmx:
+        if saved:
+            return redirect("account-detail", account_id=account.pk)
+        return _render_account_page(request, account.pk, account_form=form, status=400)
+    account = selectors.account_for_360(account.pk)
+    new_entry = selectors.timeline_entries(account).filter(kind="account_changed").first() if saved else None
+    return render(request, "accounts/_account_header.html", {
+        "account": account,
+        "account_form": AccountForm(account=account) if saved else form,
+        "account_saved": saved,
+        "new_entry": new_entry,
+    })
