@@ -251,6 +251,18 @@ def test_if_empty_skips_a_database_with_data_without_failing():
     assert Account.objects.count() == 1
 
 
+def test_a_second_run_reminds_how_to_log_in():
+    demo(*SMALL)
+    out = demo(*SMALL, "--if-empty")
+    assert "was not loaded" in out and "admin@demo.touchpoint.local" in out and "touchpoint-demo" in out
+
+
+def test_a_database_with_data_but_no_user_says_how_to_create_one():
+    AccountFactory(name="Imported", owner=None)
+    assert not User.objects.exists()
+    assert "createuser" in demo(*SMALL, "--if-empty")
+
+
 def test_reset_replaces_what_was_there_and_the_audit_log_says_so():
     AccountFactory(name="Real customer")
     demo(*SMALL, "--reset")

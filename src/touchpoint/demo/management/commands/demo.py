@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from touchpoint.demo import builders
+from touchpoint.users.models import User
 from touchpoint.users.roles import Role
 
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
                 if if_empty:
                     self.stdout.write(_("The database already holds data (%(found)s); the demo company was "
                                         "not loaded.") % {"found": found})
+                    self._remind_how_to_log_in()
                     return
                 raise CommandError(_("The database already holds data (%(found)s). The demo company loads "
                                      "only into an empty database; run with --reset to delete that data "
@@ -85,3 +87,14 @@ class Command(BaseCommand):
         password_width = max(len(row[1]) for row in rows)
         for email, password, role, name in rows:
             self.stdout.write(f"  {email:<{email_width}}  {password:<{password_width}}  {role} — {name}")
+
+    def _remind_how_to_log_in(self) -> None:
+        """On a second `make run`, tell the person how they get in."""
+        demo_users = User.objects.filter(email__endswith=f"@{builders.DEMO_EMAIL_DOMAIN}", is_active=True)
+        if demo_users.exists():
+            self.stdout.write(_("Log in with a demo user, e.g. %(email)s, password %(password)s (unless it was "
+                                "changed).") % {"email": demo_users.order_by("pk").first().email,
+                                                "password": builders.DEMO_PASSWORD})
+        elif not User.objects.filter(is_active=True).exists():
+            self.stdout.write(_("Nobody can log in yet: create an admin with "
+                                "`touchpoint createuser EMAIL --role admin`."))
