@@ -119,6 +119,12 @@ def account_timeline(request: HttpRequest, account_id: int) -> HttpResponse:
                   {"account": account, "entries": entries, "next_cursor": next_cursor})
 
 
+def _show_beside_fields(form, error: ValidationError) -> None:
+    """Put a service's field errors beside the form's fields (the rest above the form)."""
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
 @login_required
 @permission_required("accounts.add_engagement", raise_exception=True)
 @require_POST
@@ -129,19 +135,9 @@ def log_engagement_view(request: HttpRequest, account_id: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            engagement = services.log_engagement(
-                account=account,
-                kind=data["kind"],
-                actor=request.user,
-                subject=data["subject"],
-                body=data["body"],
-                occurred_at=data["occurred_at"],
-                duration_minutes=data["duration_minutes"],
-                contacts=data["contacts"],
-            )
+            engagement = services.log_engagement(account=account, actor=request.user, **data)
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            _show_beside_fields(form, error)
         else:
             entry = selectors.timeline_entries(account).get(subject_id=engagement.pk, kind=engagement.kind)
             form = EngagementForm(account=account, initial={"kind": data["kind"]})
@@ -170,8 +166,7 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
             services.update_account(account=account, actor=request.user, **changes)
             saved = True
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            _show_beside_fields(form, error)
     if not request.htmx:
         if saved:
             return redirect("account-detail", account_id=account.pk)
