@@ -1,5 +1,9 @@
+import json
+
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.factories import AccountFactory, ContactFactory, PhaseFactory, SegmentFactory, UserFactory
 from touchpoint.accounts import services
@@ -364,3 +368,28 @@ def test_meeting_with_someone_elses_contact_is_422(api, account):
                           {"kind": "meeting", "subject": "QBR", "contacts": [stranger.pk]}), 422, "contacts")
     assert_error(api.send("post", f"/accounts/{account.pk}/engagements",
                           {"kind": "meeting", "subject": "QBR", "contacts": [999999]}), 422, "contacts")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+account_fields = st.sampled_from(["name", "domain", "external_id", "owner", "segment", "parent",
+                                  "engagement_model", "phase", "framework", "other"])
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(body=st.dictionaries(account_fields, json_values, max_size=6) | json_values)
+def test_no_account_body_makes_a_500(api, body):
+    response = api.send("post", "/accounts", raw=json.dumps(body))
+    assert response.status_code in (201, 400, 409, 422), response.content
+    assert set(response.json()) >= ({"id"} if response.status_code == 201 else {"detail", "errors"})
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(raw=st.binary(max_size=60))
+def test_no_byte_string_makes_a_500(api, account, raw):
+    response = api.client.post(f"/api/v1/accounts/{account.pk}/notes", raw, content_type="application/json",
+                               **api.headers)
+    assert response.status_code in (201, 400, 422), response.content
