@@ -393,3 +393,9 @@ def test_no_byte_string_makes_a_500(api, account, raw):
     response = api.client.post(f"/api/v1/accounts/{account.pk}/notes", raw, content_type="application/json",
                                **api.headers)
     assert response.status_code in (201, 400, 422), response.content
+
+
+def test_a_nul_character_is_refused_not_a_500(api, account):
+    # PostgreSQL cannot store NUL in text; SQLite can. Both must answer the same 422.
+    assert_error(api.send("post", "/accounts", {"name": "Bad\u0000Name"}), 422, "name")
+    assert_error(api.send("post", f"/accounts/{account.pk}/notes", {"body": "a\u0000b"}), 422, "body")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 EngagementModelValue = Literal["high", "low", "hybrid"]
 ContactRoleValue = Literal["champion", "decision_maker", "kpi_owner", "user", "billing"]
@@ -16,6 +17,14 @@ EngagementKindValue = Literal["note", "meeting", "call", "email"]
 class Strict(Schema):
     # An unknown field is a mistake worth telling the caller about, not something to drop silently.
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL in text (SQLite can): refuse it the same way on both, as the forms do.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(_("Null characters are not allowed."))
+        return value
 
 
 class Ref(Schema):
