@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "touchpoint.users",
     "touchpoint.success",
     "touchpoint.accounts",
+    "touchpoint.usage",
     "touchpoint.web",
     "touchpoint.demo",
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("touchpoint.usage.urls")),
     path("", include("touchpoint.web.urls")),
     path("accounts/", include("touchpoint.accounts.urls")),
 ]

@@ -1,0 +1,112 @@
+"""Product usage: the sources that send events, and the raw events themselves.
+
+Raw events are read and written only through `usage/store.py`, so a columnar engine can take
+the raw store over later without touching the rest of the product.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def generate_write_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Source(models.Model):
+    """Something that sends product events (a web app, a backend, a mobile app), with its write key."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    write_key = models.CharField(_("write key"), max_length=64, unique=True, default=generate_write_key)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("event source")
+        verbose_name_plural = _("event sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventType(models.TextChoices):
+    TRACK = "track", _("Track")
+    IDENTIFY = "identify", _("Identify")
+    GROUP = "group", _("Group")
+    PAGE = "page", _("Page")
+    SCREEN = "screen", _("Screen")
+    ALIAS = "alias", _("Alias")
+
+
+class ReceivedMessage(models.Model):
+    """One messageId seen from one source: what makes ingestion idempotent.
+
+    Kept apart from the raw events so the raw table can be partitioned by time (a unique key on a
+    partitioned table must include the partition key, and a replay may carry another timestamp).
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=255)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "message_id"], name="message_once_per_source")]
+
+
+class RawEvent(models.Model):
+    """A product event as it arrived (Segment spec), with the account and contact it was matched to."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=16, choices=EventType.choices)
+    event = models.CharField(max_length=200, blank=True)  # track: the event name; page/screen: the name
+    user_id = models.CharField(max_length=255, blank=True, db_index=True)
+    anonymous_id = models.CharField(max_length=255, blank=True)
+    group_id = models.CharField(max_length=255, blank=True)
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    timestamp = models.DateTimeField()  # when it happened, corrected for the client's clock
+    received_at = models.DateTimeField(default=timezone.now)
+    properties = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "timestamp"], name="rawevent_account_time"),
+            models.Index(fields=["source", "-received_at"], name="rawevent_source_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event} {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class ProductUser(models.Model):
+    """A person as the product knows them (Segment userId), before and after they join an account."""
+
+    user_id = models.CharField(max_length=255, unique=True)
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    traits = models.JSONField(default=dict, blank=True)
+    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="product_users")
+    contact = models.OneToOneField("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="product_user")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("product user")
+        verbose_name_plural = _("product users")
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.user_id

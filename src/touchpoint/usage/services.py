@@ -1,0 +1,235 @@
+"""Taking in product events: one batch, one transaction, nothing stored twice."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from touchpoint.accounts import services as account_services
+from touchpoint.accounts.models import Account, Contact
+from touchpoint.usage import store
+from touchpoint.usage.models import ProductUser, Source
+from touchpoint.usage.segment import Message, MessageError, parse_message
+from touchpoint.users.models import User
+
+
+@dataclass
+class Rejection:
+    index: int
+    message_id: str
+    field: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "messageId": self.message_id, "field": self.field, "message": self.message}
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+@transaction.atomic
+def create_source(*, name: str, actor: User | None) -> Source:
+    """A new event source with a fresh write key."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("This field is required.")})
+    if Source.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": ValidationError(_("A source with this name already exists."), code="unique")})
+    return Source.objects.create(name=name[:100], created_by=actor)
+
+
+def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | None = None,
+           default_type: str | None = None, batch_sent_at: datetime | None = None) -> IngestResult:
+    """Validate, de-duplicate and store a batch; the valid messages are stored even when others are not.
+
+    Everything stored is committed before this returns, so the caller may acknowledge it.
+    """
+    received_at = received_at or timezone.now()
+    result = IngestResult()
+    messages: list[Message] = []
+    for index, payload in enumerate(payloads):
+        try:
+            messages.append(parse_message(payload, received_at=received_at, default_type=default_type,
+                                          batch_sent_at=batch_sent_at))
+        except MessageError as error:
+            message_id = payload.get("messageId", "") if isinstance(payload, dict) else ""
+            result.rejected.append(Rejection(index, str(message_id)[:255], error.field, error.message))
+    if not messages:
+        return result
+    # On SQLite the transaction takes the write lock at BEGIN (IMMEDIATE); on PostgreSQL the unique
+    # key of ReceivedMessage decides between two concurrent copies of the same batch.
+    with transaction.atomic():
+        fresh_ids = store.claim_new(source, [m.message_id for m in messages], received_at=received_at)
+        resolver = _Resolver(received_at=received_at)
+        resolved = []
+        for message in messages:
+            if message.message_id not in fresh_ids:
+                result.duplicates += 1
+                continue
+            fresh_ids.discard(message.message_id)  # a second copy inside the same batch is a duplicate too
+            resolved.append(resolver.resolve(message))
+        result.accepted = store.append(source, resolved, received_at=received_at)
+    return result
+
+
+class _Resolver:
+    """Applies identify/group/alias to people and accounts, and finds each event's account and contact."""
+
+    def __init__(self, *, received_at: datetime) -> None:
+        self.received_at = received_at
+        self.accounts: dict[str, Account] = {}
+
+    def resolve(self, message: Message) -> store.Resolved:
+        handler = getattr(self, f"_on_{message.type}", None)
+        if handler is not None:
+            handler(message)
+        account_id = contact_id = None
+        user = self._user(message.user_id) if message.user_id else None
+        if user is not None:
+            account_id, contact_id = user.account_id, user.contact_id
+        if message.group_id and message.type != "identify":
+            account = self._account(message.group_id, traits=message.traits if message.type == "group" else {})
+            if account is not None:
+                account_id = account.pk
+                if contact_id is not None and user is not None and user.account_id != account.pk:
+                    contact_id = None
+        return store.Resolved(message=message, account_id=account_id, contact_id=contact_id)
+
+    # --- people -------------------------------------------------------------------------------
+
+    def _user(self, user_id: str, *, create: bool = False) -> ProductUser | None:
+        user = ProductUser.objects.filter(user_id=user_id).first()
+        if user is None and create:
+            user = ProductUser.objects.create(user_id=user_id, first_seen_at=self.received_at,
+                                              last_seen_at=self.received_at)
+        return user
+
+    def _on_identify(self, message: Message) -> None:
+        if not message.user_id:
+            return
+        user = self._user(message.user_id, create=True)
+        traits = message.traits
+        user.traits = {**user.traits, **traits}
+        user.email = _email(traits.get("email")) or user.email
+        user.name = _name(traits) or user.name
+        user.last_seen_at = max(user.last_seen_at, message.timestamp)
+        user.save()
+        if user.account_id is not None:
+            self._ensure_contact(user)
+
+    def _on_group(self, message: Message) -> None:
+        account = self._account(message.group_id, traits=message.traits, create=True)
+        if not message.user_id or account is None:
+            return
+        user = self._user(message.user_id, create=True)
+        if user.account_id != account.pk:
+            user.account = account
+            user.contact = None
+            user.save(update_fields=["account", "contact"])
+        contact = self._ensure_contact(user)
+        store.attach_user_events(user_id=user.user_id, account_id=account.pk, contact_id=contact.pk)
+
+    def _on_alias(self, message: Message) -> None:
+        previous = self._user(message.previous_id)
+        user = self._user(message.user_id, create=True)
+        if previous is not None and previous.pk != user.pk:
+            user.traits = {**previous.traits, **user.traits}
+            user.email = user.email or previous.email
+            user.name = user.name or previous.name
+            user.account_id = user.account_id or previous.account_id
+            user.first_seen_at = min(user.first_seen_at, previous.first_seen_at)
+            contact = previous.contact
+            previous.delete()
+            if user.contact_id is None and contact is not None:
+                user.contact = contact
+            user.save()
+        store.rename_user(previous_id=message.previous_id, user_id=message.user_id)
+
+    def _ensure_contact(self, user: ProductUser) -> Contact:
+        """The account's contact for this product user, made or linked on first sight."""
+        if user.contact_id is not None and user.contact.account_id == user.account_id:
+            contact = user.contact
+            changes = {}
+            if user.name and contact.name != user.name:
+                changes["name"] = user.name
+            if user.email and contact.email != user.email:
+                changes["email"] = user.email
+            if changes:
+                try:
+                    account_services.update_contact(contact=contact, actor=None, **changes)
+                except ValidationError:
+                    pass  # another contact of the account has that email: keep the event, skip the rename
+            return contact
+        contact = Contact.objects.filter(external_id=user.user_id).first()
+        if contact is None and user.email:
+            contact = Contact.objects.filter(account_id=user.account_id, email=user.email).first()
+            if contact is not None and contact.external_id is None:
+                contact.external_id = user.user_id
+                contact.save(update_fields=["external_id"])
+        if contact is None:
+            contact = account_services.create_contact(
+                account=user.account, name=user.name or user.email or user.user_id, email=user.email,
+                external_id=user.user_id, roles=["user"], actor=None,
+            )
+        user.contact = contact
+        user.save(update_fields=["contact"])
+        return contact
+
+    # --- accounts -----------------------------------------------------------------------------
+
+    def _account(self, group_id: str, *, traits: dict, create: bool = False) -> Account | None:
+        account = self.accounts.get(group_id) or Account.objects.filter(external_id=group_id).first()
+        if account is None and create:
+            account = account_services.create_account(
+                name=_name(traits) or group_id, domain=_domain(traits), external_id=group_id, actor=None,
+            )
+        elif account is not None and create and traits:
+            name = _name(traits)
+            if name and name != account.name:
+                account_services.update_account(account=account, actor=None, name=name)
+        if account is not None:
+            self.accounts[group_id] = account
+        return account
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    value = value.strip().lower()
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value
+
+
+def _name(traits: dict) -> str:
+    name = traits.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = [traits.get("firstName"), traits.get("lastName")]
+        name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    return name.strip()[:200] if isinstance(name, str) else ""
+
+
+def _domain(traits: dict) -> str:
+    for key in ("website", "domain"):
+        value = traits.get(key)
+        if isinstance(value, str) and value.strip():
+            try:
+                return account_services.clean_domain(re.sub(r"^www\.", "", value.strip().lower().split("//")[-1]))
+            except ValidationError:
+                return ""
+    return ""
