@@ -46,3 +46,12 @@ def csm_client(csm) -> Client:
 @pytest.fixture
 def viewer_client(viewer) -> Client:
     return logged_in_client(viewer)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # Live-server threads must not keep database connections open past their request, or the
+    # PostgreSQL test database cannot be dropped at the end of the run.
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
