@@ -110,3 +110,29 @@ class ProductUser(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or self.user_id
+
+
+class DailyEventRollup(models.Model):
+    """Per account, day and event name: how many times, by how many people (track, page, screen)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    event = models.CharField(max_length=210)
+    events = models.PositiveIntegerField()
+    users = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day", "event"], name="event_rollup_key")]
+
+
+class DailyAccountRollup(models.Model):
+    """Per account and day: events (track, page, screen) and distinct active people."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    events = models.PositiveIntegerField()
+    active_users = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="account_rollup_key")]
+        indexes = [models.Index(fields=["account", "-day"], name="account_rollup_recent")]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts import services as account_services
 from touchpoint.accounts.models import Account, Contact
-from touchpoint.usage import store
+from touchpoint.usage import rollups, store
 from touchpoint.usage.models import ProductUser, Source
 from touchpoint.usage.segment import Message, MessageError, parse_message
 from touchpoint.users.models import User
@@ -82,6 +82,11 @@ def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | N
             fresh_ids.discard(message.message_id)  # a second copy inside the same batch is a duplicate too
             resolved.append(resolver.resolve(message))
         result.accepted = store.append(source, resolved, received_at=received_at)
+        touched = resolver.touched | {
+            (r.account_id, rollups.day_of(r.message.timestamp)) for r in resolved
+            if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
+        }
+        rollups.refresh(touched)
     return result
 
 
@@ -91,6 +96,7 @@ class _Resolver:
     def __init__(self, *, received_at: datetime) -> None:
         self.received_at = received_at
         self.accounts: dict[str, Account] = {}
+        self.touched: set[tuple[int, object]] = set()  # (account id, day) whose rollups need refreshing
 
     def resolve(self, message: Message) -> store.Resolved:
         handler = getattr(self, f"_on_{message.type}", None)
@@ -140,7 +146,8 @@ class _Resolver:
             user.contact = None
             user.save(update_fields=["account", "contact"])
         contact = self._ensure_contact(user)
-        store.attach_user_events(user_id=user.user_id, account_id=account.pk, contact_id=contact.pk)
+        moments = store.attach_user_events(user_id=user.user_id, account_id=account.pk, contact_id=contact.pk)
+        self.touched |= {(account.pk, rollups.day_of(moment)) for moment in moments}
 
     def _on_alias(self, message: Message) -> None:
         previous = self._user(message.previous_id)

@@ -69,11 +69,13 @@ def append(source: Source, events: Iterable[Resolved], *, received_at: datetime)
     return len(rows)
 
 
-def attach_user_events(*, user_id: str, account_id: int, contact_id: int | None) -> int:
-    """Give a user's events that arrived before their group call to their account."""
-    return RawEvent.objects.filter(user_id=user_id, account__isnull=True).update(
-        account_id=account_id, contact_id=contact_id
-    )
+def attach_user_events(*, user_id: str, account_id: int, contact_id: int | None) -> list[datetime]:
+    """Give a user's events that arrived before their group call to their account; returns their times."""
+    waiting = RawEvent.objects.filter(user_id=user_id, account__isnull=True)
+    moments = list(waiting.values_list("timestamp", flat=True))
+    if moments:
+        waiting.update(account_id=account_id, contact_id=contact_id)
+    return moments
 
 
 def rename_user(*, previous_id: str, user_id: str) -> int:

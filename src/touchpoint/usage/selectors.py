@@ -1,0 +1,35 @@
+"""Reads of usage for pages and the API: from the daily rollups, never from raw events per request."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from touchpoint.accounts.models import Account
+from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup
+
+
+def usage_by_day(account: Account, *, days: int, today: date | None = None) -> list[dict]:
+    """The last `days` days up to today, each with its events and active users (zero when quiet)."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    rows = {
+        row.day: row
+        for row in DailyAccountRollup.objects.filter(account=account, day__gte=first, day__lte=today)
+    }
+    return [
+        {"date": day, "events": rows[day].events if day in rows else 0,
+         "active_users": rows[day].active_users if day in rows else 0}
+        for day in (first + timedelta(days=offset) for offset in range(days))
+    ]
+
+
+def top_events(account: Account, *, days: int, limit: int = 10, today: date | None = None) -> list[dict]:
+    """The account's most used events over the window."""
+    today = today or timezone.localdate()
+    return list(
+        DailyEventRollup.objects.filter(account=account, day__gt=today - timedelta(days=days), day__lte=today)
+        .values("event").annotate(events=Sum("events")).order_by("-events", "event")[:limit]
+    )
