@@ -136,3 +136,19 @@ class DailyAccountRollup(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "day"], name="account_rollup_key")]
         indexes = [models.Index(fields=["account", "-day"], name="account_rollup_recent")]
+
+
+class KeyFeature(models.Model):
+    """An event that shows a customer uses a feature that matters (breadth of adoption counts these)."""
+
+    event = models.CharField(_("event name"), max_length=210, unique=True,
+                             help_text=_("As it appears in the rollups: a track event name, or “page: Name”."))
+    label = models.CharField(_("label"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["label", "event"]
+        verbose_name = _("key feature")
+        verbose_name_plural = _("key features")
+
+    def __str__(self) -> str:
+        return self.label or self.event

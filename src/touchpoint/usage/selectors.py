@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from touchpoint.accounts.models import Account
-from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup
+from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature, RawEvent
+from touchpoint.usage.rollups import USAGE_TYPES
 
 
 def usage_by_day(account: Account, *, days: int, today: date | None = None) -> list[dict]:
@@ -33,3 +34,18 @@ def top_events(account: Account, *, days: int, limit: int = 10, today: date | No
         DailyEventRollup.objects.filter(account=account, day__gt=today - timedelta(days=days), day__lte=today)
         .values("event").annotate(events=Sum("events")).order_by("-events", "event")[:limit]
     )
+
+
+def last_seen(account: Account):
+    """When anyone at the account last used the product (None if never)."""
+    return RawEvent.objects.filter(account=account, type__in=USAGE_TYPES).aggregate(at=Max("timestamp"))["at"]
+
+
+def breadth_of_adoption(account: Account, *, days: int = 30, today: date | None = None) -> tuple[int, int]:
+    """(key features used in the window, key features defined)."""
+    today = today or timezone.localdate()
+    key_events = list(KeyFeature.objects.values_list("event", flat=True))
+    used = (DailyEventRollup.objects.filter(account=account, event__in=key_events,
+                                            day__gt=today - timedelta(days=days), day__lte=today)
+            .values("event").distinct().count()) if key_events else 0
+    return used, len(key_events)

@@ -1,132 +1,33 @@
-"""The Segment-compatible tracking API at the site root: /v1/batch, /v1/track, /v1/identify …
-
-Existing Segment and RudderStack clients work by changing only the host and the write key. The write
-key comes as HTTP Basic user name (as the clients send it) or as `writeKey` in the body. A 200 means
-every accepted event is committed.
-"""
+"""Usage on the account page: a panel loaded with htmx so the page itself stays fast."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import gzip
-import io
-import zlib
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
-import orjson
-from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from touchpoint.accounts.models import Account
+from touchpoint.usage import charts, rollups, selectors
 
-from touchpoint.usage import services
-from touchpoint.usage.models import Source
-from touchpoint.usage.segment import MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, parse_time
+CHART_DAYS = 90
 
 
-def _error(status: int, detail: str, field: str = "", message: str = "") -> JsonResponse:
-    errors = [{"field": field, "message": message or detail}] if (field or message) else []
-    return JsonResponse({"success": False, "detail": detail, "errors": errors}, status=status)
-
-
-class _BodyError(Exception):
-    def __init__(self, response: JsonResponse) -> None:
-        self.response = response
-
-
-def _read_body(request: HttpRequest, limit: int) -> bytes:
-    """The request body, un-gzipped, refusing more than `limit` bytes (even inside a small gzip)."""
-    raw = request.body
-    if request.headers.get("Content-Encoding", "").lower() == "gzip":
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-                raw = stream.read(limit + 1)
-        except (OSError, EOFError, zlib.error):
-            raise _BodyError(_error(400, _("The body says it is gzip but is not valid gzip."))) from None
-    if len(raw) > limit:
-        raise _BodyError(_error(413, _("The body is larger than %(kb)d KB.") % {"kb": limit // 1024}))
-    return raw
-
-
-def _source(request: HttpRequest, body: dict) -> Source | None:
-    write_key = ""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            write_key = base64.b64decode(header[6:].strip()).decode("utf-8").split(":", 1)[0]
-        except (binascii.Error, UnicodeDecodeError):
-            write_key = ""
-    if not write_key and isinstance(body.get("writeKey"), str):
-        write_key = body["writeKey"]
-    if not write_key:
-        return None
-    return Source.objects.filter(write_key=write_key, is_active=True).first()
-
-
-def _tracking_endpoint(message_type: str | None):
-    """A view for one message type (or the batch endpoint when None)."""
-    limit = MAX_BATCH_BYTES if message_type is None else MAX_EVENT_BYTES
-
-    @csrf_exempt
-    @require_POST
-    def endpoint(request: HttpRequest) -> JsonResponse:
-        received_at = timezone.now()
-        try:
-            raw = _read_body(request, limit)
-        except _BodyError as error:
-            return error.response
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as error:
-            return _error(400, _("The request body is not valid JSON."), message=str(error))
-        if not isinstance(body, dict):
-            return _error(400, _("The request body must be a JSON object."))
-        source = _source(request, body)
-        if source is None:
-            return _error(401, _("Unknown or missing write key: send it as the HTTP Basic user name."))
-        if message_type is None:
-            payloads = body.get("batch")
-            if not isinstance(payloads, list):
-                return _error(400, _("A batch needs a “batch” list of messages."), field="batch")
-            try:
-                batch_sent_at = parse_time(body.get("sentAt"), "sentAt")
-            except MessageError as error:
-                return _error(400, error.message, field=error.field)
-        else:
-            payloads, batch_sent_at = [body], None
-        oversized = [i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES]
-        accepted_payloads = [p for i, p in enumerate(payloads) if i not in set(oversized)]
-        result = services.ingest(source=source, payloads=accepted_payloads, received_at=received_at,
-                                 default_type=message_type, batch_sent_at=batch_sent_at)
-        rejected = [r.as_json() for r in result.rejected]
-        # Indexes in the answer point into the batch as sent, oversized messages included.
-        kept_indexes = [i for i in range(len(payloads)) if i not in set(oversized)]
-        for item in rejected:
-            item["index"] = kept_indexes[item["index"]]
-        for index in oversized:
-            payload = payloads[index]
-            rejected.append({"index": index, "messageId": str(payload.get("messageId", ""))[:255]
-                             if isinstance(payload, dict) else "", "field": "",
-                             "message": _("The message is larger than %(kb)d KB.") % {"kb": MAX_EVENT_BYTES // 1024}})
-        rejected.sort(key=lambda item: item["index"])
-        if rejected and result.accepted == 0 and result.duplicates == 0:
-            status = 413 if message_type is not None and oversized else 400
-            return JsonResponse({"success": False, "detail": _("No message was accepted."),
-                                 "errors": [{"field": r["field"], "message": r["message"]} for r in rejected],
-                                 "rejected": rejected}, status=status)
-        answer = {"success": True, "accepted": result.accepted, "duplicates": result.duplicates}
-        if rejected:
-            answer["rejected"] = rejected
-        return JsonResponse(answer)
-
-    return endpoint
-
-
-batch = _tracking_endpoint(None)
-track = _tracking_endpoint("track")
-identify = _tracking_endpoint("identify")
-group = _tracking_endpoint("group")
-page = _tracking_endpoint("page")
-screen = _tracking_endpoint("screen")
-alias = _tracking_endpoint("alias")
+@login_required
+@require_GET
+def account_usage_panel(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_object_or_404(Account, pk=account_id)
+    series = selectors.usage_by_day(account, days=CHART_DAYS)
+    used, defined = selectors.breadth_of_adoption(account)
+    total = sum(day["events"] for day in series)
+    return render(request, "usage/_account_usage.html", {
+        "account": account,
+        "chart_svg": charts.events_per_day_svg(series) if total else "",
+        "total_events": total,
+        "days": CHART_DAYS,
+        "last_seen": selectors.last_seen(account),
+        "active": {window: rollups.active_users(account.pk, days=window) for window in (1, 7, 30)},
+        "top_events": selectors.top_events(account, days=30),
+        "key_features_used": used,
+        "key_features_defined": defined,
+    })

@@ -1,0 +1,21 @@
+"""Usage charts, drawn on the server as SVG (Vega-Lite through Altair and vl-convert): no JavaScript."""
+
+from __future__ import annotations
+
+import altair as alt
+import vl_convert
+from django.utils.translation import gettext as _
+
+
+def events_per_day_svg(series: list[dict]) -> str:
+    """Bars of events per day with a line of active people, for the account page."""
+    values = [{"date": day["date"].isoformat(), "events": day["events"], "people": day["active_users"]}
+              for day in series]
+    base = alt.Chart(alt.Data(values=values)).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")))
+    bars = base.mark_bar(color="#2857c5", opacity=0.8).encode(
+        y=alt.Y("events:Q", title=_("Events")), tooltip=["date:T", "events:Q", "people:Q"])
+    line = base.mark_line(color="#b54708", point=False).encode(y=alt.Y("people:Q", title=_("Active people")))
+    chart = alt.layer(bars, line).resolve_scale(y="independent").properties(width="container", height=160)
+    spec = chart.to_dict()
+    spec["width"] = 640
+    return vl_convert.vegalite_to_svg(spec)
