@@ -89,7 +89,8 @@ def test_a_new_step_changes_nothing_the_other_steps_make(monkeypatch):
     steps["timeline"] = builders._STEPS["timeline"]
     monkeypatch.setattr(builders, "_STEPS", steps)
     order = [step.name for step in builders.ordered_steps()]
-    assert order == ["people", "success", "accounts", "noise", "timeline"]
+    # Steps of other apps (usage, …) run after the timeline they build on.
+    assert order[:5] == ["people", "success", "accounts", "noise", "timeline"]
     demo(*SMALL, "--reset")
     assert snapshot() == before
 

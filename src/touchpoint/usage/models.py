@@ -64,7 +64,9 @@ class ReceivedMessage(models.Model):
 class RawEvent(models.Model):
     """A product event as it arrived (Segment spec), with the account and contact it was matched to."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    # The source and account keys lead composite indexes below; single-column indexes would only
+    # slow every insert down.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False)
     message_id = models.CharField(max_length=255)
     type = models.CharField(max_length=16, choices=EventType.choices)
     event = models.CharField(max_length=200, blank=True)  # track: the event name; page/screen: the name
@@ -72,10 +74,11 @@ class RawEvent(models.Model):
     anonymous_id = models.CharField(max_length=255, blank=True)
     group_id = models.CharField(max_length=255, blank=True)
     account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
+                                related_name="+", db_index=False)
     contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
     timestamp = models.DateTimeField()  # when it happened, corrected for the client's clock
+    day = models.DateField()  # the timestamp's date in the site's time zone: what rollups group by
     received_at = models.DateTimeField(default=timezone.now)
     properties = models.JSONField(default=dict, blank=True)
     context = models.JSONField(default=dict, blank=True)
@@ -83,6 +86,7 @@ class RawEvent(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["account", "timestamp"], name="rawevent_account_time"),
+            models.Index(fields=["account", "day"], name="rawevent_account_day"),
             models.Index(fields=["source", "-received_at"], name="rawevent_source_recent"),
         ]
 

@@ -8,11 +8,11 @@ counts exact, which adding increments could not.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Case, CharField, Count, F, Value, When
-from django.db.models.functions import Coalesce, Concat, NullIf, TruncDate
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 
 from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, EventType, RawEvent
@@ -29,30 +29,22 @@ def day_of(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    return start, start + timedelta(days=1)
-
-
 def refresh(keys: Iterable[tuple[int, date]]) -> None:
     """Recompute the rollup rows of these (account id, day) pairs from the raw events."""
     for account_id, day in sorted(set(keys)):
-        start, end = _day_bounds(day)
-        raw = RawEvent.objects.filter(account_id=account_id, timestamp__gte=start, timestamp__lt=end,
-                                      type__in=USAGE_TYPES)
         with transaction.atomic():
             DailyEventRollup.objects.filter(account_id=account_id, day=day).delete()
             DailyAccountRollup.objects.filter(account_id=account_id, day=day).delete()
-            per_event = (raw.annotate(key=_key()).values("key")
-                         .annotate(n=Count("id"), people=Count(_person(), distinct=True)))
-            DailyEventRollup.objects.bulk_create([
-                DailyEventRollup(account_id=account_id, day=day, event=row["key"][:210], events=row["n"],
-                                 users=row["people"]) for row in per_event
-            ])
-            totals = raw.aggregate(n=Count("id"), people=Count(_person(), distinct=True))
-            if totals["n"]:
-                DailyAccountRollup.objects.create(account_id=account_id, day=day, events=totals["n"],
-                                                  active_users=totals["people"])
+            _insert_from_raw(RawEvent.objects.filter(account_id=account_id, day=day))
+
+
+def rebuild() -> tuple[int, int]:
+    """Recompute every rollup from the raw events, in SQL. Returns (event rows, account-day rows)."""
+    with transaction.atomic():
+        DailyEventRollup.objects.all().delete()
+        DailyAccountRollup.objects.all().delete()
+        _insert_from_raw(RawEvent.objects.filter(account__isnull=False))
+        return DailyEventRollup.objects.count(), DailyAccountRollup.objects.count()
 
 
 def _key():
@@ -65,24 +57,21 @@ def _key():
     )
 
 
-def rebuild() -> tuple[int, int]:
-    """Recompute every rollup from the raw events, set-based. Returns (event rows, account-day rows)."""
-    with transaction.atomic():
-        DailyEventRollup.objects.all().delete()
-        DailyAccountRollup.objects.all().delete()
-        raw = RawEvent.objects.filter(account__isnull=False, type__in=USAGE_TYPES).annotate(
-            day=TruncDate("timestamp", tzinfo=timezone.get_current_timezone()))
-        per_event = raw.annotate(key=_key()).values("account_id", "day", "key").annotate(
-            n=Count("id"), people=Count(_person(), distinct=True)).order_by()
-        event_rows = [DailyEventRollup(account_id=r["account_id"], day=r["day"], event=r["key"][:210],
-                                       events=r["n"], users=r["people"]) for r in per_event.iterator()]
-        DailyEventRollup.objects.bulk_create(event_rows, batch_size=2000)
-        per_day = raw.values("account_id", "day").annotate(
-            n=Count("id"), people=Count(_person(), distinct=True)).order_by()
-        day_rows = [DailyAccountRollup(account_id=r["account_id"], day=r["day"], events=r["n"],
-                                       active_users=r["people"]) for r in per_day.iterator()]
-        DailyAccountRollup.objects.bulk_create(day_rows, batch_size=2000)
-    return len(event_rows), len(day_rows)
+def _insert_from_raw(raw: QuerySet[RawEvent]) -> None:
+    """INSERT … SELECT … GROUP BY: the database aggregates, no row passes through Python."""
+    usage = raw.filter(type__in=USAGE_TYPES).order_by()
+    per_event = (usage.values("account_id", "day").annotate(key=_key()).values("account_id", "day", "key")
+                 .annotate(n=Count("id"), people=Count(_person(), distinct=True)))
+    per_day = usage.values("account_id", "day").annotate(n=Count("id"), people=Count(_person(), distinct=True))
+    for model, columns, query in (
+        (DailyEventRollup, ("account_id", "day", "event", "events", "users"), per_event),
+        (DailyAccountRollup, ("account_id", "day", "events", "active_users"), per_day),
+    ):
+        select_sql, params = query.query.sql_with_params()
+        names = ", ".join(connection.ops.quote_name(c) for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {select_sql}",
+                           params)
 
 
 def active_users(account_id: int, *, days: int, until: datetime | None = None) -> int:

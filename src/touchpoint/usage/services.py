@@ -146,8 +146,8 @@ class _Resolver:
             user.contact = None
             user.save(update_fields=["account", "contact"])
         contact = self._ensure_contact(user)
-        moments = store.attach_user_events(user_id=user.user_id, account_id=account.pk, contact_id=contact.pk)
-        self.touched |= {(account.pk, rollups.day_of(moment)) for moment in moments}
+        days = store.attach_user_events(user_id=user.user_id, account_id=account.pk, contact_id=contact.pk)
+        self.touched |= {(account.pk, day) for day in days}
 
     def _on_alias(self, message: Message) -> None:
         previous = self._user(message.previous_id)

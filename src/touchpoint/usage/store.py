@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection
+from django.utils import timezone
 
 from touchpoint.usage.models import RawEvent, ReceivedMessage, Source
 from touchpoint.usage.segment import Message
@@ -60,6 +61,7 @@ def append(source: Source, events: Iterable[Resolved], *, received_at: datetime)
             source=source, message_id=e.message.message_id, type=e.message.type, event=e.message.event,
             user_id=e.message.user_id, anonymous_id=e.message.anonymous_id, group_id=e.message.group_id,
             account_id=e.account_id, contact_id=e.contact_id, timestamp=e.message.timestamp,
+            day=timezone.localtime(e.message.timestamp).date(),
             received_at=received_at, properties=e.message.properties or e.message.traits,
             context=e.message.context,
         )
@@ -69,13 +71,13 @@ def append(source: Source, events: Iterable[Resolved], *, received_at: datetime)
     return len(rows)
 
 
-def attach_user_events(*, user_id: str, account_id: int, contact_id: int | None) -> list[datetime]:
-    """Give a user's events that arrived before their group call to their account; returns their times."""
+def attach_user_events(*, user_id: str, account_id: int, contact_id: int | None) -> set[date]:
+    """Give a user's events that arrived before their group call to their account; returns their days."""
     waiting = RawEvent.objects.filter(user_id=user_id, account__isnull=True)
-    moments = list(waiting.values_list("timestamp", flat=True))
-    if moments:
+    days = set(waiting.values_list("day", flat=True))
+    if days:
         waiting.update(account_id=account_id, contact_id=contact_id)
-    return moments
+    return days
 
 
 def rename_user(*, previous_id: str, user_id: str) -> int:
