@@ -43,18 +43,33 @@ def _stored_message_ids(database_url: str, source_write_key: str) -> set[str]:
         return {row[0] for row in db.execute(query.replace("%s", "?"), (source_write_key,))}
 
 
-def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path):
-    # The server gets a database of its own: a SQLite file, or on PostgreSQL the scratch database the
-    # test run was given (the test database itself lives inside this process's transaction).
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith("postgres"):
-        database_url = f"sqlite:///{tmp_path / 'durable.sqlite3'}"
+@pytest.fixture
+def server_database_url(tmp_path):
+    """A fresh, empty database for the server: a SQLite file, or a new PostgreSQL database."""
+    base_url = os.environ.get("DATABASE_URL", "")
+    if not base_url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'durable.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"touchpoint_durability_{os.getpid()}"
+    with psycopg.connect(base_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield base_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(base_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path, server_database_url):
+    database_url = server_database_url
     env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPOINT_DATA_DIR": str(tmp_path)}
     _touchpoint(env, "migrate", "-v", "0")
     write_key = _touchpoint(env, "source", "create", f"Load {time.time_ns()}").strip().splitlines()[-1]
     port = _free_port()
+    log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1/batch"
     auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
     deadline = time.monotonic() + 60
@@ -97,7 +112,9 @@ def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path):
     for thread in threads:
         thread.join(timeout=30)
 
-    assert len(acknowledged) > 100, "too little load reached the server to prove anything"
+    log.close()
+    server_output = (tmp_path / "server.log").read_text()[-3000:]
+    assert len(acknowledged) > 100, f"too little load reached the server to prove anything:\n{server_output}"
     stored = _stored_message_ids(database_url, write_key)
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged events were lost"
