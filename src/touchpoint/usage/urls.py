@@ -16,4 +16,6 @@ urlpatterns = [
 
 urlpatterns += [
     path("accounts/<int:account_id>/usage/", views.account_usage_panel, name="account-usage"),
+    path("sources/", views.sources, name="sources"),
+    path("sources/<int:source_id>/", views.source_detail, name="source-detail"),
 ]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
-from touchpoint.usage import charts, rollups, selectors
+from touchpoint.usage import charts, rollups, selectors, services, store
+from touchpoint.usage.forms import SourceForm
+from touchpoint.usage.models import Source
 
 CHART_DAYS = 90
 
@@ -31,3 +34,38 @@ def account_usage_panel(request: HttpRequest, account_id: int) -> HttpResponse:
         "key_features_used": used,
         "key_features_defined": defined,
     })
+
+
+@login_required
+@permission_required("usage.view_source", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def sources(request: HttpRequest) -> HttpResponse:
+    """Every event source; admins add one here and get its write key."""
+    form = SourceForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("usage.add_source"):
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            try:
+                source = services.create_source(name=form.cleaned_data["name"], actor=request.user)
+            except ValidationError as error:
+                form.add_error("name", error.message_dict["name"])
+            else:
+                return redirect("source-detail", source_id=source.pk)
+    return render(request, "usage/sources.html", {
+        "sources": Source.objects.order_by("name"), "form": form,
+        "can_add": request.user.has_perm("usage.add_source"),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@permission_required("usage.view_source", raise_exception=True)
+@require_GET
+def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
+    """The write key, snippets for Segment's clients and curl, and the live event debugger."""
+    source = get_object_or_404(Source, pk=source_id)
+    context = {"source": source, "events": store.recent_events(source, limit=50),
+               "host": request.build_absolute_uri("/").rstrip("/")}
+    if request.htmx:
+        return render(request, "usage/_recent_events.html", context)
+    return render(request, "usage/source_detail.html", context)

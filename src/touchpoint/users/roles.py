@@ -39,6 +39,8 @@ ROLE_ACTIONS: dict[str, set[str]] = {
 
 # Models only admins manage (the rest of the roles may at most view them).
 ADMIN_ONLY_MODELS: list[tuple[str, str]] = [
+    ("usage", "source"),
+    ("usage", "keyfeature"),
     ("users", "user"),
     ("users", "apikey"),
     ("users", "auditlogentry"),

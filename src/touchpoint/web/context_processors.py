@@ -8,9 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from touchpoint.users.selectors import user_can_write
 
-# (url name, label). Later apps add their pages here.
+# (url name, label, permission needed or None). Later apps add their pages here.
 NAVIGATION = [
-    ("portfolio", _("Portfolio")),
+    ("portfolio", _("Portfolio"), None),
+    ("sources", _("Event sources"), "usage.view_source"),
 ]
 
 
@@ -20,7 +21,9 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav_items": [], "can_write": False}
     path = request.path
     items = []
-    for name, label in NAVIGATION:
+    for name, label, permission in NAVIGATION:
+        if permission and not user.has_perm(permission):
+            continue
         url = reverse(name)
         items.append({"url": url, "label": label, "active": path.startswith(url)})
     return {"nav_items": items, "can_write": user_can_write(user)}
