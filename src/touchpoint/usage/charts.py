@@ -13,8 +13,9 @@ def events_per_day_svg(series: list[dict]) -> str:
               for day in series]
     base = alt.Chart(alt.Data(values=values)).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")))
     bars = base.mark_bar(color="#2857c5", opacity=0.8).encode(
-        y=alt.Y("events:Q", title=_("Events")), tooltip=["date:T", "events:Q", "people:Q"])
-    line = base.mark_line(color="#b54708", point=False).encode(y=alt.Y("people:Q", title=_("Active people")))
+        y=alt.Y("events:Q", title=_("Events"), axis=alt.Axis(tickMinStep=1, format="d")), tooltip=["date:T", "events:Q", "people:Q"])
+    line = base.mark_line(color="#b54708", point=False).encode(
+        y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d")))
     chart = alt.layer(bars, line).resolve_scale(y="independent").properties(width="container", height=160)
     spec = chart.to_dict()
     spec["width"] = 640

@@ -47,7 +47,7 @@ def usage(ctx: DemoContext) -> None:
     ProductUser.objects.filter(account__isnull=True, contact__isnull=True).delete()
     KeyFeature.objects.bulk_create([KeyFeature(event=event, label=label) for event, label in KEY_FEATURES.items()],
                                    ignore_conflicts=True)
-    first_day = ctx.anchor - timedelta(days=min(USAGE_DAYS, ctx.days) - 1)
+    first_day = ctx.anchor - timedelta(days=min(USAGE_DAYS, ctx.days))
     rows: list[tuple] = []
     moments: dict[tuple, datetime] = {}
     product_users: list[ProductUser] = []
@@ -71,7 +71,7 @@ def usage(ctx: DemoContext) -> None:
                 user_id=person.external_id, email=person.email, name=person.name, account=account,
                 contact=person, first_seen_at=account.created_at, last_seen_at=account.created_at))
         day = start
-        while day <= ctx.anchor:
+        while day < ctx.anchor:  # up to yesterday: the demo never holds events from the future
             weekday_factor = 1.0 if day.weekday() < 5 else 0.12
             activity = _trend(demo_account.fit, (day - first_day).days / span) * weekday_factor
             for person in people:
