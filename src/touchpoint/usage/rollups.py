@@ -15,6 +15,7 @@ from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 
+from touchpoint.accounts.models import Account
 from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, EventType, RawEvent
 
 USAGE_TYPES = (EventType.TRACK, EventType.PAGE, EventType.SCREEN)
@@ -30,8 +31,16 @@ def day_of(moment: datetime) -> date:
 
 
 def refresh(keys: Iterable[tuple[int, date]]) -> None:
-    """Recompute the rollup rows of these (account id, day) pairs from the raw events."""
-    for account_id, day in sorted(set(keys)):
+    """Recompute the rollup rows of these (account id, day) pairs from the raw events.
+
+    Two batches for the same account may commit at once on PostgreSQL: each locks the account rows
+    first (in id order, so two batches never wait on each other in a circle), and the second then
+    recomputes after the first committed, seeing its events (READ COMMITTED).
+    """
+    keys = sorted(set(keys))
+    list(Account.objects.select_for_update().filter(pk__in={account_id for account_id, _day in keys})
+         .order_by("pk").values_list("pk", flat=True))
+    for account_id, day in keys:
         with transaction.atomic():
             DailyEventRollup.objects.filter(account_id=account_id, day=day).delete()
             DailyAccountRollup.objects.filter(account_id=account_id, day=day).delete()

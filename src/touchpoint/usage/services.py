@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,24 +69,45 @@ def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | N
             result.rejected.append(Rejection(index, str(message_id)[:255], error.field, error.message))
     if not messages:
         return result
-    # On SQLite the transaction takes the write lock at BEGIN (IMMEDIATE); on PostgreSQL the unique
-    # key of ReceivedMessage decides between two concurrent copies of the same batch.
-    with transaction.atomic():
-        fresh_ids = store.claim_new(source, [m.message_id for m in messages], received_at=received_at)
-        resolver = _Resolver(received_at=received_at)
-        resolved = []
-        for message in messages:
-            if message.message_id not in fresh_ids:
-                result.duplicates += 1
-                continue
-            fresh_ids.discard(message.message_id)  # a second copy inside the same batch is a duplicate too
-            resolved.append(resolver.resolve(message))
-        result.accepted = store.append(source, resolved, received_at=received_at)
-        touched = resolver.touched | {
-            (r.account_id, rollups.day_of(r.message.timestamp)) for r in resolved
-            if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
-        }
-        rollups.refresh(touched)
+    # On SQLite the transaction takes the write lock at BEGIN (IMMEDIATE), so batches queue. On
+    # PostgreSQL they run side by side: the unique key of ReceivedMessage decides between two copies
+    # of one message, and a batch that loses a race (a deadlock, or two batches creating the same new
+    # account or user) is rolled back whole and run again, finding the other's rows.
+    attempts = 1 if connection.in_atomic_block else 3
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                result.accepted, result.duplicates = _store(source, messages, received_at)
+            break
+        except (OperationalError, IntegrityError) as error:
+            if attempt == attempts or getattr(error.__cause__, "sqlstate", "") not in _RETRYABLE:
+                raise
+    return result
+
+
+# PostgreSQL: deadlock detected, serialization failure, unique violation (a concurrent insert won).
+_RETRYABLE = {"40P01", "40001", "23505"}
+
+
+def _store(source: Source, messages: list[Message], received_at: datetime) -> tuple[int, int]:
+    """Claim, resolve and store the messages; returns (accepted, duplicates). Runs inside a transaction."""
+    fresh_ids = store.claim_new(source, [m.message_id for m in messages], received_at=received_at)
+    resolver = _Resolver(received_at=received_at)
+    resolved = []
+    duplicates = 0
+    for message in messages:
+        if message.message_id not in fresh_ids:
+            duplicates += 1
+            continue
+        fresh_ids.discard(message.message_id)  # a second copy inside the same batch is a duplicate too
+        resolved.append(resolver.resolve(message))
+    accepted = store.append(source, resolved, received_at=received_at)
+    touched = resolver.touched | {
+        (r.account_id, rollups.day_of(r.message.timestamp)) for r in resolved
+        if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
+    }
+    rollups.refresh(touched)
+    return accepted, duplicates
     return result
 
 

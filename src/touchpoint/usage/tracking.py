@@ -14,6 +14,7 @@ import io
 import zlib
 
 import orjson
+from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -97,8 +98,16 @@ def _tracking_endpoint(message_type: str | None):
             payloads, batch_sent_at = [body], None
         oversized = [i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES]
         accepted_payloads = [p for i, p in enumerate(payloads) if i not in set(oversized)]
-        result = services.ingest(source=source, payloads=accepted_payloads, received_at=received_at,
-                                 default_type=message_type, batch_sent_at=batch_sent_at)
+        try:
+            result = services.ingest(source=source, payloads=accepted_payloads, received_at=received_at,
+                                     default_type=message_type, batch_sent_at=batch_sent_at)
+        except OperationalError:
+            # The database is busy (SQLite's write lock held too long, PostgreSQL still deadlocking
+            # after retries). Nothing was stored; Segment clients retry a 503 and messageIds keep
+            # the retry from counting twice.
+            response = _error(503, _("The server is busy; nothing was stored. Retry shortly."))
+            response["Retry-After"] = "2"
+            return response
         rejected = [r.as_json() for r in result.rejected]
         # Indexes in the answer point into the batch as sent, oversized messages included.
         kept_indexes = [i for i in range(len(payloads)) if i not in set(oversized)]

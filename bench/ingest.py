@@ -1,0 +1,217 @@
+"""Ingestion throughput: the tracking API over HTTP against the fastest plain insert, same database, same run.
+
+For SQLite (a fresh file) and PostgreSQL (a fresh database, when the local cluster can be prepared by
+scripts/postgres-for-tests.sh):
+  1. start `touchpoint serve` (gunicorn, real processes) on 127.0.0.1;
+  2. send N events (default 50,000) as 100-event /v1/batch calls from a few client threads;
+  3. insert the same rows straight into usage_rawevent: executemany in one transaction on SQLite,
+     COPY on PostgreSQL;
+and print events/s for both, the ratio (API / baseline) and the server's peak memory (all gunicorn
+processes, summed RSS).
+
+    .venv/bin/python bench/ingest.py [--events 50000] [--clients 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOUCHPOINT = ROOT / ".venv" / "bin" / "touchpoint"
+BATCH = 100
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def touchpoint(env: dict, *args: str) -> str:
+    return subprocess.run([str(TOUCHPOINT), *args], env=env, check=True, capture_output=True, text=True).stdout
+
+
+def tree_rss_kb(root_pid: int) -> int:
+    """Summed resident memory of a process and its children (from /proc)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().split()
+            if int(entry.name) == root_pid or int(stat[3]) == root_pid:
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def make_batches(count: int, accounts: int) -> list[list[dict]]:
+    now = datetime.now(UTC).isoformat()
+    events = [{"type": "track", "messageId": f"bench-{i}", "userId": f"user-{i % 2000}",
+               "event": ("Report created", "Dashboard viewed", "Export downloaded")[i % 3],
+               "properties": {"n": i}, "context": {"groupId": f"acct-{i % accounts}"}, "timestamp": now}
+              for i in range(count)]
+    return [events[i:i + BATCH] for i in range(0, count, BATCH)]
+
+
+def run_api(env: dict, write_key: str, batches: list[list[dict]], clients: int) -> tuple[float, int]:
+    port = free_port()
+    log = open(Path(env["TOUCHPOINT_DATA_DIR"]) / "server.log", "a")
+    server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.2)
+        auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+        bodies = [json.dumps({"batch": batch}).encode() for batch in batches]
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], tree_rss_kb(server.pid))
+                time.sleep(0.2)
+
+        failures = []
+
+        def send(part: list[bytes]) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            for body in part:
+                connection.request("POST", "/v1/batch", body, {"Authorization": auth,
+                                                               "Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    failures.append(response.status)
+            connection.close()
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        threads = [threading.Thread(target=send, args=(bodies[n::clients],)) for n in range(clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        if failures:
+            raise RuntimeError(f"{len(failures)} batches failed: {sorted(set(failures))}")
+        return elapsed, peak[0]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def baseline_rows(batches: list[list[dict]], source_id: int) -> list[tuple]:
+    now = datetime.now(UTC)
+    return [(source_id, e["messageId"] + "-base", "track", e["event"], e["userId"], "", e["context"]["groupId"],
+             None, None, now, now.date(), now, json.dumps(e["properties"]), json.dumps(e["context"]))
+            for batch in batches for e in batch]
+
+
+COLUMNS = ("source_id, message_id, type, event, user_id, anonymous_id, group_id, account_id, contact_id, "
+           "timestamp, day, received_at, properties, context")
+
+
+def baseline_sqlite(path: str, rows: list[tuple]) -> float:
+    rows = [(*r[:9], r[9].isoformat(sep=" "), r[10].isoformat(), r[11].isoformat(sep=" "), r[12], r[13])
+            for r in rows]
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        started = time.perf_counter()
+        with db:
+            db.executemany(f"INSERT INTO usage_rawevent ({COLUMNS}) VALUES ({', '.join('?' * 14)})", rows)
+        return time.perf_counter() - started
+
+
+def baseline_postgres(url: str, rows: list[tuple]) -> float:
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        started = time.perf_counter()
+        with db.cursor() as cursor, cursor.copy(f"COPY usage_rawevent ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        db.commit()
+        return time.perf_counter() - started
+
+
+def measure(label: str, env: dict, events: int, clients: int, baseline) -> None:
+    touchpoint(env, "migrate", "-v", "0")
+    write_key = touchpoint(env, "source", "create", "Bench").strip().splitlines()[-1]
+    accounts = 50
+    # The accounts exist first (group calls), as they would in a running product.
+    run_api(env, write_key, [[{"type": "group", "messageId": f"g-{n}", "userId": f"owner-{n}",
+                               "groupId": f"acct-{n}", "traits": {"name": f"Account {n}"}}
+                              for n in range(accounts)]], 1)
+    batches = make_batches(events, accounts)
+    api_seconds, peak_kb = run_api(env, write_key, batches, clients)
+    source_id = int(touchpoint(env, "shell", "-c",
+                               "from touchpoint.usage.models import Source; print(Source.objects.get(name='Bench').pk)")
+                    .strip().splitlines()[-1])
+    base_seconds = baseline(baseline_rows(batches, source_id))
+    api_rate, base_rate = events / api_seconds, events / base_seconds
+    print(f"{label:10} API {api_rate:9,.0f} events/s   baseline {base_rate:10,.0f} events/s   "
+          f"ratio {api_rate / base_rate:6.3f} (goal ≥ 0.30)   server peak RSS {peak_kb / 1024:6.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="tp-ingest-"))
+    base_env = {**os.environ, "TOUCHPOINT_DATA_DIR": str(work)}
+
+    sqlite_path = work / "ingest.sqlite3"
+    measure("SQLite", {**base_env, "DATABASE_URL": f"sqlite:///{sqlite_path}"}, args.events, args.clients,
+            lambda rows: baseline_sqlite(str(sqlite_path), rows))
+
+    prepared = subprocess.run([str(ROOT / "scripts" / "postgres-for-tests.sh")], capture_output=True, text=True)
+    if prepared.returncode != 0:
+        print("PostgreSQL: skipped,", prepared.stderr.strip() or "the local cluster could not be prepared")
+        return
+    import psycopg
+
+    admin_url = prepared.stdout.strip()
+    name = f"touchpoint_bench_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        measure("PostgreSQL", {**base_env, "DATABASE_URL": url}, args.events, args.clients,
+                lambda rows: baseline_postgres(url, rows))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
