@@ -1,0 +1,47 @@
+"""Batches for the same new account and user arriving at the same moment on PostgreSQL."""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from touchpoint.accounts.models import Account, Contact
+from touchpoint.usage.models import DailyAccountRollup, RawEvent
+from touchpoint.usage.services import create_source, ingest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.skipif(not connections["default"].vendor == "postgresql",
+                    reason="SQLite queues writers at BEGIN IMMEDIATE; the in-memory test database cannot race")
+def test_concurrent_batches_for_one_new_account_all_land_and_add_up():
+    source = create_source(name="Race", actor=None)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def send(worker: int) -> None:
+        try:
+            barrier.wait()
+            ingest(source=source, payloads=[
+                {"type": "group", "messageId": f"g{worker}", "userId": "shared-user", "groupId": "new-co",
+                 "traits": {"name": "New Co"}},
+                *[{"type": "track", "messageId": f"w{worker}-{i}", "userId": "shared-user",
+                   "event": "Report created", "context": {"groupId": "new-co"}} for i in range(25)],
+            ])
+        except Exception as error:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    account = Account.objects.get(external_id="new-co")
+    assert Contact.objects.filter(external_id="shared-user", account=account).count() == 1
+    assert RawEvent.objects.filter(type="track").count() == 100
+    assert sum(DailyAccountRollup.objects.filter(account=account).values_list("events", flat=True)) == 100
+
+
