@@ -2,6 +2,7 @@
 # Starts the local PostgreSQL 15 cluster and makes a role the tests can use; prints its DATABASE_URL.
 # Exit 3 (and a message on stderr) when PostgreSQL is not installed here.
 set -euo pipefail
+# Only the URL may reach stdout (the caller captures it): everything else goes to stderr.
 ROLE=touchpoint_test
 PASSWORD=touchpoint_test
 if ! command -v pg_ctlcluster >/dev/null || ! pg_lsclusters -h 2>/dev/null | grep -q .; then
@@ -11,9 +12,9 @@ fi
 read -r VERSION CLUSTER PORT STATUS _rest < <(pg_lsclusters -h | head -n 1)
 if [ "$STATUS" != "online" ]; then
   if [ "$(id -u)" = "0" ]; then
-    pg_ctlcluster "$VERSION" "$CLUSTER" start
+    pg_ctlcluster "$VERSION" "$CLUSTER" start >&2
   else
-    sudo -n pg_ctlcluster "$VERSION" "$CLUSTER" start
+    sudo -n pg_ctlcluster "$VERSION" "$CLUSTER" start >&2
   fi
 fi
 as_postgres() {
@@ -28,6 +29,6 @@ as_postgres "psql -p $PORT -v ON_ERROR_STOP=1 -qc \"DO \\\$\\\$ BEGIN
     CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD';
   END IF; END \\\$\\\$;\"" >/dev/null
 if ! as_postgres "psql -p $PORT -tAc \"SELECT 1 FROM pg_database WHERE datname = '$ROLE'\"" | grep -q 1; then
-  as_postgres "createdb -p $PORT -O $ROLE $ROLE"
+  as_postgres "createdb -p $PORT -O $ROLE $ROLE" >&2
 fi
 echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/$ROLE"

@@ -12,6 +12,8 @@ sqlite_status=$?
 echo "=== Test suite on PostgreSQL"
 postgres_status=0
 if url=$(scripts/postgres-for-tests.sh); then
+  url=$(printf '%s\n' "$url" | tail -n 1)
+  echo "Using $url"
   DATABASE_URL="$url" "${PYTEST[@]}"
   postgres_status=$?
 else
