@@ -5,6 +5,8 @@ set -euo pipefail
 # Only the URL may reach stdout (the caller captures it): everything else goes to stderr.
 ROLE=touchpoint_test
 PASSWORD=touchpoint_test
+# Several checkouts on one machine each set their own name, so their test databases never collide.
+DB="${TOUCHPOINT_TEST_PG_DB:-touchpoint_test}"
 if ! command -v pg_ctlcluster >/dev/null || ! pg_lsclusters -h 2>/dev/null | grep -q .; then
   echo "PostgreSQL is not installed on this machine." >&2
   exit 3
@@ -28,7 +30,7 @@ as_postgres "psql -p $PORT -v ON_ERROR_STOP=1 -qc \"DO \\\$\\\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$ROLE') THEN
     CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD';
   END IF; END \\\$\\\$;\"" >/dev/null
-if ! as_postgres "psql -p $PORT -tAc \"SELECT 1 FROM pg_database WHERE datname = '$ROLE'\"" | grep -q 1; then
-  as_postgres "createdb -p $PORT -O $ROLE $ROLE" >&2
+if ! as_postgres "psql -p $PORT -tAc \"SELECT 1 FROM pg_database WHERE datname = '$DB'\"" | grep -q 1; then
+  as_postgres "createdb -p $PORT -O $ROLE $DB" >&2
 fi
-echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/$ROLE"
+echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/$DB"
