@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import factory
 from django.contrib.auth.models import Group
 
@@ -95,3 +98,18 @@ class EngagementFactory(factory.django.DjangoModelFactory):
     kind = "note"
     subject = factory.Faker("sentence", nb_words=5)
     body = factory.Faker("paragraph")
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A subscription row without movements; use revenue.services to get its history too."""
+
+    class Meta:
+        model = "revenue.Subscription"
+
+    account = factory.SubFactory(AccountFactory)
+    product = "Touchpoint Cloud"
+    plan = "Team"
+    quantity = 10
+    mrr = Decimal("1000.00")
+    currency = "USD"
+    started_on = factory.LazyFunction(lambda: date(2025, 1, 1))

@@ -1,7 +1,7 @@
 """Django settings for Touchpoint.
 
 Everything a host needs to change comes from the environment (see docs/operations.md):
-DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, DEBUG, EMAIL_URL, TOUCHPOINT_DATA_DIR.
+DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, DEBUG, EMAIL_URL, TOUCHPOINT_DATA_DIR, TOUCHPOINT_CURRENCY.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "touchpoint.success",
     "touchpoint.accounts",
     "touchpoint.usage",
+    "touchpoint.revenue",
     "touchpoint.web",
     "touchpoint.demo",
 ]
@@ -155,6 +156,9 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+
+# Revenue metrics add up movements in one currency: this one (ISO code). Rates to it: Exchange rates.
+TOUCHPOINT_CURRENCY = os.environ.get("TOUCHPOINT_CURRENCY", "USD").upper()
 USE_THOUSAND_SEPARATOR = True
 
 # --- Static files -----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ PRODUCT_MODELS: list[tuple[str, str]] = [
     ("accounts", "segment"),
     ("success", "successframework"),
     ("success", "lifecyclephase"),
+    ("revenue", "subscription"),
+    ("revenue", "mrrmovement"),
 ]
 
 # Which actions each role may take on the product models. Admin has every permission (superuser-like
@@ -41,6 +43,8 @@ ROLE_ACTIONS: dict[str, set[str]] = {
 ADMIN_ONLY_MODELS: list[tuple[str, str]] = [
     ("usage", "source"),
     ("usage", "keyfeature"),
+    ("revenue", "churnreason"),
+    ("revenue", "exchangerate"),
     ("users", "user"),
     ("users", "apikey"),
     ("users", "auditlogentry"),

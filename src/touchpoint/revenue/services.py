@@ -1,0 +1,382 @@
+"""Every write to subscriptions and MRR movements.
+
+Each public function is one transaction: it validates, writes the subscription, records the MRR
+movement the change makes (if any), puts it on the account timeline and in the audit log. Stripe
+webhooks, CSV imports, the UI, the API and the demo all come through here, so a movement exists
+exactly when MRR changed, whoever changed it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from touchpoint.accounts.models import Account
+from touchpoint.accounts.services import record_on_timeline
+from touchpoint.revenue.models import (
+    LIVE_STATUSES,
+    ChurnReason,
+    ExchangeRate,
+    MovementKind,
+    MovementSource,
+    MrrMovement,
+    Subscription,
+    SubscriptionStatus,
+)
+from touchpoint.users.models import User
+from touchpoint.users.services import record_audit
+
+CENT = Decimal("0.01")
+_UNSET: Any = object()
+
+
+def reporting_currency() -> str:
+    return settings.TOUCHPOINT_CURRENCY
+
+
+def to_reporting(amount: Decimal, currency: str) -> Decimal:
+    """`amount` in `currency`, converted to the reporting currency at today's rate."""
+    currency = currency.upper()
+    if currency == reporting_currency():
+        return amount.quantize(CENT, ROUND_HALF_UP)
+    rate = ExchangeRate.objects.filter(currency=currency).values_list("rate", flat=True).first()
+    if rate is None:
+        raise ValidationError({"currency": _(
+            "No exchange rate from %(currency)s to %(reporting)s: an admin adds it under Exchange rates."
+        ) % {"currency": currency, "reporting": reporting_currency()}})
+    return (amount * rate).quantize(CENT, ROUND_HALF_UP)
+
+
+def _money(value: Any, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: _("Enter an amount such as 1200 or 1200.50.")}) from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError({field: _("The amount must be zero or more.")})
+    if amount >= Decimal("1e12"):
+        raise ValidationError({field: _("The amount is too large.")})
+    return amount.quantize(CENT, ROUND_HALF_UP)
+
+
+def _currency(value: str) -> str:
+    code = (value or "").strip().upper()
+    if len(code) != 3 or not code.isalpha() or not code.isascii():
+        raise ValidationError({"currency": _("Use a three-letter ISO currency code such as USD, EUR or JPY.")})
+    return code
+
+
+def _at_noon(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(12)))
+
+
+def account_mrr(account: Account) -> Decimal:
+    """The account's live MRR in the reporting currency, from its movements (their running sum)."""
+    from django.db.models import Sum
+
+    total = MrrMovement.objects.filter(account=account).aggregate(total=Sum("delta"))["total"]
+    return total or Decimal("0")
+
+
+def _record_movement(
+    *,
+    subscription: Subscription,
+    kind: str,
+    occurred_on: date,
+    mrr_before: Decimal,
+    mrr_after: Decimal,
+    churn_reason: ChurnReason | None = None,
+    note: str = "",
+    source: str = MovementSource.MANUAL,
+    actor: User | None = None,
+) -> MrrMovement:
+    movement = MrrMovement(
+        subscription=subscription,
+        account_id=subscription.account_id,
+        kind=kind,
+        occurred_on=occurred_on,
+        mrr_before=mrr_before,
+        mrr_after=mrr_after,
+        delta=mrr_after - mrr_before,
+        currency=subscription.currency,
+        churn_reason=churn_reason,
+        note=note,
+        source=source,
+        actor=actor if actor is not None and actor.pk else None,
+    )
+    movement.save()
+    record_on_timeline(
+        account=subscription.account,
+        kind="mrr_movement",
+        title=f"{movement.get_kind_display()}: {subscription} {movement.delta:+} {reporting_currency()} MRR",
+        body=note,
+        occurred_at=_at_noon(occurred_on),
+        actor=actor,
+        subject=movement,
+        data={
+            "kind": kind,
+            "product": str(subscription),
+            "delta": str(movement.delta),
+            "mrr_after": str(mrr_after),
+            "currency": reporting_currency(),
+            "reason": churn_reason.name if churn_reason else "",
+        },
+    )
+    return movement
+
+
+def _current_reporting_mrr(subscription: Subscription) -> Decimal:
+    """What the subscription contributes now, as its movements recorded it."""
+    last = subscription.movements.order_by("-occurred_on", "-id").values_list("mrr_after", flat=True).first()
+    return last if last is not None else Decimal("0")
+
+
+def _is_reactivation(account: Account) -> bool:
+    """An account that churned before and has no live MRR left comes back: a reactivation, not new."""
+    return (
+        MrrMovement.objects.filter(account=account, kind=MovementKind.CHURN).exists()
+        and account_mrr(account) == 0
+    )
+
+
+@transaction.atomic
+def create_subscription(
+    *,
+    account: Account,
+    product: str,
+    mrr: Any,
+    started_on: date,
+    plan: str = "",
+    quantity: int = 1,
+    currency: str = "",
+    term_months: int = 12,
+    renewal_date: date | None = None,
+    auto_renew: bool = True,
+    status: str = SubscriptionStatus.ACTIVE,
+    external_id: str | None = None,
+    deal_opened_on: date | None = None,
+    deal_closed_on: date | None = None,
+    first_paid_on: date | None = None,
+    actor: User | None = None,
+    source: str = MovementSource.MANUAL,
+    note: str = "",
+) -> Subscription:
+    """Start a subscription; a live one with MRR records a `new` (or `reactivation`) movement."""
+    if not (product or "").strip():
+        raise ValidationError({"product": _("Name the product.")})
+    if status not in SubscriptionStatus.values or status == SubscriptionStatus.CANCELED:
+        raise ValidationError({"status": _("A new subscription is trialing, active or past due.")})
+    if term_months < 1:
+        raise ValidationError({"term_months": _("The term is at least one month.")})
+    if quantity < 0:
+        raise ValidationError({"quantity": _("Seats cannot be negative.")})
+    if external_id and Subscription.objects.filter(external_id=external_id).exists():
+        raise ValidationError({"external_id": _("A subscription with this external ID already exists.")})
+    amount = _money(mrr, "mrr")
+    code = _currency(currency or reporting_currency())
+    subscription = Subscription.objects.create(
+        account=account,
+        external_id=external_id or None,
+        product=product.strip(),
+        plan=plan.strip(),
+        quantity=quantity,
+        mrr=amount,
+        currency=code,
+        status=status,
+        started_on=started_on,
+        term_months=term_months,
+        renewal_date=renewal_date or started_on + relativedelta(months=term_months),
+        auto_renew=auto_renew,
+        deal_opened_on=deal_opened_on,
+        deal_closed_on=deal_closed_on,
+        first_paid_on=first_paid_on,
+    )
+    if status in LIVE_STATUSES and amount > 0:
+        kind = MovementKind.REACTIVATION if _is_reactivation(account) else MovementKind.NEW
+        _record_movement(
+            subscription=subscription, kind=kind, occurred_on=started_on, mrr_before=Decimal("0"),
+            mrr_after=to_reporting(amount, code), note=note, source=source, actor=actor,
+        )
+    record_audit(actor=actor, action="create", instance=subscription, changes={"mrr": str(amount), "currency": code})
+    return subscription
+
+
+_CHANGEABLE = ("product", "plan", "quantity", "mrr", "currency", "term_months", "renewal_date", "auto_renew",
+               "external_id", "deal_opened_on", "deal_closed_on", "first_paid_on")
+
+
+@transaction.atomic
+def change_subscription(
+    *,
+    subscription: Subscription,
+    occurred_on: date | None = None,
+    actor: User | None = None,
+    source: str = MovementSource.MANUAL,
+    note: str = "",
+    churn_reason: ChurnReason | None = None,
+    **changes: Any,
+) -> Subscription:
+    """Change a live subscription's terms; an MRR change records an expansion or contraction.
+
+    A trialing subscription that gets MRR and turns active is started (`status="active"` with it).
+    Cancelling and reactivating have their own functions because they need a date and a reason.
+    """
+    unknown = set(changes) - set(_CHANGEABLE) - {"status"}
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status == SubscriptionStatus.CANCELED:
+        raise ValidationError({"status": _("The subscription is canceled: reactivate it first.")})
+    day = occurred_on or timezone.localdate()
+    before = _current_reporting_mrr(subscription)
+    diff: dict[str, Any] = {}
+    if "mrr" in changes:
+        changes["mrr"] = _money(changes["mrr"], "mrr")
+    if "currency" in changes:
+        changes["currency"] = _currency(changes["currency"])
+    if "external_id" in changes and changes["external_id"] and Subscription.objects.filter(
+        external_id=changes["external_id"]
+    ).exclude(pk=subscription.pk).exists():
+        raise ValidationError({"external_id": _("A subscription with this external ID already exists.")})
+    if "status" in changes and changes["status"] not in (*LIVE_STATUSES, SubscriptionStatus.TRIALING):
+        raise ValidationError({"status": _("Use cancel to end a subscription.")})
+    if "quantity" in changes and changes["quantity"] < 0:
+        raise ValidationError({"quantity": _("Seats cannot be negative.")})
+    for field, value in changes.items():
+        if getattr(subscription, field) != value:
+            diff[field] = [str(getattr(subscription, field)), str(value)]
+            setattr(subscription, field, value)
+    if not diff:
+        return subscription
+    subscription.save()
+    after = to_reporting(subscription.mrr, subscription.currency) if subscription.is_live else Decimal("0")
+    if after != before:
+        if before == 0:
+            kind = MovementKind.REACTIVATION if _is_reactivation(subscription.account) else MovementKind.NEW
+        elif after == 0:
+            kind = MovementKind.CHURN
+        else:
+            kind = MovementKind.EXPANSION if after > before else MovementKind.CONTRACTION
+        _record_movement(
+            subscription=subscription, kind=kind, occurred_on=day, mrr_before=before, mrr_after=after,
+            churn_reason=churn_reason if kind in (MovementKind.CONTRACTION, MovementKind.CHURN) else None,
+            note=note, source=source, actor=actor,
+        )
+    record_audit(actor=actor, action="change", instance=subscription, changes=diff)
+    return subscription
+
+
+@transaction.atomic
+def cancel_subscription(
+    *,
+    subscription: Subscription,
+    canceled_on: date,
+    churn_reason: ChurnReason | None = None,
+    note: str = "",
+    actor: User | None = None,
+    source: str = MovementSource.MANUAL,
+) -> Subscription:
+    """End a subscription: its MRR leaves as a `churn` movement with the reason."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status == SubscriptionStatus.CANCELED:
+        return subscription  # cancelling twice (a replayed webhook, say) changes nothing
+    before = _current_reporting_mrr(subscription)
+    subscription.status = SubscriptionStatus.CANCELED
+    subscription.canceled_on = canceled_on
+    subscription.auto_renew = False
+    subscription.save()
+    if before > 0:
+        _record_movement(
+            subscription=subscription, kind=MovementKind.CHURN, occurred_on=canceled_on, mrr_before=before,
+            mrr_after=Decimal("0"), churn_reason=churn_reason, note=note, source=source, actor=actor,
+        )
+    record_audit(actor=actor, action="cancel", instance=subscription,
+                 changes={"reason": churn_reason.name if churn_reason else ""})
+    return subscription
+
+
+@transaction.atomic
+def reactivate_subscription(
+    *,
+    subscription: Subscription,
+    reactivated_on: date,
+    mrr: Any = _UNSET,
+    renewal_date: date | None = None,
+    note: str = "",
+    actor: User | None = None,
+    source: str = MovementSource.MANUAL,
+) -> Subscription:
+    """Bring a canceled subscription back; its MRR returns as a `reactivation` movement."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status != SubscriptionStatus.CANCELED:
+        raise ValidationError({"status": _("Only a canceled subscription can be reactivated.")})
+    if mrr is not _UNSET:
+        subscription.mrr = _money(mrr, "mrr")
+    if subscription.mrr <= 0:
+        raise ValidationError({"mrr": _("A reactivated subscription needs MRR above zero.")})
+    subscription.status = SubscriptionStatus.ACTIVE
+    subscription.canceled_on = None
+    subscription.renewal_date = renewal_date or reactivated_on + relativedelta(months=subscription.term_months)
+    subscription.save()
+    _record_movement(
+        subscription=subscription, kind=MovementKind.REACTIVATION, occurred_on=reactivated_on,
+        mrr_before=Decimal("0"), mrr_after=to_reporting(subscription.mrr, subscription.currency),
+        note=note, source=source, actor=actor,
+    )
+    record_audit(actor=actor, action="reactivate", instance=subscription, changes={"mrr": str(subscription.mrr)})
+    return subscription
+
+
+@transaction.atomic
+def record_payment_failed(
+    *, subscription: Subscription, failed_at: datetime | None = None, amount: Decimal | None = None,
+    note: str = "", actor: User | None = None,
+) -> Subscription:
+    """A payment failed: the subscription is past due, and the account's timeline says so."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
+        subscription.status = SubscriptionStatus.PAST_DUE
+        subscription.save(update_fields=["status", "updated_at"])
+    record_on_timeline(
+        account=subscription.account, kind="payment_failed",
+        title=f"Payment failed: {subscription}", body=note, occurred_at=failed_at, actor=actor,
+        subject=subscription,
+        data={"product": str(subscription), "amount": str(amount) if amount is not None else "",
+              "currency": subscription.currency},
+    )
+    record_audit(actor=actor, action="payment_failed", instance=subscription)
+    return subscription
+
+
+@transaction.atomic
+def record_payment_succeeded(
+    *, subscription: Subscription, paid_at: datetime | None = None, amount: Decimal | None = None,
+    actor: User | None = None,
+) -> Subscription:
+    """A payment went through: a past-due subscription is active again; the first one dates revenue."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    paid_at = paid_at or timezone.now()
+    fields = []
+    if subscription.status == SubscriptionStatus.PAST_DUE:
+        subscription.status = SubscriptionStatus.ACTIVE
+        fields.append("status")
+        record_on_timeline(
+            account=subscription.account, kind="payment_recovered", title=f"Payment received: {subscription}",
+            occurred_at=paid_at, actor=actor, subject=subscription,
+            data={"product": str(subscription), "amount": str(amount) if amount is not None else "",
+                  "currency": subscription.currency},
+        )
+    if subscription.first_paid_on is None:
+        subscription.first_paid_on = timezone.localdate(paid_at)
+        fields.append("first_paid_on")
+    if fields:
+        subscription.save(update_fields=[*fields, "updated_at"])
+    return subscription
