@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "touchpoint.accounts",
     "touchpoint.usage",
     "touchpoint.revenue",
+    "touchpoint.integrations",
     "touchpoint.web",
     "touchpoint.demo",
 ]

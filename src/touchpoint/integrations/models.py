@@ -1,0 +1,1 @@
+"""What the integrations keep: received Stripe events (idempotency) and import jobs."""
