@@ -164,6 +164,9 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 # Background tasks: a database queue served by `touchpoint worker` (which `touchpoint serve` starts too).
 TASKS = {"default": {"BACKEND": os.environ.get("TOUCHPOINT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
+# How often each worker brings the usage rollups up to date with newly ingested events.
+USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECONDS", "5"))
+
 # Revenue metrics add up movements in one currency: this one (ISO code). Rates to it: Exchange rates.
 TOUCHPOINT_CURRENCY = os.environ.get("TOUCHPOINT_CURRENCY", "USD").upper()
 USE_THOUSAND_SEPARATOR = True
