@@ -59,21 +59,39 @@ _COLUMNS = ("source_id", "message_id", "type", "event", "user_id", "anonymous_id
             "contact_id", "timestamp", "day", "received_at", "properties", "context")
 
 
-def append(source: Source, events: Iterable[Resolved], *, received_at: datetime) -> int:
-    """Store events whose message id is new for the source; returns how many were stored.
+def prepare(source: Source, messages: Iterable[Message], *, received_at: datetime) -> dict[str, tuple]:
+    """Each message's row, but for its account and contact: work done before the write transaction.
+
+    On SQLite only one writer runs at a time, so everything that needs no lock (JSON, dates in the
+    database's text form) is done here, keeping the locked part of ingestion short.
+    """
+    zone = timezone.get_current_timezone()
+    sqlite = connection.vendor == "sqlite"
+    db_zone = connection.timezone if sqlite else None
+    received = str(received_at.astimezone(db_zone).replace(tzinfo=None)) if sqlite else received_at
+    rows = {}
+    for message in messages:
+        moment, day = message.timestamp, message.timestamp.astimezone(zone).date()
+        if sqlite:  # as Django's SQLite backend stores them: naive UTC text
+            moment, day = str(moment.astimezone(db_zone).replace(tzinfo=None)), day
+        rows[message.message_id] = (
+            source.pk, message.message_id, message.type, message.event, message.user_id, message.anonymous_id,
+            message.group_id, None, None, moment, day, received,
+            _json(message.properties or message.traits), _json(message.context),
+        )
+    return rows
+
+
+def append(prepared: dict[str, tuple], events: Iterable[Resolved]) -> int:
+    """Store resolved events (rows from `prepare`); returns how many were stored.
 
     The hot path of ingestion: rows go in as plain tuples (no model instances), by COPY on
     PostgreSQL and one prepared executemany on SQLite, the fastest way each database offers.
     """
     rows = []
-    zone = timezone.get_current_timezone()
     for e in events:
-        message = e.message
-        rows.append((
-            source.pk, message.message_id, message.type, message.event, message.user_id, message.anonymous_id,
-            message.group_id, e.account_id, e.contact_id, message.timestamp, message.timestamp.astimezone(zone).date(),
-            received_at, _json(message.properties or message.traits), _json(message.context),
-        ))
+        row = prepared[e.message.message_id]
+        rows.append((*row[:4], e.message.user_id, *row[5:7], e.account_id, e.contact_id, *row[9:]))
     if not rows:
         return 0
     table = connection.ops.quote_name(RawEvent._meta.db_table)
@@ -85,11 +103,7 @@ def append(source: Source, events: Iterable[Resolved], *, received_at: datetime)
                 for row in rows:
                     copy.write_row(row)
     else:
-        # As Django's SQLite backend stores them: naive, in the connection's zone (UTC), as text.
-        db_zone = connection.timezone
-        received = str(received_at.astimezone(db_zone).replace(tzinfo=None))
-        values = [(*row[:9], str(row[9].astimezone(db_zone).replace(tzinfo=None)), row[10].isoformat(), received,
-                   *row[12:]) for row in rows]
+        values = [(*row[:10], row[10].isoformat(), *row[11:]) for row in rows]
         with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})", values)
     return len(rows)
