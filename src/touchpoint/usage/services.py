@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import fcntl
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -79,35 +77,13 @@ def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | N
     attempts = 1 if connection.in_atomic_block else 3
     for attempt in range(1, attempts + 1):
         try:
-            with _writer_turn(), transaction.atomic():
+            with transaction.atomic():
                 result.accepted, result.duplicates = _store(source, messages, prepared, received_at)
             break
         except (OperationalError, IntegrityError) as error:
             if attempt == attempts or getattr(error.__cause__, "sqlstate", "") not in _RETRYABLE:
                 raise
     return result
-
-
-@contextmanager
-def _writer_turn() -> Iterator[None]:
-    """On SQLite, wait for the write lock in the kernel instead of in SQLite's busy handler.
-
-    SQLite's busy handler sleeps in growing steps (up to 100 ms) and retries, so under steady
-    ingestion from several processes the lock often sits free while every waiter sleeps. An flock on
-    a file beside the database queues the ingesting threads and processes and wakes the next one the
-    moment the lock is released (measured: see bench/ingest.py). The kernel drops the lock of a
-    process that dies. Other writers still meet SQLite's own lock, so correctness never depends on it.
-    """
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield
-        return
-    path = f"{connection.settings_dict['NAME']}.ingest-lock"
-    with open(path, "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 # PostgreSQL: deadlock detected, serialization failure, unique violation (a concurrent insert won),
