@@ -4,13 +4,13 @@ import base64
 import os
 import sqlite3
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
 import orjson
 
-from tests.usage.test_durability import TOUCHPOINT, _free_port, _stored_message_ids, _touchpoint, server_database_url  # noqa: F401
+from tests.live import TOUCHPOINT, free_port, touchpoint, wait_until_serving
+from tests.usage.test_durability import _stored_message_ids, server_database_url  # noqa: F401 (a fixture)
 
 
 def _post(url: str, auth: str, ids: list[str]) -> tuple[int, dict, dict]:
@@ -53,20 +53,13 @@ class _Lock:
 def test_a_locked_database_gets_503_with_retry_after_and_the_retry_lands_once(tmp_path, server_database_url):
     env = {**os.environ, "DATABASE_URL": server_database_url, "TOUCHPOINT_DATA_DIR": str(tmp_path),
            "DB_LOCK_TIMEOUT": "0.5"}
-    _touchpoint(env, "migrate", "-v", "0")
-    write_key = _touchpoint(env, "source", "create", "Busy").strip().splitlines()[-1]
-    port = _free_port()
+    touchpoint(env, "migrate", "-v", "0")
+    write_key = touchpoint(env, "source", "create", "Busy").strip().splitlines()[-1]
+    port = free_port()
     server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "1", "--no-worker"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-                time.sleep(0.2)
+        wait_until_serving(server, port)
         url = f"http://127.0.0.1:{port}/v1/batch"
         auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
         ids = [f"busy-{n}" for n in range(5)]
