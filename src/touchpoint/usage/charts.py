@@ -20,3 +20,21 @@ def events_per_day_svg(series: list[dict]) -> str:
     spec = chart.to_dict()
     spec["width"] = 640
     return vl_convert.vegalite_to_svg(spec)
+
+
+def active_people_svg(trend: list[dict]) -> str:
+    """Daily, weekly and monthly active people over the window, one line each."""
+    series = ((_("Daily"), "dau"), (_("Weekly (7 days)"), "wau"), (_("Monthly (30 days)"), "mau"))
+    values = [{"date": day["date"].isoformat(), "window": label, "people": day[key]}
+              for day in trend for label, key in series]
+    chart = alt.Chart(alt.Data(values=values)).mark_line().encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")),
+        y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("window:N", title=None, sort=[label for label, _key in series],
+                        scale=alt.Scale(range=["#9aa4b2", "#2857c5", "#b54708"]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=["date:T", "window:N", "people:Q"],
+    ).properties(height=160)
+    spec = chart.to_dict()
+    spec["width"] = 640
+    return vl_convert.vegalite_to_svg(spec)

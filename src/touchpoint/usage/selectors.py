@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Max, Sum
+from collections import Counter
+
+from django.db.models import Count, F, IntegerField, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from touchpoint.accounts.models import Account
@@ -54,3 +57,67 @@ def breadth_of_adoption(account: Account, *, days: int = 30, today: date | None 
                                             day__gt=today - timedelta(days=days), day__lte=today)
             .values("event").distinct().count()) if key_events else 0
     return used, len(key_events)
+
+
+def event_catalog(*, search: str = "", days: int = 30, today: date | None = None, limit: int = 500) -> list[dict]:
+    """Every event name seen, busiest first: events and accounts in the window, last day seen, key or not."""
+    today = today or timezone.localdate()
+    since = today - timedelta(days=days)
+    recent = Q(day__gt=since, day__lte=today)
+    rows = DailyEventRollup.objects.all()
+    if search.strip():
+        rows = rows.filter(event__icontains=search.strip())
+    rows = (rows.values("event")
+            .annotate(events=Coalesce(Sum("events", filter=recent), 0, output_field=IntegerField()),
+                      accounts=Count("account", filter=recent, distinct=True), last_day=Max("day"))
+            .order_by("-events", "event")[:limit])
+    features = {feature.event: feature for feature in KeyFeature.objects.all()}
+    catalog = []
+    for row in rows:
+        feature = features.get(row["event"])
+        catalog.append({**row, "is_key": feature is not None, "label": feature.label if feature else ""})
+    return catalog
+
+
+def active_people_trend(account: Account, *, days: int = 90, today: date | None = None) -> list[dict]:
+    """Per day of the window: people active that day (DAU), in the 7 days to it (WAU) and the 30 (MAU).
+
+    Distinct people do not add up across days, so this reads the account's distinct (day, person)
+    pairs for the window plus the 29 days before it in one query and slides the windows in memory.
+    """
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    person = Coalesce(NullIf(F("user_id"), Value("")), F("anonymous_id"))
+    pairs = (RawEvent.objects.filter(account=account, type__in=USAGE_TYPES,
+                                     day__gte=first - timedelta(days=29), day__lte=today)
+             .annotate(person=person).values_list("day", "person").distinct())
+    people_by_day: dict[date, set[str]] = {}
+    for day, who in pairs:
+        people_by_day.setdefault(day, set()).add(who)
+    # Slide both windows a day at a time: add the day entering, drop the day leaving.
+    week, month = Counter(), Counter()
+    for back in range(29, 0, -1):
+        earlier = first - timedelta(days=back)
+        month.update(people_by_day.get(earlier, ()))
+        if back < 7:
+            week.update(people_by_day.get(earlier, ()))
+    trend = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        arriving = people_by_day.get(day, ())
+        week.update(arriving)
+        month.update(arriving)
+        trend.append({"date": day, "dau": len(arriving), "wau": len(week), "mau": len(month)})
+        for window, length in ((week, 7), (month, 30)):
+            window.subtract(people_by_day.get(day - timedelta(days=length - 1), ()))
+            for who in [who for who, count in window.items() if count <= 0]:
+                del window[who]
+    return trend
+
+
+def stickiness(trend: list[dict]) -> float | None:
+    """Average daily actives over the last 30 days of the trend, over its latest monthly actives."""
+    if not trend or not trend[-1]["mau"]:
+        return None
+    last_month = trend[-30:]
+    return sum(day["dau"] for day in last_month) / len(last_month) / trend[-1]["mau"]

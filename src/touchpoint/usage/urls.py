@@ -17,5 +17,6 @@ urlpatterns = [
 urlpatterns += [
     path("accounts/<int:account_id>/usage/", views.account_usage_panel, name="account-usage"),
     path("sources/", views.sources, name="sources"),
+    path("key-features/", views.key_features, name="key-features"),
     path("sources/<int:source_id>/", views.source_detail, name="source-detail"),
 ]

@@ -6,12 +6,14 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
 from touchpoint.usage import charts, rollups, selectors, services, store
+from touchpoint.usage import key_features as key_feature_services
 from touchpoint.usage.forms import SourceForm
-from touchpoint.usage.models import Source
+from touchpoint.usage.models import KeyFeature, Source
 
 CHART_DAYS = 90
 
@@ -24,6 +26,7 @@ def account_usage_panel(request: HttpRequest, account_id: int) -> HttpResponse:
     series = selectors.usage_by_day(account, days=CHART_DAYS)
     used, defined = selectors.breadth_of_adoption(account)
     total = sum(day["events"] for day in series)
+    trend = selectors.active_people_trend(account, days=CHART_DAYS) if total else []
     return render(request, "usage/_account_usage.html", {
         "account": account,
         "chart_svg": charts.events_per_day_svg(series) if total else "",
@@ -34,6 +37,43 @@ def account_usage_panel(request: HttpRequest, account_id: int) -> HttpResponse:
         "top_events": selectors.top_events(account, days=30),
         "key_features_used": used,
         "key_features_defined": defined,
+        "people_svg": charts.active_people_svg(trend) if trend else "",
+        "stickiness": selectors.stickiness(trend),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_features(request: HttpRequest) -> HttpResponse:
+    """Every event name seen; admins mark the ones that count towards breadth of adoption.
+
+    Everyone signed in may read the list (it explains the breadth figure on every account page).
+    """
+    can_change = request.user.has_perm("usage.add_keyfeature") and request.user.has_perm("usage.delete_keyfeature")
+    if request.method == "POST":
+        if not can_change:
+            return render(request, "403.html", status=403)
+        event = request.POST.get("event", "")
+        try:
+            if request.POST.get("key") == "1":
+                key_feature_services.mark_key_feature(event=event, label=request.POST.get("label", ""),
+                                                      actor=request.user)
+            else:
+                key_feature_services.unmark_key_feature(event=event, actor=request.user)
+        except ValidationError as error:
+            messages = [m for field_messages in error.message_dict.values() for m in field_messages]
+            return HttpResponse(" ".join(messages), status=400)
+        if not request.htmx:
+            return redirect(f"{reverse('key-features')}?q={request.POST.get('q', '')}")
+        row = next((r for r in selectors.event_catalog(search=event) if r["event"] == event), None)
+        row = row or {"event": event, "events": 0, "accounts": 0, "last_day": None,
+                      "is_key": request.POST.get("key") == "1", "label": request.POST.get("label", "")}
+        return render(request, "usage/_key_feature_row.html", {"row": row, "can_change": True})
+    rollups.refresh_pending()
+    search = request.GET.get("q", "")
+    return render(request, "usage/key_features.html", {
+        "rows": selectors.event_catalog(search=search), "search": search, "can_change": can_change,
+        "defined": KeyFeature.objects.count(),
     })
 
 
