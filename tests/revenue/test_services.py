@@ -54,11 +54,14 @@ def test_a_new_subscription_after_the_account_churned_is_a_reactivation():
     assert [k for k, _ in kinds(account)] == ["new", "churn", "reactivation"]
 
 
-def test_a_second_product_while_live_is_new_business_not_a_reactivation():
+def test_movements_are_the_accounts_view_a_second_product_expands_and_cancelling_it_contracts():
     account = AccountFactory()
-    services.create_subscription(account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1))
-    services.create_subscription(account=account, product="Add-on", mrr="100", started_on=date(2024, 2, 1))
-    assert [k for k, _ in kinds(account)] == ["new", "new"]
+    main = services.create_subscription(account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1))
+    add_on = services.create_subscription(account=account, product="Add-on", mrr="100", started_on=date(2024, 2, 1))
+    services.cancel_subscription(subscription=add_on, canceled_on=date(2024, 5, 1))
+    services.cancel_subscription(subscription=main, canceled_on=date(2024, 9, 1))
+    assert kinds(account) == [("new", Decimal("500.00")), ("expansion", Decimal("100.00")),
+                              ("contraction", Decimal("-100.00")), ("churn", Decimal("-500.00"))]
 
 
 def test_cancelling_twice_records_one_churn():

@@ -136,6 +136,10 @@ class MovementSource(models.TextChoices):
 class MrrMovement(models.Model):
     """One change of a subscription's MRR. Movements of an account add up to its MRR change.
 
+    The kind is the account's view, as revenue reporting counts it: a first subscription is new
+    business, a second product for a paying customer is expansion, cancelling one of several is
+    contraction, and only the last one leaving is churn.
+
     Amounts are in the reporting currency at the day's rate; `delta` is kept (not computed) so
     metrics can sum it in SQL, and a constraint holds it equal to `mrr_after - mrr_before`.
     """
@@ -171,7 +175,7 @@ class MrrMovement(models.Model):
                 condition=(
                     Q(kind__in=["new", "reactivation"], mrr_before=0, mrr_after__gt=0)
                     | Q(kind="expansion", delta__gt=0)
-                    | Q(kind="contraction", delta__lt=0, mrr_after__gt=0)
+                    | Q(kind="contraction", delta__lt=0)
                     | Q(kind="churn", mrr_after=0, mrr_before__gt=0)
                 ),
                 name="movement_kind_matches_amounts",

@@ -139,12 +139,18 @@ def _current_reporting_mrr(subscription: Subscription) -> Decimal:
     return last if last is not None else Decimal("0")
 
 
-def _is_reactivation(account: Account) -> bool:
-    """An account that churned before and has no live MRR left comes back: a reactivation, not new."""
-    return (
-        MrrMovement.objects.filter(account=account, kind=MovementKind.CHURN).exists()
-        and account_mrr(account) == 0
-    )
+def _kind_of_increase(account: Account, *, before: Decimal) -> str:
+    """What MRR arriving on one subscription is for the account as a whole."""
+    if before > 0 or account_mrr(account) > 0:
+        return MovementKind.EXPANSION  # a paying customer spends more (a bigger plan, or another product)
+    if MrrMovement.objects.filter(account=account, kind=MovementKind.CHURN).exists():
+        return MovementKind.REACTIVATION  # a customer who had left comes back
+    return MovementKind.NEW
+
+
+def _kind_of_decrease(account: Account, *, delta: Decimal) -> str:
+    """What MRR leaving one subscription is for the account: churn only when nothing is left."""
+    return MovementKind.CHURN if account_mrr(account) + delta <= 0 else MovementKind.CONTRACTION
 
 
 @transaction.atomic
@@ -200,7 +206,7 @@ def create_subscription(
         first_paid_on=first_paid_on,
     )
     if status in LIVE_STATUSES and amount > 0:
-        kind = MovementKind.REACTIVATION if _is_reactivation(account) else MovementKind.NEW
+        kind = _kind_of_increase(account, before=Decimal("0"))
         _record_movement(
             subscription=subscription, kind=kind, occurred_on=started_on, mrr_before=Decimal("0"),
             mrr_after=to_reporting(amount, code), note=note, source=source, actor=actor,
@@ -259,12 +265,10 @@ def change_subscription(
     subscription.save()
     after = to_reporting(subscription.mrr, subscription.currency) if subscription.is_live else Decimal("0")
     if after != before:
-        if before == 0:
-            kind = MovementKind.REACTIVATION if _is_reactivation(subscription.account) else MovementKind.NEW
-        elif after == 0:
-            kind = MovementKind.CHURN
+        if after > before:
+            kind = _kind_of_increase(subscription.account, before=before)
         else:
-            kind = MovementKind.EXPANSION if after > before else MovementKind.CONTRACTION
+            kind = _kind_of_decrease(subscription.account, delta=after - before)
         _record_movement(
             subscription=subscription, kind=kind, occurred_on=day, mrr_before=before, mrr_after=after,
             churn_reason=churn_reason if kind in (MovementKind.CONTRACTION, MovementKind.CHURN) else None,
@@ -284,7 +288,7 @@ def cancel_subscription(
     actor: User | None = None,
     source: str = MovementSource.MANUAL,
 ) -> Subscription:
-    """End a subscription: its MRR leaves as a `churn` movement with the reason."""
+    """End a subscription: its MRR leaves as churn (contraction if the account keeps another one)."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status == SubscriptionStatus.CANCELED:
         return subscription  # cancelling twice (a replayed webhook, say) changes nothing
@@ -295,7 +299,8 @@ def cancel_subscription(
     subscription.save()
     if before > 0:
         _record_movement(
-            subscription=subscription, kind=MovementKind.CHURN, occurred_on=canceled_on, mrr_before=before,
+            subscription=subscription, kind=_kind_of_decrease(subscription.account, delta=-before),
+            occurred_on=canceled_on, mrr_before=before,
             mrr_after=Decimal("0"), churn_reason=churn_reason, note=note, source=source, actor=actor,
         )
     record_audit(actor=actor, action="cancel", instance=subscription,
@@ -314,7 +319,7 @@ def reactivate_subscription(
     actor: User | None = None,
     source: str = MovementSource.MANUAL,
 ) -> Subscription:
-    """Bring a canceled subscription back; its MRR returns as a `reactivation` movement."""
+    """Bring a canceled subscription back: a reactivation (or expansion, if the account still pays)."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status != SubscriptionStatus.CANCELED:
         raise ValidationError({"status": _("Only a canceled subscription can be reactivated.")})
@@ -327,7 +332,8 @@ def reactivate_subscription(
     subscription.renewal_date = renewal_date or reactivated_on + relativedelta(months=subscription.term_months)
     subscription.save()
     _record_movement(
-        subscription=subscription, kind=MovementKind.REACTIVATION, occurred_on=reactivated_on,
+        subscription=subscription, kind=_kind_of_increase(subscription.account, before=Decimal("0")),
+        occurred_on=reactivated_on,
         mrr_before=Decimal("0"), mrr_after=to_reporting(subscription.mrr, subscription.currency),
         note=note, source=source, actor=actor,
     )
