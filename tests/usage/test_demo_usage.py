@@ -29,7 +29,7 @@ def test_demo_events_have_a_weekday_rhythm_and_both_growth_and_decline(demo_comp
         elif row.day > TODAY - timedelta(days=30):
             last[row.account_id] += row.events
     assert by_weekday[True] > 5 * by_weekday[False]
-    steady = [a for a in first if first[a] >= 20]
+    steady = [a for a in first if first[a] >= 8]  # poor fits are small users: a low bar keeps them in
     assert any(last[a] > first[a] for a in steady), "no account grows"
     assert any(last[a] < first[a] / 2 for a in steady), "no account declines"
     assert RawEvent.objects.filter(day__gte=TODAY).count() == 0  # nothing from today's future hours

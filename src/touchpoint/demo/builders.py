@@ -101,6 +101,7 @@ class DemoAccount:
     locale: str
     fit: float  # 0 = a poor fit who will struggle and may churn, 1 = a model customer
     contacts: list[DemoContact] = field(default_factory=list)
+    churned_on: date | None = None  # set by the revenue step; later steps stop the account's activity there
     parent: DemoAccount | None = None
 
     def contacts_with(self, role: str) -> list[DemoContact]:

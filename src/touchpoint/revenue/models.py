@@ -169,7 +169,12 @@ class MrrMovement(models.Model):
         verbose_name = _("MRR movement")
         verbose_name_plural = _("MRR movements")
         constraints = [
-            models.CheckConstraint(condition=Q(delta=F("mrr_after") - F("mrr_before")), name="movement_delta_adds_up"),
+            # Within half a cent: SQLite keeps decimals as floating point, PostgreSQL exactly.
+            models.CheckConstraint(
+                condition=Q(delta__gte=F("mrr_after") - F("mrr_before") - Decimal("0.005"),
+                            delta__lte=F("mrr_after") - F("mrr_before") + Decimal("0.005")),
+                name="movement_delta_adds_up",
+            ),
             models.CheckConstraint(condition=Q(mrr_before__gte=0, mrr_after__gte=0), name="movement_mrr_not_negative"),
             models.CheckConstraint(
                 condition=(

@@ -30,8 +30,13 @@ _COLUMNS = ("source_id", "message_id", "type", "event", "user_id", "anonymous_id
             "contact_id", "timestamp", "day", "received_at", "properties", "context")
 
 
-def _trend(fit: float, progress: float) -> float:
-    """How active the account is at `progress` (0 = start of the window, 1 = today)."""
+def _trend(fit: float, progress: float, days_to_churn: int | None = None) -> float:
+    """How active the account is at `progress` (0 = start of the window, 1 = today).
+
+    A poor fit that the revenue step made churn fades over the 45 days before it leaves.
+    """
+    if days_to_churn is not None and fit < 0.35:
+        return 1.0 if days_to_churn > 45 else max(0.1, days_to_churn / 45)
     if fit >= 0.6:
         return 0.6 + 0.6 * progress  # adoption grows
     if fit < 0.35:
@@ -39,7 +44,7 @@ def _trend(fit: float, progress: float) -> float:
     return 0.85
 
 
-@step("usage", after=("timeline",))
+@step("usage", after=("timeline", "revenue"))
 def usage(ctx: DemoContext) -> None:
     source, _created = Source.objects.get_or_create(name="Web app (demo)")
     # After `demo --reset` the old demo events and product users lost their accounts: clear them.
@@ -71,9 +76,12 @@ def usage(ctx: DemoContext) -> None:
                 user_id=person.external_id, email=person.email, name=person.name, account=account,
                 contact=person, first_seen_at=account.created_at, last_seen_at=account.created_at))
         day = start
-        while day < ctx.anchor:  # up to yesterday: the demo never holds events from the future
+        # Up to yesterday (the demo never holds events from the future), or the day the customer left.
+        end = min(ctx.anchor, demo_account.churned_on or ctx.anchor)
+        while day < end:
             weekday_factor = 1.0 if day.weekday() < 5 else 0.12
-            activity = _trend(demo_account.fit, (day - first_day).days / span) * weekday_factor
+            days_to_churn = (demo_account.churned_on - day).days if demo_account.churned_on else None
+            activity = _trend(demo_account.fit, (day - first_day).days / span, days_to_churn) * weekday_factor
             for person in people:
                 if ctx.rng.random() > (0.2 + 0.45 * demo_account.fit) * activity:
                     continue
