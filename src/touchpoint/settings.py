@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "touchpoint.usage",
     "touchpoint.revenue",
     "touchpoint.integrations",
+    "touchpoint.health",
     "touchpoint.web",
     "touchpoint.demo",
 ]
