@@ -60,12 +60,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "touchpoint.users",
     "touchpoint.success",
     "touchpoint.accounts",
     "touchpoint.usage",
     "touchpoint.revenue",
     "touchpoint.integrations",
+    "touchpoint.scheduler",
     "touchpoint.health",
     "touchpoint.web",
     "touchpoint.demo",
@@ -158,6 +161,9 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+
+# Background tasks: a database queue served by `touchpoint worker` (which `touchpoint serve` starts too).
+TASKS = {"default": {"BACKEND": os.environ.get("TOUCHPOINT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # Revenue metrics add up movements in one currency: this one (ISO code). Rates to it: Exchange rates.
 TOUCHPOINT_CURRENCY = os.environ.get("TOUCHPOINT_CURRENCY", "USD").upper()

@@ -55,3 +55,4 @@ def test_serve_migrates_a_new_database_then_answers(tmp_path):
     output = server.stdout.read().decode()
     assert "Applying database migrations" in output
     assert "gunicorn" in output.lower()
+    assert "Background worker started" in output

@@ -19,7 +19,7 @@ import touchpoint
 PACKAGE = Path(touchpoint.__file__).parent
 LANGUAGES = ["ja", "ru", "th"]
 # Words that stay the same in every language we ship (names, abbreviations, formats).
-SAME_IN_EVERY_LANGUAGE = {"API", "Touchpoint", "CSV", "ID", "URL", "OpenAPI", "SMB", "%(name)s", "KPI"}
+SAME_IN_EVERY_LANGUAGE = {"API", "Touchpoint", "CSV", "ID", "URL", "OpenAPI", "SMB", "%(name)s", "KPI", "MRR", "ARR", "GRR", "NRR", "Stripe", "HubSpot", "Salesforce", "YAML", "AUC", "ROC AUC", "Segment"}
 
 
 def catalogue(language: str):

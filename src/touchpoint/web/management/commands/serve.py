@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import subprocess
+import sys
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -36,13 +39,17 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=min(4, multiprocessing.cpu_count() + 1),
                             help=_("Worker processes (default: cores + 1, at most 4)."))
         parser.add_argument("--threads", type=int, default=4, help=_("Threads per worker."))
+        parser.add_argument("--no-worker", action="store_true",
+                            help=_("Do not start a background worker (run `touchpoint worker` elsewhere)."))
 
-    def handle(self, *args, host: str, port: int, workers: int, threads: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, workers: int, threads: int, no_worker: bool, **options) -> None:
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             self.stdout.write(_("Applying database migrations…"))
             call_command("migrate", interactive=False, verbosity=1)
         connection.close()  # never share a connection with the forked workers
+        if not no_worker:
+            self._start_background_worker()
         self.stdout.write(_("Touchpoint is serving on http://%(host)s:%(port)s/") % {"host": host, "port": port})
         _Gunicorn({
             "bind": f"{host}:{port}",
@@ -54,3 +61,18 @@ class Command(BaseCommand):
             "graceful_timeout": 20,
             "timeout": 60,
         }).run()
+
+    def _start_background_worker(self) -> None:
+        """One `touchpoint worker` beside the web server, so a laptop needs no second command."""
+        worker = subprocess.Popen([sys.executable, "-m", "touchpoint.cli", "worker"])
+
+        def stop_worker() -> None:
+            if worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+        atexit.register(stop_worker)
+        self.stdout.write(_("Background worker started (process %(pid)s).") % {"pid": worker.pid})

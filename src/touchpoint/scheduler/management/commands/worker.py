@@ -1,0 +1,63 @@
+"""`touchpoint worker`: run background tasks from the database queue and fire due schedules."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections, connection
+from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+from django_tasks_db.management.commands.db_worker import Worker
+
+from touchpoint.scheduler.registry import tick
+
+logger = logging.getLogger("touchpoint.scheduler")
+
+
+def _tick_forever(stop: threading.Event, every: float) -> None:
+    while not stop.is_set():
+        try:
+            tick()
+        except Exception:  # a failed tick must not stop the worker; the next one retries
+            logger.exception("Scheduler tick failed")
+        finally:
+            close_old_connections()
+            connection.close()
+        stop.wait(every)
+
+
+class Command(BaseCommand):
+    help = _("Run background tasks (imports, recomputes, journeys) and fire scheduled ones.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--queue", default="*", help=_("Queues to serve, comma-separated ('*': all)."))
+        parser.add_argument("--interval", type=float, default=1.0,
+                            help=_("Seconds to wait when the queue is empty."))
+        parser.add_argument("--tick", type=float, default=30.0, help=_("Seconds between scheduler ticks."))
+        parser.add_argument("--no-schedules", action="store_true",
+                            help=_("Only run tasks; let other workers fire the schedules."))
+        parser.add_argument("--batch", action="store_true", help=_("Run what is queued, then exit."))
+
+    def handle(self, *args, queue: str, interval: float, tick: float, no_schedules: bool, batch: bool,
+               verbosity: int, **options) -> None:
+        logging.basicConfig(level=logging.INFO if verbosity else logging.WARNING,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        stop = threading.Event()
+        if not no_schedules:
+            if batch:
+                from touchpoint.scheduler.registry import tick as tick_once
+
+                tick_once()
+            else:
+                threading.Thread(target=_tick_forever, args=(stop, tick), daemon=True, name="scheduler").start()
+        worker = Worker(
+            queue_names=queue.split(","), interval=interval, batch=batch, backend_name="default",
+            startup_delay=not batch, max_tasks=None, worker_id=get_random_string(32), excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        try:
+            worker.run()
+        finally:
+            stop.set()
