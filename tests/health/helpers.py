@@ -16,6 +16,8 @@ TODAY = date(2026, 6, 30)
 
 
 def old_account(**kwargs):
+    kwargs.setdefault("owner", None)  # no user (and no password hashing) per account: tests stay fast
+    kwargs.setdefault("segment", None)
     return AccountFactory(created_at=timezone.make_aware(datetime(2025, 1, 1)), **kwargs)
 
 
