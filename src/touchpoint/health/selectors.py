@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import yaml
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from touchpoint.accounts.models import Account
 from touchpoint.health.measures import get_measure
@@ -65,6 +66,10 @@ def explain(account: Account, *, history_days: int = 90) -> HealthExplained:
     return HealthExplained(score=latest, week_ago=week_ago, month_ago=month_ago, drivers=drivers, history=history)
 
 
+def version_of(row: HealthScore) -> ScorecardVersion:
+    return ScorecardVersion.objects.select_related("scorecard").get(pk=row.version_id)
+
+
 def _drivers(now: HealthScore | None, then: HealthScore | None) -> list[Driver]:
     if now is None:
         return []
@@ -104,10 +109,11 @@ def grade_distribution(accounts: QuerySet[Account]) -> dict[str, int]:
 
 def sparklines(account_ids: list[int], *, days: int = 30) -> dict[int, list[float | None]]:
     """Daily scores of the last `days` days per account (oldest first), in one query."""
-    day = latest_day()
-    if day is None or not account_ids:
+    if not account_ids:
         return {}
-    rows = (HealthScore.objects.filter(account_id__in=account_ids, day__gt=day - timedelta(days=days))
+    today = timezone.localdate()
+    rows = (HealthScore.objects.filter(account_id__in=account_ids, day__gt=today - timedelta(days=days),
+                                       day__lte=today)
             .order_by("account_id", "day").values_list("account_id", "score"))
     series: dict[int, list[float | None]] = {}
     for account_id, value in rows:

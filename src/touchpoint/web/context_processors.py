@@ -12,6 +12,7 @@ from touchpoint.users.selectors import user_can_write
 NAVIGATION = [
     ("portfolio", _("Portfolio"), None),
     ("sources", _("Event sources"), "usage.view_source"),
+    ("health-scorecards", _("Health scorecards"), "health.view_scorecard"),
 ]
 
 
