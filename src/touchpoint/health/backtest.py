@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from sklearn.metrics import roc_auc_score
 
 from touchpoint.accounts.models import Account, Segment
-from touchpoint.health.measures import AsOf, live_subscriptions_sql, measured_sql
+from touchpoint.health.measures import LIVE_SUBSCRIPTIONS, AsOf, measured_sql
 from touchpoint.health.models import Scorecard
 from touchpoint.health.scoring import Definition, measure_points, score
 from touchpoint.revenue.models import MovementKind, MrrMovement
@@ -114,13 +114,12 @@ def collect(period: Period, *, segment: Segment | None = None, measures: list[st
     for day in samples.days:
         at = AsOf(day)
         measured, params = measured_sql(at, keys=measures)
-        live, live_params = live_subscriptions_sql(at)
-        sql = (f"WITH {measured}, live_accounts AS (SELECT DISTINCT account_id FROM ({live}) live) "
+        sql = (f"WITH {measured}, live_accounts AS (SELECT DISTINCT account_id FROM {LIVE_SUBSCRIPTIONS}) "
                "SELECT l.account_id, m.measure, m.value FROM live_accounts l "
                "LEFT JOIN measured m ON m.account_id = l.account_id")
         per_account: dict[int, dict[str, float]] = {}
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *live_params])
+            cursor.execute(sql, params)
             for account_id, measure, value in cursor.fetchall():
                 if scope is not None and account_id not in scope:
                     continue

@@ -15,6 +15,8 @@ A later app adds its own (support load, NPS…) from its AppConfig.ready():
                              column="open_tickets", unit=_("tickets"), weight=1, green=0, red=5))
 
 An account a source returns no row for, or a NULL column, has that measure *unknown* that day.
+A source may read the CTE `live_subscriptions` (id, account_id, quantity, renewal_date,
+term_months, status: the subscriptions live at the end of D), computed once per statement.
 """
 
 from __future__ import annotations
@@ -122,8 +124,9 @@ def measured_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list]:
     """
     measures = [m for m in _MEASURES.values() if keys is None or m.key in keys]
     sources = sorted({m.source for m in measures})
-    parts: list[str] = []
-    params: list = []
+    # Shared by every source (and the back-test): computed once per statement.
+    live, params = live_subscriptions_sql(at)
+    parts: list[str] = [f"{LIVE_SUBSCRIPTIONS} AS ({live})"]
     for key in sources:
         sql, source_params = _SOURCES[key].query(at)
         parts.append(f"src_{key} AS ({sql})")
@@ -140,6 +143,10 @@ def measured_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list]:
 
 
 # --- The built-in sources -------------------------------------------------------------------------------
+
+# The name of the CTE of subscriptions live at the end of the day, which any source may read.
+LIVE_SUBSCRIPTIONS = "live_subscriptions"
+
 
 def live_subscriptions_sql(at: AsOf) -> tuple[str, list]:
     """Subscriptions live at the end of the day: the last movement up to it left MRR above zero.
@@ -161,7 +168,6 @@ def live_subscriptions_sql(at: AsOf) -> tuple[str, list]:
 
 
 def _usage_sql(at: AsOf) -> tuple[str, list]:
-    live, live_params = live_subscriptions_sql(at)
     sql = f"""
         SELECT u.account_id,
                CASE WHEN u.previous > 0 THEN 100.0 * (u.recent - u.previous) / u.previous END AS usage_trend,
@@ -176,7 +182,7 @@ def _usage_sql(at: AsOf) -> tuple[str, list]:
             WHERE day > %s AND day <= %s
             GROUP BY account_id
         ) u
-        LEFT JOIN (SELECT account_id, NULLIF(SUM(quantity), 0) AS n FROM ({live}) live GROUP BY account_id) seats
+        LEFT JOIN (SELECT account_id, NULLIF(SUM(quantity), 0) AS n FROM {LIVE_SUBSCRIPTIONS} GROUP BY account_id) seats
                ON seats.account_id = u.account_id
         LEFT JOIN (SELECT account_id, COUNT(*) AS n FROM accounts_contact WHERE created_at < %s
                    GROUP BY account_id) contacts
@@ -184,8 +190,7 @@ def _usage_sql(at: AsOf) -> tuple[str, list]:
     """
     recent_start = at.date(RECENT_DAYS - 1)
     previous_start = at.date(2 * RECENT_DAYS - 1)
-    params = [recent_start, previous_start, recent_start, recent_start, at.date(USAGE_WINDOW_DAYS), at.date(),
-              *live_params, at.end]
+    params = [recent_start, previous_start, recent_start, recent_start, at.date(USAGE_WINDOW_DAYS), at.date(), at.end]
     return sql, params
 
 
@@ -222,7 +227,6 @@ def _touch_sql(at: AsOf) -> tuple[str, list]:
 
 
 def _revenue_sql(at: AsOf) -> tuple[str, list]:
-    live, live_params = live_subscriptions_sql(at)
     today = timezone.localdate()
     # Past due: the last payment entry on the timeline before the day ended was a failure; for today
     # also a live subscription whose status says so (billing systems that only send the status).
@@ -236,7 +240,7 @@ def _revenue_sql(at: AsOf) -> tuple[str, list]:
                          {status_check}
                     THEN 1 ELSE 0 END AS past_due,
                MIN(CASE WHEN live.renewal_date >= %s THEN {next_renewal} %% {term_days} END) AS days_to_renewal
-        FROM ({live}) live
+        FROM {LIVE_SUBSCRIPTIONS} live
         LEFT JOIN (
             SELECT account_id,
                    MAX(CASE WHEN kind = 'payment_failed' THEN occurred_at END) AS last_failed,
@@ -247,7 +251,7 @@ def _revenue_sql(at: AsOf) -> tuple[str, list]:
         ) pay ON pay.account_id = live.account_id
         GROUP BY live.account_id
     """
-    return sql, [at.date(), at.date(), *live_params, at.end]
+    return sql, [at.date(), at.date(), at.end]
 
 
 register_source(MeasureSource("usage", columns=("usage_trend", "active_users"), query=_usage_sql))
