@@ -51,7 +51,7 @@ def main() -> None:
     if connection.vendor == "postgresql":
         from django.test.utils import get_runner
 
-        runner = get_runner(settings)(verbosity=0)
+        runner = get_runner(settings)(verbosity=0, interactive=False)
         old_config = runner.setup_databases()
     else:
         old_config = None
@@ -74,7 +74,7 @@ def main() -> None:
     day_expr = "(%s::date - d.d)" if pg else "date(%s, '-' || d.d || ' days')"
     moment = "(%s::timestamptz - (a.id %% 120) * interval '1 day')" if pg else \
         "datetime(%s, '-' || (a.id %% 120) || ' days')"
-    renewal_expr = "(%s::date + (a.id %% 365))" if pg else "date(%s, '+' || (a.id %% 365) || ' days')"
+    renewal_expr = "(%s::date + (a.id %% 365)::integer)" if pg else "date(%s, '+' || (a.id %% 365) || ' days')"
     now = timezone.now()
     now_param = connection.ops.adapt_datetimefield_value(now)
     today_param = connection.ops.adapt_datefield_value(today)

@@ -71,10 +71,13 @@ def make_batches(count: int, accounts: int) -> list[list[dict]]:
     return [events[i:i + BATCH] for i in range(0, count, BATCH)]
 
 
+SERVER_WORKERS = "2"
+
+
 def run_api(env: dict, write_key: str, batches: list[list[dict]], clients: int) -> tuple[float, int]:
     port = free_port()
     log = open(Path(env["TOUCHPOINT_DATA_DIR"]) / "server.log", "a")
-    server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "2"], env=env,
+    server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", SERVER_WORKERS], env=env,
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -186,13 +189,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="measure one database")
+    parser.add_argument("--server-workers", default="2", help="gunicorn worker processes (default: 2, one per core)")
     args = parser.parse_args()
+    global SERVER_WORKERS
+    SERVER_WORKERS = args.server_workers
     work = Path(tempfile.mkdtemp(prefix="tp-ingest-"))
     base_env = {**os.environ, "TOUCHPOINT_DATA_DIR": str(work)}
 
     sqlite_path = work / "ingest.sqlite3"
-    measure("SQLite", {**base_env, "DATABASE_URL": f"sqlite:///{sqlite_path}"}, args.events, args.clients,
-            lambda rows: baseline_sqlite(str(sqlite_path), rows))
+    if args.only != "postgresql":
+        measure("SQLite", {**base_env, "DATABASE_URL": f"sqlite:///{sqlite_path}"}, args.events, args.clients,
+                lambda rows: baseline_sqlite(str(sqlite_path), rows))
+    if args.only == "sqlite":
+        return
 
     prepared = subprocess.run([str(ROOT / "scripts" / "postgres-for-tests.sh")], capture_output=True, text=True)
     if prepared.returncode != 0:

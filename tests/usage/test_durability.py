@@ -3,83 +3,43 @@
 import base64
 import os
 import signal
-import socket
-import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import orjson
 import pytest
 
-TOUCHPOINT = Path(sys.executable).with_name("touchpoint")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _touchpoint(env, *args) -> str:
-    done = subprocess.run([str(TOUCHPOINT), *args], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+from tests.live import TOUCHPOINT, free_port, fresh_database_url, query, touchpoint, wait_until_serving
 
 
 def _stored_message_ids(database_url: str, source_write_key: str) -> set[str]:
-    query = ("SELECT e.message_id FROM usage_rawevent e JOIN usage_source s ON s.id = e.source_id "
-             "WHERE s.write_key = %s")
-    if database_url.startswith("postgres"):
-        import psycopg
-
-        with psycopg.connect(database_url) as db:
-            return {row[0] for row in db.execute(query, (source_write_key,))}
-    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
-        return {row[0] for row in db.execute(query.replace("%s", "?"), (source_write_key,))}
+    return {row[0] for row in query(
+        database_url,
+        "SELECT e.message_id FROM usage_rawevent e JOIN usage_source s ON s.id = e.source_id WHERE s.write_key = %s",
+        (source_write_key,))}
 
 
 @pytest.fixture
 def server_database_url(tmp_path):
-    """A fresh, empty database for the server: a SQLite file, or a new PostgreSQL database."""
-    base_url = os.environ.get("DATABASE_URL", "")
-    if not base_url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'durable.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"touchpoint_durability_{os.getpid()}"
-    with psycopg.connect(base_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield base_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(base_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database_url(tmp_path) as url:
+        yield url
 
 
 def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path, server_database_url):
     database_url = server_database_url
     env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPOINT_DATA_DIR": str(tmp_path)}
-    _touchpoint(env, "migrate", "-v", "0")
-    write_key = _touchpoint(env, "source", "create", f"Load {time.time_ns()}").strip().splitlines()[-1]
-    port = _free_port()
+    touchpoint(env, "migrate", "-v", "0")
+    write_key = touchpoint(env, "source", "create", f"Load {time.time_ns()}").strip().splitlines()[-1]
+    port = free_port()
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "2"], env=env,
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1/batch"
     auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-            break
-        except OSError:
-            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.2)
+    wait_until_serving(server, port)
 
     acknowledged: list[str] = []
     lock = threading.Lock()

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from tests.factories import AccountFactory
 from touchpoint.usage import rollups, selectors
-from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup
+from touchpoint.accounts.models import Account
+from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, PendingRollup, RawEvent
 from touchpoint.usage.services import create_source, ingest
 from touchpoint.users.services import create_api_key
 
@@ -45,6 +46,8 @@ def test_rollups_count_events_and_distinct_people_and_stay_equal_to_a_rebuild(so
         event("4", name="Pricing", kind="page", when=now), event("5", when=yesterday),
         {"type": "identify", "messageId": "6", "userId": "u1", "traits": {"name": "Ann"}},
     ])
+    assert not DailyEventRollup.objects.exists()  # ingestion only marks the day; the refresh catches up
+    assert rollups.refresh_pending() == 2  # today and yesterday of one account
     today = rollups.day_of(now)
     rows = {r.event: (r.events, r.users) for r in DailyEventRollup.objects.filter(account=account, day=today)}
     assert rows == {"Report created": (3, 2), "page: Pricing": (1, 1)}
@@ -59,22 +62,65 @@ def test_a_replay_leaves_the_rollups_as_they_were(source):
     AccountFactory(external_id="acme")
     batch = [event(str(i)) for i in range(5)]
     ingest(source=source, payloads=batch)
+    rollups.refresh_pending()
     before = snapshot()
     ingest(source=source, payloads=batch)
+    assert rollups.refresh_pending() == 0  # a replay stores nothing, so nothing is pending
     assert snapshot() == before
 
 
 def test_events_waiting_for_their_group_join_the_rollups_when_it_arrives(source):
     ingest(source=source, payloads=[{"type": "track", "messageId": "early", "userId": "u9", "event": "Opened"}])
+    rollups.refresh_pending()
     assert not DailyAccountRollup.objects.exists()
     ingest(source=source, payloads=[{"type": "group", "messageId": "g", "userId": "u9", "groupId": "late-co"}])
+    rollups.refresh_pending()
     assert DailyEventRollup.objects.get(event="Opened").events == 1
+
+
+def test_a_track_call_before_its_group_call_in_the_same_batch_joins_the_account(source):
+    ingest(source=source, payloads=[
+        {"type": "track", "messageId": "t1", "userId": "u5", "event": "Opened"},
+        {"type": "group", "messageId": "g1", "userId": "u5", "groupId": "same-batch-co"},
+        {"type": "track", "messageId": "t2", "userId": "u5", "event": "Opened"},
+    ])
+    rollups.refresh_pending()
+    account = Account.objects.get(external_id="same-batch-co")
+    assert set(RawEvent.objects.filter(type="track").values_list("account_id", flat=True)) == {account.pk}
+    assert DailyEventRollup.objects.get(account=account, event="Opened").events == 2
+
+
+def test_an_alias_in_the_same_batch_renames_the_earlier_anonymous_events(source):
+    ingest(source=source, payloads=[
+        {"type": "track", "messageId": "t1", "anonymousId": "anon-7", "event": "Visited"},
+        {"type": "alias", "messageId": "a1", "previousId": "anon-7", "userId": "u7"},
+    ])
+    assert RawEvent.objects.get(message_id="t1").user_id == "u7"
+
+
+def test_refresh_for_some_accounts_leaves_the_others_pending(source):
+    first, second = AccountFactory(external_id="one"), AccountFactory(external_id="two")
+    ingest(source=source, payloads=[event("1", group="one"), event("2", group="two")])
+    assert rollups.refresh_pending(account_ids=[first.pk]) == 1
+    assert DailyAccountRollup.objects.filter(account=first).exists()
+    assert not DailyAccountRollup.objects.filter(account=second).exists()
+    assert PendingRollup.objects.filter(account=second).count() == 1
+    assert rollups.refresh_pending() == 1 and not PendingRollup.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the worker manages its own connections, as in production
+def test_the_worker_catches_the_rollups_up(source):
+    account = AccountFactory(external_id="acme")
+    ingest(source=source, payloads=[event("1"), event("2", user="u2")])
+    call_command("worker", "--batch", "--no-schedules", verbosity=0)
+    assert DailyAccountRollup.objects.get(account=account).active_users == 2
 
 
 def test_usage_api_gives_every_day_zero_filled(source, csm):
     account = AccountFactory(external_id="acme")
     now = timezone.now().replace(hour=12)
     ingest(source=source, payloads=[event("a", when=now), event("b", when=now - timedelta(days=2), user="u3")])
+    # no refresh here: the API brings the account's rollups up to date before it answers
     key = create_api_key(user=csm)[1]
     body = Client().get(f"/api/v1/accounts/{account.pk}/usage", {"days": 3},
                         HTTP_AUTHORIZATION=f"Bearer {key}").json()
@@ -95,4 +141,5 @@ def test_active_users_over_windows_and_top_events(source):
         event("3", user="c", when=now - timedelta(days=20), name="Export"),
     ])
     assert [rollups.active_users(account.pk, days=d) for d in (1, 7, 30)] == [1, 2, 3]
+    rollups.refresh_pending()
     assert [row["event"] for row in selectors.top_events(account, days=30)] == ["Export", "Report created"]

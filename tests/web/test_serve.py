@@ -2,22 +2,10 @@
 
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
-import pytest
-
-TOUCHPOINT = Path(sys.executable).with_name("touchpoint")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.live import TOUCHPOINT, free_port, wait_until_serving
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -26,7 +14,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_serve_migrates_a_new_database_then_answers(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
            "TOUCHPOINT_DATA_DIR": str(tmp_path)}
     server = subprocess.Popen(
@@ -34,16 +22,8 @@ def test_serve_migrates_a_new_database_then_answers(tmp_path):
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, body = _get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output = server.stdout.read().decode() if server.stdout else ""
-                    pytest.fail(f"server did not come up:\n{output}")
-                time.sleep(0.3)
+        wait_until_serving(server, port)
+        status, body = _get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200 and b'"ok"' in body
         status, body = _get(f"http://127.0.0.1:{port}/login/")
         assert status == 200 and b"Touchpoint" in body

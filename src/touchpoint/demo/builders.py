@@ -41,6 +41,7 @@ What a step may rely on:
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +125,7 @@ class DemoContext:
     segments: dict[str, Segment] = field(default_factory=dict)
     accounts: list[DemoAccount] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)  # time each step took
 
     @property
     def end(self) -> datetime:
@@ -352,7 +354,9 @@ def build(*, seed: int = 42, accounts: int = 300, days: int = 540, anchor: date 
     with transaction.atomic():
         for demo_step in ordered_steps():
             context.seed_for(demo_step.name)
+            started = time.perf_counter()
             demo_step.run(context)
+            context.seconds[demo_step.name] = time.perf_counter() - started
         _audit("demo.load", f"Demo company (seed {seed})", {
             "seed": seed, "days": days, "anchor": context.anchor.isoformat(), "rows": dict(context.counts)})
     return context

@@ -53,6 +53,28 @@ def register_schedule(name: str, *, cron: str, task: Any, description: str = "")
     return schedule
 
 
+@dataclass(frozen=True)
+class Poller:
+    """Light, frequent upkeep each worker runs itself (not queued), e.g. catching rollups up."""
+
+    name: str
+    every: float  # seconds
+    run: Any  # a callable with no arguments; safe to run in several workers at once
+
+
+_POLLERS: dict[str, Poller] = {}
+
+
+def register_poller(name: str, *, every: float, run: Any) -> Poller:
+    poller = Poller(name=name, every=every, run=run)
+    _POLLERS[name] = poller
+    return poller
+
+
+def registered_pollers() -> list[Poller]:
+    return sorted(_POLLERS.values(), key=lambda poller: poller.name)
+
+
 def registered_schedules() -> list[Schedule]:
     return sorted(_SCHEDULES.values(), key=lambda schedule: schedule.name)
 

@@ -64,19 +64,21 @@ class ReceivedMessage(models.Model):
 class RawEvent(models.Model):
     """A product event as it arrived (Segment spec), with the account and contact it was matched to."""
 
-    # The source and account keys lead composite indexes below; single-column indexes would only
-    # slow every insert down.
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # The raw store keeps ids, not database-level foreign keys: a per-row key check would cost every
+    # insert on the hottest path, and the ORM's on_delete (SET_NULL / CASCADE, by the indexes below)
+    # keeps the rows consistent when an account, contact or source is deleted.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False,
+                               db_constraint=False)
     message_id = models.CharField(max_length=255)
     type = models.CharField(max_length=16, choices=EventType.choices)
     event = models.CharField(max_length=200, blank=True)  # track: the event name; page/screen: the name
-    user_id = models.CharField(max_length=255, blank=True, db_index=True)
+    user_id = models.CharField(max_length=255, blank=True)
     anonymous_id = models.CharField(max_length=255, blank=True)
     group_id = models.CharField(max_length=255, blank=True)
     account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", db_index=False)
+                                related_name="+", db_index=False, db_constraint=False)
     contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
+                                related_name="+", db_index=False, db_constraint=False)
     timestamp = models.DateTimeField()  # when it happened, corrected for the client's clock
     day = models.DateField()  # the timestamp's date in the site's time zone: what rollups group by
     received_at = models.DateTimeField(default=timezone.now)
@@ -84,14 +86,34 @@ class RawEvent(models.Model):
     context = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        # Every index slows every insert: these are the ones reads need. On PostgreSQL the table is
+        # partitioned by month of `day` (migration 0004), and these indexes exist on each partition.
         indexes = [
-            models.Index(fields=["account", "timestamp"], name="rawevent_account_time"),
             models.Index(fields=["account", "day"], name="rawevent_account_day"),
             models.Index(fields=["source", "-received_at"], name="rawevent_source_recent"),
+            models.Index(fields=["user_id"], name="rawevent_user"),
+            models.Index(fields=["contact"], name="rawevent_contact"),
         ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event} {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class PendingRollup(models.Model):
+    """An (account, day) whose rollups are behind its raw events, waiting for rollups.refresh_pending().
+
+    Ingestion only appends rows here (no unique key, so concurrent batches never wait on each other);
+    the refresher deletes the rows it saw and recomputes those days. A row an uncommitted batch adds
+    is invisible to it and stays for the next refresh, so no event is ever left out of the rollups.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey("accounts.Account", on_delete=models.DO_NOTHING, related_name="+",
+                                db_constraint=False, db_index=False)
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "day"], name="pendingrollup_account_day")]
 
 
 class ProductUser(models.Model):

@@ -2,7 +2,9 @@
 
 A rollup row is always recomputed whole from the raw events of its (account, day): that makes
 the update idempotent (a replay or a retry computes the same numbers) and keeps distinct-user
-counts exact, which adding increments could not.
+counts exact, which adding increments could not. Ingestion marks the (account, day) pairs it
+touched (`mark_pending`); `refresh_pending` recomputes them set-based, a few seconds later in the
+worker, or at once for the accounts a page or an API call is about to show.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 
 from touchpoint.accounts.models import Account
-from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, EventType, RawEvent
+from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, EventType, PendingRollup, RawEvent
 
 USAGE_TYPES = (EventType.TRACK, EventType.PAGE, EventType.SCREEN)
 
@@ -30,26 +32,64 @@ def day_of(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def refresh(keys: Iterable[tuple[int, date]]) -> None:
-    """Recompute the rollup rows of these (account id, day) pairs from the raw events.
+def mark_pending(keys: Iterable[tuple[int, date]]) -> None:
+    """Note (account id, day) pairs whose raw events changed; call in the transaction that changed them.
 
-    Two batches for the same account may commit at once on PostgreSQL: each locks the account rows
-    first (in id order, so two batches never wait on each other in a circle), and the second then
-    recomputes after the first committed, seeing its events (READ COMMITTED).
+    Ingestion stays fast because it never recomputes: rollups catch up in refresh_pending(), which the
+    worker runs every few seconds and every page or API call runs for the accounts it shows.
     """
-    keys = sorted(set(keys))
-    list(Account.objects.select_for_update().filter(pk__in={account_id for account_id, _day in keys})
-         .order_by("pk").values_list("pk", flat=True))
+    rows = sorted(set(keys))
+    if not rows:
+        return
+    table = connection.ops.quote_name(PendingRollup._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} (account_id, day) VALUES (%s, %s)",
+                           [(account_id, connection.ops.adapt_datefield_value(day)) for account_id, day in rows])
+
+
+def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
+    """Bring the rollups of pending (account, day) pairs up to date; returns how many pairs were redone.
+
+    DELETE … RETURNING takes the pending rows this call saw (rows of batches still in flight are not
+    visible yet and stay for the next call); the recompute then reads every event committed so far.
+    Two refreshers recomputing the same account queue on its row lock, the second seeing the first's
+    work (READ COMMITTED), so rows are never inserted twice.
+    """
+    table = connection.ops.quote_name(PendingRollup._meta.db_table)
+    where, params = "", []
+    if account_ids is not None:
+        ids = sorted(set(account_ids))
+        if not ids:
+            return 0
+        where, params = f" WHERE account_id IN ({', '.join(['%s'] * len(ids))})", ids
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}{where} RETURNING account_id, day", params)
+            keys = {(account_id, day if isinstance(day, date) else date.fromisoformat(day))
+                    for account_id, day in cursor.fetchall()}
+        if keys:
+            _recompute(keys)
+    return len(keys)
+
+
+def _recompute(keys: set[tuple[int, date]]) -> None:
+    """Recompute the rollup rows of these (account id, day) pairs from the raw events, in SQL."""
+    account_ids = sorted({account_id for account_id, _day in keys})
+    # Lock the accounts in id order, so two refreshers of the same account take turns (never a cycle).
+    list(Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", flat=True))
+    by_day: dict[date, list[int]] = {}
     for account_id, day in keys:
-        with transaction.atomic():
-            DailyEventRollup.objects.filter(account_id=account_id, day=day).delete()
-            DailyAccountRollup.objects.filter(account_id=account_id, day=day).delete()
-            _insert_from_raw(RawEvent.objects.filter(account_id=account_id, day=day))
+        by_day.setdefault(day, []).append(account_id)
+    for day, ids in sorted(by_day.items()):
+        DailyEventRollup.objects.filter(day=day, account_id__in=ids).delete()
+        DailyAccountRollup.objects.filter(day=day, account_id__in=ids).delete()
+        _insert_from_raw(RawEvent.objects.filter(day=day, account_id__in=ids))
 
 
 def rebuild() -> tuple[int, int]:
     """Recompute every rollup from the raw events, in SQL. Returns (event rows, account-day rows)."""
     with transaction.atomic():
+        PendingRollup.objects.all().delete()
         DailyEventRollup.objects.all().delete()
         DailyAccountRollup.objects.all().delete()
         _insert_from_raw(RawEvent.objects.filter(account__isnull=False))
@@ -86,7 +126,10 @@ def _insert_from_raw(raw: QuerySet[RawEvent]) -> None:
 def active_users(account_id: int, *, days: int, until: datetime | None = None) -> int:
     """Distinct people active on the account in the last `days` days (DAU 1, WAU 7, MAU 30)."""
     until = until or timezone.now()
+    since = until - timedelta(days=days)
+    # The day bounds add nothing to the answer; they let PostgreSQL skip months of partitions.
     return (RawEvent.objects.filter(account_id=account_id, type__in=USAGE_TYPES,
-                                    timestamp__gt=until - timedelta(days=days), timestamp__lte=until)
+                                    day__gte=day_of(since) - timedelta(days=1), day__lte=day_of(until) + timedelta(days=1),
+                                    timestamp__gt=since, timestamp__lte=until)
             .aggregate(n=Count(_person(), distinct=True))["n"])
 

@@ -38,7 +38,12 @@ def top_events(account: Account, *, days: int, limit: int = 10, today: date | No
 
 def last_seen(account: Account):
     """When anyone at the account last used the product (None if never)."""
-    return RawEvent.objects.filter(account=account, type__in=USAGE_TYPES).aggregate(at=Max("timestamp"))["at"]
+    events = RawEvent.objects.filter(account=account, type__in=USAGE_TYPES)
+    # The newest day first (it walks the account+day index backwards), then the newest time in it.
+    latest_day = events.order_by("-day").values_list("day", flat=True).first()
+    if latest_day is None:
+        return None
+    return events.filter(day=latest_day).aggregate(at=Max("timestamp"))["at"]
 
 
 def breadth_of_adoption(account: Account, *, days: int = 30, today: date | None = None) -> tuple[int, int]:

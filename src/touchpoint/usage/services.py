@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -73,11 +73,12 @@ def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | N
     # PostgreSQL they run side by side: the unique key of ReceivedMessage decides between two copies
     # of one message, and a batch that loses a race (a deadlock, or two batches creating the same new
     # account or user) is rolled back whole and run again, finding the other's rows.
+    prepared = store.prepare(source, messages, received_at=received_at)  # outside the lock
     attempts = 1 if connection.in_atomic_block else 3
     for attempt in range(1, attempts + 1):
         try:
             with transaction.atomic():
-                result.accepted, result.duplicates = _store(source, messages, received_at)
+                result.accepted, result.duplicates = _store(source, messages, prepared, received_at)
             break
         except (OperationalError, IntegrityError) as error:
             if attempt == attempts or getattr(error.__cause__, "sqlstate", "") not in _RETRYABLE:
@@ -85,63 +86,126 @@ def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | N
     return result
 
 
-# PostgreSQL: deadlock detected, serialization failure, unique violation (a concurrent insert won).
-_RETRYABLE = {"40P01", "40001", "23505"}
+# PostgreSQL: deadlock detected, serialization failure, unique violation (a concurrent insert won),
+# a partition another batch created at the same moment.
+_RETRYABLE = {"40P01", "40001", "23505", "42P07"}
 
 
-def _store(source: Source, messages: list[Message], received_at: datetime) -> tuple[int, int]:
+def _store(source: Source, messages: list[Message], prepared: dict[str, tuple],
+           received_at: datetime) -> tuple[int, int]:
     """Claim, resolve and store the messages; returns (accepted, duplicates). Runs inside a transaction."""
     fresh_ids = store.claim_new(source, [m.message_id for m in messages], received_at=received_at)
-    resolver = _Resolver(received_at=received_at)
-    resolved = []
-    duplicates = 0
+    fresh = []
     for message in messages:
-        if message.message_id not in fresh_ids:
-            duplicates += 1
-            continue
-        fresh_ids.discard(message.message_id)  # a second copy inside the same batch is a duplicate too
-        resolved.append(resolver.resolve(message))
-    accepted = store.append(source, resolved, received_at=received_at)
-    touched = resolver.touched | {
-        (r.account_id, rollups.day_of(r.message.timestamp)) for r in resolved
+        if message.message_id in fresh_ids:
+            fresh_ids.discard(message.message_id)  # a second copy inside the same batch is a duplicate too
+            fresh.append(message)
+    resolver = _Resolver(fresh, received_at=received_at)
+    resolved = [resolver.resolve(message) for message in fresh]
+    resolved = [resolver.settle(r) for r in resolved]
+    accepted = store.append(prepared, resolved)
+    zone = timezone.get_current_timezone()
+    rollups.mark_pending(resolver.touched | {
+        (r.account_id, r.message.timestamp.astimezone(zone).date()) for r in resolved
         if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
-    }
-    rollups.refresh(touched)
-    return accepted, duplicates
-    return result
+    })
+    return accepted, len(messages) - len(fresh)
 
 
 class _Resolver:
-    """Applies identify/group/alias to people and accounts, and finds each event's account and contact."""
+    """Applies identify/group/alias to people and accounts, and finds each event's account and contact.
 
-    def __init__(self, *, received_at: datetime) -> None:
+    The people and accounts a batch names are read in two queries up front; track, page and screen
+    calls (nearly all traffic) then resolve from memory. identify, group and alias write through the
+    same maps, so a later message of the batch sees what an earlier one did.
+    """
+
+    def __init__(self, messages: list[Message], *, received_at: datetime) -> None:
         self.received_at = received_at
-        self.accounts: dict[str, Account] = {}
+        user_ids = {m.user_id for m in messages if m.user_id} | {m.previous_id for m in messages if m.previous_id}
+        group_ids = {m.group_id for m in messages if m.group_id}
+        # Light maps for every id the batch names (all a track call needs) ...
+        self.links: dict[str, tuple[int | None, int | None] | None] = dict.fromkeys(user_ids)
+        for user_id, account_id, contact_id in _rows_for(ProductUser, ("user_id", "account_id", "contact_id"),
+                                                         "user_id", user_ids):
+            self.links[user_id] = (account_id, contact_id)
+        self.account_ids: dict[str, int | None] = dict.fromkeys(group_ids)
+        self.account_ids.update(_rows_for(Account, ("external_id", "id"), "external_id", group_ids))
+        # ... and whole rows only for the ids that identify, group and alias calls change.
+        changing = [m for m in messages if m.type in ("identify", "group", "alias")]
+        changing_users = {m.user_id for m in changing if m.user_id} | {m.previous_id for m in changing if m.previous_id}
+        changing_groups = {m.group_id for m in changing if m.type == "group"}
+        self.users: dict[str, ProductUser | None] = dict.fromkeys(changing_users)
+        self.accounts: dict[str, Account | None] = dict.fromkeys(changing_groups)
+        if changing_users:
+            self.users.update({u.user_id: u for u in ProductUser.objects.filter(user_id__in=changing_users)})
+        if changing_groups:
+            self.accounts.update({a.external_id: a for a in Account.objects.filter(external_id__in=changing_groups)})
         self.touched: set[tuple[int, object]] = set()  # (account id, day) whose rollups need refreshing
+        self.renamed: dict[str, str] = {}  # alias calls of this batch: previous id -> user id
+
+    def settle(self, resolved: store.Resolved) -> store.Resolved:
+        """Apply what later messages of the batch said to an earlier one, as the store does to stored events.
+
+        A track call before its user's group (or alias) call in the same batch is not yet in the
+        store when that call runs, so the group's attach and the alias's rename reach it here.
+        """
+        message = resolved.message
+        renamed_user = self.renamed.get(message.user_id or message.anonymous_id) if self.renamed else None
+        if renamed_user and (message.user_id or message.anonymous_id) != renamed_user:
+            message = replace(message, user_id=renamed_user)
+        if resolved.account_id is None and message.user_id:
+            link = self.links.get(message.user_id)
+            if link is not None and link[0] is not None:
+                return store.Resolved(message=message, account_id=link[0], contact_id=link[1])
+        if message is not resolved.message:
+            return store.Resolved(message=message, account_id=resolved.account_id, contact_id=resolved.contact_id)
+        return resolved
 
     def resolve(self, message: Message) -> store.Resolved:
         handler = getattr(self, f"_on_{message.type}", None)
         if handler is not None:
             handler(message)
         account_id = contact_id = None
-        user = self._user(message.user_id) if message.user_id else None
-        if user is not None:
-            account_id, contact_id = user.account_id, user.contact_id
+        link = self._link(message.user_id) if message.user_id else None
+        if link is not None:
+            account_id, contact_id = link
         if message.group_id and message.type != "identify":
-            account = self._account(message.group_id, traits=message.traits if message.type == "group" else {})
-            if account is not None:
-                account_id = account.pk
-                if contact_id is not None and user is not None and user.account_id != account.pk:
-                    contact_id = None
+            group_account = self._account_id(message.group_id)
+            if group_account is not None:
+                if contact_id is not None and account_id != group_account:
+                    contact_id = None  # the person is known at another account: keep the event, not the link
+                account_id = group_account
         return store.Resolved(message=message, account_id=account_id, contact_id=contact_id)
+
+    def _link(self, user_id: str) -> tuple[int | None, int | None] | None:
+        if user_id not in self.links:  # an id the batch did not name up front (an alias target, say)
+            row = ProductUser.objects.filter(user_id=user_id).values_list("account_id", "contact_id").first()
+            self.links[user_id] = tuple(row) if row else None
+        return self.links[user_id]
+
+    def _account_id(self, group_id: str) -> int | None:
+        if group_id not in self.account_ids:
+            self.account_ids[group_id] = Account.objects.filter(external_id=group_id).values_list("pk", flat=True).first()
+        return self.account_ids[group_id]
+
+    def _remember(self, user: ProductUser) -> None:
+        self.users[user.user_id] = user
+        self.links[user.user_id] = (user.account_id, user.contact_id)
 
     # --- people -------------------------------------------------------------------------------
 
     def _user(self, user_id: str, *, create: bool = False) -> ProductUser | None:
-        user = ProductUser.objects.filter(user_id=user_id).first()
+        user = self.users.get(user_id)
+        if user is None and user_id not in self.users:
+            user = ProductUser.objects.filter(user_id=user_id).first()  # a name the batch did not list
         if user is None and create:
             user = ProductUser.objects.create(user_id=user_id, first_seen_at=self.received_at,
                                               last_seen_at=self.received_at)
+        if user is not None:
+            self._remember(user)
+        else:
+            self.users[user_id] = None
         return user
 
     def _on_identify(self, message: Message) -> None:
@@ -166,6 +230,7 @@ class _Resolver:
             user.account = account
             user.contact = None
             user.save(update_fields=["account", "contact"])
+            self._remember(user)
         contact = self._ensure_contact(user)
         days = store.attach_user_events(user_id=user.user_id, account_id=account.pk, contact_id=contact.pk)
         self.touched |= {(account.pk, day) for day in days}
@@ -181,10 +246,14 @@ class _Resolver:
             user.first_seen_at = min(user.first_seen_at, previous.first_seen_at)
             contact = previous.contact
             previous.delete()
+            self.users[message.previous_id] = None
+            self.links[message.previous_id] = None
             if user.contact_id is None and contact is not None:
                 user.contact = contact
             user.save()
+            self._remember(user)
         store.rename_user(previous_id=message.previous_id, user_id=message.user_id)
+        self.renamed[message.previous_id] = message.user_id
 
     def _ensure_contact(self, user: ProductUser) -> Contact:
         """The account's contact for this product user, made or linked on first sight."""
@@ -214,12 +283,15 @@ class _Resolver:
             )
         user.contact = contact
         user.save(update_fields=["contact"])
+        self._remember(user)
         return contact
 
     # --- accounts -----------------------------------------------------------------------------
 
     def _account(self, group_id: str, *, traits: dict, create: bool = False) -> Account | None:
-        account = self.accounts.get(group_id) or Account.objects.filter(external_id=group_id).first()
+        account = self.accounts.get(group_id)
+        if account is None and group_id not in self.accounts:
+            account = Account.objects.filter(external_id=group_id).first()
         if account is None and create:
             account = account_services.create_account(
                 name=_name(traits) or group_id, domain=_domain(traits), external_id=group_id, actor=None,
@@ -230,7 +302,25 @@ class _Resolver:
                 account_services.update_account(account=account, actor=None, name=name)
         if account is not None:
             self.accounts[group_id] = account
+            self.account_ids[group_id] = account.pk
         return account
+
+
+def _rows_for(model, columns: tuple[str, ...], key: str, values: set[str]) -> list[tuple]:
+    """SELECT columns FROM model's table WHERE key IN values: plain SQL, as this runs for every batch."""
+    if not values:
+        return []
+    quote = connection.ops.quote_name
+    table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
+    rows: list[tuple] = []
+    ordered = sorted(values)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start:start + 500]
+            cursor.execute(f"SELECT {names} FROM {table} WHERE {quote(key)} IN ({', '.join(['%s'] * len(chunk))})",
+                           chunk)
+            rows += cursor.fetchall()
+    return rows
 
 
 def _email(value: Any) -> str:

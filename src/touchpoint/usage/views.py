@@ -20,6 +20,7 @@ CHART_DAYS = 90
 @require_GET
 def account_usage_panel(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=account_id)
+    rollups.refresh_pending(account_ids=[account.pk])  # events ingested seconds ago count too
     series = selectors.usage_by_day(account, days=CHART_DAYS)
     used, defined = selectors.breadth_of_adoption(account)
     total = sum(day["events"] for day in series)

@@ -75,6 +75,8 @@ class Command(BaseCommand):
                 "contacts": counts["accounts.contact"], "entries": counts["accounts.timelineentry"],
                 "engagements": counts["accounts.engagement"],
             }))
+        if options.get("verbosity", 1) >= 2:
+            self.stdout.write(" · ".join(f"{name} {took:.1f} s" for name, took in context.seconds.items()))
         self.stdout.write(_("Seed %(seed)s; %(days)s days of history up to %(today)s.") % {
             "seed": seed, "days": days, "today": context.anchor.isoformat()})
         self.stdout.write("")

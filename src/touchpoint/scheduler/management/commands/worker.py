@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
@@ -11,21 +12,31 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django_tasks_db.management.commands.db_worker import Worker
 
-from touchpoint.scheduler.registry import tick
+from touchpoint.scheduler.registry import registered_pollers, tick
 
 logger = logging.getLogger("touchpoint.scheduler")
 
 
-def _tick_forever(stop: threading.Event, every: float) -> None:
+def _upkeep_forever(stop: threading.Event, tick_every: float, schedules: bool) -> None:
+    """Fire due schedules every `tick_every` seconds and run each poller at its own pace."""
+    last_run: dict[str, float] = {}
     while not stop.is_set():
-        try:
-            tick()
-        except Exception:  # a failed tick must not stop the worker; the next one retries
-            logger.exception("Scheduler tick failed")
-        finally:
-            close_old_connections()
-            connection.close()
-        stop.wait(every)
+        now = time.monotonic()
+        jobs = [(poller.name, poller.every, poller.run) for poller in registered_pollers()]
+        if schedules:
+            jobs.append(("scheduler.tick", tick_every, tick))
+        for name, every, run in jobs:
+            if now - last_run.get(name, float("-inf")) < every:
+                continue
+            last_run[name] = now
+            try:
+                run()
+            except Exception:  # one failure must not stop the worker; the next round retries
+                logger.exception("%s failed", name)
+            finally:
+                close_old_connections()
+                connection.close()
+        stop.wait(1.0)
 
 
 class Command(BaseCommand):
@@ -35,23 +46,24 @@ class Command(BaseCommand):
         parser.add_argument("--queue", default="*", help=_("Queues to serve, comma-separated ('*': all)."))
         parser.add_argument("--interval", type=float, default=1.0,
                             help=_("Seconds to wait when the queue is empty."))
-        parser.add_argument("--tick", type=float, default=30.0, help=_("Seconds between scheduler ticks."))
+        parser.add_argument("--tick", dest="tick_seconds", type=float, default=30.0, help=_("Seconds between scheduler ticks."))
         parser.add_argument("--no-schedules", action="store_true",
                             help=_("Only run tasks; let other workers fire the schedules."))
         parser.add_argument("--batch", action="store_true", help=_("Run what is queued, then exit."))
 
-    def handle(self, *args, queue: str, interval: float, tick: float, no_schedules: bool, batch: bool,
+    def handle(self, *args, queue: str, interval: float, tick_seconds: float, no_schedules: bool, batch: bool,
                verbosity: int, **options) -> None:
         logging.basicConfig(level=logging.INFO if verbosity else logging.WARNING,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
         stop = threading.Event()
-        if not no_schedules:
-            if batch:
-                from touchpoint.scheduler.registry import tick as tick_once
-
-                tick_once()
-            else:
-                threading.Thread(target=_tick_forever, args=(stop, tick), daemon=True, name="scheduler").start()
+        if batch:
+            for poller in registered_pollers():
+                poller.run()
+            if not no_schedules:
+                tick()
+        else:
+            threading.Thread(target=_upkeep_forever, args=(stop, tick_seconds, not no_schedules), daemon=True,
+                             name="upkeep").start()
         worker = Worker(
             queue_names=queue.split(","), interval=interval, batch=batch, backend_name="default",
             startup_delay=not batch, max_tasks=None, worker_id=get_random_string(32), excluded_queue_names=[],
