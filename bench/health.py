@@ -48,7 +48,11 @@ def main() -> None:
     from django.utils import timezone
 
     setup_test_environment()
-    if connection.vendor == "postgresql":
+    reuse = bool(os.environ.get("BENCH_REUSE_DB"))  # for profiling: build once in DATABASE_URL, keep it
+    if reuse:
+        old_config = None
+        call_command("migrate", verbosity=0)
+    elif connection.vendor == "postgresql":
         from django.test.utils import get_runner
 
         runner = get_runner(settings)(verbosity=0, interactive=False)
@@ -65,7 +69,10 @@ def main() -> None:
     at = AsOf(today)
     pg = connection.vendor == "postgresql"
     started = time.perf_counter()
-    for index, name in enumerate(["Report created", "Dashboard shared", "Alert configured", "User invited"]):
+    from touchpoint.accounts.models import Account
+
+    built = reuse and Account.objects.exists()
+    for index, name in enumerate([] if built else ["Report created", "Dashboard shared", "Alert configured", "User invited"]):
         KeyFeature.objects.create(event=name, label=name)
     numbers = ("SELECT generate_series(1, %s) AS n" if pg else
                "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < %s) SELECT n FROM seq")
@@ -78,44 +85,42 @@ def main() -> None:
     now = timezone.now()
     now_param = connection.ops.adapt_datetimefield_value(now)
     today_param = connection.ops.adapt_datefield_value(today)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO accounts_account (name, domain, engagement_model, created_at, updated_at) "
-            f"SELECT 'Customer ' || n, 'customer' || n || '.example', 'hybrid', %s, %s FROM ({numbers}) nums",
-            [connection.ops.adapt_datetimefield_value(now - timedelta(days=400)), now_param, args.accounts])
-        cursor.execute(
-            "INSERT INTO usage_dailyaccountrollup (account_id, day, events, active_users) "
-            f"SELECT a.id, {day_expr}, (a.id * 7 + d.d * 13) %% 50 + 1, (a.id + d.d) %% 8 + 1 "
-            f"FROM accounts_account a CROSS JOIN ({days}) d",
-            [today_param, args.days - 1])
-        cursor.execute(
-            "INSERT INTO usage_dailyeventrollup (account_id, day, event, events, users) "
-            f"SELECT a.id, {day_expr}, k.event, 1, 1 FROM accounts_account a CROSS JOIN ({days}) d "
-            "JOIN usage_keyfeature k ON (a.id + d.d + k.id) %% 9 = 0",
-            [today_param, args.days - 1])
-        cursor.execute(
-            "INSERT INTO accounts_timelineentry (account_id, kind, occurred_at, title, body, data, created_at) "
-            f"SELECT a.id, 'meeting', {moment}, 'Meeting', '', '{{}}', %s FROM accounts_account a",
-            [now_param, now_param])
-        cursor.execute(
-            "INSERT INTO accounts_timelineentry (account_id, kind, occurred_at, title, body, data, created_at) "
-            f"SELECT a.id, 'payment_failed', {moment}, 'Payment failed', '', '{{}}', %s "
-            "FROM accounts_account a WHERE a.id %% 10 = 0", [now_param, now_param])
-        cursor.execute(
-            "INSERT INTO revenue_subscription (account_id, product, plan, quantity, mrr, currency, status, "
-            "started_on, term_months, renewal_date, auto_renew, created_at, updated_at) "
-            "SELECT a.id, 'Cloud', 'Team', a.id %% 20 + 1, 1000, 'USD', 'active', %s, 12, "
-            f"{renewal_expr}, "
-            f"{'true' if pg else '1'}, %s, %s FROM accounts_account a",
-            [connection.ops.adapt_datefield_value(today - timedelta(days=400)), today_param, now_param, now_param])
-        cursor.execute(
-            "INSERT INTO revenue_mrrmovement (subscription_id, account_id, kind, occurred_on, mrr_before, mrr_after, "
-            "delta, currency, note, source, created_at) "
-            "SELECT s.id, s.account_id, 'new', s.started_on, 0, 1000, 1000, 'USD', '', 'demo', %s "
-            "FROM revenue_subscription s", [now_param])
-        if pg:
-            cursor.execute("ANALYZE")
-        else:
+    if not built:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO accounts_account (name, domain, engagement_model, created_at, updated_at) "
+                f"SELECT 'Customer ' || n, 'customer' || n || '.example', 'hybrid', %s, %s FROM ({numbers}) nums",
+                [connection.ops.adapt_datetimefield_value(now - timedelta(days=400)), now_param, args.accounts])
+            cursor.execute(
+                "INSERT INTO usage_dailyaccountrollup (account_id, day, events, active_users) "
+                f"SELECT a.id, {day_expr}, (a.id * 7 + d.d * 13) %% 50 + 1, (a.id + d.d) %% 8 + 1 "
+                f"FROM accounts_account a CROSS JOIN ({days}) d",
+                [today_param, args.days - 1])
+            cursor.execute(
+                "INSERT INTO usage_dailyeventrollup (account_id, day, event, events, users) "
+                f"SELECT a.id, {day_expr}, k.event, 1, 1 FROM accounts_account a CROSS JOIN ({days}) d "
+                "JOIN usage_keyfeature k ON (a.id + d.d + k.id) %% 9 = 0",
+                [today_param, args.days - 1])
+            cursor.execute(
+                "INSERT INTO accounts_timelineentry (account_id, kind, occurred_at, title, body, data, created_at) "
+                f"SELECT a.id, 'meeting', {moment}, 'Meeting', '', '{{}}', %s FROM accounts_account a",
+                [now_param, now_param])
+            cursor.execute(
+                "INSERT INTO accounts_timelineentry (account_id, kind, occurred_at, title, body, data, created_at) "
+                f"SELECT a.id, 'payment_failed', {moment}, 'Payment failed', '', '{{}}', %s "
+                "FROM accounts_account a WHERE a.id %% 10 = 0", [now_param, now_param])
+            cursor.execute(
+                "INSERT INTO revenue_subscription (account_id, product, plan, quantity, mrr, currency, status, "
+                "started_on, term_months, renewal_date, auto_renew, created_at, updated_at) "
+                "SELECT a.id, 'Cloud', 'Team', a.id %% 20 + 1, 1000, 'USD', 'active', %s, 12, "
+                f"{renewal_expr}, "
+                f"{'true' if pg else '1'}, %s, %s FROM accounts_account a",
+                [connection.ops.adapt_datefield_value(today - timedelta(days=400)), today_param, now_param, now_param])
+            cursor.execute(
+                "INSERT INTO revenue_mrrmovement (subscription_id, account_id, kind, occurred_on, mrr_before, mrr_after, "
+                "delta, currency, note, source, created_at) "
+                "SELECT s.id, s.account_id, 'new', s.started_on, 0, 1000, 1000, 'USD', '', 'demo', %s "
+                "FROM revenue_subscription s", [now_param])
             cursor.execute("ANALYZE")
     print(f"built {args.accounts:,} accounts × {args.days} days of rollups in {time.perf_counter() - started:.1f}s "
           f"on {connection.vendor}")

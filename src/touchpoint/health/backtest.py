@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from sklearn.metrics import roc_auc_score
@@ -23,6 +23,7 @@ from sklearn.metrics import roc_auc_score
 from touchpoint.accounts.models import Account, Segment
 from touchpoint.health.measures import LIVE_SUBSCRIPTIONS, AsOf, measured_sql
 from touchpoint.health.models import Scorecard
+from touchpoint.health.recompute import without_jit
 from touchpoint.health.scoring import Definition, measure_points, score
 from touchpoint.revenue.models import MovementKind, MrrMovement
 
@@ -118,7 +119,8 @@ def collect(period: Period, *, segment: Segment | None = None, measures: list[st
                "SELECT l.account_id, m.measure, m.value FROM live_accounts l "
                "LEFT JOIN measured m ON m.account_id = l.account_id")
         per_account: dict[int, dict[str, float]] = {}
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            without_jit(cursor)
             cursor.execute(sql, params)
             for account_id, measure, value in cursor.fetchall():
                 if scope is not None and account_id not in scope:

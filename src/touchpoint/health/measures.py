@@ -117,35 +117,67 @@ def get_measure(key: str) -> Measure | None:
     return _MEASURES.get(key)
 
 
-def measured_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list]:
-    """CTEs ending in `measured(account_id, measure, value)`: one row per known (account, measure).
+def sources_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list, list[Measure]]:
+    """CTEs `live_subscriptions` and `src_<source>` for the measures asked (all when None).
 
-    Returns the text after `WITH` (without it) so callers add their own CTEs and final statement.
+    Returns the text after `WITH` (without it), its parameters, and the measures it covers; a measure's
+    value is `src_<measure.source>.<measure.column>`, joined on `account_id`.
     """
     measures = [m for m in _MEASURES.values() if keys is None or m.key in keys]
     sources = sorted({m.source for m in measures})
     # Shared by every source (and the back-test): computed once per statement.
     live, params = live_subscriptions_sql(at)
-    parts: list[str] = [f"{LIVE_SUBSCRIPTIONS} AS ({live})"]
+    marks, marks_params = timeline_marks_sql(at)
+    parts: list[str] = [f"{LIVE_SUBSCRIPTIONS} AS ({live})", f"{TIMELINE_MARKS} AS ({marks})"]
+    params.extend(marks_params)
     for key in sources:
         sql, source_params = _SOURCES[key].query(at)
         parts.append(f"src_{key} AS ({sql})")
         params.extend(source_params)
+    return ",\n".join(parts), params, measures
+
+
+def source_joins(measures: list[Measure], account: str = "a.id") -> str:
+    return " ".join(f"LEFT JOIN src_{key} ON src_{key}.account_id = {account}"
+                    for key in sorted({m.source for m in measures}))
+
+
+def measured_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list]:
+    """CTEs ending in `measured(account_id, measure, value)`: one row per known (account, measure).
+
+    Returns the text after `WITH` (without it) so callers add their own CTEs and final statement.
+    """
+    sources, params, measures = sources_sql(at, keys)
     unions = [
         f"SELECT account_id, '{m.key}' AS measure, {at.as_float(m.column)} AS value "
         f"FROM src_{m.source} WHERE {m.column} IS NOT NULL"
         for m in measures
-    ]
-    if not unions:
-        unions = ["SELECT NULL AS account_id, NULL AS measure, NULL AS value WHERE 1 = 0"]
-    parts.append("measured AS (" + " UNION ALL ".join(unions) + ")")
-    return ",\n".join(parts), params
+    ] or ["SELECT NULL AS account_id, NULL AS measure, NULL AS value WHERE 1 = 0"]
+    return sources + ",\nmeasured AS (" + " UNION ALL ".join(unions) + ")", params
 
 
 # --- The built-in sources -------------------------------------------------------------------------------
 
-# The name of the CTE of subscriptions live at the end of the day, which any source may read.
+# The names of the shared CTEs any source may read: the subscriptions live at the end of the day, and
+# per account the last human touch, failed payment and recovered payment before the day ended.
 LIVE_SUBSCRIPTIONS = "live_subscriptions"
+TIMELINE_MARKS = "timeline_marks"
+
+
+def timeline_marks_sql(at: AsOf) -> tuple[str, list]:
+    """One scan of the timeline: per account, the last human touch and the last payment failure/recovery."""
+    kinds = human_touch_kinds() or ["note"]
+    marks = ", ".join(["%s"] * len(kinds))
+    sql = f"""
+        SELECT account_id,
+               MAX(CASE WHEN kind IN ({marks}) THEN occurred_at END) AS last_touch,
+               MAX(CASE WHEN kind = 'payment_failed' THEN occurred_at END) AS last_failed,
+               MAX(CASE WHEN kind = 'payment_recovered' THEN occurred_at END) AS last_recovered
+        FROM accounts_timelineentry
+        WHERE occurred_at < %s AND kind IN ({marks}, 'payment_failed', 'payment_recovered')
+        GROUP BY account_id
+    """
+    return sql, [*kinds, at.end, *kinds]
 
 
 def live_subscriptions_sql(at: AsOf) -> tuple[str, list]:
@@ -198,12 +230,12 @@ def _breadth_sql(at: AsOf) -> tuple[str, list]:
     # Accounts with any usage in the window are known; with no key features defined nobody is.
     sql = """
         SELECT r.account_id,
-               100.0 * COUNT(DISTINCT CASE WHEN r.day >= %s THEN k.event END) / defined.n AS breadth
+               100.0 * COUNT(DISTINCT CASE WHEN r.day >= %s THEN k.event END)
+                     / (SELECT COUNT(*) FROM usage_keyfeature) AS breadth
         FROM usage_dailyeventrollup r
-        CROSS JOIN (SELECT COUNT(*) AS n FROM usage_keyfeature) defined
         LEFT JOIN usage_keyfeature k ON k.event = r.event
-        WHERE r.day > %s AND r.day <= %s AND defined.n > 0
-        GROUP BY r.account_id, defined.n
+        WHERE r.day > %s AND r.day <= %s AND EXISTS (SELECT 1 FROM usage_keyfeature)
+        GROUP BY r.account_id
     """
     return sql, [at.date(RECENT_DAYS - 1), at.date(USAGE_WINDOW_DAYS), at.date()]
 
@@ -215,15 +247,11 @@ def human_touch_kinds() -> list[str]:
 
 
 def _touch_sql(at: AsOf) -> tuple[str, list]:
-    kinds = human_touch_kinds() or ["note"]
-    marks = ", ".join(["%s"] * len(kinds))
     sql = f"""
-        SELECT account_id, {at.days_since("MAX(occurred_at)")} AS days_since_touch
-        FROM accounts_timelineentry
-        WHERE kind IN ({marks}) AND occurred_at < %s
-        GROUP BY account_id
+        SELECT account_id, {at.days_since("last_touch")} AS days_since_touch
+        FROM {TIMELINE_MARKS} WHERE last_touch IS NOT NULL
     """
-    return sql, [at.end, *kinds, at.end]
+    return sql, [at.end]
 
 
 def _revenue_sql(at: AsOf) -> tuple[str, list]:
@@ -235,23 +263,16 @@ def _revenue_sql(at: AsOf) -> tuple[str, list]:
     term_days = "(live.term_months * 365 / 12)"
     sql = f"""
         SELECT live.account_id,
-               CASE WHEN MAX(pay.last_failed) IS NOT NULL
-                         AND (MAX(pay.last_recovered) IS NULL OR MAX(pay.last_recovered) < MAX(pay.last_failed))
+               CASE WHEN (MAX(pay.last_failed) IS NOT NULL
+                          AND (MAX(pay.last_recovered) IS NULL OR MAX(pay.last_recovered) < MAX(pay.last_failed)))
                          {status_check}
                     THEN 1 ELSE 0 END AS past_due,
                MIN(CASE WHEN live.renewal_date >= %s THEN {next_renewal} %% {term_days} END) AS days_to_renewal
         FROM {LIVE_SUBSCRIPTIONS} live
-        LEFT JOIN (
-            SELECT account_id,
-                   MAX(CASE WHEN kind = 'payment_failed' THEN occurred_at END) AS last_failed,
-                   MAX(CASE WHEN kind = 'payment_recovered' THEN occurred_at END) AS last_recovered
-            FROM accounts_timelineentry
-            WHERE kind IN ('payment_failed', 'payment_recovered') AND occurred_at < %s
-            GROUP BY account_id
-        ) pay ON pay.account_id = live.account_id
+        LEFT JOIN {TIMELINE_MARKS} pay ON pay.account_id = live.account_id
         GROUP BY live.account_id
     """
-    return sql, [at.date(), at.date(), at.end]
+    return sql, [at.date(), at.date()]
 
 
 register_source(MeasureSource("usage", columns=("usage_trend", "active_users"), query=_usage_sql))
