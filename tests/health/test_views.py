@@ -175,3 +175,17 @@ def test_scores_are_read_only_for_everyone(leader):
     assert not leader.has_perm("health.change_healthscore") and leader.has_perm("health.view_healthscore")
     assert leader.has_perm("health.change_scorecard")
     assert HealthScore.objects.count() == 0
+
+
+def test_a_scorecard_and_its_segment_cannot_be_deleted_under_its_versions(admin_user):
+    from django.db.models import ProtectedError
+
+    from tests.factories import SegmentFactory
+
+    segment = SegmentFactory(name="Kept")
+    services.save_scorecard(definition=Definition(rules=(MeasureRule("engagement_recency", 1, 7, 30),)),
+                            actor=admin_user, segment=segment)
+    with pytest.raises(ProtectedError):
+        Scorecard.objects.filter(segment=segment).delete()
+    with pytest.raises(ProtectedError):
+        segment.delete()

@@ -30,7 +30,7 @@ class Scorecard(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     segment = models.OneToOneField(
         "accounts.Segment", verbose_name=_("segment"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="scorecard",
+        on_delete=models.PROTECT, related_name="scorecard",
     )
     current_version = models.ForeignKey(
         "ScorecardVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -61,7 +61,8 @@ class ScorecardVersion(models.Model):
      "grades": {"green": 70, "red": 40}}
     """
 
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="versions")
+    # Versions are kept forever: a scorecard that has any cannot be deleted.
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     definition = models.JSONField(_("definition"))
     note = models.CharField(_("note"), max_length=300, blank=True)

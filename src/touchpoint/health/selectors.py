@@ -66,15 +66,17 @@ def explain(account: Account, *, history_days: int = 90) -> HealthExplained:
     return HealthExplained(score=latest, week_ago=week_ago, month_ago=month_ago, drivers=drivers, history=history)
 
 
-def version_of(row: HealthScore) -> ScorecardVersion:
-    return ScorecardVersion.objects.select_related("scorecard").get(pk=row.version_id)
+def version_of(row: HealthScore) -> ScorecardVersion | None:
+    """The scorecard version that made a score (None if its scorecard has since been deleted)."""
+    return ScorecardVersion.objects.select_related("scorecard").filter(pk=row.version_id).first()
 
 
 def _drivers(now: HealthScore | None, then: HealthScore | None) -> list[Driver]:
     if now is None:
         return []
-    version = ScorecardVersion.objects.only("definition").get(pk=now.version_id)
-    keys = [rule["measure"] for rule in version.definition.get("measures", [])]
+    version = ScorecardVersion.objects.only("definition").filter(pk=now.version_id).first()
+    keys = ([rule["measure"] for rule in version.definition.get("measures", [])] if version is not None
+            else sorted(now.measures))
     now_parts = contributions(now.measures)
     then_parts = contributions(then.measures) if then is not None else {}
     drivers = []

@@ -14,7 +14,7 @@ from touchpoint.accounts.selectors import portfolio
 from touchpoint.health import backtest, charts, fit, selectors, services
 from touchpoint.health.forms import ApplyYamlForm, BacktestForm, ScorecardForm
 from touchpoint.health.models import Grade, Scorecard
-from touchpoint.health.scoring import Definition
+from touchpoint.health.scoring import DEFAULT_GREEN_AT, DEFAULT_RED_BELOW, Definition
 
 
 @login_required
@@ -25,10 +25,11 @@ def account_health_panel(request: HttpRequest, account_id: int) -> HttpResponse:
     context = {"account": account, "health": explained, "chart_svg": ""}
     if explained.score is not None:
         version = selectors.version_of(explained.score)
-        definition = Definition.from_dict(version.definition)
+        definition = Definition.from_dict(version.definition) if version is not None else None
         context["version"] = version
-        context["chart_svg"] = charts.history_svg(explained.history, green_at=definition.green_at,
-                                                  red_below=definition.red_below)
+        context["chart_svg"] = charts.history_svg(
+            explained.history, green_at=definition.green_at if definition else DEFAULT_GREEN_AT,
+            red_below=definition.red_below if definition else DEFAULT_RED_BELOW)
         context["movers"] = [d for d in explained.drivers if d.change][:2]
     return render(request, "health/_account_health.html", context)
 
