@@ -112,6 +112,8 @@ def on_validation_error(request, exc: ValidationError):
 from touchpoint.accounts.api import router as accounts_router  # noqa: E402
 
 from touchpoint.usage.api import router as usage_router  # noqa: E402
+from touchpoint.health.api import router as health_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", usage_router)
+api.add_router("/", health_router)

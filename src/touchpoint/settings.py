@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "touchpoint.revenue",
     "touchpoint.integrations",
     "touchpoint.scheduler",
+    "touchpoint.health",
     "touchpoint.web",
     "touchpoint.demo",
 ]

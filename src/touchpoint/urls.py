@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("touchpoint.usage.urls")),
+    path("", include("touchpoint.health.urls")),
     path("", include("touchpoint.web.urls")),
     path("accounts/", include("touchpoint.accounts.urls")),
 ]

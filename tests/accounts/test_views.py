@@ -93,7 +93,8 @@ def test_portfolio_query_count_does_not_grow_with_accounts(csm_client, csm, djan
     parent = AccountFactory(owner=csm)
     phase = PhaseFactory(name="Onboarding")
     AccountFactory.create_batch(60, owner=csm, parent=parent, phase=phase, framework=phase.framework)
-    with django_assert_max_num_queries(10):
+    # 11: the health sparklines of the page's accounts are one query (health scores ride on the row query).
+    with django_assert_max_num_queries(11):
         response = csm_client.get(reverse("portfolio"))
     assert len(response.context["page"].object_list) == 50
 

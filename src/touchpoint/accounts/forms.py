@@ -24,6 +24,9 @@ class PortfolioFilterForm(forms.Form):
     engagement = forms.ChoiceField(label=_("Engagement model"), required=False)
     phase = forms.ModelChoiceField(label=_("Lifecycle phase"), required=False,
                                    queryset=LifecyclePhase.objects.none(), empty_label=_("All phases"))
+    grade = forms.ChoiceField(label=_("Health"), required=False, choices=[
+        ("", _("All grades")), ("green", _("Green")), ("yellow", _("Yellow")), ("red", _("Red")),
+        ("unknown", _("Unknown"))])
     sort = forms.ChoiceField(label=_("Sort"), required=False,
                              choices=[(key, key) for key in PORTFOLIO_ORDERINGS])
 
@@ -53,6 +56,7 @@ class PortfolioFilterForm(forms.Form):
             segment_id=data["segment"].pk if data.get("segment") else None,
             engagement_model=data.get("engagement") or "",
             phase_id=data["phase"].pk if data.get("phase") else None,
+            grade=data.get("grade") or "",
             order=data.get("sort") or DEFAULT_PORTFOLIO_ORDER,
         )
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.apps import apps
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower
 
 from touchpoint.accounts.models import Account, Contact, ContactRoleAssignment, Segment, TimelineEntry
 
 # Sort keys people can ask for, and the columns behind them. The id breaks ties so pages never
 # repeat or skip a row.
-PORTFOLIO_ORDERINGS: dict[str, tuple[str, ...]] = {
+PORTFOLIO_ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
     "name": ("name_lower", "id"),
     "-name": ("-name_lower", "-id"),
     "owner": ("owner__full_name", "name_lower", "id"),
@@ -25,6 +27,9 @@ PORTFOLIO_ORDERINGS: dict[str, tuple[str, ...]] = {
     "-engagement": ("-engagement_model", "name_lower", "id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
+    # Unscored accounts last either way.
+    "health": (F("health_score").asc(nulls_last=True), "name_lower", "id"),
+    "-health": (F("health_score").desc(nulls_last=True), "name_lower", "id"),
 }
 DEFAULT_PORTFOLIO_ORDER = "name"
 
@@ -41,7 +46,17 @@ class PortfolioFilter:
     phase_id: int | None = None
     parent_id: int | None = None
     external_id: str = ""
+    grade: str = ""  # health grade: green, yellow, red or unknown
     order: str = DEFAULT_PORTFOLIO_ORDER
+
+
+def with_health(qs: QuerySet[Account]) -> QuerySet[Account]:
+    """Each account's latest health score and grade (health_score, health_grade), as subqueries."""
+    # Looked up through the app registry: accounts must not import the health app (it imports accounts).
+    health_score = apps.get_model("health", "HealthScore")
+    latest = health_score.objects.filter(account_id=OuterRef("pk")).order_by("-day")
+    return qs.annotate(health_score=Subquery(latest.values("score")[:1]),
+                       health_grade=Subquery(latest.values("grade")[:1]))
 
 
 def portfolio(filters: PortfolioFilter) -> QuerySet[Account]:
@@ -66,6 +81,11 @@ def portfolio(filters: PortfolioFilter) -> QuerySet[Account]:
         qs = qs.filter(parent_id=filters.parent_id)
     if filters.external_id:
         qs = qs.filter(external_id=filters.external_id)
+    qs = with_health(qs)
+    if filters.grade == "unknown":
+        qs = qs.filter(Q(health_grade__isnull=True) | Q(health_grade="unknown"))
+    elif filters.grade:
+        qs = qs.filter(health_grade=filters.grade)
     ordering = PORTFOLIO_ORDERINGS.get(filters.order, PORTFOLIO_ORDERINGS[DEFAULT_PORTFOLIO_ORDER])
     return qs.annotate(name_lower=Lower("name")).order_by(*ordering)
 

@@ -49,3 +49,14 @@ ADMIN_ONLY_MODELS: list[tuple[str, str]] = [
     ("users", "apikey"),
     ("users", "auditlogentry"),
 ]
+
+# Models admins and CS leaders manage; the other roles only view them.
+LEADER_MODELS: list[tuple[str, str]] = [
+    ("health", "scorecard"),
+    ("health", "scorecardversion"),
+]
+
+# Models every role only views: the system writes them (e.g. the daily health recompute).
+READ_ONLY_MODELS: list[tuple[str, str]] = [
+    ("health", "healthscore"),
+]

@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from touchpoint.users.models import ApiKey, AuditLogEntry, User, generate_api_key, hash_api_key
-from touchpoint.users.roles import ADMIN_ONLY_MODELS, PRODUCT_MODELS, ROLE_ACTIONS, Role
+from touchpoint.users.roles import (
+    ADMIN_ONLY_MODELS,
+    LEADER_MODELS,
+    PRODUCT_MODELS,
+    READ_ONLY_MODELS,
+    ROLE_ACTIONS,
+    Role,
+)
 
 
 def sync_role_groups(*, using: str = "default") -> None:
@@ -31,6 +38,14 @@ def sync_role_groups(*, using: str = "default") -> None:
             wanted += Permission.objects.using(using).filter(
                 content_type__app_label=app_label, codename__in=codenames
             )
+        leader_actions = actions if role in (Role.ADMIN, Role.CS_LEADER) else {"view"}
+        for app_label, model in LEADER_MODELS:
+            wanted += Permission.objects.using(using).filter(
+                content_type__app_label=app_label, codename__in=[f"{a}_{model}" for a in leader_actions]
+            )
+        for app_label, model in READ_ONLY_MODELS:
+            wanted += Permission.objects.using(using).filter(content_type__app_label=app_label,
+                                                             codename=f"view_{model}")
         if role == Role.ADMIN:
             for app_label, model in ADMIN_ONLY_MODELS:
                 wanted += Permission.objects.using(using).filter(

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HealthConfig(AppConfig):
+    name = "touchpoint.health"
+    label = "health"
+    verbose_name = _("Health")
+
+    def ready(self) -> None:
+        from touchpoint.health import measures  # noqa: F401  (registers the built-in measures)
+        from touchpoint.health.tasks import recompute_health_task
+        from touchpoint.scheduler.registry import register_schedule
+
+        # After midnight, once yesterday's events are in the rollups; scores are for the new day.
+        register_schedule("health.recompute", cron="30 1 * * *", task=recompute_health_task,
+                          description="Health scores for every account")

@@ -1,0 +1,122 @@
+"""Scores for every account on one day in one INSERT … SELECT: measures, points, weights and grades in SQL.
+
+No account passes through Python: the measure sources aggregate the rollups, the timeline and the
+subscriptions (see measures.py) and are joined to the accounts once, side by side (one row per
+account, a column per measure); the scorecards become a VALUES list with a column per measure's
+weight and thresholds; the database computes the points, the weighted score and the grade, and writes
+one `HealthScore` row per account with its per-measure points as JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import connection
+
+from touchpoint.health.measures import AsOf, source_joins, sources_sql
+from touchpoint.health.scoring import Definition
+
+
+def _points(index: int) -> str:
+    # measure_points() of scoring.py, in SQL: the share of the way from red to green, clamped to 0–1.
+    # NULL when the value is unknown or the account's scorecard does not weigh the measure.
+    share = f"((v{index} - r{index}) / (g{index} - r{index}))"
+    return f"(CASE WHEN {share} >= 1 THEN 100.0 WHEN {share} <= 0 THEN 0.0 ELSE 100.0 * {share} END)"
+
+
+def scoring_select(at: AsOf, cards: dict[int, Definition], segment_versions: dict[int, int],
+                   default_version: int | None, *, with_day: bool = False) -> tuple[str, list]:
+    """`… SELECT account_id, [day,] version_id, score, grade, measures` for every account that existed.
+
+    The text starts after `WITH`, so the caller can put it in an INSERT or a plain query.
+    """
+    keys = sorted({rule.measure for definition in cards.values() for rule in definition.rules})
+    sources, params, measures = sources_sql(at, keys)
+    measures.sort(key=lambda m: m.key)
+    n = len(measures)
+    card_columns = ["version_id", "green_at", "red_below"] + [f"{p}{i}" for i in range(n) for p in "wgr"]
+    card_rows = []
+    for version_id, definition in cards.items():
+        rules = {rule.measure: rule for rule in definition.rules}
+        card_rows.append("(" + ", ".join(["%s"] * len(card_columns)) + ")")
+        params.extend([version_id, float(definition.green_at), float(definition.red_below)])
+        for measure in measures:
+            rule = rules.get(measure.key)
+            params.extend([float(rule.weight), float(rule.green), float(rule.red)] if rule else [None] * 3)
+    whens = " ".join(f"WHEN {int(segment)} THEN {int(version)}" for segment, version in segment_versions.items())
+    default = "NULL" if default_version is None else str(int(default_version))
+    version_expr = f"COALESCE(CASE a.segment_id {whens} END, {default})" if whens else default
+    values = ", ".join(f"{at.as_float(f'src_{m.source}.{m.column}')} AS v{i}" for i, m in enumerate(measures))
+    points = ", ".join(f"{_points(i)} AS p{i}" for i in range(n))
+    total = " + ".join(f"COALESCE(w{i} * p{i}, 0)" for i in range(n)) or "0"
+    weights = " + ".join(f"(CASE WHEN p{i} IS NULL THEN 0 ELSE w{i} END)" for i in range(n)) or "0"
+    if connection.vendor == "sqlite":
+        entries = ", ".join(
+            f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN json_object('value', v{i}, 'points', p{i}, 'weight', w{i}) END"
+            for i, m in enumerate(measures))
+        # json_patch drops the keys whose value is null: unknown measures are absent, not null.
+        measures_json = f"json_patch('{{}}', json_object({entries}))" if entries else "'{}'"
+    else:
+        pairs = [f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN "
+                 f"jsonb_build_object('value', v{i}, 'points', p{i}, 'weight', w{i}) END"
+                 for i, m in enumerate(measures)]
+        # One jsonb_build_object per 50 measures (a function takes at most 100 arguments).
+        entries = " || ".join(f"jsonb_build_object({', '.join(pairs[i:i + 50])})" for i in range(0, len(pairs), 50))
+        measures_json = f"jsonb_strip_nulls({entries})" if entries else "'{}'::jsonb"
+    # Cast the VALUES columns: a NULL-only column would otherwise have no type on PostgreSQL.
+    typed = ", ".join(f"{at.as_float(column)} AS {column}" for column in card_columns[1:])
+    sql = f"""
+        {sources},
+        cards_raw({", ".join(card_columns)}) AS (VALUES {", ".join(card_rows)}),
+        cards AS (SELECT version_id, {typed} FROM cards_raw),
+        valued AS (
+            SELECT a.id AS account_id, c.*{", " + values if values else ""}
+            FROM accounts_account a
+            JOIN cards c ON c.version_id = {version_expr}
+            {source_joins(measures)}
+            WHERE a.created_at < %s
+        ),
+        pointed AS MATERIALIZED (SELECT valued.*{", " + points if points else ""} FROM valued),
+        weighed AS (SELECT pointed.*, {total} AS total, {weights} AS weights FROM pointed)
+        SELECT account_id, {"%s AS day," if with_day else ""} version_id,
+               CASE WHEN weights > 0 THEN
+                   (CASE WHEN total / weights > 100 THEN 100.0 WHEN total / weights < 0 THEN 0.0
+                         ELSE total / weights END) END AS score,
+               CASE WHEN weights <= 0 THEN 'unknown'
+                    WHEN total / weights >= green_at THEN 'green'
+                    WHEN total / weights < red_below THEN 'red'
+                    ELSE 'yellow' END AS grade,
+               {measures_json} AS measures
+        FROM weighed
+    """
+    params.append(at.end)
+    if with_day:
+        params.append(connection.ops.adapt_datefield_value(at.day))
+    return sql, params
+
+
+def without_jit(cursor) -> None:
+    """PostgreSQL's JIT compiles this statement's many expressions for seconds and then saves less than
+    it spent (4.7 s of 11 s at 100,000 accounts): off for the rest of the transaction."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        cursor.execute("SET LOCAL jit = off")
+
+
+def insert_scores(day: date, cards: dict[int, Definition], segment_versions: dict[int, int],
+                  default_version: int | None) -> int:
+    """Replace the day's scores for every account; returns how many rows were written."""
+    select, params = scoring_select(AsOf(day), cards, segment_versions, default_version, with_day=True)
+    with connection.cursor() as cursor:
+        without_jit(cursor)
+        cursor.execute("DELETE FROM health_healthscore WHERE day = %s", [connection.ops.adapt_datefield_value(day)])
+        columns = "account_id, day, version_id, score, grade, measures"
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            # PostgreSQL never runs the SELECT of an INSERT … SELECT in parallel, but does for CREATE
+            # TABLE … AS: aggregate the rollups with every worker into a temporary table, then copy it in.
+            cursor.execute("CREATE TEMPORARY TABLE health_day_scores ON COMMIT DROP AS WITH " + select, params)
+            cursor.execute(f"INSERT INTO health_healthscore ({columns}) SELECT {columns} FROM health_day_scores")
+            rows = cursor.rowcount
+            cursor.execute("DROP TABLE health_day_scores")
+            return rows
+        cursor.execute(f"INSERT INTO health_healthscore ({columns}) WITH " + select, params)
+        return cursor.rowcount

@@ -1,0 +1,143 @@
+"""How measure values become a 0–100 score and a grade: pure functions, no ORM.
+
+The recompute does the same arithmetic in SQL (see `recompute.py`); tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+DEFAULT_GREEN_AT = 70.0
+DEFAULT_RED_BELOW = 40.0
+
+
+@dataclass(frozen=True)
+class MeasureRule:
+    measure: str
+    weight: float
+    green: float  # the value that earns all 100 points
+    red: float  # the value that earns none
+
+    def as_dict(self) -> dict:
+        return {"measure": self.measure, "weight": self.weight, "green": self.green, "red": self.red}
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What a scorecard version holds: the rules per measure and where the grades start."""
+
+    rules: tuple[MeasureRule, ...]
+    green_at: float = DEFAULT_GREEN_AT
+    red_below: float = DEFAULT_RED_BELOW
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def as_dict(self) -> dict:
+        return {"measures": [rule.as_dict() for rule in self.rules],
+                "grades": {"green": self.green_at, "red": self.red_below}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Definition:
+        """Read and validate a definition (from JSON, YAML or a form); errors name the field."""
+        errors: dict[str, list[str]] = {}
+        from touchpoint.health.measures import get_measure
+
+        rules = []
+        raw_measures = data.get("measures") if isinstance(data, Mapping) else None
+        if not isinstance(raw_measures, list) or not raw_measures:
+            raise ValidationError({"measures": _("List at least one measure.")})
+        seen = set()
+        for index, raw in enumerate(raw_measures):
+            where = f"measures.{index}"
+            if not isinstance(raw, Mapping):
+                errors.setdefault(where, []).append(_("Expected a mapping with measure, weight, green and red."))
+                continue
+            key = str(raw.get("measure", ""))
+            if get_measure(key) is None:
+                errors.setdefault(f"{where}.measure", []).append(_("Unknown measure “%(key)s”.") % {"key": key})
+                continue
+            if key in seen:
+                errors.setdefault(f"{where}.measure", []).append(_("Measure “%(key)s” is listed twice.") % {"key": key})
+                continue
+            seen.add(key)
+            numbers = {}
+            for name in ("weight", "green", "red"):
+                try:
+                    numbers[name] = float(raw.get(name))
+                except (TypeError, ValueError):
+                    errors.setdefault(f"{where}.{name}", []).append(_("Enter a number."))
+            if len(numbers) < 3:
+                continue
+            if numbers["weight"] < 0:
+                errors.setdefault(f"{where}.weight", []).append(_("A weight cannot be negative."))
+            if numbers["green"] == numbers["red"]:
+                errors.setdefault(f"{where}.green", []).append(_("Green and red thresholds must differ."))
+            rules.append(MeasureRule(measure=key, **numbers))
+        grades = data.get("grades") or {}
+        try:
+            green_at = float(grades.get("green", DEFAULT_GREEN_AT))
+            red_below = float(grades.get("red", DEFAULT_RED_BELOW))
+        except (TypeError, ValueError, AttributeError):
+            errors.setdefault("grades", []).append(_("Grade thresholds must be numbers."))
+            green_at, red_below = DEFAULT_GREEN_AT, DEFAULT_RED_BELOW
+        if not 0 <= red_below <= green_at <= 100:
+            errors.setdefault("grades", []).append(_("Need 0 ≤ red ≤ green ≤ 100 for the grade thresholds."))
+        if rules and not errors and sum(rule.weight for rule in rules) <= 0:
+            errors.setdefault("measures", []).append(_("At least one measure needs a weight above zero."))
+        if errors:
+            raise ValidationError(errors)
+        return cls(rules=tuple(rules), green_at=green_at, red_below=red_below)
+
+
+def measure_points(value: float, *, green: float, red: float) -> float:
+    """0–100 points for a measure value: 0 at (or beyond) red, 100 at (or beyond) green, linear between."""
+    share = (value - red) / (green - red)
+    return 100.0 * min(1.0, max(0.0, share))
+
+
+def score(values: Mapping[str, float | None], definition: Definition) -> float | None:
+    """The weighted mean of the points of the measures with a value; None when none has one.
+
+    An unknown measure (missing or None) leaves the weighting: the others' weights are renormalised.
+    """
+    total = 0.0
+    weights = 0.0
+    for rule in definition.rules:
+        value = values.get(rule.measure)
+        if value is None:
+            continue
+        total += rule.weight * measure_points(value, green=rule.green, red=rule.red)
+        weights += rule.weight
+    if weights <= 0:
+        return None
+    return min(100.0, max(0.0, total / weights))
+
+
+def grade(value: float | None, definition: Definition) -> str:
+    if value is None:
+        return "unknown"
+    if value >= definition.green_at:
+        return "green"
+    if value < definition.red_below:
+        return "red"
+    return "yellow"
+
+
+def contributions(measures: Mapping[str, Mapping]) -> dict[str, float]:
+    """Points each known measure adds to the score (they sum to the score), from a stored row."""
+    weights = sum(float(entry["weight"]) for entry in measures.values())
+    if weights <= 0:
+        return {key: 0.0 for key in measures}
+    return {key: float(entry["weight"]) * float(entry["points"]) / weights for key, entry in measures.items()}
+
+
+def default_definition() -> Definition:
+    from touchpoint.health.measures import registered_measures
+
+    return Definition(rules=tuple(
+        MeasureRule(measure=m.key, weight=float(m.weight), green=float(m.green), red=float(m.red))
+        for m in registered_measures()
+    ))

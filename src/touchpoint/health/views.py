@@ -1,0 +1,189 @@
+"""Health pages: the account panel, the portfolio distribution, scorecards and the back-test."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from touchpoint.accounts.forms import PortfolioFilterForm
+from touchpoint.accounts.models import Account
+from touchpoint.accounts.selectors import portfolio
+from touchpoint.health import backtest, charts, fit, selectors, services
+from touchpoint.health.forms import ApplyYamlForm, BacktestForm, ScorecardForm
+from touchpoint.health.models import Grade, Scorecard
+from touchpoint.health.scoring import DEFAULT_GREEN_AT, DEFAULT_RED_BELOW, Definition
+
+
+@login_required
+@require_GET
+def account_health_panel(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_object_or_404(Account, pk=account_id)
+    explained = selectors.explain(account)
+    context = {"account": account, "health": explained, "chart_svg": ""}
+    if explained.score is not None:
+        version = selectors.version_of(explained.score)
+        definition = Definition.from_dict(version.definition) if version is not None else None
+        context["version"] = version
+        context["chart_svg"] = charts.history_svg(
+            explained.history, green_at=definition.green_at if definition else DEFAULT_GREEN_AT,
+            red_below=definition.red_below if definition else DEFAULT_RED_BELOW)
+        context["movers"] = [d for d in explained.drivers if d.change][:2]
+    return render(request, "health/_account_health.html", context)
+
+
+@login_required
+@require_GET
+def distribution(request: HttpRequest) -> HttpResponse:
+    """Grades across the portfolio as filtered (the portfolio page loads this with htmx)."""
+    accounts = portfolio(PortfolioFilterForm(request.GET).to_filter())
+    counts = selectors.grade_distribution(accounts)
+    labels = {value: str(label) for value, label in Grade.choices}
+    return render(request, "health/_distribution.html", {
+        "chart_svg": charts.distribution_svg(counts, labels) if sum(counts.values()) else "",
+        "counts": [(value, labels[value], counts.get(value, 0)) for value in ("green", "yellow", "red", "unknown")],
+    })
+
+
+@login_required
+@permission_required("health.view_scorecard", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def scorecards(request: HttpRequest) -> HttpResponse:
+    """Every scorecard with its current version; YAML in and out."""
+    services.ensure_default_scorecard()
+    form = ApplyYamlForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("health.change_scorecard"):
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            try:
+                services.apply_scorecards_yaml(text=form.cleaned_data["yaml"], actor=request.user)
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    form.add_error("yaml", [f"{field}: {message}" for message in messages])
+            else:
+                return redirect("health-scorecards")
+    return render(request, "health/scorecards.html", {
+        "scorecards": selectors.scorecards(), "form": form, "yaml": selectors.scorecards_yaml(),
+        "can_change": request.user.has_perm("health.change_scorecard"),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@permission_required("health.view_scorecard", raise_exception=True)
+@require_GET
+def scorecards_export(request: HttpRequest) -> HttpResponse:
+    services.ensure_default_scorecard()
+    response = HttpResponse(selectors.scorecards_yaml(), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="scorecards.yaml"'
+    return response
+
+
+@login_required
+@permission_required("health.view_scorecard", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def scorecard_edit(request: HttpRequest, scorecard_id: int | None = None) -> HttpResponse:
+    """Edit a scorecard (a new version on save) or create one for a segment; its version history."""
+    scorecard = get_object_or_404(selectors.scorecards(), pk=scorecard_id) if scorecard_id else None
+    definition = (Definition.from_dict(scorecard.current_version.definition)
+                  if scorecard and scorecard.current_version else None)
+    initial = {"name": scorecard.name} if scorecard else {}
+    form = ScorecardForm(request.POST or None, definition=definition, new=scorecard is None, initial=initial)
+    can_change = request.user.has_perm("health.change_scorecard" if scorecard else "health.add_scorecard")
+    if request.method == "POST":
+        if not can_change:
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            try:
+                version = services.save_scorecard(
+                    definition=form.cleaned_data["definition"], actor=request.user, scorecard=scorecard,
+                    name=form.cleaned_data["name"], segment=form.cleaned_data.get("segment"),
+                    note=form.cleaned_data["note"])
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                return redirect("health-scorecard", scorecard_id=version.scorecard_id)
+    versions = scorecard.versions.select_related("created_by").order_by("-number") if scorecard else []
+    return render(request, "health/scorecard_edit.html", {
+        "scorecard": scorecard, "form": form, "versions": versions, "can_change": can_change,
+    }, status=400 if form.errors else 200)
+
+
+def _backtest_inputs(request: HttpRequest, data) -> tuple[BacktestForm, Scorecard, backtest.Period | None]:
+    form = BacktestForm(data)
+    services.ensure_default_scorecard()
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    scorecard = None
+    if cleaned.get("scorecard"):
+        scorecard = selectors.scorecards().filter(pk=cleaned["scorecard"]).first()
+    scorecard = scorecard or selectors.scorecards().get(segment__isnull=True)
+    period = None
+    if form.is_valid():
+        try:
+            period = backtest.Period.around_today(start=cleaned.get("start"), end=cleaned.get("end"),
+                                                  every=cleaned.get("every") or 7,
+                                                  horizon=cleaned.get("horizon") or 30)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field, messages)
+    return form, scorecard, period
+
+
+@login_required
+@permission_required("health.view_scorecard", raise_exception=True)
+@require_GET
+def backtest_page(request: HttpRequest) -> HttpResponse:
+    """How well the scorecard's past scores foresaw churn and contraction, beside a fitted proposal."""
+    form, scorecard, period = _backtest_inputs(request, request.GET or None)
+    context = {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards(),
+               "can_accept": request.user.has_perm("health.change_scorecard")}
+    if period is not None:
+        definition = Definition.from_dict(scorecard.current_version.definition)
+        samples = backtest.collect(period, segment=scorecard.segment,
+                                   measures=[rule.measure for rule in definition.rules])
+        result = backtest.evaluate(samples, definition)
+        context.update(period=period, result=result, definition=definition)
+        try:
+            proposal = fit.propose(definition, period, samples=samples)
+        except ValidationError as error:
+            context["fit_error"] = " ".join(m for messages in error.message_dict.values() for m in messages)
+        else:
+            context["proposal"] = proposal
+            context["rules"] = list(zip(definition.rules, proposal.definition.rules, strict=True))
+            current_label = f"{scorecard.name} v{scorecard.current_version.number}"
+            series = {current_label: proposal.current.deciles, "proposal": proposal.proposed.deciles}
+            context["lift_svg"] = charts.lift_svg(series)
+            context["calibration_svg"] = charts.calibration_svg(
+                {current_label: proposal.current.calibration, "proposal": proposal.proposed.calibration})
+        if "lift_svg" not in context:
+            context["lift_svg"] = charts.lift_svg({scorecard.name: result.deciles})
+            context["calibration_svg"] = charts.calibration_svg({scorecard.name: result.calibration})
+    return render(request, "health/backtest.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@permission_required("health.change_scorecard", raise_exception=True)
+@require_POST
+def accept_proposal(request: HttpRequest) -> HttpResponse:
+    """Fit again on the same period (deterministic) and keep the proposal as the scorecard's new version."""
+    form, scorecard, period = _backtest_inputs(request, request.POST)
+    if period is None:
+        return render(request, "health/backtest.html", {"form": form, "scorecard": scorecard,
+                                                        "scorecards": selectors.scorecards()}, status=400)
+    definition = Definition.from_dict(scorecard.current_version.definition)
+    try:
+        proposal = fit.propose(definition, period, segment=scorecard.segment)
+    except ValidationError as error:
+        form.add_error(None, [m for messages in error.message_dict.values() for m in messages])
+        return render(request, "health/backtest.html", {"form": form, "scorecard": scorecard,
+                                                        "scorecards": selectors.scorecards()}, status=400)
+    auc = proposal.proposed.auc
+    services.save_scorecard(
+        definition=proposal.definition, actor=request.user, scorecard=scorecard,
+        note=f"Fitted on {period.start}…{period.end}, horizon {period.horizon} days"
+             + (f"; test AUC {auc:.3f}" if auc is not None else ""),
+    )
+    return redirect("health-scorecard", scorecard_id=scorecard.pk)

@@ -1,0 +1,28 @@
+"""The demo company's health: today's scores and daily history, as the nightly recompute would leave them."""
+
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from touchpoint.accounts.models import Account
+from touchpoint.health.models import HealthScore, Scorecard
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 20)
+
+
+def test_demo_scores_every_account_today_with_history(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("demo", "--accounts", "40", "--days", "200", "--seed", "7", "--today", TODAY.isoformat(),
+                 stdout=StringIO())
+    assert Scorecard.objects.filter(segment=None).exists()
+    today = HealthScore.objects.filter(day=TODAY)
+    assert today.count() == Account.objects.count()
+    assert HealthScore.objects.filter(day=TODAY - timedelta(days=89)).exists()
+    # Usage data drives scores: some accounts are healthier than others, and scores move over time.
+    scores = [s for s in today.values_list("score", flat=True) if s is not None]
+    assert len(scores) > 20 and max(scores) - min(scores) > 20
+    grades = set(today.values_list("grade", flat=True))
+    assert len(grades - {"unknown"}) >= 2

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import SegmentFactory
+from tests.health.helpers import TODAY, churn, old_account, subscription, touch, usage
+from touchpoint.accounts.services import record_on_timeline
+from touchpoint.health import services
+from touchpoint.health.measures import AsOf, measured_sql
+from touchpoint.health.models import HealthScore, Scorecard
+from touchpoint.health.scoring import Definition, MeasureRule, score
+from touchpoint.usage.models import KeyFeature
+
+pytestmark = pytest.mark.django_db
+
+DAY = TODAY
+
+
+def measures_of(account, day=DAY) -> dict[str, float]:
+    from django.db import connection
+
+    sql, params = measured_sql(AsOf(day))
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {sql} SELECT measure, value FROM measured WHERE account_id = %s", [*params, account.pk])
+        return dict(cursor.fetchall())
+
+
+def test_measures_read_the_rollups_timeline_and_subscriptions():
+    KeyFeature.objects.create(event="Report created")
+    KeyFeature.objects.create(event="Alert configured")
+    account = old_account()
+    usage(account, first=DAY - timedelta(days=59), last=DAY - timedelta(days=30), events=10, users=2)
+    usage(account, first=DAY - timedelta(days=29), last=DAY, events=5, users=3, features=("Report created",))
+    touch(account, on=DAY - timedelta(days=12))
+    subscription(account, started=DAY - timedelta(days=300), seats=6, renewal=DAY + timedelta(days=45))
+    values = measures_of(account)
+    assert values["usage_trend"] == pytest.approx(-50.0)
+    assert values["breadth"] == pytest.approx(50.0)
+    assert values["active_users"] == pytest.approx(50.0)  # 3 people on their busiest day of 6 seats
+    assert values["engagement_recency"] == 12
+    assert values["billing"] == 0
+    assert values["renewal_proximity"] == 45
+
+
+def test_account_without_data_is_unknown_not_zero():
+    account = old_account()
+    assert services.recompute_health(day=DAY) == 1
+    row = HealthScore.objects.get(account=account, day=DAY)
+    assert row.score is None and row.grade == "unknown" and row.measures == {}
+
+
+def test_stored_score_matches_the_python_scoring_for_random_accounts():
+    rng = random.Random(7)
+    KeyFeature.objects.create(event="Report created")
+    accounts = []
+    for _ in range(12):
+        account = old_account()
+        if rng.random() < 0.8:
+            usage(account, first=DAY - timedelta(days=59), last=DAY - timedelta(days=30), events=rng.randint(1, 30))
+            usage(account, first=DAY - timedelta(days=29), last=DAY, events=rng.randint(0, 30),
+                  users=rng.randint(0, 9), features=("Report created",) if rng.random() < 0.5 else ())
+        if rng.random() < 0.7:
+            touch(account, on=DAY - timedelta(days=rng.randint(0, 120)))
+        if rng.random() < 0.6:
+            subscription(account, started=DAY - timedelta(days=400), seats=rng.randint(1, 20),
+                         renewal=DAY + timedelta(days=rng.randint(1, 300)))
+        accounts.append(account)
+    services.recompute_health(day=DAY)
+    definition = Definition.from_dict(Scorecard.objects.get().current_version.definition)
+    for account in accounts:
+        row = HealthScore.objects.get(account=account, day=DAY)
+        expected = score(measures_of(account), definition)
+        if expected is None:
+            assert row.score is None
+        else:
+            assert row.score == pytest.approx(expected)
+        assert set(row.measures) == set(measures_of(account))
+
+
+def test_segment_scorecard_scores_its_accounts_and_the_default_the_rest(admin_user):
+    enterprise = SegmentFactory(name="Enterprise")
+    inside = old_account(segment=enterprise)
+    outside = old_account()
+    for account in (inside, outside):
+        touch(account, on=DAY - timedelta(days=10))
+    only_recency = Definition(rules=(MeasureRule("engagement_recency", weight=1, green=5, red=15),))
+    version = services.save_scorecard(definition=only_recency, actor=admin_user, segment=enterprise)
+    services.recompute_health(day=DAY)
+    assert HealthScore.objects.get(account=inside).score == pytest.approx(50.0)
+    assert HealthScore.objects.get(account=inside).version_id == version.pk
+    assert HealthScore.objects.get(account=outside).score == pytest.approx(100.0)  # default: green at 14 days
+
+
+def test_recompute_replaces_the_days_scores():
+    account = old_account()
+    touch(account, on=DAY - timedelta(days=100))
+    services.recompute_health(day=DAY)
+    touch(account, on=DAY - timedelta(days=1))
+    services.recompute_health(day=DAY)
+    assert HealthScore.objects.filter(account=account, day=DAY).get().score == pytest.approx(100.0)
+
+
+def test_no_later_data_leaks_into_a_past_score():
+    KeyFeature.objects.create(event="Report created")
+    account = old_account()
+    usage(account, first=DAY - timedelta(days=59), last=DAY, events=10, users=2)
+    touch(account, on=DAY - timedelta(days=40))
+    sub = subscription(account, started=DAY - timedelta(days=300), seats=4, renewal=DAY + timedelta(days=20))
+    services.recompute_health(day=DAY)
+    before = HealthScore.objects.get(account=account, day=DAY)
+
+    # Everything that happens after the day: more usage with key features, a fresh meeting, a failed
+    # payment, a churn, new contacts.
+    later = DAY + timedelta(days=1)
+    usage(account, first=later, last=later + timedelta(days=20), events=500, users=9, features=("Report created",))
+    touch(account, on=later)
+    record_on_timeline(account=account, kind="payment_failed", title="Payment failed",
+                       occurred_at=timezone.make_aware(timezone.datetime.combine(later, timezone.datetime.min.time())))
+    churn(sub, on=later + timedelta(days=5))
+    services.recompute_health(day=DAY)
+    after = HealthScore.objects.get(account=account, day=DAY)
+    assert (after.score, after.grade, after.measures) == (before.score, before.grade, before.measures)
+    assert before.measures  # the row was not empty to begin with
+
+
+def test_churned_subscription_no_longer_counts_for_seats_or_billing():
+    account = old_account()
+    sub = subscription(account, started=DAY - timedelta(days=300), seats=4)
+    churn(sub, on=DAY - timedelta(days=10))
+    assert "billing" not in measures_of(account)
+    assert "billing" in measures_of(account, DAY - timedelta(days=11))
+
+
+def test_past_due_from_the_timeline_as_of_the_day():
+    account = old_account()
+    subscription(account, started=DAY - timedelta(days=300))
+    failed_at = timezone.make_aware(timezone.datetime(2026, 6, 20, 9))
+    record_on_timeline(account=account, kind="payment_failed", title="Payment failed", occurred_at=failed_at)
+    assert measures_of(account, DAY)["billing"] == 1
+    assert measures_of(account, DAY - timedelta(days=11))["billing"] == 0
+    record_on_timeline(account=account, kind="payment_recovered", title="Paid",
+                       occurred_at=failed_at + timedelta(days=3))
+    assert measures_of(account, DAY)["billing"] == 0
