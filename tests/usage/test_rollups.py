@@ -143,3 +143,19 @@ def test_active_users_over_windows_and_top_events(source):
     assert [rollups.active_users(account.pk, days=d) for d in (1, 7, 30)] == [1, 2, 3]
     rollups.refresh_pending()
     assert [row["event"] for row in selectors.top_events(account, days=30)] == ["Export", "Report created"]
+
+
+def test_a_rebuild_keeps_the_rollups_of_days_whose_raw_events_were_dropped(source):
+    account = AccountFactory(external_id="acme")
+    now = timezone.now().replace(hour=12)
+    ingest(source=source, payloads=[event("1", when=now), event("2", when=now - timedelta(days=3))])
+    rollups.refresh_pending()
+    # A day from before retention dropped its raw events, and a stale row on a day raw events still cover.
+    long_ago = rollups.day_of(now) - timedelta(days=400)
+    DailyAccountRollup.objects.create(account=account, day=long_ago, events=7, active_users=2)
+    DailyEventRollup.objects.create(account=account, day=long_ago, event="Report created", events=7, users=2)
+    DailyAccountRollup.objects.filter(account=account, day=rollups.day_of(now)).update(events=99)
+    call_command("usage", "rebuild")
+    assert DailyAccountRollup.objects.get(account=account, day=long_ago).events == 7
+    assert DailyEventRollup.objects.get(account=account, day=long_ago).events == 7
+    assert DailyAccountRollup.objects.get(account=account, day=rollups.day_of(now)).events == 1

@@ -1,7 +1,7 @@
 """Demo step "revenue": a subscription per customer with 18 months of MRR movements that match its fit.
 
 Good fits expand every few months; poor fits contract, and most of them churn, either earlier in the
-history (no product use after that) or in the last weeks, after the usage decline the usage step
+history (no product use after that) or inside the usage history, after the usage decline the usage step
 draws; a few churned customers come back. The churn date is left on the DemoAccount so the usage
 step stops the account's events there. Rows are written as revenue.services writes them (movement,
 timeline entry, subscription state), straight into the tables so 10,000 accounts take seconds.
@@ -19,12 +19,13 @@ from touchpoint.accounts.models import TimelineEntry
 from touchpoint.demo.accounts import ENTERPRISE, MID_MARKET, SMB
 from touchpoint.demo.builders import TIMELINE_COLUMNS, DemoAccount, DemoContext, step, timeline_row
 from touchpoint.revenue.models import ChurnReason, MovementKind, MovementSource, MrrMovement, Subscription, SubscriptionStatus
+from touchpoint.usage.demo import FADE_DAYS, HISTORY_DAYS
 
 PRODUCT = "Touchpoint Cloud"
 # plan, MRR range (USD), seats range
 PLANS = {ENTERPRISE: ("Enterprise", 4000, 16000, 60, 400), MID_MARKET: ("Business", 900, 4000, 15, 80),
          SMB: ("Starter", 99, 700, 2, 15)}
-USAGE_WINDOW_DAYS = 90  # the usage step's window: churn inside it comes after the decline it draws
+USAGE_WINDOW_DAYS = HISTORY_DAYS  # the usage step's history: churn inside it comes after the decline it draws
 POOR_FIT, GOOD_FIT = 0.35, 0.6
 POOR_FIT_REASONS = {"Low adoption": 0.4, "Switched to a competitor": 0.2, "Budget cut": 0.2,
                     "Missing features": 0.1, "Champion left": 0.1}
@@ -62,11 +63,14 @@ def _history(ctx: DemoContext, demo_account: DemoAccount, started: date) -> tupl
     if fit < POOR_FIT:
         if roll < 0.35 and started + timedelta(days=120) < window_start - timedelta(days=1):
             churn_on = _day_between(ctx, started + timedelta(days=120), window_start - timedelta(days=1))
-        elif roll < 0.8 and started < anchor - timedelta(days=75):
-            churn_on = _day_between(ctx, anchor - timedelta(days=40), anchor - timedelta(days=1))
+        elif roll < 0.8 and started < anchor - timedelta(days=120):
+            # Inside the usage history, late enough for the fade before it to be seen there.
+            first = max(started + timedelta(days=120), window_start + timedelta(days=FADE_DAYS))
+            churn_on = _day_between(ctx, min(first, anchor - timedelta(days=1)), anchor - timedelta(days=1))
         churn_reason = _pick(ctx, POOR_FIT_REASONS)
-    elif fit < GOOD_FIT and roll < 0.07 and started < anchor - timedelta(days=75):
-        churn_on = _day_between(ctx, anchor - timedelta(days=60), anchor - timedelta(days=1))  # a surprise
+    elif fit < GOOD_FIT and roll < 0.07 and started < anchor - timedelta(days=120):
+        first = max(started + timedelta(days=120), window_start)  # a surprise: no fade before it
+        churn_on = _day_between(ctx, min(first, anchor - timedelta(days=1)), anchor - timedelta(days=1))
         churn_reason = _pick(ctx, SURPRISE_REASONS)
     day = started + timedelta(days=ctx.rng.randint(90, 150))
     until = churn_on or anchor

@@ -1,23 +1,29 @@
-"""Demo step "usage": 90 days of product events per account, shaped by how well the customer fits.
+"""Demo step "usage": nine months of product use per account, shaped by how well the customer fits.
 
 Weekdays are busy and weekends quiet; customers who fit the product well grow their use and try
-more features, poor fits fade out over the last weeks (the decline that comes before churn). Events
-are written as the tracking API would store them, the contacts become product users, and the
-rollups are rebuilt at the end.
+more features, poor fits fade out, and a customer the revenue step made churn fades over the 45 days
+before it leaves. The last 90 days are raw events, written as the tracking API would store them (the
+contacts become product users) and rolled up at the end; the months before exist only as daily
+rollups, as if their raw events had been dropped for retention, so health scores and back-tests
+have history to work on without millions more raw events.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import numpy as np
 from django.db import connection
 
 from touchpoint.demo.builders import DemoContext, step
 from touchpoint.usage import rollups, store
-from touchpoint.usage.models import KeyFeature, ProductUser, RawEvent, Source
+from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature, ProductUser, RawEvent, Source
 
-USAGE_DAYS = 90
+USAGE_DAYS = 90  # raw events
+HISTORY_DAYS = 270  # rollups only before the raw events: enough for a 180-day back-test of 60-day measures
+FADE_DAYS = 45  # a poor fit's use fades over the days before it leaves
+HISTORY_FLUSH_ROWS = 200_000  # write the history rollups in slices so 10,000 accounts stay in bounded memory
 # (event name, how common), most common first: breadth grows down this list as a customer matures.
 FEATURES = [
     ("Dashboard viewed", 10), ("page: Home", 8), ("Report created", 6), ("Comment added", 4),
@@ -36,7 +42,7 @@ def _trend(fit: float, progress: float, days_to_churn: int | None = None) -> flo
     A poor fit that the revenue step made churn fades over the 45 days before it leaves.
     """
     if days_to_churn is not None and fit < 0.35:
-        return 1.0 if days_to_churn > 45 else max(0.1, days_to_churn / 45)
+        return 1.0 if days_to_churn > FADE_DAYS else max(0.1, days_to_churn / FADE_DAYS)
     if fit >= 0.6:
         return 0.6 + 0.6 * progress  # adoption grows
     if fit < 0.35:
@@ -52,7 +58,9 @@ def usage(ctx: DemoContext) -> None:
     ProductUser.objects.filter(account__isnull=True, contact__isnull=True).delete()
     KeyFeature.objects.bulk_create([KeyFeature(event=event, label=label) for event, label in KEY_FEATURES.items()],
                                    ignore_conflicts=True)
-    first_day = ctx.anchor - timedelta(days=min(USAGE_DAYS, ctx.days))
+    first_day = ctx.anchor - timedelta(days=min(HISTORY_DAYS, ctx.days))
+    raw_from = ctx.anchor - timedelta(days=min(USAGE_DAYS, ctx.days))
+    history = _History(ctx)
     rows: list[tuple] = []
     moments: dict[tuple, datetime] = {}
     product_users: list[ProductUser] = []
@@ -75,13 +83,19 @@ def usage(ctx: DemoContext) -> None:
             product_users.append(ProductUser(
                 user_id=person.external_id, email=person.email, name=person.name, account=account,
                 contact=person, first_seen_at=account.created_at, last_seen_at=account.created_at))
-        day = start
         # Up to yesterday (the demo never holds events from the future), or the day the customer left.
         end = min(ctx.anchor, demo_account.churned_on or ctx.anchor)
-        while day < end:
+
+        def activity_on(day: date) -> float:
             weekday_factor = 1.0 if day.weekday() < 5 else 0.12
             days_to_churn = (demo_account.churned_on - day).days if demo_account.churned_on else None
-            activity = _trend(demo_account.fit, (day - first_day).days / span, days_to_churn) * weekday_factor
+            return _trend(demo_account.fit, (day - first_day).days / span, days_to_churn) * weekday_factor
+
+        history.add(account.pk, len(people), demo_account.fit, features,
+                    [(day, activity_on(day)) for day in _days(start, min(end, raw_from))])
+        day = max(start, raw_from)
+        while day < end:
+            activity = activity_on(day)
             for person in people:
                 if ctx.rng.random() > (0.2 + 0.45 * demo_account.fit) * activity:
                     continue
@@ -98,6 +112,53 @@ def usage(ctx: DemoContext) -> None:
     ProductUser.objects.bulk_create(product_users, batch_size=2000)
     _write_events(ctx, rows)
     rollups.rebuild()
+    history.flush()
+
+
+def _days(first: date, end: date) -> list[date]:
+    return [first + timedelta(days=offset) for offset in range(max(0, (end - first).days))]
+
+
+class _History:
+    """The daily rollups of the months before the raw events, drawn per account with numpy.
+
+    Per day: each of the account's people is active with the same chance the raw-event loop uses,
+    does 1–3 things (2 on average), spread over its features by their weights. The counts are drawn
+    in one go per account instead of per person and event, which is what keeps 10,000 accounts fast.
+    """
+
+    def __init__(self, ctx: DemoContext) -> None:
+        self.ctx = ctx
+        self.random = np.random.default_rng(ctx.rng.getrandbits(64))
+        self.account_rows: list[tuple] = []
+        self.event_rows: list[tuple] = []
+
+    def add(self, account_id: int, people: int, fit: float, features: list[tuple[str, float]],
+            days: list[tuple[date, float]]) -> None:
+        if not days:
+            return
+        chance = np.clip([(0.2 + 0.45 * fit) * activity for _day, activity in days], 0.0, 1.0)
+        active = self.random.binomial(people, chance)
+        actions = active + self.random.binomial(2 * active, 0.5)  # 1–3 actions per active person
+        weights = np.array([weight for _name, weight in features], dtype=float)
+        weights /= weights.sum()
+        counts = self.random.multinomial(actions, weights)  # (days, features)
+        # People who did a feature at least once among two tries: at least one if it was done at all.
+        doers = self.random.binomial(active[:, None], 1 - (1 - weights[None, :]) ** 2)
+        doers = np.minimum(counts, np.maximum(doers, counts > 0))
+        for index in np.flatnonzero(active):
+            day = days[index][0]
+            self.account_rows.append((day, int(actions[index]), int(active[index]), account_id))
+            for feature in np.flatnonzero(counts[index]):
+                self.event_rows.append((day, features[feature][0], int(counts[index, feature]),
+                                        int(doers[index, feature]), account_id))
+        if len(self.event_rows) >= HISTORY_FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.ctx.insert_rows(DailyAccountRollup, ("day", "events", "active_users", "account_id"), self.account_rows)
+        self.ctx.insert_rows(DailyEventRollup, ("day", "event", "events", "users", "account_id"), self.event_rows)
+        self.account_rows, self.event_rows = [], []
 
 
 def _write_events(ctx: DemoContext, rows: list[tuple]) -> None:

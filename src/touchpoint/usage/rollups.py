@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Min, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 
@@ -87,12 +87,19 @@ def _recompute(keys: set[tuple[int, date]]) -> None:
 
 
 def rebuild() -> tuple[int, int]:
-    """Recompute every rollup from the raw events, in SQL. Returns (event rows, account-day rows)."""
+    """Recompute the rollups from the raw events, in SQL. Returns (event rows, account-day rows).
+
+    Days before the oldest raw event keep their rollups: their raw events were dropped for retention
+    (`store.drop_partitions_before`), and the rollups are all that is left of them.
+    """
     with transaction.atomic():
         PendingRollup.objects.all().delete()
-        DailyEventRollup.objects.all().delete()
-        DailyAccountRollup.objects.all().delete()
-        _insert_from_raw(RawEvent.objects.filter(account__isnull=False))
+        raw = RawEvent.objects.filter(account__isnull=False)
+        oldest = raw.order_by().aggregate(day=Min("day"))["day"]
+        if oldest is not None:
+            DailyEventRollup.objects.filter(day__gte=oldest).delete()
+            DailyAccountRollup.objects.filter(day__gte=oldest).delete()
+            _insert_from_raw(raw)
         return DailyEventRollup.objects.count(), DailyAccountRollup.objects.count()
 
 

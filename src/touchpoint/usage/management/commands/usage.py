@@ -1,4 +1,4 @@
-"""`touchpoint usage rebuild`: recompute every daily rollup from the raw events."""
+"""`touchpoint usage rebuild`: recompute the daily rollups from the raw events still kept."""
 
 from __future__ import annotations
 
