@@ -113,7 +113,9 @@ from touchpoint.accounts.api import router as accounts_router  # noqa: E402
 
 from touchpoint.usage.api import router as usage_router  # noqa: E402
 from touchpoint.health.api import router as health_router  # noqa: E402
+from touchpoint.revenue.api import router as revenue_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", usage_router)
 api.add_router("/", health_router)
+api.add_router("/", revenue_router)

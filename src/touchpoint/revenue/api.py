@@ -1,0 +1,259 @@
+"""REST API for subscriptions and revenue metrics. Handlers parse, call a service or selector, answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from touchpoint.accounts.models import Account, Segment
+from touchpoint.accounts.schemas import ErrorOut, Strict
+from touchpoint.revenue import metrics, selectors, services
+from touchpoint.revenue.models import ChurnReason, Subscription, SubscriptionStatus
+from touchpoint.users.models import User
+
+router = Router(tags=["revenue"])
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+MAX_LIMIT = 500
+StatusValue = Literal["trialing", "active", "past_due", "canceled"]
+LiveStatusValue = Literal["trialing", "active", "past_due"]
+CENT = Decimal("0.01")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+class SubscriptionOut(Schema):
+    id: int
+    account: dict
+    external_id: str | None
+    product: str
+    plan: str
+    quantity: int
+    mrr: Decimal
+    arr: Decimal
+    currency: str
+    status: StatusValue
+    started_on: date
+    term_months: int
+    renewal_date: date | None
+    auto_renew: bool
+    canceled_on: date | None
+    deal_opened_on: date | None
+    deal_closed_on: date | None
+    first_paid_on: date | None
+
+
+class SubscriptionIn(Strict):
+    account: int
+    product: str = Field(min_length=1, max_length=200)
+    mrr: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    started_on: date
+    plan: str = Field("", max_length=200)
+    quantity: int = Field(1, ge=0)
+    currency: str = Field("", max_length=3)
+    term_months: int = Field(12, ge=1, le=120)
+    renewal_date: date | None = None
+    auto_renew: bool = True
+    status: LiveStatusValue = "active"
+    external_id: str | None = Field(None, max_length=128)
+    deal_opened_on: date | None = None
+    deal_closed_on: date | None = None
+    first_paid_on: date | None = None
+    note: str = ""
+
+
+class SubscriptionPatch(Strict):
+    product: str | None = Field(None, min_length=1, max_length=200)
+    plan: str | None = Field(None, max_length=200)
+    quantity: int | None = Field(None, ge=0)
+    mrr: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    currency: str | None = Field(None, max_length=3)
+    term_months: int | None = Field(None, ge=1, le=120)
+    renewal_date: date | None = None
+    auto_renew: bool | None = None
+    status: LiveStatusValue | None = None
+    external_id: str | None = Field(None, max_length=128)
+    deal_opened_on: date | None = None
+    deal_closed_on: date | None = None
+    first_paid_on: date | None = None
+    occurred_on: date | None = None
+    churn_reason: int | None = None
+    note: str = ""
+
+
+class CancelIn(Strict):
+    canceled_on: date | None = None
+    churn_reason: int | None = None
+    note: str = ""
+
+
+def _subscription_out(subscription: Subscription) -> dict:
+    account = subscription.account
+    return {
+        "id": subscription.pk, "account": {"id": account.pk, "name": account.name},
+        "external_id": subscription.external_id, "product": subscription.product, "plan": subscription.plan,
+        "quantity": subscription.quantity, "mrr": subscription.mrr, "arr": subscription.arr,
+        "currency": subscription.currency, "status": subscription.status, "started_on": subscription.started_on,
+        "term_months": subscription.term_months, "renewal_date": subscription.renewal_date,
+        "auto_renew": subscription.auto_renew, "canceled_on": subscription.canceled_on,
+        "deal_opened_on": subscription.deal_opened_on, "deal_closed_on": subscription.deal_closed_on,
+        "first_paid_on": subscription.first_paid_on,
+    }
+
+
+def _churn_reason(pk: int | None) -> ChurnReason | None:
+    if pk is None:
+        return None
+    reason = ChurnReason.objects.filter(pk=pk).first()
+    if reason is None:
+        raise ValidationError({"churn_reason": _("No such record: %(id)s.") % {"id": pk}})
+    return reason
+
+
+def _load(subscription_id: int) -> Subscription:
+    return get_object_or_404(Subscription.objects.select_related("account"), pk=subscription_id)
+
+
+@router.get("/subscriptions", response={200: dict, **ERRORS}, summary="List subscriptions")
+def list_subscriptions(
+    request: HttpRequest,
+    account: int | None = None,
+    status: StatusValue | None = None,
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+):
+    """Subscriptions, optionally of one account or in one status, as `{"items": [...], "count": N}`."""
+    found = selectors.subscriptions(account_id=account, status=status or "")
+    return {"items": [SubscriptionOut.model_validate(_subscription_out(s)).model_dump(mode="json")
+                      for s in found[offset: offset + limit]],
+            "count": found.count()}
+
+
+@router.get("/subscriptions/{subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="Get a subscription")
+def get_subscription(request: HttpRequest, subscription_id: int):
+    return _subscription_out(_load(subscription_id))
+
+
+@router.post("/subscriptions", response={201: SubscriptionOut, **ERRORS}, summary="Create a subscription")
+def create_subscription(request: HttpRequest, body: SubscriptionIn):
+    """Add a subscription; its MRR is recorded as new business (or expansion for a paying account)."""
+    _require(request, "revenue.add_subscription")
+    values = body.model_dump()
+    account = Account.objects.filter(pk=values.pop("account")).first()
+    if account is None:
+        raise ValidationError({"account": _("No such record: %(id)s.") % {"id": body.account}})
+    subscription = services.create_subscription(account=account, actor=request.user, **values)
+    return Status(201, _subscription_out(_load(subscription.pk)))
+
+
+@router.patch("/subscriptions/{subscription_id}", response={200: SubscriptionOut, **ERRORS},
+              summary="Change a subscription")
+def change_subscription(request: HttpRequest, subscription_id: int, body: SubscriptionPatch):
+    """Change only the fields sent; an MRR change records an expansion or a contraction (with its reason)."""
+    _require(request, "revenue.change_subscription")
+    subscription = _load(subscription_id)
+    changes = body.model_dump(exclude_unset=True)
+    reason = _churn_reason(changes.pop("churn_reason", None))
+    occurred_on, note = changes.pop("occurred_on", None), changes.pop("note", "")
+    for field in ("product", "plan", "quantity", "mrr", "currency", "term_months", "auto_renew", "status"):
+        if field in changes and changes[field] is None:
+            raise ValidationError({field: _("This field cannot be null.")})
+    services.change_subscription(subscription=subscription, occurred_on=occurred_on, actor=request.user,
+                                 note=note, churn_reason=reason, **changes)
+    return _subscription_out(_load(subscription_id))
+
+
+@router.post("/subscriptions/{subscription_id}/cancel", response={200: SubscriptionOut, **ERRORS},
+             summary="Cancel a subscription")
+def cancel_subscription(request: HttpRequest, subscription_id: int, body: CancelIn):
+    """End a subscription: churn if it was the account's last, contraction otherwise."""
+    _require(request, "revenue.change_subscription")
+    services.cancel_subscription(subscription=_load(subscription_id), canceled_on=body.canceled_on or timezone.localdate(),
+                                 churn_reason=_churn_reason(body.churn_reason), note=body.note, actor=request.user)
+    return _subscription_out(_load(subscription_id))
+
+
+# --- Metrics ----------------------------------------------------------------------------------
+
+
+def _month(value: str, field: str, *, end: bool) -> date | None:
+    if not value:
+        return None
+    match = MONTH.match(value)
+    if not match:
+        raise ValidationError({field: _("Give a month as YYYY-MM, e.g. 2026-03.")})
+    first = date(int(match[1]), int(match[2]), 1)
+    return metrics.periods(first, first)[0].end if end else first
+
+
+def _cents(amount: Decimal | None) -> Decimal | None:
+    # Money goes out as a string with two decimals, the same on SQLite and PostgreSQL.
+    return None if amount is None else Decimal(amount).quantize(CENT)
+
+
+def period_out(result: metrics.PeriodMetrics) -> dict:
+    return {
+        "period": result.period.label, "start": result.period.start, "end": result.period.end,
+        "mrr": _cents(result.closing_mrr), "arr": _cents(result.closing_arr), "opening_mrr": _cents(result.opening_mrr),
+        "customers": result.customers, "movements": {kind: _cents(v) for kind, v in result.movements.items()},
+        "grr": result.grr, "nrr": result.nrr, "logo_churn": result.logo_churn, "revenue_churn": result.revenue_churn,
+        "cohort": {"accounts": result.cohort_accounts, "opening_mrr": _cents(result.cohort_opening_mrr),
+                   "closing_mrr": _cents(result.cohort_closing_mrr), "retained_mrr": _cents(result.retained_mrr),
+                   "churned_accounts": result.churned_accounts},
+    }
+
+
+def _durations_out(found: metrics.Durations) -> dict:
+    return {"count": found.count, "median_days": found.median_days, "mean_days": found.mean_days}
+
+
+@router.get("/metrics/revenue", response={200: dict, **ERRORS}, summary="Revenue metrics")
+def revenue_metrics(
+    request: HttpRequest,
+    from_: str = Query("", alias="from", description="First month, YYYY-MM (default: 11 months ago)."),
+    to: str = Query("", description="Last month, YYYY-MM (default: this month)."),
+    period: Literal["month", "quarter"] = "month",
+    segment: int | None = None,
+    owner: int | None = None,
+):
+    """MRR, ARR, GRR, NRR, logo and revenue churn and movements by kind per month or quarter, with lifetime
+    value and time to close / to revenue. Definitions: docs/metrics.md. Amounts in the reporting currency."""
+    _require(request, "revenue.view_mrrmovement")
+    default_first, default_last = selectors.default_range()
+    first = _month(from_, "from", end=False) or default_first
+    last = _month(to, "to", end=True) or default_last
+    if first > last:
+        raise ValidationError({"from": _("The start must not be after the end.")})
+    if (last.year - first.year) * 12 + last.month - first.month >= 120:
+        raise ValidationError({"from": _("Ask for at most ten years at a time.")})
+    if segment is not None and not Segment.objects.filter(pk=segment).exists():
+        raise ValidationError({"segment": _("No such record: %(id)s.") % {"id": segment}})
+    if owner is not None and not User.objects.filter(pk=owner).exists():
+        raise ValidationError({"owner": _("No such record: %(id)s.") % {"id": owner}})
+    report = selectors.revenue_report(selectors.RevenueFilter(segment_id=segment, owner_id=owner),
+                                      first=first, last=last, unit=period)
+    return {
+        "currency": services.reporting_currency(), "period": period,
+        "periods": [period_out(p) for p in report.periods],
+        "churn_by_reason": [{"reason": loss.reason or None, "churned_accounts": loss.churned_accounts,
+                             "churned_mrr": _cents(loss.churned_mrr), "contracted_mrr": _cents(loss.contracted_mrr)}
+                            for loss in report.losses],
+        "lifetime_value": {"value": report.lifetime.value, "arpa": report.lifetime.arpa,
+                           "monthly_revenue_churn": report.lifetime.monthly_revenue_churn},
+        "time_to_close": _durations_out(report.time_to_close),
+        "time_to_revenue": _durations_out(report.time_to_revenue),
+    }

@@ -1,0 +1,111 @@
+"""Reads for revenue: movements as plain records for revenue.metrics, subscriptions, and the report they make."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from touchpoint.revenue import metrics
+from touchpoint.revenue.models import MrrMovement, Subscription
+
+
+@dataclass(frozen=True)
+class RevenueFilter:
+    """Which accounts a report covers: all of them, or one segment's, one owner's."""
+
+    segment_id: int | None = None
+    owner_id: int | None = None
+
+    def apply(self, queryset: QuerySet, prefix: str = "account__") -> QuerySet:
+        if self.segment_id is not None:
+            queryset = queryset.filter(**{f"{prefix}segment_id": self.segment_id})
+        if self.owner_id is not None:
+            queryset = queryset.filter(**{f"{prefix}owner_id": self.owner_id})
+        return queryset
+
+
+def movements(filters: RevenueFilter = RevenueFilter(), *, until: date | None = None) -> list[metrics.Movement]:
+    """Every MRR movement of the covered accounts up to `until`, as plain records (one query)."""
+    queryset = filters.apply(MrrMovement.objects.order_by())
+    if until is not None:
+        queryset = queryset.filter(occurred_on__lte=until)
+    rows = queryset.values_list("account_id", "occurred_on", "kind", "delta", "churn_reason__name")
+    return [metrics.Movement(account, day, kind, delta, reason) for account, day, kind, delta, reason in rows]
+
+
+def account_groups(filters: RevenueFilter, by: str) -> dict[int, str]:
+    """Account id → its segment's or owner's name, for `metrics.revenue_by_group`."""
+    from touchpoint.accounts.models import Account  # accounts is below revenue; imported here to keep it light
+
+    column = {"segment": "segment__name", "owner": "owner__full_name"}[by]
+    rows = filters.apply(Account.objects.order_by(), prefix="").values_list("id", column, "owner__email")
+    if by == "owner":
+        return {pk: name or email or "" for pk, name, email in rows}
+    return {pk: name or "" for pk, name, _email in rows}
+
+
+def deal_dates(filters: RevenueFilter = RevenueFilter()) -> list[tuple[date | None, date | None, date | None]]:
+    """(deal opened, deal closed, first paid) of every subscription that has any of them."""
+    return list(filters.apply(Subscription.objects.order_by())
+                .exclude(deal_opened_on=None, deal_closed_on=None, first_paid_on=None)
+                .values_list("deal_opened_on", "deal_closed_on", "first_paid_on"))
+
+
+@dataclass
+class RevenueReport:
+    """What the dashboard and `GET /api/v1/metrics/revenue` show for a range of periods."""
+
+    unit: metrics.Unit
+    periods: list[metrics.PeriodMetrics]
+    losses: list[metrics.ReasonLoss]
+    lifetime: metrics.Lifetime
+    time_to_close: metrics.Durations
+    time_to_revenue: metrics.Durations
+
+    @property
+    def last(self) -> metrics.PeriodMetrics | None:
+        return self.periods[-1] if self.periods else None
+
+    @property
+    def last_complete(self) -> metrics.PeriodMetrics | None:
+        """The latest period that has ended: retention of a period still running is not final."""
+        today = timezone.localdate()
+        ended = [p for p in self.periods if p.period.end < today]
+        return ended[-1] if ended else None
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    """The last twelve months, this one included."""
+    today = today or timezone.localdate()
+    return (today.replace(day=1) - relativedelta(months=11)), today
+
+
+def revenue_report(filters: RevenueFilter = RevenueFilter(), *, first: date, last: date,
+                   unit: metrics.Unit = "month") -> RevenueReport:
+    found = movements(filters, until=last)
+    spans = metrics.periods(first, last, unit)
+    by_period = metrics.revenue_by_period(found, spans)
+    # Lifetime value always from months (a quarter's churn rate is not a monthly one), the last 12.
+    months = metrics.revenue_by_period(found, metrics.periods(last - relativedelta(months=11), last, "month"))
+    ended_months = [m for m in months if m.period.end <= last] or months
+    dates = deal_dates(filters)
+    return RevenueReport(
+        unit=unit, periods=by_period,
+        losses=metrics.losses_by_reason(found, spans[0].start if spans else first, last),
+        lifetime=metrics.lifetime_value(months[-1] if months else None, ended_months),
+        time_to_close=metrics.durations((opened, closed) for opened, closed, _paid in dates),
+        time_to_revenue=metrics.durations((closed, paid) for _opened, closed, paid in dates),
+    )
+
+
+def subscriptions(*, account_id: int | None = None, status: str = "") -> QuerySet[Subscription]:
+    queryset = Subscription.objects.select_related("account").order_by("account_id", "started_on", "id")
+    if account_id is not None:
+        queryset = queryset.filter(account_id=account_id)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
