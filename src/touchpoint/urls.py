@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("touchpoint.usage.urls")),
     path("", include("touchpoint.health.urls")),
+    path("", include("touchpoint.revenue.urls")),
     path("", include("touchpoint.web.urls")),
     path("accounts/", include("touchpoint.accounts.urls")),
 ]

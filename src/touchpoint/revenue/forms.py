@@ -1,0 +1,67 @@
+"""Forms of the revenue pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from touchpoint.accounts.models import Segment
+from touchpoint.revenue import metrics, selectors
+from touchpoint.users.selectors import account_owners
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class MonthField(forms.CharField):
+    """A calendar month typed as YYYY-MM (what <input type="month"> sends); cleans to its first day."""
+
+    def to_python(self, value) -> date | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        match = MONTH.match(value)
+        if not match:
+            raise forms.ValidationError(_("Give a month as YYYY-MM, e.g. 2026-03."))
+        return date(int(match[1]), int(match[2]), 1)
+
+
+class RevenueFilterForm(forms.Form):
+    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.none(),
+                                     empty_label=_("All segments"))
+    owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=account_owners().none(),
+                                   empty_label=_("All owners"))
+    period = forms.ChoiceField(label=_("Per"), required=False, choices=[("month", _("Month")), ("quarter", _("Quarter"))])
+    start = MonthField(label=_("From month"), required=False)
+    end = MonthField(label=_("To month"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
+        self.fields["owner"].queryset = account_owners()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The start must not be after the end."))
+        if data.get("start") and data.get("end") and (data["end"].year - data["start"].year) * 12 + \
+                data["end"].month - data["start"].month >= 120:
+            self.add_error("start", _("Ask for at most ten years at a time."))
+        return data
+
+    def report_args(self) -> tuple[selectors.RevenueFilter, date, date, metrics.Unit]:
+        """The filter, range and unit asked for; fields in error fall back to their defaults."""
+        data = self.cleaned_data if self.is_valid() else {
+            name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+        first, last = selectors.default_range()
+        if data.get("start"):
+            first = data["start"]
+        if data.get("end"):
+            last = metrics.periods(data["end"], data["end"])[0].end
+        if first > last:
+            first, last = selectors.default_range()
+        segment, owner = data.get("segment"), data.get("owner")
+        filters = selectors.RevenueFilter(segment_id=segment.pk if segment else None, owner_id=owner.pk if owner else None)
+        return filters, first, last, data.get("period") or "month"

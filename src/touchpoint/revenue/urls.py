@@ -1,0 +1,8 @@
+from django.urls import path
+
+from touchpoint.revenue import views
+
+urlpatterns = [
+    path("revenue/", views.dashboard, name="revenue-dashboard"),
+    path("revenue/export/<slug:name>.csv", views.dashboard_export, name="revenue-export"),
+]
