@@ -1,7 +1,8 @@
 """Django settings for Touchpoint.
 
 Everything a host needs to change comes from the environment (see docs/operations.md):
-DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, DEBUG, EMAIL_URL, TOUCHPOINT_DATA_DIR, TOUCHPOINT_CURRENCY.
+DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, DEBUG, EMAIL_URL, TOUCHPOINT_DATA_DIR, TOUCHPOINT_CURRENCY,
+STRIPE_WEBHOOK_SECRET.
 """
 
 from __future__ import annotations
@@ -177,6 +178,8 @@ USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECOND
 
 # Revenue metrics add up movements in one currency: this one (ISO code). Rates to it: Exchange rates.
 TOUCHPOINT_CURRENCY = os.environ.get("TOUCHPOINT_CURRENCY", "USD").upper()
+# Stripe webhook signing secrets (whsec_…), comma-separated: any of them may sign (secret rotation).
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 USE_THOUSAND_SEPARATOR = True
 
 # --- Static files -----------------------------------------------------------------------------

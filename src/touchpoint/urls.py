@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("touchpoint.usage.urls")),
     path("", include("touchpoint.health.urls")),
     path("", include("touchpoint.revenue.urls")),
+    path("", include("touchpoint.integrations.urls")),
     path("", include("touchpoint.web.urls")),
     path("accounts/", include("touchpoint.accounts.urls")),
 ]

@@ -1,1 +1,44 @@
 """What the integrations keep: received Stripe events (idempotency) and import jobs."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# --- Stripe -----------------------------------------------------------------------------------
+
+
+class StripeOutcome(models.TextChoices):
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    STALE = "stale", _("Older than what was applied")
+
+
+class StripeEvent(models.Model):
+    """A Stripe event, recorded in the same transaction as what it changed: its id makes retries harmless."""
+
+    event_id = models.CharField(_("event ID"), max_length=255, primary_key=True)
+    type = models.CharField(_("type"), max_length=100)
+    created = models.DateTimeField(_("created at Stripe"))
+    livemode = models.BooleanField(_("live mode"), default=False)
+    object_id = models.CharField(_("object"), max_length=255, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=StripeOutcome.choices)
+    message = models.TextField(_("what was done"), blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class StripeObjectState(models.Model):
+    """The creation time of the newest event applied to a Stripe object: Stripe does not deliver in order,
+    and an older event must not undo a newer one."""
+
+    object_id = models.CharField(max_length=255, primary_key=True)
+    last_event_created = models.DateTimeField()

@@ -45,6 +45,7 @@ ADMIN_ONLY_MODELS: list[tuple[str, str]] = [
     ("usage", "keyfeature"),
     ("revenue", "churnreason"),
     ("revenue", "exchangerate"),
+    ("integrations", "stripeevent"),
     ("users", "user"),
     ("users", "apikey"),
     ("users", "auditlogentry"),
