@@ -42,3 +42,45 @@ class StripeObjectState(models.Model):
 
     object_id = models.CharField(max_length=255, primary_key=True)
     last_event_created = models.DateTimeField()
+
+
+# --- CSV imports ------------------------------------------------------------------------------
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded: map the columns")
+    CHECKING = "checking", _("Checking")
+    CHECKED = "checked", _("Checked")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Not imported")
+
+
+class ImportJob(models.Model):
+    """One uploaded file on its way in: detected dialect, the mapping people chose, and the outcome.
+
+    While a check or an import runs, its progress goes to a small file beside the upload rather than
+    to this row: the import's own transaction holds the database (SQLite's one writer), and a page
+    must still be able to read how far it got.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32)
+    original_name = models.CharField(_("file name"), max_length=255)
+    stored_name = models.CharField(max_length=255, unique=True)
+    encoding = models.CharField(_("encoding"), max_length=32)
+    delimiter = models.CharField(_("delimiter"), max_length=1)
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey("users.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.original_name}"

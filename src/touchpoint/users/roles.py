@@ -55,6 +55,7 @@ ADMIN_ONLY_MODELS: list[tuple[str, str]] = [
 LEADER_MODELS: list[tuple[str, str]] = [
     ("health", "scorecard"),
     ("health", "scorecardversion"),
+    ("integrations", "importjob"),
 ]
 
 # Models every role only views: the system writes them (e.g. the daily health recompute).

@@ -15,6 +15,7 @@ NAVIGATION = [
     ("key-features", _("Key features"), None),
     ("revenue-dashboard", _("Revenue"), "revenue.view_mrrmovement"),
     ("health-scorecards", _("Health scorecards"), "health.view_scorecard"),
+    ("imports", _("Import"), "integrations.add_importjob"),
     ("integrations-stripe", _("Stripe"), "integrations.view_stripeevent"),
 ]
 

@@ -1,0 +1,452 @@
+"""What each kind of import reads and how it writes: a registry, so tickets and others join later.
+
+An importer declares its fields (with the column names CRM exports use for them), turns one row into
+clean values or a problem naming the column, and upserts one row on its external ID through the
+services, so the timeline and the audit log see an import as they see a change by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from touchpoint.accounts import services as accounts
+from touchpoint.accounts.models import Account, Contact, ContactRole, EngagementModel, Segment
+from touchpoint.integrations.csv_import.values import BadValue, parse_amount, parse_date
+from touchpoint.revenue import services as revenue
+from touchpoint.revenue.models import MovementSource, Subscription, SubscriptionStatus
+from touchpoint.users.models import User
+
+
+class RowProblem(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def normalise(name: str) -> str:
+    """Column names compared without case, spaces or punctuation: "Account Name" = "account_name"."""
+    return re.sub(r"[\W_]+", "", name.lower())
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: Any
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    def matches(self, column: str) -> bool:
+        key = normalise(column)
+        return key == normalise(self.name) or key in {normalise(a) for a in self.aliases}
+
+
+@dataclass
+class Lookups:
+    """Caches for references, shared by every row of a run (and checked against the file's own ids)."""
+
+    users: dict[str, int | None] = field(default_factory=dict)
+    segments: dict[str, int | None] = field(default_factory=dict)
+    accounts: dict[str, int | None] = field(default_factory=dict)
+    in_file: set[str] = field(default_factory=set)  # external ids the file itself defines (parents)
+    deferred_parents: list[tuple[str, str]] = field(default_factory=list)  # (child, parent) defined later on
+
+    def user(self, value: str) -> int | None:
+        key = value.strip().lower()
+        if key not in self.users:
+            found = User.objects.filter(email__iexact=key).values_list("pk", flat=True).first() if "@" in key else \
+                User.objects.filter(full_name__iexact=value.strip()).values_list("pk", flat=True).first()
+            self.users[key] = found
+        return self.users[key]
+
+    def segment(self, value: str) -> int | None:
+        key = value.strip().lower()
+        if key not in self.segments:
+            self.segments[key] = Segment.objects.filter(name__iexact=value.strip()).values_list("pk", flat=True).first()
+        return self.segments[key]
+
+    def account(self, value: str) -> int | None:
+        """An account by external ID, or else by exact name (HubSpot's "Associated Company")."""
+        key = value.strip()
+        if key not in self.accounts:
+            found = Account.objects.filter(external_id=key).values_list("pk", flat=True).first()
+            if found is None:
+                named = list(Account.objects.filter(name=key).values_list("pk", flat=True)[:2])
+                found = named[0] if len(named) == 1 else None
+            self.accounts[key] = found
+        return self.accounts[key]
+
+
+@dataclass
+class Importer:
+    kind: str
+    label: Any
+    fields: list[Field]
+    clean: Callable[[dict[str, str], Lookups, dict], dict]
+    apply: Callable[[dict, Lookups, User | None], str]  # "created", "updated" or "unchanged"
+    date_fields: tuple[str, ...] = ()
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    def guess_mapping(self, header: list[str]) -> dict[str, str]:
+        """Target field → the file column that looks like it (the first that matches)."""
+        mapping = {}
+        for target in self.fields:
+            for column in header:
+                if target.matches(column) and column not in mapping.values():
+                    mapping[target.name] = column
+                    break
+        return mapping
+
+
+IMPORTERS: dict[str, Importer] = {}
+
+
+def register(importer: Importer) -> Importer:
+    IMPORTERS[importer.kind] = importer
+    return importer
+
+
+# --- Helpers for the clean functions ----------------------------------------------------------
+
+
+def _text(row: dict[str, str], name: str, max_length: int = 200) -> str:
+    value = (row.get(name) or "").strip()
+    if len(value) > max_length:
+        raise RowProblem(name, _("Longer than %(n)s characters.") % {"n": max_length})
+    return value
+
+
+def _required(row: dict[str, str], name: str, max_length: int = 200) -> str:
+    value = _text(row, name, max_length)
+    if not value:
+        raise RowProblem(name, _("Required, but empty."))
+    return value
+
+
+def _date(row: dict[str, str], name: str, context: dict) -> date | None:
+    value = (row.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return parse_date(value, day_first=context.get("day_first", {}).get(name))
+    except BadValue:
+        raise RowProblem(name, _("“%(value)s” is not a date (use e.g. 2026-03-01).") % {"value": value}) from None
+
+
+def _amount(row: dict[str, str], name: str) -> Decimal | None:
+    value = (row.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        amount = parse_amount(value)
+    except BadValue:
+        raise RowProblem(name, _("“%(value)s” is not an amount (use e.g. 1234.50).") % {"value": value}) from None
+    if amount < 0:
+        raise RowProblem(name, _("Cannot be negative."))
+    return amount.quantize(Decimal("0.01"))
+
+
+def _integer(row: dict[str, str], name: str) -> int | None:
+    value = (row.get(name) or "").strip().replace(",", "").replace(" ", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise RowProblem(name, _("“%(value)s” is not a whole number.") % {"value": row.get(name)})
+    return int(value)
+
+
+def _boolean(row: dict[str, str], name: str) -> bool | None:
+    value = (row.get(name) or "").strip().lower()
+    if not value:
+        return None
+    if value in {"1", "true", "yes", "y", "on", "はい", "да", "ใช่"}:
+        return True
+    if value in {"0", "false", "no", "n", "off", "いいえ", "нет", "ไม่"}:
+        return False
+    raise RowProblem(name, _("“%(value)s” is not yes or no.") % {"value": row.get(name)})
+
+
+def _service_problem(error: ValidationError, fallback: str) -> RowProblem:
+    if hasattr(error, "message_dict"):
+        name, messages = next(iter(error.message_dict.items()))
+        return RowProblem(name if name != "__all__" else fallback, " ".join(messages))
+    return RowProblem(fallback, " ".join(error.messages))
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+ENGAGEMENT = {normalise(str(label)): value for value, label in EngagementModel.choices} | {
+    "high": "high", "low": "low", "hybrid": "hybrid", "hightouch": "high", "lowtouch": "low", "techtouch": "low"}
+
+
+def _clean_account(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
+    values: dict[str, Any] = {"external_id": _required(row, "external_id", 128), "name": _required(row, "name")}
+    domain = _text(row, "domain", 253)
+    try:
+        values["domain"] = accounts.clean_domain(domain)
+    except ValidationError:
+        raise RowProblem("domain", _("“%(value)s” is not a domain such as example.com.") % {"value": domain}) from None
+    if owner := _text(row, "owner"):
+        values["owner_id"] = lookups.user(owner)
+        if values["owner_id"] is None:
+            raise RowProblem("owner", _("No user “%(value)s” (give their email or full name).") % {"value": owner})
+    if segment := _text(row, "segment"):
+        values["segment_id"] = lookups.segment(segment)
+        if values["segment_id"] is None:
+            raise RowProblem("segment", _("No segment named “%(value)s”.") % {"value": segment})
+    if engagement := _text(row, "engagement_model"):
+        if normalise(engagement) not in ENGAGEMENT:
+            raise RowProblem("engagement_model", _("“%(value)s” is not high, low or hybrid.") % {"value": engagement})
+        values["engagement_model"] = ENGAGEMENT[normalise(engagement)]
+    if parent := _text(row, "parent", 128):
+        if parent == values["external_id"]:
+            raise RowProblem("parent", _("An account cannot be its own parent."))
+        if parent not in lookups.in_file and lookups.account(parent) is None:
+            raise RowProblem("parent", _("No account with external ID “%(value)s”.") % {"value": parent})
+        values["parent"] = parent
+    return values
+
+
+def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
+    parent_ref = values.pop("parent", None)
+    parent = Account.objects.filter(external_id=parent_ref).first() if parent_ref else None
+    if parent_ref and parent is None:
+        lookups.deferred_parents.append((values["external_id"], parent_ref))  # further down: linked at the end
+    wanted = {"name": values["name"], "domain": values.get("domain", "")}
+    for optional in ("owner_id", "segment_id", "engagement_model"):
+        if optional in values:
+            wanted[optional] = values[optional]
+    if parent is not None:
+        wanted["parent_id"] = parent.pk
+    account = Account.objects.filter(external_id=values["external_id"]).first()
+    relations = {"owner_id": ("owner", User), "segment_id": ("segment", Segment), "parent_id": ("parent", Account)}
+    if account is None:
+        arguments = {k: v for k, v in wanted.items() if k not in relations}
+        for key, (name, model) in relations.items():
+            if key in wanted:
+                arguments[name] = model.objects.get(pk=wanted[key])
+        account = accounts.create_account(actor=actor, external_id=values["external_id"], **arguments)
+        outcome = "created"
+    else:
+        changes = {k: v for k, v in wanted.items() if getattr(account, k) != v}
+        if not changes:
+            outcome = "unchanged"
+        else:
+            arguments = {k: v for k, v in changes.items() if k not in relations}
+            for key, (name, model) in relations.items():
+                if key in changes:
+                    arguments[name] = model.objects.get(pk=changes[key])
+            accounts.update_account(account=account, actor=actor, **arguments)
+            outcome = "updated"
+    lookups.accounts[values["external_id"]] = account.pk
+    return outcome
+
+
+register(Importer(
+    kind="accounts", label=gettext_lazy("Accounts"), clean=_clean_account, apply=_apply_account,
+    fields=[
+        Field("external_id", gettext_lazy("External ID"),
+              ("Account ID", "Record ID", "Company ID", "ID", "Account External ID", "18 Digit Account ID"), True),
+        Field("name", gettext_lazy("Name"), ("Account Name", "Company name", "Company", "Account"), True),
+        Field("domain", gettext_lazy("Domain"), ("Website", "Company Domain Name", "Web site", "URL")),
+        Field("owner", gettext_lazy("Owner (email or name)"),
+              ("Account Owner", "Company owner", "Owner Email", "Account Owner Email", "CSM", "Owner")),
+        Field("segment", gettext_lazy("Segment"), ("Tier", "Customer Segment", "Segment name")),
+        Field("parent", gettext_lazy("Parent account external ID"),
+              ("Parent Account ID", "Parent Company ID", "Parent ID", "Parent External ID")),
+        Field("engagement_model", gettext_lazy("Engagement model"), ("Touch model", "Engagement")),
+    ],
+))
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+
+ROLES = {normalise(str(label)): value for value, label in ContactRole.choices} | {
+    normalise(value): value for value, _label in ContactRole.choices}
+
+
+def _clean_contact(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
+    values: dict[str, Any] = {"external_id": _required(row, "external_id", 128)}
+    account = _required(row, "account", 200)
+    values["account_id"] = lookups.account(account)
+    if values["account_id"] is None:
+        raise RowProblem("account", _("No account with external ID (or name) “%(value)s”.") % {"value": account})
+    name = _text(row, "name") or " ".join(p for p in (_text(row, "first_name"), _text(row, "last_name")) if p)
+    email = _text(row, "email", 254).lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise RowProblem("email", _("“%(value)s” is not an email address.") % {"value": email}) from None
+    if not name and not email:
+        raise RowProblem("name", _("Give a name (or first and last name) or an email."))
+    values.update(name=name or email, email=email, title=_text(row, "title"), phone=_text(row, "phone", 50))
+    roles = []
+    for part in re.split(r"[,;/|]", _text(row, "roles", 500)):
+        if part.strip():
+            if normalise(part) not in ROLES:
+                raise RowProblem("roles", _("“%(value)s” is not a contact role.") % {"value": part.strip()})
+            roles.append(ROLES[normalise(part)])
+    if roles:
+        values["roles"] = sorted(set(roles))
+    return values
+
+
+def _apply_contact(values: dict, lookups: Lookups, actor: User | None) -> str:
+    contact = Contact.objects.filter(external_id=values["external_id"]).select_related("account").first()
+    fields = {k: values[k] for k in ("name", "email", "title", "phone")}
+    try:
+        if contact is None:
+            accounts.create_contact(account=Account.objects.get(pk=values["account_id"]), actor=actor,
+                                    external_id=values["external_id"], roles=values.get("roles", ()), **fields)
+            return "created"
+        changes = {k: v for k, v in fields.items() if getattr(contact, k) != v}
+        if "roles" in values and sorted(contact.role_values) != values["roles"]:
+            changes["roles"] = values["roles"]
+        if not changes:
+            return "unchanged"
+        accounts.update_contact(contact=contact, actor=actor, **changes)
+        return "updated"
+    except ValidationError as error:
+        raise _service_problem(error, "email") from None
+
+
+register(Importer(
+    kind="contacts", label=gettext_lazy("Contacts"), clean=_clean_contact, apply=_apply_contact,
+    fields=[
+        Field("external_id", gettext_lazy("External ID"), ("Contact ID", "Record ID", "ID", "Contact External ID"), True),
+        Field("account", gettext_lazy("Account external ID (or name)"),
+              ("Account ID", "Associated Company ID", "Company ID", "Account External ID", "Associated Company",
+               "Account Name", "Company name"), True),
+        Field("name", gettext_lazy("Full name"), ("Full Name", "Contact Name", "Name")),
+        Field("first_name", gettext_lazy("First name"), ("First Name",)),
+        Field("last_name", gettext_lazy("Last name"), ("Last Name",)),
+        Field("email", gettext_lazy("Email"), ("Email", "Email Address", "E-mail")),
+        Field("title", gettext_lazy("Job title"), ("Title", "Job Title")),
+        Field("phone", gettext_lazy("Phone"), ("Phone", "Phone Number", "Mobile", "Mobile Phone Number")),
+        Field("roles", gettext_lazy("Roles"), ("Role", "Contact Roles")),
+    ],
+))
+
+
+# --- Subscriptions ----------------------------------------------------------------------------
+
+STATUSES = {"active": SubscriptionStatus.ACTIVE, "live": SubscriptionStatus.ACTIVE, "trialing": SubscriptionStatus.TRIALING,
+            "trial": SubscriptionStatus.TRIALING, "pastdue": SubscriptionStatus.PAST_DUE,
+            "canceled": SubscriptionStatus.CANCELED, "cancelled": SubscriptionStatus.CANCELED,
+            "churned": SubscriptionStatus.CANCELED, "ended": SubscriptionStatus.CANCELED}
+
+
+def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
+    values: dict[str, Any] = {"external_id": _required(row, "external_id", 128), "product": _required(row, "product")}
+    account = _required(row, "account")
+    values["account_id"] = lookups.account(account)
+    if values["account_id"] is None:
+        raise RowProblem("account", _("No account with external ID (or name) “%(value)s”.") % {"value": account})
+    mrr, arr = _amount(row, "mrr"), _amount(row, "arr")
+    if mrr is None and arr is None:
+        raise RowProblem("mrr" if "mrr" in context.get("mapped", ()) else "arr", _("Give MRR or ARR."))
+    values["mrr"] = mrr if mrr is not None else (arr / 12).quantize(Decimal("0.01"))
+    values["started_on"] = _date(row, "started_on", context)
+    if values["started_on"] is None:
+        raise RowProblem("started_on", _("Required, but empty."))
+    values["plan"] = _text(row, "plan")
+    if (quantity := _integer(row, "quantity")) is not None:
+        values["quantity"] = quantity
+    if currency := _text(row, "currency", 3).upper():
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise RowProblem("currency", _("“%(value)s” is not a three-letter currency code.") % {"value": currency})
+        values["currency"] = currency
+    if (term := _integer(row, "term_months")) is not None:
+        if not 1 <= term <= 120:
+            raise RowProblem("term_months", _("Between 1 and 120 months."))
+        values["term_months"] = term
+    if (renewal := _date(row, "renewal_date", context)) is not None:
+        values["renewal_date"] = renewal
+    if (auto_renew := _boolean(row, "auto_renew")) is not None:
+        values["auto_renew"] = auto_renew
+    status = normalise(_text(row, "status") or "active")
+    if status not in STATUSES:
+        raise RowProblem("status", _("“%(value)s” is not active, trialing, past due or canceled.") % {"value": row.get("status")})
+    values["status"] = STATUSES[status]
+    values["canceled_on"] = _date(row, "canceled_on", context)
+    if values["canceled_on"] and values["canceled_on"] < values["started_on"]:
+        raise RowProblem("canceled_on", _("Before the start date."))
+    return values
+
+
+def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> str:
+    today = timezone.localdate()
+    status, canceled_on = values.pop("status"), values.pop("canceled_on")
+    subscription = Subscription.objects.filter(external_id=values["external_id"]).first()
+    try:
+        if subscription is None:
+            account = Account.objects.get(pk=values.pop("account_id"))
+            subscription = revenue.create_subscription(
+                account=account, source=MovementSource.IMPORT, actor=actor,
+                status=status if status != SubscriptionStatus.CANCELED else SubscriptionStatus.ACTIVE, **values)
+            if status == SubscriptionStatus.CANCELED:
+                revenue.cancel_subscription(subscription=subscription, canceled_on=canceled_on or today,
+                                            source=MovementSource.IMPORT, actor=actor)
+            return "created"
+        values.pop("account_id")
+        values.pop("started_on")  # history is kept as movements; a start date is not rewritten
+        if status == SubscriptionStatus.CANCELED:
+            if subscription.status == SubscriptionStatus.CANCELED:
+                return "unchanged"
+            revenue.cancel_subscription(subscription=subscription, canceled_on=canceled_on or today,
+                                        source=MovementSource.IMPORT, actor=actor)
+            return "updated"
+        outcome = "unchanged"
+        if subscription.status == SubscriptionStatus.CANCELED:
+            subscription = revenue.reactivate_subscription(subscription=subscription, reactivated_on=today,
+                                                           mrr=values["mrr"], source=MovementSource.IMPORT, actor=actor)
+            outcome = "updated"
+        changes = {k: v for k, v in values.items() if k != "external_id" and getattr(subscription, k) != v}
+        if subscription.status != status:
+            changes["status"] = status
+        if changes:
+            revenue.change_subscription(subscription=subscription, source=MovementSource.IMPORT, actor=actor, **changes)
+            outcome = "updated"
+        return outcome
+    except ValidationError as error:
+        raise _service_problem(error, "external_id") from None
+
+
+register(Importer(
+    kind="subscriptions", label=gettext_lazy("Subscriptions"), clean=_clean_subscription, apply=_apply_subscription,
+    date_fields=("started_on", "renewal_date", "canceled_on"),
+    fields=[
+        Field("external_id", gettext_lazy("External ID"), ("Subscription ID", "ID", "Subscription External ID",
+                                                           "Contract ID"), True),
+        Field("account", gettext_lazy("Account external ID (or name)"),
+              ("Account ID", "Account External ID", "Customer ID", "Company ID", "Account Name", "Company name"), True),
+        Field("product", gettext_lazy("Product"), ("Product Name",), True),
+        Field("plan", gettext_lazy("Plan"), ("Plan Name", "Edition")),
+        Field("mrr", gettext_lazy("MRR"), ("Monthly Recurring Revenue", "Monthly Amount", "Monthly Price")),
+        Field("arr", gettext_lazy("ARR"), ("Annual Recurring Revenue", "Annual Amount", "Amount", "ACV")),
+        Field("currency", gettext_lazy("Currency"), ("Currency Code", "Currency ISO Code")),
+        Field("started_on", gettext_lazy("Start date"), ("Start Date", "Start", "Contract Start Date", "Started On",
+                                                         "Subscription Start Date"), True),
+        Field("term_months", gettext_lazy("Term (months)"), ("Term", "Contract Term", "Term Months")),
+        Field("renewal_date", gettext_lazy("Renewal date"), ("Renewal Date", "Contract End Date", "End Date",
+                                                             "Next Renewal Date")),
+        Field("quantity", gettext_lazy("Seats"), ("Quantity", "Licenses", "Seats", "Users")),
+        Field("status", gettext_lazy("Status"), ("Subscription Status", "State")),
+        Field("auto_renew", gettext_lazy("Renews automatically"), ("Auto Renew", "Auto-renew", "Autorenew")),
+        Field("canceled_on", gettext_lazy("Canceled on"), ("Cancellation Date", "Canceled Date", "Cancelled On",
+                                                           "Churn Date")),
+    ],
+))

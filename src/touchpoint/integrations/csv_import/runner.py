@@ -1,0 +1,190 @@
+"""Running an import: check every row first, then write them all in one transaction, or nothing.
+
+Two passes over the file, each streaming it: the check pass cleans every row and collects problems
+as "row N, column C: problem" (N counts the header as row 1, as spreadsheets number them); only a
+file without problems gets the write pass, in one transaction, so a failure half-way leaves nothing
+behind. A dry run makes the write pass too and rolls it back: its counts are exactly what an import
+would do. Memory stays bounded: rows are never all held, only the set of external IDs seen (to catch
+duplicates) and the first problems.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from touchpoint.accounts import services as accounts
+from touchpoint.accounts.models import Account
+from touchpoint.integrations.csv_import import reading
+from touchpoint.integrations.csv_import.importers import IMPORTERS, Importer, Lookups, RowProblem
+from touchpoint.integrations.csv_import.values import day_first_from
+from touchpoint.users.models import User
+
+MAX_PROBLEMS = 200  # shown; the count covers all
+DAY_FIRST_SAMPLE = 2000
+Progress = Callable[[str, int, int], None]  # (stage, rows done, rows in all or 0 if not known yet)
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return _("row %(row)s, column %(column)s: %(message)s") % {
+            "row": self.row, "column": self.column or "—", "message": self.message}
+
+
+@dataclass
+class Result:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    written: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "problems": [str(p) for p in self.problems], "problem_count": self.problem_count,
+                "written": self.written, "seconds": round(self.seconds, 2)}
+
+
+class BadMapping(ValueError):
+    pass
+
+
+def check_mapping(importer: Importer, header: list[str], mapping: dict[str, str]) -> list[str]:
+    """Problems with a mapping of target fields to file columns (an empty list when it is usable)."""
+    problems = []
+    for target, column in mapping.items():
+        if target not in {f.name for f in importer.fields}:
+            problems.append(_("“%(field)s” is not a field of this import.") % {"field": target})
+        elif column and column not in header:
+            problems.append(_("The file has no column “%(column)s”.") % {"column": column})
+    used = [c for c in mapping.values() if c]
+    for column in {c for c in used if used.count(c) > 1}:
+        problems.append(_("Column “%(column)s” is mapped to more than one field.") % {"column": column})
+    for target in importer.fields:
+        if target.required and not mapping.get(target.name):
+            if importer.kind == "contacts" and target.name == "name":
+                continue
+            problems.append(_("Map a column to “%(field)s”: it is required.") % {"field": target.label})
+    if importer.kind == "subscriptions" and not (mapping.get("mrr") or mapping.get("arr")):
+        problems.append(_("Map a column to MRR or to ARR."))
+    return problems
+
+
+def _records(path: Path, dialect: reading.Dialect, mapping: dict[str, str]):
+    """(row number, {target field: value}) for every data row; blank lines are skipped."""
+    found = reading.rows(path, dialect)
+    header = [cell.strip() for cell in next(found, [])]
+    index = {target: header.index(column) for target, column in mapping.items() if column in header}
+    for number, row in enumerate(found, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        yield number, {target: (row[i] if i < len(row) else "") for target, i in index.items()}
+
+
+def _day_first(path: Path, dialect: reading.Dialect, mapping: dict[str, str], importer: Importer) -> dict:
+    """Per date column, whether the file writes day first (from its first rows' values)."""
+    samples: dict[str, list[str]] = {name: [] for name in importer.date_fields if mapping.get(name)}
+    if not samples:
+        return {}
+    for count, (_number, record) in enumerate(_records(path, dialect, mapping)):
+        for name in samples:
+            if record.get(name):
+                samples[name].append(record[name])
+        if count >= DAY_FIRST_SAMPLE:
+            break
+    votes = {name: day_first_from(values) for name, values in samples.items()}
+    # One habit per file: a column that cannot tell takes the others' answer.
+    known = {v for v in votes.values() if v is not None}
+    shared = known.pop() if len(known) == 1 else None
+    return {name: (vote if vote is not None else shared) for name, vote in votes.items()}
+
+
+def run(path: Path, kind: str, *, mapping: dict[str, str] | None = None, dialect: reading.Dialect | None = None,
+        dry_run: bool = False, actor: User | None = None, progress: Progress | None = None) -> Result:
+    started = time.monotonic()
+    importer = IMPORTERS[kind]
+    dialect = dialect or reading.detect(path)
+    header, _preview = reading.header_and_preview(path, dialect, count=0)
+    mapping = {k: v for k, v in (mapping or importer.guess_mapping(header)).items() if v}
+    problems = check_mapping(importer, header, mapping)
+    if problems:
+        raise BadMapping("\n".join(problems))
+    column_of = {target: column for target, column in mapping.items()}
+    context = {"day_first": _day_first(path, dialect, mapping, importer), "mapped": set(mapping)}
+    result = Result()
+    lookups = Lookups()
+
+    def problem(row: int, target: str, message: str) -> None:
+        result.problem_count += 1
+        if len(result.problems) < MAX_PROBLEMS:
+            result.problems.append(Problem(row, column_of.get(target, target), message))
+
+    # Pass 1: every row checked, nothing written.
+    if kind == "accounts":  # parents may be defined anywhere in the file
+        for _number, record in _records(path, dialect, mapping):
+            if record.get("external_id", "").strip():
+                lookups.in_file.add(record["external_id"].strip())
+    seen: set[str] = set()
+    for number, record in _records(path, dialect, mapping):
+        result.rows += 1
+        try:
+            values = importer.clean(record, lookups, context)
+        except RowProblem as error:
+            problem(number, error.field, error.message)
+            continue
+        if values["external_id"] in seen:
+            problem(number, "external_id", _("External ID “%(value)s” appears twice in the file.")
+                    % {"value": values["external_id"]})
+        seen.add(values["external_id"])
+        if progress and result.rows % 1000 == 0:
+            progress("check", result.rows, 0)
+    del seen
+    if progress:
+        progress("check", result.rows, result.rows)
+    if not result.ok:
+        result.seconds = time.monotonic() - started
+        return result
+
+    # Pass 2: written in one transaction; a dry run rolls it back.
+    done = 0
+    with transaction.atomic():
+        for number, record in _records(path, dialect, mapping):
+            values = importer.clean(record, lookups, context)
+            try:
+                outcome = importer.apply(values, lookups, actor)
+            except RowProblem as error:
+                problem(number, error.field, error.message)
+                continue
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            done += 1
+            if progress and done % 500 == 0:
+                progress("write", done, result.rows)
+        for child, parent in lookups.deferred_parents:
+            accounts.update_account(account=Account.objects.get(external_id=child), actor=actor,
+                                    parent=Account.objects.get(external_id=parent))
+        if not result.ok or dry_run:
+            transaction.set_rollback(True)  # a dry run keeps its counts: what the import would do
+        if not result.ok:
+            result.created = result.updated = result.unchanged = 0
+        result.written = result.ok and not dry_run
+    if progress:
+        progress("write", done, result.rows)
+    result.seconds = time.monotonic() - started
+    return result
