@@ -65,3 +65,60 @@ class RevenueFilterForm(forms.Form):
         segment, owner = data.get("segment"), data.get("owner")
         filters = selectors.RevenueFilter(segment_id=segment.pk if segment else None, owner_id=owner.pk if owner else None)
         return filters, first, last, data.get("period") or "month"
+
+
+class SubscriptionForm(forms.Form):
+    """A new subscription, from the account page."""
+
+    product = forms.CharField(label=_("Product"), max_length=200)
+    plan = forms.CharField(label=_("Plan"), max_length=200, required=False)
+    mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)
+    currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
+    quantity = forms.IntegerField(label=_("Seats"), min_value=0, initial=1)
+    started_on = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120, initial=12)
+    renewal_date = forms.DateField(label=_("Renewal date"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    auto_renew = forms.BooleanField(label=_("Renews automatically"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "new")
+        super().__init__(*args, **kwargs)
+
+
+def _reason_field(required: bool = False) -> forms.ModelChoiceField:
+    from touchpoint.revenue.models import ChurnReason
+
+    return forms.ModelChoiceField(label=_("Reason"), required=required, empty_label=_("— none given —"),
+                                  queryset=ChurnReason.objects.filter(is_active=True))
+
+
+class ChangeSubscriptionForm(forms.Form):
+    mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)
+    quantity = forms.IntegerField(label=_("Seats"), min_value=0)
+    plan = forms.CharField(label=_("Plan"), max_length=200, required=False)
+    renewal_date = forms.DateField(label=_("Renewal date"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(label=_("Effective"), widget=forms.DateInput(attrs={"type": "date"}))
+    churn_reason = forms.Field(required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.TextInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["churn_reason"] = _reason_field()
+        self.fields["churn_reason"].help_text = _("If the MRR goes down.")
+
+
+class CancelSubscriptionForm(forms.Form):
+    canceled_on = forms.DateField(label=_("Canceled on"), widget=forms.DateInput(attrs={"type": "date"}))
+    churn_reason = forms.Field(required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.TextInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["churn_reason"] = _reason_field(required=True)
+
+
+class ReactivateSubscriptionForm(forms.Form):
+    reactivated_on = forms.DateField(label=_("Back on"), widget=forms.DateInput(attrs={"type": "date"}))
+    mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)

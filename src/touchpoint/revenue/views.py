@@ -5,15 +5,25 @@ from __future__ import annotations
 import csv
 import io
 
+from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from touchpoint.accounts.models import Account
 from touchpoint.revenue import charts, selectors, services
-from touchpoint.revenue.forms import RevenueFilterForm
+from touchpoint.revenue.forms import (
+    CancelSubscriptionForm,
+    ChangeSubscriptionForm,
+    ReactivateSubscriptionForm,
+    RevenueFilterForm,
+    SubscriptionForm,
+)
+from touchpoint.revenue.models import MrrMovement, Subscription
 from touchpoint.revenue.selectors import RevenueReport
 
 
@@ -87,3 +97,81 @@ def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="touchpoint-revenue-{name}-{stamp}.csv"'
     return response
+
+
+# --- The account page's subscriptions panel ---------------------------------------------------
+
+ACTIONS = {"add", "change", "cancel", "reactivate"}
+
+
+def _panel(request: HttpRequest, account: Account, *, bound: tuple[str, int | None, forms.Form] | None = None,
+           status: int = 200) -> HttpResponse:
+    today = timezone.localdate()
+    subscriptions = list(Subscription.objects.filter(account=account).order_by("status", "-started_on", "id"))
+    rows = []
+    for subscription in subscriptions:
+        is_bound = bound is not None and bound[1] == subscription.pk
+        rows.append({
+            "subscription": subscription,
+            "change": bound[2] if is_bound and bound[0] == "change" else ChangeSubscriptionForm(
+                prefix=f"change-{subscription.pk}", initial={
+                    "mrr": subscription.mrr, "quantity": subscription.quantity, "plan": subscription.plan,
+                    "renewal_date": subscription.renewal_date, "occurred_on": today}),
+            "cancel": bound[2] if is_bound and bound[0] == "cancel" else CancelSubscriptionForm(
+                prefix=f"cancel-{subscription.pk}", initial={"canceled_on": today}),
+            "reactivate": bound[2] if is_bound and bound[0] == "reactivate" else ReactivateSubscriptionForm(
+                prefix=f"reactivate-{subscription.pk}", initial={"reactivated_on": today, "mrr": subscription.mrr}),
+            "open": bound[0] if is_bound else "",
+        })
+    add_form = bound[2] if bound is not None and bound[0] == "add" else SubscriptionForm(initial={
+        "started_on": today, "currency": services.reporting_currency()})
+    movements = (MrrMovement.objects.filter(account=account).select_related("churn_reason", "subscription")
+                 .order_by("-occurred_on", "-id")[:12])
+    return render(request, "revenue/_account_subscriptions.html", {
+        "account": account, "rows": rows, "add_form": add_form, "adding": bound is not None and bound[0] == "add",
+        "movements": movements, "mrr": services.account_mrr(account), "currency": services.reporting_currency(),
+        "can_write": request.user.has_perm("revenue.change_subscription"),
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The subscriptions panel (loaded by htmx); its forms post back here and get the panel again."""
+    account = get_object_or_404(Account, pk=account_id)
+    if request.method == "GET":
+        return _panel(request, account)
+    if not request.user.has_perm("revenue.change_subscription"):
+        raise PermissionDenied
+    action = request.POST.get("action", "")
+    if action not in ACTIONS:
+        return HttpResponseBadRequest(_("Unknown action."))
+    subscription = None
+    if action != "add":
+        subscription = get_object_or_404(Subscription, pk=request.POST.get("subscription"), account=account)
+    form_class = {"add": SubscriptionForm, "change": ChangeSubscriptionForm, "cancel": CancelSubscriptionForm,
+                  "reactivate": ReactivateSubscriptionForm}[action]
+    form = form_class(request.POST, **({} if action == "add" else {"prefix": f"{action}-{subscription.pk}"}))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if action == "add":
+                services.create_subscription(account=account, actor=request.user, **{
+                    k: v for k, v in data.items() if v is not None and v != ""})
+            elif action == "change":
+                services.change_subscription(
+                    subscription=subscription, actor=request.user, occurred_on=data["occurred_on"],
+                    churn_reason=data["churn_reason"], note=data["note"], mrr=data["mrr"], quantity=data["quantity"],
+                    plan=data["plan"], renewal_date=data["renewal_date"])
+            elif action == "cancel":
+                services.cancel_subscription(subscription=subscription, actor=request.user, note=data["note"],
+                                             canceled_on=data["canceled_on"], churn_reason=data["churn_reason"])
+            else:
+                services.reactivate_subscription(subscription=subscription, actor=request.user, mrr=data["mrr"],
+                                                 reactivated_on=data["reactivated_on"])
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            return _panel(request, account)
+    return _panel(request, account, bound=(action, subscription.pk if subscription else None, form), status=422)

@@ -60,6 +60,15 @@ class Lookups:
     accounts: dict[str, int | None] = field(default_factory=dict)
     in_file: set[str] = field(default_factory=set)  # external ids the file itself defines (parents)
     deferred_parents: list[tuple[str, str]] = field(default_factory=list)  # (child, parent) defined later on
+    existing: dict[str, Any] = field(default_factory=dict)  # this chunk's rows already in the database
+    instances: dict[tuple[type, int], Any] = field(default_factory=dict)
+
+    def instance(self, model: type, pk: int):
+        """A referenced row (owner, segment), fetched once per run."""
+        key = (model, pk)
+        if key not in self.instances:
+            self.instances[key] = model.objects.get(pk=pk)
+        return self.instances[key]
 
     def user(self, value: str) -> int | None:
         key = value.strip().lower()
@@ -95,6 +104,7 @@ class Importer:
     clean: Callable[[dict[str, str], Lookups, dict], dict]
     apply: Callable[[dict, Lookups, User | None], str]  # "created", "updated" or "unchanged"
     date_fields: tuple[str, ...] = ()
+    model: type | None = None  # rows upserted on external_id: fetched a chunk at a time into Lookups.existing
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -230,13 +240,13 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
             wanted[optional] = values[optional]
     if parent is not None:
         wanted["parent_id"] = parent.pk
-    account = Account.objects.filter(external_id=values["external_id"]).first()
+    account = lookups.existing.get(values["external_id"])
     relations = {"owner_id": ("owner", User), "segment_id": ("segment", Segment), "parent_id": ("parent", Account)}
     if account is None:
         arguments = {k: v for k, v in wanted.items() if k not in relations}
         for key, (name, model) in relations.items():
             if key in wanted:
-                arguments[name] = model.objects.get(pk=wanted[key])
+                arguments[name] = lookups.instance(model, wanted[key])
         account = accounts.create_account(actor=actor, external_id=values["external_id"], **arguments)
         outcome = "created"
     else:
@@ -247,7 +257,7 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
             arguments = {k: v for k, v in changes.items() if k not in relations}
             for key, (name, model) in relations.items():
                 if key in changes:
-                    arguments[name] = model.objects.get(pk=changes[key])
+                    arguments[name] = lookups.instance(model, changes[key])
             accounts.update_account(account=account, actor=actor, **arguments)
             outcome = "updated"
     lookups.accounts[values["external_id"]] = account.pk
@@ -255,7 +265,7 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
 
 
 register(Importer(
-    kind="accounts", label=gettext_lazy("Accounts"), clean=_clean_account, apply=_apply_account,
+    kind="accounts", label=gettext_lazy("Accounts"), clean=_clean_account, apply=_apply_account, model=Account,
     fields=[
         Field("external_id", gettext_lazy("External ID"),
               ("Account ID", "Record ID", "Company ID", "ID", "Account External ID", "18 Digit Account ID"), True),
@@ -305,11 +315,11 @@ def _clean_contact(row: dict[str, str], lookups: Lookups, context: dict) -> dict
 
 
 def _apply_contact(values: dict, lookups: Lookups, actor: User | None) -> str:
-    contact = Contact.objects.filter(external_id=values["external_id"]).select_related("account").first()
+    contact = lookups.existing.get(values["external_id"])
     fields = {k: values[k] for k in ("name", "email", "title", "phone")}
     try:
         if contact is None:
-            accounts.create_contact(account=Account.objects.get(pk=values["account_id"]), actor=actor,
+            accounts.create_contact(account=lookups.instance(Account, values["account_id"]), actor=actor,
                                     external_id=values["external_id"], roles=values.get("roles", ()), **fields)
             return "created"
         changes = {k: v for k, v in fields.items() if getattr(contact, k) != v}
@@ -324,7 +334,7 @@ def _apply_contact(values: dict, lookups: Lookups, actor: User | None) -> str:
 
 
 register(Importer(
-    kind="contacts", label=gettext_lazy("Contacts"), clean=_clean_contact, apply=_apply_contact,
+    kind="contacts", label=gettext_lazy("Contacts"), clean=_clean_contact, apply=_apply_contact, model=Contact,
     fields=[
         Field("external_id", gettext_lazy("External ID"), ("Contact ID", "Record ID", "ID", "Contact External ID"), True),
         Field("account", gettext_lazy("Account external ID (or name)"),
@@ -390,10 +400,10 @@ def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) ->
 def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> str:
     today = timezone.localdate()
     status, canceled_on = values.pop("status"), values.pop("canceled_on")
-    subscription = Subscription.objects.filter(external_id=values["external_id"]).first()
+    subscription = lookups.existing.get(values["external_id"])
     try:
         if subscription is None:
-            account = Account.objects.get(pk=values.pop("account_id"))
+            account = lookups.instance(Account, values.pop("account_id"))
             subscription = revenue.create_subscription(
                 account=account, source=MovementSource.IMPORT, actor=actor,
                 status=status if status != SubscriptionStatus.CANCELED else SubscriptionStatus.ACTIVE, **values)
@@ -427,6 +437,7 @@ def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> s
 
 register(Importer(
     kind="subscriptions", label=gettext_lazy("Subscriptions"), clean=_clean_subscription, apply=_apply_subscription,
+    model=Subscription,
     date_fields=("started_on", "renewal_date", "canceled_on"),
     fields=[
         Field("external_id", gettext_lazy("External ID"), ("Subscription ID", "ID", "Subscription External ID",

@@ -26,6 +26,7 @@ from touchpoint.integrations.csv_import.values import day_first_from
 from touchpoint.users.models import User
 
 MAX_PROBLEMS = 200  # shown; the count covers all
+CHUNK_ROWS = 500
 DAY_FIRST_SAMPLE = 2000
 Progress = Callable[[str, int, int], None]  # (stage, rows done, rows in all or 0 if not known yet)
 
@@ -98,6 +99,17 @@ def _records(path: Path, dialect: reading.Dialect, mapping: dict[str, str]):
         yield number, {target: (row[i] if i < len(row) else "") for target, i in index.items()}
 
 
+def _chunks(iterable, size: int):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _day_first(path: Path, dialect: reading.Dialect, mapping: dict[str, str], importer: Importer) -> dict:
     """Per date column, whether the file writes day first (from its first rows' values)."""
     samples: dict[str, list[str]] = {name: [] for name in importer.date_fields if mapping.get(name)}
@@ -165,16 +177,20 @@ def run(path: Path, kind: str, *, mapping: dict[str, str] | None = None, dialect
     # Pass 2: written in one transaction; a dry run rolls it back.
     done = 0
     with transaction.atomic():
-        for number, record in _records(path, dialect, mapping):
-            values = importer.clean(record, lookups, context)
-            try:
-                outcome = importer.apply(values, lookups, actor)
-            except RowProblem as error:
-                problem(number, error.field, error.message)
-                continue
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            done += 1
-            if progress and done % 500 == 0:
+        for chunk in _chunks(_records(path, dialect, mapping), CHUNK_ROWS):
+            cleaned = [(number, importer.clean(record, lookups, context)) for number, record in chunk]
+            if importer.model is not None:  # the chunk's existing rows in one query, not one per row
+                lookups.existing = importer.model.objects.in_bulk(
+                    [values["external_id"] for _n, values in cleaned], field_name="external_id")
+            for number, values in cleaned:
+                try:
+                    outcome = importer.apply(values, lookups, actor)
+                except RowProblem as error:
+                    problem(number, error.field, error.message)
+                    continue
+                setattr(result, outcome, getattr(result, outcome) + 1)
+                done += 1
+            if progress:
                 progress("write", done, result.rows)
         for child, parent in lookups.deferred_parents:
             accounts.update_account(account=Account.objects.get(external_id=child), actor=actor,

@@ -1,0 +1,64 @@
+"""The account page's subscriptions panel: CSMs add, change and cancel; errors beside the field; viewers read."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import logged_in_client
+from touchpoint.revenue import services
+from touchpoint.revenue.models import ChurnReason, MovementKind, MrrMovement, Subscription, SubscriptionStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_csm_adds_changes_cancels_and_reactivates(csm, account):
+    client = logged_in_client(csm)
+    url = f"/accounts/{account.pk}/subscriptions/"
+    added = client.post(url, {"action": "add", "new-product": "Cloud", "new-plan": "Team", "new-mrr": "500",
+                              "new-currency": "USD", "new-quantity": "5", "new-started_on": "2026-01-01",
+                              "new-term_months": "12", "new-auto_renew": "on"})
+    assert added.status_code == 200 and "Cloud" in added.content.decode()
+    subscription = Subscription.objects.get()
+    reason = ChurnReason.objects.get(name="Budget cut")
+    prefix = f"change-{subscription.pk}"
+    client.post(url, {"action": "change", "subscription": subscription.pk, f"{prefix}-mrr": "400",
+                      f"{prefix}-quantity": "4", f"{prefix}-plan": "Team", f"{prefix}-occurred_on": "2026-03-01",
+                      f"{prefix}-churn_reason": reason.pk, f"{prefix}-note": "Two seats fewer"})
+    prefix = f"cancel-{subscription.pk}"
+    client.post(url, {"action": "cancel", "subscription": subscription.pk, f"{prefix}-canceled_on": "2026-06-30",
+                      f"{prefix}-churn_reason": reason.pk})
+    prefix = f"reactivate-{subscription.pk}"
+    page = client.post(url, {"action": "reactivate", "subscription": subscription.pk,
+                             f"{prefix}-reactivated_on": "2026-09-01", f"{prefix}-mrr": "300"}).content.decode()
+    assert list(MrrMovement.objects.order_by("occurred_on").values_list("kind", "delta")) == [
+        (MovementKind.NEW, Decimal("500")), (MovementKind.CONTRACTION, Decimal("-100")),
+        (MovementKind.CHURN, Decimal("-400")), (MovementKind.REACTIVATION, Decimal("300"))]
+    assert MrrMovement.objects.get(kind=MovementKind.CONTRACTION).note == "Two seats fewer"
+    assert "Reactivation" in page and "Budget cut" in page
+
+
+def test_bad_input_is_shown_beside_the_field_and_nothing_changes(csm, account):
+    client = logged_in_client(csm)
+    url = f"/accounts/{account.pk}/subscriptions/"
+    response = client.post(url, {"action": "add", "new-product": "", "new-mrr": "-3", "new-quantity": "1",
+                                 "new-started_on": "someday", "new-term_months": "12"})
+    assert response.status_code == 422
+    assert set(response.context["add_form"].errors) == {"product", "mrr", "started_on"}
+    assert not Subscription.objects.exists()
+    subscription = services.create_subscription(account=account, product="Cloud", mrr=Decimal("10"),
+                                                started_on=date(2026, 1, 1))
+    prefix = f"cancel-{subscription.pk}"
+    missing_reason = client.post(url, {"action": "cancel", "subscription": subscription.pk,
+                                       f"{prefix}-canceled_on": "2026-02-01"})
+    assert missing_reason.status_code == 422 and "This field is required." in missing_reason.content.decode()
+    assert Subscription.objects.get().status == SubscriptionStatus.ACTIVE
+    assert client.post(url, {"action": "explode"}).status_code == 400
+
+
+def test_viewers_see_the_panel_without_forms_and_cannot_post(viewer, account):
+    services.create_subscription(account=account, product="Cloud", mrr=Decimal("10"), started_on=date(2026, 1, 1))
+    client = logged_in_client(viewer)
+    page = client.get(f"/accounts/{account.pk}/subscriptions/").content.decode()
+    assert "Cloud" in page and "Add a subscription" not in page
+    assert client.post(f"/accounts/{account.pk}/subscriptions/", {"action": "add"}).status_code == 403
