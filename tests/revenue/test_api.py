@@ -131,3 +131,19 @@ def test_revenue_metrics_bad_parameters_name_them(api):
                                       st.floats(allow_nan=True))))
 def test_any_body_gets_an_answer_not_a_500(api, body):
     assert api.send("post", "/subscriptions", body).status_code < 500
+
+
+def test_renewals_and_the_forecast_over_the_api(api, account):
+    from django.utils import timezone
+    from datetime import timedelta
+
+    today = timezone.localdate()
+    services.create_subscription(account=account, product="Cloud", mrr=Decimal("100"),
+                                 started_on=today - timedelta(days=300), renewal_date=today + timedelta(days=20))
+    due = api.get("/renewals", days=30).json()
+    assert due["count"] == 1 and due["items"][0]["arr"] == "1200.00" and due["items"][0]["risk"] == "low"
+    assert api.get("/renewals", days=10).json()["count"] == 0
+    assert fields(api.get("/renewals", days=0)) == ["days"]
+    outlook = api.get("/renewals/forecast").json()
+    assert len(outlook["past"]) == 12 and len(outlook["coming"]) == 12
+    assert sum(float(m["due_arr"]) for m in outlook["coming"]) == 1200.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -17,7 +17,7 @@ from pydantic import Field
 
 from touchpoint.accounts.models import Account, Segment
 from touchpoint.accounts.schemas import ErrorOut, Strict
-from touchpoint.revenue import metrics, selectors, services
+from touchpoint.revenue import forecast, metrics, renewals, selectors, services
 from touchpoint.revenue.models import ChurnReason, Subscription, SubscriptionStatus
 from touchpoint.users.models import User
 
@@ -257,3 +257,42 @@ def revenue_metrics(
         "time_to_close": _durations_out(report.time_to_close),
         "time_to_revenue": _durations_out(report.time_to_revenue),
     }
+
+
+# --- Renewals ---------------------------------------------------------------------------------
+
+
+@router.get("/renewals", response={200: dict, **ERRORS}, summary="Renewals due")
+def list_renewals(
+    request: HttpRequest,
+    days: int = Query(120, ge=1, le=730),
+    owner: int | None = None,
+    segment: int | None = None,
+):
+    """Live subscriptions renewing in the next `days` days, soonest first, with ARR and risk (docs/metrics.md)."""
+    _require(request, "revenue.view_subscription")
+    today = timezone.localdate()
+    due = renewals.due(selectors.RevenueFilter(segment_id=segment, owner_id=owner), start=today,
+                       end=today + timedelta(days=days), today=today)
+    return {"currency": services.reporting_currency(), "count": len(due), "items": [{
+        "subscription": SubscriptionOut.model_validate(_subscription_out(r.subscription)).model_dump(mode="json"),
+        "renewal_date": r.subscription.renewal_date, "arr": _cents(r.arr), "risk": r.risk, "signs": r.signs,
+        "owner": r.subscription.account.owner.email if r.subscription.account.owner else None,
+        "segment": r.subscription.account.segment.name if r.subscription.account.segment else None,
+    } for r in due]}
+
+
+def _month_out(month: forecast.MonthForecast) -> dict:
+    return {"month": f"{month.month:%Y-%m}", "renewals": month.renewals, "due_arr": _cents(month.due_arr),
+            "expected_arr": _cents(month.expected_arr), "actual_arr": _cents(month.actual_arr), "error": month.error}
+
+
+@router.get("/renewals/forecast", response={200: dict, **ERRORS}, summary="Renewal forecast")
+def renewal_forecast(request: HttpRequest, owner: int | None = None, segment: int | None = None):
+    """Expected renewing ARR for the next 12 months, and the back-test of the past 12 beside what renewed."""
+    _require(request, "revenue.view_subscription")
+    outlook = forecast.renewal_forecast(selectors.RevenueFilter(segment_id=segment, owner_id=owner))
+    return {"currency": services.reporting_currency(), "mean_absolute_percentage_error": outlook.mape,
+            "past": [_month_out(m) for m in outlook.past], "coming": [_month_out(m) for m in outlook.coming],
+            "quarters": [{"quarter": q, "due_arr": _cents(d), "expected_arr": _cents(e), "actual_arr": _cents(a)}
+                         for q, d, e, a in outlook.quarters(outlook.past) + outlook.quarters(outlook.coming)]}

@@ -96,3 +96,24 @@ def reasons_svg(losses: list[metrics.ReasonLoss], unknown: str) -> str:
         tooltip=["reason:N", "kind:N", alt.Tooltip("mrr:Q", format=",.2f")],
     ).properties(height=max(80, 26 * len(losses)))
     return _svg(chart)
+
+
+def forecast_svg(outlook) -> str:
+    """Expected renewing ARR per month, beside what renewed in the past months (the back-test)."""
+    values = []
+    for month in outlook.past + outlook.coming:
+        label = f"{month.month:%Y-%m}"
+        values.append({"month": label, "series": _("Forecast"), "arr": float(month.expected_arr)})
+        values.append({"month": label, "series": _("Due"), "arr": float(month.due_arr)})
+        if month.actual_arr is not None:
+            values.append({"month": label, "series": _("Renewed"), "arr": float(month.actual_arr)})
+    order = [_("Due"), _("Forecast"), _("Renewed")]
+    chart = alt.Chart(alt.Data(values=values)).mark_line(point=True).encode(
+        x=alt.X("month:O", title=None, sort=None),
+        y=alt.Y("arr:Q", title=_("ARR"), axis=alt.Axis(format="~s")),
+        color=alt.Color("series:N", title=None, sort=order,
+                        scale=alt.Scale(domain=order, range=["#9aa4b2", "#2857c5", "#3f8f4f"]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=["month:O", "series:N", alt.Tooltip("arr:Q", format=",.0f")],
+    ).properties(height=200)
+    return _svg(chart)

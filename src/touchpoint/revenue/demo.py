@@ -89,6 +89,14 @@ def _history(ctx: DemoContext, demo_account: DemoAccount, started: date) -> tupl
             movements.append((MovementKind.EXPANSION, day, mrr, new, None))
             mrr = new
         day += timedelta(days=ctx.rng.randint(90, 150))
+    if churn_on is not None and fit < POOR_FIT:
+        # Annual contracts mostly end at a renewal: the first anniversary on or after the day drawn,
+        # when that is still in the past (a poor fit whose use faded does not renew).
+        anniversary = started + relativedelta(years=max(1, relativedelta(churn_on, started).years))
+        while anniversary < churn_on:
+            anniversary += relativedelta(years=1)
+        if anniversary < anchor and ctx.rng.random() < 0.8:
+            churn_on = anniversary
     if churn_on is not None:
         movements.append((MovementKind.CHURN, churn_on, mrr, Decimal("0"), churn_reason))
         back = churn_on + timedelta(days=ctx.rng.randint(60, 120))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Segment
 from touchpoint.revenue import metrics, selectors
+from touchpoint.users.roles import Role
 from touchpoint.users.selectors import account_owners
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -122,3 +123,31 @@ class CancelSubscriptionForm(forms.Form):
 class ReactivateSubscriptionForm(forms.Form):
     reactivated_on = forms.DateField(label=_("Back on"), widget=forms.DateInput(attrs={"type": "date"}))
     mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)
+
+
+class RenewalsForm(forms.Form):
+    within = forms.TypedChoiceField(label=_("Due within"), coerce=int, required=False, initial=120, choices=[
+        (30, _("30 days")), (60, _("60 days")), (90, _("90 days")), (120, _("120 days"))])
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.none(),
+                                     empty_label=_("All segments"))
+    month = MonthField(label=_("Calendar month"), required=False)
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        owners = [(str(u.pk), str(u)) for u in account_owners()]
+        self.fields["owner"].choices = [("", _("All owners")), *owners]
+        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
+        # A CSM sees their own renewals first; they can choose "All owners".
+        if user is not None and "owner" not in self.data and user.groups.filter(name=Role.CSM).exists() and \
+                any(value == str(user.pk) for value, _label in owners):
+            self.initial["owner"] = str(user.pk)
+
+    def values(self) -> tuple[selectors.RevenueFilter, int, date | None]:
+        data = self.cleaned_data if self.is_valid() else {
+            name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+        owner = data.get("owner") if "owner" in self.data else self.initial.get("owner")
+        segment = data.get("segment")
+        filters = selectors.RevenueFilter(segment_id=segment.pk if segment else None,
+                                          owner_id=int(owner) if owner else None)
+        return filters, data.get("within") or 120, data.get("month")

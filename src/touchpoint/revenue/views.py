@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
@@ -15,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
-from touchpoint.revenue import charts, selectors, services
+from touchpoint.revenue import charts, forecast, renewals, selectors, services
 from touchpoint.revenue.forms import (
     CancelSubscriptionForm,
     ChangeSubscriptionForm,
     ReactivateSubscriptionForm,
+    RenewalsForm,
     RevenueFilterForm,
     SubscriptionForm,
 )
@@ -102,6 +108,7 @@ def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
 # --- The account page's subscriptions panel ---------------------------------------------------
 
 ACTIONS = {"add", "change", "cancel", "reactivate"}
+CENT = Decimal("0.01")
 
 
 def _panel(request: HttpRequest, account: Account, *, bound: tuple[str, int | None, forms.Form] | None = None,
@@ -174,4 +181,62 @@ def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse
                 form.add_error(field if field in form.fields else None, messages)
         else:
             return _panel(request, account)
-    return _panel(request, account, bound=(action, subscription.pk if subscription else None, form), status=422)
+    # htmx swaps only successful answers: the panel with its errors is a 200 to htmx, a 422 to anyone else.
+    return _panel(request, account, bound=(action, subscription.pk if subscription else None, form),
+                  status=200 if request.htmx else 422)
+
+
+# --- Renewals ---------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("revenue.view_subscription", raise_exception=True)
+@require_GET
+def renewals_page(request: HttpRequest) -> HttpResponse:
+    """Renewals due in the next 30–120 days with their risk, a month calendar, and the forecast."""
+    form = RenewalsForm(request.GET or None, user=request.user)
+    filters, within, month = form.values()
+    today = timezone.localdate()
+    upcoming = renewals.due(filters, start=today, end=today + timedelta(days=within), today=today)
+    month = month or today.replace(day=1)
+    month_end = month + relativedelta(months=1) - timedelta(days=1)
+    in_month: dict[date, list] = defaultdict(list)
+    for renewal in renewals.due(filters, start=month, end=month_end, today=today):
+        in_month[renewal.subscription.renewal_date].append(renewal)
+    outlook = forecast.renewal_forecast(filters, today=today)
+    query = request.GET.copy()
+    query.pop("month", None)
+    return render(request, "revenue/renewals.html", {
+        "form": form, "renewals": upcoming, "within": within, "today": today,
+        "total_arr": sum((r.arr for r in upcoming), Decimal("0")), "currency": services.reporting_currency(),
+        "month": month, "previous_month": month - relativedelta(months=1), "next_month": month + relativedelta(months=1),
+        "weeks": [[(day, in_month.get(day, [])) if day else (None, []) for day in week]
+                  for week in renewals.month_grid(month)],
+        "forecast": outlook, "forecast_svg": charts.forecast_svg(outlook),
+        "mape_percent": None if outlook.mape is None else f"{outlook.mape * 100:.1f}",
+        "quarters": outlook.quarters(outlook.past) + outlook.quarters(outlook.coming),
+        "query": query.urlencode(), "export_query": request.GET.urlencode(),
+    })
+
+
+@login_required
+@permission_required("revenue.view_subscription", raise_exception=True)
+@require_GET
+def renewals_export(request: HttpRequest) -> HttpResponse:
+    filters, within, _month = RenewalsForm(request.GET or None, user=request.user).values()
+    today = timezone.localdate()
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([_("Renewal date"), _("Account"), _("Owner"), _("Segment"), _("Product"),
+                     _("ARR (%(currency)s)") % {"currency": services.reporting_currency()}, _("Status"),
+                     _("Renews automatically"), _("Risk"), _("Risk signs")])
+    for renewal in renewals.due(filters, start=today, end=today + timedelta(days=within), today=today):
+        s = renewal.subscription
+        writer.writerow([s.renewal_date.isoformat(), s.account.name, s.account.owner or "",
+                         s.account.segment.name if s.account.segment else "", str(s), renewal.arr.quantize(CENT),
+                         s.get_status_display(), _("yes") if s.auto_renew else _("no"), renewal.risk,
+                         "; ".join(renewal.sign_labels)])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="touchpoint-renewals-{today:%Y%m%d}.csv"'
+    return response

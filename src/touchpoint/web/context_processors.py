@@ -13,6 +13,7 @@ NAVIGATION = [
     ("portfolio", _("Portfolio"), None),
     ("sources", _("Event sources"), "usage.view_source"),
     ("key-features", _("Key features"), None),
+    ("renewals", _("Renewals"), "revenue.view_subscription"),
     ("revenue-dashboard", _("Revenue"), "revenue.view_mrrmovement"),
     ("health-scorecards", _("Health scorecards"), "health.view_scorecard"),
     ("imports", _("Import"), "integrations.add_importjob"),

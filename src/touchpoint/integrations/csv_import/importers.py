@@ -260,7 +260,6 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
                     arguments[name] = lookups.instance(model, changes[key])
             accounts.update_account(account=account, actor=actor, **arguments)
             outcome = "updated"
-    lookups.accounts[values["external_id"]] = account.pk
     return outcome
 
 
