@@ -39,7 +39,7 @@ test: $(VENV)/.installed-test translations
 
 ## make bench: the benchmarks under bench/ (each prints its ratio against a baseline measured in the same run)
 bench: $(VENV)/.installed-test
-	@for b in bench/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+	@for b in bench/[!_]*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
 
 ## make messages: refresh the .po catalogues from the code (needs GNU gettext's xgettext)
 messages: $(VENV)/.installed

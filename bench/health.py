@@ -19,10 +19,12 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import throwaway_database  # noqa: E402
 
 
 def main() -> None:
@@ -32,34 +34,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="tp-bench-"))
-    os.environ.setdefault("TOUCHPOINT_DATA_DIR", str(workdir))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "touchpoint.settings"
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-    from django.utils import timezone
-
-    setup_test_environment()
     reuse = bool(os.environ.get("BENCH_REUSE_DB"))  # for profiling: build once in DATABASE_URL, keep it
-    if reuse:
-        old_config = None
-        call_command("migrate", verbosity=0)
-    elif connection.vendor == "postgresql":
-        from django.test.utils import get_runner
-
-        runner = get_runner(settings)(verbosity=0, interactive=False)
-        old_config = runner.setup_databases()
-    else:
-        old_config = None
-        call_command("migrate", verbosity=0)
+    _workdir, drop_database = throwaway_database("tp-bench-", reuse=reuse)
+    from django.db import connection
+    from django.utils import timezone
 
     from touchpoint.health import services
     from touchpoint.health.measures import AsOf, human_touch_kinds
@@ -199,8 +177,7 @@ def main() -> None:
     print(f"baseline (one hand-written SELECT of the same measures):  {baseline:.2f}s")
     print(f"ratio recompute/baseline: {recompute / baseline:.2f} (goal ≤ 2.0)")
 
-    if old_config is not None:
-        runner.teardown_databases(old_config)
+    drop_database()
 
 
 if __name__ == "__main__":

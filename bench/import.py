@@ -16,39 +16,21 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
-import tempfile
-import time
 import resource
+import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import throwaway_database  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="tp-bench-import-"))
-    os.environ.setdefault("TOUCHPOINT_DATA_DIR", str(workdir))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "touchpoint.settings"
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    workdir, drop_database = throwaway_database("tp-bench-import-")
     from django.db import connection, transaction
-    from django.test.utils import get_runner, setup_test_environment
-
-    setup_test_environment()
-    if connection.vendor == "postgresql":
-        test_runner = get_runner(settings)(verbosity=0, interactive=False)
-        old_config = test_runner.setup_databases()
-    else:
-        old_config = None
-        call_command("migrate", verbosity=0)
 
     from touchpoint.accounts.models import Account, Segment
     from touchpoint.integrations.csv_import import runner
@@ -100,8 +82,7 @@ def main() -> None:
     print(f"baseline: {args.rows / baseline:,.0f} rows/s ({baseline:.1f} s; csv.reader + bulk_create)")
     print(f"ratio import/baseline: {baseline / imported:.3f}")
     print(f"peak resident memory: {rss_before:.0f} MiB before the import, {rss_after:.0f} MiB after")
-    if old_config is not None:
-        test_runner.teardown_databases(old_config)
+    drop_database()
 
 
 if __name__ == "__main__":
