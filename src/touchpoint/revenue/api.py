@@ -295,4 +295,4 @@ def renewal_forecast(request: HttpRequest, owner: int | None = None, segment: in
     return {"currency": services.reporting_currency(), "mean_absolute_percentage_error": outlook.mape,
             "past": [_month_out(m) for m in outlook.past], "coming": [_month_out(m) for m in outlook.coming],
             "quarters": [{"quarter": q, "due_arr": _cents(d), "expected_arr": _cents(e), "actual_arr": _cents(a)}
-                         for q, d, e, a in outlook.quarters(outlook.past) + outlook.quarters(outlook.coming)]}
+                         for q, d, e, a in outlook.quarters(outlook.past + outlook.coming)]}

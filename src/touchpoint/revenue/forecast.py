@@ -135,12 +135,15 @@ class Forecast:
         totals: dict[str, list] = {}
         for m in months:
             key = f"{m.month.year}-Q{(m.month.month - 1) // 3 + 1}"
-            row = totals.setdefault(key, [Decimal("0"), Decimal("0"), None])
+            row = totals.setdefault(key, [Decimal("0"), Decimal("0"), Decimal("0"), True])
             row[0] += m.due_arr
             row[1] += m.expected_arr
-            if m.actual_arr is not None:
-                row[2] = (row[2] or Decimal("0")) + m.actual_arr
-        return [(key, *values) for key, values in totals.items()]
+            if m.actual_arr is None:
+                row[3] = False  # a quarter still running has no actual yet
+            else:
+                row[2] += m.actual_arr
+        return [(key, due, expected, actual if complete else None)
+                for key, (due, expected, actual, complete) in totals.items()]
 
 
 def month_forecast(lifetimes: list[Lifetime], month: date, *, now: date | None = None,

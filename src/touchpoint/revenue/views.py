@@ -214,7 +214,7 @@ def renewals_page(request: HttpRequest) -> HttpResponse:
                   for week in renewals.month_grid(month)],
         "forecast": outlook, "forecast_svg": charts.forecast_svg(outlook),
         "mape_percent": None if outlook.mape is None else f"{outlook.mape * 100:.1f}",
-        "quarters": outlook.quarters(outlook.past) + outlook.quarters(outlook.coming),
+        "quarters": outlook.quarters(outlook.past + outlook.coming),
         "query": query.urlencode(), "export_query": request.GET.urlencode(),
     })
 
