@@ -88,3 +88,19 @@ def test_the_dashboard_reads_a_bounded_number_of_queries(history, csm, django_as
     client = logged_in_client(csm)
     with django_assert_max_num_queries(15):
         assert client.get("/revenue/").status_code == 200
+
+
+def test_admins_keep_the_churn_reasons_and_others_only_read(admin_user, csm):
+    client = logged_in_client(admin_user)
+    added = client.post("/revenue/churn-reasons/", {"reason-new-name": "Merged with a customer",
+                                                    "reason-new-order": "20", "reason-new-is_active": "on"})
+    assert added.status_code == 302
+    reason = ChurnReason.objects.get(name="Merged with a customer")
+    duplicate = client.post("/revenue/churn-reasons/", {"reason-new-name": "budget CUT", "reason-new-order": "1"})
+    assert duplicate.status_code == 400 and "There is already a reason with this name." in duplicate.content.decode()
+    client.post("/revenue/churn-reasons/", {"reason": reason.pk, f"reason-{reason.pk}-name": "Acquired by a customer",
+                                            f"reason-{reason.pk}-order": "20"})
+    reason.refresh_from_db()
+    assert (reason.name, reason.is_active) == ("Acquired by a customer", False)  # unticked: no longer offered
+    assert logged_in_client(csm).get("/revenue/churn-reasons/").status_code == 403
+    assert logged_in_client(csm).post("/revenue/churn-reasons/", {"reason-new-name": "X"}).status_code == 403

@@ -151,3 +151,10 @@ class RenewalsForm(forms.Form):
         filters = selectors.RevenueFilter(segment_id=segment.pk if segment else None,
                                           owner_id=int(owner) if owner else None)
         return filters, data.get("within") or 120, data.get("month")
+
+
+class ChurnReasonForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.TextInput)
+    order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32767, initial=0)
+    is_active = forms.BooleanField(label=_("Offered"), required=False, initial=True)

@@ -386,3 +386,24 @@ def record_payment_succeeded(
     if fields:
         subscription.save(update_fields=[*fields, "updated_at"])
     return subscription
+
+
+@transaction.atomic
+def save_churn_reason(*, actor: User | None, name: str, reason: ChurnReason | None = None, description: str = "",
+                      is_active: bool = True, order: int = 0) -> ChurnReason:
+    """Add a churn reason, or rename, reorder, retire one. Past movements keep theirs either way."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the reason a name.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("Use at most 100 characters.")})
+    if ChurnReason.objects.filter(name__iexact=name).exclude(pk=reason.pk if reason else None).exists():
+        raise ValidationError({"name": _("There is already a reason with this name.")})
+    creating = reason is None
+    reason = reason or ChurnReason()
+    before = {"name": reason.name, "is_active": reason.is_active, "order": reason.order}
+    reason.name, reason.description, reason.is_active, reason.order = name, description.strip(), is_active, order
+    reason.save()
+    changes = {k: [str(v), str(getattr(reason, k))] for k, v in before.items() if v != getattr(reason, k)}
+    record_audit(actor=actor, action="create" if creating else "change", instance=reason, changes=changes)
+    return reason

@@ -6,6 +6,7 @@ urlpatterns = [
     path("revenue/", views.dashboard, name="revenue-dashboard"),
     path("revenue/export/<slug:name>.csv", views.dashboard_export, name="revenue-export"),
     path("renewals/", views.renewals_page, name="renewals"),
+    path("revenue/churn-reasons/", views.churn_reasons, name="churn-reasons"),
     path("renewals/export.csv", views.renewals_export, name="renewals-export"),
     path("accounts/<int:account_id>/subscriptions/", views.account_subscriptions, name="account-subscriptions"),
 ]

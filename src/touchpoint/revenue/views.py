@@ -14,7 +14,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -24,12 +25,13 @@ from touchpoint.revenue import charts, forecast, renewals, selectors, services
 from touchpoint.revenue.forms import (
     CancelSubscriptionForm,
     ChangeSubscriptionForm,
+    ChurnReasonForm,
     ReactivateSubscriptionForm,
     RenewalsForm,
     RevenueFilterForm,
     SubscriptionForm,
 )
-from touchpoint.revenue.models import MrrMovement, Subscription
+from touchpoint.revenue.models import ChurnReason, MrrMovement, Subscription
 from touchpoint.revenue.selectors import RevenueReport
 
 
@@ -240,3 +242,34 @@ def renewals_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="touchpoint-renewals-{today:%Y%m%d}.csv"'
     return response
+
+
+@login_required
+@permission_required("revenue.view_churnreason", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def churn_reasons(request: HttpRequest) -> HttpResponse:
+    """The reasons people pick when a customer leaves or cuts back; admins keep the list."""
+    reasons = list(ChurnReason.objects.annotate(uses=Count("movements")).order_by("order", "name"))
+    bound_pk, bound_form = None, None
+    if request.method == "POST":
+        if not request.user.has_perm("revenue.change_churnreason"):
+            raise PermissionDenied
+        pk = request.POST.get("reason") or None
+        reason = get_object_or_404(ChurnReason, pk=pk) if pk else None
+        bound_pk, bound_form = pk and int(pk), ChurnReasonForm(request.POST, prefix=f"reason-{pk or 'new'}")
+        if bound_form.is_valid():
+            try:
+                services.save_churn_reason(actor=request.user, reason=reason, **bound_form.cleaned_data)
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    bound_form.add_error(field if field in bound_form.fields else None, messages)
+            else:
+                return redirect("churn-reasons")
+    rows = [(reason, bound_form if bound_pk == reason.pk else ChurnReasonForm(prefix=f"reason-{reason.pk}", initial={
+        "name": reason.name, "description": reason.description, "order": reason.order, "is_active": reason.is_active}))
+        for reason in reasons]
+    new_form = bound_form if bound_form is not None and bound_pk is None else ChurnReasonForm(
+        prefix="reason-new", initial={"order": (max((r.order for r in reasons), default=0) + 1)})
+    return render(request, "revenue/churn_reasons.html", {
+        "rows": rows, "new_form": new_form, "can_edit": request.user.has_perm("revenue.change_churnreason"),
+    }, status=400 if bound_form is not None and bound_form.errors else 200)
