@@ -7,13 +7,14 @@ from playwright.sync_api import expect
 
 from tests.factories import AccountFactory, UserFactory
 from touchpoint.revenue import services
-from touchpoint.revenue.models import Subscription, SubscriptionStatus
+from touchpoint.revenue.models import ChurnReason, Subscription, SubscriptionStatus
 from touchpoint.users.roles import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_csm_sees_their_renewals_opens_the_calendar_and_manages_a_subscription(page, live_server, log_in):
+    ChurnReason.objects.get_or_create(name="Missing features")  # transactional tests empty the table after them
     csm = UserFactory(role=Role.CSM, email="csm@example.com", full_name="Casey Sun")
     other = UserFactory(role=Role.CSM, email="other@example.com")
     today = timezone.localdate()

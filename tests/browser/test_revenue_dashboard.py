@@ -9,6 +9,8 @@ from touchpoint.revenue import services
 from touchpoint.revenue.models import ChurnReason
 from touchpoint.users.roles import Role
 
+# Transactional tests empty every table after themselves, the reasons the migrations add included:
+# each test makes the ones it needs.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -21,7 +23,7 @@ def test_a_leader_reads_revenue_filters_by_segment_and_downloads_a_chart_as_csv(
                                         mrr=Decimal("400"), started_on=date(2026, 1, 12))
     services.change_subscription(subscription=kept, mrr=Decimal("1200"), occurred_on=date(2026, 2, 3))
     services.cancel_subscription(subscription=lost, canceled_on=date(2026, 2, 20),
-                                 churn_reason=ChurnReason.objects.get(name="Switched to a competitor"))
+                                 churn_reason=ChurnReason.objects.get_or_create(name="Switched to a competitor")[0])
     log_in(page, leader)
     page.get_by_role("link", name="Revenue").click()
     page.get_by_label("From month").fill("2026-01")

@@ -68,3 +68,18 @@ def test_a_file_that_is_not_csv_is_refused_beside_the_field(data_dir):
     response = client.post("/imports/", {"kind": "accounts", "file": SimpleUploadedFile("x.csv", b"")})
     assert response.status_code == 200 and "file" in response.context["form"].errors
     assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_background_check_speaks_the_uploaders_language(data_dir):
+    from django.utils import translation
+
+    from touchpoint.integrations.csv_import import jobs
+
+    with translation.override("ja"):
+        job = jobs.create_job(kind="accounts", actor=None,
+                              upload=SimpleUploadedFile("a.csv", "Account ID,Account Name\nA1,\n".encode()))
+    with translation.override("en"):  # whatever the worker happens to run in
+        jobs.run_job_task.call(job.pk, True)
+    job.refresh_from_db()
+    assert job.result["problems"] == ["2 行目、列 Account Name: 必須ですが空です。"]

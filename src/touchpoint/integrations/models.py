@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +74,8 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict)
     status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
     result = models.JSONField(default=dict, blank=True)
+    # The uploader's language: the background check writes its problems in it.
+    language = models.CharField(max_length=16, default=settings.LANGUAGE_CODE)
     created_by = models.ForeignKey("users.User", null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -55,7 +56,8 @@ def create_job(*, kind: str, upload: UploadedFile, actor: User | None) -> Import
         raise ValidationError({"file": _("This is not a CSV file with a header row that Touchpoint can read.")}) from None
     return ImportJob.objects.create(
         kind=kind, original_name=upload.name[:255], stored_name=stored, encoding=dialect.encoding,
-        delimiter=dialect.delimiter, header=header, mapping=IMPORTERS[kind].guess_mapping(header), created_by=actor)
+        delimiter=dialect.delimiter, header=header, mapping=IMPORTERS[kind].guess_mapping(header), created_by=actor,
+        language=translation.get_language() or settings.LANGUAGE_CODE)
 
 
 def set_mapping(*, job: ImportJob, mapping: dict[str, str]) -> list[str]:
@@ -90,6 +92,12 @@ def read_progress(job: ImportJob) -> dict:
 @task()
 def run_job_task(job_id: int, dry_run: bool) -> dict:
     job = ImportJob.objects.get(pk=job_id)
+    with translation.override(job.language):
+        return _run_job(job, dry_run)
+
+
+def _run_job(job: ImportJob, dry_run: bool) -> dict:
+    job_id = job.pk
     try:
         result = runner.run(path_of(job), job.kind, mapping=job.mapping,
                             dialect=reading.Dialect(job.encoding, job.delimiter), dry_run=dry_run,
