@@ -114,6 +114,10 @@ def test_revenue_metrics_by_month_and_quarter_for_a_segment(api, csm):
     quarter = api.get("/metrics/revenue", **{"from": "2026-01", "to": "2026-03", "period": "quarter",
                                              "owner": csm.pk}).json()["periods"]
     assert [(q["period"], q["mrr"], q["grr"]) for q in quarter] == [("2026-Q1", "1500.00", None)]
+    by_segment = api.get("/metrics/revenue", **{"from": "2026-03", "to": "2026-03", "group_by": "segment"}).json()
+    assert {name: group[0]["mrr"] for name, group in by_segment["groups"].items()} == {
+        "Enterprise": "1500.00", "SMB": "9999.00"}
+    assert by_segment["groups"]["Enterprise"][0]["logo_churn"] == 0.5
 
 
 def test_revenue_metrics_bad_parameters_name_them(api):

@@ -104,3 +104,12 @@ def test_admins_keep_the_churn_reasons_and_others_only_read(admin_user, csm):
     assert (reason.name, reason.is_active) == ("Acquired by a customer", False)  # unticked: no longer offered
     assert logged_in_client(csm).get("/revenue/churn-reasons/").status_code == 403
     assert logged_in_client(csm).post("/revenue/churn-reasons/", {"reason-new-name": "X"}).status_code == 403
+
+
+def test_the_dashboard_compares_segments_and_owners_for_the_last_ended_period(history, csm):
+    page = logged_in_client(csm).get("/revenue/", {"start": "2026-01", "end": "2026-03"})
+    by_segment = dict(page.context["by_segment"])
+    assert by_segment["Enterprise"].grr == 0.75 and by_segment["SMB"].closing_mrr == Decimal("9000")
+    by_owner = dict(page.context["by_owner"])
+    assert by_owner[str(csm.get_full_name())].logo_churn == 0.5
+    assert 'id="by-segment"' in page.content.decode()

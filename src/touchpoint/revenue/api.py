@@ -229,9 +229,11 @@ def revenue_metrics(
     period: Literal["month", "quarter"] = "month",
     segment: int | None = None,
     owner: int | None = None,
+    group_by: Literal["segment", "owner"] | None = None,
 ):
     """MRR, ARR, GRR, NRR, logo and revenue churn and movements by kind per month or quarter, with lifetime
-    value and time to close / to revenue. Definitions: docs/metrics.md. Amounts in the reporting currency."""
+    value and time to close / to revenue. Definitions: docs/metrics.md. Amounts in the reporting currency.
+    With `group_by`, the same periods for each segment (or owner) too, under "groups"."""
     _require(request, "revenue.view_mrrmovement")
     default_first, default_last = selectors.default_range()
     first = _month(from_, "from", end=False) or default_first
@@ -244,9 +246,15 @@ def revenue_metrics(
         raise ValidationError({"segment": _("No such record: %(id)s.") % {"id": segment}})
     if owner is not None and not User.objects.filter(pk=owner).exists():
         raise ValidationError({"owner": _("No such record: %(id)s.") % {"id": owner}})
-    report = selectors.revenue_report(selectors.RevenueFilter(segment_id=segment, owner_id=owner),
-                                      first=first, last=last, unit=period)
+    filters = selectors.RevenueFilter(segment_id=segment, owner_id=owner)
+    report = selectors.revenue_report(filters, first=first, last=last, unit=period)
+    groups = {}
+    if group_by:
+        split = metrics.revenue_by_group(selectors.movements(filters, until=last),
+                                         selectors.account_groups(filters, group_by), metrics.periods(first, last, period))
+        groups = {name or None: [period_out(p) for p in found] for name, found in split.items()}
     return {
+        "groups": groups,
         "currency": services.reporting_currency(), "period": period,
         "periods": [period_out(p) for p in report.periods],
         "churn_by_reason": [{"reason": loss.reason or None, "churned_accounts": loss.churned_accounts,

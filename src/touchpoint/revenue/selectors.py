@@ -71,11 +71,15 @@ class RevenueReport:
         return self.periods[-1] if self.periods else None
 
     @property
-    def last_complete(self) -> metrics.PeriodMetrics | None:
-        """The latest period that has ended: retention of a period still running is not final."""
+    def complete_index(self) -> int | None:
+        """Where the latest period that has ended is: retention of a period still running is not final."""
         today = timezone.localdate()
-        ended = [p for p in self.periods if p.period.end < today]
+        ended = [i for i, p in enumerate(self.periods) if p.period.end < today]
         return ended[-1] if ended else None
+
+    @property
+    def last_complete(self) -> metrics.PeriodMetrics | None:
+        return None if self.complete_index is None else self.periods[self.complete_index]
 
 
 def default_range(today: date | None = None) -> tuple[date, date]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
-from touchpoint.revenue import charts, forecast, renewals, selectors, services
+from touchpoint.revenue import charts, forecast, metrics, renewals, selectors, services
 from touchpoint.revenue.forms import (
     CancelSubscriptionForm,
     ChangeSubscriptionForm,
@@ -43,18 +43,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     filters, first, last, unit = form.report_args()
     report = selectors.revenue_report(filters, first=first, last=last, unit=unit)
     unknown = _("No reason given")
+    unknown_group = _("None")
     context = {
         "form": form, "report": report, "first": first, "last": last, "unit": unit,
         "currency": services.reporting_currency(), "query": request.GET.urlencode(),
         "latest": report.last, "complete": report.last_complete, "unknown_reason": unknown,
         "close_days": _whole(report.time_to_close.median_days), "revenue_days": _whole(report.time_to_revenue.median_days),
     }
+    if report.complete_index is not None:
+        # Each segment's and each owner's figures for the latest ended period, for comparing teams.
+        found = selectors.movements(filters, until=last)
+        spans = [p.period for p in report.periods]
+        for by in ("segment", "owner"):
+            groups = metrics.revenue_by_group(found, selectors.account_groups(filters, by), spans)
+            context[f"by_{by}"] = [(name or unknown_group, periods[report.complete_index])
+                                   for name, periods in groups.items()]
     if report.periods:
         context.update(
             mrr_svg=charts.mrr_trend_svg(report.periods), movements_svg=charts.movements_svg(report.periods),
             retention_svg=charts.retention_svg(report.periods), logo_churn_svg=charts.logo_churn_svg(report.periods),
             reasons_svg=charts.reasons_svg(report.losses, unknown) if report.losses else "",
         )
+    context["groups"] = [(_("By segment"), context.get("by_segment", []), "by-segment"),
+                         (_("By owner"), context.get("by_owner", []), "by-owner")]
     return render(request, "revenue/dashboard.html", context)
 
 
