@@ -62,3 +62,21 @@ def test_viewers_see_the_panel_without_forms_and_cannot_post(viewer, account):
     page = client.get(f"/accounts/{account.pk}/subscriptions/").content.decode()
     assert "Cloud" in page and "Add a subscription" not in page
     assert client.post(f"/accounts/{account.pk}/subscriptions/", {"action": "add"}).status_code == 403
+
+
+def test_forms_post_back_ids_the_page_wrote_even_past_a_thousand(csm, account):
+    """Numbers are shown with thousands separators; an id in a form must never be (\"2,023\" is not an id)."""
+    subscription = services.create_subscription(account=account, product="Cloud", mrr=Decimal("10"),
+                                                started_on=date(2026, 1, 1))
+    Subscription.objects.filter(pk=subscription.pk).update(id=12345)
+    MrrMovement.objects.filter(subscription_id=subscription.pk).update(subscription_id=12345)
+    client = logged_in_client(csm)
+    url = f"/accounts/{account.pk}/subscriptions/"
+    page = client.get(url).content.decode()
+    assert 'name="subscription" value="12345"' in page and "12,345" not in page
+    reason = ChurnReason.objects.get(name="Budget cut")
+    response = client.post(url, {"action": "cancel", "subscription": "12345",
+                                 "cancel-12345-canceled_on": "2026-02-01", "cancel-12345-churn_reason": reason.pk})
+    assert response.status_code == 200
+    assert Subscription.objects.get().status == SubscriptionStatus.CANCELED
+    assert client.post(url, {"action": "cancel", "subscription": "12,345"}).status_code == 400
