@@ -5,6 +5,7 @@ from django.test import Client
 
 from tests.factories import AccountFactory, UserFactory
 from touchpoint.users.roles import Role
+from touchpoint.users.services import create_api_key
 
 
 @pytest.fixture
@@ -55,3 +56,29 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     from django.conf import settings
 
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+class Api:
+    """A client that sends a Bearer key, as scripts do."""
+
+    def __init__(self, raw_key: str | None):
+        self.client = Client()
+        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {raw_key}"} if raw_key else {}
+
+    def get(self, path, **params):
+        return self.client.get(f"/api/v1{path}", params, **self.headers)
+
+    def send(self, method, path, body=None, raw=None):
+        data = raw if raw is not None else body
+        call = getattr(self.client, method)
+        return call(f"/api/v1{path}", data, content_type="application/json", **self.headers)
+
+
+@pytest.fixture
+def api(csm):
+    return Api(create_api_key(user=csm)[1])
+
+
+@pytest.fixture
+def viewer_api(viewer):
+    return Api(create_api_key(user=viewer)[1])

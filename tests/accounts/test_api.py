@@ -8,39 +8,12 @@ from hypothesis import strategies as st
 from tests.factories import AccountFactory, ContactFactory, PhaseFactory, SegmentFactory, UserFactory
 from touchpoint.accounts import services
 from touchpoint.accounts.models import Account, Contact, TimelineEntry
+from tests.conftest import Api
 from touchpoint.users.models import ApiKey
 from touchpoint.users.roles import Role
 from touchpoint.users.services import create_api_key, revoke_api_key
 
 pytestmark = pytest.mark.django_db
-
-
-class Api:
-    """A client that sends a Bearer key, as scripts do."""
-
-    def __init__(self, raw_key: str | None):
-        self.client = Client()
-        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {raw_key}"} if raw_key else {}
-
-    def get(self, path, **params):
-        return self.client.get(f"/api/v1{path}", params, **self.headers)
-
-    def send(self, method, path, body=None, raw=None):
-        data = raw if raw is not None else body
-        call = getattr(self.client, method)
-        if raw is not None:
-            return call(f"/api/v1{path}", data, content_type="application/json", **self.headers)
-        return call(f"/api/v1{path}", data, content_type="application/json", **self.headers)
-
-
-@pytest.fixture
-def api(csm):
-    return Api(create_api_key(user=csm)[1])
-
-
-@pytest.fixture
-def viewer_api(viewer):
-    return Api(create_api_key(user=viewer)[1])
 
 
 def assert_error(response, status, field=None):

@@ -7,23 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.accounts.test_api import Api
+from tests.conftest import Api
 from tests.factories import AccountFactory, SegmentFactory
 from touchpoint.revenue import services
 from touchpoint.revenue.models import ChurnReason, MovementKind, MrrMovement, Subscription
-from touchpoint.users.services import create_api_key
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(csm):
-    return Api(create_api_key(user=csm)[1])
-
-
-@pytest.fixture
-def viewer_api(viewer):
-    return Api(create_api_key(user=viewer)[1])
 
 
 def fields(response) -> list[str]:

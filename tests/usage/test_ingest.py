@@ -153,6 +153,11 @@ def test_an_event_over_32_kb_is_refused_by_name_and_the_rest_kept(source):
     assert post("/v1/track", big, key=source.write_key).status_code == 413
     body = post("/v1/batch", {"batch": [track("small"), big]}, key=source.write_key).json()
     assert body["accepted"] == 1 and body["rejected"][0]["index"] == 1 and body["rejected"][0]["messageId"] == "big"
+    # Indexes of the other rejections still point into the batch as sent, past the oversized one.
+    body = post("/v1/batch", {"batch": [big, track("ok"), track("no-name", event="")]}, key=source.write_key).json()
+    assert body["accepted"] == 1
+    assert [(r["index"], r["messageId"], r["field"]) for r in body["rejected"]] == [(0, "big", ""),
+                                                                                    (2, "no-name", "event")]
 
 
 def test_a_batch_over_500_kb_is_413_even_when_gzipped_small(source):

@@ -96,8 +96,11 @@ def _tracking_endpoint(message_type: str | None):
                 return _error(400, error.message, field=error.field)
         else:
             payloads, batch_sent_at = [body], None
-        oversized = [i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES]
-        accepted_payloads = [p for i, p in enumerate(payloads) if i not in set(oversized)]
+        # No message can be larger than the body it came in, so most batches need no per-message size.
+        oversized = [] if len(raw) <= MAX_EVENT_BYTES else [
+            i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES]
+        oversized_set = set(oversized)
+        accepted_payloads = [p for i, p in enumerate(payloads) if i not in oversized_set] if oversized else payloads
         try:
             result = services.ingest(source=source, payloads=accepted_payloads, received_at=received_at,
                                      default_type=message_type, batch_sent_at=batch_sent_at)
@@ -110,9 +113,10 @@ def _tracking_endpoint(message_type: str | None):
             return response
         rejected = [r.as_json() for r in result.rejected]
         # Indexes in the answer point into the batch as sent, oversized messages included.
-        kept_indexes = [i for i in range(len(payloads)) if i not in set(oversized)]
-        for item in rejected:
-            item["index"] = kept_indexes[item["index"]]
+        if oversized:
+            kept_indexes = [i for i in range(len(payloads)) if i not in oversized_set]
+            for item in rejected:
+                item["index"] = kept_indexes[item["index"]]
         for index in oversized:
             payload = payloads[index]
             rejected.append({"index": index, "messageId": str(payload.get("messageId", ""))[:255]
