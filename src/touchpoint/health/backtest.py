@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from sklearn.metrics import roc_auc_score
 
 from touchpoint.accounts.models import Account, Segment
 from touchpoint.health.measures import LIVE_SUBSCRIPTIONS, AsOf, measured_sql
@@ -147,6 +146,8 @@ def evaluate(samples: Samples, definition: Definition) -> Result:
     auc = None
     if 0 < positives < len(outcomes):
         # Risk is the opposite of health: a churner should score low.
+        from sklearn.metrics import roc_auc_score  # on first use: most processes never need it (tests/web/test_imports.py)
+
         auc = float(roc_auc_score(outcomes, -scores))
     base_rate = positives / len(outcomes) if len(outcomes) else 0.0
     deciles = []

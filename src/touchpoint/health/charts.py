@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-import altair as alt
-import vl_convert
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+
+# Altair (which brings pandas) and vl-convert are imported inside each function that draws: they
+# cost every process ~100 MB and half a second, and the tracking API and the worker never draw.
+if TYPE_CHECKING:
+    import altair as alt
 
 GRADE_COLOURS = {"green": "#157f3b", "yellow": "#b98900", "red": "#b42318", "unknown": "#98a2b3"}
 
 
 def _svg(chart: alt.TopLevelMixin, width: int) -> str:
+    import vl_convert
+
     spec = chart.to_dict()
     spec["width"] = width
     return vl_convert.vegalite_to_svg(spec)
@@ -35,6 +41,8 @@ def sparkline_svg(scores: list[float | None], *, width: int = 80, height: int = 
 
 
 def history_svg(history: list[tuple[date, float | None]], *, green_at: float, red_below: float) -> str:
+    import altair as alt
+
     values = [{"date": day.isoformat(), "score": value} for day, value in history if value is not None]
     if len(values) < 2:
         return ""
@@ -51,6 +59,8 @@ def history_svg(history: list[tuple[date, float | None]], *, green_at: float, re
 
 
 def distribution_svg(counts: dict[str, int], labels: dict[str, str]) -> str:
+    import altair as alt
+
     order = ["green", "yellow", "red", "unknown"]
     values = [{"grade": labels[g], "key": g, "accounts": counts.get(g, 0)} for g in order]
     chart = alt.Chart(alt.Data(values=values)).mark_bar().encode(
@@ -65,6 +75,8 @@ def distribution_svg(counts: dict[str, int], labels: dict[str, str]) -> str:
 
 def lift_svg(series: dict[str, list[dict]]) -> str:
     """Lift by decile (1 = the lowest scores) for each named scorecard."""
+    import altair as alt
+
     values = [{"decile": row["decile"], "lift": row["lift"], "scorecard": name}
               for name, rows in series.items() for row in rows]
     if not values:
@@ -80,6 +92,8 @@ def lift_svg(series: dict[str, list[dict]]) -> str:
 
 def calibration_svg(series: dict[str, list[dict]]) -> str:
     """Observed churn/contraction rate against the risk the score implies (100 − score), per score band."""
+    import altair as alt
+
     values = [{"predicted": row["predicted"], "observed": row["observed"], "scorecard": name, "n": row["count"]}
               for name, rows in series.items() for row in rows]
     if not values:

@@ -14,7 +14,6 @@ from datetime import date
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from sklearn.linear_model import LogisticRegression
 
 from touchpoint.accounts.models import Segment
 from touchpoint.health.backtest import Period, Result, Samples, collect, evaluate, points_matrix
@@ -54,6 +53,8 @@ def propose(definition: Definition, period: Period, *, segment: Segment | None =
         if points.size else np.zeros(len(definition.rules))
     means = np.where(np.isnan(means), 0.5, means)
     features = np.where(np.isnan(points), means, points)
+    from sklearn.linear_model import LogisticRegression  # on first use: most processes never need it (tests/web/test_imports.py)
+
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
     model.fit(features, outcomes)
     # More points should mean less risk: a negative coefficient is a measure that protects.

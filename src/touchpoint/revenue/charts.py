@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import altair as alt
-import vl_convert
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
 
 from touchpoint.revenue import metrics
+
+# Altair (which brings pandas) and vl-convert are imported inside each function that draws: they
+# cost every process ~100 MB and half a second, and the tracking API and the worker never draw.
+if TYPE_CHECKING:
+    import altair as alt
 
 WIDTH = 560
 KIND_COLOURS = {"new": "#2857c5", "expansion": "#3f8f4f", "reactivation": "#7a5cc2", "contraction": "#d08a2e",
@@ -14,6 +19,8 @@ KIND_COLOURS = {"new": "#2857c5", "expansion": "#3f8f4f", "reactivation": "#7a5c
 
 
 def _svg(chart: alt.TopLevelMixin) -> str:
+    import vl_convert
+
     spec = chart.to_dict()
     spec["width"] = WIDTH
     return vl_convert.vegalite_to_svg(spec)
@@ -25,6 +32,8 @@ def kind_labels() -> dict[str, str]:
 
 
 def mrr_trend_svg(periods: list[metrics.PeriodMetrics]) -> str:
+    import altair as alt
+
     values = [{"period": p.period.label, "mrr": float(p.closing_mrr), "customers": p.customers} for p in periods]
     chart = alt.Chart(alt.Data(values=values)).mark_area(line={"color": "#2857c5"}, color="#c9d7f5").encode(
         x=alt.X("period:O", title=None, sort=None),
@@ -36,6 +45,8 @@ def mrr_trend_svg(periods: list[metrics.PeriodMetrics]) -> str:
 
 def movements_svg(periods: list[metrics.PeriodMetrics]) -> str:
     """The MRR waterfall per period: what was added above zero, what was lost below it, by kind."""
+    import altair as alt
+
     labels = kind_labels()
     order = [labels[kind] for kind in ("new", "expansion", "reactivation", "contraction", "churn")]
     values = [{"period": p.period.label, "kind": labels[kind], "mrr": float(p.movements.get(kind, 0))}
@@ -57,6 +68,8 @@ def movements_svg(periods: list[metrics.PeriodMetrics]) -> str:
 
 
 def retention_svg(periods: list[metrics.PeriodMetrics]) -> str:
+    import altair as alt
+
     values = []
     for p in periods:
         if p.grr is not None:
@@ -73,6 +86,8 @@ def retention_svg(periods: list[metrics.PeriodMetrics]) -> str:
 
 
 def logo_churn_svg(periods: list[metrics.PeriodMetrics]) -> str:
+    import altair as alt
+
     values = [{"period": p.period.label, "churn": p.logo_churn, "accounts": p.churned_accounts}
               for p in periods if p.logo_churn is not None]
     chart = alt.Chart(alt.Data(values=values)).mark_bar(color="#c2413b").encode(
@@ -84,6 +99,8 @@ def logo_churn_svg(periods: list[metrics.PeriodMetrics]) -> str:
 
 
 def reasons_svg(losses: list[metrics.ReasonLoss], unknown: str) -> str:
+    import altair as alt
+
     values = []
     for loss in losses:
         values += [{"reason": loss.reason or unknown, "kind": _("Churn"), "mrr": float(loss.churned_mrr)},
@@ -100,6 +117,8 @@ def reasons_svg(losses: list[metrics.ReasonLoss], unknown: str) -> str:
 
 def forecast_svg(outlook) -> str:
     """Expected renewing ARR per month, beside what renewed in the past months (the back-test)."""
+    import altair as alt
+
     values = []
     for month in outlook.past + outlook.coming:
         label = f"{month.month:%Y-%m}"

@@ -22,7 +22,6 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
-from lifelines import KaplanMeierFitter
 
 from touchpoint.revenue.models import MrrMovement, Subscription
 from touchpoint.revenue.selectors import RevenueFilter
@@ -86,6 +85,8 @@ class Survival:
             end = lifetime.canceled_on if ended else as_of
             durations.append(max(0, (end - lifetime.started_on).days))
             observed.append(ended)
+        from lifelines import KaplanMeierFitter  # on first use: most processes never need it (tests/web/test_imports.py)
+
         fitted = KaplanMeierFitter().fit(durations, observed).survival_function_
         # The step function as two lists, read with bisect: lifelines' own lookup costs a pandas call.
         return list(fitted.index.astype(float)), list(fitted.iloc[:, 0].astype(float))

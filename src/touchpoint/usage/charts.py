@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-import altair as alt
-import vl_convert
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
+
+# Altair (which brings pandas) and vl-convert are imported inside each function that draws: they
+# cost every process ~100 MB and half a second, and the tracking API and the worker never draw.
+if TYPE_CHECKING:
+    import altair as alt
+
+
+def _svg(chart: alt.TopLevelMixin) -> str:
+    import vl_convert
+
+    spec = chart.to_dict()
+    spec["width"] = 640
+    return vl_convert.vegalite_to_svg(spec)
 
 
 def events_per_day_svg(series: list[dict]) -> str:
     """Bars of events per day with a line of active people, for the account page."""
+    import altair as alt
+
     values = [{"date": day["date"].isoformat(), "events": day["events"], "people": day["active_users"]}
               for day in series]
     base = alt.Chart(alt.Data(values=values)).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")))
@@ -17,13 +32,13 @@ def events_per_day_svg(series: list[dict]) -> str:
     line = base.mark_line(color="#b54708", point=False).encode(
         y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d")))
     chart = alt.layer(bars, line).resolve_scale(y="independent").properties(width="container", height=160)
-    spec = chart.to_dict()
-    spec["width"] = 640
-    return vl_convert.vegalite_to_svg(spec)
+    return _svg(chart)
 
 
 def active_people_svg(trend: list[dict]) -> str:
     """Daily, weekly and monthly active people over the window, one line each."""
+    import altair as alt
+
     series = ((_("Daily"), "dau"), (_("Weekly (7 days)"), "wau"), (_("Monthly (30 days)"), "mau"))
     values = [{"date": day["date"].isoformat(), "window": label, "people": day[key]}
               for day in trend for label, key in series]
@@ -35,6 +50,4 @@ def active_people_svg(trend: list[dict]) -> str:
                         legend=alt.Legend(orient="top")),
         tooltip=["date:T", "window:N", "people:Q"],
     ).properties(height=160)
-    spec = chart.to_dict()
-    spec["width"] = 640
-    return vl_convert.vegalite_to_svg(spec)
+    return _svg(chart)
