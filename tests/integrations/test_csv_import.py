@@ -154,17 +154,19 @@ def test_every_error_kind_names_row_and_column_and_nothing_is_written(tmp_path):
 def test_subscription_and_contact_errors(tmp_path):
     AccountFactory(external_id="A1")
     subscriptions = write(tmp_path, "\n".join([
-        "Subscription ID,Account ID,Product,MRR,Start Date",
-        "S1,A1,Cloud,abc,2026-01-01",
-        "S2,A1,Cloud,100,yesterday",
-        "S3,NOPE,Cloud,100,2026-01-01",
-        "S4,A1,Cloud,-5,2026-01-01",
+        "Subscription ID,Account ID,Product,MRR,Start Date,Seats",
+        "S1,A1,Cloud,abc,2026-01-01,",
+        "S2,A1,Cloud,100,yesterday,",
+        "S3,NOPE,Cloud,100,2026-01-01,",
+        "S4,A1,Cloud,-5,2026-01-01,",
+        "S5,A1,Cloud,100,2026-01-01,²",  # a digit to str.isdigit(), not a number to int()
     ]), name="subs.csv")
     assert problems(runner.run(subscriptions, "subscriptions")) == [
         "row 2, column MRR: “abc” is not an amount (use e.g. 1234.50).",
         "row 3, column Start Date: “yesterday” is not a date (use e.g. 2026-03-01).",
         "row 4, column Account ID: No account with external ID (or name) “NOPE”.",
         "row 5, column MRR: Cannot be negative.",
+        "row 6, column Seats: “²” is not a whole number.",
     ]
     contacts = write(tmp_path, "Contact ID,Account ID,First Name,Email\nC1,A1,Ann,not-an-email\n", name="c.csv")
     assert problems(runner.run(contacts, "contacts")) == ["row 2, column Email: “not-an-email” is not an email address."]

@@ -106,6 +106,7 @@ def test_a_valid_event_is_applied_and_acknowledged():
     (lambda p: header(p, secret="whsec_wrong"), "No signature matches"),
     (lambda p: header(p, timestamp=int(time.time()) - 301), "too old"),  # expired
     (lambda p: "v1=" + stripe.sign(p, SECRET, int(time.time())), "no valid timestamp"),
+    (lambda p: "t=²,v1=" + stripe.sign(p, SECRET, int(time.time())), "no valid timestamp"),
     (lambda p: f"t={int(time.time())}", "no v1 signature"),
     (lambda p: "", "missing"),
 ])

@@ -80,3 +80,4 @@ def test_forms_post_back_ids_the_page_wrote_even_past_a_thousand(csm, account):
     assert response.status_code == 200
     assert Subscription.objects.get().status == SubscriptionStatus.CANCELED
     assert client.post(url, {"action": "cancel", "subscription": "12,345"}).status_code == 400
+    assert client.post(url, {"action": "cancel", "subscription": "²"}).status_code == 400  # isdigit() but not int()

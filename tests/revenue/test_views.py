@@ -102,6 +102,8 @@ def test_admins_keep_the_churn_reasons_and_others_only_read(admin_user, csm):
                                             f"reason-{reason.pk}-order": "20"})
     reason.refresh_from_db()
     assert (reason.name, reason.is_active) == ("Acquired by a customer", False)  # unticked: no longer offered
+    for malformed in ("1,234", "²"):
+        assert client.post("/revenue/churn-reasons/", {"reason": malformed}).status_code == 400
     assert logged_in_client(csm).get("/revenue/churn-reasons/").status_code == 403
     assert logged_in_client(csm).post("/revenue/churn-reasons/", {"reason-new-name": "X"}).status_code == 403
 

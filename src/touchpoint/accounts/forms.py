@@ -51,7 +51,7 @@ class PortfolioFilterForm(forms.Form):
         owner = data.get("owner") or ""
         return PortfolioFilter(
             search=data.get("q") or "",
-            owner_id=int(owner) if owner.isdigit() else None,
+            owner_id=int(owner) if owner.isdecimal() else None,
             unowned=owner == UNOWNED,
             segment_id=data["segment"].pk if data.get("segment") else None,
             engagement_model=data.get("engagement") or "",

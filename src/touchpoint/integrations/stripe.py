@@ -77,7 +77,7 @@ def verify(payload: bytes, header: str | None, *, endpoint_secrets: list[str], t
             timestamp = value
         elif key == "v1":
             signatures.append(value)
-    if timestamp is None or not timestamp.isdigit():
+    if timestamp is None or not timestamp.isdecimal():
         raise SignatureError(_("The Stripe-Signature header has no valid timestamp."))
     if not signatures:
         raise SignatureError(_("The Stripe-Signature header has no v1 signature."))
@@ -175,7 +175,7 @@ def _account_for_customer(customer_id: str, *, metadata: dict | None = None, nam
     """The customer's account: named in its metadata, or with the customer id as external id, or a new one."""
     pinned = (metadata or {}).get("touchpoint_account_id")
     if pinned:
-        account = Account.objects.filter(pk=int(pinned) if str(pinned).isdigit() else None).first()
+        account = Account.objects.filter(pk=int(pinned) if str(pinned).isdecimal() else None).first()
         if account is None:
             raise ValidationError({"data.object.metadata.touchpoint_account_id":
                                    _("No account with id %(id)s.") % {"id": pinned}})

@@ -169,7 +169,7 @@ def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse
     subscription = None
     if action != "add":
         subscription_id = request.POST.get("subscription", "")
-        if not subscription_id.isdigit():
+        if not subscription_id.isdecimal():
             return HttpResponseBadRequest(_("Choose a subscription of this account."))
         subscription = get_object_or_404(Subscription, pk=int(subscription_id), account=account)
     form_class = {"add": SubscriptionForm, "change": ChangeSubscriptionForm, "cancel": CancelSubscriptionForm,
@@ -269,7 +269,7 @@ def churn_reasons(request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("revenue.change_churnreason"):
             raise PermissionDenied
         pk = request.POST.get("reason") or None
-        if pk is not None and not pk.isdigit():
+        if pk is not None and not pk.isdecimal():
             return HttpResponseBadRequest(_("Choose a churn reason from the list."))
         reason = get_object_or_404(ChurnReason, pk=pk) if pk else None
         bound_pk, bound_form = pk and int(pk), ChurnReasonForm(request.POST, prefix=f"reason-{pk or 'new'}")

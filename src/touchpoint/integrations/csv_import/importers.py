@@ -172,7 +172,7 @@ def _integer(row: dict[str, str], name: str) -> int | None:
     value = (row.get(name) or "").strip().replace(",", "").replace(" ", "")
     if not value:
         return None
-    if not value.isdigit():
+    if not value.isdecimal():
         raise RowProblem(name, _("“%(value)s” is not a whole number.") % {"value": row.get(name)})
     return int(value)
 
