@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-# Altair (which brings pandas) and vl-convert are imported inside each function that draws: they
-# cost every process ~100 MB and half a second, and the tracking API and the worker never draw.
-if TYPE_CHECKING:
-    import altair as alt
+from touchpoint.web.charts import svg
+
+# Each function imports Altair itself, not this module: see touchpoint.web.charts.
 
 GRADE_COLOURS = {"green": "#157f3b", "yellow": "#b98900", "red": "#b42318", "unknown": "#98a2b3"}
-
-
-def _svg(chart: alt.TopLevelMixin, width: int) -> str:
-    import vl_convert
-
-    spec = chart.to_dict()
-    spec["width"] = width
-    return vl_convert.vegalite_to_svg(spec)
 
 
 def sparkline_svg(scores: list[float | None], *, width: int = 80, height: int = 20) -> SafeString:
@@ -55,7 +45,7 @@ def history_svg(history: list[tuple[date, float | None]], *, green_at: float, re
         y="y:Q", color=alt.Color("c:N", scale=alt.Scale(domain=["green", "red"],
                                                         range=[GRADE_COLOURS["green"], GRADE_COLOURS["red"]]),
                                  legend=None))
-    return _svg(alt.layer(line, rules).properties(height=140), 560)
+    return svg(alt.layer(line, rules).properties(height=140), width=560)
 
 
 def distribution_svg(counts: dict[str, int], labels: dict[str, str]) -> str:
@@ -70,7 +60,7 @@ def distribution_svg(counts: dict[str, int], labels: dict[str, str]) -> str:
                         legend=None),
         tooltip=["grade:N", "accounts:Q"],
     ).properties(height=110)
-    return _svg(chart, 420)
+    return svg(chart, width=420)
 
 
 def lift_svg(series: dict[str, list[dict]]) -> str:
@@ -87,7 +77,7 @@ def lift_svg(series: dict[str, list[dict]]) -> str:
         y=alt.Y("lift:Q", title=_("Lift")),
         color=alt.Color("scorecard:N", title=None),
     ).properties(height=180)
-    return _svg(chart, 520)
+    return svg(chart, width=520)
 
 
 def calibration_svg(series: dict[str, list[dict]]) -> str:
@@ -105,4 +95,4 @@ def calibration_svg(series: dict[str, list[dict]]) -> str:
         y=alt.Y("observed:Q", title=_("Observed churn or contraction rate"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("scorecard:N", title=None), tooltip=["scorecard:N", "n:Q"],
     )
-    return _svg(alt.layer(diagonal, points).properties(height=220), 360)
+    return svg(alt.layer(diagonal, points).properties(height=220), width=360)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.utils.translation import gettext as _
 
 from touchpoint.revenue import metrics
+from touchpoint.web.charts import svg
 
-# Altair (which brings pandas) and vl-convert are imported inside each function that draws: they
-# cost every process ~100 MB and half a second, and the tracking API and the worker never draw.
-if TYPE_CHECKING:
-    import altair as alt
+# Each function imports Altair itself, not this module: see touchpoint.web.charts.
 
 WIDTH = 560
 KIND_COLOURS = {"new": "#2857c5", "expansion": "#3f8f4f", "reactivation": "#7a5cc2", "contraction": "#d08a2e",
                 "churn": "#c2413b"}
-
-
-def _svg(chart: alt.TopLevelMixin) -> str:
-    import vl_convert
-
-    spec = chart.to_dict()
-    spec["width"] = WIDTH
-    return vl_convert.vegalite_to_svg(spec)
 
 
 def kind_labels() -> dict[str, str]:
@@ -40,7 +28,7 @@ def mrr_trend_svg(periods: list[metrics.PeriodMetrics]) -> str:
         y=alt.Y("mrr:Q", title=_("MRR at the end"), axis=alt.Axis(format="~s")),
         tooltip=["period:O", alt.Tooltip("mrr:Q", format=",.2f"), "customers:Q"],
     ).properties(height=180)
-    return _svg(chart)
+    return svg(chart, width=WIDTH)
 
 
 def movements_svg(periods: list[metrics.PeriodMetrics]) -> str:
@@ -64,7 +52,7 @@ def movements_svg(periods: list[metrics.PeriodMetrics]) -> str:
     )
     line = alt.Chart(alt.Data(values=net)).mark_line(color="#1d2433", point=True).encode(
         x=alt.X("period:O", sort=None), y="net:Q", tooltip=["period:O", alt.Tooltip("net:Q", format=",.2f")])
-    return _svg(alt.layer(bars, line).properties(height=200))
+    return svg(alt.layer(bars, line).properties(height=200), width=WIDTH)
 
 
 def retention_svg(periods: list[metrics.PeriodMetrics]) -> str:
@@ -82,7 +70,7 @@ def retention_svg(periods: list[metrics.PeriodMetrics]) -> str:
                         legend=alt.Legend(orient="top")),
         tooltip=["period:O", "measure:N", alt.Tooltip("value:Q", format=".1%")],
     ).properties(height=180)
-    return _svg(chart)
+    return svg(chart, width=WIDTH)
 
 
 def logo_churn_svg(periods: list[metrics.PeriodMetrics]) -> str:
@@ -95,7 +83,7 @@ def logo_churn_svg(periods: list[metrics.PeriodMetrics]) -> str:
         y=alt.Y("churn:Q", title=_("Logo churn"), axis=alt.Axis(format="%")),
         tooltip=["period:O", alt.Tooltip("churn:Q", format=".1%"), "accounts:Q"],
     ).properties(height=160)
-    return _svg(chart)
+    return svg(chart, width=WIDTH)
 
 
 def reasons_svg(losses: list[metrics.ReasonLoss], unknown: str) -> str:
@@ -112,7 +100,7 @@ def reasons_svg(losses: list[metrics.ReasonLoss], unknown: str) -> str:
                         legend=alt.Legend(orient="top")),
         tooltip=["reason:N", "kind:N", alt.Tooltip("mrr:Q", format=",.2f")],
     ).properties(height=max(80, 26 * len(losses)))
-    return _svg(chart)
+    return svg(chart, width=WIDTH)
 
 
 def forecast_svg(outlook) -> str:
@@ -135,4 +123,4 @@ def forecast_svg(outlook) -> str:
                         legend=alt.Legend(orient="top")),
         tooltip=["month:O", "series:N", alt.Tooltip("arr:Q", format=",.0f")],
     ).properties(height=200)
-    return _svg(chart)
+    return svg(chart, width=WIDTH)

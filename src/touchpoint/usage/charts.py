@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.utils.translation import gettext as _
 
-# Altair (which brings pandas) and vl-convert are imported inside each function that draws: they
-# cost every process ~100 MB and half a second, and the tracking API and the worker never draw.
-if TYPE_CHECKING:
-    import altair as alt
+from touchpoint.web.charts import svg
 
-
-def _svg(chart: alt.TopLevelMixin) -> str:
-    import vl_convert
-
-    spec = chart.to_dict()
-    spec["width"] = 640
-    return vl_convert.vegalite_to_svg(spec)
+# Each function imports Altair itself, not this module: see touchpoint.web.charts.
 
 
 def events_per_day_svg(series: list[dict]) -> str:
@@ -32,7 +21,7 @@ def events_per_day_svg(series: list[dict]) -> str:
     line = base.mark_line(color="#b54708", point=False).encode(
         y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d")))
     chart = alt.layer(bars, line).resolve_scale(y="independent").properties(width="container", height=160)
-    return _svg(chart)
+    return svg(chart, width=640)
 
 
 def active_people_svg(trend: list[dict]) -> str:
@@ -50,4 +39,4 @@ def active_people_svg(trend: list[dict]) -> str:
                         legend=alt.Legend(orient="top")),
         tooltip=["date:T", "window:N", "people:Q"],
     ).properties(height=160)
-    return _svg(chart)
+    return svg(chart, width=640)
