@@ -97,10 +97,9 @@ def _tracking_endpoint(message_type: str | None):
         else:
             payloads, batch_sent_at = [body], None
         # No message can be larger than the body it came in, so most batches need no per-message size.
-        oversized = [] if len(raw) <= MAX_EVENT_BYTES else [
-            i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES]
-        oversized_set = set(oversized)
-        accepted_payloads = [p for i, p in enumerate(payloads) if i not in oversized_set] if oversized else payloads
+        oversized = set() if len(raw) <= MAX_EVENT_BYTES else {
+            i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES}
+        accepted_payloads = [p for i, p in enumerate(payloads) if i not in oversized]
         try:
             result = services.ingest(source=source, payloads=accepted_payloads, received_at=received_at,
                                      default_type=message_type, batch_sent_at=batch_sent_at)
@@ -113,11 +112,10 @@ def _tracking_endpoint(message_type: str | None):
             return response
         rejected = [r.as_json() for r in result.rejected]
         # Indexes in the answer point into the batch as sent, oversized messages included.
-        if oversized:
-            kept_indexes = [i for i in range(len(payloads)) if i not in oversized_set]
-            for item in rejected:
-                item["index"] = kept_indexes[item["index"]]
-        for index in oversized:
+        kept_indexes = [i for i in range(len(payloads)) if i not in oversized]
+        for item in rejected:
+            item["index"] = kept_indexes[item["index"]]
+        for index in sorted(oversized):
             payload = payloads[index]
             rejected.append({"index": index, "messageId": str(payload.get("messageId", ""))[:255]
                              if isinstance(payload, dict) else "", "field": "",
