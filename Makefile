@@ -6,7 +6,7 @@ TP := $(BIN)/touchpoint
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install install-test translations test test-sqlite test-postgres browser bench messages clean
+.PHONY: run install install-test translations test test-fast lint format bench messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Touchpoint needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
@@ -36,6 +36,21 @@ run: install
 test: $(VENV)/.installed-test translations
 	@scripts/ensure-system-packages.sh
 	@scripts/run-tests.sh
+
+## make test-fast: the edit-run loop: SQLite only, no browser, tests in parallel
+test-fast: $(VENV)/.installed-test translations
+	@scripts/run-tests.sh --fast
+
+## make lint: ruff (lint and format check) and mypy with django-stubs on src/
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+## make format: let ruff fix what it can and format the code
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
 
 ## make bench: the benchmarks under bench/ (each prints its ratio against a baseline measured in the same run)
 bench: $(VENV)/.installed-test

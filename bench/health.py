@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import throwaway_database  # noqa: E402
+from _setup import throwaway_database
 
 
 def main() -> None:
@@ -50,16 +50,29 @@ def main() -> None:
     from touchpoint.accounts.models import Account
 
     built = reuse and Account.objects.exists()
-    for index, name in enumerate([] if built else ["Report created", "Dashboard shared", "Alert configured", "User invited"]):
+    for _index, name in enumerate(
+        [] if built else ["Report created", "Dashboard shared", "Alert configured", "User invited"]
+    ):
         KeyFeature.objects.create(event=name, label=name)
-    numbers = ("SELECT generate_series(1, %s) AS n" if pg else
-               "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < %s) SELECT n FROM seq")
-    days = ("SELECT generate_series(0, %s) AS d" if pg else
-            "WITH RECURSIVE seq(d) AS (SELECT 0 UNION ALL SELECT d + 1 FROM seq WHERE d < %s) SELECT d FROM seq")
+    numbers = (
+        "SELECT generate_series(1, %s) AS n"
+        if pg
+        else "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < %s) SELECT n FROM seq"
+    )
+    days = (
+        "SELECT generate_series(0, %s) AS d"
+        if pg
+        else "WITH RECURSIVE seq(d) AS (SELECT 0 UNION ALL SELECT d + 1 FROM seq WHERE d < %s) SELECT d FROM seq"
+    )
     day_expr = "(%s::date - d.d)" if pg else "date(%s, '-' || d.d || ' days')"
-    moment = "(%s::timestamptz - (a.id %% 120) * interval '1 day')" if pg else \
-        "datetime(%s, '-' || (a.id %% 120) || ' days')"
-    renewal_expr = "(%s::date + (a.id %% 365)::integer)" if pg else "date(%s, '+' || (a.id %% 365) || ' days')"
+    moment = (
+        "(%s::timestamptz - (a.id %% 120) * interval '1 day')"
+        if pg
+        else "datetime(%s, '-' || (a.id %% 120) || ' days')"
+    )
+    renewal_expr = (
+        "(%s::date + (a.id %% 365)::integer)" if pg else "date(%s, '+' || (a.id %% 365) || ' days')"
+    )
     now = timezone.now()
     now_param = connection.ops.adapt_datetimefield_value(now)
     today_param = connection.ops.adapt_datefield_value(today)
@@ -68,40 +81,60 @@ def main() -> None:
             cursor.execute(
                 "INSERT INTO accounts_account (name, domain, engagement_model, created_at, updated_at) "
                 f"SELECT 'Customer ' || n, 'customer' || n || '.example', 'hybrid', %s, %s FROM ({numbers}) nums",
-                [connection.ops.adapt_datetimefield_value(now - timedelta(days=400)), now_param, args.accounts])
+                [
+                    connection.ops.adapt_datetimefield_value(now - timedelta(days=400)),
+                    now_param,
+                    args.accounts,
+                ],
+            )
             cursor.execute(
                 "INSERT INTO usage_dailyaccountrollup (account_id, day, events, active_users) "
                 f"SELECT a.id, {day_expr}, (a.id * 7 + d.d * 13) %% 50 + 1, (a.id + d.d) %% 8 + 1 "
                 f"FROM accounts_account a CROSS JOIN ({days}) d",
-                [today_param, args.days - 1])
+                [today_param, args.days - 1],
+            )
             cursor.execute(
                 "INSERT INTO usage_dailyeventrollup (account_id, day, event, events, users) "
                 f"SELECT a.id, {day_expr}, k.event, 1, 1 FROM accounts_account a CROSS JOIN ({days}) d "
                 "JOIN usage_keyfeature k ON (a.id + d.d + k.id) %% 9 = 0",
-                [today_param, args.days - 1])
+                [today_param, args.days - 1],
+            )
             cursor.execute(
                 "INSERT INTO accounts_timelineentry (account_id, kind, occurred_at, title, body, data, created_at) "
                 f"SELECT a.id, 'meeting', {moment}, 'Meeting', '', '{{}}', %s FROM accounts_account a",
-                [now_param, now_param])
+                [now_param, now_param],
+            )
             cursor.execute(
                 "INSERT INTO accounts_timelineentry (account_id, kind, occurred_at, title, body, data, created_at) "
                 f"SELECT a.id, 'payment_failed', {moment}, 'Payment failed', '', '{{}}', %s "
-                "FROM accounts_account a WHERE a.id %% 10 = 0", [now_param, now_param])
+                "FROM accounts_account a WHERE a.id %% 10 = 0",
+                [now_param, now_param],
+            )
             cursor.execute(
                 "INSERT INTO revenue_subscription (account_id, product, plan, quantity, mrr, currency, status, "
                 "started_on, term_months, renewal_date, auto_renew, created_at, updated_at) "
                 "SELECT a.id, 'Cloud', 'Team', a.id %% 20 + 1, 1000, 'USD', 'active', %s, 12, "
                 f"{renewal_expr}, "
                 f"{'true' if pg else '1'}, %s, %s FROM accounts_account a",
-                [connection.ops.adapt_datefield_value(today - timedelta(days=400)), today_param, now_param, now_param])
+                [
+                    connection.ops.adapt_datefield_value(today - timedelta(days=400)),
+                    today_param,
+                    now_param,
+                    now_param,
+                ],
+            )
             cursor.execute(
                 "INSERT INTO revenue_mrrmovement (subscription_id, account_id, kind, occurred_on, mrr_before, mrr_after, "
                 "delta, currency, note, source, created_at) "
                 "SELECT s.id, s.account_id, 'new', s.started_on, 0, 1000, 1000, 'USD', '', 'demo', %s "
-                "FROM revenue_subscription s", [now_param])
+                "FROM revenue_subscription s",
+                [now_param],
+            )
             cursor.execute("ANALYZE")
-    print(f"built {args.accounts:,} accounts × {args.days} days of rollups in {time.perf_counter() - started:.1f}s "
-          f"on {connection.vendor}")
+    print(
+        f"built {args.accounts:,} accounts × {args.days} days of rollups in {time.perf_counter() - started:.1f}s "
+        f"on {connection.vendor}"
+    )
 
     kinds = human_touch_kinds()
     live_clause = """
@@ -115,7 +148,7 @@ def main() -> None:
     baseline_sql = f"""
         WITH live AS ({live_clause}),
         subs AS (SELECT account_id, NULLIF(SUM(quantity), 0) AS seats, MAX(CASE WHEN status = 'past_due' THEN 1 ELSE 0 END) AS status_due,
-                        MIN(CASE WHEN renewal_date >= %s THEN {at.days_between_dates('renewal_date', '%s')} %% (term_months * 365 / 12) END) AS renewal
+                        MIN(CASE WHEN renewal_date >= %s THEN {at.days_between_dates("renewal_date", "%s")} %% (term_months * 365 / 12) END) AS renewal
                  FROM live GROUP BY account_id),
         usage AS (SELECT account_id,
                          SUM(CASE WHEN day >= %s THEN events ELSE 0 END) AS recent,
@@ -134,7 +167,7 @@ def main() -> None:
                CASE WHEN u.previous > 0 THEN 100.0 * (u.recent - u.previous) / u.previous END,
                100.0 * u.peak / subs.seats,
                100.0 * b.used / (SELECT COUNT(*) FROM usage_keyfeature),
-               {at.days_since('t.touch')},
+               {at.days_since("t.touch")},
                CASE WHEN subs.account_id IS NULL THEN NULL
                     WHEN (t.failed IS NOT NULL AND (t.recovered IS NULL OR t.recovered < t.failed)) OR subs.status_due = 1
                     THEN 1 ELSE 0 END,
@@ -146,10 +179,25 @@ def main() -> None:
         LEFT JOIN timeline t ON t.account_id = a.id
     """
     recent, previous, window = at.date(29), at.date(59), at.date(90)
-    baseline_params = [at.date(), at.date(), at.date(), at.date(), at.date(),
-                       recent, previous, recent, recent, window, at.date(),
-                       recent, window, at.date(),
-                       *kinds, at.end, at.end]
+    baseline_params = [
+        at.date(),
+        at.date(),
+        at.date(),
+        at.date(),
+        at.date(),
+        recent,
+        previous,
+        recent,
+        recent,
+        window,
+        at.date(),
+        recent,
+        window,
+        at.date(),
+        *kinds,
+        at.end,
+        at.end,
+    ]
 
     def time_baseline() -> tuple[float, int]:
         with connection.cursor() as cursor:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 import resource
+import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import throwaway_database  # noqa: E402
+from _setup import throwaway_database
 
 
 def main() -> None:
@@ -36,17 +36,28 @@ def main() -> None:
     from touchpoint.integrations.csv_import import runner
     from touchpoint.users.models import User
 
-    segments = [Segment.objects.get_or_create(name=name, defaults={"tier": tier})[0]
-                for tier, name in enumerate(["Enterprise", "Mid-market", "SMB"], start=1)]
-    owners = [User.objects.create_user(email=f"csm{n}@bench.example", password=None, full_name=f"CSM {n}")
-              for n in range(5)]
+    segments = [
+        Segment.objects.get_or_create(name=name, defaults={"tier": tier})[0]
+        for tier, name in enumerate(["Enterprise", "Mid-market", "SMB"], start=1)
+    ]
+    owners = [
+        User.objects.create_user(email=f"csm{n}@bench.example", password=None, full_name=f"CSM {n}")
+        for n in range(5)
+    ]
     path = workdir / "accounts.csv"
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["Account ID", "Account Name", "Website", "Account Owner", "Segment"])
         for n in range(args.rows):
-            writer.writerow([f"001A{n:010d}", f"Company {n} Ltd", f"company{n}.example", owners[n % 5].email,
-                             segments[n % 3].name])
+            writer.writerow(
+                [
+                    f"001A{n:010d}",
+                    f"Company {n} Ltd",
+                    f"company{n}.example",
+                    owners[n % 5].email,
+                    segments[n % 3].name,
+                ]
+            )
     print(f"{args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, on {connection.vendor}")
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -69,16 +80,27 @@ def main() -> None:
         next(rows)
         batch = []
         for external_id, name, domain, owner, segment in rows:
-            batch.append(Account(external_id=external_id, name=name, domain=domain, owner_id=owner_ids[owner],
-                                 segment_id=segment_ids[segment]))
+            batch.append(
+                Account(
+                    external_id=external_id,
+                    name=name,
+                    domain=domain,
+                    owner_id=owner_ids[owner],
+                    segment_id=segment_ids[segment],
+                )
+            )
             if len(batch) == 2000:
                 Account.objects.bulk_create(batch)
                 batch = []
         Account.objects.bulk_create(batch)
     baseline = time.perf_counter() - started
 
-    print(f"import:   {args.rows / imported:,.0f} rows/s ({imported:.1f} s; check + write with timeline and audit)")
-    print(f"re-import of the same file (all unchanged): {args.rows / reimported:,.0f} rows/s ({reimported:.1f} s)")
+    print(
+        f"import:   {args.rows / imported:,.0f} rows/s ({imported:.1f} s; check + write with timeline and audit)"
+    )
+    print(
+        f"re-import of the same file (all unchanged): {args.rows / reimported:,.0f} rows/s ({reimported:.1f} s)"
+    )
     print(f"baseline: {args.rows / baseline:,.0f} rows/s ({baseline:.1f} s; csv.reader + bulk_create)")
     print(f"ratio import/baseline: {baseline / imported:.3f}")
     print(f"peak resident memory: {rss_before:.0f} MiB before the import, {rss_after:.0f} MiB after")

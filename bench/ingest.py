@@ -42,7 +42,9 @@ def free_port() -> int:
 
 
 def touchpoint(env: dict, *args: str) -> str:
-    return subprocess.run([str(TOUCHPOINT), *args], env=env, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [str(TOUCHPOINT), *args], env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def tree_rss_kb(root_pid: int) -> int:
@@ -64,11 +66,19 @@ def tree_rss_kb(root_pid: int) -> int:
 
 def make_batches(count: int, accounts: int) -> list[list[dict]]:
     now = datetime.now(UTC).isoformat()
-    events = [{"type": "track", "messageId": f"bench-{i}", "userId": f"user-{i % 2000}",
-               "event": ("Report created", "Dashboard viewed", "Export downloaded")[i % 3],
-               "properties": {"n": i}, "context": {"groupId": f"acct-{i % accounts}"}, "timestamp": now}
-              for i in range(count)]
-    return [events[i:i + BATCH] for i in range(0, count, BATCH)]
+    events = [
+        {
+            "type": "track",
+            "messageId": f"bench-{i}",
+            "userId": f"user-{i % 2000}",
+            "event": ("Report created", "Dashboard viewed", "Export downloaded")[i % 3],
+            "properties": {"n": i},
+            "context": {"groupId": f"acct-{i % accounts}"},
+            "timestamp": now,
+        }
+        for i in range(count)
+    ]
+    return [events[i : i + BATCH] for i in range(0, count, BATCH)]
 
 
 SERVER_WORKERS = "2"
@@ -77,8 +87,13 @@ SERVER_WORKERS = "2"
 def run_api(env: dict, write_key: str, batches: list[list[dict]], clients: int) -> tuple[float, int]:
     port = free_port()
     log = open(Path(env["TOUCHPOINT_DATA_DIR"]) / "server.log", "a")
-    server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", SERVER_WORKERS], env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [str(TOUCHPOINT), "serve", "--port", str(port), "--workers", SERVER_WORKERS],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -104,8 +119,9 @@ def run_api(env: dict, write_key: str, batches: list[list[dict]], clients: int) 
         def send(part: list[bytes]) -> None:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             for body in part:
-                connection.request("POST", "/v1/batch", body, {"Authorization": auth,
-                                                               "Content-Type": "application/json"})
+                connection.request(
+                    "POST", "/v1/batch", body, {"Authorization": auth, "Content-Type": "application/json"}
+                )
                 response = connection.getresponse()
                 response.read()
                 if response.status != 200:
@@ -133,18 +149,39 @@ def run_api(env: dict, write_key: str, batches: list[list[dict]], clients: int) 
 
 def baseline_rows(batches: list[list[dict]], source_id: int) -> list[tuple]:
     now = datetime.now(UTC)
-    return [(source_id, e["messageId"] + "-base", "track", e["event"], e["userId"], "", e["context"]["groupId"],
-             None, None, now, now.date(), now, json.dumps(e["properties"]), json.dumps(e["context"]))
-            for batch in batches for e in batch]
+    return [
+        (
+            source_id,
+            e["messageId"] + "-base",
+            "track",
+            e["event"],
+            e["userId"],
+            "",
+            e["context"]["groupId"],
+            None,
+            None,
+            now,
+            now.date(),
+            now,
+            json.dumps(e["properties"]),
+            json.dumps(e["context"]),
+        )
+        for batch in batches
+        for e in batch
+    ]
 
 
-COLUMNS = ("source_id, message_id, type, event, user_id, anonymous_id, group_id, account_id, contact_id, "
-           "timestamp, day, received_at, properties, context")
+COLUMNS = (
+    "source_id, message_id, type, event, user_id, anonymous_id, group_id, account_id, contact_id, "
+    "timestamp, day, received_at, properties, context"
+)
 
 
 def baseline_sqlite(path: str, rows: list[tuple]) -> float:
-    rows = [(*r[:9], r[9].isoformat(sep=" "), r[10].isoformat(), r[11].isoformat(sep=" "), r[12], r[13])
-            for r in rows]
+    rows = [
+        (*r[:9], r[9].isoformat(sep=" "), r[10].isoformat(), r[11].isoformat(sep=" "), r[12], r[13])
+        for r in rows
+    ]
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -171,18 +208,41 @@ def measure(label: str, env: dict, events: int, clients: int, baseline) -> None:
     write_key = touchpoint(env, "source", "create", "Bench").strip().splitlines()[-1]
     accounts = 50
     # The accounts exist first (group calls), as they would in a running product.
-    run_api(env, write_key, [[{"type": "group", "messageId": f"g-{n}", "userId": f"owner-{n}",
-                               "groupId": f"acct-{n}", "traits": {"name": f"Account {n}"}}
-                              for n in range(accounts)]], 1)
+    run_api(
+        env,
+        write_key,
+        [
+            [
+                {
+                    "type": "group",
+                    "messageId": f"g-{n}",
+                    "userId": f"owner-{n}",
+                    "groupId": f"acct-{n}",
+                    "traits": {"name": f"Account {n}"},
+                }
+                for n in range(accounts)
+            ]
+        ],
+        1,
+    )
     batches = make_batches(events, accounts)
     api_seconds, peak_kb = run_api(env, write_key, batches, clients)
-    source_id = int(touchpoint(env, "shell", "-c",
-                               "from touchpoint.usage.models import Source; print(Source.objects.get(name='Bench').pk)")
-                    .strip().splitlines()[-1])
+    source_id = int(
+        touchpoint(
+            env,
+            "shell",
+            "-c",
+            "from touchpoint.usage.models import Source; print(Source.objects.get(name='Bench').pk)",
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     base_seconds = baseline(baseline_rows(batches, source_id))
     api_rate, base_rate = events / api_seconds, events / base_seconds
-    print(f"{label:10} API {api_rate:9,.0f} events/s   baseline {base_rate:10,.0f} events/s   "
-          f"ratio {api_rate / base_rate:6.3f} (goal ≥ 0.30)   server peak RSS {peak_kb / 1024:6.0f} MiB")
+    print(
+        f"{label:10} API {api_rate:9,.0f} events/s   baseline {base_rate:10,.0f} events/s   "
+        f"ratio {api_rate / base_rate:6.3f} (goal ≥ 0.30)   server peak RSS {peak_kb / 1024:6.0f} MiB"
+    )
 
 
 def main() -> None:
@@ -190,7 +250,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="measure one database")
-    parser.add_argument("--server-workers", default="2", help="gunicorn worker processes (default: 2, one per core)")
+    parser.add_argument(
+        "--server-workers", default="2", help="gunicorn worker processes (default: 2, one per core)"
+    )
     args = parser.parse_args()
     global SERVER_WORKERS
     SERVER_WORKERS = args.server_workers
@@ -199,12 +261,19 @@ def main() -> None:
 
     sqlite_path = work / "ingest.sqlite3"
     if args.only != "postgresql":
-        measure("SQLite", {**base_env, "DATABASE_URL": f"sqlite:///{sqlite_path}"}, args.events, args.clients,
-                lambda rows: baseline_sqlite(str(sqlite_path), rows))
+        measure(
+            "SQLite",
+            {**base_env, "DATABASE_URL": f"sqlite:///{sqlite_path}"},
+            args.events,
+            args.clients,
+            lambda rows: baseline_sqlite(str(sqlite_path), rows),
+        )
     if args.only == "sqlite":
         return
 
-    prepared = subprocess.run([str(ROOT / "scripts" / "postgres-for-tests.sh")], capture_output=True, text=True)
+    prepared = subprocess.run(
+        [str(ROOT / "scripts" / "postgres-for-tests.sh")], capture_output=True, text=True
+    )
     if prepared.returncode != 0:
         print("PostgreSQL: skipped,", prepared.stderr.strip() or "the local cluster could not be prepared")
         return
@@ -216,8 +285,13 @@ def main() -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     try:
-        measure("PostgreSQL", {**base_env, "DATABASE_URL": url}, args.events, args.clients,
-                lambda rows: baseline_postgres(url, rows))
+        measure(
+            "PostgreSQL",
+            {**base_env, "DATABASE_URL": url},
+            args.events,
+            args.clients,
+            lambda rows: baseline_postgres(url, rows),
+        )
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -62,17 +62,39 @@ def main() -> None:
     from touchpoint.users.roles import Role
     from touchpoint.users.services import create_user
 
-    owners = [create_user(email=f"csm{i}@bench.example", role=Role.CSM, password="x", check_password_strength=False,
-                          full_name=f"CSM {i}")[0] for i in range(8)]
-    segments = [Segment.objects.create(name=n, tier=t) for t, n in enumerate(["Enterprise", "Mid-market", "SMB"], 1)]
+    owners = [
+        create_user(
+            email=f"csm{i}@bench.example",
+            role=Role.CSM,
+            password="x",
+            check_password_strength=False,
+            full_name=f"CSM {i}",
+        )[0]
+        for i in range(8)
+    ]
+    segments = [
+        Segment.objects.create(name=n, tier=t) for t, n in enumerate(["Enterprise", "Mid-market", "SMB"], 1)
+    ]
     framework = SuccessFramework.objects.create(name="Standard", is_default=True)
-    phases = [LifecyclePhase.objects.create(framework=framework, name=n, position=i)
-              for i, n in enumerate(["Onboarding", "First use", "Adoption", "Renewal"])]
+    phases = [
+        LifecyclePhase.objects.create(framework=framework, name=n, position=i)
+        for i, n in enumerate(["Onboarding", "First use", "Adoption", "Renewal"])
+    ]
     started = time.perf_counter()
     Account.objects.bulk_create(
-        [Account(name=f"Customer {i:05d}", domain=f"customer{i}.example", external_id=f"acct_{i}",
-                 owner=owners[i % 8], segment=segments[i % 3], engagement_model=["high", "low", "hybrid"][i % 3],
-                 framework=framework, phase=phases[i % 4]) for i in range(args.accounts)],
+        [
+            Account(
+                name=f"Customer {i:05d}",
+                domain=f"customer{i}.example",
+                external_id=f"acct_{i}",
+                owner=owners[i % 8],
+                segment=segments[i % 3],
+                engagement_model=["high", "low", "hybrid"][i % 3],
+                framework=framework,
+                phase=phases[i % 4],
+            )
+            for i in range(args.accounts)
+        ],
         batch_size=2000,
     )
     parents = list(Account.objects.order_by("id")[:200])
@@ -98,7 +120,7 @@ def main() -> None:
     def time_baseline(filters: PortfolioFilter, offset: int) -> float:
         qs = portfolio(filters)
         count_sql, count_params = qs.order_by().values("id").query.sql_with_params()
-        page_sql, page_params = qs[offset: offset + settings.PORTFOLIO_PAGE_SIZE].query.sql_with_params()
+        page_sql, page_params = qs[offset : offset + settings.PORTFOLIO_PAGE_SIZE].query.sql_with_params()
         count_sql = f"SELECT COUNT(*) FROM ({count_sql}) AS counted"
         samples = []
         with connection.cursor() as cursor:
@@ -115,10 +137,18 @@ def main() -> None:
     cases = [
         ("first page, by name", "/accounts/", PortfolioFilter(), 0),
         ("search 'customer 09'", "/accounts/?q=customer+09", PortfolioFilter(search="customer 09"), 0),
-        ("owner + segment filter", f"/accounts/?owner={owners[1].pk}&segment={segments[1].pk}",
-         PortfolioFilter(owner_id=owners[1].pk, segment_id=segments[1].pk), 0),
-        ("last page, by owner", f"/accounts/?sort=owner&page={last_page}", PortfolioFilter(order="owner"),
-         (last_page - 1) * settings.PORTFOLIO_PAGE_SIZE),
+        (
+            "owner + segment filter",
+            f"/accounts/?owner={owners[1].pk}&segment={segments[1].pk}",
+            PortfolioFilter(owner_id=owners[1].pk, segment_id=segments[1].pk),
+            0,
+        ),
+        (
+            "last page, by owner",
+            f"/accounts/?sort=owner&page={last_page}",
+            PortfolioFilter(order="owner"),
+            (last_page - 1) * settings.PORTFOLIO_PAGE_SIZE,
+        ),
     ]
     print(f"{'case':28} {'page ms':>9} {'baseline ms':>12} {'ratio':>7}")
     for label, url, filters, offset in cases:

@@ -2,8 +2,16 @@
 # The whole suite twice: on SQLite, then on PostgreSQL (skipped, saying so, where it is not installed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PYTEST=(.venv/bin/python -m pytest "$@")
 export TOUCHPOINT_DATA_DIR="${TOUCHPOINT_DATA_DIR:-$(mktemp -d)}"
+
+if [ "${1:-}" = "--fast" ]; then
+  # The edit-run loop: SQLite only, no browser, spread over the machine's cores.
+  shift
+  echo "=== Fast lane: SQLite, no browser tests"
+  exec env DATABASE_URL="sqlite:///$TOUCHPOINT_DATA_DIR/test.sqlite3" \
+    .venv/bin/python -m pytest -m "not browser" -n "${TEST_WORKERS:-auto}" "$@"
+fi
+PYTEST=(.venv/bin/python -m pytest "$@")
 
 echo "=== Test suite on SQLite"
 DATABASE_URL="sqlite:///$TOUCHPOINT_DATA_DIR/test.sqlite3" "${PYTEST[@]}"

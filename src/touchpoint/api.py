@@ -5,9 +5,9 @@ Errors always answer `{"detail": "...", "errors": [{"field": "...", "message": "
 
 from __future__ import annotations
 
+import orjson
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-import orjson
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -45,13 +45,17 @@ api = NinjaAPI(
 )
 
 
-def error_response(request: HttpRequest, status: int, detail: str, errors: list[dict] | None = None) -> HttpResponse:
+def error_response(
+    request: HttpRequest, status: int, detail: str, errors: list[dict] | None = None
+) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
 
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, exc):
-    return error_response(request, 401, _("Authentication required: send an API key as “Authorization: Bearer <key>”."))
+    return error_response(
+        request, 401, _("Authentication required: send an API key as “Authorization: Bearer <key>”.")
+    )
 
 
 @api.exception_handler(PermissionDenied)
@@ -68,8 +72,12 @@ def on_not_found(request, exc):
 def on_http_error(request, exc: HttpError):
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         # Ninja wraps any failure of the body parser in a 400; say what it was in the reader's language.
-        return error_response(request, 400, _("The request body is not valid JSON."),
-                              [{"field": "", "message": str(exc.__cause__)}])
+        return error_response(
+            request,
+            400,
+            _("The request body is not valid JSON."),
+            [{"field": "", "message": str(exc.__cause__)}],
+        )
     return error_response(request, exc.status_code, str(exc))
 
 
@@ -105,15 +113,16 @@ def on_validation_error(request, exc: ValidationError):
                 errors.append({"field": field, "message": " ".join(error.messages)})
     else:
         errors = [{"field": "", "message": message} for message in exc.messages]
-    detail = _("This conflicts with an existing record.") if status == 409 else _("Some fields are not valid.")
+    detail = (
+        _("This conflicts with an existing record.") if status == 409 else _("Some fields are not valid.")
+    )
     return error_response(request, status, detail, errors)
 
 
 from touchpoint.accounts.api import router as accounts_router  # noqa: E402
-
-from touchpoint.usage.api import router as usage_router  # noqa: E402
 from touchpoint.health.api import router as health_router  # noqa: E402
 from touchpoint.revenue.api import router as revenue_router  # noqa: E402
+from touchpoint.usage.api import router as usage_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", usage_router)

@@ -47,9 +47,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -121,7 +119,9 @@ DATABASES = {
 # How long a write waits for a lock before giving up (the tracking API then answers 503 + Retry-After).
 DB_LOCK_TIMEOUT = float(os.environ.get("DB_LOCK_TIMEOUT", "30"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c lock_timeout={int(DB_LOCK_TIMEOUT * 1000)}"
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={int(DB_LOCK_TIMEOUT * 1000)}"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue on busy_timeout instead of failing with "database is locked" mid-transaction.
@@ -171,7 +171,9 @@ USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 
 # Background tasks: a database queue served by `touchpoint worker` (which `touchpoint serve` starts too).
-TASKS = {"default": {"BACKEND": os.environ.get("TOUCHPOINT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+TASKS = {
+    "default": {"BACKEND": os.environ.get("TOUCHPOINT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}
+}
 
 # How often each worker brings the usage rollups up to date with newly ingested events.
 USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECONDS", "5"))

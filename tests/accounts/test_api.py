@@ -5,10 +5,10 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import Api
 from tests.factories import AccountFactory, ContactFactory, PhaseFactory, SegmentFactory, UserFactory
 from touchpoint.accounts import services
 from touchpoint.accounts.models import Account, Contact, TimelineEntry
-from tests.conftest import Api
 from touchpoint.users.models import ApiKey
 from touchpoint.users.roles import Role
 from touchpoint.users.services import create_api_key, revoke_api_key
@@ -64,8 +64,13 @@ def test_a_logged_in_browser_session_may_read_the_api(csm_client, account):
 def test_openapi_and_docs_answer():
     client = Client()
     spec = client.get("/api/v1/openapi.json").json()
-    for path in ("/api/v1/accounts", "/api/v1/accounts/{account_id}", "/api/v1/accounts/{account_id}/contacts",
-                 "/api/v1/accounts/{account_id}/timeline", "/api/v1/accounts/{account_id}/notes"):
+    for path in (
+        "/api/v1/accounts",
+        "/api/v1/accounts/{account_id}",
+        "/api/v1/accounts/{account_id}/contacts",
+        "/api/v1/accounts/{account_id}/timeline",
+        "/api/v1/accounts/{account_id}/notes",
+    ):
         assert path in spec["paths"], path
     assert client.get("/api/v1/docs").status_code == 200
 
@@ -78,9 +83,19 @@ def test_list_accounts_with_filters(api, csm):
     smb = SegmentFactory(name="SMB", tier=3)
     phase = PhaseFactory(name="Renewal")
     parent = AccountFactory(name="Parent Holdings", owner=other, segment=None)
-    a = AccountFactory(name="Alpha", owner=csm, segment=smb, engagement_model="low", phase=phase,
-                       framework=phase.framework, external_id="crm-a", parent=parent)
-    AccountFactory(name="Beta", owner=other, engagement_model="high", segment=SegmentFactory(name="Enterprise"))
+    a = AccountFactory(
+        name="Alpha",
+        owner=csm,
+        segment=smb,
+        engagement_model="low",
+        phase=phase,
+        framework=phase.framework,
+        external_id="crm-a",
+        parent=parent,
+    )
+    AccountFactory(
+        name="Beta", owner=other, engagement_model="high", segment=SegmentFactory(name="Enterprise")
+    )
 
     def names(**params):
         body = api.get("/accounts", **params).json()
@@ -112,8 +127,14 @@ def test_list_accounts_pages_with_limit_and_offset(api, csm):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"limit": -1}, "limit"), ({"limit": 501}, "limit"), ({"offset": -5}, "offset"), ({"owner": "abc"}, "owner"),
-     ({"engagement_model": "medium"}, "engagement_model"), ({"order": "revenue"}, "order")],
+    [
+        ({"limit": -1}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"offset": -5}, "offset"),
+        ({"owner": "abc"}, "owner"),
+        ({"engagement_model": "medium"}, "engagement_model"),
+        ({"order": "revenue"}, "order"),
+    ],
 )
 def test_bad_list_parameters_are_422_naming_the_parameter(api, params, field):
     assert_error(api.get("/accounts", **params), 422, field)
@@ -130,9 +151,18 @@ def test_account_list_query_count_is_flat(api, csm, django_assert_max_num_querie
 
 def test_create_get_patch_and_delete_an_account(api, csm, leader):
     segment = SegmentFactory(name="Enterprise", tier=1)
-    created = api.send("post", "/accounts", {"name": "Initech", "domain": "initech.example", "owner": csm.pk,
-                                              "segment": segment.pk, "engagement_model": "high",
-                                              "external_id": "sf-001"})
+    created = api.send(
+        "post",
+        "/accounts",
+        {
+            "name": "Initech",
+            "domain": "initech.example",
+            "owner": csm.pk,
+            "segment": segment.pk,
+            "engagement_model": "high",
+            "external_id": "sf-001",
+        },
+    )
     assert created.status_code == 201, created.content
     account_id = created.json()["id"]
     assert api.get(f"/accounts/{account_id}").json()["segment"] == {"id": segment.pk, "name": "Enterprise"}
@@ -171,7 +201,7 @@ def test_bad_account_bodies_name_the_field_and_write_nothing(api, body, status, 
     assert not Account.objects.exists()
 
 
-@pytest.mark.parametrize("raw", ["{bad json", "", "[1, 2]", "null", "\"text\""])
+@pytest.mark.parametrize("raw", ["{bad json", "", "[1, 2]", "null", '"text"'])
 def test_malformed_bodies_are_4xx_never_500(api, raw):
     response = api.send("post", "/accounts", raw=raw)
     assert response.status_code in (400, 422)
@@ -222,8 +252,11 @@ def test_viewer_reads_but_every_write_is_403(viewer_api, account):
 
 
 def test_contacts_crud_with_roles(api, account, leader):
-    created = api.send("post", f"/accounts/{account.pk}/contacts",
-                       {"name": "Somchai Jaidee", "email": "somchai@customer.example", "roles": ["user", "champion"]})
+    created = api.send(
+        "post",
+        f"/accounts/{account.pk}/contacts",
+        {"name": "Somchai Jaidee", "email": "somchai@customer.example", "roles": ["user", "champion"]},
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["roles"] == ["champion", "user"] and body["account"]["id"] == account.pk
@@ -238,8 +271,13 @@ def test_contacts_crud_with_roles(api, account, leader):
 
 def test_contact_filters(api, account):
     ContactFactory(account=account, name="Anna Champion", roles=["champion"])
-    ContactFactory(account=account, name="Boris Billing", roles=["billing"], email="boris@x.example",
-                   external_id="user-42")
+    ContactFactory(
+        account=account,
+        name="Boris Billing",
+        roles=["billing"],
+        email="boris@x.example",
+        external_id="user-42",
+    )
     ContactFactory(name="Elsewhere Person")
 
     def names(path, **params):
@@ -270,8 +308,11 @@ def test_bad_contact_bodies(api, account, body, status, field):
 
 def test_same_email_twice_in_an_account_is_409(api, account):
     api.send("post", f"/accounts/{account.pk}/contacts", {"name": "A", "email": "a@x.example"})
-    assert_error(api.send("post", f"/accounts/{account.pk}/contacts", {"name": "B", "email": "a@x.example"}),
-                 409, "email")
+    assert_error(
+        api.send("post", f"/accounts/{account.pk}/contacts", {"name": "B", "email": "a@x.example"}),
+        409,
+        "email",
+    )
 
 
 def test_contact_list_query_count_is_flat(api, account, django_assert_max_num_queries):
@@ -309,15 +350,20 @@ def test_timeline_filters_by_kind_and_rejects_a_forged_cursor(api, csm, account)
 
 def test_system_entries_read_in_the_callers_language(api, csm):
     account = services.create_account(name="Lang Co", actor=csm)
-    entries = api.client.get(f"/api/v1/accounts/{account.pk}/timeline", HTTP_ACCEPT_LANGUAGE="ja",
-                             **api.headers).json()["items"]
+    entries = api.client.get(
+        f"/api/v1/accounts/{account.pk}/timeline", HTTP_ACCEPT_LANGUAGE="ja", **api.headers
+    ).json()["items"]
     assert entries[0]["kind"] == "account_created" and entries[0]["title"] != "Account created"
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"body": ""}, "body"), ({}, "body"), ({"body": "x" * 20001}, "body"),
-     ({"body": "x", "occurred_at": "yesterday"}, "occurred_at")],
+    [
+        ({"body": ""}, "body"),
+        ({}, "body"),
+        ({"body": "x" * 20001}, "body"),
+        ({"body": "x", "occurred_at": "yesterday"}, "occurred_at"),
+    ],
 )
 def test_bad_notes_are_422(api, account, body, field):
     assert_error(api.send("post", f"/accounts/{account.pk}/notes", body), 422, field)
@@ -326,9 +372,17 @@ def test_bad_notes_are_422(api, account, body, field):
 
 def test_log_a_meeting_with_contacts(api, account):
     contact = ContactFactory(account=account, name="Yuki")
-    response = api.send("post", f"/accounts/{account.pk}/engagements",
-                        {"kind": "meeting", "subject": "QBR", "duration_minutes": 60, "contacts": [contact.pk],
-                         "occurred_at": "2026-05-01T10:00:00+09:00"})
+    response = api.send(
+        "post",
+        f"/accounts/{account.pk}/engagements",
+        {
+            "kind": "meeting",
+            "subject": "QBR",
+            "duration_minutes": 60,
+            "contacts": [contact.pk],
+            "occurred_at": "2026-05-01T10:00:00+09:00",
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["kind"] == "meeting" and body["data"] == {"duration_minutes": 60, "contacts": ["Yuki"]}
@@ -337,19 +391,47 @@ def test_log_a_meeting_with_contacts(api, account):
 
 def test_meeting_with_someone_elses_contact_is_422(api, account):
     stranger = ContactFactory()
-    assert_error(api.send("post", f"/accounts/{account.pk}/engagements",
-                          {"kind": "meeting", "subject": "QBR", "contacts": [stranger.pk]}), 422, "contacts")
-    assert_error(api.send("post", f"/accounts/{account.pk}/engagements",
-                          {"kind": "meeting", "subject": "QBR", "contacts": [999999]}), 422, "contacts")
+    assert_error(
+        api.send(
+            "post",
+            f"/accounts/{account.pk}/engagements",
+            {"kind": "meeting", "subject": "QBR", "contacts": [stranger.pk]},
+        ),
+        422,
+        "contacts",
+    )
+    assert_error(
+        api.send(
+            "post",
+            f"/accounts/{account.pk}/engagements",
+            {"kind": "meeting", "subject": "QBR", "contacts": [999999]},
+        ),
+        422,
+        "contacts",
+    )
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
-account_fields = st.sampled_from(["name", "domain", "external_id", "owner", "segment", "parent",
-                                  "engagement_model", "phase", "framework", "other"])
+account_fields = st.sampled_from(
+    [
+        "name",
+        "domain",
+        "external_id",
+        "owner",
+        "segment",
+        "parent",
+        "engagement_model",
+        "phase",
+        "framework",
+        "other",
+    ]
+)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -363,8 +445,9 @@ def test_no_account_body_makes_a_500(api, body):
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(raw=st.binary(max_size=60))
 def test_no_byte_string_makes_a_500(api, account, raw):
-    response = api.client.post(f"/api/v1/accounts/{account.pk}/notes", raw, content_type="application/json",
-                               **api.headers)
+    response = api.client.post(
+        f"/api/v1/accounts/{account.pk}/notes", raw, content_type="application/json", **api.headers
+    )
     assert response.status_code in (201, 400, 422), response.content
 
 

@@ -16,11 +16,15 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_account_records_the_timeline_and_audit_log(csm):
-    account = services.create_account(name="  Acme  ", domain="https://ACME.example/path", actor=csm, owner=csm)
+    account = services.create_account(
+        name="  Acme  ", domain="https://ACME.example/path", actor=csm, owner=csm
+    )
     assert account.name == "Acme" and account.domain == "acme.example"
     entry = TimelineEntry.objects.get(account=account)
     assert entry.kind == "account_created" and entry.actor == csm and entry.subject == account
-    assert AuditLogEntry.objects.filter(action="account.create", object_id=str(account.pk), actor=csm).exists()
+    assert AuditLogEntry.objects.filter(
+        action="account.create", object_id=str(account.pk), actor=csm
+    ).exists()
 
 
 @pytest.mark.parametrize(
@@ -109,8 +113,13 @@ def test_delete_account_removes_its_contacts_and_timeline_and_orphans_children(c
 
 
 def test_create_contact_with_roles(csm, account):
-    contact = services.create_contact(account=account, name="Yuki Tanaka", email="Yuki@Example.com",
-                                      roles=["user", "champion", "champion"], actor=csm)
+    contact = services.create_contact(
+        account=account,
+        name="Yuki Tanaka",
+        email="Yuki@Example.com",
+        roles=["user", "champion", "champion"],
+        actor=csm,
+    )
     assert contact.email == "yuki@example.com"
     assert contact.role_values == ["champion", "user"]
     entry = TimelineEntry.objects.get(account=account, kind="contact_added")
@@ -119,7 +128,11 @@ def test_create_contact_with_roles(csm, account):
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"name": ""}, "name"), ({"name": "A", "email": "nope"}, "email"), ({"name": "A", "roles": ["boss"]}, "roles")],
+    [
+        ({"name": ""}, "name"),
+        ({"name": "A", "email": "nope"}, "email"),
+        ({"name": "A", "roles": ["boss"]}, "roles"),
+    ],
 )
 def test_create_contact_rejects_bad_input(csm, account, kwargs, field):
     with pytest.raises(ValidationError) as error:
@@ -146,8 +159,14 @@ def test_update_contact_roles(csm, account):
 def test_log_engagement_puts_it_on_the_timeline_in_time_order(csm, account):
     earlier = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
     services.log_engagement(account=account, kind="note", body="Latest thought", actor=csm)
-    meeting = services.log_engagement(account=account, kind="meeting", subject="Kick-off", occurred_at=earlier,
-                                      duration_minutes=30, actor=csm)
+    meeting = services.log_engagement(
+        account=account,
+        kind="meeting",
+        subject="Kick-off",
+        occurred_at=earlier,
+        duration_minutes=30,
+        actor=csm,
+    )
     titles = list(TimelineEntry.objects.filter(account=account).values_list("title", flat=True))
     assert titles == ["Latest thought", "Kick-off"]
     entry = TimelineEntry.objects.get(subject_id=meeting.pk, kind="meeting")
@@ -197,8 +216,12 @@ def test_unregistered_timeline_kinds_still_show():
 
 
 def test_apps_register_their_own_kinds_with_a_translated_description(account):
-    register_kind("test_renewal", label="Renewal", icon="R", describe=lambda e: f"Renewed for {e.data['years']} years")
-    entry = services.record_on_timeline(account=account, kind="test_renewal", title="Renewed", data={"years": 2})
+    register_kind(
+        "test_renewal", label="Renewal", icon="R", describe=lambda e: f"Renewed for {e.data['years']} years"
+    )
+    entry = services.record_on_timeline(
+        account=account, kind="test_renewal", title="Renewed", data={"years": 2}
+    )
     assert entry_title(entry) == "Renewed for 2 years"
 
 
@@ -230,7 +253,8 @@ def test_timeline_entries_at_the_same_moment_keep_a_stable_order(csm, account):
     moment = datetime(2026, 3, 1, tzinfo=UTC)
     for index in range(3):
         services.log_engagement(account=account, kind="note", body=f"n{index}", occurred_at=moment, actor=csm)
-    services.log_engagement(account=account, kind="note", body="later", occurred_at=moment + timedelta(seconds=1),
-                            actor=csm)
+    services.log_engagement(
+        account=account, kind="note", body="later", occurred_at=moment + timedelta(seconds=1), actor=csm
+    )
     titles = list(TimelineEntry.objects.filter(account=account).values_list("title", flat=True))
     assert titles == ["later", "n2", "n1", "n0"]

@@ -4,7 +4,14 @@ import io
 import pytest
 from django.urls import reverse
 
-from tests.factories import AccountFactory, ContactFactory, EngagementFactory, PhaseFactory, SegmentFactory, UserFactory
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    EngagementFactory,
+    PhaseFactory,
+    SegmentFactory,
+    UserFactory,
+)
 from touchpoint.accounts import services
 from touchpoint.accounts.models import Engagement, TimelineEntry
 from touchpoint.users.roles import Role
@@ -13,14 +20,20 @@ pytestmark = pytest.mark.django_db
 
 
 def test_pages_need_login(client, account):
-    for url in (reverse("portfolio"), reverse("account-detail", args=[account.pk]), reverse("portfolio-export")):
+    for url in (
+        reverse("portfolio"),
+        reverse("account-detail", args=[account.pk]),
+        reverse("portfolio-export"),
+    ):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
 
 
 def test_login_with_email_and_password_then_logout(client, csm):
-    response = client.post(reverse("login"), {"username": csm.email, "password": "correct horse battery staple"})
+    response = client.post(
+        reverse("login"), {"username": csm.email, "password": "correct horse battery staple"}
+    )
     assert response.status_code == 302
     assert client.get(reverse("portfolio")).status_code == 200
     client.post(reverse("logout"))
@@ -47,8 +60,14 @@ def test_portfolio_filters_by_owner_segment_engagement_and_phase(csm_client, csm
     enterprise = SegmentFactory(name="Enterprise", tier=1)
     smb = SegmentFactory(name="SMB", tier=3)
     adoption = PhaseFactory(name="Adoption")
-    AccountFactory(name="Mine High", owner=csm, segment=enterprise, engagement_model="high", phase=adoption,
-                   framework=adoption.framework)
+    AccountFactory(
+        name="Mine High",
+        owner=csm,
+        segment=enterprise,
+        engagement_model="high",
+        phase=adoption,
+        framework=adoption.framework,
+    )
     AccountFactory(name="Theirs Low", owner=other, segment=smb, engagement_model="low")
     AccountFactory(name="Nobody's", owner=None, segment=smb, engagement_model="low")
 
@@ -118,10 +137,21 @@ def test_account_page_shows_header_contacts_and_timeline(csm_client, csm):
     account = AccountFactory(name="Daughter Co", owner=csm, parent=parent)
     child = AccountFactory(name="Grandchild Co", owner=csm, parent=account)
     ContactFactory(account=account, name="Мария Иванова", roles=["champion", "decision_maker"])
-    services.log_engagement(account=account, kind="meeting", actor=csm, subject="Kick-off", duration_minutes=45)
+    services.log_engagement(
+        account=account, kind="meeting", actor=csm, subject="Kick-off", duration_minutes=45
+    )
     body = csm_client.get(reverse("account-detail", args=[account.pk])).content.decode()
-    for text in ("Daughter Co", "Holding Co", child.name, "Мария Иванова", "Champion", "Decision maker",
-                 "Kick-off", "45 minutes", csm.full_name):
+    for text in (
+        "Daughter Co",
+        "Holding Co",
+        child.name,
+        "Мария Иванова",
+        "Champion",
+        "Decision maker",
+        "Kick-off",
+        "45 minutes",
+        csm.full_name,
+    ):
         assert text in body, text
 
 
@@ -150,19 +180,25 @@ def test_timeline_pages_follow_each_other_without_gaps_or_repeats(csm_client, cs
     seen += [entry.pk for entry in response.context["entries"]]
     cursor = response.context["next_cursor"]
     while cursor is not None:
-        response = csm_client.get(reverse("account-timeline", args=[account.pk]), {"after": cursor.encode()},
-                                  HTTP_HX_REQUEST="true")
+        response = csm_client.get(
+            reverse("account-timeline", args=[account.pk]), {"after": cursor.encode()}, HTTP_HX_REQUEST="true"
+        )
         seen += [entry.pk for entry in response.context["entries"]]
         cursor = response.context["next_cursor"]
-    all_ids = list(TimelineEntry.objects.filter(account=account).order_by("-occurred_at", "-id")
-                   .values_list("pk", flat=True))
+    all_ids = list(
+        TimelineEntry.objects.filter(account=account)
+        .order_by("-occurred_at", "-id")
+        .values_list("pk", flat=True)
+    )
     assert seen == all_ids
 
 
 def test_csm_adds_a_note_with_htmx_and_gets_it_back_for_the_timeline(csm_client, account):
-    response = csm_client.post(reverse("account-log-engagement", args=[account.pk]),
-                               {"kind": "note", "body": "Champion is moving teams\nNeed a new sponsor."},
-                               HTTP_HX_REQUEST="true")
+    response = csm_client.post(
+        reverse("account-log-engagement", args=[account.pk]),
+        {"kind": "note", "body": "Champion is moving teams\nNeed a new sponsor."},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "Champion is moving teams" in body and 'hx-swap-oob="afterbegin:#timeline-entries"' in body
@@ -171,17 +207,22 @@ def test_csm_adds_a_note_with_htmx_and_gets_it_back_for_the_timeline(csm_client,
 
 
 def test_empty_note_shows_the_error_beside_the_field_and_writes_nothing(csm_client, account):
-    response = csm_client.post(reverse("account-log-engagement", args=[account.pk]),
-                               {"kind": "note", "body": "  "}, HTTP_HX_REQUEST="true")
+    response = csm_client.post(
+        reverse("account-log-engagement", args=[account.pk]),
+        {"kind": "note", "body": "  "},
+        HTTP_HX_REQUEST="true",
+    )
     assert "field-error" in response.content.decode()
     assert not Engagement.objects.exists()
 
 
 def test_meeting_with_contacts_of_another_account_is_refused(csm_client, account):
     stranger = ContactFactory()
-    response = csm_client.post(reverse("account-log-engagement", args=[account.pk]),
-                               {"kind": "meeting", "subject": "QBR", "contacts": [stranger.pk]},
-                               HTTP_HX_REQUEST="true")
+    response = csm_client.post(
+        reverse("account-log-engagement", args=[account.pk]),
+        {"kind": "meeting", "subject": "QBR", "contacts": [stranger.pk]},
+        HTTP_HX_REQUEST="true",
+    )
     assert "field-error" in response.content.decode()
     assert not Engagement.objects.exists()
 
@@ -189,15 +230,17 @@ def test_meeting_with_contacts_of_another_account_is_refused(csm_client, account
 def test_viewer_sees_no_form_and_cannot_post(viewer_client, account):
     page = viewer_client.get(reverse("account-detail", args=[account.pk])).content.decode()
     assert "engagement-form" not in page
-    response = viewer_client.post(reverse("account-log-engagement", args=[account.pk]),
-                                  {"kind": "note", "body": "sneaky"})
+    response = viewer_client.post(
+        reverse("account-log-engagement", args=[account.pk]), {"kind": "note", "body": "sneaky"}
+    )
     assert response.status_code == 403
     assert not Engagement.objects.exists()
 
 
 def test_plain_form_post_without_htmx_redirects_back_to_the_account(csm_client, account):
-    response = csm_client.post(reverse("account-log-engagement", args=[account.pk]),
-                               {"kind": "call", "subject": "Renewal call"})
+    response = csm_client.post(
+        reverse("account-log-engagement", args=[account.pk]), {"kind": "call", "subject": "Renewal call"}
+    )
     assert response.status_code == 302
     assert EngagementFactory._meta.model.objects.filter(subject="Renewal call").exists()
 
@@ -207,9 +250,14 @@ def test_healthz(client):
 
 
 def _edit_payload(account, **changes):
-    payload = {"name": account.name, "domain": account.domain, "owner": account.owner_id or "",
-               "segment": account.segment_id or "", "engagement_model": account.engagement_model,
-               "phase": account.phase_id or ""}
+    payload = {
+        "name": account.name,
+        "domain": account.domain,
+        "owner": account.owner_id or "",
+        "segment": account.segment_id or "",
+        "engagement_model": account.engagement_model,
+        "phase": account.phase_id or "",
+    }
     payload.update(changes)
     return payload
 
@@ -217,21 +265,30 @@ def _edit_payload(account, **changes):
 def test_csm_edits_the_account_header_with_htmx(csm_client, csm, account):
     leader = UserFactory(role=Role.CS_LEADER, full_name="Olga Leader")
     phase = PhaseFactory(name="Adoption")
-    response = csm_client.post(reverse("account-edit", args=[account.pk]),
-                               _edit_payload(account, owner=leader.pk, phase=phase.pk, engagement_model="high"),
-                               HTTP_HX_REQUEST="true")
+    response = csm_client.post(
+        reverse("account-edit", args=[account.pk]),
+        _edit_payload(account, owner=leader.pk, phase=phase.pk, engagement_model="high"),
+        HTTP_HX_REQUEST="true",
+    )
     body = response.content.decode()
     assert response.status_code == 200 and "Olga Leader" in body and "Adoption" in body
     assert 'hx-swap-oob="afterbegin:#timeline-entries"' in body
     account.refresh_from_db()
     assert (account.owner, account.phase, account.framework, account.engagement_model) == (
-        leader, phase, phase.framework, "high")
+        leader,
+        phase,
+        phase.framework,
+        "high",
+    )
     assert TimelineEntry.objects.filter(account=account, kind="account_changed").count() == 1
 
 
 def test_account_edit_errors_stay_beside_the_field(csm_client, account):
-    response = csm_client.post(reverse("account-edit", args=[account.pk]),
-                               _edit_payload(account, name="", domain="not a domain"), HTTP_HX_REQUEST="true")
+    response = csm_client.post(
+        reverse("account-edit", args=[account.pk]),
+        _edit_payload(account, name="", domain="not a domain"),
+        HTTP_HX_REQUEST="true",
+    )
     body = response.content.decode()
     assert body.count('class="field-error"') == 2
     old_name = account.name
@@ -240,7 +297,9 @@ def test_account_edit_errors_stay_beside_the_field(csm_client, account):
 
 
 def test_viewer_cannot_edit_an_account(viewer_client, account):
-    response = viewer_client.post(reverse("account-edit", args=[account.pk]), _edit_payload(account, name="Hacked"))
+    response = viewer_client.post(
+        reverse("account-edit", args=[account.pk]), _edit_payload(account, name="Hacked")
+    )
     assert response.status_code == 403
     account.refresh_from_db()
     assert account.name != "Hacked"

@@ -9,8 +9,9 @@ from touchpoint.users.roles import Role
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_upload_a_csv_with_an_error_see_row_and_column_fix_the_mapping_and_import(page, live_server, log_in,
-                                                                                  settings, tmp_path):
+def test_upload_a_csv_with_an_error_see_row_and_column_fix_the_mapping_and_import(
+    page, live_server, log_in, settings, tmp_path
+):
     settings.DATA_DIR = tmp_path
     admin = UserFactory(role=Role.ADMIN, email="admin@example.com")
     csv_file = tmp_path / "companies.csv"
@@ -30,8 +31,9 @@ def test_upload_a_csv_with_an_error_see_row_and_column_fix_the_mapping_and_impor
     page.get_by_role("button", name="Check (dry run)").click()
     expect(page.get_by_text("Waiting for the worker to start.")).to_be_visible()
     worker()
-    expect(page.locator("#import-result")).to_contain_text("row 3, column Company name: Required, but empty.",
-                                                           timeout=15000)
+    expect(page.locator("#import-result")).to_contain_text(
+        "row 3, column Company name: Required, but empty.", timeout=15000
+    )
 
     page.get_by_label("Name *").select_option("Nickname")
     page.get_by_role("button", name="Check (dry run)").click()

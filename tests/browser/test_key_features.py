@@ -15,11 +15,20 @@ def test_admin_marks_a_key_feature_and_the_account_shows_it_in_its_breadth(page,
     admin = UserFactory(role=Role.ADMIN, email="admin@example.com")
     account = AccountFactory(external_id="acme", name="Acme Rockets")
     now = timezone.now()
-    ingest(source=create_source(name="App", actor=None), payloads=[
-        {"type": "track", "messageId": f"m{n}", "userId": f"u{n % 2}", "event": name,
-         "context": {"groupId": "acme"}, "timestamp": (now - timedelta(days=n)).isoformat()}
-        for n, name in enumerate(["Report created", "Report shared", "Report created"])
-    ])
+    ingest(
+        source=create_source(name="App", actor=None),
+        payloads=[
+            {
+                "type": "track",
+                "messageId": f"m{n}",
+                "userId": f"u{n % 2}",
+                "event": name,
+                "context": {"groupId": "acme"},
+                "timestamp": (now - timedelta(days=n)).isoformat(),
+            }
+            for n, name in enumerate(["Report created", "Report shared", "Report created"])
+        ],
+    )
     log_in(page, admin)
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
     expect(page.locator("#usage-panel")).to_contain_text("No key features defined")

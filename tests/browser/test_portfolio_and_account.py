@@ -134,4 +134,6 @@ def test_edit_the_account_header_in_place(page, live_server, log_in, csm_with_bo
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#account-name")).to_have_text("Renamed GmbH")
     expect(page.locator("#account-header .badge-low")).to_be_visible()
-    expect(page.locator("#timeline-entries .timeline-entry").first).to_contain_text("Changed name, engagement model")
+    expect(page.locator("#timeline-entries .timeline-entry").first).to_contain_text(
+        "Changed name, engagement model"
+    )

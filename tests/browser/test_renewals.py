@@ -14,16 +14,27 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_csm_sees_their_renewals_opens_the_calendar_and_manages_a_subscription(page, live_server, log_in):
-    ChurnReason.objects.get_or_create(name="Missing features")  # transactional tests empty the table after them
+    ChurnReason.objects.get_or_create(
+        name="Missing features"
+    )  # transactional tests empty the table after them
     csm = UserFactory(role=Role.CSM, email="csm@example.com", full_name="Casey Sun")
     other = UserFactory(role=Role.CSM, email="other@example.com")
     today = timezone.localdate()
     mine = AccountFactory(name="Orbit Labs", owner=csm)
-    services.create_subscription(account=mine, product="Cloud", mrr=Decimal("250"),
-                                 started_on=today - timedelta(days=300), renewal_date=today + timedelta(days=3))
-    services.create_subscription(account=AccountFactory(name="Not Mine Inc", owner=other), product="Cloud",
-                                 mrr=Decimal("99"), started_on=today - timedelta(days=300),
-                                 renewal_date=today + timedelta(days=5))
+    services.create_subscription(
+        account=mine,
+        product="Cloud",
+        mrr=Decimal("250"),
+        started_on=today - timedelta(days=300),
+        renewal_date=today + timedelta(days=3),
+    )
+    services.create_subscription(
+        account=AccountFactory(name="Not Mine Inc", owner=other),
+        product="Cloud",
+        mrr=Decimal("99"),
+        started_on=today - timedelta(days=300),
+        renewal_date=today + timedelta(days=5),
+    )
     log_in(page, csm)
     page.get_by_role("link", name="Renewals").click()
     expect(page.locator("#renewals")).to_contain_text("Orbit Labs")
@@ -42,7 +53,9 @@ def test_a_csm_sees_their_renewals_opens_the_calendar_and_manages_a_subscription
     adding = panel.locator(".add-subscription")
     adding.get_by_label("Product").fill("Analytics add-on")
     adding.get_by_label("MRR").fill("80")
-    adding.get_by_label("Currency").fill("X1Y")  # the browser cannot know this is no currency; the server says so
+    adding.get_by_label("Currency").fill(
+        "X1Y"
+    )  # the browser cannot know this is no currency; the server says so
     adding.get_by_role("button", name="Add subscription").click()
     expect(panel.locator(".add-subscription .field-error")).to_be_visible()
     panel.locator(".add-subscription").get_by_label("Currency").fill("USD")

@@ -1,5 +1,6 @@
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -17,13 +18,21 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_leader_reads_revenue_filters_by_segment_and_downloads_a_chart_as_csv(page, live_server, log_in):
     leader = UserFactory(role=Role.CS_LEADER, email="leader@example.com")
     enterprise, smb = SegmentFactory(name="Enterprise"), SegmentFactory(name="SMB")
-    kept = services.create_subscription(account=AccountFactory(segment=enterprise), product="Cloud",
-                                        mrr=Decimal("1000"), started_on=date(2026, 1, 10))
-    lost = services.create_subscription(account=AccountFactory(segment=smb), product="Cloud",
-                                        mrr=Decimal("400"), started_on=date(2026, 1, 12))
+    kept = services.create_subscription(
+        account=AccountFactory(segment=enterprise),
+        product="Cloud",
+        mrr=Decimal("1000"),
+        started_on=date(2026, 1, 10),
+    )
+    lost = services.create_subscription(
+        account=AccountFactory(segment=smb), product="Cloud", mrr=Decimal("400"), started_on=date(2026, 1, 12)
+    )
     services.change_subscription(subscription=kept, mrr=Decimal("1200"), occurred_on=date(2026, 2, 3))
-    services.cancel_subscription(subscription=lost, canceled_on=date(2026, 2, 20),
-                                 churn_reason=ChurnReason.objects.get_or_create(name="Switched to a competitor")[0])
+    services.cancel_subscription(
+        subscription=lost,
+        canceled_on=date(2026, 2, 20),
+        churn_reason=ChurnReason.objects.get_or_create(name="Switched to a competitor")[0],
+    )
     log_in(page, leader)
     page.get_by_role("link", name="Revenue").click()
     page.get_by_label("From month").fill("2026-01")
@@ -39,6 +48,6 @@ def test_a_leader_reads_revenue_filters_by_segment_and_downloads_a_chart_as_csv(
 
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").first.click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("Period,MRR at the end")
     assert "2026-01,400.00" in text

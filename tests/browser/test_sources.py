@@ -21,10 +21,14 @@ def test_admin_creates_a_source_and_watches_an_event_arrive(page, live_server, l
     expect(page.locator("#recent-events")).to_contain_text("No events yet")
 
     request = urllib.request.Request(
-        f"{live_server.url}/v1/track", method="POST",
+        f"{live_server.url}/v1/track",
+        method="POST",
         data=json.dumps({"userId": "u1", "event": "Browser proof", "messageId": "b-1"}).encode(),
-        headers={"Content-Type": "application/json",
-                 "Authorization": "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()})
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(f"{write_key}:".encode()).decode(),
+        },
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
     expect(page.locator("#recent-events")).to_contain_text("Browser proof", timeout=10_000)

@@ -50,16 +50,33 @@ def demo(*args: str) -> str:
 def snapshot() -> dict[str, list]:
     """Everything a person would see of the company, without database ids."""
     return {
-        "accounts": list(Account.objects.order_by("external_id").values_list(
-            "external_id", "name", "domain", "parent__external_id", "segment__name", "owner__email",
-            "engagement_model", "framework__name", "phase__name", "created_at")),
-        "contacts": list(Contact.objects.order_by("account__external_id", "email").values_list(
-            "account__external_id", "name", "email", "title", "phone", "external_id", "created_at")),
+        "accounts": list(
+            Account.objects.order_by("external_id").values_list(
+                "external_id",
+                "name",
+                "domain",
+                "parent__external_id",
+                "segment__name",
+                "owner__email",
+                "engagement_model",
+                "framework__name",
+                "phase__name",
+                "created_at",
+            )
+        ),
+        "contacts": list(
+            Contact.objects.order_by("account__external_id", "email").values_list(
+                "account__external_id", "name", "email", "title", "phone", "external_id", "created_at"
+            )
+        ),
         "roles": sorted(ContactRoleAssignment.objects.values_list("contact__email", "role")),
-        "timeline": list(TimelineEntry.objects
-                         .order_by("account__external_id", "occurred_at", "kind", "title")
-                         .values_list("account__external_id", "occurred_at", "kind", "title", "body", "data",
-                                      "actor__email")),
+        "timeline": list(
+            TimelineEntry.objects.order_by(
+                "account__external_id", "occurred_at", "kind", "title"
+            ).values_list(
+                "account__external_id", "occurred_at", "kind", "title", "body", "data", "actor__email"
+            )
+        ),
     }
 
 
@@ -113,7 +130,10 @@ def test_steps_run_after_the_steps_they_name(monkeypatch):
 def test_the_company_has_segments_groups_roles_and_four_scripts():
     demo(*SMALL)
     assert list(Segment.objects.order_by("tier").values_list("name", "tier")) == [
-        ("Enterprise", 1), ("Mid-market", 2), ("SMB", 3)]
+        ("Enterprise", 1),
+        ("Mid-market", 2),
+        ("SMB", 3),
+    ]
     assert Account.objects.count() == 40
     assert set(Account.objects.values_list("segment__name", flat=True)) == {"Enterprise", "Mid-market", "SMB"}
     children = Account.objects.exclude(parent=None).select_related("parent__segment")
@@ -172,10 +192,23 @@ def test_every_engagement_has_its_timeline_entry_as_log_engagement_writes_it():
     for engagement in engagements:
         entry = entries[engagement.pk]
         assert entry.subject_type_id == engagement_type.pk
-        assert (entry.account_id, entry.kind, entry.title, entry.body, entry.occurred_at, entry.actor_id,
-                entry.created_at) == (
-            engagement.account_id, engagement.kind, engagement.subject, engagement.body,
-            engagement.occurred_at, engagement.author_id, engagement.created_at)
+        assert (
+            entry.account_id,
+            entry.kind,
+            entry.title,
+            entry.body,
+            entry.occurred_at,
+            entry.actor_id,
+            entry.created_at,
+        ) == (
+            engagement.account_id,
+            engagement.kind,
+            engagement.subject,
+            engagement.body,
+            engagement.occurred_at,
+            engagement.author_id,
+            engagement.created_at,
+        )
         people = sorted(contact.name for contact in engagement.contacts.all())
         assert all(contact.account_id == engagement.account_id for contact in engagement.contacts.all())
         if engagement.duration_minutes or people:
@@ -192,7 +225,11 @@ def test_accounts_and_contacts_have_their_creation_entries():
     for account in Account.objects.all():
         created = TimelineEntry.objects.get(account=account, kind="account_created")
         assert (created.occurred_at, created.title, created.data, created.subject) == (
-            account.created_at, "Account created", {}, account)
+            account.created_at,
+            "Account created",
+            {},
+            account,
+        )
     added = TimelineEntry.objects.filter(kind="contact_added")
     assert added.count() == Contact.objects.count()
     contact = Contact.objects.order_by("email").first()
@@ -213,7 +250,11 @@ def test_the_lifecycle_phase_follows_the_account_age():
             assert account.phase.name in {"Adoption", "Renewal"}
     assert SuccessFramework.objects.get(is_default=True).name == "Standard"
     assert list(SuccessFramework.objects.get(name="Standard").phases.values_list("name", flat=True)) == [
-        "Onboarding", "First use", "Adoption", "Renewal"]
+        "Onboarding",
+        "First use",
+        "Adoption",
+        "Renewal",
+    ]
     assert SuccessFramework.objects.get(name="Self-serve").phases.count() < 4
     assert not SuccessFramework.objects.get(name="Standard").phases.filter(customer_does="").exists()
 
@@ -276,7 +317,10 @@ def test_reset_replaces_what_was_there_and_the_audit_log_says_so():
     assert loaded["rows"]["accounts.account"] == 40
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's (SQLite plans without them)")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="planner statistics are PostgreSQL's (SQLite plans without them)",
+)
 @pytest.mark.django_db(transaction=True)
 def test_the_planner_sees_the_demo_rows_even_where_autovacuum_last_saw_an_empty_table():
     """A table vacuumed after its rows were deleted says "0 rows on N pages": the planner then expects one

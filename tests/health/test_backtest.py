@@ -65,19 +65,25 @@ def test_fit_weights_the_measure_that_predicts_over_noise():
     rng = random.Random(3)
     for index in range(90):
         account = old_account()
-        sub = subscription(account, started=D - timedelta(days=400), seats=10,
-                           renewal=D + timedelta(days=rng.randint(40, 300)))
+        sub = subscription(
+            account,
+            started=D - timedelta(days=400),
+            seats=10,
+            renewal=D + timedelta(days=rng.randint(40, 300)),
+        )
         leaves = index % 3 == 0
         if leaves:
             touch(account, on=D - timedelta(days=70 + rng.randint(0, 10)))
             churn(sub, on=D + timedelta(days=10))
         else:  # stayers hear from their CSM every week or two
-            for weeks_before in range(0, 6):
+            for weeks_before in range(6):
                 touch(account, on=D - timedelta(days=7 * weeks_before + rng.randint(0, 6)))
-    definition = Definition(rules=(
-        MeasureRule("engagement_recency", weight=1, green=7, red=60),
-        MeasureRule("renewal_proximity", weight=1, green=120, red=30),
-    ))
+    definition = Definition(
+        rules=(
+            MeasureRule("engagement_recency", weight=1, green=7, red=60),
+            MeasureRule("renewal_proximity", weight=1, green=120, red=30),
+        )
+    )
     period = backtest.Period(start=D - timedelta(days=28), end=D, every=7, horizon=45)
     proposal = fit.propose(definition, period)
     weights = {rule.measure: rule.weight for rule in proposal.definition.rules}
@@ -89,8 +95,18 @@ def test_fit_weights_the_measure_that_predicts_over_noise():
 def test_backtest_command_prints_json():
     customers(9, separating=True)
     out = StringIO()
-    call_command("health", "backtest", "--json", "--start", str(PERIOD.start), "--end", str(PERIOD.end),
-                 "--horizon", "30", stdout=out)
+    call_command(
+        "health",
+        "backtest",
+        "--json",
+        "--start",
+        str(PERIOD.start),
+        "--end",
+        str(PERIOD.end),
+        "--horizon",
+        "30",
+        stdout=out,
+    )
     result = json.loads(out.getvalue())
     assert result["auc"] == pytest.approx(1.0)
     assert result["samples"] == 9 * 3

@@ -16,8 +16,18 @@ TODAY = date(2026, 11, 20)
 
 def test_demo_scores_every_account_today_with_history(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("demo", "--accounts", "40", "--days", "200", "--seed", "7", "--today", TODAY.isoformat(),
-                 stdout=StringIO())
+    call_command(
+        "demo",
+        "--accounts",
+        "40",
+        "--days",
+        "200",
+        "--seed",
+        "7",
+        "--today",
+        TODAY.isoformat(),
+        stdout=StringIO(),
+    )
     assert Scorecard.objects.filter(segment=None).exists()
     today = HealthScore.objects.filter(day=TODAY)
     assert today.count() == Account.objects.count()
@@ -36,8 +46,18 @@ def test_demo_back_test_finds_the_churners_better_than_chance(settings):
     covered only the last 90 days, and the back-test scored unknowns: AUC 0.52).
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("demo", "--accounts", "200", "--days", "540", "--seed", "5", "--today", TODAY.isoformat(),
-                 stdout=StringIO())
+    call_command(
+        "demo",
+        "--accounts",
+        "200",
+        "--days",
+        "540",
+        "--seed",
+        "5",
+        "--today",
+        TODAY.isoformat(),
+        stdout=StringIO(),
+    )
     out = StringIO()
     call_command("health", "backtest", "--json", stdout=out)
     result = json.loads(out.getvalue())

@@ -25,7 +25,9 @@ def measures_of(account, day=DAY) -> dict[str, float]:
 
     sql, params = measured_sql(AsOf(day))
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {sql} SELECT measure, value FROM measured WHERE account_id = %s", [*params, account.pk])
+        cursor.execute(
+            f"WITH {sql} SELECT measure, value FROM measured WHERE account_id = %s", [*params, account.pk]
+        )
         return dict(cursor.fetchall())
 
 
@@ -60,14 +62,29 @@ def test_stored_score_matches_the_python_scoring_for_random_accounts():
     for _ in range(12):
         account = old_account()
         if rng.random() < 0.8:
-            usage(account, first=DAY - timedelta(days=59), last=DAY - timedelta(days=30), events=rng.randint(1, 30))
-            usage(account, first=DAY - timedelta(days=29), last=DAY, events=rng.randint(0, 30),
-                  users=rng.randint(0, 9), features=("Report created",) if rng.random() < 0.5 else ())
+            usage(
+                account,
+                first=DAY - timedelta(days=59),
+                last=DAY - timedelta(days=30),
+                events=rng.randint(1, 30),
+            )
+            usage(
+                account,
+                first=DAY - timedelta(days=29),
+                last=DAY,
+                events=rng.randint(0, 30),
+                users=rng.randint(0, 9),
+                features=("Report created",) if rng.random() < 0.5 else (),
+            )
         if rng.random() < 0.7:
             touch(account, on=DAY - timedelta(days=rng.randint(0, 120)))
         if rng.random() < 0.6:
-            subscription(account, started=DAY - timedelta(days=400), seats=rng.randint(1, 20),
-                         renewal=DAY + timedelta(days=rng.randint(1, 300)))
+            subscription(
+                account,
+                started=DAY - timedelta(days=400),
+                seats=rng.randint(1, 20),
+                renewal=DAY + timedelta(days=rng.randint(1, 300)),
+            )
         accounts.append(account)
     services.recompute_health(day=DAY)
     definition = Definition.from_dict(Scorecard.objects.get().current_version.definition)
@@ -116,10 +133,21 @@ def test_no_later_data_leaks_into_a_past_score():
     # Everything that happens after the day: more usage with key features, a fresh meeting, a failed
     # payment, a churn, new contacts.
     later = DAY + timedelta(days=1)
-    usage(account, first=later, last=later + timedelta(days=20), events=500, users=9, features=("Report created",))
+    usage(
+        account,
+        first=later,
+        last=later + timedelta(days=20),
+        events=500,
+        users=9,
+        features=("Report created",),
+    )
     touch(account, on=later)
-    record_on_timeline(account=account, kind="payment_failed", title="Payment failed",
-                       occurred_at=timezone.make_aware(timezone.datetime.combine(later, timezone.datetime.min.time())))
+    record_on_timeline(
+        account=account,
+        kind="payment_failed",
+        title="Payment failed",
+        occurred_at=timezone.make_aware(timezone.datetime.combine(later, timezone.datetime.min.time())),
+    )
     churn(sub, on=later + timedelta(days=5))
     services.recompute_health(day=DAY)
     after = HealthScore.objects.get(account=account, day=DAY)
@@ -142,6 +170,7 @@ def test_past_due_from_the_timeline_as_of_the_day():
     record_on_timeline(account=account, kind="payment_failed", title="Payment failed", occurred_at=failed_at)
     assert measures_of(account, DAY)["billing"] == 1
     assert measures_of(account, DAY - timedelta(days=11))["billing"] == 0
-    record_on_timeline(account=account, kind="payment_recovered", title="Paid",
-                       occurred_at=failed_at + timedelta(days=3))
+    record_on_timeline(
+        account=account, kind="payment_recovered", title="Paid", occurred_at=failed_at + timedelta(days=3)
+    )
     assert measures_of(account, DAY)["billing"] == 0

@@ -56,8 +56,11 @@ def test_unknown_measures_are_left_out_not_counted_as_zero(definition, measured)
         assert score(known, heavier) == expected
 
 
-@given(st.floats(min_value=-1e3, max_value=1e3), st.floats(min_value=-1e3, max_value=1e3),
-       st.floats(min_value=-1e3, max_value=1e3))
+@given(
+    st.floats(min_value=-1e3, max_value=1e3),
+    st.floats(min_value=-1e3, max_value=1e3),
+    st.floats(min_value=-1e3, max_value=1e3),
+)
 def test_points_are_0_at_red_and_100_at_green(value, green, red):
     if abs(green - red) < 1e-6:
         return
@@ -69,4 +72,9 @@ def test_points_are_0_at_red_and_100_at_green(value, green, red):
 def test_grade_thresholds():
     definition = Definition(rules=(MeasureRule("a", 1, 1, 0),), green_at=70, red_below=40)
     assert [grade(v, definition) for v in (None, 39.9, 40, 69.9, 70)] == [
-        "unknown", "red", "yellow", "yellow", "green"]
+        "unknown",
+        "red",
+        "yellow",
+        "yellow",
+        "green",
+    ]

@@ -30,7 +30,10 @@ def test_recompute_command_backfills_days():
     out = StringIO()
     call_command("health", "recompute", "--date", "2026-06-30", "--days", "3", stdout=out)
     assert sorted(str(d) for d in HealthScore.objects.values_list("day", flat=True)) == [
-        "2026-06-28", "2026-06-29", "2026-06-30"]
+        "2026-06-28",
+        "2026-06-29",
+        "2026-06-30",
+    ]
     call_command("health", "recompute", stdout=StringIO())
     assert HealthScore.objects.filter(day=timezone.localdate()).count() == 1
 

@@ -112,7 +112,11 @@ def test_scorecard_editor_keeps_every_version_and_who_made_it(admin_user):
     client = logged_in_client(admin_user)
     page = client.get(reverse("health-scorecard", args=[scorecard.pk]))
     form = page.context["form"]
-    data = {n: form[n].value() for n in form.fields if form[n].value() is not None and form[n].value() is not False}
+    data = {
+        n: form[n].value()
+        for n in form.fields
+        if form[n].value() is not None and form[n].value() is not False
+    }
     data["engagement_recency__weight"] = "5"
     data["note"] = "Touches matter more"
     response = client.post(reverse("health-scorecard", args=[scorecard.pk]), data)
@@ -131,7 +135,11 @@ def test_scorecard_editor_shows_errors_beside_the_field(admin_user):
     scorecard = Scorecard.objects.get()
     page = client.get(reverse("health-scorecard", args=[scorecard.pk]))
     form = page.context["form"]
-    data = {n: form[n].value() for n in form.fields if form[n].value() is not None and form[n].value() is not False}
+    data = {
+        n: form[n].value()
+        for n in form.fields
+        if form[n].value() is not None and form[n].value() is not False
+    }
     data["billing__red"] = data["billing__green"]
     response = client.post(reverse("health-scorecard", args=[scorecard.pk]), data)
     assert response.status_code == 400
@@ -152,16 +160,24 @@ def test_leader_creates_a_segment_scorecard(leader):
 
     segment = SegmentFactory(name="SMB")
     client = logged_in_client(leader)
-    data = {"name": "SMB health", "segment": segment.pk, "grade_green": 70, "grade_red": 40,
-            "engagement_recency__on": "on", "engagement_recency__weight": 1, "engagement_recency__green": 7,
-            "engagement_recency__red": 30}
+    data = {
+        "name": "SMB health",
+        "segment": segment.pk,
+        "grade_green": 70,
+        "grade_red": 40,
+        "engagement_recency__on": "on",
+        "engagement_recency__weight": 1,
+        "engagement_recency__green": 7,
+        "engagement_recency__red": 30,
+    }
     for measure in ("usage_trend", "breadth", "active_users", "billing", "renewal_proximity"):
         data.update({f"{measure}__weight": 1, f"{measure}__green": 1, f"{measure}__red": 0})
     response = client.post(reverse("health-scorecard-new"), data)
     assert response.status_code == 302, response.context["form"].errors
     scorecard = Scorecard.objects.get(segment=segment)
     assert Definition.from_dict(scorecard.current_version.definition).rules == (
-        MeasureRule("engagement_recency", 1.0, 7.0, 30.0),)
+        MeasureRule("engagement_recency", 1.0, 7.0, 30.0),
+    )
 
 
 def test_backtest_page_and_accepting_the_proposal(admin_user):
@@ -183,8 +199,11 @@ def test_a_scorecard_and_its_segment_cannot_be_deleted_under_its_versions(admin_
     from tests.factories import SegmentFactory
 
     segment = SegmentFactory(name="Kept")
-    services.save_scorecard(definition=Definition(rules=(MeasureRule("engagement_recency", 1, 7, 30),)),
-                            actor=admin_user, segment=segment)
+    services.save_scorecard(
+        definition=Definition(rules=(MeasureRule("engagement_recency", 1, 7, 30),)),
+        actor=admin_user,
+        segment=segment,
+    )
     with pytest.raises(ProtectedError):
         Scorecard.objects.filter(segment=segment).delete()
     with pytest.raises(ProtectedError):

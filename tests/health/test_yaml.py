@@ -23,9 +23,14 @@ def test_export_then_apply_round_trips_and_changes_make_versions(tmp_path, admin
     assert ScorecardVersion.objects.count() == 1
     default = document["scorecards"][0]
     default["measures"]["billing"]["weight"] = 4
-    document["scorecards"].append({"name": "Enterprise health", "segment": "Enterprise",
-                                   "grades": {"green": 80, "red": 50},
-                                   "measures": {"usage_trend": {"weight": 1, "green": 10, "red": -30}}})
+    document["scorecards"].append(
+        {
+            "name": "Enterprise health",
+            "segment": "Enterprise",
+            "grades": {"green": 80, "red": 50},
+            "measures": {"usage_trend": {"weight": 1, "green": 10, "red": -30}},
+        }
+    )
     path.write_text(yaml.safe_dump(document))
     call_command("scorecard", "apply", str(path), "--actor", admin_user.email, stdout=StringIO())
     default_card = Scorecard.objects.get(segment=None)
@@ -35,15 +40,29 @@ def test_export_then_apply_round_trips_and_changes_make_versions(tmp_path, admin
     assert enterprise.current_version.definition["grades"] == {"green": 80.0, "red": 50.0}
 
 
-@pytest.mark.parametrize("text, field", [
-    ("scorecards: [{measures: {nope: {weight: 1, green: 1, red: 0}}}]", "scorecards.0.measures.0.measure"),
-    ("scorecards: [{measures: {billing: {weight: -1, green: 0, red: 1}}}]", "scorecards.0.measures.0.weight"),
-    ("scorecards: [{segment: Nowhere, measures: {billing: {weight: 1, green: 0, red: 1}}}]",
-     "scorecards.0.segment"),
-    ("scorecards: [{measures: {billing: {weight: 1, green: 0, red: 0}}}]", "scorecards.0.measures.0.green"),
-    ("{{{", "file"),
-    ("- 1", "scorecards"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        (
+            "scorecards: [{measures: {nope: {weight: 1, green: 1, red: 0}}}]",
+            "scorecards.0.measures.0.measure",
+        ),
+        (
+            "scorecards: [{measures: {billing: {weight: -1, green: 0, red: 1}}}]",
+            "scorecards.0.measures.0.weight",
+        ),
+        (
+            "scorecards: [{segment: Nowhere, measures: {billing: {weight: 1, green: 0, red: 1}}}]",
+            "scorecards.0.segment",
+        ),
+        (
+            "scorecards: [{measures: {billing: {weight: 1, green: 0, red: 0}}}]",
+            "scorecards.0.measures.0.green",
+        ),
+        ("{{{", "file"),
+        ("- 1", "scorecards"),
+    ],
+)
 def test_apply_rejects_bad_yaml_naming_the_field(tmp_path, text, field):
     path = tmp_path / "bad.yaml"
     path.write_text(text)

@@ -35,10 +35,15 @@ def problems(result) -> list[str]:
 NAMES = {"cp932": "株式会社さくら", "cp1251": "ООО Ромашка", "cp874": "บริษัท สยาม จำกัด"}
 
 
-@pytest.mark.parametrize("encoding, name", [
-    ("utf-8", "株式会社さくら"), ("utf-8-sig", "ООО Ромашка"), ("utf-16", "บริษัท สยาม จำกัด"),
-    *NAMES.items(),
-])
+@pytest.mark.parametrize(
+    "encoding, name",
+    [
+        ("utf-8", "株式会社さくら"),
+        ("utf-8-sig", "ООО Ромашка"),
+        ("utf-16", "บริษัท สยาม จำกัด"),
+        *NAMES.items(),
+    ],
+)
 def test_each_encoding_is_detected_even_in_a_short_file(tmp_path, encoding, name):
     path = write(tmp_path, f"Account ID,Account Name\nA1,{name}\nA2,{name} 2\n", encoding=encoding)
     result = runner.run(path, "accounts")
@@ -50,9 +55,16 @@ def test_each_encoding_is_detected_even_in_a_short_file(tmp_path, encoding, name
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_each_delimiter_is_detected(tmp_path, delimiter):
     row = delimiter.join
-    path = write(tmp_path, "\n".join([row(["Record ID", "Company name", "Company Domain Name"]),
-                                      row(["h1", "Hub, Inc.", "hub.example"]) if delimiter != "," else 'h1,"Hub, Inc.",hub.example',
-                                      ""]))
+    path = write(
+        tmp_path,
+        "\n".join(
+            [
+                row(["Record ID", "Company name", "Company Domain Name"]),
+                row(["h1", "Hub, Inc.", "hub.example"]) if delimiter != "," else 'h1,"Hub, Inc.",hub.example',
+                "",
+            ]
+        ),
+    )
     assert reading.detect(path).delimiter == delimiter
     assert runner.run(path, "accounts").ok
     assert Account.objects.get(external_id="h1").domain == "hub.example"
@@ -61,27 +73,53 @@ def test_each_delimiter_is_detected(tmp_path, delimiter):
 def test_salesforce_and_hubspot_column_names_are_recognised():
     from touchpoint.integrations.csv_import.importers import IMPORTERS
 
-    salesforce = IMPORTERS["accounts"].guess_mapping(["Account ID", "Account Name", "Website", "Account Owner",
-                                                      "Parent Account ID", "Billing City"])
-    assert salesforce == {"external_id": "Account ID", "name": "Account Name", "domain": "Website",
-                          "owner": "Account Owner", "parent": "Parent Account ID"}
-    hubspot = IMPORTERS["accounts"].guess_mapping(["Record ID", "Company name", "Company Domain Name", "Company owner"])
-    assert hubspot == {"external_id": "Record ID", "name": "Company name", "domain": "Company Domain Name",
-                       "owner": "Company owner"}
-    contacts = IMPORTERS["contacts"].guess_mapping(["Contact ID", "First Name", "Last Name", "Email", "Title",
-                                                    "Account ID"])
-    assert contacts == {"external_id": "Contact ID", "account": "Account ID", "first_name": "First Name",
-                        "last_name": "Last Name", "email": "Email", "title": "Title"}
+    salesforce = IMPORTERS["accounts"].guess_mapping(
+        ["Account ID", "Account Name", "Website", "Account Owner", "Parent Account ID", "Billing City"]
+    )
+    assert salesforce == {
+        "external_id": "Account ID",
+        "name": "Account Name",
+        "domain": "Website",
+        "owner": "Account Owner",
+        "parent": "Parent Account ID",
+    }
+    hubspot = IMPORTERS["accounts"].guess_mapping(
+        ["Record ID", "Company name", "Company Domain Name", "Company owner"]
+    )
+    assert hubspot == {
+        "external_id": "Record ID",
+        "name": "Company name",
+        "domain": "Company Domain Name",
+        "owner": "Company owner",
+    }
+    contacts = IMPORTERS["contacts"].guess_mapping(
+        ["Contact ID", "First Name", "Last Name", "Email", "Title", "Account ID"]
+    )
+    assert contacts == {
+        "external_id": "Contact ID",
+        "account": "Account ID",
+        "first_name": "First Name",
+        "last_name": "Last Name",
+        "email": "Email",
+        "title": "Title",
+    }
 
 
 # --- Values -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2024-03-01", date(2024, 3, 1)), ("2024/3/1", date(2024, 3, 1)), ("2024年3月1日", date(2024, 3, 1)),
-    ("01.03.2024", date(2024, 3, 1)), ("03/01/2024", date(2024, 3, 1)), ("1 Mar 2024", date(2024, 3, 1)),
-    ("2024-03-01 10:30:00", date(2024, 3, 1)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2024-03-01", date(2024, 3, 1)),
+        ("2024/3/1", date(2024, 3, 1)),
+        ("2024年3月1日", date(2024, 3, 1)),
+        ("01.03.2024", date(2024, 3, 1)),
+        ("03/01/2024", date(2024, 3, 1)),
+        ("1 Mar 2024", date(2024, 3, 1)),
+        ("2024-03-01 10:30:00", date(2024, 3, 1)),
+    ],
+)
 def test_dates_in_the_usual_formats(text, expected):
     assert parse_date(text) == expected
 
@@ -95,11 +133,21 @@ def test_day_or_month_first_is_read_from_the_file():
         parse_date("31/02/2024", day_first=True)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("1,234.50", "1234.50"), ("1 234,50", "1234.50"), ("1.234,50", "1234.50"), ("¥12,000", "12000"),
-    ("$1,200.00", "1200.00"), ("12,5", "12.5"), ("1234", "1234"), ("1'234.5", "1234.5"), ("99 руб.", "99"),
-    ("฿1,500", "1500"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1,234.50", "1234.50"),
+        ("1 234,50", "1234.50"),
+        ("1.234,50", "1234.50"),
+        ("¥12,000", "12000"),
+        ("$1,200.00", "1200.00"),
+        ("12,5", "12.5"),
+        ("1234", "1234"),
+        ("1'234.5", "1234.5"),
+        ("99 руб.", "99"),
+        ("฿1,500", "1500"),
+    ],
+)
 def test_amounts_in_the_usual_formats(text, expected):
     assert parse_amount(text) == Decimal(expected)
 
@@ -108,8 +156,12 @@ def test_amounts_in_the_usual_formats(text, expected):
 def test_any_amount_written_in_a_local_style_reads_back(amount, style):
     whole, cents = f"{amount:.2f}".split(".")
     grouped = f"{int(whole):,}"
-    text = {"en": f"{grouped}.{cents}", "ru": f"{grouped.replace(',', ' ')},{cents}",
-            "de": f"{grouped.replace(',', '.')},{cents}", "plain": f"{whole}.{cents}"}[style]
+    text = {
+        "en": f"{grouped}.{cents}",
+        "ru": f"{grouped.replace(',', ' ')},{cents}",
+        "de": f"{grouped.replace(',', '.')},{cents}",
+        "plain": f"{whole}.{cents}",
+    }[style]
     assert parse_amount(text) == amount
 
 
@@ -127,17 +179,22 @@ def test_any_date_written_in_a_common_style_reads_back(day):
 def test_every_error_kind_names_row_and_column_and_nothing_is_written(tmp_path):
     UserFactory(email="ann@example.com", role=Role.CSM)
     SegmentFactory(name="Enterprise")
-    path = write(tmp_path, "\n".join([
-        "Account ID,Account Name,Website,Account Owner,Segment,Parent Account ID",
-        "A1,Good Co,good.example,ann@example.com,Enterprise,",
-        "A2,,x.example,,,",  # row 3: missing name
-        "A3,Bad Domain,not a domain!,,,",  # row 4
-        "A4,Nobody Owns,n.example,bob@example.com,,",  # row 5: unknown owner
-        "A5,No Segment,s.example,,Galactic,",  # row 6: unknown segment
-        "A6,Orphan,o.example,,,Z9",  # row 7: unknown parent
-        "A1,Twice,t.example,,,",  # row 8: duplicate id
-        "",
-    ]))
+    path = write(
+        tmp_path,
+        "\n".join(
+            [
+                "Account ID,Account Name,Website,Account Owner,Segment,Parent Account ID",
+                "A1,Good Co,good.example,ann@example.com,Enterprise,",
+                "A2,,x.example,,,",  # row 3: missing name
+                "A3,Bad Domain,not a domain!,,,",  # row 4
+                "A4,Nobody Owns,n.example,bob@example.com,,",  # row 5: unknown owner
+                "A5,No Segment,s.example,,Galactic,",  # row 6: unknown segment
+                "A6,Orphan,o.example,,,Z9",  # row 7: unknown parent
+                "A1,Twice,t.example,,,",  # row 8: duplicate id
+                "",
+            ]
+        ),
+    )
     result = runner.run(path, "accounts")
     assert not result.ok and not result.written
     assert problems(result) == [
@@ -153,14 +210,20 @@ def test_every_error_kind_names_row_and_column_and_nothing_is_written(tmp_path):
 
 def test_subscription_and_contact_errors(tmp_path):
     AccountFactory(external_id="A1")
-    subscriptions = write(tmp_path, "\n".join([
-        "Subscription ID,Account ID,Product,MRR,Start Date,Seats",
-        "S1,A1,Cloud,abc,2026-01-01,",
-        "S2,A1,Cloud,100,yesterday,",
-        "S3,NOPE,Cloud,100,2026-01-01,",
-        "S4,A1,Cloud,-5,2026-01-01,",
-        "S5,A1,Cloud,100,2026-01-01,²",  # a digit to str.isdigit(), not a number to int()
-    ]), name="subs.csv")
+    subscriptions = write(
+        tmp_path,
+        "\n".join(
+            [
+                "Subscription ID,Account ID,Product,MRR,Start Date,Seats",
+                "S1,A1,Cloud,abc,2026-01-01,",
+                "S2,A1,Cloud,100,yesterday,",
+                "S3,NOPE,Cloud,100,2026-01-01,",
+                "S4,A1,Cloud,-5,2026-01-01,",
+                "S5,A1,Cloud,100,2026-01-01,²",  # a digit to str.isdigit(), not a number to int()
+            ]
+        ),
+        name="subs.csv",
+    )
     assert problems(runner.run(subscriptions, "subscriptions")) == [
         "row 2, column MRR: “abc” is not an amount (use e.g. 1234.50).",
         "row 3, column Start Date: “yesterday” is not a date (use e.g. 2026-03-01).",
@@ -168,8 +231,12 @@ def test_subscription_and_contact_errors(tmp_path):
         "row 5, column MRR: Cannot be negative.",
         "row 6, column Seats: “²” is not a whole number.",
     ]
-    contacts = write(tmp_path, "Contact ID,Account ID,First Name,Email\nC1,A1,Ann,not-an-email\n", name="c.csv")
-    assert problems(runner.run(contacts, "contacts")) == ["row 2, column Email: “not-an-email” is not an email address."]
+    contacts = write(
+        tmp_path, "Contact ID,Account ID,First Name,Email\nC1,A1,Ann,not-an-email\n", name="c.csv"
+    )
+    assert problems(runner.run(contacts, "contacts")) == [
+        "row 2, column Email: “not-an-email” is not an email address."
+    ]
     assert not Subscription.objects.exists() and not Contact.objects.exists()
 
 
@@ -185,7 +252,10 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path):
     """Two rows that pass the check but clash in the database: the first is rolled back with the second."""
     account = AccountFactory(external_id="A1")
     Contact.objects.create(account=account, name="Ann", email="ann@example.com", external_id="OLD")
-    path = write(tmp_path, "Contact ID,Account ID,Name,Email\nC1,A1,Bob,bob@example.com\nC2,A1,Ann Again,ann@example.com\n")
+    path = write(
+        tmp_path,
+        "Contact ID,Account ID,Name,Email\nC1,A1,Bob,bob@example.com\nC2,A1,Ann Again,ann@example.com\n",
+    )
     result = runner.run(path, "contacts")
     assert not result.ok and "row 3" in problems(result)[0]
     assert not Contact.objects.filter(external_id="C1").exists()
@@ -196,9 +266,11 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path):
 
 def test_importing_the_same_file_twice_changes_nothing_and_a_changed_row_updates(tmp_path):
     owner = UserFactory(email="ann@example.com", role=Role.CSM, full_name="Ann Lee")
-    text = ("Account ID,Account Name,Website,Account Owner,Parent Account ID\n"
-            "A2,Acme Japan,acme.jp,Ann Lee,A1\n"  # its parent comes later in the file
-            "A1,Acme,acme.example,ann@example.com,\n")
+    text = (
+        "Account ID,Account Name,Website,Account Owner,Parent Account ID\n"
+        "A2,Acme Japan,acme.jp,Ann Lee,A1\n"  # its parent comes later in the file
+        "A1,Acme,acme.example,ann@example.com,\n"
+    )
     path = write(tmp_path, text)
     first = runner.run(path, "accounts")
     assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
@@ -219,23 +291,36 @@ def test_importing_the_same_file_twice_changes_nothing_and_a_changed_row_updates
 def test_subscriptions_import_records_movements_and_reimport_is_idempotent(tmp_path):
     AccountFactory(external_id="A1")
     AccountFactory(external_id="A2")
-    text = ("Subscription ID;Account ID;Product;Plan;ARR;Currency;Start Date;Renewal Date;Seats;Status;Cancellation Date\n"
-            "S1;A1;Cloud;Team;\"12 000,00\";USD;01.02.2026;01.02.2027;10;active;\n"
-            "S2;A2;Cloud;Starter;1 200,00;USD;15.01.2026;15.01.2027;2;canceled;28.02.2026\n")
+    text = (
+        "Subscription ID;Account ID;Product;Plan;ARR;Currency;Start Date;Renewal Date;Seats;Status;Cancellation Date\n"
+        'S1;A1;Cloud;Team;"12 000,00";USD;01.02.2026;01.02.2027;10;active;\n'
+        "S2;A2;Cloud;Starter;1 200,00;USD;15.01.2026;15.01.2027;2;canceled;28.02.2026\n"
+    )
     path = write(tmp_path, text)
     result = runner.run(path, "subscriptions")
     assert result.ok, problems(result)
     s1 = Subscription.objects.get(external_id="S1")
-    assert (s1.mrr, s1.quantity, s1.started_on, s1.renewal_date) == (Decimal("1000.00"), 10, date(2026, 2, 1),
-                                                                     date(2027, 2, 1))
+    assert (s1.mrr, s1.quantity, s1.started_on, s1.renewal_date) == (
+        Decimal("1000.00"),
+        10,
+        date(2026, 2, 1),
+        date(2027, 2, 1),
+    )
     kinds = sorted(MrrMovement.objects.values_list("kind", "source"))
-    assert kinds == [(MovementKind.CHURN, "import"), (MovementKind.NEW, "import"), (MovementKind.NEW, "import")]
+    assert kinds == [
+        (MovementKind.CHURN, "import"),
+        (MovementKind.NEW, "import"),
+        (MovementKind.NEW, "import"),
+    ]
     assert Subscription.objects.get(external_id="S2").canceled_on == date(2026, 2, 28)
     again = runner.run(path, "subscriptions")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     assert MrrMovement.objects.count() == 3
-    more_seats = write(tmp_path, text.replace("12 000,00\";USD;01.02.2026;01.02.2027;10", "18 000,00\";USD;01.02.2026;01.02.2027;15"),
-                       name="more.csv")
+    more_seats = write(
+        tmp_path,
+        text.replace('12 000,00";USD;01.02.2026;01.02.2027;10', '18 000,00";USD;01.02.2026;01.02.2027;15'),
+        name="more.csv",
+    )
     assert runner.run(more_seats, "subscriptions").updated == 1
     assert MrrMovement.objects.filter(kind=MovementKind.EXPANSION, delta=Decimal("500.00")).exists()
 
@@ -243,11 +328,18 @@ def test_subscriptions_import_records_movements_and_reimport_is_idempotent(tmp_p
 def test_contacts_join_their_account_by_external_id_or_name(tmp_path):
     AccountFactory(external_id="A1", name="Acme")
     AccountFactory(external_id="B1", name="Beta")
-    path = write(tmp_path, "Contact ID,Associated Company,First Name,Last Name,Email,Roles\n"
-                           "C1,Acme,Ann,Lee,ann@acme.example,champion; decision maker\nC2,B1,Bob,,bob@beta.example,\n")
+    path = write(
+        tmp_path,
+        "Contact ID,Associated Company,First Name,Last Name,Email,Roles\n"
+        "C1,Acme,Ann,Lee,ann@acme.example,champion; decision maker\nC2,B1,Bob,,bob@beta.example,\n",
+    )
     assert runner.run(path, "contacts").created == 2
     ann = Contact.objects.get(external_id="C1")
-    assert (ann.account.name, ann.name, sorted(ann.role_values)) == ("Acme", "Ann Lee", ["champion", "decision_maker"])
+    assert (ann.account.name, ann.name, sorted(ann.role_values)) == (
+        "Acme",
+        "Ann Lee",
+        ["champion", "decision_maker"],
+    )
 
 
 def test_a_large_file_streams_in_bounded_memory_and_one_bad_row_stops_it_all(tmp_path):
@@ -263,7 +355,9 @@ def test_a_large_file_streams_in_bounded_memory_and_one_bad_row_stops_it_all(tmp
     result = runner.run(path, "accounts")
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert result.rows == 100_001 and problems(result) == ["row 100002, column Account Name: Required, but empty."]
+    assert result.rows == 100_001 and problems(result) == [
+        "row 100002, column Account Name: Required, but empty."
+    ]
     assert not Account.objects.exists()
     # The ids seen (to catch duplicates) are the one thing kept per row: ~100 bytes each, not the rows.
     assert peak < 40 * 1024 * 1024, peak
@@ -284,10 +378,33 @@ def test_the_command_reports_problems_and_exits_non_zero(tmp_path):
 def test_the_command_dry_run_writes_nothing_and_map_overrides_a_guess(tmp_path):
     path = write(tmp_path, "Key,Title,Site\nA1,Acme,acme.example\n")
     out = StringIO()
-    call_command("import", "accounts", str(path), "--dry-run", "--map", "external_id=Key", "--map", "name=Title",
-                 "--map", "domain=Site", "--no-progress", stdout=out, stderr=StringIO())
+    call_command(
+        "import",
+        "accounts",
+        str(path),
+        "--dry-run",
+        "--map",
+        "external_id=Key",
+        "--map",
+        "name=Title",
+        "--map",
+        "domain=Site",
+        "--no-progress",
+        stdout=out,
+        stderr=StringIO(),
+    )
     assert "Dry run, nothing written: 1 created" in out.getvalue()
     assert not Account.objects.exists()
-    call_command("import", "accounts", str(path), "--map", "external_id=Key", "--map", "name=Title",
-                 "--no-progress", stdout=StringIO(), stderr=StringIO())
+    call_command(
+        "import",
+        "accounts",
+        str(path),
+        "--map",
+        "external_id=Key",
+        "--map",
+        "name=Title",
+        "--no-progress",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     assert Account.objects.get(external_id="A1").name == "Acme"

@@ -32,18 +32,26 @@ def test_upload_map_check_and_import_through_the_worker(data_dir):
     response = upload(client, "Key,Account Name,Website\nA1,株式会社さくら,sakura.example\nA2,,x.example\n")
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
-    assert (job.encoding, job.delimiter, job.mapping) == ("cp932", ",", {"name": "Account Name", "domain": "Website"})
+    assert (job.encoding, job.delimiter, job.mapping) == (
+        "cp932",
+        ",",
+        {"name": "Account Name", "domain": "Website"},
+    )
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert "株式会社さくら" in page and "cp932" in page
 
     # The external ID is not guessed from "Key": the check says what is missing, beside the form.
     response = client.post(f"/imports/{job.pk}/", {"action": "check", "map_name": "Account Name"})
     assert "it is required" in response.content.decode()
-    client.post(f"/imports/{job.pk}/", {"action": "check", "map_external_id": "Key", "map_name": "Account Name",
-                                        "map_domain": "Website"})
+    client.post(
+        f"/imports/{job.pk}/",
+        {"action": "check", "map_external_id": "Key", "map_name": "Account Name", "map_domain": "Website"},
+    )
     work()
     job.refresh_from_db()
-    assert job.status == "failed" and job.result["problems"] == ["row 3, column Account Name: Required, but empty."]
+    assert job.status == "failed" and job.result["problems"] == [
+        "row 3, column Account Name: Required, but empty."
+    ]
     assert "row 3, column Account Name" in client.get(f"/imports/{job.pk}/progress/").content.decode()
 
     # Fix the mapping (the name from the website column, say) and import.
@@ -77,8 +85,9 @@ def test_the_background_check_speaks_the_uploaders_language(data_dir):
     from touchpoint.integrations.csv_import import jobs
 
     with translation.override("ja"):
-        job = jobs.create_job(kind="accounts", actor=None,
-                              upload=SimpleUploadedFile("a.csv", "Account ID,Account Name\nA1,\n".encode()))
+        job = jobs.create_job(
+            kind="accounts", actor=None, upload=SimpleUploadedFile("a.csv", b"Account ID,Account Name\nA1,\n")
+        )
     with translation.override("en"):  # whatever the worker happens to run in
         jobs.run_job_task.call(job.pk, True)
     job.refresh_from_db()

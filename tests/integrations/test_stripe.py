@@ -16,7 +16,13 @@ from tests.factories import AccountFactory
 from touchpoint.accounts.models import Account, TimelineEntry
 from touchpoint.integrations import stripe
 from touchpoint.integrations.models import StripeEvent
-from touchpoint.revenue.models import ExchangeRate, MovementKind, MrrMovement, Subscription, SubscriptionStatus
+from touchpoint.revenue.models import (
+    ExchangeRate,
+    MovementKind,
+    MrrMovement,
+    Subscription,
+    SubscriptionStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,38 +52,105 @@ _counter = iter(range(1, 10**6))
 
 def event(kind: str, obj: dict, *, created: int | None = None, event_id: str | None = None) -> dict:
     n = next(_counter)
-    return {"id": event_id or f"evt_1Test{n:08d}", "object": "event", "api_version": "2024-06-20",
-            "created": created or T0 + n * 60, "livemode": False, "pending_webhooks": 1,
-            "request": {"id": f"req_{n}", "idempotency_key": None}, "type": kind, "data": {"object": obj}}
+    return {
+        "id": event_id or f"evt_1Test{n:08d}",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": created or T0 + n * 60,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": f"req_{n}", "idempotency_key": None},
+        "type": kind,
+        "data": {"object": obj},
+    }
 
 
 def customer(cid="cus_Test1", **extra) -> dict:
-    return {"id": cid, "object": "customer", "name": "Acme Rockets", "email": "billing@acme.example",
-            "metadata": {}, "created": T0, "livemode": False, **extra}
-
-
-def subscription(sid="sub_Test1", *, quantity=10, unit_amount=2500, status="active", interval="month",
-                 interval_count=1, currency="usd", customer_id="cus_Test1", **extra) -> dict:
     return {
-        "id": sid, "object": "subscription", "customer": customer_id, "status": status, "currency": currency,
-        "start_date": T0, "created": T0, "current_period_start": T0, "current_period_end": T0 + 31 * 86400,
-        "cancel_at_period_end": False, "canceled_at": None, "ended_at": None,
+        "id": cid,
+        "object": "customer",
+        "name": "Acme Rockets",
+        "email": "billing@acme.example",
+        "metadata": {},
+        "created": T0,
+        "livemode": False,
+        **extra,
+    }
+
+
+def subscription(
+    sid="sub_Test1",
+    *,
+    quantity=10,
+    unit_amount=2500,
+    status="active",
+    interval="month",
+    interval_count=1,
+    currency="usd",
+    customer_id="cus_Test1",
+    **extra,
+) -> dict:
+    return {
+        "id": sid,
+        "object": "subscription",
+        "customer": customer_id,
+        "status": status,
+        "currency": currency,
+        "start_date": T0,
+        "created": T0,
+        "current_period_start": T0,
+        "current_period_end": T0 + 31 * 86400,
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "ended_at": None,
         "cancellation_details": {"comment": None, "feedback": None, "reason": None},
-        "items": {"object": "list", "data": [{
-            "id": "si_Test1", "object": "subscription_item", "quantity": quantity,
-            "price": {"id": "price_Team", "object": "price", "active": True, "currency": currency,
-                      "nickname": "Team", "product": "prod_Cloud", "type": "recurring",
-                      "unit_amount": unit_amount, "unit_amount_decimal": str(unit_amount),
-                      "recurring": {"interval": interval, "interval_count": interval_count, "usage_type": "licensed"}},
-        }], "has_more": False, "total_count": 1},
-        "metadata": {}, "livemode": False, **extra,
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": "si_Test1",
+                    "object": "subscription_item",
+                    "quantity": quantity,
+                    "price": {
+                        "id": "price_Team",
+                        "object": "price",
+                        "active": True,
+                        "currency": currency,
+                        "nickname": "Team",
+                        "product": "prod_Cloud",
+                        "type": "recurring",
+                        "unit_amount": unit_amount,
+                        "unit_amount_decimal": str(unit_amount),
+                        "recurring": {
+                            "interval": interval,
+                            "interval_count": interval_count,
+                            "usage_type": "licensed",
+                        },
+                    },
+                }
+            ],
+            "has_more": False,
+            "total_count": 1,
+        },
+        "metadata": {},
+        "livemode": False,
+        **extra,
     }
 
 
 def invoice(iid="in_Test1", *, sid="sub_Test1", amount=25000, paid=True) -> dict:
-    return {"id": iid, "object": "invoice", "customer": "cus_Test1", "subscription": sid, "currency": "usd",
-            "amount_due": amount, "amount_paid": amount if paid else 0, "attempt_count": 1,
-            "status": "paid" if paid else "open", "status_transitions": {"paid_at": T0 + 3600 if paid else None}}
+    return {
+        "id": iid,
+        "object": "invoice",
+        "customer": "cus_Test1",
+        "subscription": sid,
+        "currency": "usd",
+        "amount_due": amount,
+        "amount_paid": amount if paid else 0,
+        "attempt_count": 1,
+        "status": "paid" if paid else "open",
+        "status_transitions": {"paid_at": T0 + 3600 if paid else None},
+    }
 
 
 # --- Signatures -------------------------------------------------------------------------------
@@ -101,20 +174,25 @@ def test_a_valid_event_is_applied_and_acknowledged():
     assert (account.name, account.domain) == ("Acme Rockets", "acme.example")
 
 
-@pytest.mark.parametrize("make_header, problem", [
-    (lambda p: header(p + b" "), "No signature matches"),  # tampered body
-    (lambda p: header(p, secret="whsec_wrong"), "No signature matches"),
-    (lambda p: header(p, timestamp=int(time.time()) - 301), "too old"),  # expired
-    (lambda p: "v1=" + stripe.sign(p, SECRET, int(time.time())), "no valid timestamp"),
-    (lambda p: "t=²,v1=" + stripe.sign(p, SECRET, int(time.time())), "no valid timestamp"),
-    (lambda p: f"t={int(time.time())}", "no v1 signature"),
-    (lambda p: "", "missing"),
-])
+@pytest.mark.parametrize(
+    "make_header, problem",
+    [
+        (lambda p: header(p + b" "), "No signature matches"),  # tampered body
+        (lambda p: header(p, secret="whsec_wrong"), "No signature matches"),
+        (lambda p: header(p, timestamp=int(time.time()) - 301), "too old"),  # expired
+        (lambda p: "v1=" + stripe.sign(p, SECRET, int(time.time())), "no valid timestamp"),
+        (lambda p: "t=²,v1=" + stripe.sign(p, SECRET, int(time.time())), "no valid timestamp"),
+        (lambda p: f"t={int(time.time())}", "no v1 signature"),
+        (lambda p: "", "missing"),
+    ],
+)
 def test_bad_signatures_get_400_and_change_nothing(make_header, problem):
     payload = json.dumps(event("customer.created", customer())).encode()
     response = send({}, raw=payload, signature=make_header(payload))
     assert response.status_code == 400
-    assert problem in response.json()["detail"] and response.json()["errors"][0]["field"] == "Stripe-Signature"
+    assert (
+        problem in response.json()["detail"] and response.json()["errors"][0]["field"] == "Stripe-Signature"
+    )
     assert not Account.objects.exists() and not StripeEvent.objects.exists()
 
 
@@ -122,7 +200,9 @@ def test_several_signatures_and_a_rotated_secret(settings):
     settings.STRIPE_WEBHOOK_SECRET = f"{SECRET}, {OLD_SECRET}"
     payload = json.dumps(event("customer.created", customer())).encode()
     # Stripe sends one v1 per active secret while one is rolled over; either may match.
-    both = header(payload, secret="whsec_unknown") + f",v1={stripe.sign(payload, OLD_SECRET, int(time.time()))}"
+    both = (
+        header(payload, secret="whsec_unknown") + f",v1={stripe.sign(payload, OLD_SECRET, int(time.time()))}"
+    )
     both = both.replace(both.split(",")[0], f"t={int(time.time())}")
     assert send({}, raw=payload, signature=both).status_code == 200
     payload2 = json.dumps(event("customer.created", customer("cus_Test2"))).encode()
@@ -171,12 +251,26 @@ def test_a_subscription_lifecycle_from_stripe_events_leaves_the_right_movements(
     send(event("invoice.paid", invoice(iid="in_Test2", amount=30000)))
     sub.refresh_from_db()
     assert sub.status == SubscriptionStatus.ACTIVE and sub.first_paid_on is not None
-    send(event("customer.subscription.deleted", subscription(
-        quantity=12, status="canceled", ended_at=T0 + 90 * 86400,
-        cancellation_details={"comment": None, "feedback": "switched_service", "reason": "cancellation_requested"})))
+    send(
+        event(
+            "customer.subscription.deleted",
+            subscription(
+                quantity=12,
+                status="canceled",
+                ended_at=T0 + 90 * 86400,
+                cancellation_details={
+                    "comment": None,
+                    "feedback": "switched_service",
+                    "reason": "cancellation_requested",
+                },
+            ),
+        )
+    )
     sub.refresh_from_db()
     assert sub.status == SubscriptionStatus.CANCELED and sub.canceled_on == date(2026, 4, 1)
-    movements = list(MrrMovement.objects.order_by("id").values_list("kind", "delta", "churn_reason__name", "source"))
+    movements = list(
+        MrrMovement.objects.order_by("id").values_list("kind", "delta", "churn_reason__name", "source")
+    )
     assert movements == [
         (MovementKind.NEW, Decimal("250.00"), None, "stripe"),
         (MovementKind.EXPANSION, Decimal("100.00"), None, "stripe"),
@@ -188,15 +282,23 @@ def test_a_subscription_lifecycle_from_stripe_events_leaves_the_right_movements(
 
 def test_prices_are_normalised_to_a_month_in_the_currency_minor_units():
     send(event("customer.subscription.created", subscription("sub_Y", unit_amount=120000, interval="year")))
-    yen = event("customer.subscription.created", subscription("sub_JPY", unit_amount=12000, currency="jpy",
-                                                              quantity=1, customer_id="cus_JP"))
+    yen = event(
+        "customer.subscription.created",
+        subscription("sub_JPY", unit_amount=12000, currency="jpy", quantity=1, customer_id="cus_JP"),
+    )
     refused = send(yen)  # no JPY rate to the reporting currency yet: nothing written, Stripe retries
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "currency"
     assert not Account.objects.filter(external_id="cus_JP").exists()
     ExchangeRate.objects.create(currency="JPY", rate=Decimal("0.0067"))
     assert send(yen).status_code == 200
-    send(event("customer.subscription.created", subscription("sub_W", unit_amount=1000, quantity=1,
-                                                             interval="week", interval_count=2, customer_id="cus_W")))
+    send(
+        event(
+            "customer.subscription.created",
+            subscription(
+                "sub_W", unit_amount=1000, quantity=1, interval="week", interval_count=2, customer_id="cus_W"
+            ),
+        )
+    )
     assert Subscription.objects.get(external_id="sub_Y").mrr == Decimal("1000.00")  # $1,200 × 10 a year
     jpy = Subscription.objects.get(external_id="sub_JPY")
     assert (jpy.mrr, jpy.currency) == (Decimal("12000.00"), "JPY")  # yen have no cents
@@ -239,12 +341,26 @@ def test_the_admin_page_shows_the_url_the_secret_state_and_events(admin_user, cs
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=300), st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
-        ["id", "type", "created", "data", "object", "items", "customer", "status"]), inner, max_size=5),
-    max_leaves=20).map(lambda value: json.dumps(value).encode())),
-    signed=st.booleans())
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(
+                        ["id", "type", "created", "data", "object", "items", "customer", "status"]
+                    ),
+                    inner,
+                    max_size=5,
+                )
+            ),
+            max_leaves=20,
+        ).map(lambda value: json.dumps(value).encode()),
+    ),
+    signed=st.booleans(),
+)
 def test_any_body_signed_or_not_gets_an_answer_not_a_500(body, signed):
     response = send({}, raw=body, signature=header(body) if signed else "t=1,v1=00")
     assert response.status_code in (200, 400, 422)

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -9,7 +9,7 @@ from touchpoint.scheduler import registry
 from touchpoint.scheduler.models import ScheduleState
 
 pytestmark = pytest.mark.django_db(transaction=True)
-UTC = dt_timezone.utc
+UTC = UTC
 
 
 @pytest.fixture

@@ -10,14 +10,17 @@ import urllib.request
 import orjson
 
 from tests.live import TOUCHPOINT, free_port, touchpoint, wait_until_serving
-from tests.usage.test_durability import _stored_message_ids, server_database_url  # noqa: F401 (a fixture)
+from tests.usage.test_durability import _stored_message_ids
+from tests.usage.test_durability import server_database_url as server_database_url  # a fixture
 
 
 def _post(url: str, auth: str, ids: list[str]) -> tuple[int, dict, dict]:
-    body = orjson.dumps({"batch": [{"type": "track", "messageId": m, "userId": "u1", "event": "Busy tested"}
-                                   for m in ids]})
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Authorization": auth, "Content-Type": "application/json"})
+    body = orjson.dumps(
+        {"batch": [{"type": "track", "messageId": m, "userId": "u1", "event": "Busy tested"} for m in ids]}
+    )
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Authorization": auth, "Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), orjson.loads(response.read())
@@ -51,13 +54,22 @@ class _Lock:
 
 
 def test_a_locked_database_gets_503_with_retry_after_and_the_retry_lands_once(tmp_path, server_database_url):
-    env = {**os.environ, "DATABASE_URL": server_database_url, "TOUCHPOINT_DATA_DIR": str(tmp_path),
-           "DB_LOCK_TIMEOUT": "0.5"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": server_database_url,
+        "TOUCHPOINT_DATA_DIR": str(tmp_path),
+        "DB_LOCK_TIMEOUT": "0.5",
+    }
     touchpoint(env, "migrate", "-v", "0")
     write_key = touchpoint(env, "source", "create", "Busy").strip().splitlines()[-1]
     port = free_port()
-    server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "1", "--no-worker"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "1", "--no-worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_until_serving(server, port)
         url = f"http://127.0.0.1:{port}/v1/batch"

@@ -13,8 +13,10 @@ from touchpoint.usage.services import create_source, ingest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.skipif(not connections["default"].vendor == "postgresql",
-                    reason="SQLite queues writers at BEGIN IMMEDIATE; the in-memory test database cannot race")
+@pytest.mark.skipif(
+    connections["default"].vendor != "postgresql",
+    reason="SQLite queues writers at BEGIN IMMEDIATE; the in-memory test database cannot race",
+)
 def test_concurrent_batches_for_one_new_account_all_land_and_add_up():
     source = create_source(name="Race", actor=None)
     barrier = threading.Barrier(4)
@@ -23,14 +25,30 @@ def test_concurrent_batches_for_one_new_account_all_land_and_add_up():
     def send(worker: int) -> None:
         try:
             barrier.wait()
-            ingest(source=source, payloads=[
-                {"type": "group", "messageId": f"g{worker}", "userId": "shared-user", "groupId": "new-co",
-                 "traits": {"name": "New Co"}},
-                *[{"type": "track", "messageId": f"w{worker}-{i}", "userId": "shared-user",
-                   "event": "Report created", "context": {"groupId": "new-co"}} for i in range(25)],
-            ])
+            ingest(
+                source=source,
+                payloads=[
+                    {
+                        "type": "group",
+                        "messageId": f"g{worker}",
+                        "userId": "shared-user",
+                        "groupId": "new-co",
+                        "traits": {"name": "New Co"},
+                    },
+                    *[
+                        {
+                            "type": "track",
+                            "messageId": f"w{worker}-{i}",
+                            "userId": "shared-user",
+                            "event": "Report created",
+                            "context": {"groupId": "new-co"},
+                        }
+                        for i in range(25)
+                    ],
+                ],
+            )
             rollups.refresh_pending()  # refreshers racing the other batches' ingestion
-        except Exception as error:  # noqa: BLE001 - the test reports whatever went wrong
+        except Exception as error:
             errors.append(repr(error))
         finally:
             connections.close_all()
@@ -48,6 +66,7 @@ def test_concurrent_batches_for_one_new_account_all_land_and_add_up():
     assert sum(DailyAccountRollup.objects.filter(account=account).values_list("events", flat=True)) == 100
     before = sorted(DailyAccountRollup.objects.values_list("account_id", "day", "events", "active_users"))
     rollups.rebuild()
-    assert sorted(DailyAccountRollup.objects.values_list("account_id", "day", "events", "active_users")) == before
-
-
+    assert (
+        sorted(DailyAccountRollup.objects.values_list("account_id", "day", "events", "active_users"))
+        == before
+    )

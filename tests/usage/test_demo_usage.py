@@ -38,4 +38,7 @@ def test_demo_events_have_a_weekday_rhythm_and_both_growth_and_decline(demo_comp
 def test_demo_rollups_match_a_rebuild(demo_company):
     before = sorted(DailyAccountRollup.objects.values_list("account_id", "day", "events", "active_users"))
     call_command("usage", "rebuild")
-    assert sorted(DailyAccountRollup.objects.values_list("account_id", "day", "events", "active_users")) == before
+    assert (
+        sorted(DailyAccountRollup.objects.values_list("account_id", "day", "events", "active_users"))
+        == before
+    )

@@ -16,10 +16,14 @@ from tests.live import TOUCHPOINT, free_port, fresh_database_url, query, touchpo
 
 
 def _stored_message_ids(database_url: str, source_write_key: str) -> set[str]:
-    return {row[0] for row in query(
-        database_url,
-        "SELECT e.message_id FROM usage_rawevent e JOIN usage_source s ON s.id = e.source_id WHERE s.write_key = %s",
-        (source_write_key,))}
+    return {
+        row[0]
+        for row in query(
+            database_url,
+            "SELECT e.message_id FROM usage_rawevent e JOIN usage_source s ON s.id = e.source_id WHERE s.write_key = %s",
+            (source_write_key,),
+        )
+    }
 
 
 @pytest.fixture
@@ -35,8 +39,13 @@ def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path, server_database
     write_key = touchpoint(env, "source", "create", f"Load {time.time_ns()}").strip().splitlines()[-1]
     port = free_port()
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/v1/batch"
     auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
     wait_until_serving(server, port)
@@ -49,10 +58,20 @@ def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path, server_database
         batch_number = 0
         while not stop.is_set() and batch_number < 2000:  # bounded: never an endless loop
             ids = [f"w{worker}-b{batch_number}-m{i}" for i in range(20)]
-            body = orjson.dumps({"batch": [{"type": "track", "messageId": m, "userId": f"u{worker}",
-                                            "event": "Load tested"} for m in ids]})
-            request = urllib.request.Request(url, data=body, method="POST",
-                                             headers={"Authorization": auth, "Content-Type": "application/json"})
+            body = orjson.dumps(
+                {
+                    "batch": [
+                        {"type": "track", "messageId": m, "userId": f"u{worker}", "event": "Load tested"}
+                        for m in ids
+                    ]
+                }
+            )
+            request = urllib.request.Request(
+                url,
+                data=body,
+                method="POST",
+                headers={"Authorization": auth, "Content-Type": "application/json"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     if response.status == 200:

@@ -39,8 +39,12 @@ def test_track_with_basic_auth_is_stored(source):
     response = post("/v1/track", track("m1", properties={"plan": "pro"}), key=source.write_key)
     assert response.status_code == 200 and response.json()["success"] is True
     event = RawEvent.objects.get()
-    assert (event.type, event.event, event.user_id, event.properties) == ("track", "Report created", "u1",
-                                                                          {"plan": "pro"})
+    assert (event.type, event.event, event.user_id, event.properties) == (
+        "track",
+        "Report created",
+        "u1",
+        {"plan": "pro"},
+    )
 
 
 def test_write_key_in_the_body_works_too(source):
@@ -81,12 +85,23 @@ def test_gzip_bodies_are_accepted(source):
 
 def test_identify_then_group_makes_the_account_and_contact_and_attaches_earlier_events(source):
     key = source.write_key
-    post("/v1/identify", {"messageId": "i1", "userId": "u1",
-                          "traits": {"email": "Mika@Acme.example", "name": "Mika Sato"}}, key=key)
+    post(
+        "/v1/identify",
+        {"messageId": "i1", "userId": "u1", "traits": {"email": "Mika@Acme.example", "name": "Mika Sato"}},
+        key=key,
+    )
     post("/v1/track", track("t1"), key=key)
     assert RawEvent.objects.get(message_id="t1").account is None  # not grouped yet: kept, not lost
-    post("/v1/group", {"messageId": "g1", "userId": "u1", "groupId": "acme",
-                       "traits": {"name": "Acme Rockets", "website": "https://www.acme.example"}}, key=key)
+    post(
+        "/v1/group",
+        {
+            "messageId": "g1",
+            "userId": "u1",
+            "groupId": "acme",
+            "traits": {"name": "Acme Rockets", "website": "https://www.acme.example"},
+        },
+        key=key,
+    )
     account = Account.objects.get(external_id="acme")
     assert (account.name, account.domain) == ("Acme Rockets", "acme.example")
     contact = Contact.objects.get(external_id="u1")
@@ -101,8 +116,11 @@ def test_identify_then_group_makes_the_account_and_contact_and_attaches_earlier_
 
 def test_context_group_id_puts_an_event_on_that_account(source):
     account = AccountFactory(external_id="globex")
-    post("/v1/page", {"messageId": "p1", "anonymousId": "anon-1", "name": "Pricing",
-                      "context": {"groupId": "globex"}}, key=source.write_key)
+    post(
+        "/v1/page",
+        {"messageId": "p1", "anonymousId": "anon-1", "name": "Pricing", "context": {"groupId": "globex"}},
+        key=source.write_key,
+    )
     event = RawEvent.objects.get()
     assert (event.type, event.event, event.account) == ("page", "Pricing", account)
 
@@ -116,19 +134,26 @@ def test_alias_merges_an_anonymous_visitor_into_the_user(source):
 
 
 def test_clock_skew_is_corrected_from_sent_at(source):
-    post("/v1/batch", {"sentAt": "2000-01-01T00:10:00Z",
-                       "batch": [track("s1", timestamp="2000-01-01T00:00:00Z")]}, key=source.write_key)
+    post(
+        "/v1/batch",
+        {"sentAt": "2000-01-01T00:10:00Z", "batch": [track("s1", timestamp="2000-01-01T00:00:00Z")]},
+        key=source.write_key,
+    )
     event = RawEvent.objects.get()
     delta = event.received_at - event.timestamp
     assert 599 <= delta.total_seconds() <= 601
 
 
 def test_one_bad_event_does_not_lose_the_good_ones(source):
-    body = post("/v1/batch", {"batch": [track("ok1"), {"type": "track", "userId": "u1"}, track("ok2")]},
-                key=source.write_key).json()
+    body = post(
+        "/v1/batch",
+        {"batch": [track("ok1"), {"type": "track", "userId": "u1"}, track("ok2")]},
+        key=source.write_key,
+    ).json()
     assert body["accepted"] == 2
-    assert body["rejected"] == [{"index": 1, "messageId": "", "field": "messageId",
-                                 "message": body["rejected"][0]["message"]}]
+    assert body["rejected"] == [
+        {"index": 1, "messageId": "", "field": "messageId", "message": body["rejected"][0]["message"]}
+    ]
     assert set(RawEvent.objects.values_list("message_id", flat=True)) == {"ok1", "ok2"}
 
 
@@ -152,12 +177,20 @@ def test_an_event_over_32_kb_is_refused_by_name_and_the_rest_kept(source):
     big = track("big", properties={"blob": "x" * 33_000})
     assert post("/v1/track", big, key=source.write_key).status_code == 413
     body = post("/v1/batch", {"batch": [track("small"), big]}, key=source.write_key).json()
-    assert body["accepted"] == 1 and body["rejected"][0]["index"] == 1 and body["rejected"][0]["messageId"] == "big"
+    assert (
+        body["accepted"] == 1
+        and body["rejected"][0]["index"] == 1
+        and body["rejected"][0]["messageId"] == "big"
+    )
     # Indexes of the other rejections still point into the batch as sent, past the oversized one.
-    body = post("/v1/batch", {"batch": [big, track("ok"), track("no-name", event="")]}, key=source.write_key).json()
+    body = post(
+        "/v1/batch", {"batch": [big, track("ok"), track("no-name", event="")]}, key=source.write_key
+    ).json()
     assert body["accepted"] == 1
-    assert [(r["index"], r["messageId"], r["field"]) for r in body["rejected"]] == [(0, "big", ""),
-                                                                                    (2, "no-name", "event")]
+    assert [(r["index"], r["messageId"], r["field"]) for r in body["rejected"]] == [
+        (0, "big", ""),
+        (2, "no-name", "event"),
+    ]
 
 
 def test_a_batch_over_500_kb_is_413_even_when_gzipped_small(source):
@@ -168,9 +201,13 @@ def test_a_batch_over_500_kb_is_413_even_when_gzipped_small(source):
 
 
 def test_broken_gzip_is_400(source):
-    response = Client().post("/v1/track", b"not gzip at all", content_type="application/json",
-                             HTTP_CONTENT_ENCODING="gzip",
-                             HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{source.write_key}:".encode()).decode())
+    response = Client().post(
+        "/v1/track",
+        b"not gzip at all",
+        content_type="application/json",
+        HTTP_CONTENT_ENCODING="gzip",
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{source.write_key}:".encode()).decode(),
+    )
     assert response.status_code == 400
 
 

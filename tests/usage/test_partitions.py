@@ -12,14 +12,19 @@ from touchpoint.usage.services import create_source, ingest
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="partitioning is a PostgreSQL feature; SQLite keeps one table"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="partitioning is a PostgreSQL feature; SQLite keeps one table",
+    ),
 ]
 
 
 def partitions() -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                       "WHERE i.inhparent = 'usage_rawevent'::regclass ORDER BY 1")
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'usage_rawevent'::regclass ORDER BY 1"
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -30,8 +35,14 @@ def rows_in(table: str) -> int:
 
 
 def track(message_id: str, when: datetime) -> dict:
-    return {"type": "track", "messageId": message_id, "userId": "u1", "event": "Opened",
-            "context": {"groupId": "acme"}, "timestamp": when.isoformat()}
+    return {
+        "type": "track",
+        "messageId": message_id,
+        "userId": "u1",
+        "event": "Opened",
+        "context": {"groupId": "acme"},
+        "timestamp": when.isoformat(),
+    }
 
 
 def test_events_land_in_their_months_partition_and_a_new_month_gets_one():
@@ -53,10 +64,12 @@ def test_a_backfill_older_than_every_partition_is_kept_in_the_default_one_and_st
     source = create_source(name="App", actor=None)
     long_ago = datetime(2001, 5, 17, 12, tzinfo=UTC)
     with connection.cursor() as cursor:  # as if the month's partition had never been made
-        cursor.execute("INSERT INTO usage_rawevent (message_id, type, event, user_id, anonymous_id, group_id, "
-                       "timestamp, day, received_at, properties, context, account_id, source_id) VALUES "
-                       "('old', 'track', 'Opened', 'u1', '', 'acme', %s, %s, %s, '{}', '{}', %s, %s)",
-                       [long_ago, long_ago.date(), long_ago, account.pk, source.pk])
+        cursor.execute(
+            "INSERT INTO usage_rawevent (message_id, type, event, user_id, anonymous_id, group_id, "
+            "timestamp, day, received_at, properties, context, account_id, source_id) VALUES "
+            "('old', 'track', 'Opened', 'u1', '', 'acme', %s, %s, %s, '{}', '{}', %s, %s)",
+            [long_ago, long_ago.date(), long_ago, account.pk, source.pk],
+        )
     assert rows_in("usage_rawevent_default") == 1
     store.ensure_partitions([long_ago.date()])  # must not fail on the rows already in DEFAULT
     assert "usage_rawevent_200105" not in partitions()

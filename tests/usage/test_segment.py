@@ -11,11 +11,28 @@ from touchpoint.usage.segment import MessageError, corrected_timestamp, parse_me
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=10,
 )
-message_keys = st.sampled_from(["type", "messageId", "userId", "anonymousId", "event", "groupId", "previousId",
-                                "timestamp", "sentAt", "properties", "traits", "context", "name"])
+message_keys = st.sampled_from(
+    [
+        "type",
+        "messageId",
+        "userId",
+        "anonymousId",
+        "event",
+        "groupId",
+        "previousId",
+        "timestamp",
+        "sentAt",
+        "properties",
+        "traits",
+        "context",
+        "name",
+    ]
+)
 
 
 @given(st.dictionaries(message_keys, json_values, max_size=8) | json_values)
@@ -25,7 +42,14 @@ def test_any_json_either_parses_or_names_the_field(payload):
     except MessageError as error:
         assert isinstance(error.field, str) and error.message
     else:
-        assert message.message_id and message.type in ("identify", "group", "track", "page", "screen", "alias")
+        assert message.message_id and message.type in (
+            "identify",
+            "group",
+            "track",
+            "page",
+            "screen",
+            "alias",
+        )
 
 
 @given(
@@ -54,9 +78,20 @@ def test_without_sent_at_the_timestamp_is_taken_as_is_and_without_both_it_is_now
         ({"type": "group", "messageId": "m", "userId": "u1"}, "groupId"),
         ({"type": "alias", "messageId": "m", "userId": "u1"}, "previousId"),
         ({"type": "shout", "messageId": "m", "userId": "u1"}, "type"),
-        ({"type": "track", "messageId": "m", "userId": "u1", "event": "x", "timestamp": "yesterday"}, "timestamp"),
-        ({"type": "track", "messageId": "m", "userId": "u1", "event": "x", "timestamp": "2026-01-01T10:00:00"},
-         "timestamp"),
+        (
+            {"type": "track", "messageId": "m", "userId": "u1", "event": "x", "timestamp": "yesterday"},
+            "timestamp",
+        ),
+        (
+            {
+                "type": "track",
+                "messageId": "m",
+                "userId": "u1",
+                "event": "x",
+                "timestamp": "2026-01-01T10:00:00",
+            },
+            "timestamp",
+        ),
         ({"type": "track", "messageId": "m", "userId": "u1", "event": "x", "properties": [1]}, "properties"),
         ({"type": "track", "messageId": "m", "userId": {"id": 1}, "event": "x"}, "userId"),
     ],
@@ -68,8 +103,16 @@ def test_bad_messages_name_the_field(payload, field):
 
 
 def test_group_id_may_come_in_the_context_and_numbers_are_ids():
-    message = parse_message({"type": "track", "messageId": 7, "userId": 42, "event": "Report created",
-                             "context": {"groupId": "acme"}}, received_at=NOW)
+    message = parse_message(
+        {
+            "type": "track",
+            "messageId": 7,
+            "userId": 42,
+            "event": "Report created",
+            "context": {"groupId": "acme"},
+        },
+        received_at=NOW,
+    )
     assert (message.message_id, message.user_id, message.group_id) == ("7", "42", "acme")
 
 

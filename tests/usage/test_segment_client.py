@@ -22,8 +22,14 @@ def send_everything(client: SegmentClient) -> None:
 def test_official_client_calls_are_stored_and_a_replay_adds_nothing(live_server, gzip):
     source = create_source(name=f"Python backend {gzip}", actor=None)
     errors = []
-    client = SegmentClient(source.write_key, host=live_server.url, sync_mode=True, gzip=gzip, max_retries=1,
-                           on_error=lambda error, batch: errors.append(error))
+    client = SegmentClient(
+        source.write_key,
+        host=live_server.url,
+        sync_mode=True,
+        gzip=gzip,
+        max_retries=1,
+        on_error=lambda error, batch: errors.append(error),
+    )
     send_everything(client)
     assert not errors
     account = Account.objects.get(external_id="northwind")
@@ -31,14 +37,25 @@ def test_official_client_calls_are_stored_and_a_replay_adds_nothing(live_server,
     contact = Contact.objects.get(external_id="user-1")
     assert contact.account == account and contact.email == "yuki@northwind.example"
     stored = {(e.type, e.event) for e in RawEvent.objects.filter(source=source)}
-    assert stored == {("identify", ""), ("group", ""), ("track", "Report Created"), ("page", "Getting started")}
+    assert stored == {
+        ("identify", ""),
+        ("group", ""),
+        ("track", "Report Created"),
+        ("page", "Getting started"),
+    }
     assert RawEvent.objects.get(source=source, type="track").account == account
 
     # Replay the very same messages (same messageIds), as a client retrying after a timeout does.
     replay = list(RawEvent.objects.filter(source=source).values_list("message_id", flat=True))
     from segment.analytics.request import post
 
-    post(source.write_key, host=live_server.url, gzip=gzip,
-         batch=[{"type": "track", "messageId": message_id, "userId": "user-1", "event": "Report Created"}
-                for message_id in replay])
+    post(
+        source.write_key,
+        host=live_server.url,
+        gzip=gzip,
+        batch=[
+            {"type": "track", "messageId": message_id, "userId": "user-1", "event": "Report Created"}
+            for message_id in replay
+        ],
+    )
     assert RawEvent.objects.filter(source=source).count() == 4

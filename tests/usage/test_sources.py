@@ -29,7 +29,10 @@ def test_a_duplicate_or_empty_name_is_shown_beside_the_field(admin_user):
 
 def test_the_debugger_shows_recent_events_and_refreshes_with_htmx(admin_user):
     source = create_source(name="Backend", actor=None)
-    ingest(source=source, payloads=[{"type": "track", "messageId": "m1", "userId": "u1", "event": "Invoice sent"}])
+    ingest(
+        source=source,
+        payloads=[{"type": "track", "messageId": "m1", "userId": "u1", "event": "Invoice sent"}],
+    )
     client = logged_in_client(admin_user)
     page = client.get(reverse("source-detail", args=[source.pk])).content.decode()
     assert "Invoice sent" in page and 'hx-trigger="every 3s"' in page

@@ -16,11 +16,20 @@ def test_usage_panel_shows_chart_people_top_features_and_breadth(csm_client):
     KeyFeature.objects.create(event="Report created", label="Reports")
     KeyFeature.objects.create(event="Dashboard shared", label="Sharing")
     now = timezone.now()
-    ingest(source=create_source(name="App", actor=None), payloads=[
-        {"type": "track", "messageId": str(i), "userId": f"u{i % 3}", "event": "Report created",
-         "context": {"groupId": "acme"}, "timestamp": (now - timedelta(days=i)).isoformat()}
-        for i in range(10)
-    ])
+    ingest(
+        source=create_source(name="App", actor=None),
+        payloads=[
+            {
+                "type": "track",
+                "messageId": str(i),
+                "userId": f"u{i % 3}",
+                "event": "Report created",
+                "context": {"groupId": "acme"},
+                "timestamp": (now - timedelta(days=i)).isoformat(),
+            }
+            for i in range(10)
+        ],
+    )
     body = csm_client.get(reverse("account-usage", args=[account.pk])).content.decode()
     assert "<svg" in body and "Report created" in body
     assert "1 of 2 key features" in body

@@ -9,10 +9,15 @@ pytestmark = pytest.mark.django_db
 def test_admin_can_add_a_user_through_the_admin_site(admin_user):
     client = logged_in_client(admin_user)
     assert client.get("/admin/users/user/add/").status_code == 200
-    response = client.post("/admin/users/user/add/", {
-        "email": "new.csm@example.com", "password1": "a long enough passphrase",
-        "password2": "a long enough passphrase", "usable_password": "true",
-    })
+    response = client.post(
+        "/admin/users/user/add/",
+        {
+            "email": "new.csm@example.com",
+            "password1": "a long enough passphrase",
+            "password2": "a long enough passphrase",
+            "usable_password": "true",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert User.objects.filter(email="new.csm@example.com").exists()
 

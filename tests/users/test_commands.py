@@ -22,7 +22,9 @@ def run(*args) -> str:
 
 
 def test_createuser_with_password(client):
-    output = run("createuser", "Lead@Example.com", "--role", "cs_leader", "--password", "a long enough passphrase")
+    output = run(
+        "createuser", "Lead@Example.com", "--role", "cs_leader", "--password", "a long enough passphrase"
+    )
     user = User.objects.get(email="lead@example.com")
     assert user.role == Role.CS_LEADER and "Password" not in output
     assert client.login(username="lead@example.com", password="a long enough passphrase")
@@ -81,11 +83,21 @@ def test_apikey_for_an_unknown_user_fails():
 
 def test_the_console_script_end_to_end(tmp_path):
     """As a script would: migrate, createuser with no terminal, apikey create; the last line is the key."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "TOUCHPOINT_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "TOUCHPOINT_DATA_DIR": str(tmp_path),
+    }
 
     def touchpoint(*args: str) -> str:
-        done = subprocess.run([str(TOUCHPOINT), *args], env=env, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=120)
+        done = subprocess.run(
+            [str(TOUCHPOINT), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -95,10 +107,23 @@ def test_the_console_script_end_to_end(tmp_path):
     key = touchpoint("apikey", "create", "--user", "ops@example.com").strip().splitlines()[-1]
     assert key.startswith("tp_")
     check = subprocess.run(
-        [str(TOUCHPOINT), "shell", "-c",
-         f"from touchpoint.users.selectors import user_for_api_key; print(user_for_api_key('{key}').email)"],
-        env=env, capture_output=True, text=True, timeout=120)
+        [
+            str(TOUCHPOINT),
+            "shell",
+            "-c",
+            f"from touchpoint.users.selectors import user_for_api_key; print(user_for_api_key('{key}').email)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert check.stdout.strip().splitlines()[-1] == "ops@example.com"
-    failed = subprocess.run([str(TOUCHPOINT), "apikey", "create", "--user", "ghost@example.com"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    failed = subprocess.run(
+        [str(TOUCHPOINT), "apikey", "create", "--user", "ghost@example.com"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert failed.returncode != 0 and "ghost@example.com" in failed.stderr

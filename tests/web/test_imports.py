@@ -27,10 +27,18 @@ PROGRAM = textwrap.dedent(f"""
 
 
 def test_urls_and_worker_load_without_the_analytics_libraries(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "TOUCHPOINT_DATA_DIR": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}
-    loaded = subprocess.run([sys.executable, "-X", "importtime", "-c", PROGRAM], env=env, capture_output=True,
-                            text=True, check=True)
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "TOUCHPOINT_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    loaded = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", PROGRAM],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     heavy = loaded.stdout.split()
     assert not heavy, f"loaded at start: {heavy}, imported by {_importer(loaded.stderr, heavy)}"
 

@@ -15,11 +15,17 @@ def _get(url: str) -> tuple[int, bytes]:
 
 def test_serve_migrates_a_new_database_then_answers(tmp_path):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
-           "TOUCHPOINT_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+        "TOUCHPOINT_DATA_DIR": str(tmp_path),
+    }
     server = subprocess.Popen(
         [str(TOUCHPOINT), "serve", "--port", str(port), "--workers", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         wait_until_serving(server, port)

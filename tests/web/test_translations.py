@@ -20,7 +20,29 @@ import touchpoint
 PACKAGE = Path(touchpoint.__file__).parent
 LANGUAGES = ["ja", "ru", "th"]
 # Words that stay the same in every language we ship (names, abbreviations, formats).
-SAME_IN_EVERY_LANGUAGE = {"API", "Touchpoint", "CSV", "ID", "URL", "OpenAPI", "SMB", "%(name)s", "KPI", "MRR", "ARR", "GRR", "NRR", "Stripe", "HubSpot", "Salesforce", "YAML", "AUC", "ROC AUC", "Segment", "Webhook"}
+SAME_IN_EVERY_LANGUAGE = {
+    "API",
+    "Touchpoint",
+    "CSV",
+    "ID",
+    "URL",
+    "OpenAPI",
+    "SMB",
+    "%(name)s",
+    "KPI",
+    "MRR",
+    "ARR",
+    "GRR",
+    "NRR",
+    "Stripe",
+    "HubSpot",
+    "Salesforce",
+    "YAML",
+    "AUC",
+    "ROC AUC",
+    "Segment",
+    "Webhook",
+}
 
 
 def language_neutral(text: str) -> bool:
@@ -46,7 +68,11 @@ def test_every_string_is_translated_and_not_fuzzy(language):
         if message.fuzzy:
             fuzzy.append(message.id)
         singular = message.id[0] if isinstance(message.id, tuple) else message.id
-        if strings[0] == singular and singular not in SAME_IN_EVERY_LANGUAGE and not language_neutral(singular):
+        if (
+            strings[0] == singular
+            and singular not in SAME_IN_EVERY_LANGUAGE
+            and not language_neutral(singular)
+        ):
             copied.append(singular)
     assert not untranslated, f"untranslated in {language}: {untranslated}"
     assert not fuzzy, f"fuzzy in {language}: {fuzzy}"
@@ -62,8 +88,10 @@ def test_placeholders_match_the_english(language):
     assert not problems
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None and os.environ.get("CI") != "true",
-                    reason="GNU gettext (xgettext) is not installed; make test installs it")
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None and os.environ.get("CI") != "true",
+    reason="GNU gettext (xgettext) is not installed; make test installs it",
+)
 def test_catalogues_hold_every_string_of_the_code(tmp_path):
     """Extract the strings afresh (as `make messages` does) and compare with what we ship."""
     copy = tmp_path / "touchpoint"
@@ -77,13 +105,17 @@ def test_catalogues_hold_every_string_of_the_code(tmp_path):
     )
     subprocess.run(
         [sys.executable, "-c", extract, str(copy / "locale")],
-        cwd=copy, check=True, env={**os.environ, "DJANGO_SETTINGS_MODULE": "touchpoint.settings"},
+        cwd=copy,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "touchpoint.settings"},
     )
     with (copy / "locale" / "ja" / "LC_MESSAGES" / "django.po").open("rb") as po_file:
         fresh = {m.id for m in read_po(po_file) if m.id}
     shipped = {m.id for m in catalogue("ja") if m.id}
     missing = fresh - shipped
-    assert not missing, f"strings in the code but not in the catalogues (run make messages): {sorted(missing, key=str)}"
+    assert not missing, (
+        f"strings in the code but not in the catalogues (run make messages): {sorted(missing, key=str)}"
+    )
 
 
 @pytest.mark.django_db

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from touchpoint.accounts.models import Account, Contact, ContactRoleAssignment, Engagement, Segment, TimelineEntry
+from touchpoint.accounts.models import (
+    Account,
+    Contact,
+    ContactRoleAssignment,
+    Engagement,
+    Segment,
+    TimelineEntry,
+)
 
 
 @admin.register(Segment)

@@ -66,34 +66,57 @@ def _user_ref(user: User | None) -> dict | None:
 
 def _account_out(account: Account) -> dict:
     return {
-        "id": account.pk, "name": account.name, "domain": account.domain, "external_id": account.external_id,
-        "parent": _ref(account.parent), "owner": _user_ref(account.owner), "segment": _ref(account.segment),
-        "engagement_model": account.engagement_model, "framework": _ref(account.framework),
-        "phase": _ref(account.phase), "created_at": account.created_at, "updated_at": account.updated_at,
+        "id": account.pk,
+        "name": account.name,
+        "domain": account.domain,
+        "external_id": account.external_id,
+        "parent": _ref(account.parent),
+        "owner": _user_ref(account.owner),
+        "segment": _ref(account.segment),
+        "engagement_model": account.engagement_model,
+        "framework": _ref(account.framework),
+        "phase": _ref(account.phase),
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
     }
 
 
 def _contact_out(contact: Contact) -> dict:
     return {
-        "id": contact.pk, "account": _ref(contact.account), "name": contact.name, "email": contact.email,
-        "title": contact.title, "phone": contact.phone, "external_id": contact.external_id,
-        "roles": contact.role_values, "created_at": contact.created_at, "updated_at": contact.updated_at,
+        "id": contact.pk,
+        "account": _ref(contact.account),
+        "name": contact.name,
+        "email": contact.email,
+        "title": contact.title,
+        "phone": contact.phone,
+        "external_id": contact.external_id,
+        "roles": contact.role_values,
+        "created_at": contact.created_at,
+        "updated_at": contact.updated_at,
     }
 
 
 def _entry_out(entry: TimelineEntry) -> dict:
     return {
-        "id": entry.pk, "kind": entry.kind, "kind_label": str(kind_info(entry.kind).label),
-        "title": entry_title(entry), "body": entry.body, "occurred_at": entry.occurred_at,
-        "actor": _user_ref(entry.actor), "data": entry.data,
+        "id": entry.pk,
+        "kind": entry.kind,
+        "kind_label": str(kind_info(entry.kind).label),
+        "title": entry_title(entry),
+        "body": entry.body,
+        "occurred_at": entry.occurred_at,
+        "actor": _user_ref(entry.actor),
+        "data": entry.data,
     }
 
 
 def _account_relations(payload: dict) -> dict:
     """Turn the ids in an account body into rows, naming the field of any unknown id."""
     relations = {
-        "parent": (Account, None), "owner": (User, User.objects.filter(is_active=True)),
-        "segment": (Segment, None), "framework": (SuccessFramework, None), "phase": (LifecyclePhase, None),
+        "parent": (Account, None),
+        "owner": (User, User.objects.filter(is_active=True)),
+        "segment": (Segment, None),
+        "framework": (SuccessFramework, None),
+        "phase": (LifecyclePhase, None),
     }
     for field, (model, queryset) in relations.items():
         if field in payload:
@@ -125,13 +148,25 @@ def list_accounts(
     offset: int = Query(0, ge=0),
 ):
     """Accounts matching the filters, as `{"items": [...], "count": N}`."""
-    accounts = selectors.portfolio(PortfolioFilter(
-        search=search, external_id=external_id, owner_id=owner, segment_id=segment,
-        engagement_model=engagement_model or "", phase_id=phase, parent_id=parent, order=order,
-    )).select_related("framework")
-    return {"items": [AccountOut.model_validate(_account_out(a)).model_dump(mode="json")
-                      for a in accounts[offset: offset + limit]],
-            "count": accounts.count()}
+    accounts = selectors.portfolio(
+        PortfolioFilter(
+            search=search,
+            external_id=external_id,
+            owner_id=owner,
+            segment_id=segment,
+            engagement_model=engagement_model or "",
+            phase_id=phase,
+            parent_id=parent,
+            order=order,
+        )
+    ).select_related("framework")
+    return {
+        "items": [
+            AccountOut.model_validate(_account_out(a)).model_dump(mode="json")
+            for a in accounts[offset : offset + limit]
+        ],
+        "count": accounts.count(),
+    }
 
 
 @router.post("/accounts", response={201: AccountOut, **ERRORS}, summary="Create an account")
@@ -173,12 +208,18 @@ def delete_account(request: HttpRequest, account_id: int):
 
 
 def _contacts_page(contacts, limit: int, offset: int) -> dict:
-    return {"items": [ContactOut.model_validate(_contact_out(c)).model_dump(mode="json")
-                      for c in contacts[offset: offset + limit]],
-            "count": contacts.count()}
+    return {
+        "items": [
+            ContactOut.model_validate(_contact_out(c)).model_dump(mode="json")
+            for c in contacts[offset : offset + limit]
+        ],
+        "count": contacts.count(),
+    }
 
 
-@router.get("/accounts/{account_id}/contacts", response={200: dict, **ERRORS}, summary="List an account's contacts")
+@router.get(
+    "/accounts/{account_id}/contacts", response={200: dict, **ERRORS}, summary="List an account's contacts"
+)
 def list_account_contacts(
     request: HttpRequest,
     account_id: int,
@@ -214,8 +255,9 @@ def list_contacts(
     offset: int = Query(0, ge=0),
 ):
     """Contacts across all accounts."""
-    contacts = selectors.contacts(search=search, account_id=account, role=role or "", email=email,
-                                  external_id=external_id)
+    contacts = selectors.contacts(
+        search=search, account_id=account, role=role or "", email=email, external_id=external_id
+    )
     return _contacts_page(contacts, limit, offset)
 
 
@@ -249,7 +291,9 @@ def delete_contact(request: HttpRequest, contact_id: int):
 # --- Timeline ---------------------------------------------------------------------------------
 
 
-@router.get("/accounts/{account_id}/timeline", response={200: TimelinePage, **ERRORS}, summary="Read the timeline")
+@router.get(
+    "/accounts/{account_id}/timeline", response={200: TimelinePage, **ERRORS}, summary="Read the timeline"
+)
 def account_timeline(
     request: HttpRequest,
     account_id: int,
@@ -286,8 +330,11 @@ def create_note(request: HttpRequest, account_id: int, body: NoteIn):
     return _log(request, account_id, kind="note", **body.model_dump())
 
 
-@router.post("/accounts/{account_id}/engagements", response={201: TimelineEntryOut, **ERRORS},
-             summary="Log a meeting, call, email or note")
+@router.post(
+    "/accounts/{account_id}/engagements",
+    response={201: TimelineEntryOut, **ERRORS},
+    summary="Log a meeting, call, email or note",
+)
 def create_engagement(request: HttpRequest, account_id: int, body: EngagementIn):
     """Record a touch with the account; contacts are ids of the account's contacts."""
     fields = body.model_dump()
@@ -296,5 +343,3 @@ def create_engagement(request: HttpRequest, account_id: int, body: EngagementIn)
     if len(contacts) != len(set(contact_ids)):
         raise ValidationError({"contacts": _("Some of these contacts do not exist.")})
     return _log(request, account_id, contacts=contacts, **fields)
-
-

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment
-from touchpoint.accounts.services import clean_domain
 from touchpoint.accounts.selectors import DEFAULT_PORTFOLIO_ORDER, PORTFOLIO_ORDERINGS, PortfolioFilter
+from touchpoint.accounts.services import clean_domain
 from touchpoint.success.models import LifecyclePhase
 from touchpoint.users.models import User
 from touchpoint.users.selectors import account_owners
@@ -19,16 +19,30 @@ UNOWNED = "none"
 class PortfolioFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
-    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.none(),
-                                     empty_label=_("All segments"))
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), required=False, queryset=Segment.objects.none(), empty_label=_("All segments")
+    )
     engagement = forms.ChoiceField(label=_("Engagement model"), required=False)
-    phase = forms.ModelChoiceField(label=_("Lifecycle phase"), required=False,
-                                   queryset=LifecyclePhase.objects.none(), empty_label=_("All phases"))
-    grade = forms.ChoiceField(label=_("Health"), required=False, choices=[
-        ("", _("All grades")), ("green", _("Green")), ("yellow", _("Yellow")), ("red", _("Red")),
-        ("unknown", _("Unknown"))])
-    sort = forms.ChoiceField(label=_("Sort"), required=False,
-                             choices=[(key, key) for key in PORTFOLIO_ORDERINGS])
+    phase = forms.ModelChoiceField(
+        label=_("Lifecycle phase"),
+        required=False,
+        queryset=LifecyclePhase.objects.none(),
+        empty_label=_("All phases"),
+    )
+    grade = forms.ChoiceField(
+        label=_("Health"),
+        required=False,
+        choices=[
+            ("", _("All grades")),
+            ("green", _("Green")),
+            ("yellow", _("Yellow")),
+            ("red", _("Red")),
+            ("unknown", _("Unknown")),
+        ],
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"), required=False, choices=[(key, key) for key in PORTFOLIO_ORDERINGS]
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -39,15 +53,19 @@ class PortfolioFilterForm(forms.Form):
         self.fields["phase"].queryset = LifecyclePhase.objects.select_related("framework").order_by(
             "framework__name", "position"
         )
-        self.fields["phase"].label_from_instance = (
-            lambda phase: f"{phase.framework.name} › {phase.name}"
-        )
+        self.fields["phase"].label_from_instance = lambda phase: f"{phase.framework.name} › {phase.name}"
 
     def to_filter(self) -> PortfolioFilter:
         """The filter people asked for; fields that did not validate are left out (and shown in error)."""
-        data = self.cleaned_data if self.is_valid() else {
-            name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors
-        }
+        data = (
+            self.cleaned_data
+            if self.is_valid()
+            else {
+                name: value
+                for name, value in getattr(self, "cleaned_data", {}).items()
+                if name not in self.errors
+            }
+        )
         owner = data.get("owner") or ""
         return PortfolioFilter(
             search=data.get("q") or "",
@@ -62,20 +80,26 @@ class PortfolioFilterForm(forms.Form):
 
 
 class EngagementForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=EngagementKind.choices, initial=EngagementKind.NOTE,
-                             widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=EngagementKind.choices, initial=EngagementKind.NOTE, widget=forms.RadioSelect
+    )
     subject = forms.CharField(label=_("Subject"), required=False, max_length=200)
-    body = forms.CharField(label=_("Details"), required=False, max_length=20000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(
+        label=_("Details"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     occurred_at = forms.DateTimeField(
-        label=_("When"), required=False,
+        label=_("When"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         help_text=_("Leave empty for now."),
     )
-    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), required=False, min_value=1,
-                                          max_value=24 * 60)
-    contacts = forms.ModelMultipleChoiceField(label=_("With"), required=False, queryset=Contact.objects.none())
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), required=False, min_value=1, max_value=24 * 60
+    )
+    contacts = forms.ModelMultipleChoiceField(
+        label=_("With"), required=False, queryset=Contact.objects.none()
+    )
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -94,19 +118,29 @@ class AccountForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), max_length=200)
     domain = forms.CharField(label=_("Domain"), required=False, max_length=253)
-    owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=User.objects.none(),
-                                   empty_label=_("No owner"))
-    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.none(),
-                                     empty_label="—")
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("No owner")
+    )
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), required=False, queryset=Segment.objects.none(), empty_label="—"
+    )
     engagement_model = forms.ChoiceField(label=_("Engagement model"), choices=EngagementModel.choices)
-    phase = forms.ModelChoiceField(label=_("Lifecycle phase"), required=False,
-                                   queryset=LifecyclePhase.objects.none(), empty_label="—")
+    phase = forms.ModelChoiceField(
+        label=_("Lifecycle phase"), required=False, queryset=LifecyclePhase.objects.none(), empty_label="—"
+    )
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
-        kwargs.setdefault("initial", {
-            "name": account.name, "domain": account.domain, "owner": account.owner_id,
-            "segment": account.segment_id, "engagement_model": account.engagement_model, "phase": account.phase_id,
-        })
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": account.name,
+                "domain": account.domain,
+                "owner": account.owner_id,
+                "segment": account.segment_id,
+                "engagement_model": account.engagement_model,
+                "phase": account.phase_id,
+            },
+        )
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = account_owners()
         self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")

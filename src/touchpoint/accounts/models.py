@@ -41,32 +41,59 @@ class Account(models.Model):
     name = models.CharField(_("name"), max_length=200, db_index=True)
     domain = models.CharField(_("domain"), max_length=253, blank=True, db_index=True)
     external_id = models.CharField(
-        _("external ID"), max_length=128, null=True, blank=True, unique=True,
+        _("external ID"),
+        max_length=128,
+        null=True,
+        blank=True,
+        unique=True,
         help_text=_("The account's ID in your CRM or product (Segment groupId)."),
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent company"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="children",
+        "self",
+        verbose_name=_("parent company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="owned_accounts",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
     )
     segment = models.ForeignKey(
-        Segment, verbose_name=_("segment"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="accounts",
+        Segment,
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
     )
     engagement_model = models.CharField(
-        _("engagement model"), max_length=8, choices=EngagementModel.choices, default=EngagementModel.HYBRID,
+        _("engagement model"),
+        max_length=8,
+        choices=EngagementModel.choices,
+        default=EngagementModel.HYBRID,
         db_index=True,
     )
     framework = models.ForeignKey(
-        "success.SuccessFramework", verbose_name=_("success framework"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="accounts",
+        "success.SuccessFramework",
+        verbose_name=_("success framework"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts",
     )
     phase = models.ForeignKey(
-        "success.LifecyclePhase", verbose_name=_("lifecycle phase"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="accounts",
+        "success.LifecyclePhase",
+        verbose_name=_("lifecycle phase"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -102,7 +129,11 @@ class Contact(models.Model):
     title = models.CharField(_("job title"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     external_id = models.CharField(
-        _("external ID"), max_length=128, null=True, blank=True, unique=True,
+        _("external ID"),
+        max_length=128,
+        null=True,
+        blank=True,
+        unique=True,
         help_text=_("The person's ID in your product (Segment userId)."),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -55,8 +55,9 @@ def with_health(qs: QuerySet[Account]) -> QuerySet[Account]:
     # Looked up through the app registry: accounts must not import the health app (it imports accounts).
     health_score = apps.get_model("health", "HealthScore")
     latest = health_score.objects.filter(account_id=OuterRef("pk")).order_by("-day")
-    return qs.annotate(health_score=Subquery(latest.values("score")[:1]),
-                       health_grade=Subquery(latest.values("grade")[:1]))
+    return qs.annotate(
+        health_score=Subquery(latest.values("score")[:1]), health_grade=Subquery(latest.values("grade")[:1])
+    )
 
 
 def portfolio(filters: PortfolioFilter) -> QuerySet[Account]:
@@ -113,8 +114,9 @@ def contacts_of(account: Account, *, search: str = "", role: str = "") -> QueryS
     return qs.order_by("name", "id")
 
 
-def contacts(*, search: str = "", account_id: int | None = None, role: str = "", email: str = "",
-             external_id: str = "") -> QuerySet[Contact]:
+def contacts(
+    *, search: str = "", account_id: int | None = None, role: str = "", email: str = "", external_id: str = ""
+) -> QuerySet[Contact]:
     """Contacts across accounts, for the API."""
     qs = Contact.objects.select_related("account").prefetch_related("roles")
     if account_id is not None:
@@ -173,7 +175,9 @@ def timeline_page(
     rows = list(qs[: size + 1])
     entries = rows[:size]
     next_cursor = (
-        TimelineCursor(occurred_at=entries[-1].occurred_at, entry_id=entries[-1].pk) if len(rows) > size else None
+        TimelineCursor(occurred_at=entries[-1].occurred_at, entry_id=entries[-1].pk)
+        if len(rows) > size
+        else None
     )
     return entries, next_cursor
 

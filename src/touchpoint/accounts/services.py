@@ -100,7 +100,9 @@ def _clean_name(name: str, field: str = "name") -> str:
     return name
 
 
-def _clean_external_id(external_id: str | None, *, model: type[models.Model], exclude_pk: int | None) -> str | None:
+def _clean_external_id(
+    external_id: str | None, *, model: type[models.Model], exclude_pk: int | None
+) -> str | None:
     external_id = (external_id or "").strip() or None
     if external_id is None:
         return None
@@ -142,7 +144,10 @@ def _check_phase(framework: SuccessFramework | None, phase: LifecyclePhase | Non
 def _check_engagement_model(value: str) -> str:
     if value not in EngagementModel.values:
         raise ValidationError(
-            {"engagement_model": _("Choose one of: %(choices)s.") % {"choices": ", ".join(EngagementModel.values)}}
+            {
+                "engagement_model": _("Choose one of: %(choices)s.")
+                % {"choices": ", ".join(EngagementModel.values)}
+            }
         )
     return value
 
@@ -181,7 +186,17 @@ def create_account(
     return account
 
 
-_ACCOUNT_FIELDS = ("name", "domain", "external_id", "parent", "owner", "segment", "engagement_model", "framework", "phase")
+_ACCOUNT_FIELDS = (
+    "name",
+    "domain",
+    "external_id",
+    "parent",
+    "owner",
+    "segment",
+    "engagement_model",
+    "framework",
+    "phase",
+)
 
 
 @transaction.atomic
@@ -214,7 +229,12 @@ def update_account(
     if "phase" in given or "framework" in given:
         framework = given.get("framework", account.framework)
         phase = given.get("phase", account.phase)
-        if "phase" not in given and phase is not None and framework is not None and phase.framework_id != framework.pk:
+        if (
+            "phase" not in given
+            and phase is not None
+            and framework is not None
+            and phase.framework_id != framework.pk
+        ):
             phase = None  # moving to another framework leaves the old framework's phase behind
         given["framework"] = _check_phase(framework, phase)
         given["phase"] = phase
@@ -271,8 +291,10 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
     for role in roles:
         if role not in ContactRole.values:
             raise ValidationError(
-                {"roles": _("Unknown role “%(role)s”; choose from: %(choices)s.")
-                 % {"role": role, "choices": ", ".join(ContactRole.values)}}
+                {
+                    "roles": _("Unknown role “%(role)s”; choose from: %(choices)s.")
+                    % {"role": role, "choices": ", ".join(ContactRole.values)}
+                }
             )
         if role not in cleaned:
             cleaned.append(role)
@@ -287,7 +309,11 @@ def _check_email_free(account: Account, email: str, exclude_pk: int | None) -> N
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
         raise ValidationError(
-            {"email": ValidationError(_("This account already has a contact with this email."), code="unique")}
+            {
+                "email": ValidationError(
+                    _("This account already has a contact with this email."), code="unique"
+                )
+            }
         )
 
 
@@ -351,8 +377,13 @@ def update_contact(
         _check_email_free(contact.account, email, exclude_pk=contact.pk)
     if external_id is not UNSET:
         external_id = _clean_external_id(external_id, model=Contact, exclude_pk=contact.pk)
-    for field, value in (("name", name), ("email", email), ("title", title), ("phone", phone),
-                         ("external_id", external_id)):
+    for field, value in (
+        ("name", name),
+        ("email", email),
+        ("title", title),
+        ("phone", phone),
+        ("external_id", external_id),
+    ):
         if value is not UNSET and getattr(contact, field) != value:
             changes[field] = [getattr(contact, field), value]
             setattr(contact, field, value)
@@ -439,7 +470,8 @@ def log_engagement(
         actor=actor,
         subject=engagement,
         data={"duration_minutes": duration_minutes, "contacts": [c.name for c in contacts]}
-        if (duration_minutes or contacts) else {},
+        if (duration_minutes or contacts)
+        else {},
     )
     record_audit(actor=actor, action=f"engagement.{kind}", instance=engagement)
     return engagement

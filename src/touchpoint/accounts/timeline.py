@@ -90,7 +90,11 @@ register_kind("note", label=_("Note"), icon="📝", is_human_touch=True)
 register_kind("meeting", label=_("Meeting"), icon="👥", is_human_touch=True)
 register_kind("call", label=_("Call"), icon="📞", is_human_touch=True)
 register_kind("email", label=_("Email"), icon="✉️", is_human_touch=True)
-register_kind("account_created", label=_("Account created"), icon="🏢",
-              describe=lambda entry: gettext("Account created"))
+register_kind(
+    "account_created",
+    label=_("Account created"),
+    icon="🏢",
+    describe=lambda entry: gettext("Account created"),
+)
 register_kind("account_changed", label=_("Account changed"), icon="✏️", describe=_describe_account_changed)
 register_kind("contact_added", label=_("Contact added"), icon="👤", describe=_describe_contact_added)

@@ -44,8 +44,20 @@ def _querystring_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
-_EXPORT_HEADER = ["id", "name", "domain", "external_id", "owner", "owner_email", "segment",
-                  "engagement_model", "success_framework", "lifecycle_phase", "parent", "created_at"]
+_EXPORT_HEADER = [
+    "id",
+    "name",
+    "domain",
+    "external_id",
+    "owner",
+    "owner_email",
+    "segment",
+    "engagement_model",
+    "success_framework",
+    "lifecycle_phase",
+    "parent",
+    "created_at",
+]
 
 
 @login_required
@@ -66,17 +78,22 @@ def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
         yield "\ufeff"
         yield writer.writerow(_EXPORT_HEADER)
         for account in accounts.iterator(chunk_size=2000):
-            yield writer.writerow([
-                account.pk, account.name, account.domain, account.external_id or "",
-                account.owner.get_full_name() if account.owner else "",
-                account.owner.email if account.owner else "",
-                account.segment.name if account.segment else "",
-                account.engagement_model,
-                account.phase.framework.name if account.phase else "",
-                account.phase.name if account.phase else "",
-                account.parent.name if account.parent else "",
-                account.created_at.isoformat(),
-            ])
+            yield writer.writerow(
+                [
+                    account.pk,
+                    account.name,
+                    account.domain,
+                    account.external_id or "",
+                    account.owner.get_full_name() if account.owner else "",
+                    account.owner.email if account.owner else "",
+                    account.segment.name if account.segment else "",
+                    account.engagement_model,
+                    account.phase.framework.name if account.phase else "",
+                    account.phase.name if account.phase else "",
+                    account.parent.name if account.parent else "",
+                    account.created_at.isoformat(),
+                ]
+            )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -90,8 +107,14 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     return _render_account_page(request, account_id, engagement_form=None)
 
 
-def _render_account_page(request: HttpRequest, account_id: int, *, engagement_form: EngagementForm | None = None,
-                         account_form: AccountForm | None = None, status: int = 200) -> HttpResponse:
+def _render_account_page(
+    request: HttpRequest,
+    account_id: int,
+    *,
+    engagement_form: EngagementForm | None = None,
+    account_form: AccountForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     try:
         account = selectors.account_for_360(account_id)
     except Account.DoesNotExist:
@@ -115,8 +138,11 @@ def account_timeline(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=account_id)
     cursor = selectors.TimelineCursor.decode(request.GET.get("after", ""))
     entries, next_cursor = selectors.timeline_page(account, after=cursor, size=settings.TIMELINE_PAGE_SIZE)
-    return render(request, "accounts/_timeline_page.html",
-                  {"account": account, "entries": entries, "next_cursor": next_cursor})
+    return render(
+        request,
+        "accounts/_timeline_page.html",
+        {"account": account, "entries": entries, "next_cursor": next_cursor},
+    )
 
 
 def _show_beside_fields(form, error: ValidationError) -> None:
@@ -145,9 +171,11 @@ def log_engagement_view(request: HttpRequest, account_id: int) -> HttpResponse:
         if entry is not None:
             return redirect("account-detail", account_id=account.pk)
         return _render_account_page(request, account.pk, engagement_form=form, status=400)
-    return render(request, "accounts/_engagement_form.html",
-                  {"account": account, "engagement_form": form, "new_entry": entry,
-                   "saved": entry is not None})
+    return render(
+        request,
+        "accounts/_engagement_form.html",
+        {"account": account, "engagement_form": form, "new_entry": entry, "saved": entry is not None},
+    )
 
 
 @login_required
@@ -173,9 +201,13 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
         return _render_account_page(request, account.pk, account_form=form, status=400)
     account = selectors.account_for_360(account.pk)
     new_entry = selectors.timeline_entries(account).filter(kind="account_changed").first() if saved else None
-    return render(request, "accounts/_account_header.html", {
-        "account": account,
-        "account_form": AccountForm(account=account) if saved else form,
-        "account_saved": saved,
-        "new_entry": new_entry,
-    })
+    return render(
+        request,
+        "accounts/_account_header.html",
+        {
+            "account": account,
+            "account_form": AccountForm(account=account) if saved else form,
+            "account_saved": saved,
+            "new_entry": new_entry,
+        },
+    )

@@ -45,15 +45,24 @@ SEGMENTS = ((ENTERPRISE, 1), (MID_MARKET, 2), (SMB, 3))
 SEGMENT_SHARES = {ENTERPRISE: 0.15, MID_MARKET: 0.35, SMB: 0.5}
 ENGAGEMENT_BY_SEGMENT = {
     ENTERPRISE: {EngagementModel.HIGH_TOUCH: 0.85, EngagementModel.HYBRID: 0.15},
-    MID_MARKET: {EngagementModel.HYBRID: 0.7, EngagementModel.HIGH_TOUCH: 0.15,
-                 EngagementModel.LOW_TOUCH: 0.15},
+    MID_MARKET: {
+        EngagementModel.HYBRID: 0.7,
+        EngagementModel.HIGH_TOUCH: 0.15,
+        EngagementModel.LOW_TOUCH: 0.15,
+    },
     SMB: {EngagementModel.LOW_TOUCH: 0.8, EngagementModel.HYBRID: 0.2},
 }
 LOCALE_SHARES = {"en_US": 0.52, "ja_JP": 0.16, "ru_RU": 0.16, "th_TH": 0.16}
-CONTACTS_BY_MODEL = {EngagementModel.HIGH_TOUCH: (4, 8), EngagementModel.HYBRID: (3, 6),
-                     EngagementModel.LOW_TOUCH: (2, 4)}
-KPI_OWNER_CHANCE = {EngagementModel.HIGH_TOUCH: 0.8, EngagementModel.HYBRID: 0.5,
-                    EngagementModel.LOW_TOUCH: 0.15}
+CONTACTS_BY_MODEL = {
+    EngagementModel.HIGH_TOUCH: (4, 8),
+    EngagementModel.HYBRID: (3, 6),
+    EngagementModel.LOW_TOUCH: (2, 4),
+}
+KPI_OWNER_CHANCE = {
+    EngagementModel.HIGH_TOUCH: 0.8,
+    EngagementModel.HYBRID: 0.5,
+    EngagementModel.LOW_TOUCH: 0.15,
+}
 GROUP_CHANCE = 0.35  # share of enterprise customers that are groups with subsidiaries
 ROLE_ORDER = ContactRole.values  # the order services store roles in
 
@@ -122,8 +131,15 @@ class _Namer:
             if self._free(regional):
                 return self._take(regional)
         number = len(self.names)  # a last resort that is always new
-        return self._take(names.Company(f"{candidate.name} {number}", f"{candidate.slug}{number}",
-                                        candidate.tld, candidate.brand, candidate.legal_form))
+        return self._take(
+            names.Company(
+                f"{candidate.name} {number}",
+                f"{candidate.slug}{number}",
+                candidate.tld,
+                candidate.brand,
+                candidate.legal_form,
+            )
+        )
 
     def subsidiary(self, parent: names.Company, locale: str, region: tuple[str, str]) -> names.Company | None:
         candidate = names.subsidiary(parent, locale, region)
@@ -143,8 +159,12 @@ def _plan_accounts(ctx: DemoContext, rng: random.Random) -> list[_PlannedAccount
         # The very first customer signed when the window opens, so the timeline spans all of it.
         age = ctx.days - rng.randint(0, min(2, ctx.days - 1)) if roots == 0 else _age_days(rng, ctx.days)
         root = _PlannedAccount(
-            company=namer.company(locale), locale=locale, segment=segment, engagement_model=engagement_model,
-            age_days=age, fit=rng.betavariate(3, 2),
+            company=namer.company(locale),
+            locale=locale,
+            segment=segment,
+            engagement_model=engagement_model,
+            age_days=age,
+            fit=rng.betavariate(3, 2),
             owner_key=_owner_key(ctx, rng, locale, engagement_model),
         )
         planned.append(root)
@@ -158,12 +178,15 @@ def _plan_accounts(ctx: DemoContext, rng: random.Random) -> list[_PlannedAccount
                     continue
                 child_segment = ENTERPRISE if rng.random() < 0.4 else MID_MARKET
                 child = _PlannedAccount(
-                    company=company, locale=locale, segment=child_segment,
+                    company=company,
+                    locale=locale,
+                    segment=child_segment,
                     engagement_model=_pick(rng, ENGAGEMENT_BY_SEGMENT[child_segment]),
                     # A subsidiary signs on the same day as its group or later.
                     age_days=rng.randint(max(1, root.age_days // 3), root.age_days),
                     fit=min(1.0, max(0.0, root.fit + rng.uniform(-0.15, 0.15))),
-                    owner_key=root.owner_key, parent=root,
+                    owner_key=root.owner_key,
+                    parent=root,
                 )
                 root.children.append(child)
                 planned.append(child)
@@ -201,8 +224,13 @@ def _contact_roles(rng: random.Random, count: int, engagement_model: str) -> lis
 
 
 def _job_title(rng: random.Random, locale: str, roles: list[str]) -> str:
-    for role in (ContactRole.DECISION_MAKER, ContactRole.CHAMPION, ContactRole.KPI_OWNER, ContactRole.BILLING,
-                 ContactRole.USER):
+    for role in (
+        ContactRole.DECISION_MAKER,
+        ContactRole.CHAMPION,
+        ContactRole.KPI_OWNER,
+        ContactRole.BILLING,
+        ContactRole.USER,
+    ):
         if role in roles:
             return rng.choice(names.JOB_TITLES[role][locale])
     return ""
@@ -211,33 +239,45 @@ def _job_title(rng: random.Random, locale: str, roles: list[str]) -> str:
 @step("accounts", after=("people", "success"))
 def accounts(ctx: DemoContext) -> None:
     rng = ctx.rng
-    ctx.segments = {segment.name: segment for segment in ctx.bulk_create(
-        Segment, [Segment(name=name, tier=tier) for name, tier in SEGMENTS])}
+    ctx.segments = {
+        segment.name: segment
+        for segment in ctx.bulk_create(Segment, [Segment(name=name, tier=tier) for name, tier in SEGMENTS])
+    }
     planned = _plan_accounts(ctx, rng)
 
     for number, plan in enumerate(planned, start=1):
         framework = _framework_for(rng, plan)
         owner = ctx.users.get(plan.owner_key) if plan.owner_key else None
         plan.account = Account(
-            name=plan.company.name, domain=plan.company.domain, external_id=f"acct_{number:06d}",
-            owner=owner, segment=ctx.segments[plan.segment], engagement_model=plan.engagement_model,
+            name=plan.company.name,
+            domain=plan.company.domain,
+            external_id=f"acct_{number:06d}",
+            owner=owner,
+            segment=ctx.segments[plan.segment],
+            engagement_model=plan.engagement_model,
             framework=ctx.frameworks[framework],
             phase=ctx.phases[(framework, phase_for_age(framework, plan.age_days))],
             created_at=_signed_at(ctx, rng, plan.age_days),
         )
     # Groups first, so their subsidiaries can point at them in the second insert.
-    ctx.bulk_create(Account, [plan.account for plan in planned if plan.parent is None],
-                    count_as="accounts.account")
+    ctx.bulk_create(
+        Account, [plan.account for plan in planned if plan.parent is None], count_as="accounts.account"
+    )
     for plan in planned:
         if plan.parent is not None:
             plan.account.parent = plan.parent.account
-    ctx.bulk_create(Account, [plan.account for plan in planned if plan.parent is not None],
-                    count_as="accounts.account")
+    ctx.bulk_create(
+        Account, [plan.account for plan in planned if plan.parent is not None], count_as="accounts.account"
+    )
 
     demo_accounts: dict[int, DemoAccount] = {}
     for plan in planned:
-        demo_account = DemoAccount(account=plan.account, locale=plan.locale, fit=plan.fit,
-                                   parent=demo_accounts[id(plan.parent)] if plan.parent else None)
+        demo_account = DemoAccount(
+            account=plan.account,
+            locale=plan.locale,
+            fit=plan.fit,
+            parent=demo_accounts[id(plan.parent)] if plan.parent else None,
+        )
         demo_accounts[id(plan)] = demo_account
         ctx.accounts.append(demo_account)
     _add_contacts(ctx, rng)
@@ -271,10 +311,14 @@ def _add_contacts(ctx: DemoContext, rng: random.Random) -> None:
                 created_at = account.created_at + timedelta(minutes=1 + index)
             else:
                 joined_on = (account.created_at + age * rng.random()).astimezone(ctx.tz).date()
-                created_at = max(account.created_at + timedelta(minutes=1 + index),
-                                 ctx.at(joined_on, rng.randint(8, 18), rng.randrange(60)))
+                created_at = max(
+                    account.created_at + timedelta(minutes=1 + index),
+                    ctx.at(joined_on, rng.randint(8, 18), rng.randrange(60)),
+                )
             contact = Contact(
-                account=account, name=person.name, email=email,
+                account=account,
+                name=person.name,
+                email=email,
                 title=_job_title(rng, demo_account.locale, ordered_roles),
                 phone=names.phone(demo_account.locale, rng) if rng.random() < 0.7 else "",
                 external_id=f"user_{product_user_number:07d}" if uses_product else None,
@@ -282,14 +326,19 @@ def _add_contacts(ctx: DemoContext, rng: random.Random) -> None:
             )
             contacts.append(contact)
             demo_account.contacts.append(
-                DemoContact(contact=contact, roles=ordered_roles, locale=demo_account.locale))
+                DemoContact(contact=contact, roles=ordered_roles, locale=demo_account.locale)
+            )
     ctx.bulk_create(Contact, contacts)
-    ctx.insert_rows(ContactRoleAssignment, ("contact_id", "role"), [
-        (demo_contact.contact.pk, role)
-        for demo_account in ctx.accounts
-        for demo_contact in demo_account.contacts
-        for role in demo_contact.roles
-    ])
+    ctx.insert_rows(
+        ContactRoleAssignment,
+        ("contact_id", "role"),
+        [
+            (demo_contact.contact.pk, role)
+            for demo_account in ctx.accounts
+            for demo_contact in demo_account.contacts
+            for role in demo_contact.roles
+        ],
+    )
     for demo_account in ctx.accounts:
         demo_account.contacts.sort(key=lambda demo_contact: demo_contact.contact.created_at)
 
@@ -301,16 +350,29 @@ def _add_timeline_entries(ctx: DemoContext) -> None:
     rows: list[tuple] = []
     for demo_account in ctx.accounts:
         account = demo_account.account
-        rows.append(timeline_row(
-            account_id=account.pk, kind="account_created", occurred_at=account.created_at,
-            title="Account created", subject_type_id=account_type, subject_id=account.pk, data={},
-        ))
+        rows.append(
+            timeline_row(
+                account_id=account.pk,
+                kind="account_created",
+                occurred_at=account.created_at,
+                title="Account created",
+                subject_type_id=account_type,
+                subject_id=account.pk,
+                data={},
+            )
+        )
         for demo_contact in demo_account.contacts:
             contact = demo_contact.contact
-            rows.append(timeline_row(
-                account_id=account.pk, kind="contact_added", occurred_at=contact.created_at,
-                title=f"{contact.name} added as a contact", actor_id=account.owner_id,
-                subject_type_id=contact_type, subject_id=contact.pk,
-                data={"name": contact.name, "roles": demo_contact.roles},
-            ))
+            rows.append(
+                timeline_row(
+                    account_id=account.pk,
+                    kind="contact_added",
+                    occurred_at=contact.created_at,
+                    title=f"{contact.name} added as a contact",
+                    actor_id=account.owner_id,
+                    subject_type_id=contact_type,
+                    subject_id=contact.pk,
+                    data={"name": contact.name, "roles": demo_contact.roles},
+                )
+            )
     ctx.insert_rows(TimelineEntry, TIMELINE_COLUMNS, rows)

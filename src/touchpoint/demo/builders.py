@@ -73,8 +73,16 @@ BATCH_SIZE = 2000
 ModelT = TypeVar("ModelT", bound=models.Model)
 
 # Fields whose Python values need the database's form before a raw INSERT (dates, JSON, decimals…).
-_CONVERTED_FIELDS = (models.DateTimeField, models.DateField, models.TimeField, models.JSONField,
-                     models.DecimalField, models.UUIDField, models.DurationField, models.BinaryField)
+_CONVERTED_FIELDS = (
+    models.DateTimeField,
+    models.DateField,
+    models.TimeField,
+    models.JSONField,
+    models.DecimalField,
+    models.UUIDField,
+    models.DurationField,
+    models.BinaryField,
+)
 
 
 @dataclass
@@ -150,15 +158,27 @@ class DemoContext:
         for locale, faker in self.fakers.items():
             faker.seed_instance(f"touchpoint-demo:{self.seed}:{step_name}:{locale}")
 
-    def bulk_create(self, model: type[ModelT], objects: Sequence[ModelT], *, count_as: str | None = None,
-                    ) -> list[ModelT]:
+    def bulk_create(
+        self,
+        model: type[ModelT],
+        objects: Sequence[ModelT],
+        *,
+        count_as: str | None = None,
+    ) -> list[ModelT]:
         """Insert model instances in batches; they come back with their ids set."""
         created = model._default_manager.bulk_create(objects, batch_size=BATCH_SIZE)
         self.counts[count_as or model._meta.label_lower] += len(created)
         return created
 
-    def insert_rows(self, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                    return_ids: bool = False, count_as: str | None = None) -> list[int]:
+    def insert_rows(
+        self,
+        model: type[models.Model],
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        return_ids: bool = False,
+        count_as: str | None = None,
+    ) -> list[int]:
         """Insert rows of plain values: the fast path for the biggest tables.
 
         `bulk_create` spends most of its time turning model instances into SQL values (and, on
@@ -187,19 +207,27 @@ class DemoContext:
 def _converter(field: models.Field, database: BaseDatabaseWrapper) -> Callable[[Any], Any] | None:
     """How a raw INSERT must pass a value of this field; None when the Python value goes as it is."""
     if isinstance(field, models.DateTimeField):
+
         def adapt_datetime(value: datetime | None) -> Any:
             if value is not None and timezone.is_naive(value):
                 raise ValueError(f"{field} needs an aware datetime, got {value}.")
             return database.ops.adapt_datetimefield_value(value)
+
         return adapt_datetime
     if isinstance(field, _CONVERTED_FIELDS):
         return lambda value: field.get_db_prep_save(value, database)
     return None
 
 
-def _insert_values(database: BaseDatabaseWrapper, opts: Options, fields: list[models.Field],
-                   converters: list[Callable[[Any], Any] | None], rows: Sequence[Sequence[Any]], *,
-                   return_ids: bool) -> list[int]:
+def _insert_values(
+    database: BaseDatabaseWrapper,
+    opts: Options,
+    fields: list[models.Field],
+    converters: list[Callable[[Any], Any] | None],
+    rows: Sequence[Sequence[Any]],
+    *,
+    return_ids: bool,
+) -> list[int]:
     """INSERT … VALUES (…), (…) … [RETURNING id], as many rows per statement as the backend allows."""
     quote = database.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
@@ -210,18 +238,27 @@ def _insert_values(database: BaseDatabaseWrapper, opts: Options, fields: list[mo
     ids: list[int] = []
     with database.cursor() as cursor:
         for start in range(0, len(rows), batch):
-            chunk = rows[start:start + batch]
-            params = [value if convert is None else convert(value)
-                      for row in chunk for value, convert in zip(row, converters, strict=True)]
+            chunk = rows[start : start + batch]
+            params = [
+                value if convert is None else convert(value)
+                for row in chunk
+                for value, convert in zip(row, converters, strict=True)
+            ]
             cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
             if return_ids:
                 ids.extend(returned[0] for returned in cursor.fetchall())
     return ids
 
 
-def _copy_rows(database: BaseDatabaseWrapper, opts: Options, fields: list[models.Field],
-               converters: list[Callable[[Any], Any] | None], rows: Sequence[Sequence[Any]], *,
-               return_ids: bool) -> list[int]:
+def _copy_rows(
+    database: BaseDatabaseWrapper,
+    opts: Options,
+    fields: list[models.Field],
+    converters: list[Callable[[Any], Any] | None],
+    rows: Sequence[Sequence[Any]],
+    *,
+    return_ids: bool,
+) -> list[int]:
     """PostgreSQL's COPY, its fastest way in; ids, when wanted, are taken from the sequence first."""
     quote = database.ops.quote_name
     columns = [field.column for field in fields]
@@ -229,30 +266,64 @@ def _copy_rows(database: BaseDatabaseWrapper, opts: Options, fields: list[models
     with database.cursor() as cursor:
         if return_ids:
             # nextval never hands out an id twice, so rows inserted meanwhile by others cannot clash.
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [opts.db_table, opts.pk.column, len(rows)])
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [opts.db_table, opts.pk.column, len(rows)],
+            )
             ids = [row[0] for row in cursor.fetchall()]
             columns.insert(0, opts.pk.column)
         sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
         with cursor.copy(sql) as copy:
             for index, row in enumerate(rows):
-                values = [value if convert is None else convert(value)
-                          for value, convert in zip(row, converters, strict=True)]
+                values = [
+                    value if convert is None else convert(value)
+                    for value, convert in zip(row, converters, strict=True)
+                ]
                 copy.write_row([ids[index], *values] if return_ids else values)
     return ids
 
 
-TIMELINE_COLUMNS = ("account_id", "kind", "occurred_at", "title", "body", "actor_id", "subject_type_id",
-                    "subject_id", "data", "created_at")
+TIMELINE_COLUMNS = (
+    "account_id",
+    "kind",
+    "occurred_at",
+    "title",
+    "body",
+    "actor_id",
+    "subject_type_id",
+    "subject_id",
+    "data",
+    "created_at",
+)
 
 
-def timeline_row(*, account_id: int, kind: str, occurred_at: datetime, title: str,
-                 subject_type_id: int | None, subject_id: int | None, data: dict[str, Any],
-                 actor_id: int | None = None, body: str = "", recorded_at: datetime | None = None) -> tuple:
+def timeline_row(
+    *,
+    account_id: int,
+    kind: str,
+    occurred_at: datetime,
+    title: str,
+    subject_type_id: int | None,
+    subject_id: int | None,
+    data: dict[str, Any],
+    actor_id: int | None = None,
+    body: str = "",
+    recorded_at: datetime | None = None,
+) -> tuple:
     """A TimelineEntry row for `insert_rows(TimelineEntry, TIMELINE_COLUMNS, …)` as `record_on_timeline`
     writes it: the title cut to 255 characters; recorded when it happened unless said otherwise."""
-    return (account_id, kind, occurred_at, title[:255], body, actor_id, subject_type_id, subject_id, data,
-            recorded_at or occurred_at)
+    return (
+        account_id,
+        kind,
+        occurred_at,
+        title[:255],
+        body,
+        actor_id,
+        subject_type_id,
+        subject_id,
+        data,
+        recorded_at or occurred_at,
+    )
 
 
 # --- The step registry ------------------------------------------------------------------------
@@ -268,8 +339,9 @@ class Step:
 _STEPS: dict[str, Step] = {}
 
 
-def step(name: str, *, after: Iterable[str] = ()) -> Callable[[Callable[[DemoContext], None]],
-                                                               Callable[[DemoContext], None]]:
+def step(
+    name: str, *, after: Iterable[str] = ()
+) -> Callable[[Callable[[DemoContext], None]], Callable[[DemoContext], None]]:
     """Register a function as the demo step `name`, to run after the steps named in `after`."""
 
     def register(run: Callable[[DemoContext], None]) -> Callable[[DemoContext], None]:
@@ -333,8 +405,9 @@ def reset() -> None:
 
 def _audit(action: str, description: str, changes: dict[str, Any]) -> None:
     # One entry for the whole load or reset, by no one: the generated rows were never edited by hand.
-    AuditLogEntry.objects.create(action=action, object_type="demo.company", object_repr=description,
-                                 changes=changes)
+    AuditLogEntry.objects.create(
+        action=action, object_type="demo.company", object_repr=description, changes=changes
+    )
 
 
 def _refresh_planner_statistics() -> None:
@@ -358,12 +431,20 @@ def build(*, seed: int = 42, accounts: int = 300, days: int = 540, anchor: date 
     """Generate the demo company into the database in one transaction, step by step."""
     if not connection.features.can_return_rows_from_bulk_insert:
         # Steps link rows by the ids bulk inserts return (SQLite 3.35+, PostgreSQL).
-        raise DemoError(_("The demo company needs a database that returns ids from bulk inserts "
-                        "(SQLite 3.35 or newer, or PostgreSQL)."))
+        raise DemoError(
+            _(
+                "The demo company needs a database that returns ids from bulk inserts "
+                "(SQLite 3.35 or newer, or PostgreSQL)."
+            )
+        )
     load_steps()
     context = DemoContext(
-        seed=seed, days=days, account_count=accounts, anchor=anchor or timezone.localdate(),
-        tz=timezone.get_current_timezone(), fakers={locale: Faker(locale) for locale in LOCALES},
+        seed=seed,
+        days=days,
+        account_count=accounts,
+        anchor=anchor or timezone.localdate(),
+        tz=timezone.get_current_timezone(),
+        fakers={locale: Faker(locale) for locale in LOCALES},
     )
     with transaction.atomic():
         for demo_step in ordered_steps():
@@ -372,6 +453,9 @@ def build(*, seed: int = 42, accounts: int = 300, days: int = 540, anchor: date 
             demo_step.run(context)
             _refresh_planner_statistics()
             context.seconds[demo_step.name] = time.perf_counter() - started
-        _audit("demo.load", f"Demo company (seed {seed})", {
-            "seed": seed, "days": days, "anchor": context.anchor.isoformat(), "rows": dict(context.counts)})
+        _audit(
+            "demo.load",
+            f"Demo company (seed {seed})",
+            {"seed": seed, "days": days, "anchor": context.anchor.isoformat(), "rows": dict(context.counts)},
+        )
     return context

@@ -47,43 +47,112 @@ def _weighted(rng: random.Random, choices: list[tuple[str, float]]) -> str:
 
 # --- Companies ----------------------------------------------------------------------------------
 
-_EN_SUFFIX_WORDS = {"inc", "llc", "ltd", "plc", "group", "and", "sons", "co", "corp", "corporation",
-                    "company"}
+_EN_SUFFIX_WORDS = {
+    "inc",
+    "llc",
+    "ltd",
+    "plc",
+    "group",
+    "and",
+    "sons",
+    "co",
+    "corp",
+    "corporation",
+    "company",
+}
 _EN_TLDS = [("com", 0.7), ("io", 0.1), ("co", 0.1), ("net", 0.1)]
 
 # Japanese industry words with their romaji (Faker's ja_JP list plus a few more, for variety).
 _JA_INDUSTRIES = [
-    ("電気", "denki"), ("建設", "kensetsu"), ("食品", "shokuhin"), ("印刷", "insatsu"), ("情報", "joho"),
-    ("通信", "tsushin"), ("運輸", "unyu"), ("保険", "hoken"), ("水産", "suisan"), ("商事", "shoji"),
-    ("物産", "bussan"), ("工業", "kogyo"), ("製作所", "seisakusho"), ("化学", "kagaku"), ("製薬", "seiyaku"),
-    ("精機", "seiki"), ("不動産", "fudosan"), ("システムズ", "systems"), ("ソフト", "soft"),
-    ("テクノロジー", "tech"), ("物流", "logi"), ("観光", "kanko"), ("商会", "shokai"), ("電子", "denshi"),
+    ("電気", "denki"),
+    ("建設", "kensetsu"),
+    ("食品", "shokuhin"),
+    ("印刷", "insatsu"),
+    ("情報", "joho"),
+    ("通信", "tsushin"),
+    ("運輸", "unyu"),
+    ("保険", "hoken"),
+    ("水産", "suisan"),
+    ("商事", "shoji"),
+    ("物産", "bussan"),
+    ("工業", "kogyo"),
+    ("製作所", "seisakusho"),
+    ("化学", "kagaku"),
+    ("製薬", "seiyaku"),
+    ("精機", "seiki"),
+    ("不動産", "fudosan"),
+    ("システムズ", "systems"),
+    ("ソフト", "soft"),
+    ("テクノロジー", "tech"),
+    ("物流", "logi"),
+    ("観光", "kanko"),
+    ("商会", "shokai"),
+    ("電子", "denshi"),
     ("ホールディングス", "hd"),
 ]
 _JA_LEGAL_FORMS = [("株式会社", 0.85), ("合同会社", 0.1), ("有限会社", 0.05)]
 
 _RU_LEGAL_FORMS = [("ООО", 0.6), ("АО", 0.25), ("ПАО", 0.05), ("ЗАО", 0.1)]
 _RU_INDUSTRIES = [
-    ("Технологии", "tech"), ("Логистика", "logistics"), ("Системы", "systems"), ("Трейд", "trade"),
-    ("Софт", "soft"), ("Пром", "prom"), ("Строй", "stroy"), ("Инвест", "invest"), ("Медиа", "media"),
+    ("Технологии", "tech"),
+    ("Логистика", "logistics"),
+    ("Системы", "systems"),
+    ("Трейд", "trade"),
+    ("Софт", "soft"),
+    ("Пром", "prom"),
+    ("Строй", "stroy"),
+    ("Инвест", "invest"),
+    ("Медиа", "media"),
 ]
 
 _TH_INDUSTRIES = [
-    ("กรุ๊ป", "group"), ("เทรดดิ้ง", "trading"), ("เอ็นจิเนียริ่ง", "engineering"), ("ซัพพลาย", "supply"),
-    ("อินเตอร์เนชั่นแนล", "inter"), ("เทคโนโลยี", "tech"), ("โลจิสติกส์", "logistics"), ("คอนสตรัคชั่น", "construction"),
-    ("ฟู้ดส์", "foods"), ("มีเดีย", "media"),
+    ("กรุ๊ป", "group"),
+    ("เทรดดิ้ง", "trading"),
+    ("เอ็นจิเนียริ่ง", "engineering"),
+    ("ซัพพลาย", "supply"),
+    ("อินเตอร์เนชั่นแนล", "inter"),
+    ("เทคโนโลยี", "tech"),
+    ("โลจิสติกส์", "logistics"),
+    ("คอนสตรัคชั่น", "construction"),
+    ("ฟู้ดส์", "foods"),
+    ("มีเดีย", "media"),
 ]
 
 # Where a group's subsidiaries sit, per script: (name in the script, ASCII for the subdomain).
 SUBSIDIARY_REGIONS: dict[str, list[tuple[str, str]]] = {
-    "en_US": [("EMEA", "emea"), ("APAC", "apac"), ("UK", "uk"), ("Canada", "ca"), ("Germany", "de"),
-              ("Australia", "au"), ("LATAM", "latam"), ("Nordics", "nordics")],
-    "ja_JP": [("関西", "kansai"), ("九州", "kyushu"), ("東北", "tohoku"), ("北海道", "hokkaido"),
-              ("中部", "chubu"), ("シンガポール", "sg")],
-    "ru_RU": [("Северо-Запад", "spb"), ("Урал", "ural"), ("Сибирь", "sibir"), ("Юг", "yug"),
-              ("Казань", "kazan"), ("Поволжье", "volga")],
-    "th_TH": [("เชียงใหม่", "chiangmai"), ("ภูเก็ต", "phuket"), ("ขอนแก่น", "khonkaen"), ("ชลบุรี", "chonburi"),
-              ("สิงคโปร์", "sg")],
+    "en_US": [
+        ("EMEA", "emea"),
+        ("APAC", "apac"),
+        ("UK", "uk"),
+        ("Canada", "ca"),
+        ("Germany", "de"),
+        ("Australia", "au"),
+        ("LATAM", "latam"),
+        ("Nordics", "nordics"),
+    ],
+    "ja_JP": [
+        ("関西", "kansai"),
+        ("九州", "kyushu"),
+        ("東北", "tohoku"),
+        ("北海道", "hokkaido"),
+        ("中部", "chubu"),
+        ("シンガポール", "sg"),
+    ],
+    "ru_RU": [
+        ("Северо-Запад", "spb"),
+        ("Урал", "ural"),
+        ("Сибирь", "sibir"),
+        ("Юг", "yug"),
+        ("Казань", "kazan"),
+        ("Поволжье", "volga"),
+    ],
+    "th_TH": [
+        ("เชียงใหม่", "chiangmai"),
+        ("ภูเก็ต", "phuket"),
+        ("ขอนแก่น", "khonkaen"),
+        ("ชลบุรี", "chonburi"),
+        ("สิงคโปร์", "sg"),
+    ],
 }
 
 
@@ -145,8 +214,13 @@ def subsidiary(parent: Company, locale: str, region: tuple[str, str]) -> Company
     region_name, region_slug = region
     slug = f"{region_slug}.{parent.slug}"
     if locale == "ja_JP":
-        return Company(f"{parent.brand}{region_name}{parent.legal_form or '株式会社'}", slug, parent.tld,
-                       parent.brand, parent.legal_form)
+        return Company(
+            f"{parent.brand}{region_name}{parent.legal_form or '株式会社'}",
+            slug,
+            parent.tld,
+            parent.brand,
+            parent.legal_form,
+        )
     if locale == "ru_RU":
         return Company(f"ООО «{parent.brand} {region_name}»", slug, parent.tld, parent.brand, "ООО")
     if locale == "th_TH":
@@ -172,11 +246,16 @@ class PeoplePools:
     def __init__(self, fakers: dict[str, Faker]) -> None:
         size = self.POOL_SIZE
         en, ja, ru, th = fakers["en_US"], fakers["ja_JP"], fakers["ru_RU"], fakers["th_TH"]
-        self.en = ([en.first_name_female() for _ in range(size)], [en.first_name_male() for _ in range(size)],
-                   [en.last_name() for _ in range(size)])
-        self.ja = ([ja.first_name_female_pair() for _ in range(size)],
-                   [ja.first_name_male_pair() for _ in range(size)],
-                   [ja.last_name_pair() for _ in range(size)])
+        self.en = (
+            [en.first_name_female() for _ in range(size)],
+            [en.first_name_male() for _ in range(size)],
+            [en.last_name() for _ in range(size)],
+        )
+        self.ja = (
+            [ja.first_name_female_pair() for _ in range(size)],
+            [ja.first_name_male_pair() for _ in range(size)],
+            [ja.last_name_pair() for _ in range(size)],
+        )
         self.ru_female = [(ru.first_name_female(), ru.last_name_female()) for _ in range(size)]
         self.ru_male = [(ru.first_name_male(), ru.last_name_male()) for _ in range(size)]
         self.th = ([th.first_name() for _ in range(size)], [th.last_name() for _ in range(size)])
@@ -223,20 +302,40 @@ def phone(locale: str, rng: random.Random) -> str:
 # Job titles by role and script. A contact with several roles takes the title of the first.
 JOB_TITLES: dict[str, dict[str, list[str]]] = {
     "decision_maker": {
-        "en_US": ["Chief Operating Officer", "VP of Operations", "Chief Revenue Officer",
-                  "VP of Customer Experience"],
+        "en_US": [
+            "Chief Operating Officer",
+            "VP of Operations",
+            "Chief Revenue Officer",
+            "VP of Customer Experience",
+        ],
         "ja_JP": ["代表取締役", "取締役 営業本部長", "執行役員", "事業部長"],
-        "ru_RU": ["Генеральный директор", "Коммерческий директор", "Директор по развитию",
-                  "Операционный директор"],
+        "ru_RU": [
+            "Генеральный директор",
+            "Коммерческий директор",
+            "Директор по развитию",
+            "Операционный директор",
+        ],
         "th_TH": ["กรรมการผู้จัดการ", "ผู้อำนวยการฝ่ายปฏิบัติการ", "ผู้อำนวยการฝ่ายขาย", "ประธานเจ้าหน้าที่บริหาร"],
     },
     "champion": {
-        "en_US": ["Head of Operations", "Customer Operations Manager", "Director of Sales Operations",
-                  "Program Manager"],
-        "ja_JP": ["営業企画部 部長", "DX推進室 室長", "カスタマーサポート課長",
-                  "業務改革プロジェクトリーダー"],
-        "ru_RU": ["Руководитель отдела продаж", "Менеджер проектов", "Руководитель клиентского сервиса",
-                  "Руководитель направления цифровизации"],
+        "en_US": [
+            "Head of Operations",
+            "Customer Operations Manager",
+            "Director of Sales Operations",
+            "Program Manager",
+        ],
+        "ja_JP": [
+            "営業企画部 部長",
+            "DX推進室 室長",
+            "カスタマーサポート課長",
+            "業務改革プロジェクトリーダー",
+        ],
+        "ru_RU": [
+            "Руководитель отдела продаж",
+            "Менеджер проектов",
+            "Руководитель клиентского сервиса",
+            "Руководитель направления цифровизации",
+        ],
         "th_TH": ["ผู้จัดการฝ่ายปฏิบัติการ", "ผู้จัดการโครงการ", "ผู้จัดการฝ่ายบริการลูกค้า", "หัวหน้าฝ่ายขาย"],
     },
     "kpi_owner": {
@@ -252,11 +351,22 @@ JOB_TITLES: dict[str, dict[str, list[str]]] = {
         "th_TH": ["ผู้จัดการฝ่ายบัญชี", "เจ้าหน้าที่จัดซื้อ", "ผู้จัดการฝ่ายการเงิน"],
     },
     "user": {
-        "en_US": ["Account Executive", "Support Specialist", "Operations Analyst", "Sales Manager",
-                  "Customer Success Specialist", "Marketing Coordinator"],
+        "en_US": [
+            "Account Executive",
+            "Support Specialist",
+            "Operations Analyst",
+            "Sales Manager",
+            "Customer Success Specialist",
+            "Marketing Coordinator",
+        ],
         "ja_JP": ["営業担当", "サポート担当", "マーケティング担当", "業務担当", "主任"],
-        "ru_RU": ["Менеджер по продажам", "Специалист поддержки", "Аналитик", "Маркетолог",
-                  "Менеджер по работе с клиентами"],
+        "ru_RU": [
+            "Менеджер по продажам",
+            "Специалист поддержки",
+            "Аналитик",
+            "Маркетолог",
+            "Менеджер по работе с клиентами",
+        ],
         "th_TH": ["เจ้าหน้าที่ขาย", "เจ้าหน้าที่ฝ่ายสนับสนุน", "นักการตลาด", "เจ้าหน้าที่ปฏิบัติการ"],
     },
 }

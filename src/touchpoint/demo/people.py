@@ -51,8 +51,11 @@ def csms_for(locale: str) -> list[str]:
 def people(ctx: DemoContext) -> None:
     for person in TEAM:
         user, password = create_user(
-            email=f"{person.local_part}@{DEMO_EMAIL_DOMAIN}", role=person.role, password=DEMO_PASSWORD,
-            full_name=person.full_name, check_password_strength=False,
+            email=f"{person.local_part}@{DEMO_EMAIL_DOMAIN}",
+            role=person.role,
+            password=DEMO_PASSWORD,
+            full_name=person.full_name,
+            check_password_strength=False,
         )
         ctx.users[person.key] = user
         ctx.logins.append(DemoLogin(user=user, role=person.role.value, password=password))

@@ -42,8 +42,11 @@ class HealthOut(Schema):
     drivers: list[DriverOut]
 
 
-@router.get("/accounts/{account_id}/health", response={200: HealthOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
-            summary="Health score, explained")
+@router.get(
+    "/accounts/{account_id}/health",
+    response={200: HealthOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Health score, explained",
+)
 def account_health(request: HttpRequest, account_id: int):
     """The latest score (0–100, null when no measure has data), its grade, its change over 7 and 30
     days, and per measure: the raw value, the points (0–100), the weight, the points it adds to the
@@ -60,11 +63,20 @@ def account_health(request: HttpRequest, account_id: int):
         "scorecard": version.scorecard.name if version else None,
         "version": version.number if version else None,
         "trend": {"change_7_days": _round(explained.trend_7), "change_30_days": _round(explained.trend_30)},
-        "drivers": [{
-            "measure": d.measure, "label": d.label, "unit": d.unit, "known": d.value is not None,
-            "value": _round(d.value, 2), "points": _round(d.points), "weight": d.weight,
-            "contribution": _round(d.contribution), "change_7_days": _round(d.change),
-        } for d in explained.drivers],
+        "drivers": [
+            {
+                "measure": d.measure,
+                "label": d.label,
+                "unit": d.unit,
+                "known": d.value is not None,
+                "value": _round(d.value, 2),
+                "points": _round(d.points),
+                "weight": d.weight,
+                "contribution": _round(d.contribution),
+                "change_7_days": _round(d.change),
+            }
+            for d in explained.drivers
+        ],
     }
 
 

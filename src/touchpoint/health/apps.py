@@ -13,5 +13,9 @@ class HealthConfig(AppConfig):
         from touchpoint.scheduler.registry import register_schedule
 
         # After midnight, once yesterday's events are in the rollups; scores are for the new day.
-        register_schedule("health.recompute", cron="30 1 * * *", task=recompute_health_task,
-                          description="Health scores for every account")
+        register_schedule(
+            "health.recompute",
+            cron="30 1 * * *",
+            task=recompute_health_task,
+            description="Health scores for every account",
+        )

@@ -37,8 +37,9 @@ class Period:
     horizon: int = 30
 
     @classmethod
-    def around_today(cls, *, start: date | None = None, end: date | None = None, every: int = 7,
-                     horizon: int = 30) -> Period:
+    def around_today(
+        cls, *, start: date | None = None, end: date | None = None, every: int = 7, horizon: int = 30
+    ) -> Period:
         """A period ending `horizon` days ago by default, so every outcome window is complete."""
         if every < 1:
             raise ValidationError({"every": _("Must be at least 1 day.")})
@@ -88,8 +89,14 @@ class Result:
     calibration: list[dict]  # per score band: {"band", "count", "predicted", "observed"}
 
     def as_dict(self) -> dict:
-        return {"days": [d.isoformat() for d in self.days], "samples": self.samples, "positives": self.positives,
-                "auc": self.auc, "deciles": self.deciles, "calibration": self.calibration}
+        return {
+            "days": [d.isoformat() for d in self.days],
+            "samples": self.samples,
+            "positives": self.positives,
+            "auc": self.auc,
+            "deciles": self.deciles,
+            "calibration": self.calibration,
+        }
 
 
 def _accounts_in_scope(segment: Segment | None) -> set[int] | None:
@@ -106,17 +113,21 @@ def collect(period: Period, *, segment: Segment | None = None, measures: list[st
     """One query per sampled day for the measures, one for the outcomes: nothing read is later than D."""
     scope = _accounts_in_scope(segment)
     losses: dict[int, list[date]] = defaultdict(list)
-    for account_id, day in (MrrMovement.objects.filter(
-            kind__in=LOSS_KINDS, occurred_on__gt=period.start,
-            occurred_on__lte=period.end + timedelta(days=period.horizon)).values_list("account_id", "occurred_on")):
+    for account_id, day in MrrMovement.objects.filter(
+        kind__in=LOSS_KINDS,
+        occurred_on__gt=period.start,
+        occurred_on__lte=period.end + timedelta(days=period.horizon),
+    ).values_list("account_id", "occurred_on"):
         losses[account_id].append(day)
     samples = Samples(days=period.days())
     for day in samples.days:
         at = AsOf(day)
         measured, params = measured_sql(at, keys=measures)
-        sql = (f"WITH {measured}, live_accounts AS (SELECT DISTINCT account_id FROM {LIVE_SUBSCRIPTIONS}) "
-               "SELECT l.account_id, m.measure, m.value FROM live_accounts l "
-               "LEFT JOIN measured m ON m.account_id = l.account_id")
+        sql = (
+            f"WITH {measured}, live_accounts AS (SELECT DISTINCT account_id FROM {LIVE_SUBSCRIPTIONS}) "
+            "SELECT l.account_id, m.measure, m.value FROM live_accounts l "
+            "LEFT JOIN measured m ON m.account_id = l.account_id"
+        )
         per_account: dict[int, dict[str, float]] = {}
         with transaction.atomic(), connection.cursor() as cursor:
             without_jit(cursor)
@@ -138,15 +149,20 @@ def collect(period: Period, *, segment: Segment | None = None, measures: list[st
 
 def evaluate(samples: Samples, definition: Definition) -> Result:
     """AUC, lift by decile and calibration of a definition's scores on the samples (unknown scores left out)."""
-    scored = [(s, o) for s, o in ((score(v, definition), o) for v, o in zip(samples.values, samples.outcome,
-                                                                               strict=True)) if s is not None]
+    scored = [
+        (s, o)
+        for s, o in ((score(v, definition), o) for v, o in zip(samples.values, samples.outcome, strict=True))
+        if s is not None
+    ]
     scores = np.array([s for s, _o in scored], dtype=float)
     outcomes = np.array([o for _s, o in scored], dtype=bool)
     positives = int(outcomes.sum())
     auc = None
     if 0 < positives < len(outcomes):
         # Risk is the opposite of health: a churner should score low.
-        from sklearn.metrics import roc_auc_score  # on first use: most processes never need it (tests/web/test_imports.py)
+        from sklearn.metrics import (
+            roc_auc_score,  # on first use: most processes never need it (tests/web/test_imports.py)
+        )
 
         auc = float(roc_auc_score(outcomes, -scores))
     base_rate = positives / len(outcomes) if len(outcomes) else 0.0
@@ -157,22 +173,41 @@ def evaluate(samples: Samples, definition: Definition) -> Result:
             if not len(chunk):
                 continue
             rate = float(outcomes[chunk].mean())
-            deciles.append({"decile": index + 1, "count": int(len(chunk)), "rate": rate,
-                            "lift": rate / base_rate if base_rate else 0.0,
-                            "mean_score": float(scores[chunk].mean())})
+            deciles.append(
+                {
+                    "decile": index + 1,
+                    "count": int(len(chunk)),
+                    "rate": rate,
+                    "lift": rate / base_rate if base_rate else 0.0,
+                    "mean_score": float(scores[chunk].mean()),
+                }
+            )
     calibration = []
     for low in range(0, 100, 10):
         in_band = (scores >= low) & ((scores < low + 10) if low < 90 else (scores <= 100))
         if in_band.any():
-            calibration.append({"band": f"{low}–{low + 10}", "count": int(in_band.sum()),
-                                "predicted": float(1 - scores[in_band].mean() / 100),
-                                "observed": float(outcomes[in_band].mean())})
-    return Result(days=samples.days, samples=len(scores), positives=positives, auc=auc, deciles=deciles,
-                  calibration=calibration)
+            calibration.append(
+                {
+                    "band": f"{low}–{low + 10}",
+                    "count": int(in_band.sum()),
+                    "predicted": float(1 - scores[in_band].mean() / 100),
+                    "observed": float(outcomes[in_band].mean()),
+                }
+            )
+    return Result(
+        days=samples.days,
+        samples=len(scores),
+        positives=positives,
+        auc=auc,
+        deciles=deciles,
+        calibration=calibration,
+    )
 
 
 def run(definition: Definition, period: Period, *, segment: Segment | None = None) -> Result:
-    return evaluate(collect(period, segment=segment, measures=[r.measure for r in definition.rules]), definition)
+    return evaluate(
+        collect(period, segment=segment, measures=[r.measure for r in definition.rules]), definition
+    )
 
 
 def points_matrix(samples: Samples, definition: Definition) -> np.ndarray:

@@ -26,7 +26,13 @@ def sparkline_svg(scores: list[float | None], *, width: int = 80, height: int = 
     return format_html(
         '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">'
         '<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/></svg>',
-        width, height, width, height, _("Score over the last 30 days"), colour, points,
+        width,
+        height,
+        width,
+        height,
+        _("Score over the last 30 days"),
+        colour,
+        points,
     )
 
 
@@ -36,15 +42,28 @@ def history_svg(history: list[tuple[date, float | None]], *, green_at: float, re
     values = [{"date": day.isoformat(), "score": value} for day, value in history if value is not None]
     if len(values) < 2:
         return ""
-    line = alt.Chart(alt.Data(values=values)).mark_line(color="#2857c5").encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")),
-        y=alt.Y("score:Q", title=_("Score"), scale=alt.Scale(domain=[0, 100])),
+    line = (
+        alt.Chart(alt.Data(values=values))
+        .mark_line(color="#2857c5")
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")),
+            y=alt.Y("score:Q", title=_("Score"), scale=alt.Scale(domain=[0, 100])),
+        )
     )
-    rules = alt.Chart(alt.Data(values=[{"y": green_at, "c": "green"}, {"y": red_below, "c": "red"}])).mark_rule(
-        strokeDash=[4, 4], opacity=0.6).encode(
-        y="y:Q", color=alt.Color("c:N", scale=alt.Scale(domain=["green", "red"],
-                                                        range=[GRADE_COLOURS["green"], GRADE_COLOURS["red"]]),
-                                 legend=None))
+    rules = (
+        alt.Chart(alt.Data(values=[{"y": green_at, "c": "green"}, {"y": red_below, "c": "red"}]))
+        .mark_rule(strokeDash=[4, 4], opacity=0.6)
+        .encode(
+            y="y:Q",
+            color=alt.Color(
+                "c:N",
+                scale=alt.Scale(
+                    domain=["green", "red"], range=[GRADE_COLOURS["green"], GRADE_COLOURS["red"]]
+                ),
+                legend=None,
+            ),
+        )
+    )
     return svg(alt.layer(line, rules).properties(height=140), width=560)
 
 
@@ -53,13 +72,19 @@ def distribution_svg(counts: dict[str, int], labels: dict[str, str]) -> str:
 
     order = ["green", "yellow", "red", "unknown"]
     values = [{"grade": labels[g], "key": g, "accounts": counts.get(g, 0)} for g in order]
-    chart = alt.Chart(alt.Data(values=values)).mark_bar().encode(
-        x=alt.X("accounts:Q", title=_("Accounts"), axis=alt.Axis(tickMinStep=1, format="d")),
-        y=alt.Y("grade:N", title=None, sort=[labels[g] for g in order]),
-        color=alt.Color("key:N", scale=alt.Scale(domain=order, range=[GRADE_COLOURS[g] for g in order]),
-                        legend=None),
-        tooltip=["grade:N", "accounts:Q"],
-    ).properties(height=110)
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            x=alt.X("accounts:Q", title=_("Accounts"), axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("grade:N", title=None, sort=[labels[g] for g in order]),
+            color=alt.Color(
+                "key:N", scale=alt.Scale(domain=order, range=[GRADE_COLOURS[g] for g in order]), legend=None
+            ),
+            tooltip=["grade:N", "accounts:Q"],
+        )
+        .properties(height=110)
+    )
     return svg(chart, width=420)
 
 
@@ -67,16 +92,24 @@ def lift_svg(series: dict[str, list[dict]]) -> str:
     """Lift by decile (1 = the lowest scores) for each named scorecard."""
     import altair as alt
 
-    values = [{"decile": row["decile"], "lift": row["lift"], "scorecard": name}
-              for name, rows in series.items() for row in rows]
+    values = [
+        {"decile": row["decile"], "lift": row["lift"], "scorecard": name}
+        for name, rows in series.items()
+        for row in rows
+    ]
     if not values:
         return ""
-    chart = alt.Chart(alt.Data(values=values)).mark_bar().encode(
-        x=alt.X("decile:O", title=_("Decile (lowest scores first)")),
-        xOffset="scorecard:N",
-        y=alt.Y("lift:Q", title=_("Lift")),
-        color=alt.Color("scorecard:N", title=None),
-    ).properties(height=180)
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            x=alt.X("decile:O", title=_("Decile (lowest scores first)")),
+            xOffset="scorecard:N",
+            y=alt.Y("lift:Q", title=_("Lift")),
+            color=alt.Color("scorecard:N", title=None),
+        )
+        .properties(height=180)
+    )
     return svg(chart, width=520)
 
 
@@ -84,15 +117,28 @@ def calibration_svg(series: dict[str, list[dict]]) -> str:
     """Observed churn/contraction rate against the risk the score implies (100 − score), per score band."""
     import altair as alt
 
-    values = [{"predicted": row["predicted"], "observed": row["observed"], "scorecard": name, "n": row["count"]}
-              for name, rows in series.items() for row in rows]
+    values = [
+        {"predicted": row["predicted"], "observed": row["observed"], "scorecard": name, "n": row["count"]}
+        for name, rows in series.items()
+        for row in rows
+    ]
     if not values:
         return ""
-    diagonal = alt.Chart(alt.Data(values=[{"x": 0, "y": 0}, {"x": 1, "y": 1}])).mark_line(
-        color="#98a2b3", strokeDash=[4, 4]).encode(x="x:Q", y="y:Q")
-    points = alt.Chart(alt.Data(values=values)).mark_line(point=True).encode(
-        x=alt.X("predicted:Q", title=_("Implied risk (1 − score/100)"), scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("observed:Q", title=_("Observed churn or contraction rate"), scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("scorecard:N", title=None), tooltip=["scorecard:N", "n:Q"],
+    diagonal = (
+        alt.Chart(alt.Data(values=[{"x": 0, "y": 0}, {"x": 1, "y": 1}]))
+        .mark_line(color="#98a2b3", strokeDash=[4, 4])
+        .encode(x="x:Q", y="y:Q")
+    )
+    points = (
+        alt.Chart(alt.Data(values=values))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("predicted:Q", title=_("Implied risk (1 − score/100)"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(
+                "observed:Q", title=_("Observed churn or contraction rate"), scale=alt.Scale(domain=[0, 1])
+            ),
+            color=alt.Color("scorecard:N", title=None),
+            tooltip=["scorecard:N", "n:Q"],
+        )
     )
     return svg(alt.layer(diagonal, points).properties(height=220), width=360)

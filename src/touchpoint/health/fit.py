@@ -33,8 +33,9 @@ class Proposal:
     proposed: Result  # the proposal on the test days
 
 
-def propose(definition: Definition, period: Period, *, segment: Segment | None = None,
-            samples: Samples | None = None) -> Proposal:
+def propose(
+    definition: Definition, period: Period, *, segment: Segment | None = None, samples: Samples | None = None
+) -> Proposal:
     """Fit weights on the earlier two thirds of the sampled days, back-test both on the rest."""
     samples = samples or collect(period, segment=segment, measures=[r.measure for r in definition.rules])
     days = samples.days
@@ -46,14 +47,25 @@ def propose(definition: Definition, period: Period, *, segment: Segment | None =
     test = samples.subset([d in set(test_days) for d in samples.day])
     outcomes = np.array(train.outcome, dtype=bool)
     if outcomes.all() or not outcomes.any():
-        raise ValidationError({"start": _("The training days need both customers who churned or contracted "
-                                          "and customers who stayed.")})
+        raise ValidationError(
+            {
+                "start": _(
+                    "The training days need both customers who churned or contracted "
+                    "and customers who stayed."
+                )
+            }
+        )
     points = points_matrix(train, definition) / 100.0
-    means = np.nanmean(np.where(np.isnan(points).all(axis=0), 0.5, points), axis=0) \
-        if points.size else np.zeros(len(definition.rules))
+    means = (
+        np.nanmean(np.where(np.isnan(points).all(axis=0), 0.5, points), axis=0)
+        if points.size
+        else np.zeros(len(definition.rules))
+    )
     means = np.where(np.isnan(means), 0.5, means)
     features = np.where(np.isnan(points), means, points)
-    from sklearn.linear_model import LogisticRegression  # on first use: most processes never need it (tests/web/test_imports.py)
+    from sklearn.linear_model import (
+        LogisticRegression,  # on first use: most processes never need it (tests/web/test_imports.py)
+    )
 
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
     model.fit(features, outcomes)
@@ -63,17 +75,24 @@ def propose(definition: Definition, period: Period, *, segment: Segment | None =
         raise ValidationError({"start": _("No measure lowered the risk of churn in the training days.")})
     weights = protection / protection.sum() * TOTAL_WEIGHT
     proposal = Definition(
-        rules=tuple(MeasureRule(measure=rule.measure, weight=round(float(weight), 2), green=rule.green,
-                                red=rule.red)
-                    for rule, weight in zip(definition.rules, weights, strict=True)),
-        green_at=definition.green_at, red_below=definition.red_below,
+        rules=tuple(
+            MeasureRule(measure=rule.measure, weight=round(float(weight), 2), green=rule.green, red=rule.red)
+            for rule, weight in zip(definition.rules, weights, strict=True)
+        ),
+        green_at=definition.green_at,
+        red_below=definition.red_below,
     )
     if sum(rule.weight for rule in proposal.rules) <= 0:
         raise ValidationError({"start": _("No measure lowered the risk of churn in the training days.")})
     overlap = bool(test_days) and (train_days[-1] - test_days[0]).days + period.horizon > 0
     return Proposal(
         definition=proposal,
-        coefficients={rule.measure: float(c) for rule, c in zip(definition.rules, model.coef_[0], strict=True)},
-        train_days=train_days, test_days=test_days, outcome_windows_overlap=overlap,
-        current=evaluate(test, definition), proposed=evaluate(test, proposal),
+        coefficients={
+            rule.measure: float(c) for rule, c in zip(definition.rules, model.coef_[0], strict=True)
+        },
+        train_days=train_days,
+        test_days=test_days,
+        outcome_windows_overlap=overlap,
+        current=evaluate(test, definition),
+        proposed=evaluate(test, proposal),
     )

@@ -138,8 +138,10 @@ def sources_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list, lis
 
 
 def source_joins(measures: list[Measure], account: str = "a.id") -> str:
-    return " ".join(f"LEFT JOIN src_{key} ON src_{key}.account_id = {account}"
-                    for key in sorted({m.source for m in measures}))
+    return " ".join(
+        f"LEFT JOIN src_{key} ON src_{key}.account_id = {account}"
+        for key in sorted({m.source for m in measures})
+    )
 
 
 def measured_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list]:
@@ -222,7 +224,15 @@ def _usage_sql(at: AsOf) -> tuple[str, list]:
     """
     recent_start = at.date(RECENT_DAYS - 1)
     previous_start = at.date(2 * RECENT_DAYS - 1)
-    params = [recent_start, previous_start, recent_start, recent_start, at.date(USAGE_WINDOW_DAYS), at.date(), at.end]
+    params = [
+        recent_start,
+        previous_start,
+        recent_start,
+        recent_start,
+        at.date(USAGE_WINDOW_DAYS),
+        at.date(),
+        at.end,
+    ]
     return sql, params
 
 
@@ -258,7 +268,9 @@ def _revenue_sql(at: AsOf) -> tuple[str, list]:
     today = timezone.localdate()
     # Past due: the last payment entry on the timeline before the day ended was a failure; for today
     # also a live subscription whose status says so (billing systems that only send the status).
-    status_check = "OR MAX(CASE WHEN live.status = 'past_due' THEN 1 ELSE 0 END) = 1" if at.day >= today else ""
+    status_check = (
+        "OR MAX(CASE WHEN live.status = 'past_due' THEN 1 ELSE 0 END) = 1" if at.day >= today else ""
+    )
     next_renewal = at.days_between_dates("live.renewal_date", "%s")
     term_days = "(live.term_months * 365 / 12)"
     sql = f"""
@@ -280,33 +292,81 @@ register_source(MeasureSource("breadth", columns=("breadth",), query=_breadth_sq
 register_source(MeasureSource("touch", columns=("days_since_touch",), query=_touch_sql))
 register_source(MeasureSource("revenue", columns=("past_due", "days_to_renewal"), query=_revenue_sql))
 
-register_measure(Measure(
-    "usage_trend", label=_("Usage trend"), source="usage", column="usage_trend", unit="%",
-    help=_("Events in the last 30 days against the 30 days before, as a change in percent."),
-    weight=3, green=0, red=-50,
-))
-register_measure(Measure(
-    "breadth", label=_("Breadth of adoption"), source="breadth", column="breadth", unit="%",
-    help=_("Key features used in the last 30 days, out of those defined."),
-    weight=2, green=60, red=10,
-))
-register_measure(Measure(
-    "active_users", label=_("Active users"), source="usage", column="active_users", unit="%",
-    help=_("Most people active on one day in the last 30 days, against seats paid for (or contacts)."),
-    weight=2, green=50, red=10,
-))
-register_measure(Measure(
-    "engagement_recency", label=_("Engagement recency"), source="touch", column="days_since_touch",
-    unit=_("days"), help=_("Days since the last note, meeting, call or email."),
-    weight=1, green=14, red=90,
-))
-register_measure(Measure(
-    "billing", label=_("Billing status"), source="revenue", column="past_due", unit="",
-    help=_("Whether a payment is past due (1) or not (0)."),
-    weight=2, green=0, red=1,
-))
-register_measure(Measure(
-    "renewal_proximity", label=_("Renewal proximity"), source="revenue", column="days_to_renewal",
-    unit=_("days"), help=_("Days until the next renewal: the nearer, the less time to fix what is wrong."),
-    weight=1, green=120, red=30,
-))
+register_measure(
+    Measure(
+        "usage_trend",
+        label=_("Usage trend"),
+        source="usage",
+        column="usage_trend",
+        unit="%",
+        help=_("Events in the last 30 days against the 30 days before, as a change in percent."),
+        weight=3,
+        green=0,
+        red=-50,
+    )
+)
+register_measure(
+    Measure(
+        "breadth",
+        label=_("Breadth of adoption"),
+        source="breadth",
+        column="breadth",
+        unit="%",
+        help=_("Key features used in the last 30 days, out of those defined."),
+        weight=2,
+        green=60,
+        red=10,
+    )
+)
+register_measure(
+    Measure(
+        "active_users",
+        label=_("Active users"),
+        source="usage",
+        column="active_users",
+        unit="%",
+        help=_("Most people active on one day in the last 30 days, against seats paid for (or contacts)."),
+        weight=2,
+        green=50,
+        red=10,
+    )
+)
+register_measure(
+    Measure(
+        "engagement_recency",
+        label=_("Engagement recency"),
+        source="touch",
+        column="days_since_touch",
+        unit=_("days"),
+        help=_("Days since the last note, meeting, call or email."),
+        weight=1,
+        green=14,
+        red=90,
+    )
+)
+register_measure(
+    Measure(
+        "billing",
+        label=_("Billing status"),
+        source="revenue",
+        column="past_due",
+        unit="",
+        help=_("Whether a payment is past due (1) or not (0)."),
+        weight=2,
+        green=0,
+        red=1,
+    )
+)
+register_measure(
+    Measure(
+        "renewal_proximity",
+        label=_("Renewal proximity"),
+        source="revenue",
+        column="days_to_renewal",
+        unit=_("days"),
+        help=_("Days until the next renewal: the nearer, the less time to fix what is wrong."),
+        weight=1,
+        green=120,
+        red=30,
+    )
+)

@@ -29,8 +29,12 @@ class Scorecard(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     segment = models.OneToOneField(
-        "accounts.Segment", verbose_name=_("segment"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="scorecard",
+        "accounts.Segment",
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scorecard",
     )
     current_version = models.ForeignKey(
         "ScorecardVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -67,8 +71,12 @@ class ScorecardVersion(models.Model):
     definition = models.JSONField(_("definition"))
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
@@ -100,11 +108,17 @@ class HealthScore(models.Model):
     # No database-level foreign keys: the recompute inserts a row per existing account and current
     # version in one statement, and checking 100,000 keys again costs more than the rest of the write
     # (bench/health.py). The ORM still cascades an account's deletion to its scores.
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="health_scores",
-                                db_index=False, db_constraint=False)
+    account = models.ForeignKey(
+        "accounts.Account",
+        on_delete=models.CASCADE,
+        related_name="health_scores",
+        db_index=False,
+        db_constraint=False,
+    )
     day = models.DateField(_("day"))
-    version = models.ForeignKey(ScorecardVersion, on_delete=models.DO_NOTHING, related_name="+",
-                                db_constraint=False)
+    version = models.ForeignKey(
+        ScorecardVersion, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     score = models.FloatField(_("score"), null=True, blank=True)
     grade = models.CharField(_("grade"), max_length=8, choices=Grade.choices, default=Grade.UNKNOWN)
     measures = models.JSONField(default=dict, blank=True)
@@ -116,8 +130,10 @@ class HealthScore(models.Model):
         constraints = [
             # Also the index behind "an account's latest scores".
             models.UniqueConstraint(fields=["account", "day"], name="health_score_once_a_day"),
-            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100) | Q(score__isnull=True),
-                                   name="health_score_in_range"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100) | Q(score__isnull=True),
+                name="health_score_in_range",
+            ),
         ]
         indexes = [
             models.Index(fields=["day", "grade"], name="health_day_grade"),

@@ -24,8 +24,14 @@ def _points(index: int) -> str:
     return f"(CASE WHEN {share} >= 1 THEN 100.0 WHEN {share} <= 0 THEN 0.0 ELSE 100.0 * {share} END)"
 
 
-def scoring_select(at: AsOf, cards: dict[int, Definition], segment_versions: dict[int, int],
-                   default_version: int | None, *, with_day: bool = False) -> tuple[str, list]:
+def scoring_select(
+    at: AsOf,
+    cards: dict[int, Definition],
+    segment_versions: dict[int, int],
+    default_version: int | None,
+    *,
+    with_day: bool = False,
+) -> tuple[str, list]:
     """`… SELECT account_id, [day,] version_id, score, grade, measures` for every account that existed.
 
     The text starts after `WITH`, so the caller can put it in an INSERT or a plain query.
@@ -43,7 +49,9 @@ def scoring_select(at: AsOf, cards: dict[int, Definition], segment_versions: dic
         for measure in measures:
             rule = rules.get(measure.key)
             params.extend([float(rule.weight), float(rule.green), float(rule.red)] if rule else [None] * 3)
-    whens = " ".join(f"WHEN {int(segment)} THEN {int(version)}" for segment, version in segment_versions.items())
+    whens = " ".join(
+        f"WHEN {int(segment)} THEN {int(version)}" for segment, version in segment_versions.items()
+    )
     default = "NULL" if default_version is None else str(int(default_version))
     version_expr = f"COALESCE(CASE a.segment_id {whens} END, {default})" if whens else default
     values = ", ".join(f"{at.as_float(f'src_{m.source}.{m.column}')} AS v{i}" for i, m in enumerate(measures))
@@ -53,15 +61,20 @@ def scoring_select(at: AsOf, cards: dict[int, Definition], segment_versions: dic
     if connection.vendor == "sqlite":
         entries = ", ".join(
             f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN json_object('value', v{i}, 'points', p{i}, 'weight', w{i}) END"
-            for i, m in enumerate(measures))
+            for i, m in enumerate(measures)
+        )
         # json_patch drops the keys whose value is null: unknown measures are absent, not null.
         measures_json = f"json_patch('{{}}', json_object({entries}))" if entries else "'{}'"
     else:
-        pairs = [f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN "
-                 f"jsonb_build_object('value', v{i}, 'points', p{i}, 'weight', w{i}) END"
-                 for i, m in enumerate(measures)]
+        pairs = [
+            f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN "
+            f"jsonb_build_object('value', v{i}, 'points', p{i}, 'weight', w{i}) END"
+            for i, m in enumerate(measures)
+        ]
         # One jsonb_build_object per 50 measures (a function takes at most 100 arguments).
-        entries = " || ".join(f"jsonb_build_object({', '.join(pairs[i:i + 50])})" for i in range(0, len(pairs), 50))
+        entries = " || ".join(
+            f"jsonb_build_object({', '.join(pairs[i : i + 50])})" for i in range(0, len(pairs), 50)
+        )
         measures_json = f"jsonb_strip_nulls({entries})" if entries else "'{}'::jsonb"
     # Cast the VALUES columns: a NULL-only column would otherwise have no type on PostgreSQL.
     typed = ", ".join(f"{at.as_float(column)} AS {column}" for column in card_columns[1:])
@@ -102,19 +115,26 @@ def without_jit(cursor) -> None:
         cursor.execute("SET LOCAL jit = off")
 
 
-def insert_scores(day: date, cards: dict[int, Definition], segment_versions: dict[int, int],
-                  default_version: int | None) -> int:
+def insert_scores(
+    day: date, cards: dict[int, Definition], segment_versions: dict[int, int], default_version: int | None
+) -> int:
     """Replace the day's scores for every account; returns how many rows were written."""
     select, params = scoring_select(AsOf(day), cards, segment_versions, default_version, with_day=True)
     with connection.cursor() as cursor:
         without_jit(cursor)
-        cursor.execute("DELETE FROM health_healthscore WHERE day = %s", [connection.ops.adapt_datefield_value(day)])
+        cursor.execute(
+            "DELETE FROM health_healthscore WHERE day = %s", [connection.ops.adapt_datefield_value(day)]
+        )
         columns = "account_id, day, version_id, score, grade, measures"
         if connection.vendor == "postgresql" and connection.in_atomic_block:
             # PostgreSQL never runs the SELECT of an INSERT … SELECT in parallel, but does for CREATE
             # TABLE … AS: aggregate the rollups with every worker into a temporary table, then copy it in.
-            cursor.execute("CREATE TEMPORARY TABLE health_day_scores ON COMMIT DROP AS WITH " + select, params)
-            cursor.execute(f"INSERT INTO health_healthscore ({columns}) SELECT {columns} FROM health_day_scores")
+            cursor.execute(
+                "CREATE TEMPORARY TABLE health_day_scores ON COMMIT DROP AS WITH " + select, params
+            )
+            cursor.execute(
+                f"INSERT INTO health_healthscore ({columns}) SELECT {columns} FROM health_day_scores"
+            )
             rows = cursor.rowcount
             cursor.execute("DROP TABLE health_day_scores")
             return rows

@@ -36,8 +36,10 @@ class Definition:
     extra: dict = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict:
-        return {"measures": [rule.as_dict() for rule in self.rules],
-                "grades": {"green": self.green_at, "red": self.red_below}}
+        return {
+            "measures": [rule.as_dict() for rule in self.rules],
+            "grades": {"green": self.green_at, "red": self.red_below},
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Definition:
@@ -53,14 +55,20 @@ class Definition:
         for index, raw in enumerate(raw_measures):
             where = f"measures.{index}"
             if not isinstance(raw, Mapping):
-                errors.setdefault(where, []).append(_("Expected a mapping with measure, weight, green and red."))
+                errors.setdefault(where, []).append(
+                    _("Expected a mapping with measure, weight, green and red.")
+                )
                 continue
             key = str(raw.get("measure", ""))
             if get_measure(key) is None:
-                errors.setdefault(f"{where}.measure", []).append(_("Unknown measure “%(key)s”.") % {"key": key})
+                errors.setdefault(f"{where}.measure", []).append(
+                    _("Unknown measure “%(key)s”.") % {"key": key}
+                )
                 continue
             if key in seen:
-                errors.setdefault(f"{where}.measure", []).append(_("Measure “%(key)s” is listed twice.") % {"key": key})
+                errors.setdefault(f"{where}.measure", []).append(
+                    _("Measure “%(key)s” is listed twice.") % {"key": key}
+                )
                 continue
             seen.add(key)
             numbers = {}
@@ -137,7 +145,9 @@ def contributions(measures: Mapping[str, Mapping]) -> dict[str, float]:
 def default_definition() -> Definition:
     from touchpoint.health.measures import registered_measures
 
-    return Definition(rules=tuple(
-        MeasureRule(measure=m.key, weight=float(m.weight), green=float(m.green), red=float(m.red))
-        for m in registered_measures()
-    ))
+    return Definition(
+        rules=tuple(
+            MeasureRule(measure=m.key, weight=float(m.weight), green=float(m.green), red=float(m.red))
+            for m in registered_measures()
+        )
+    )

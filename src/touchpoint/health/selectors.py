@@ -63,7 +63,9 @@ def explain(account: Account, *, history_days: int = 90) -> HealthExplained:
         month_ago = by_day.get(latest.day - timedelta(days=30))
     drivers = _drivers(latest, week_ago)
     history = [(row.day, row.score) for row in reversed(rows)]
-    return HealthExplained(score=latest, week_ago=week_ago, month_ago=month_ago, drivers=drivers, history=history)
+    return HealthExplained(
+        score=latest, week_ago=week_ago, month_ago=month_ago, drivers=drivers, history=history
+    )
 
 
 def version_of(row: HealthScore) -> ScorecardVersion | None:
@@ -75,8 +77,11 @@ def _drivers(now: HealthScore | None, then: HealthScore | None) -> list[Driver]:
     if now is None:
         return []
     version = ScorecardVersion.objects.only("definition").filter(pk=now.version_id).first()
-    keys = ([rule["measure"] for rule in version.definition.get("measures", [])] if version is not None
-            else sorted(now.measures))
+    keys = (
+        [rule["measure"] for rule in version.definition.get("measures", [])]
+        if version is not None
+        else sorted(now.measures)
+    )
     now_parts = contributions(now.measures)
     then_parts = contributions(then.measures) if then is not None else {}
     drivers = []
@@ -89,11 +94,18 @@ def _drivers(now: HealthScore | None, then: HealthScore | None) -> list[Driver]:
             change = contribution - then_parts[key]
         elif then is not None and then.score is not None and contribution is not None:
             change = contribution  # it became known this week
-        drivers.append(Driver(
-            measure=key, label=str(measure.label) if measure else key, unit=str(measure.unit) if measure else "",
-            value=entry["value"] if entry else None, points=entry["points"] if entry else None,
-            weight=entry["weight"] if entry else None, contribution=contribution, change=change,
-        ))
+        drivers.append(
+            Driver(
+                measure=key,
+                label=str(measure.label) if measure else key,
+                unit=str(measure.unit) if measure else "",
+                value=entry["value"] if entry else None,
+                points=entry["points"] if entry else None,
+                weight=entry["weight"] if entry else None,
+                contribution=contribution,
+                change=change,
+            )
+        )
     # What moved the score most comes first; unknown measures last.
     drivers.sort(key=lambda d: (d.contribution is None, -abs(d.change or 0), -(d.contribution or 0)))
     return drivers
@@ -114,9 +126,13 @@ def sparklines(account_ids: list[int], *, days: int = 30) -> dict[int, list[floa
     if not account_ids:
         return {}
     today = timezone.localdate()
-    rows = (HealthScore.objects.filter(account_id__in=account_ids, day__gt=today - timedelta(days=days),
-                                       day__lte=today)
-            .order_by("account_id", "day").values_list("account_id", "score"))
+    rows = (
+        HealthScore.objects.filter(
+            account_id__in=account_ids, day__gt=today - timedelta(days=days), day__lte=today
+        )
+        .order_by("account_id", "day")
+        .values_list("account_id", "score")
+    )
     series: dict[int, list[float | None]] = {}
     for account_id, value in rows:
         series.setdefault(account_id, []).append(value)
@@ -135,12 +151,16 @@ def scorecards_yaml() -> str:
         if version is None:
             continue
         definition = version.definition
-        document["scorecards"].append({
-            "name": scorecard.name,
-            "segment": scorecard.segment.name if scorecard.segment else None,
-            "version": version.number,
-            "grades": definition.get("grades", {}),
-            "measures": {rule["measure"]: {"weight": rule["weight"], "green": rule["green"], "red": rule["red"]}
-                         for rule in definition.get("measures", [])},
-        })
+        document["scorecards"].append(
+            {
+                "name": scorecard.name,
+                "segment": scorecard.segment.name if scorecard.segment else None,
+                "version": version.number,
+                "grades": definition.get("grades", {}),
+                "measures": {
+                    rule["measure"]: {"weight": rule["weight"], "green": rule["green"], "red": rule["red"]}
+                    for rule in definition.get("measures", [])
+                },
+            }
+        )
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

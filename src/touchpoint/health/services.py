@@ -22,8 +22,13 @@ DEFAULT_SCORECARD_NAME = "Default"
 
 @transaction.atomic
 def save_scorecard(
-    *, definition: Definition, actor: User | None, scorecard: Scorecard | None = None, name: str = "",
-    segment: Segment | None = None, note: str = "",
+    *,
+    definition: Definition,
+    actor: User | None,
+    scorecard: Scorecard | None = None,
+    name: str = "",
+    segment: Segment | None = None,
+    note: str = "",
 ) -> ScorecardVersion:
     """Keep a new version of a scorecard (creating the scorecard for a segment, or the default, if new).
 
@@ -44,13 +49,20 @@ def save_scorecard(
         return current
     number = (current.number if current is not None else 0) + 1
     version = ScorecardVersion.objects.create(
-        scorecard=scorecard, number=number, definition=definition.as_dict(), note=note[:300],
+        scorecard=scorecard,
+        number=number,
+        definition=definition.as_dict(),
+        note=note[:300],
         created_by=actor if actor is not None and actor.pk else None,
     )
     scorecard.current_version = version
     scorecard.save(update_fields=["current_version"])
-    record_audit(actor=actor, action="new_version", instance=scorecard,
-                 changes={"version": number, "definition": definition.as_dict(), "note": note})
+    record_audit(
+        actor=actor,
+        action="new_version",
+        instance=scorecard,
+        changes={"version": number, "definition": definition.as_dict(), "note": note},
+    )
     return version
 
 
@@ -58,8 +70,12 @@ def ensure_default_scorecard(*, actor: User | None = None) -> Scorecard:
     """The default scorecard, made from the measures' own defaults the first time it is needed."""
     scorecard = Scorecard.objects.filter(segment__isnull=True).select_related("current_version").first()
     if scorecard is None or scorecard.current_version is None:
-        save_scorecard(definition=default_definition(), actor=actor, scorecard=scorecard,
-                       note=_("Default scorecard from the measures' defaults"))
+        save_scorecard(
+            definition=default_definition(),
+            actor=actor,
+            scorecard=scorecard,
+            note=_("Default scorecard from the measures' defaults"),
+        )
         scorecard = Scorecard.objects.select_related("current_version").get(segment__isnull=True)
     return scorecard
 
@@ -103,18 +119,27 @@ def apply_scorecards_yaml(*, text: str, actor: User | None, note: str = "") -> l
         if entry.get("segment"):
             segment = Segment.objects.filter(name=str(entry["segment"])).first()
             if segment is None:
-                raise ValidationError({f"{where}.segment": _("No segment named “%(name)s”.")
-                                       % {"name": entry["segment"]}})
+                raise ValidationError(
+                    {f"{where}.segment": _("No segment named “%(name)s”.") % {"name": entry["segment"]}}
+                )
         measures = entry.get("measures")
         if isinstance(measures, dict):  # the export's form: {measure: {weight, green, red}}
             measures = [{"measure": key, **(value or {})} for key, value in measures.items()]
         try:
             definition = Definition.from_dict({"measures": measures, "grades": entry.get("grades") or {}})
         except ValidationError as error:
-            raise ValidationError({f"{where}.{field}": messages for field, messages in error.message_dict.items()}
-                                  ) from error
+            raise ValidationError(
+                {f"{where}.{field}": messages for field, messages in error.message_dict.items()}
+            ) from error
         scorecard = Scorecard.objects.filter(segment=segment).first()
-        versions.append(save_scorecard(definition=definition, actor=actor, scorecard=scorecard,
-                                       name=str(entry.get("name") or ""), segment=segment,
-                                       note=note or _("Applied from YAML")))
+        versions.append(
+            save_scorecard(
+                definition=definition,
+                actor=actor,
+                scorecard=scorecard,
+                name=str(entry.get("name") or ""),
+                segment=segment,
+                note=note or _("Applied from YAML"),
+            )
+        )
     return versions

@@ -28,8 +28,10 @@ def account_health_panel(request: HttpRequest, account_id: int) -> HttpResponse:
         definition = Definition.from_dict(version.definition) if version is not None else None
         context["version"] = version
         context["chart_svg"] = charts.history_svg(
-            explained.history, green_at=definition.green_at if definition else DEFAULT_GREEN_AT,
-            red_below=definition.red_below if definition else DEFAULT_RED_BELOW)
+            explained.history,
+            green_at=definition.green_at if definition else DEFAULT_GREEN_AT,
+            red_below=definition.red_below if definition else DEFAULT_RED_BELOW,
+        )
         context["movers"] = [d for d in explained.drivers if d.change][:2]
     return render(request, "health/_account_health.html", context)
 
@@ -41,10 +43,17 @@ def distribution(request: HttpRequest) -> HttpResponse:
     accounts = portfolio(PortfolioFilterForm(request.GET).to_filter())
     counts = selectors.grade_distribution(accounts)
     labels = {value: str(label) for value, label in Grade.choices}
-    return render(request, "health/_distribution.html", {
-        "chart_svg": charts.distribution_svg(counts, labels) if sum(counts.values()) else "",
-        "counts": [(value, labels[value], counts.get(value, 0)) for value in ("green", "yellow", "red", "unknown")],
-    })
+    return render(
+        request,
+        "health/_distribution.html",
+        {
+            "chart_svg": charts.distribution_svg(counts, labels) if sum(counts.values()) else "",
+            "counts": [
+                (value, labels[value], counts.get(value, 0))
+                for value in ("green", "yellow", "red", "unknown")
+            ],
+        },
+    )
 
 
 @login_required
@@ -65,10 +74,17 @@ def scorecards(request: HttpRequest) -> HttpResponse:
                     form.add_error("yaml", [f"{field}: {message}" for message in messages])
             else:
                 return redirect("health-scorecards")
-    return render(request, "health/scorecards.html", {
-        "scorecards": selectors.scorecards(), "form": form, "yaml": selectors.scorecards_yaml(),
-        "can_change": request.user.has_perm("health.change_scorecard"),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "health/scorecards.html",
+        {
+            "scorecards": selectors.scorecards(),
+            "form": form,
+            "yaml": selectors.scorecards_yaml(),
+            "can_change": request.user.has_perm("health.change_scorecard"),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -87,8 +103,11 @@ def scorecards_export(request: HttpRequest) -> HttpResponse:
 def scorecard_edit(request: HttpRequest, scorecard_id: int | None = None) -> HttpResponse:
     """Edit a scorecard (a new version on save) or create one for a segment; its version history."""
     scorecard = get_object_or_404(selectors.scorecards(), pk=scorecard_id) if scorecard_id else None
-    definition = (Definition.from_dict(scorecard.current_version.definition)
-                  if scorecard and scorecard.current_version else None)
+    definition = (
+        Definition.from_dict(scorecard.current_version.definition)
+        if scorecard and scorecard.current_version
+        else None
+    )
     initial = {"name": scorecard.name} if scorecard else {}
     form = ScorecardForm(request.POST or None, definition=definition, new=scorecard is None, initial=initial)
     can_change = request.user.has_perm("health.change_scorecard" if scorecard else "health.add_scorecard")
@@ -98,18 +117,30 @@ def scorecard_edit(request: HttpRequest, scorecard_id: int | None = None) -> Htt
         if form.is_valid():
             try:
                 version = services.save_scorecard(
-                    definition=form.cleaned_data["definition"], actor=request.user, scorecard=scorecard,
-                    name=form.cleaned_data["name"], segment=form.cleaned_data.get("segment"),
-                    note=form.cleaned_data["note"])
+                    definition=form.cleaned_data["definition"],
+                    actor=request.user,
+                    scorecard=scorecard,
+                    name=form.cleaned_data["name"],
+                    segment=form.cleaned_data.get("segment"),
+                    note=form.cleaned_data["note"],
+                )
             except ValidationError as error:
                 for field, messages in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, messages)
             else:
                 return redirect("health-scorecard", scorecard_id=version.scorecard_id)
     versions = scorecard.versions.select_related("created_by").order_by("-number") if scorecard else []
-    return render(request, "health/scorecard_edit.html", {
-        "scorecard": scorecard, "form": form, "versions": versions, "can_change": can_change,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "health/scorecard_edit.html",
+        {
+            "scorecard": scorecard,
+            "form": form,
+            "versions": versions,
+            "can_change": can_change,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _backtest_inputs(request: HttpRequest, data) -> tuple[BacktestForm, Scorecard, backtest.Period | None]:
@@ -123,9 +154,12 @@ def _backtest_inputs(request: HttpRequest, data) -> tuple[BacktestForm, Scorecar
     period = None
     if form.is_valid():
         try:
-            period = backtest.Period.around_today(start=cleaned.get("start"), end=cleaned.get("end"),
-                                                  every=cleaned.get("every") or 7,
-                                                  horizon=cleaned.get("horizon") or 30)
+            period = backtest.Period.around_today(
+                start=cleaned.get("start"),
+                end=cleaned.get("end"),
+                every=cleaned.get("every") or 7,
+                horizon=cleaned.get("horizon") or 30,
+            )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error(field, messages)
@@ -138,12 +172,17 @@ def _backtest_inputs(request: HttpRequest, data) -> tuple[BacktestForm, Scorecar
 def backtest_page(request: HttpRequest) -> HttpResponse:
     """How well the scorecard's past scores foresaw churn and contraction, beside a fitted proposal."""
     form, scorecard, period = _backtest_inputs(request, request.GET or None)
-    context = {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards(),
-               "can_accept": request.user.has_perm("health.change_scorecard")}
+    context = {
+        "form": form,
+        "scorecard": scorecard,
+        "scorecards": selectors.scorecards(),
+        "can_accept": request.user.has_perm("health.change_scorecard"),
+    }
     if period is not None:
         definition = Definition.from_dict(scorecard.current_version.definition)
-        samples = backtest.collect(period, segment=scorecard.segment,
-                                   measures=[rule.measure for rule in definition.rules])
+        samples = backtest.collect(
+            period, segment=scorecard.segment, measures=[rule.measure for rule in definition.rules]
+        )
         result = backtest.evaluate(samples, definition)
         context.update(period=period, result=result, definition=definition)
         try:
@@ -157,7 +196,8 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
             series = {current_label: proposal.current.deciles, "proposal": proposal.proposed.deciles}
             context["lift_svg"] = charts.lift_svg(series)
             context["calibration_svg"] = charts.calibration_svg(
-                {current_label: proposal.current.calibration, "proposal": proposal.proposed.calibration})
+                {current_label: proposal.current.calibration, "proposal": proposal.proposed.calibration}
+            )
         if "lift_svg" not in context:
             context["lift_svg"] = charts.lift_svg({scorecard.name: result.deciles})
             context["calibration_svg"] = charts.calibration_svg({scorecard.name: result.calibration})
@@ -171,19 +211,29 @@ def accept_proposal(request: HttpRequest) -> HttpResponse:
     """Fit again on the same period (deterministic) and keep the proposal as the scorecard's new version."""
     form, scorecard, period = _backtest_inputs(request, request.POST)
     if period is None:
-        return render(request, "health/backtest.html", {"form": form, "scorecard": scorecard,
-                                                        "scorecards": selectors.scorecards()}, status=400)
+        return render(
+            request,
+            "health/backtest.html",
+            {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
+            status=400,
+        )
     definition = Definition.from_dict(scorecard.current_version.definition)
     try:
         proposal = fit.propose(definition, period, segment=scorecard.segment)
     except ValidationError as error:
         form.add_error(None, [m for messages in error.message_dict.values() for m in messages])
-        return render(request, "health/backtest.html", {"form": form, "scorecard": scorecard,
-                                                        "scorecards": selectors.scorecards()}, status=400)
+        return render(
+            request,
+            "health/backtest.html",
+            {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
+            status=400,
+        )
     auc = proposal.proposed.auc
     services.save_scorecard(
-        definition=proposal.definition, actor=request.user, scorecard=scorecard,
+        definition=proposal.definition,
+        actor=request.user,
+        scorecard=scorecard,
         note=f"Fitted on {period.start}…{period.end}, horizon {period.horizon} days"
-             + (f"; test AUC {auc:.3f}" if auc is not None else ""),
+        + (f"; test AUC {auc:.3f}" if auc is not None else ""),
     )
     return redirect("health-scorecard", scorecard_id=scorecard.pk)

@@ -25,9 +25,15 @@ class MappingForm(forms.Form):
         choices = [("", _("— not in the file —")), *((column, column) for column in header)]
         for target in importer.fields:
             label = f"{target.label} *" if target.required else str(target.label)
-            self.fields[f"map_{target.name}"] = forms.ChoiceField(label=label, choices=choices, required=False,
-                                                                  initial=(kwargs.get("initial") or {}).get(target.name, ""))
+            self.fields[f"map_{target.name}"] = forms.ChoiceField(
+                label=label,
+                choices=choices,
+                required=False,
+                initial=(kwargs.get("initial") or {}).get(target.name, ""),
+            )
         self.importer = importer
 
     def mapping(self) -> dict[str, str]:
-        return {target.name: self.cleaned_data.get(f"map_{target.name}", "") for target in self.importer.fields}
+        return {
+            target.name: self.cleaned_data.get(f"map_{target.name}", "") for target in self.importer.fields
+        }

@@ -44,6 +44,9 @@ class StripeObjectState(models.Model):
     object_id = models.CharField(max_length=255, primary_key=True)
     last_event_created = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"{self.object_id} @ {self.last_event_created:%Y-%m-%d %H:%M:%S}"
+
 
 # --- CSV imports ------------------------------------------------------------------------------
 
@@ -72,7 +75,9 @@ class ImportJob(models.Model):
     delimiter = models.CharField(_("delimiter"), max_length=1)
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)
-    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
     result = models.JSONField(default=dict, blank=True)
     # The uploader's language: the background check writes its problems in it.
     language = models.CharField(max_length=16, default=settings.LANGUAGE_CODE)

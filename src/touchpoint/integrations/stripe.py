@@ -38,15 +38,40 @@ logger = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
 # Currencies Stripe counts in whole units (no cents): https://docs.stripe.com/currencies#zero-decimal
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf",
-                "xof", "xpf"}
+ZERO_DECIMAL = {
+    "bif",
+    "clp",
+    "djf",
+    "gnf",
+    "jpy",
+    "kmf",
+    "krw",
+    "mga",
+    "pyg",
+    "rwf",
+    "ugx",
+    "vnd",
+    "vuv",
+    "xaf",
+    "xof",
+    "xpf",
+}
 # Stripe's cancellation feedback → the churn reasons Touchpoint starts with (admins may rename them).
-FEEDBACK_REASONS = {"too_expensive": "Budget cut", "switched_service": "Switched to a competitor",
-                    "unused": "Low adoption", "missing_features": "Missing features",
-                    "customer_service": "Poor support experience", "too_complex": "Low adoption",
-                    "low_quality": "Missing features", "other": "Other"}
-LIVE = {"active": SubscriptionStatus.ACTIVE, "past_due": SubscriptionStatus.PAST_DUE,
-        "trialing": SubscriptionStatus.TRIALING}
+FEEDBACK_REASONS = {
+    "too_expensive": "Budget cut",
+    "switched_service": "Switched to a competitor",
+    "unused": "Low adoption",
+    "missing_features": "Missing features",
+    "customer_service": "Poor support experience",
+    "too_complex": "Low adoption",
+    "low_quality": "Missing features",
+    "other": "Other",
+}
+LIVE = {
+    "active": SubscriptionStatus.ACTIVE,
+    "past_due": SubscriptionStatus.PAST_DUE,
+    "trialing": SubscriptionStatus.TRIALING,
+}
 ENDED = {"canceled", "unpaid", "incomplete_expired"}
 
 
@@ -64,8 +89,14 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def verify(payload: bytes, header: str | None, *, endpoint_secrets: list[str], tolerance: int = TOLERANCE_SECONDS,
-           now: float | None = None) -> None:
+def verify(
+    payload: bytes,
+    header: str | None,
+    *,
+    endpoint_secrets: list[str],
+    tolerance: int = TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> None:
     if not endpoint_secrets:
         raise SignatureError(_("No Stripe webhook secret is configured (STRIPE_WEBHOOK_SECRET)."))
     if not header:
@@ -85,8 +116,10 @@ def verify(payload: bytes, header: str | None, *, endpoint_secrets: list[str], t
     if not any(hmac.compare_digest(e, s) for e in expected for s in signatures):
         raise SignatureError(_("No signature matches the payload with the configured secret."))
     if tolerance and int(timestamp) < (now if now is not None else time.time()) - tolerance:
-        raise SignatureError(_("The signature's timestamp is too old (more than %(seconds)s seconds).")
-                             % {"seconds": tolerance})
+        raise SignatureError(
+            _("The signature's timestamp is too old (more than %(seconds)s seconds).")
+            % {"seconds": tolerance}
+        )
 
 
 # --- Reading Stripe objects -------------------------------------------------------------------
@@ -102,7 +135,12 @@ def to_major(amount: int | None, currency: str) -> Decimal:
 def monthly(amount: Decimal, interval: str, count: int) -> Decimal:
     """A recurring price normalised to one month."""
     count = max(1, count or 1)
-    per_month = {"month": Decimal(1), "year": Decimal(1) / 12, "week": Decimal(52) / 12, "day": Decimal(365) / 12}
+    per_month = {
+        "month": Decimal(1),
+        "year": Decimal(1) / 12,
+        "week": Decimal(52) / 12,
+        "day": Decimal(365) / 12,
+    }
     return amount * per_month.get(interval, Decimal(1)) / count
 
 
@@ -132,11 +170,20 @@ def subscription_state(obj: dict[str, Any]) -> SubscriptionState:
     items = (obj.get("items") or {}).get("data") or []
     if not items:
         raise ValidationError({"data.object.items": _("The subscription has no items.")})
-    mrr, quantity, currency, products, plans, period_end = Decimal("0"), 0, "", [], [], obj.get("current_period_end")
+    mrr, quantity, currency, products, plans, period_end = (
+        Decimal("0"),
+        0,
+        "",
+        [],
+        [],
+        obj.get("current_period_end"),
+    )
     for item in items:
         price = item.get("price") or item.get("plan") or {}
-        recurring = price.get("recurring") or {"interval": price.get("interval"),
-                                               "interval_count": price.get("interval_count")}
+        recurring = price.get("recurring") or {
+            "interval": price.get("interval"),
+            "interval_count": price.get("interval_count"),
+        }
         currency = (price.get("currency") or obj.get("currency") or "usd").lower()
         amount = price.get("unit_amount")
         if amount is None and price.get("unit_amount_decimal") is not None:
@@ -144,20 +191,31 @@ def subscription_state(obj: dict[str, Any]) -> SubscriptionState:
         if amount is None:
             amount = price.get("amount")
         item_quantity = item.get("quantity") or 1
-        mrr += monthly(to_major(amount, currency) * item_quantity, recurring.get("interval") or "month",
-                       recurring.get("interval_count") or 1)
+        mrr += monthly(
+            to_major(amount, currency) * item_quantity,
+            recurring.get("interval") or "month",
+            recurring.get("interval_count") or 1,
+        )
         quantity += item_quantity
         product = price.get("product")
-        products.append(product.get("name") or product.get("id") if isinstance(product, dict) else (product or ""))
+        products.append(
+            product.get("name") or product.get("id") if isinstance(product, dict) else (product or "")
+        )
         plans.append(price.get("nickname") or price.get("lookup_key") or price.get("id") or "")
         period_end = period_end or item.get("current_period_end")  # newer API versions keep it on the item
     details = obj.get("cancellation_details") or {}
     return SubscriptionState(
-        external_id=obj["id"], customer=_customer_id(obj.get("customer")), status=obj.get("status") or "",
-        product=", ".join(p for p in products if p)[:200] or "Stripe", plan=", ".join(p for p in plans if p)[:200],
-        quantity=quantity, mrr=mrr.quantize(Decimal("0.01")), currency=currency.upper(),
+        external_id=obj["id"],
+        customer=_customer_id(obj.get("customer")),
+        status=obj.get("status") or "",
+        product=", ".join(p for p in products if p)[:200] or "Stripe",
+        plan=", ".join(p for p in plans if p)[:200],
+        quantity=quantity,
+        mrr=mrr.quantize(Decimal("0.01")),
+        currency=currency.upper(),
         started_on=_day(obj.get("start_date") or obj.get("created")) or date.today(),
-        renewal_date=_day(period_end), auto_renew=not obj.get("cancel_at_period_end", False),
+        renewal_date=_day(period_end),
+        auto_renew=not obj.get("cancel_at_period_end", False),
         canceled_on=_day(obj.get("ended_at") or obj.get("canceled_at")),
         feedback=details.get("feedback") or "",
     )
@@ -170,23 +228,29 @@ def _customer_id(value: Any) -> str:
 # --- Applying events --------------------------------------------------------------------------
 
 
-def _account_for_customer(customer_id: str, *, metadata: dict | None = None, name: str = "",
-                          email: str = "") -> Account:
+def _account_for_customer(
+    customer_id: str, *, metadata: dict | None = None, name: str = "", email: str = ""
+) -> Account:
     """The customer's account: named in its metadata, or with the customer id as external id, or a new one."""
     pinned = (metadata or {}).get("touchpoint_account_id")
     if pinned:
         account = Account.objects.filter(pk=int(pinned) if str(pinned).isdecimal() else None).first()
         if account is None:
-            raise ValidationError({"data.object.metadata.touchpoint_account_id":
-                                   _("No account with id %(id)s.") % {"id": pinned}})
+            raise ValidationError(
+                {
+                    "data.object.metadata.touchpoint_account_id": _("No account with id %(id)s.")
+                    % {"id": pinned}
+                }
+            )
         if not account.external_id:
             account_services.update_account(account=account, actor=None, external_id=customer_id)
         return account
     account = Account.objects.filter(external_id=customer_id).first()
     if account is None:
         domain = email.rpartition("@")[2] if "@" in email else ""
-        account = account_services.create_account(name=name or email or customer_id, actor=None,
-                                                  external_id=customer_id, domain=domain)
+        account = account_services.create_account(
+            name=name or email or customer_id, actor=None, external_id=customer_id, domain=domain
+        )
     return account
 
 
@@ -196,9 +260,13 @@ def _churn_reason(feedback: str) -> ChurnReason | None:
 
 
 def _apply_customer(obj: dict) -> str:
-    account = _account_for_customer(obj["id"], metadata=obj.get("metadata"), name=obj.get("name") or "",
-                                    email=obj.get("email") or "")
-    return _("Customer %(customer)s is account “%(account)s”.") % {"customer": obj["id"], "account": account.name}
+    account = _account_for_customer(
+        obj["id"], metadata=obj.get("metadata"), name=obj.get("name") or "", email=obj.get("email") or ""
+    )
+    return _("Customer %(customer)s is account “%(account)s”.") % {
+        "customer": obj["id"],
+        "account": account.name,
+    }
 
 
 def _apply_subscription(obj: dict, *, deleted: bool, occurred_on: date) -> str:
@@ -207,59 +275,112 @@ def _apply_subscription(obj: dict, *, deleted: bool, occurred_on: date) -> str:
     ended = deleted or state.status in ENDED
     if subscription is None:
         if ended:
-            return _("Subscription %(id)s ended before Touchpoint knew it; nothing to record.") % {"id": state.external_id}
+            return _("Subscription %(id)s ended before Touchpoint knew it; nothing to record.") % {
+                "id": state.external_id
+            }
         if state.status not in LIVE:
             return _("Subscription %(id)s is %(status)s; it counts once it is paid for.") % {
-                "id": state.external_id, "status": state.status}
+                "id": state.external_id,
+                "status": state.status,
+            }
         account = _account_for_customer(state.customer)
         revenue.create_subscription(
-            account=account, product=state.product, plan=state.plan, quantity=state.quantity, mrr=state.mrr,
-            currency=state.currency, started_on=state.started_on, renewal_date=state.renewal_date,
-            auto_renew=state.auto_renew, status=LIVE[state.status], external_id=state.external_id,
-            source=MovementSource.STRIPE)
+            account=account,
+            product=state.product,
+            plan=state.plan,
+            quantity=state.quantity,
+            mrr=state.mrr,
+            currency=state.currency,
+            started_on=state.started_on,
+            renewal_date=state.renewal_date,
+            auto_renew=state.auto_renew,
+            status=LIVE[state.status],
+            external_id=state.external_id,
+            source=MovementSource.STRIPE,
+        )
         return _("Subscription %(id)s added at %(mrr)s %(currency)s a month.") % {
-            "id": state.external_id, "mrr": state.mrr, "currency": state.currency}
+            "id": state.external_id,
+            "mrr": state.mrr,
+            "currency": state.currency,
+        }
     if ended:
-        revenue.cancel_subscription(subscription=subscription, canceled_on=state.canceled_on or occurred_on,
-                                    churn_reason=_churn_reason(state.feedback), source=MovementSource.STRIPE)
+        revenue.cancel_subscription(
+            subscription=subscription,
+            canceled_on=state.canceled_on or occurred_on,
+            churn_reason=_churn_reason(state.feedback),
+            source=MovementSource.STRIPE,
+        )
         return _("Subscription %(id)s canceled.") % {"id": state.external_id}
     if state.status not in LIVE:
-        return _("Subscription %(id)s is %(status)s; left as it was.") % {"id": state.external_id, "status": state.status}
+        return _("Subscription %(id)s is %(status)s; left as it was.") % {
+            "id": state.external_id,
+            "status": state.status,
+        }
     if subscription.status == SubscriptionStatus.CANCELED:
         # Never before the day it ended, or the history would have it paying while canceled.
         occurred_on = max(occurred_on, subscription.canceled_on or occurred_on)
-        revenue.reactivate_subscription(subscription=subscription, reactivated_on=occurred_on, mrr=state.mrr,
-                                        renewal_date=state.renewal_date, source=MovementSource.STRIPE)
+        revenue.reactivate_subscription(
+            subscription=subscription,
+            reactivated_on=occurred_on,
+            mrr=state.mrr,
+            renewal_date=state.renewal_date,
+            source=MovementSource.STRIPE,
+        )
         subscription.refresh_from_db()
     revenue.change_subscription(
-        subscription=subscription, occurred_on=occurred_on, source=MovementSource.STRIPE,
-        product=state.product, plan=state.plan, quantity=state.quantity, mrr=state.mrr, currency=state.currency,
-        renewal_date=state.renewal_date, auto_renew=state.auto_renew, status=LIVE[state.status])
+        subscription=subscription,
+        occurred_on=occurred_on,
+        source=MovementSource.STRIPE,
+        product=state.product,
+        plan=state.plan,
+        quantity=state.quantity,
+        mrr=state.mrr,
+        currency=state.currency,
+        renewal_date=state.renewal_date,
+        auto_renew=state.auto_renew,
+        status=LIVE[state.status],
+    )
     return _("Subscription %(id)s now %(mrr)s %(currency)s a month, %(seats)s seats.") % {
-        "id": state.external_id, "mrr": state.mrr, "currency": state.currency, "seats": state.quantity}
+        "id": state.external_id,
+        "mrr": state.mrr,
+        "currency": state.currency,
+        "seats": state.quantity,
+    }
 
 
 def _invoice_subscription(obj: dict) -> str:
     # Older API versions name the subscription on the invoice; newer ones under parent.subscription_details.
-    found = obj.get("subscription") or ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    found = obj.get("subscription") or ((obj.get("parent") or {}).get("subscription_details") or {}).get(
+        "subscription"
+    )
     return _customer_id(found)
 
 
 def _apply_invoice(obj: dict, *, paid: bool, when: datetime) -> str:
     subscription_id = _invoice_subscription(obj)
-    subscription = Subscription.objects.filter(external_id=subscription_id).first() if subscription_id else None
+    subscription = (
+        Subscription.objects.filter(external_id=subscription_id).first() if subscription_id else None
+    )
     if subscription is None:
-        return _("Invoice %(id)s is for no subscription Touchpoint knows; nothing to record.") % {"id": obj.get("id")}
+        return _("Invoice %(id)s is for no subscription Touchpoint knows; nothing to record.") % {
+            "id": obj.get("id")
+        }
     currency = obj.get("currency") or subscription.currency
     if paid:
         paid_at = (obj.get("status_transitions") or {}).get("paid_at")
-        revenue.record_payment_succeeded(subscription=subscription, amount=to_major(obj.get("amount_paid"), currency),
-                                         paid_at=datetime.fromtimestamp(paid_at, UTC) if paid_at else when)
+        revenue.record_payment_succeeded(
+            subscription=subscription,
+            amount=to_major(obj.get("amount_paid"), currency),
+            paid_at=datetime.fromtimestamp(paid_at, UTC) if paid_at else when,
+        )
         return _("Payment received for %(id)s.") % {"id": subscription_id}
-    revenue.record_payment_failed(subscription=subscription, failed_at=when,
-                                  amount=to_major(obj.get("amount_due"), currency),
-                                  note=_("Stripe invoice %(id)s, attempt %(attempt)s.") % {
-                                      "id": obj.get("id"), "attempt": obj.get("attempt_count") or 1})
+    revenue.record_payment_failed(
+        subscription=subscription,
+        failed_at=when,
+        amount=to_major(obj.get("amount_due"), currency),
+        note=_("Stripe invoice %(id)s, attempt %(attempt)s.")
+        % {"id": obj.get("id"), "attempt": obj.get("attempt_count") or 1},
+    )
     return _("Payment failed for %(id)s: the account is past due.") % {"id": subscription_id}
 
 
@@ -280,9 +401,15 @@ def handle(event: dict[str, Any]) -> tuple[StripeEvent, bool]:
     try:
         with transaction.atomic():
             outcome, message = _dispatch(event_type, obj, when, object_id)
-            recorded = StripeEvent.objects.create(event_id=event_id, type=event_type, created=when,
-                                                  livemode=bool(event.get("livemode")), object_id=object_id,
-                                                  outcome=outcome, message=message)
+            recorded = StripeEvent.objects.create(
+                event_id=event_id,
+                type=event_type,
+                created=when,
+                livemode=bool(event.get("livemode")),
+                object_id=object_id,
+                outcome=outcome,
+                message=message,
+            )
     except IntegrityError:
         # The same event arrived twice at once: the other request recorded (and applied) it.
         existing = StripeEvent.objects.filter(event_id=event_id).first()
@@ -292,9 +419,18 @@ def handle(event: dict[str, Any]) -> tuple[StripeEvent, bool]:
     return recorded, True
 
 
-HANDLED = {"customer.created", "customer.updated", "customer.subscription.created", "customer.subscription.updated",
-           "customer.subscription.deleted", "customer.subscription.resumed", "customer.subscription.paused",
-           "invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"}
+HANDLED = {
+    "customer.created",
+    "customer.updated",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.resumed",
+    "customer.subscription.paused",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "invoice.payment_failed",
+}
 
 
 def _dispatch(event_type: str, obj: dict, when: datetime, object_id: str) -> tuple[str, str]:
@@ -303,14 +439,18 @@ def _dispatch(event_type: str, obj: dict, when: datetime, object_id: str) -> tup
     if event_type.startswith("customer.subscription."):
         # Only subscription events carry state that a late, older event could undo.
         state, created = StripeObjectState.objects.select_for_update().get_or_create(
-            object_id=object_id, defaults={"last_event_created": when})
+            object_id=object_id, defaults={"last_event_created": when}
+        )
         if not created:
             if state.last_event_created > when:
                 return StripeOutcome.STALE, _("A newer event for this subscription was already applied.")
             state.last_event_created = when
             state.save(update_fields=["last_event_created"])
         return StripeOutcome.PROCESSED, _apply_subscription(
-            obj, deleted=event_type == "customer.subscription.deleted", occurred_on=when.date())
+            obj, deleted=event_type == "customer.subscription.deleted", occurred_on=when.date()
+        )
     if event_type.startswith("customer."):
         return StripeOutcome.PROCESSED, _apply_customer(obj)
-    return StripeOutcome.PROCESSED, _apply_invoice(obj, paid=event_type != "invoice.payment_failed", when=when)
+    return StripeOutcome.PROCESSED, _apply_invoice(
+        obj, paid=event_type != "invoice.payment_failed", when=when
+    )

@@ -20,11 +20,18 @@ from touchpoint.integrations.csv_import.importers import IMPORTERS
 from touchpoint.integrations.forms import MappingForm, UploadForm
 from touchpoint.integrations.models import ImportJob, ImportStatus, StripeEvent
 
-DELIMITER_NAMES = {",": _lazy("comma"), ";": _lazy("semicolon"), "\t": _lazy("tab"), "|": _lazy("vertical bar")}
+DELIMITER_NAMES = {
+    ",": _lazy("comma"),
+    ";": _lazy("semicolon"),
+    "\t": _lazy("tab"),
+    "|": _lazy("vertical bar"),
+}
 
 
 def _error(status: int, detail: str, field: str = "", message: str = "") -> JsonResponse:
-    return JsonResponse({"detail": detail, "errors": [{"field": field, "message": message or detail}]}, status=status)
+    return JsonResponse(
+        {"detail": detail, "errors": [{"field": field, "message": message or detail}]}, status=status
+    )
 
 
 @csrf_exempt  # Stripe signs the request instead; there is no session
@@ -45,21 +52,31 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         recorded, new = stripe.handle(event)
     except ValidationError as error:
         # Nothing was written; Stripe retries, so a fixed configuration (an account id, say) lets it through.
-        errors = [{"field": field, "message": " ".join(messages)}
-                  for field, messages in getattr(error, "message_dict", {"": error.messages}).items()]
+        errors = [
+            {"field": field, "message": " ".join(messages)}
+            for field, messages in getattr(error, "message_dict", {"": error.messages}).items()
+        ]
         return JsonResponse({"detail": _("The event could not be applied."), "errors": errors}, status=422)
-    return JsonResponse({"received": True, "id": recorded.event_id, "outcome": recorded.outcome, "duplicate": not new})
+    return JsonResponse(
+        {"received": True, "id": recorded.event_id, "outcome": recorded.outcome, "duplicate": not new}
+    )
 
 
 @login_required
 @permission_required("integrations.view_stripeevent", raise_exception=True)
 @require_GET
 def stripe_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "integrations/stripe.html", {
-        "webhook_url": request.build_absolute_uri(reverse("stripe-webhook")),
-        "secrets": len(stripe.secrets()), "events": StripeEvent.objects.all()[:50],
-        "handled": sorted(stripe.HANDLED), "currency": settings.TOUCHPOINT_CURRENCY,
-    })
+    return render(
+        request,
+        "integrations/stripe.html",
+        {
+            "webhook_url": request.build_absolute_uri(reverse("stripe-webhook")),
+            "secrets": len(stripe.secrets()),
+            "events": StripeEvent.objects.all()[:50],
+            "handled": sorted(stripe.HANDLED),
+            "currency": settings.TOUCHPOINT_CURRENCY,
+        },
+    )
 
 
 # --- CSV imports ------------------------------------------------------------------------------
@@ -73,15 +90,23 @@ def imports(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = jobs.create_job(kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], actor=request.user)
+            job = jobs.create_job(
+                kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], actor=request.user
+            )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
         else:
             return redirect("import-job", job_id=job.pk)
-    return render(request, "integrations/imports.html", {
-        "form": form, "jobs": ImportJob.objects.select_related("created_by")[:20],
-        "importers": IMPORTERS.values()})
+    return render(
+        request,
+        "integrations/imports.html",
+        {
+            "form": form,
+            "jobs": ImportJob.objects.select_related("created_by")[:20],
+            "importers": IMPORTERS.values(),
+        },
+    )
 
 
 @login_required
@@ -104,13 +129,25 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
                 return redirect("import-job", job_id=job.pk)
     header, preview = job.header, []
     try:
-        header, preview = reading.header_and_preview(jobs.path_of(job), reading.Dialect(job.encoding, job.delimiter))
+        header, preview = reading.header_and_preview(
+            jobs.path_of(job), reading.Dialect(job.encoding, job.delimiter)
+        )
     except (OSError, reading.UnreadableFile, UnicodeDecodeError):
         mapping_problems.append(_("The uploaded file is gone; upload it again."))
-    return render(request, "integrations/import_job.html", {
-        "job": job, "importer": importer, "form": form, "mapping_problems": mapping_problems,
-        "header": header, "preview": preview, "progress": jobs.read_progress(job),
-        "delimiter_name": DELIMITER_NAMES.get(job.delimiter, job.delimiter)})
+    return render(
+        request,
+        "integrations/import_job.html",
+        {
+            "job": job,
+            "importer": importer,
+            "form": form,
+            "mapping_problems": mapping_problems,
+            "header": header,
+            "preview": preview,
+            "progress": jobs.read_progress(job),
+            "delimiter_name": DELIMITER_NAMES.get(job.delimiter, job.delimiter),
+        },
+    )
 
 
 @login_required
@@ -118,4 +155,6 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_GET
 def import_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=job_id)
-    return render(request, "integrations/_import_progress.html", {"job": job, "progress": jobs.read_progress(job)})
+    return render(
+        request, "integrations/_import_progress.html", {"job": job, "progress": jobs.read_progress(job)}
+    )

@@ -20,11 +20,12 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ["status", "currency"]
     search_fields = ["account__name", "product", "plan", "external_id"]
     raw_id_fields = ["account"]
+
     # Writes go through revenue.services so every MRR change leaves a movement; the admin only reads.
-    def has_add_permission(self, request):  # noqa: D102
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: D102
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -34,8 +35,8 @@ class MrrMovementAdmin(admin.ModelAdmin):
     list_filter = ["kind", "source", "churn_reason"]
     raw_id_fields = ["account", "subscription"]
 
-    def has_add_permission(self, request):  # noqa: D102
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: D102
+    def has_change_permission(self, request, obj=None):
         return False

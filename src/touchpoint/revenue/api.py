@@ -18,7 +18,7 @@ from pydantic import Field
 from touchpoint.accounts.models import Account, Segment
 from touchpoint.accounts.schemas import ErrorOut, Strict
 from touchpoint.revenue import forecast, metrics, renewals, selectors, services
-from touchpoint.revenue.models import ChurnReason, Subscription, SubscriptionStatus
+from touchpoint.revenue.models import ChurnReason, Subscription
 from touchpoint.users.models import User
 
 router = Router(tags=["revenue"])
@@ -104,13 +104,23 @@ class CancelIn(Strict):
 def _subscription_out(subscription: Subscription) -> dict:
     account = subscription.account
     return {
-        "id": subscription.pk, "account": {"id": account.pk, "name": account.name},
-        "external_id": subscription.external_id, "product": subscription.product, "plan": subscription.plan,
-        "quantity": subscription.quantity, "mrr": subscription.mrr, "arr": subscription.arr,
-        "currency": subscription.currency, "status": subscription.status, "started_on": subscription.started_on,
-        "term_months": subscription.term_months, "renewal_date": subscription.renewal_date,
-        "auto_renew": subscription.auto_renew, "canceled_on": subscription.canceled_on,
-        "deal_opened_on": subscription.deal_opened_on, "deal_closed_on": subscription.deal_closed_on,
+        "id": subscription.pk,
+        "account": {"id": account.pk, "name": account.name},
+        "external_id": subscription.external_id,
+        "product": subscription.product,
+        "plan": subscription.plan,
+        "quantity": subscription.quantity,
+        "mrr": subscription.mrr,
+        "arr": subscription.arr,
+        "currency": subscription.currency,
+        "status": subscription.status,
+        "started_on": subscription.started_on,
+        "term_months": subscription.term_months,
+        "renewal_date": subscription.renewal_date,
+        "auto_renew": subscription.auto_renew,
+        "canceled_on": subscription.canceled_on,
+        "deal_opened_on": subscription.deal_opened_on,
+        "deal_closed_on": subscription.deal_closed_on,
         "first_paid_on": subscription.first_paid_on,
     }
 
@@ -138,12 +148,20 @@ def list_subscriptions(
 ):
     """Subscriptions, optionally of one account or in one status, as `{"items": [...], "count": N}`."""
     found = selectors.subscriptions(account_id=account, status=status or "")
-    return {"items": [SubscriptionOut.model_validate(_subscription_out(s)).model_dump(mode="json")
-                      for s in found[offset: offset + limit]],
-            "count": found.count()}
+    return {
+        "items": [
+            SubscriptionOut.model_validate(_subscription_out(s)).model_dump(mode="json")
+            for s in found[offset : offset + limit]
+        ],
+        "count": found.count(),
+    }
 
 
-@router.get("/subscriptions/{subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="Get a subscription")
+@router.get(
+    "/subscriptions/{subscription_id}",
+    response={200: SubscriptionOut, **ERRORS},
+    summary="Get a subscription",
+)
 def get_subscription(request: HttpRequest, subscription_id: int):
     return _subscription_out(_load(subscription_id))
 
@@ -160,8 +178,11 @@ def create_subscription(request: HttpRequest, body: SubscriptionIn):
     return Status(201, _subscription_out(_load(subscription.pk)))
 
 
-@router.patch("/subscriptions/{subscription_id}", response={200: SubscriptionOut, **ERRORS},
-              summary="Change a subscription")
+@router.patch(
+    "/subscriptions/{subscription_id}",
+    response={200: SubscriptionOut, **ERRORS},
+    summary="Change a subscription",
+)
 def change_subscription(request: HttpRequest, subscription_id: int, body: SubscriptionPatch):
     """Change only the fields sent; an MRR change records an expansion or a contraction (with its reason)."""
     _require(request, "revenue.change_subscription")
@@ -172,18 +193,32 @@ def change_subscription(request: HttpRequest, subscription_id: int, body: Subscr
     for field in ("product", "plan", "quantity", "mrr", "currency", "term_months", "auto_renew", "status"):
         if field in changes and changes[field] is None:
             raise ValidationError({field: _("This field cannot be null.")})
-    services.change_subscription(subscription=subscription, occurred_on=occurred_on, actor=request.user,
-                                 note=note, churn_reason=reason, **changes)
+    services.change_subscription(
+        subscription=subscription,
+        occurred_on=occurred_on,
+        actor=request.user,
+        note=note,
+        churn_reason=reason,
+        **changes,
+    )
     return _subscription_out(_load(subscription_id))
 
 
-@router.post("/subscriptions/{subscription_id}/cancel", response={200: SubscriptionOut, **ERRORS},
-             summary="Cancel a subscription")
+@router.post(
+    "/subscriptions/{subscription_id}/cancel",
+    response={200: SubscriptionOut, **ERRORS},
+    summary="Cancel a subscription",
+)
 def cancel_subscription(request: HttpRequest, subscription_id: int, body: CancelIn):
     """End a subscription: churn if it was the account's last, contraction otherwise."""
     _require(request, "revenue.change_subscription")
-    services.cancel_subscription(subscription=_load(subscription_id), canceled_on=body.canceled_on or timezone.localdate(),
-                                 churn_reason=_churn_reason(body.churn_reason), note=body.note, actor=request.user)
+    services.cancel_subscription(
+        subscription=_load(subscription_id),
+        canceled_on=body.canceled_on or timezone.localdate(),
+        churn_reason=_churn_reason(body.churn_reason),
+        note=body.note,
+        actor=request.user,
+    )
     return _subscription_out(_load(subscription_id))
 
 
@@ -207,13 +242,25 @@ def _cents(amount: Decimal | None) -> Decimal | None:
 
 def period_out(result: metrics.PeriodMetrics) -> dict:
     return {
-        "period": result.period.label, "start": result.period.start, "end": result.period.end,
-        "mrr": _cents(result.closing_mrr), "arr": _cents(result.closing_arr), "opening_mrr": _cents(result.opening_mrr),
-        "customers": result.customers, "movements": {kind: _cents(v) for kind, v in result.movements.items()},
-        "grr": result.grr, "nrr": result.nrr, "logo_churn": result.logo_churn, "revenue_churn": result.revenue_churn,
-        "cohort": {"accounts": result.cohort_accounts, "opening_mrr": _cents(result.cohort_opening_mrr),
-                   "closing_mrr": _cents(result.cohort_closing_mrr), "retained_mrr": _cents(result.retained_mrr),
-                   "churned_accounts": result.churned_accounts},
+        "period": result.period.label,
+        "start": result.period.start,
+        "end": result.period.end,
+        "mrr": _cents(result.closing_mrr),
+        "arr": _cents(result.closing_arr),
+        "opening_mrr": _cents(result.opening_mrr),
+        "customers": result.customers,
+        "movements": {kind: _cents(v) for kind, v in result.movements.items()},
+        "grr": result.grr,
+        "nrr": result.nrr,
+        "logo_churn": result.logo_churn,
+        "revenue_churn": result.revenue_churn,
+        "cohort": {
+            "accounts": result.cohort_accounts,
+            "opening_mrr": _cents(result.cohort_opening_mrr),
+            "closing_mrr": _cents(result.cohort_closing_mrr),
+            "retained_mrr": _cents(result.retained_mrr),
+            "churned_accounts": result.churned_accounts,
+        },
     }
 
 
@@ -250,18 +297,31 @@ def revenue_metrics(
     report = selectors.revenue_report(filters, first=first, last=last, unit=period)
     groups = {}
     if group_by:
-        split = metrics.revenue_by_group(selectors.movements(filters, until=last),
-                                         selectors.account_groups(filters, group_by), metrics.periods(first, last, period))
+        split = metrics.revenue_by_group(
+            selectors.movements(filters, until=last),
+            selectors.account_groups(filters, group_by),
+            metrics.periods(first, last, period),
+        )
         groups = {name or None: [period_out(p) for p in found] for name, found in split.items()}
     return {
         "groups": groups,
-        "currency": services.reporting_currency(), "period": period,
+        "currency": services.reporting_currency(),
+        "period": period,
         "periods": [period_out(p) for p in report.periods],
-        "churn_by_reason": [{"reason": loss.reason or None, "churned_accounts": loss.churned_accounts,
-                             "churned_mrr": _cents(loss.churned_mrr), "contracted_mrr": _cents(loss.contracted_mrr)}
-                            for loss in report.losses],
-        "lifetime_value": {"value": report.lifetime.value, "arpa": report.lifetime.arpa,
-                           "monthly_revenue_churn": report.lifetime.monthly_revenue_churn},
+        "churn_by_reason": [
+            {
+                "reason": loss.reason or None,
+                "churned_accounts": loss.churned_accounts,
+                "churned_mrr": _cents(loss.churned_mrr),
+                "contracted_mrr": _cents(loss.contracted_mrr),
+            }
+            for loss in report.losses
+        ],
+        "lifetime_value": {
+            "value": report.lifetime.value,
+            "arpa": report.lifetime.arpa,
+            "monthly_revenue_churn": report.lifetime.monthly_revenue_churn,
+        },
         "time_to_close": _durations_out(report.time_to_close),
         "time_to_revenue": _durations_out(report.time_to_revenue),
     }
@@ -280,19 +340,41 @@ def list_renewals(
     """Live subscriptions renewing in the next `days` days, soonest first, with ARR and risk (docs/metrics.md)."""
     _require(request, "revenue.view_subscription")
     today = timezone.localdate()
-    due = renewals.due(selectors.RevenueFilter(segment_id=segment, owner_id=owner), start=today,
-                       end=today + timedelta(days=days), today=today)
-    return {"currency": services.reporting_currency(), "count": len(due), "items": [{
-        "subscription": SubscriptionOut.model_validate(_subscription_out(r.subscription)).model_dump(mode="json"),
-        "renewal_date": r.subscription.renewal_date, "arr": _cents(r.arr), "risk": r.risk, "signs": r.signs,
-        "owner": r.subscription.account.owner.email if r.subscription.account.owner else None,
-        "segment": r.subscription.account.segment.name if r.subscription.account.segment else None,
-    } for r in due]}
+    due = renewals.due(
+        selectors.RevenueFilter(segment_id=segment, owner_id=owner),
+        start=today,
+        end=today + timedelta(days=days),
+        today=today,
+    )
+    return {
+        "currency": services.reporting_currency(),
+        "count": len(due),
+        "items": [
+            {
+                "subscription": SubscriptionOut.model_validate(_subscription_out(r.subscription)).model_dump(
+                    mode="json"
+                ),
+                "renewal_date": r.subscription.renewal_date,
+                "arr": _cents(r.arr),
+                "risk": r.risk,
+                "signs": r.signs,
+                "owner": r.subscription.account.owner.email if r.subscription.account.owner else None,
+                "segment": r.subscription.account.segment.name if r.subscription.account.segment else None,
+            }
+            for r in due
+        ],
+    }
 
 
 def _month_out(month: forecast.MonthForecast) -> dict:
-    return {"month": f"{month.month:%Y-%m}", "renewals": month.renewals, "due_arr": _cents(month.due_arr),
-            "expected_arr": _cents(month.expected_arr), "actual_arr": _cents(month.actual_arr), "error": month.error}
+    return {
+        "month": f"{month.month:%Y-%m}",
+        "renewals": month.renewals,
+        "due_arr": _cents(month.due_arr),
+        "expected_arr": _cents(month.expected_arr),
+        "actual_arr": _cents(month.actual_arr),
+        "error": month.error,
+    }
 
 
 @router.get("/renewals/forecast", response={200: dict, **ERRORS}, summary="Renewal forecast")
@@ -300,7 +382,13 @@ def renewal_forecast(request: HttpRequest, owner: int | None = None, segment: in
     """Expected renewing ARR for the next 12 months, and the back-test of the past 12 beside what renewed."""
     _require(request, "revenue.view_subscription")
     outlook = forecast.renewal_forecast(selectors.RevenueFilter(segment_id=segment, owner_id=owner))
-    return {"currency": services.reporting_currency(), "mean_absolute_percentage_error": outlook.mape,
-            "past": [_month_out(m) for m in outlook.past], "coming": [_month_out(m) for m in outlook.coming],
-            "quarters": [{"quarter": q, "due_arr": _cents(d), "expected_arr": _cents(e), "actual_arr": _cents(a)}
-                         for q, d, e, a in outlook.quarters(outlook.past + outlook.coming)]}
+    return {
+        "currency": services.reporting_currency(),
+        "mean_absolute_percentage_error": outlook.mape,
+        "past": [_month_out(m) for m in outlook.past],
+        "coming": [_month_out(m) for m in outlook.coming],
+        "quarters": [
+            {"quarter": q, "due_arr": _cents(d), "expected_arr": _cents(e), "actual_arr": _cents(a)}
+            for q, d, e, a in outlook.quarters(outlook.past + outlook.coming)
+        ],
+    }

@@ -18,24 +18,69 @@ from django.contrib.contenttypes.models import ContentType
 from touchpoint.accounts.models import TimelineEntry
 from touchpoint.demo.accounts import ENTERPRISE, MID_MARKET, SMB
 from touchpoint.demo.builders import TIMELINE_COLUMNS, DemoAccount, DemoContext, step, timeline_row
-from touchpoint.revenue.models import ChurnReason, MovementKind, MovementSource, MrrMovement, Subscription, SubscriptionStatus
+from touchpoint.revenue.models import (
+    ChurnReason,
+    MovementKind,
+    MovementSource,
+    MrrMovement,
+    Subscription,
+    SubscriptionStatus,
+)
 from touchpoint.usage.demo import FADE_DAYS, HISTORY_DAYS
 
 PRODUCT = "Touchpoint Cloud"
 # plan, MRR range (USD), seats range
-PLANS = {ENTERPRISE: ("Enterprise", 4000, 16000, 60, 400), MID_MARKET: ("Business", 900, 4000, 15, 80),
-         SMB: ("Starter", 99, 700, 2, 15)}
+PLANS = {
+    ENTERPRISE: ("Enterprise", 4000, 16000, 60, 400),
+    MID_MARKET: ("Business", 900, 4000, 15, 80),
+    SMB: ("Starter", 99, 700, 2, 15),
+}
 USAGE_WINDOW_DAYS = HISTORY_DAYS  # the usage step's history: churn inside it comes after the decline it draws
 POOR_FIT, GOOD_FIT = 0.35, 0.6
-POOR_FIT_REASONS = {"Low adoption": 0.4, "Switched to a competitor": 0.2, "Budget cut": 0.2,
-                    "Missing features": 0.1, "Champion left": 0.1}
+POOR_FIT_REASONS = {
+    "Low adoption": 0.4,
+    "Switched to a competitor": 0.2,
+    "Budget cut": 0.2,
+    "Missing features": 0.1,
+    "Champion left": 0.1,
+}
 SURPRISE_REASONS = {"Company closed or acquired": 0.4, "Champion left": 0.35, "Budget cut": 0.25}
 CONTRACTION_REASONS = {"Budget cut": 0.5, "Low adoption": 0.5}
-SUBSCRIPTION_COLUMNS = ("account_id", "external_id", "product", "plan", "quantity", "mrr", "currency", "status",
-                        "started_on", "term_months", "renewal_date", "auto_renew", "canceled_on", "deal_opened_on",
-                        "deal_closed_on", "first_paid_on", "created_at", "updated_at")
-MOVEMENT_COLUMNS = ("subscription_id", "account_id", "kind", "occurred_on", "mrr_before", "mrr_after", "delta",
-                    "currency", "churn_reason_id", "note", "source", "actor_id", "created_at")
+SUBSCRIPTION_COLUMNS = (
+    "account_id",
+    "external_id",
+    "product",
+    "plan",
+    "quantity",
+    "mrr",
+    "currency",
+    "status",
+    "started_on",
+    "term_months",
+    "renewal_date",
+    "auto_renew",
+    "canceled_on",
+    "deal_opened_on",
+    "deal_closed_on",
+    "first_paid_on",
+    "created_at",
+    "updated_at",
+)
+MOVEMENT_COLUMNS = (
+    "subscription_id",
+    "account_id",
+    "kind",
+    "occurred_on",
+    "mrr_before",
+    "mrr_after",
+    "delta",
+    "currency",
+    "churn_reason_id",
+    "note",
+    "source",
+    "actor_id",
+    "created_at",
+)
 CENT = Decimal("0.01")
 
 
@@ -134,12 +179,28 @@ def revenue(ctx: DemoContext) -> None:
         mrr = movements[-1][3] if live else movements[-2][3] if len(movements) > 1 else movements[0][3]
         seats = ctx.rng.randint(seat_lo, seat_hi)
         created = account.created_at
-        subscription_rows.append((
-            account.pk, f"demo-sub-{account.pk}", PRODUCT, plan, seats, mrr, "USD", status, started, 12,
-            renewal if live else None, live and ctx.rng.random() < 0.8, churn_on,
-            started - timedelta(days=ctx.rng.randint(14, 120)), started - timedelta(days=ctx.rng.randint(0, 10)),
-            started + timedelta(days=ctx.rng.randint(0, 30)), created, created,
-        ))
+        subscription_rows.append(
+            (
+                account.pk,
+                f"demo-sub-{account.pk}",
+                PRODUCT,
+                plan,
+                seats,
+                mrr,
+                "USD",
+                status,
+                started,
+                12,
+                renewal if live else None,
+                live and ctx.rng.random() < 0.8,
+                churn_on,
+                started - timedelta(days=ctx.rng.randint(14, 120)),
+                started - timedelta(days=ctx.rng.randint(0, 10)),
+                started + timedelta(days=ctx.rng.randint(0, 30)),
+                created,
+                created,
+            )
+        )
         histories.append((demo_account, movements, status))
     subscription_ids = ctx.insert_rows(Subscription, SUBSCRIPTION_COLUMNS, subscription_rows, return_ids=True)
 
@@ -147,30 +208,61 @@ def revenue(ctx: DemoContext) -> None:
     for subscription_id, (demo_account, movements, _status) in zip(subscription_ids, histories, strict=True):
         for kind, day, before, after, reason in movements:
             moment = ctx.at(day, 12)
-            movement_rows.append((subscription_id, demo_account.account.pk, kind, day, before, after, after - before,
-                                  "USD", reasons.get(reason) if reason else None, "", MovementSource.DEMO, None,
-                                  moment))
+            movement_rows.append(
+                (
+                    subscription_id,
+                    demo_account.account.pk,
+                    kind,
+                    day,
+                    before,
+                    after,
+                    after - before,
+                    "USD",
+                    reasons.get(reason) if reason else None,
+                    "",
+                    MovementSource.DEMO,
+                    None,
+                    moment,
+                )
+            )
             entries.append((demo_account.account.pk, kind, day, before, after, reason or ""))
     movement_ids = ctx.insert_rows(MrrMovement, MOVEMENT_COLUMNS, movement_rows, return_ids=True)
     movement_type = ContentType.objects.get_for_model(MrrMovement).pk
     subscription_type = ContentType.objects.get_for_model(Subscription).pk
     rows = [
         timeline_row(
-            account_id=account_id, kind="mrr_movement", occurred_at=ctx.at(day, 12),
+            account_id=account_id,
+            kind="mrr_movement",
+            occurred_at=ctx.at(day, 12),
             title=f"{MovementKind(kind).label}: {PRODUCT} {after - before:+} USD MRR",
-            subject_type_id=movement_type, subject_id=movement_id,
-            data={"kind": kind, "product": PRODUCT, "delta": str(after - before), "mrr_after": str(after),
-                  "currency": "USD", "reason": reason},
+            subject_type_id=movement_type,
+            subject_id=movement_id,
+            data={
+                "kind": kind,
+                "product": PRODUCT,
+                "delta": str(after - before),
+                "mrr_after": str(after),
+                "currency": "USD",
+                "reason": reason,
+            },
         )
-        for movement_id, (account_id, kind, day, before, after, reason) in zip(movement_ids, entries, strict=True)
+        for movement_id, (account_id, kind, day, before, after, reason) in zip(
+            movement_ids, entries, strict=True
+        )
     ]
     # A payment failed lately for the past-due customers, as record_payment_failed writes it.
     for subscription_id, (demo_account, movements, status) in zip(subscription_ids, histories, strict=True):
         if status == SubscriptionStatus.PAST_DUE:
             failed = ctx.at(ctx.anchor - timedelta(days=ctx.rng.randint(1, 20)), 9)
-            rows.append(timeline_row(
-                account_id=demo_account.account.pk, kind="payment_failed", occurred_at=failed,
-                title=f"Payment failed: {PRODUCT}", subject_type_id=subscription_type, subject_id=subscription_id,
-                data={"product": PRODUCT, "amount": str(movements[-1][3]), "currency": "USD"},
-            ))
+            rows.append(
+                timeline_row(
+                    account_id=demo_account.account.pk,
+                    kind="payment_failed",
+                    occurred_at=failed,
+                    title=f"Payment failed: {PRODUCT}",
+                    subject_type_id=subscription_type,
+                    subject_id=subscription_id,
+                    data={"product": PRODUCT, "amount": str(movements[-1][3]), "currency": "USD"},
+                )
+            )
     ctx.insert_rows(TimelineEntry, TIMELINE_COLUMNS, rows)

@@ -43,7 +43,7 @@ class Lifetime:
 
     def mrr_on(self, day: date) -> Decimal:
         days = [d for d, _delta in self.mrr_changes]
-        return sum((delta for _d, delta in self.mrr_changes[:bisect_right(days, day)]), Decimal("0"))
+        return sum((delta for _d, delta in self.mrr_changes[: bisect_right(days, day)]), Decimal("0"))
 
     def live_on(self, day: date) -> bool:
         return self.started_on <= day and (self.canceled_on is None or self.canceled_on > day)
@@ -85,7 +85,9 @@ class Survival:
             end = lifetime.canceled_on if ended else as_of
             durations.append(max(0, (end - lifetime.started_on).days))
             observed.append(ended)
-        from lifelines import KaplanMeierFitter  # on first use: most processes never need it (tests/web/test_imports.py)
+        from lifelines import (
+            KaplanMeierFitter,  # on first use: most processes never need it (tests/web/test_imports.py)
+        )
 
         fitted = KaplanMeierFitter().fit(durations, observed).survival_function_
         # The step function as two lists, read with bisect: lifelines' own lookup costs a pandas call.
@@ -143,12 +145,15 @@ class Forecast:
                 row[3] = False  # a quarter still running has no actual yet
             else:
                 row[2] += m.actual_arr
-        return [(key, due, expected, actual if complete else None)
-                for key, (due, expected, actual, complete) in totals.items()]
+        return [
+            (key, due, expected, actual if complete else None)
+            for key, (due, expected, actual, complete) in totals.items()
+        ]
 
 
-def month_forecast(lifetimes: list[Lifetime], month: date, *, now: date | None = None,
-                   survival: Survival | None = None) -> MonthForecast:
+def month_forecast(
+    lifetimes: list[Lifetime], month: date, *, now: date | None = None, survival: Survival | None = None
+) -> MonthForecast:
     """Renewals in `month` forecast from what was known at `now` (default: the month's first day).
 
     Past months (those ended before `now` is reached by time) also get the ARR that actually renewed.
@@ -171,11 +176,18 @@ def month_forecast(lifetimes: list[Lifetime], month: date, *, now: date | None =
             expected += arr * Decimal(str(survival.renews(lifetime, now=now, renewal=renewal)))
             if lifetime.live_on(renewal):
                 actual += arr
-    return MonthForecast(month=start, due_arr=due_arr.quantize(Decimal("0.01")),
-                         expected_arr=expected.quantize(Decimal("0.01")), actual_arr=actual, renewals=renewals)
+    return MonthForecast(
+        month=start,
+        due_arr=due_arr.quantize(Decimal("0.01")),
+        expected_arr=expected.quantize(Decimal("0.01")),
+        actual_arr=actual,
+        renewals=renewals,
+    )
 
 
-def forecast(lifetimes: list[Lifetime], *, today: date, past_months: int = 12, coming_months: int = 12) -> Forecast:
+def forecast(
+    lifetimes: list[Lifetime], *, today: date, past_months: int = 12, coming_months: int = 12
+) -> Forecast:
     this_month = today.replace(day=1)
     past = []
     for back in range(past_months, 0, -1):
@@ -198,9 +210,12 @@ def lifetimes(filters: RevenueFilter = RevenueFilter()) -> list[Lifetime]:
     for subscription_id, day, delta in movements.values_list("subscription_id", "occurred_on", "delta"):
         changes[subscription_id].append((day, delta))
     rows = filters.apply(Subscription.objects.order_by()).values_list(
-        "id", "account__segment__name", "started_on", "term_months", "canceled_on")
-    return [Lifetime(pk, segment or "", started_on, term, canceled_on, tuple(changes.get(pk, ())))
-            for pk, segment, started_on, term, canceled_on in rows]
+        "id", "account__segment__name", "started_on", "term_months", "canceled_on"
+    )
+    return [
+        Lifetime(pk, segment or "", started_on, term, canceled_on, tuple(changes.get(pk, ())))
+        for pk, segment, started_on, term, canceled_on in rows
+    ]
 
 
 def renewal_forecast(filters: RevenueFilter = RevenueFilter(), *, today: date | None = None) -> Forecast:

@@ -30,11 +30,15 @@ class MonthField(forms.CharField):
 
 
 class RevenueFilterForm(forms.Form):
-    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.none(),
-                                     empty_label=_("All segments"))
-    owner = forms.ModelChoiceField(label=_("Owner"), required=False, queryset=account_owners().none(),
-                                   empty_label=_("All owners"))
-    period = forms.ChoiceField(label=_("Per"), required=False, choices=[("month", _("Month")), ("quarter", _("Quarter"))])
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), required=False, queryset=Segment.objects.none(), empty_label=_("All segments")
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), required=False, queryset=account_owners().none(), empty_label=_("All owners")
+    )
+    period = forms.ChoiceField(
+        label=_("Per"), required=False, choices=[("month", _("Month")), ("quarter", _("Quarter"))]
+    )
     start = MonthField(label=_("From month"), required=False)
     end = MonthField(label=_("To month"), required=False)
 
@@ -47,15 +51,25 @@ class RevenueFilterForm(forms.Form):
         data = super().clean()
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", _("The start must not be after the end."))
-        if data.get("start") and data.get("end") and (data["end"].year - data["start"].year) * 12 + \
-                data["end"].month - data["start"].month >= 120:
+        if (
+            data.get("start")
+            and data.get("end")
+            and (data["end"].year - data["start"].year) * 12 + data["end"].month - data["start"].month >= 120
+        ):
             self.add_error("start", _("Ask for at most ten years at a time."))
         return data
 
     def report_args(self) -> tuple[selectors.RevenueFilter, date, date, metrics.Unit]:
         """The filter, range and unit asked for; fields in error fall back to their defaults."""
-        data = self.cleaned_data if self.is_valid() else {
-            name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+        data = (
+            self.cleaned_data
+            if self.is_valid()
+            else {
+                name: value
+                for name, value in getattr(self, "cleaned_data", {}).items()
+                if name not in self.errors
+            }
+        )
         first, last = selectors.default_range()
         if data.get("start"):
             first = data["start"]
@@ -64,7 +78,9 @@ class RevenueFilterForm(forms.Form):
         if first > last:
             first, last = selectors.default_range()
         segment, owner = data.get("segment"), data.get("owner")
-        filters = selectors.RevenueFilter(segment_id=segment.pk if segment else None, owner_id=owner.pk if owner else None)
+        filters = selectors.RevenueFilter(
+            segment_id=segment.pk if segment else None, owner_id=owner.pk if owner else None
+        )
         return filters, first, last, data.get("period") or "month"
 
 
@@ -78,8 +94,9 @@ class SubscriptionForm(forms.Form):
     quantity = forms.IntegerField(label=_("Seats"), min_value=0, initial=1)
     started_on = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
     term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120, initial=12)
-    renewal_date = forms.DateField(label=_("Renewal date"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+    renewal_date = forms.DateField(
+        label=_("Renewal date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     auto_renew = forms.BooleanField(label=_("Renews automatically"), required=False, initial=True)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -90,16 +107,21 @@ class SubscriptionForm(forms.Form):
 def _reason_field(required: bool = False) -> forms.ModelChoiceField:
     from touchpoint.revenue.models import ChurnReason
 
-    return forms.ModelChoiceField(label=_("Reason"), required=required, empty_label=_("— none given —"),
-                                  queryset=ChurnReason.objects.filter(is_active=True))
+    return forms.ModelChoiceField(
+        label=_("Reason"),
+        required=required,
+        empty_label=_("— none given —"),
+        queryset=ChurnReason.objects.filter(is_active=True),
+    )
 
 
 class ChangeSubscriptionForm(forms.Form):
     mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)
     quantity = forms.IntegerField(label=_("Seats"), min_value=0)
     plan = forms.CharField(label=_("Plan"), max_length=200, required=False)
-    renewal_date = forms.DateField(label=_("Renewal date"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+    renewal_date = forms.DateField(
+        label=_("Renewal date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     occurred_on = forms.DateField(label=_("Effective"), widget=forms.DateInput(attrs={"type": "date"}))
     churn_reason = forms.Field(required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.TextInput)
@@ -126,11 +148,17 @@ class ReactivateSubscriptionForm(forms.Form):
 
 
 class RenewalsForm(forms.Form):
-    within = forms.TypedChoiceField(label=_("Due within"), coerce=int, required=False, initial=120, choices=[
-        (30, _("30 days")), (60, _("60 days")), (90, _("90 days")), (120, _("120 days"))])
+    within = forms.TypedChoiceField(
+        label=_("Due within"),
+        coerce=int,
+        required=False,
+        initial=120,
+        choices=[(30, _("30 days")), (60, _("60 days")), (90, _("90 days")), (120, _("120 days"))],
+    )
     owner = forms.ChoiceField(label=_("Owner"), required=False)
-    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.none(),
-                                     empty_label=_("All segments"))
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), required=False, queryset=Segment.objects.none(), empty_label=_("All segments")
+    )
     month = MonthField(label=_("Calendar month"), required=False)
 
     def __init__(self, *args, user=None, **kwargs) -> None:
@@ -139,17 +167,29 @@ class RenewalsForm(forms.Form):
         self.fields["owner"].choices = [("", _("All owners")), *owners]
         self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
         # A CSM sees their own renewals first; they can choose "All owners".
-        if user is not None and "owner" not in self.data and user.groups.filter(name=Role.CSM).exists() and \
-                any(value == str(user.pk) for value, _label in owners):
+        if (
+            user is not None
+            and "owner" not in self.data
+            and user.groups.filter(name=Role.CSM).exists()
+            and any(value == str(user.pk) for value, _label in owners)
+        ):
             self.initial["owner"] = str(user.pk)
 
     def values(self) -> tuple[selectors.RevenueFilter, int, date | None]:
-        data = self.cleaned_data if self.is_valid() else {
-            name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
+        data = (
+            self.cleaned_data
+            if self.is_valid()
+            else {
+                name: value
+                for name, value in getattr(self, "cleaned_data", {}).items()
+                if name not in self.errors
+            }
+        )
         owner = data.get("owner") if "owner" in self.data else self.initial.get("owner")
         segment = data.get("segment")
-        filters = selectors.RevenueFilter(segment_id=segment.pk if segment else None,
-                                          owner_id=int(owner) if owner else None)
+        filters = selectors.RevenueFilter(
+            segment_id=segment.pk if segment else None, owner_id=int(owner) if owner else None
+        )
         return filters, data.get("within") or 120, data.get("month")
 
 

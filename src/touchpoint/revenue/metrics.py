@@ -123,17 +123,26 @@ def revenue_by_period(movements: Iterable[Movement], spans: Sequence[Period]) ->
         closing = {account: mrr for account, mrr in balance.items() if mrr > 0}
         cohort_closing = sum((closing.get(account, ZERO) for account in opening), ZERO)
         retained = sum((min(mrr, closing.get(account, ZERO)) for account, mrr in opening.items()), ZERO)
-        results.append(PeriodMetrics(
-            period=span, opening_mrr=sum(opening.values(), ZERO), closing_mrr=sum(closing.values(), ZERO),
-            movements=by_kind, customers=len(closing), cohort_accounts=len(opening),
-            cohort_opening_mrr=sum(opening.values(), ZERO), cohort_closing_mrr=cohort_closing,
-            retained_mrr=retained, churned_accounts=sum(1 for account in opening if account not in closing),
-        ))
+        results.append(
+            PeriodMetrics(
+                period=span,
+                opening_mrr=sum(opening.values(), ZERO),
+                closing_mrr=sum(closing.values(), ZERO),
+                movements=by_kind,
+                customers=len(closing),
+                cohort_accounts=len(opening),
+                cohort_opening_mrr=sum(opening.values(), ZERO),
+                cohort_closing_mrr=cohort_closing,
+                retained_mrr=retained,
+                churned_accounts=sum(1 for account in opening if account not in closing),
+            )
+        )
     return results
 
 
-def revenue_by_group(movements: Iterable[Movement], groups: dict[int, str], spans: Sequence[Period]
-                     ) -> dict[str, list[PeriodMetrics]]:
+def revenue_by_group(
+    movements: Iterable[Movement], groups: dict[int, str], spans: Sequence[Period]
+) -> dict[str, list[PeriodMetrics]]:
     """`revenue_by_period` per group (segment, owner…); `groups` maps account id → group name."""
     split: dict[str, list[Movement]] = defaultdict(list)
     for movement in movements:
@@ -149,7 +158,9 @@ class ReasonLoss:
     contracted_mrr: Decimal = ZERO
 
 
-def losses_by_reason(movements: Iterable[Movement], start: date, end: date, *, unknown: str = "") -> list[ReasonLoss]:
+def losses_by_reason(
+    movements: Iterable[Movement], start: date, end: date, *, unknown: str = ""
+) -> list[ReasonLoss]:
     """MRR lost to churn and contraction between start and end (inclusive), per reason, largest first."""
     found: dict[str, ReasonLoss] = {}
     for movement in movements:
@@ -182,8 +193,11 @@ def lifetime_value(last_month: PeriodMetrics | None, months: Sequence[PeriodMetr
     rates = [m.revenue_churn for m in months if m.revenue_churn is not None]
     rate = statistics.fmean(rates) if rates else None
     value = (arpa / Decimal(str(rate))).quantize(Decimal("0.01")) if arpa is not None and rate else None
-    return Lifetime(arpa=arpa.quantize(Decimal("0.01")) if arpa is not None else None,
-                    monthly_revenue_churn=rate, value=value)
+    return Lifetime(
+        arpa=arpa.quantize(Decimal("0.01")) if arpa is not None else None,
+        monthly_revenue_churn=rate,
+        value=value,
+    )
 
 
 @dataclass
@@ -199,5 +213,9 @@ def durations(pairs: Iterable[tuple[date | None, date | None]]) -> Durations:
     days = [(later - earlier).days for earlier, later in pairs if earlier and later and later >= earlier]
     if not days:
         return Durations()
-    return Durations(count=len(days), median_days=float(statistics.median(days)),
-                     mean_days=statistics.fmean(days), samples=days)
+    return Durations(
+        count=len(days),
+        median_days=float(statistics.median(days)),
+        mean_days=statistics.fmean(days),
+        samples=days,
+    )

@@ -72,16 +72,25 @@ class Subscription(models.Model):
         "accounts.Account", verbose_name=_("account"), on_delete=models.CASCADE, related_name="subscriptions"
     )
     external_id = models.CharField(
-        _("external ID"), max_length=128, null=True, blank=True, unique=True,
+        _("external ID"),
+        max_length=128,
+        null=True,
+        blank=True,
+        unique=True,
         help_text=_("The subscription's ID in your billing system or CRM (e.g. Stripe's sub_…)."),
     )
     product = models.CharField(_("product"), max_length=200)
     plan = models.CharField(_("plan"), max_length=200, blank=True)
     quantity = models.PositiveIntegerField(_("seats"), default=1)
-    mrr = models.DecimalField(_("MRR"), **MONEY, help_text=_("Monthly recurring revenue, in the subscription's currency."))
+    mrr = models.DecimalField(
+        _("MRR"), **MONEY, help_text=_("Monthly recurring revenue, in the subscription's currency.")
+    )
     currency = models.CharField(_("currency"), max_length=3, default="USD")
     status = models.CharField(
-        _("status"), max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE,
+        _("status"),
+        max_length=16,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.ACTIVE,
         db_index=True,
     )
     started_on = models.DateField(_("start date"))
@@ -154,11 +163,17 @@ class MrrMovement(models.Model):
     delta = models.DecimalField(_("change"), **MONEY)
     currency = models.CharField(_("original currency"), max_length=3)
     churn_reason = models.ForeignKey(
-        ChurnReason, verbose_name=_("churn reason"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="movements",
+        ChurnReason,
+        verbose_name=_("churn reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="movements",
     )
     note = models.TextField(_("note"), blank=True)
-    source = models.CharField(_("source"), max_length=16, choices=MovementSource.choices, default=MovementSource.MANUAL)
+    source = models.CharField(
+        _("source"), max_length=16, choices=MovementSource.choices, default=MovementSource.MANUAL
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -171,11 +186,15 @@ class MrrMovement(models.Model):
         constraints = [
             # Within half a cent: SQLite keeps decimals as floating point, PostgreSQL exactly.
             models.CheckConstraint(
-                condition=Q(delta__gte=F("mrr_after") - F("mrr_before") - Decimal("0.005"),
-                            delta__lte=F("mrr_after") - F("mrr_before") + Decimal("0.005")),
+                condition=Q(
+                    delta__gte=F("mrr_after") - F("mrr_before") - Decimal("0.005"),
+                    delta__lte=F("mrr_after") - F("mrr_before") + Decimal("0.005"),
+                ),
                 name="movement_delta_adds_up",
             ),
-            models.CheckConstraint(condition=Q(mrr_before__gte=0, mrr_after__gte=0), name="movement_mrr_not_negative"),
+            models.CheckConstraint(
+                condition=Q(mrr_before__gte=0, mrr_after__gte=0), name="movement_mrr_not_negative"
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(kind__in=["new", "reactivation"], mrr_before=0, mrr_after__gt=0)

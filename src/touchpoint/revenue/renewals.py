@@ -19,7 +19,13 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.revenue.models import LIVE_STATUSES, MovementKind, MrrMovement, Subscription, SubscriptionStatus
+from touchpoint.revenue.models import (
+    LIVE_STATUSES,
+    MovementKind,
+    MrrMovement,
+    Subscription,
+    SubscriptionStatus,
+)
 from touchpoint.revenue.selectors import RevenueFilter
 from touchpoint.revenue.services import to_reporting
 
@@ -55,16 +61,24 @@ def due(filters: RevenueFilter, *, start: date, end: date, today: date | None = 
     """Live subscriptions renewing between start and end (inclusive), soonest first, with their risk signs."""
     today = today or timezone.localdate()
     health_score = apps.get_model("health", "HealthScore")
-    latest_grade = health_score.objects.filter(account_id=OuterRef("account_id")).order_by("-day").values("grade")[:1]
+    latest_grade = (
+        health_score.objects.filter(account_id=OuterRef("account_id")).order_by("-day").values("grade")[:1]
+    )
     contracted = MrrMovement.objects.filter(
-        account_id=OuterRef("account_id"), kind=MovementKind.CONTRACTION,
-        occurred_on__gt=today - timedelta(days=CONTRACTION_LOOKBACK_DAYS))
+        account_id=OuterRef("account_id"),
+        kind=MovementKind.CONTRACTION,
+        occurred_on__gt=today - timedelta(days=CONTRACTION_LOOKBACK_DAYS),
+    )
     subscriptions = list(
-        filters.apply(Subscription.objects.filter(status__in=LIVE_STATUSES, renewal_date__gte=start,
-                                                  renewal_date__lte=end))
+        filters.apply(
+            Subscription.objects.filter(
+                status__in=LIVE_STATUSES, renewal_date__gte=start, renewal_date__lte=end
+            )
+        )
         .select_related("account", "account__owner", "account__segment")
         .annotate(health_grade=Subquery(latest_grade), contracted=Exists(contracted))
-        .order_by("renewal_date", "account__name", "id"))
+        .order_by("renewal_date", "account__name", "id")
+    )
     usage = _usage_change(sorted({s.account_id for s in subscriptions}), today)
     renewals = []
     for subscription in subscriptions:
@@ -78,7 +92,9 @@ def due(filters: RevenueFilter, *, start: date, end: date, today: date | None = 
             signs.append("usage_down")
         if subscription.health_grade == "red":
             signs.append("health_red")
-        renewals.append(Renewal(subscription, to_reporting(subscription.mrr, subscription.currency) * 12, signs))
+        renewals.append(
+            Renewal(subscription, to_reporting(subscription.mrr, subscription.currency) * 12, signs)
+        )
     return renewals
 
 
@@ -88,11 +104,16 @@ def _usage_change(account_ids: list[int], today: date) -> dict[int, tuple[int, i
     found: dict[int, tuple[int, int]] = {}
     recent_from, before_from = today - timedelta(days=30), today - timedelta(days=60)
     for offset in range(0, len(account_ids), 500):
-        rows = (rollup.objects.filter(account_id__in=account_ids[offset:offset + 500], day__gte=before_from,
-                                      day__lt=today)
-                .values("account_id")
-                .annotate(recent=Sum("events", filter=Q(day__gte=recent_from)),
-                          before=Sum("events", filter=Q(day__lt=recent_from))))
+        rows = (
+            rollup.objects.filter(
+                account_id__in=account_ids[offset : offset + 500], day__gte=before_from, day__lt=today
+            )
+            .values("account_id")
+            .annotate(
+                recent=Sum("events", filter=Q(day__gte=recent_from)),
+                before=Sum("events", filter=Q(day__lt=recent_from)),
+            )
+        )
         found.update({row["account_id"]: (row["recent"] or 0, row["before"] or 0) for row in rows})
     return found
 

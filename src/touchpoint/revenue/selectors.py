@@ -28,7 +28,9 @@ class RevenueFilter:
         return queryset
 
 
-def movements(filters: RevenueFilter = RevenueFilter(), *, until: date | None = None) -> list[metrics.Movement]:
+def movements(
+    filters: RevenueFilter = RevenueFilter(), *, until: date | None = None
+) -> list[metrics.Movement]:
     """Every MRR movement of the covered accounts up to `until`, as plain records (one query)."""
     queryset = filters.apply(MrrMovement.objects.order_by())
     if until is not None:
@@ -39,7 +41,9 @@ def movements(filters: RevenueFilter = RevenueFilter(), *, until: date | None = 
 
 def account_groups(filters: RevenueFilter, by: str) -> dict[int, str]:
     """Account id → its segment's or owner's name, for `metrics.revenue_by_group`."""
-    from touchpoint.accounts.models import Account  # accounts is below revenue; imported here to keep it light
+    from touchpoint.accounts.models import (
+        Account,  # accounts is below revenue; imported here to keep it light
+    )
 
     column = {"segment": "segment__name", "owner": "owner__full_name"}[by]
     rows = filters.apply(Account.objects.order_by(), prefix="").values_list("id", column, "owner__email")
@@ -48,11 +52,15 @@ def account_groups(filters: RevenueFilter, by: str) -> dict[int, str]:
     return {pk: name or "" for pk, name, _email in rows}
 
 
-def deal_dates(filters: RevenueFilter = RevenueFilter()) -> list[tuple[date | None, date | None, date | None]]:
+def deal_dates(
+    filters: RevenueFilter = RevenueFilter(),
+) -> list[tuple[date | None, date | None, date | None]]:
     """(deal opened, deal closed, first paid) of every subscription that has any of them."""
-    return list(filters.apply(Subscription.objects.order_by())
-                .exclude(deal_opened_on=None, deal_closed_on=None, first_paid_on=None)
-                .values_list("deal_opened_on", "deal_closed_on", "first_paid_on"))
+    return list(
+        filters.apply(Subscription.objects.order_by())
+        .exclude(deal_opened_on=None, deal_closed_on=None, first_paid_on=None)
+        .values_list("deal_opened_on", "deal_closed_on", "first_paid_on")
+    )
 
 
 @dataclass
@@ -88,8 +96,9 @@ def default_range(today: date | None = None) -> tuple[date, date]:
     return (today.replace(day=1) - relativedelta(months=11)), today
 
 
-def revenue_report(filters: RevenueFilter = RevenueFilter(), *, first: date, last: date,
-                   unit: metrics.Unit = "month") -> RevenueReport:
+def revenue_report(
+    filters: RevenueFilter = RevenueFilter(), *, first: date, last: date, unit: metrics.Unit = "month"
+) -> RevenueReport:
     found = movements(filters, until=last)
     spans = metrics.periods(first, last, unit)
     by_period = metrics.revenue_by_period(found, spans)
@@ -98,7 +107,8 @@ def revenue_report(filters: RevenueFilter = RevenueFilter(), *, first: date, las
     ended_months = [m for m in months if m.period.end <= last] or months
     dates = deal_dates(filters)
     return RevenueReport(
-        unit=unit, periods=by_period,
+        unit=unit,
+        periods=by_period,
         losses=metrics.losses_by_reason(found, spans[0].start if spans else first, last),
         lifetime=metrics.lifetime_value(months[-1] if months else None, ended_months),
         time_to_close=metrics.durations((opened, closed) for opened, closed, _paid in dates),

@@ -49,9 +49,14 @@ def to_reporting(amount: Decimal, currency: str) -> Decimal:
         return amount.quantize(CENT, ROUND_HALF_UP)
     rate = ExchangeRate.objects.filter(currency=currency).values_list("rate", flat=True).first()
     if rate is None:
-        raise ValidationError({"currency": _(
-            "No exchange rate from %(currency)s to %(reporting)s: an admin adds it under Exchange rates."
-        ) % {"currency": currency, "reporting": reporting_currency()}})
+        raise ValidationError(
+            {
+                "currency": _(
+                    "No exchange rate from %(currency)s to %(reporting)s: an admin adds it under Exchange rates."
+                )
+                % {"currency": currency, "reporting": reporting_currency()}
+            }
+        )
     return (amount * rate).quantize(CENT, ROUND_HALF_UP)
 
 
@@ -70,7 +75,9 @@ def _money(value: Any, field: str) -> Decimal:
 def _currency(value: str) -> str:
     code = (value or "").strip().upper()
     if len(code) != 3 or not code.isalpha() or not code.isascii():
-        raise ValidationError({"currency": _("Use a three-letter ISO currency code such as USD, EUR or JPY.")})
+        raise ValidationError(
+            {"currency": _("Use a three-letter ISO currency code such as USD, EUR or JPY.")}
+        )
     return code
 
 
@@ -208,15 +215,35 @@ def create_subscription(
     if status in LIVE_STATUSES and amount > 0:
         kind = _kind_of_increase(account, before=Decimal("0"))
         _record_movement(
-            subscription=subscription, kind=kind, occurred_on=started_on, mrr_before=Decimal("0"),
-            mrr_after=to_reporting(amount, code), note=note, source=source, actor=actor,
+            subscription=subscription,
+            kind=kind,
+            occurred_on=started_on,
+            mrr_before=Decimal("0"),
+            mrr_after=to_reporting(amount, code),
+            note=note,
+            source=source,
+            actor=actor,
         )
-    record_audit(actor=actor, action="create", instance=subscription, changes={"mrr": str(amount), "currency": code})
+    record_audit(
+        actor=actor, action="create", instance=subscription, changes={"mrr": str(amount), "currency": code}
+    )
     return subscription
 
 
-_CHANGEABLE = ("product", "plan", "quantity", "mrr", "currency", "term_months", "renewal_date", "auto_renew",
-               "external_id", "deal_opened_on", "deal_closed_on", "first_paid_on")
+_CHANGEABLE = (
+    "product",
+    "plan",
+    "quantity",
+    "mrr",
+    "currency",
+    "term_months",
+    "renewal_date",
+    "auto_renew",
+    "external_id",
+    "deal_opened_on",
+    "deal_closed_on",
+    "first_paid_on",
+)
 
 
 @transaction.atomic
@@ -248,9 +275,13 @@ def change_subscription(
         changes["mrr"] = _money(changes["mrr"], "mrr")
     if "currency" in changes:
         changes["currency"] = _currency(changes["currency"])
-    if "external_id" in changes and changes["external_id"] and Subscription.objects.filter(
-        external_id=changes["external_id"]
-    ).exclude(pk=subscription.pk).exists():
+    if (
+        "external_id" in changes
+        and changes["external_id"]
+        and Subscription.objects.filter(external_id=changes["external_id"])
+        .exclude(pk=subscription.pk)
+        .exists()
+    ):
         raise ValidationError({"external_id": _("A subscription with this external ID already exists.")})
     if "status" in changes and changes["status"] not in (*LIVE_STATUSES, SubscriptionStatus.TRIALING):
         raise ValidationError({"status": _("Use cancel to end a subscription.")})
@@ -270,9 +301,15 @@ def change_subscription(
         else:
             kind = _kind_of_decrease(subscription.account, delta=after - before)
         _record_movement(
-            subscription=subscription, kind=kind, occurred_on=day, mrr_before=before, mrr_after=after,
+            subscription=subscription,
+            kind=kind,
+            occurred_on=day,
+            mrr_before=before,
+            mrr_after=after,
             churn_reason=churn_reason if kind in (MovementKind.CONTRACTION, MovementKind.CHURN) else None,
-            note=note, source=source, actor=actor,
+            note=note,
+            source=source,
+            actor=actor,
         )
     record_audit(actor=actor, action="change", instance=subscription, changes=diff)
     return subscription
@@ -299,12 +336,22 @@ def cancel_subscription(
     subscription.save()
     if before > 0:
         _record_movement(
-            subscription=subscription, kind=_kind_of_decrease(subscription.account, delta=-before),
-            occurred_on=canceled_on, mrr_before=before,
-            mrr_after=Decimal("0"), churn_reason=churn_reason, note=note, source=source, actor=actor,
+            subscription=subscription,
+            kind=_kind_of_decrease(subscription.account, delta=-before),
+            occurred_on=canceled_on,
+            mrr_before=before,
+            mrr_after=Decimal("0"),
+            churn_reason=churn_reason,
+            note=note,
+            source=source,
+            actor=actor,
         )
-    record_audit(actor=actor, action="cancel", instance=subscription,
-                 changes={"reason": churn_reason.name if churn_reason else ""})
+    record_audit(
+        actor=actor,
+        action="cancel",
+        instance=subscription,
+        changes={"reason": churn_reason.name if churn_reason else ""},
+    )
     return subscription
 
 
@@ -329,22 +376,34 @@ def reactivate_subscription(
         raise ValidationError({"mrr": _("A reactivated subscription needs MRR above zero.")})
     subscription.status = SubscriptionStatus.ACTIVE
     subscription.canceled_on = None
-    subscription.renewal_date = renewal_date or reactivated_on + relativedelta(months=subscription.term_months)
+    subscription.renewal_date = renewal_date or reactivated_on + relativedelta(
+        months=subscription.term_months
+    )
     subscription.save()
     _record_movement(
-        subscription=subscription, kind=_kind_of_increase(subscription.account, before=Decimal("0")),
+        subscription=subscription,
+        kind=_kind_of_increase(subscription.account, before=Decimal("0")),
         occurred_on=reactivated_on,
-        mrr_before=Decimal("0"), mrr_after=to_reporting(subscription.mrr, subscription.currency),
-        note=note, source=source, actor=actor,
+        mrr_before=Decimal("0"),
+        mrr_after=to_reporting(subscription.mrr, subscription.currency),
+        note=note,
+        source=source,
+        actor=actor,
     )
-    record_audit(actor=actor, action="reactivate", instance=subscription, changes={"mrr": str(subscription.mrr)})
+    record_audit(
+        actor=actor, action="reactivate", instance=subscription, changes={"mrr": str(subscription.mrr)}
+    )
     return subscription
 
 
 @transaction.atomic
 def record_payment_failed(
-    *, subscription: Subscription, failed_at: datetime | None = None, amount: Decimal | None = None,
-    note: str = "", actor: User | None = None,
+    *,
+    subscription: Subscription,
+    failed_at: datetime | None = None,
+    amount: Decimal | None = None,
+    note: str = "",
+    actor: User | None = None,
 ) -> Subscription:
     """A payment failed: the subscription is past due, and the account's timeline says so."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -352,11 +411,18 @@ def record_payment_failed(
         subscription.status = SubscriptionStatus.PAST_DUE
         subscription.save(update_fields=["status", "updated_at"])
     record_on_timeline(
-        account=subscription.account, kind="payment_failed",
-        title=f"Payment failed: {subscription}", body=note, occurred_at=failed_at, actor=actor,
+        account=subscription.account,
+        kind="payment_failed",
+        title=f"Payment failed: {subscription}",
+        body=note,
+        occurred_at=failed_at,
+        actor=actor,
         subject=subscription,
-        data={"product": str(subscription), "amount": str(amount) if amount is not None else "",
-              "currency": subscription.currency},
+        data={
+            "product": str(subscription),
+            "amount": str(amount) if amount is not None else "",
+            "currency": subscription.currency,
+        },
     )
     record_audit(actor=actor, action="payment_failed", instance=subscription)
     return subscription
@@ -364,7 +430,10 @@ def record_payment_failed(
 
 @transaction.atomic
 def record_payment_succeeded(
-    *, subscription: Subscription, paid_at: datetime | None = None, amount: Decimal | None = None,
+    *,
+    subscription: Subscription,
+    paid_at: datetime | None = None,
+    amount: Decimal | None = None,
     actor: User | None = None,
 ) -> Subscription:
     """A payment went through: a past-due subscription is active again; the first one dates revenue."""
@@ -375,10 +444,17 @@ def record_payment_succeeded(
         subscription.status = SubscriptionStatus.ACTIVE
         fields.append("status")
         record_on_timeline(
-            account=subscription.account, kind="payment_recovered", title=f"Payment received: {subscription}",
-            occurred_at=paid_at, actor=actor, subject=subscription,
-            data={"product": str(subscription), "amount": str(amount) if amount is not None else "",
-                  "currency": subscription.currency},
+            account=subscription.account,
+            kind="payment_recovered",
+            title=f"Payment received: {subscription}",
+            occurred_at=paid_at,
+            actor=actor,
+            subject=subscription,
+            data={
+                "product": str(subscription),
+                "amount": str(amount) if amount is not None else "",
+                "currency": subscription.currency,
+            },
         )
     if subscription.first_paid_on is None:
         subscription.first_paid_on = timezone.localdate(paid_at)
@@ -389,8 +465,15 @@ def record_payment_succeeded(
 
 
 @transaction.atomic
-def save_churn_reason(*, actor: User | None, name: str, reason: ChurnReason | None = None, description: str = "",
-                      is_active: bool = True, order: int = 0) -> ChurnReason:
+def save_churn_reason(
+    *,
+    actor: User | None,
+    name: str,
+    reason: ChurnReason | None = None,
+    description: str = "",
+    is_active: bool = True,
+    order: int = 0,
+) -> ChurnReason:
     """Add a churn reason, or rename, reorder, retire one. Past movements keep theirs either way."""
     name = (name or "").strip()
     if not name:
@@ -402,7 +485,12 @@ def save_churn_reason(*, actor: User | None, name: str, reason: ChurnReason | No
     creating = reason is None
     reason = reason or ChurnReason()
     before = {"name": reason.name, "is_active": reason.is_active, "order": reason.order}
-    reason.name, reason.description, reason.is_active, reason.order = name, description.strip(), is_active, order
+    reason.name, reason.description, reason.is_active, reason.order = (
+        name,
+        description.strip(),
+        is_active,
+        order,
+    )
     reason.save()
     changes = {k: [str(v), str(getattr(reason, k))] for k, v in before.items() if v != getattr(reason, k)}
     record_audit(actor=actor, action="create" if creating else "change", instance=reason, changes=changes)

@@ -17,8 +17,12 @@ def _money(amount: str, currency: str) -> str:
 
 def _describe_movement(entry) -> str:
     data = entry.data
-    values = {"product": data["product"], "delta": _money(data["delta"], data["currency"]),
-              "mrr": _money(data["mrr_after"], data["currency"]), "reason": data.get("reason", "")}
+    values = {
+        "product": data["product"],
+        "delta": _money(data["delta"], data["currency"]),
+        "mrr": _money(data["mrr_after"], data["currency"]),
+        "reason": data.get("reason", ""),
+    }
     kind = data["kind"]
     if kind == "new":
         return gettext("New subscription: %(product)s, MRR %(mrr)s") % values
@@ -37,7 +41,9 @@ def _describe_payment_failed(entry) -> str:
     data = entry.data
     if data.get("amount"):
         return gettext("Payment of %(amount)s failed: %(product)s is past due") % {
-            "amount": _money(data["amount"], data["currency"]), "product": data["product"]}
+            "amount": _money(data["amount"], data["currency"]),
+            "product": data["product"],
+        }
     return gettext("Payment failed: %(product)s is past due") % {"product": data["product"]}
 
 
@@ -47,4 +53,6 @@ def _describe_payment_recovered(entry) -> str:
 
 register_kind("mrr_movement", label=_("Revenue"), icon="💰", describe=_describe_movement)
 register_kind("payment_failed", label=_("Payment failed"), icon="⚠", describe=_describe_payment_failed)
-register_kind("payment_recovered", label=_("Payment received"), icon="✔", describe=_describe_payment_recovered)
+register_kind(
+    "payment_recovered", label=_("Payment received"), icon="✔", describe=_describe_payment_recovered
+)

@@ -8,5 +8,7 @@ urlpatterns = [
     path("renewals/", views.renewals_page, name="renewals"),
     path("revenue/churn-reasons/", views.churn_reasons, name="churn-reasons"),
     path("renewals/export.csv", views.renewals_export, name="renewals-export"),
-    path("accounts/<int:account_id>/subscriptions/", views.account_subscriptions, name="account-subscriptions"),
+    path(
+        "accounts/<int:account_id>/subscriptions/", views.account_subscriptions, name="account-subscriptions"
+    ),
 ]

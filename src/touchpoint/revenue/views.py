@@ -9,12 +9,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,10 +44,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     unknown = _("No reason given")
     unknown_group = _("None")
     context = {
-        "form": form, "report": report, "first": first, "last": last, "unit": unit,
-        "currency": services.reporting_currency(), "query": request.GET.urlencode(),
-        "latest": report.last, "complete": report.last_complete, "unknown_reason": unknown,
-        "close_days": _whole(report.time_to_close.median_days), "revenue_days": _whole(report.time_to_revenue.median_days),
+        "form": form,
+        "report": report,
+        "first": first,
+        "last": last,
+        "unit": unit,
+        "currency": services.reporting_currency(),
+        "query": request.GET.urlencode(),
+        "latest": report.last,
+        "complete": report.last_complete,
+        "unknown_reason": unknown,
+        "close_days": _whole(report.time_to_close.median_days),
+        "revenue_days": _whole(report.time_to_revenue.median_days),
     }
     if report.complete_index is not None:
         # Each segment's and each owner's figures for the latest ended period, for comparing teams.
@@ -56,16 +63,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         spans = [p.period for p in report.periods]
         for by in ("segment", "owner"):
             groups = metrics.revenue_by_group(found, selectors.account_groups(filters, by), spans)
-            context[f"by_{by}"] = [(name or unknown_group, periods[report.complete_index])
-                                   for name, periods in groups.items()]
+            context[f"by_{by}"] = [
+                (name or unknown_group, periods[report.complete_index]) for name, periods in groups.items()
+            ]
     if report.periods:
         context.update(
-            mrr_svg=charts.mrr_trend_svg(report.periods), movements_svg=charts.movements_svg(report.periods),
-            retention_svg=charts.retention_svg(report.periods), logo_churn_svg=charts.logo_churn_svg(report.periods),
+            mrr_svg=charts.mrr_trend_svg(report.periods),
+            movements_svg=charts.movements_svg(report.periods),
+            retention_svg=charts.retention_svg(report.periods),
+            logo_churn_svg=charts.logo_churn_svg(report.periods),
             reasons_svg=charts.reasons_svg(report.losses, unknown) if report.losses else "",
         )
-    context["groups"] = [(_("By segment"), context.get("by_segment", []), "by-segment"),
-                         (_("By owner"), context.get("by_owner", []), "by-owner")]
+    context["groups"] = [
+        (_("By segment"), context.get("by_segment", []), "by-segment"),
+        (_("By owner"), context.get("by_owner", []), "by-owner"),
+    ]
     return render(request, "revenue/dashboard.html", context)
 
 
@@ -80,23 +92,60 @@ def _percent(value: float | None) -> str:
 def _table(report: RevenueReport, name: str) -> tuple[list[str], list[list]]:
     """The rows behind one chart of the dashboard."""
     if name == "mrr":
-        return ([_("Period"), _("MRR at the end"), _("ARR at the end"), _("Paying accounts")],
-                [[p.period.label, p.closing_mrr, p.closing_arr, p.customers] for p in report.periods])
+        return (
+            [_("Period"), _("MRR at the end"), _("ARR at the end"), _("Paying accounts")],
+            [[p.period.label, p.closing_mrr, p.closing_arr, p.customers] for p in report.periods],
+        )
     if name == "movements":
         kinds = charts.kind_labels()
-        return ([_("Period"), _("MRR at the start"), *kinds.values(), _("MRR at the end")],
-                [[p.period.label, p.opening_mrr, *(p.movements.get(k, 0) for k in kinds), p.closing_mrr]
-                 for p in report.periods])
+        return (
+            [_("Period"), _("MRR at the start"), *kinds.values(), _("MRR at the end")],
+            [
+                [p.period.label, p.opening_mrr, *(p.movements.get(k, 0) for k in kinds), p.closing_mrr]
+                for p in report.periods
+            ],
+        )
     if name == "retention":
-        return ([_("Period"), _("Accounts at the start"), _("Their MRR at the start"), _("Their MRR at the end"),
-                 _("GRR (%)"), _("NRR (%)"), _("Revenue churn (%)"), _("Accounts lost"), _("Logo churn (%)")],
-                [[p.period.label, p.cohort_accounts, p.cohort_opening_mrr, p.cohort_closing_mrr, _percent(p.grr),
-                  _percent(p.nrr), _percent(p.revenue_churn), p.churned_accounts, _percent(p.logo_churn)]
-                 for p in report.periods])
+        return (
+            [
+                _("Period"),
+                _("Accounts at the start"),
+                _("Their MRR at the start"),
+                _("Their MRR at the end"),
+                _("GRR (%)"),
+                _("NRR (%)"),
+                _("Revenue churn (%)"),
+                _("Accounts lost"),
+                _("Logo churn (%)"),
+            ],
+            [
+                [
+                    p.period.label,
+                    p.cohort_accounts,
+                    p.cohort_opening_mrr,
+                    p.cohort_closing_mrr,
+                    _percent(p.grr),
+                    _percent(p.nrr),
+                    _percent(p.revenue_churn),
+                    p.churned_accounts,
+                    _percent(p.logo_churn),
+                ]
+                for p in report.periods
+            ],
+        )
     if name == "reasons":
-        return ([_("Reason"), _("Accounts lost"), _("MRR lost to churn"), _("MRR lost to contraction")],
-                [[loss.reason or _("No reason given"), loss.churned_accounts, loss.churned_mrr, loss.contracted_mrr]
-                 for loss in report.losses])
+        return (
+            [_("Reason"), _("Accounts lost"), _("MRR lost to churn"), _("MRR lost to contraction")],
+            [
+                [
+                    loss.reason or _("No reason given"),
+                    loss.churned_accounts,
+                    loss.churned_mrr,
+                    loss.contracted_mrr,
+                ]
+                for loss in report.losses
+            ],
+        )
     raise Http404
 
 
@@ -124,34 +173,72 @@ ACTIONS = {"add", "change", "cancel", "reactivate"}
 CENT = Decimal("0.01")
 
 
-def _panel(request: HttpRequest, account: Account, *, bound: tuple[str, int | None, forms.Form] | None = None,
-           status: int = 200) -> HttpResponse:
+def _panel(
+    request: HttpRequest,
+    account: Account,
+    *,
+    bound: tuple[str, int | None, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     today = timezone.localdate()
     subscriptions = list(Subscription.objects.filter(account=account).order_by("status", "-started_on", "id"))
     rows = []
     for subscription in subscriptions:
         is_bound = bound is not None and bound[1] == subscription.pk
-        rows.append({
-            "subscription": subscription,
-            "change": bound[2] if is_bound and bound[0] == "change" else ChangeSubscriptionForm(
-                prefix=f"change-{subscription.pk}", initial={
-                    "mrr": subscription.mrr, "quantity": subscription.quantity, "plan": subscription.plan,
-                    "renewal_date": subscription.renewal_date, "occurred_on": today}),
-            "cancel": bound[2] if is_bound and bound[0] == "cancel" else CancelSubscriptionForm(
-                prefix=f"cancel-{subscription.pk}", initial={"canceled_on": today}),
-            "reactivate": bound[2] if is_bound and bound[0] == "reactivate" else ReactivateSubscriptionForm(
-                prefix=f"reactivate-{subscription.pk}", initial={"reactivated_on": today, "mrr": subscription.mrr}),
-            "open": bound[0] if is_bound else "",
-        })
-    add_form = bound[2] if bound is not None and bound[0] == "add" else SubscriptionForm(initial={
-        "started_on": today, "currency": services.reporting_currency()})
-    movements = (MrrMovement.objects.filter(account=account).select_related("churn_reason", "subscription")
-                 .order_by("-occurred_on", "-id")[:12])
-    return render(request, "revenue/_account_subscriptions.html", {
-        "account": account, "rows": rows, "add_form": add_form, "adding": bound is not None and bound[0] == "add",
-        "movements": movements, "mrr": services.account_mrr(account), "currency": services.reporting_currency(),
-        "can_write": request.user.has_perm("revenue.change_subscription"),
-    }, status=status)
+        rows.append(
+            {
+                "subscription": subscription,
+                "change": bound[2]
+                if is_bound and bound[0] == "change"
+                else ChangeSubscriptionForm(
+                    prefix=f"change-{subscription.pk}",
+                    initial={
+                        "mrr": subscription.mrr,
+                        "quantity": subscription.quantity,
+                        "plan": subscription.plan,
+                        "renewal_date": subscription.renewal_date,
+                        "occurred_on": today,
+                    },
+                ),
+                "cancel": bound[2]
+                if is_bound and bound[0] == "cancel"
+                else CancelSubscriptionForm(
+                    prefix=f"cancel-{subscription.pk}", initial={"canceled_on": today}
+                ),
+                "reactivate": bound[2]
+                if is_bound and bound[0] == "reactivate"
+                else ReactivateSubscriptionForm(
+                    prefix=f"reactivate-{subscription.pk}",
+                    initial={"reactivated_on": today, "mrr": subscription.mrr},
+                ),
+                "open": bound[0] if is_bound else "",
+            }
+        )
+    add_form = (
+        bound[2]
+        if bound is not None and bound[0] == "add"
+        else SubscriptionForm(initial={"started_on": today, "currency": services.reporting_currency()})
+    )
+    movements = (
+        MrrMovement.objects.filter(account=account)
+        .select_related("churn_reason", "subscription")
+        .order_by("-occurred_on", "-id")[:12]
+    )
+    return render(
+        request,
+        "revenue/_account_subscriptions.html",
+        {
+            "account": account,
+            "rows": rows,
+            "add_form": add_form,
+            "adding": bound is not None and bound[0] == "add",
+            "movements": movements,
+            "mrr": services.account_mrr(account),
+            "currency": services.reporting_currency(),
+            "can_write": request.user.has_perm("revenue.change_subscription"),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -172,34 +259,61 @@ def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse
         if not subscription_id.isdecimal():
             return HttpResponseBadRequest(_("Choose a subscription of this account."))
         subscription = get_object_or_404(Subscription, pk=int(subscription_id), account=account)
-    form_class = {"add": SubscriptionForm, "change": ChangeSubscriptionForm, "cancel": CancelSubscriptionForm,
-                  "reactivate": ReactivateSubscriptionForm}[action]
+    form_class = {
+        "add": SubscriptionForm,
+        "change": ChangeSubscriptionForm,
+        "cancel": CancelSubscriptionForm,
+        "reactivate": ReactivateSubscriptionForm,
+    }[action]
     form = form_class(request.POST, **({} if action == "add" else {"prefix": f"{action}-{subscription.pk}"}))
     if form.is_valid():
         data = form.cleaned_data
         try:
             if action == "add":
-                services.create_subscription(account=account, actor=request.user, **{
-                    k: v for k, v in data.items() if v is not None and v != ""})
+                services.create_subscription(
+                    account=account,
+                    actor=request.user,
+                    **{k: v for k, v in data.items() if v is not None and v != ""},
+                )
             elif action == "change":
                 services.change_subscription(
-                    subscription=subscription, actor=request.user, occurred_on=data["occurred_on"],
-                    churn_reason=data["churn_reason"], note=data["note"], mrr=data["mrr"], quantity=data["quantity"],
-                    plan=data["plan"], renewal_date=data["renewal_date"])
+                    subscription=subscription,
+                    actor=request.user,
+                    occurred_on=data["occurred_on"],
+                    churn_reason=data["churn_reason"],
+                    note=data["note"],
+                    mrr=data["mrr"],
+                    quantity=data["quantity"],
+                    plan=data["plan"],
+                    renewal_date=data["renewal_date"],
+                )
             elif action == "cancel":
-                services.cancel_subscription(subscription=subscription, actor=request.user, note=data["note"],
-                                             canceled_on=data["canceled_on"], churn_reason=data["churn_reason"])
+                services.cancel_subscription(
+                    subscription=subscription,
+                    actor=request.user,
+                    note=data["note"],
+                    canceled_on=data["canceled_on"],
+                    churn_reason=data["churn_reason"],
+                )
             else:
-                services.reactivate_subscription(subscription=subscription, actor=request.user, mrr=data["mrr"],
-                                                 reactivated_on=data["reactivated_on"])
+                services.reactivate_subscription(
+                    subscription=subscription,
+                    actor=request.user,
+                    mrr=data["mrr"],
+                    reactivated_on=data["reactivated_on"],
+                )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
         else:
             return _panel(request, account)
     # htmx swaps only successful answers: the panel with its errors is a 200 to htmx, a 422 to anyone else.
-    return _panel(request, account, bound=(action, subscription.pk if subscription else None, form),
-                  status=200 if request.htmx else 422)
+    return _panel(
+        request,
+        account,
+        bound=(action, subscription.pk if subscription else None, form),
+        status=200 if request.htmx else 422,
+    )
 
 
 # --- Renewals ---------------------------------------------------------------------------------
@@ -222,17 +336,31 @@ def renewals_page(request: HttpRequest) -> HttpResponse:
     outlook = forecast.renewal_forecast(filters, today=today)
     query = request.GET.copy()
     query.pop("month", None)
-    return render(request, "revenue/renewals.html", {
-        "form": form, "renewals": upcoming, "within": within, "today": today,
-        "total_arr": sum((r.arr for r in upcoming), Decimal("0")), "currency": services.reporting_currency(),
-        "month": month, "previous_month": month - relativedelta(months=1), "next_month": month + relativedelta(months=1),
-        "weeks": [[(day, in_month.get(day, [])) if day else (None, []) for day in week]
-                  for week in renewals.month_grid(month)],
-        "forecast": outlook, "forecast_svg": charts.forecast_svg(outlook),
-        "mape_percent": None if outlook.mape is None else f"{outlook.mape * 100:.1f}",
-        "quarters": outlook.quarters(outlook.past + outlook.coming),
-        "query": query.urlencode(), "export_query": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "revenue/renewals.html",
+        {
+            "form": form,
+            "renewals": upcoming,
+            "within": within,
+            "today": today,
+            "total_arr": sum((r.arr for r in upcoming), Decimal("0")),
+            "currency": services.reporting_currency(),
+            "month": month,
+            "previous_month": month - relativedelta(months=1),
+            "next_month": month + relativedelta(months=1),
+            "weeks": [
+                [(day, in_month.get(day, [])) if day else (None, []) for day in week]
+                for week in renewals.month_grid(month)
+            ],
+            "forecast": outlook,
+            "forecast_svg": charts.forecast_svg(outlook),
+            "mape_percent": None if outlook.mape is None else f"{outlook.mape * 100:.1f}",
+            "quarters": outlook.quarters(outlook.past + outlook.coming),
+            "query": query.urlencode(),
+            "export_query": request.GET.urlencode(),
+        },
+    )
 
 
 @login_required
@@ -244,15 +372,36 @@ def renewals_export(request: HttpRequest) -> HttpResponse:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([_("Renewal date"), _("Account"), _("Owner"), _("Segment"), _("Product"),
-                     _("ARR (%(currency)s)") % {"currency": services.reporting_currency()}, _("Status"),
-                     _("Renews automatically"), _("Risk"), _("Risk signs")])
+    writer.writerow(
+        [
+            _("Renewal date"),
+            _("Account"),
+            _("Owner"),
+            _("Segment"),
+            _("Product"),
+            _("ARR (%(currency)s)") % {"currency": services.reporting_currency()},
+            _("Status"),
+            _("Renews automatically"),
+            _("Risk"),
+            _("Risk signs"),
+        ]
+    )
     for renewal in renewals.due(filters, start=today, end=today + timedelta(days=within), today=today):
         s = renewal.subscription
-        writer.writerow([s.renewal_date.isoformat(), s.account.name, s.account.owner or "",
-                         s.account.segment.name if s.account.segment else "", str(s), renewal.arr.quantize(CENT),
-                         s.get_status_display(), _("yes") if s.auto_renew else _("no"), renewal.risk,
-                         "; ".join(renewal.sign_labels)])
+        writer.writerow(
+            [
+                s.renewal_date.isoformat(),
+                s.account.name,
+                s.account.owner or "",
+                s.account.segment.name if s.account.segment else "",
+                str(s),
+                renewal.arr.quantize(CENT),
+                s.get_status_display(),
+                _("yes") if s.auto_renew else _("no"),
+                renewal.risk,
+                "; ".join(renewal.sign_labels),
+            ]
+        )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="touchpoint-renewals-{today:%Y%m%d}.csv"'
     return response
@@ -281,11 +430,37 @@ def churn_reasons(request: HttpRequest) -> HttpResponse:
                     bound_form.add_error(field if field in bound_form.fields else None, messages)
             else:
                 return redirect("churn-reasons")
-    rows = [(reason, bound_form if bound_pk == reason.pk else ChurnReasonForm(prefix=f"reason-{reason.pk}", initial={
-        "name": reason.name, "description": reason.description, "order": reason.order, "is_active": reason.is_active}))
-        for reason in reasons]
-    new_form = bound_form if bound_form is not None and bound_pk is None else ChurnReasonForm(
-        prefix="reason-new", initial={"order": (max((r.order for r in reasons), default=0) + 1)})
-    return render(request, "revenue/churn_reasons.html", {
-        "rows": rows, "new_form": new_form, "can_edit": request.user.has_perm("revenue.change_churnreason"),
-    }, status=400 if bound_form is not None and bound_form.errors else 200)
+    rows = [
+        (
+            reason,
+            bound_form
+            if bound_pk == reason.pk
+            else ChurnReasonForm(
+                prefix=f"reason-{reason.pk}",
+                initial={
+                    "name": reason.name,
+                    "description": reason.description,
+                    "order": reason.order,
+                    "is_active": reason.is_active,
+                },
+            ),
+        )
+        for reason in reasons
+    ]
+    new_form = (
+        bound_form
+        if bound_form is not None and bound_pk is None
+        else ChurnReasonForm(
+            prefix="reason-new", initial={"order": (max((r.order for r in reasons), default=0) + 1)}
+        )
+    )
+    return render(
+        request,
+        "revenue/churn_reasons.html",
+        {
+            "rows": rows,
+            "new_form": new_form,
+            "can_edit": request.user.has_perm("revenue.change_churnreason"),
+        },
+        status=400 if bound_form is not None and bound_form.errors else 200,
+    )

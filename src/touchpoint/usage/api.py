@@ -26,8 +26,11 @@ class UsageOut(Schema):
     total_events: int
 
 
-@router.get("/accounts/{account_id}/usage", response={200: UsageOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-            summary="Usage per day")
+@router.get(
+    "/accounts/{account_id}/usage",
+    response={200: UsageOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Usage per day",
+)
 def account_usage(request: HttpRequest, account_id: int, days: int = Query(30, ge=1, le=730)):
     """Events (track, page and screen calls) and active users per day, oldest first, zero-filled."""
     account = get_object_or_404(Account, pk=account_id)

@@ -13,4 +13,6 @@ class UsageConfig(AppConfig):
         from touchpoint.usage import rollups
 
         # Rollups catch up with ingested events within a few seconds, in every worker.
-        register_poller("usage.rollups", every=settings.USAGE_ROLLUP_REFRESH_SECONDS, run=rollups.refresh_pending)
+        register_poller(
+            "usage.rollups", every=settings.USAGE_ROLLUP_REFRESH_SECONDS, run=rollups.refresh_pending
+        )

@@ -13,13 +13,20 @@ def events_per_day_svg(series: list[dict]) -> str:
     """Bars of events per day with a line of active people, for the account page."""
     import altair as alt
 
-    values = [{"date": day["date"].isoformat(), "events": day["events"], "people": day["active_users"]}
-              for day in series]
-    base = alt.Chart(alt.Data(values=values)).encode(x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")))
+    values = [
+        {"date": day["date"].isoformat(), "events": day["events"], "people": day["active_users"]}
+        for day in series
+    ]
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d"))
+    )
     bars = base.mark_bar(color="#2857c5", opacity=0.8).encode(
-        y=alt.Y("events:Q", title=_("Events"), axis=alt.Axis(tickMinStep=1, format="d")), tooltip=["date:T", "events:Q", "people:Q"])
+        y=alt.Y("events:Q", title=_("Events"), axis=alt.Axis(tickMinStep=1, format="d")),
+        tooltip=["date:T", "events:Q", "people:Q"],
+    )
     line = base.mark_line(color="#b54708", point=False).encode(
-        y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d")))
+        y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d"))
+    )
     chart = alt.layer(bars, line).resolve_scale(y="independent").properties(width="container", height=160)
     return svg(chart, width=640)
 
@@ -29,14 +36,26 @@ def active_people_svg(trend: list[dict]) -> str:
     import altair as alt
 
     series = ((_("Daily"), "dau"), (_("Weekly (7 days)"), "wau"), (_("Monthly (30 days)"), "mau"))
-    values = [{"date": day["date"].isoformat(), "window": label, "people": day[key]}
-              for day in trend for label, key in series]
-    chart = alt.Chart(alt.Data(values=values)).mark_line().encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")),
-        y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("window:N", title=None, sort=[label for label, _key in series],
-                        scale=alt.Scale(range=["#9aa4b2", "#2857c5", "#b54708"]),
-                        legend=alt.Legend(orient="top")),
-        tooltip=["date:T", "window:N", "people:Q"],
-    ).properties(height=160)
+    values = [
+        {"date": day["date"].isoformat(), "window": label, "people": day[key]}
+        for day in trend
+        for label, key in series
+    ]
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_line()
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %d")),
+            y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "window:N",
+                title=None,
+                sort=[label for label, _key in series],
+                scale=alt.Scale(range=["#9aa4b2", "#2857c5", "#b54708"]),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=["date:T", "window:N", "people:Q"],
+        )
+        .properties(height=160)
+    )
     return svg(chart, width=640)

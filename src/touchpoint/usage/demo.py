@@ -18,7 +18,14 @@ from django.db import connection
 
 from touchpoint.demo.builders import DemoContext, step
 from touchpoint.usage import rollups, store
-from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature, ProductUser, RawEvent, Source
+from touchpoint.usage.models import (
+    DailyAccountRollup,
+    DailyEventRollup,
+    KeyFeature,
+    ProductUser,
+    RawEvent,
+    Source,
+)
 
 USAGE_DAYS = 90  # raw events
 HISTORY_DAYS = 270  # rollups only before the raw events: enough for a 180-day back-test of 60-day measures
@@ -26,14 +33,39 @@ FADE_DAYS = 45  # a poor fit's use fades over the days before it leaves
 HISTORY_FLUSH_ROWS = 200_000  # write the history rollups in slices so 10,000 accounts stay in bounded memory
 # (event name, how common), most common first: breadth grows down this list as a customer matures.
 FEATURES = [
-    ("Dashboard viewed", 10), ("page: Home", 8), ("Report created", 6), ("Comment added", 4),
-    ("Export downloaded", 3), ("Dashboard shared", 2), ("Alert configured", 1.5), ("User invited", 1),
+    ("Dashboard viewed", 10),
+    ("page: Home", 8),
+    ("Report created", 6),
+    ("Comment added", 4),
+    ("Export downloaded", 3),
+    ("Dashboard shared", 2),
+    ("Alert configured", 1.5),
+    ("User invited", 1),
     ("Integration connected", 0.5),
 ]
-KEY_FEATURES = {"Report created": "Reports", "Dashboard shared": "Sharing", "Alert configured": "Alerts",
-                "User invited": "Team invites", "Integration connected": "Integrations"}
-_COLUMNS = ("source_id", "message_id", "type", "event", "user_id", "anonymous_id", "group_id", "account_id",
-            "contact_id", "timestamp", "day", "received_at", "properties", "context")
+KEY_FEATURES = {
+    "Report created": "Reports",
+    "Dashboard shared": "Sharing",
+    "Alert configured": "Alerts",
+    "User invited": "Team invites",
+    "Integration connected": "Integrations",
+}
+_COLUMNS = (
+    "source_id",
+    "message_id",
+    "type",
+    "event",
+    "user_id",
+    "anonymous_id",
+    "group_id",
+    "account_id",
+    "contact_id",
+    "timestamp",
+    "day",
+    "received_at",
+    "properties",
+    "context",
+)
 
 
 def _trend(fit: float, progress: float, days_to_churn: int | None = None) -> float:
@@ -56,8 +88,9 @@ def usage(ctx: DemoContext) -> None:
     # After `demo --reset` the old demo events and product users lost their accounts: clear them.
     RawEvent.objects.filter(source=source).delete()
     ProductUser.objects.filter(account__isnull=True, contact__isnull=True).delete()
-    KeyFeature.objects.bulk_create([KeyFeature(event=event, label=label) for event, label in KEY_FEATURES.items()],
-                                   ignore_conflicts=True)
+    KeyFeature.objects.bulk_create(
+        [KeyFeature(event=event, label=label) for event, label in KEY_FEATURES.items()], ignore_conflicts=True
+    )
     first_day = ctx.anchor - timedelta(days=min(HISTORY_DAYS, ctx.days))
     raw_from = ctx.anchor - timedelta(days=min(USAGE_DAYS, ctx.days))
     history = _History(ctx)
@@ -80,19 +113,32 @@ def usage(ctx: DemoContext) -> None:
         start = max(first_day, account.created_at.astimezone(ctx.tz).date())
         span = max(1, (ctx.anchor - first_day).days)
         for person in people:
-            product_users.append(ProductUser(
-                user_id=person.external_id, email=person.email, name=person.name, account=account,
-                contact=person, first_seen_at=account.created_at, last_seen_at=account.created_at))
+            product_users.append(
+                ProductUser(
+                    user_id=person.external_id,
+                    email=person.email,
+                    name=person.name,
+                    account=account,
+                    contact=person,
+                    first_seen_at=account.created_at,
+                    last_seen_at=account.created_at,
+                )
+            )
         # Up to yesterday (the demo never holds events from the future), or the day the customer left.
         end = min(ctx.anchor, demo_account.churned_on or ctx.anchor)
 
-        def activity_on(day: date) -> float:
+        def activity_on(day: date, demo_account=demo_account, span=span) -> float:
             weekday_factor = 1.0 if day.weekday() < 5 else 0.12
             days_to_churn = (demo_account.churned_on - day).days if demo_account.churned_on else None
             return _trend(demo_account.fit, (day - first_day).days / span, days_to_churn) * weekday_factor
 
-        history.add(account.pk, len(people), demo_account.fit, features,
-                    [(day, activity_on(day)) for day in _days(start, min(end, raw_from))])
+        history.add(
+            account.pk,
+            len(people),
+            demo_account.fit,
+            features,
+            [(day, activity_on(day)) for day in _days(start, min(end, raw_from))],
+        )
         day = max(start, raw_from)
         while day < end:
             activity = activity_on(day)
@@ -103,11 +149,27 @@ def usage(ctx: DemoContext) -> None:
                     moment_key = (day, ctx.rng.randint(8, 18), ctx.rng.randint(0, 59))
                     moment = moments.get(moment_key)
                     if moment is None:
-                        moment = moments[moment_key] = datetime.combine(day, time(*moment_key[1:]), tzinfo=ctx.tz)
+                        moment = moments[moment_key] = datetime.combine(
+                            day, time(*moment_key[1:]), tzinfo=ctx.tz
+                        )
                     kind, event = ("page", name[6:]) if name.startswith("page: ") else ("track", name)
                     message_number += 1
-                    rows.append((source.pk, f"demo-{message_number}", kind, event, person.external_id, "",
-                                 group_id, account.pk, person.pk, moment, moment, context))
+                    rows.append(
+                        (
+                            source.pk,
+                            f"demo-{message_number}",
+                            kind,
+                            event,
+                            person.external_id,
+                            "",
+                            group_id,
+                            account.pk,
+                            person.pk,
+                            moment,
+                            moment,
+                            context,
+                        )
+                    )
             day += timedelta(days=1)
     ProductUser.objects.bulk_create(product_users, batch_size=2000)
     _write_events(ctx, rows)
@@ -133,8 +195,14 @@ class _History:
         self.account_rows: list[tuple] = []
         self.event_rows: list[tuple] = []
 
-    def add(self, account_id: int, people: int, fit: float, features: list[tuple[str, float]],
-            days: list[tuple[date, float]]) -> None:
+    def add(
+        self,
+        account_id: int,
+        people: int,
+        fit: float,
+        features: list[tuple[str, float]],
+        days: list[tuple[date, float]],
+    ) -> None:
         if not days:
             return
         chance = np.clip([(0.2 + 0.45 * fit) * activity for _day, activity in days], 0.0, 1.0)
@@ -150,14 +218,25 @@ class _History:
             day = days[index][0]
             self.account_rows.append((day, int(actions[index]), int(active[index]), account_id))
             for feature in np.flatnonzero(counts[index]):
-                self.event_rows.append((day, features[feature][0], int(counts[index, feature]),
-                                        int(doers[index, feature]), account_id))
+                self.event_rows.append(
+                    (
+                        day,
+                        features[feature][0],
+                        int(counts[index, feature]),
+                        int(doers[index, feature]),
+                        account_id,
+                    )
+                )
         if len(self.event_rows) >= HISTORY_FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        self.ctx.insert_rows(DailyAccountRollup, ("day", "events", "active_users", "account_id"), self.account_rows)
-        self.ctx.insert_rows(DailyEventRollup, ("day", "event", "events", "users", "account_id"), self.event_rows)
+        self.ctx.insert_rows(
+            DailyAccountRollup, ("day", "events", "active_users", "account_id"), self.account_rows
+        )
+        self.ctx.insert_rows(
+            DailyEventRollup, ("day", "event", "events", "users", "account_id"), self.event_rows
+        )
         self.account_rows, self.event_rows = [], []
 
 
@@ -175,8 +254,10 @@ def _write_events(ctx: DemoContext, rows: list[tuple]) -> None:
             moment = row[9]
             texts = as_text.get(moment)
             if texts is None:
-                texts = as_text[moment] = (moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "),
-                                           rollups.day_of(moment).isoformat())
+                texts = as_text[moment] = (
+                    moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "),
+                    rollups.day_of(moment).isoformat(),
+                )
             context = json_text.get(id(row[11]))
             if context is None:
                 context = json_text[id(row[11])] = json.dumps(row[11])
@@ -185,8 +266,10 @@ def _write_events(ctx: DemoContext, rows: list[tuple]) -> None:
         table = connection.ops.quote_name(RawEvent._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
         with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
-                               [prepared(row) for row in rows])
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
+                [prepared(row) for row in rows],
+            )
         ctx.counts["usage.rawevent"] += len(rows)
         return
     # PostgreSQL: COPY straight into the partitioned table, each moment's day and each context's JSON

@@ -21,14 +21,20 @@ def mark_key_feature(*, event: str, label: str = "", actor: User | None) -> KeyF
     if not event:
         raise ValidationError({"event": _("Name the event.")})
     if len(event) > _EVENT_LIMIT:
-        raise ValidationError({"event": _("An event name has at most %(limit)d characters.") % {"limit": _EVENT_LIMIT}})
+        raise ValidationError(
+            {"event": _("An event name has at most %(limit)d characters.") % {"limit": _EVENT_LIMIT}}
+        )
     if len(label) > _LABEL_LIMIT:
-        raise ValidationError({"label": _("A label has at most %(limit)d characters.") % {"limit": _LABEL_LIMIT}})
+        raise ValidationError(
+            {"label": _("A label has at most %(limit)d characters.") % {"limit": _LABEL_LIMIT}}
+        )
     feature, created = KeyFeature.objects.get_or_create(event=event, defaults={"label": label})
     if created:
         record_audit(actor=actor, action="create", instance=feature, changes={"event": event, "label": label})
     elif feature.label != label:
-        record_audit(actor=actor, action="change", instance=feature, changes={"label": [feature.label, label]})
+        record_audit(
+            actor=actor, action="change", instance=feature, changes={"label": [feature.label, label]}
+        )
         feature.label = label
         feature.save(update_fields=["label"])
     return feature

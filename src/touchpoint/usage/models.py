@@ -25,8 +25,9 @@ class Source(models.Model):
     write_key = models.CharField(_("write key"), max_length=64, unique=True, default=generate_write_key)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -58,7 +59,12 @@ class ReceivedMessage(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["source", "message_id"], name="message_once_per_source")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "message_id"], name="message_once_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id
 
 
 class RawEvent(models.Model):
@@ -67,18 +73,33 @@ class RawEvent(models.Model):
     # The raw store keeps ids, not database-level foreign keys: a per-row key check would cost every
     # insert on the hottest path, and the ORM's on_delete (SET_NULL / CASCADE, by the indexes below)
     # keeps the rows consistent when an account, contact or source is deleted.
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False,
-                               db_constraint=False)
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     message_id = models.CharField(max_length=255)
     type = models.CharField(max_length=16, choices=EventType.choices)
     event = models.CharField(max_length=200, blank=True)  # track: the event name; page/screen: the name
     user_id = models.CharField(max_length=255, blank=True)
     anonymous_id = models.CharField(max_length=255, blank=True)
     group_id = models.CharField(max_length=255, blank=True)
-    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", db_index=False, db_constraint=False)
-    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", db_index=False, db_constraint=False)
+    account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    contact = models.ForeignKey(
+        "accounts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     timestamp = models.DateTimeField()  # when it happened, corrected for the client's clock
     day = models.DateField()  # the timestamp's date in the site's time zone: what rollups group by
     received_at = models.DateTimeField(default=timezone.now)
@@ -108,12 +129,16 @@ class PendingRollup(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    account = models.ForeignKey("accounts.Account", on_delete=models.DO_NOTHING, related_name="+",
-                                db_constraint=False, db_index=False)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
     day = models.DateField()
 
     class Meta:
         indexes = [models.Index(fields=["account", "day"], name="pendingrollup_account_day")]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} on {self.day}"
 
 
 class ProductUser(models.Model):
@@ -123,10 +148,12 @@ class ProductUser(models.Model):
     email = models.EmailField(blank=True)
     name = models.CharField(max_length=200, blank=True)
     traits = models.JSONField(default=dict, blank=True)
-    account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="product_users")
-    contact = models.OneToOneField("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="product_user")
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="product_users"
+    )
+    contact = models.OneToOneField(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="product_user"
+    )
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
 
@@ -150,6 +177,9 @@ class DailyEventRollup(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "day", "event"], name="event_rollup_key")]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.event}: {self.events}"
+
 
 class DailyAccountRollup(models.Model):
     """Per account and day: events (track, page, screen) and distinct active people."""
@@ -163,12 +193,19 @@ class DailyAccountRollup(models.Model):
         constraints = [models.UniqueConstraint(fields=["account", "day"], name="account_rollup_key")]
         indexes = [models.Index(fields=["account", "-day"], name="account_rollup_recent")]
 
+    def __str__(self) -> str:
+        return f"{self.day}: {self.events} events, {self.active_users} people"
+
 
 class KeyFeature(models.Model):
     """An event that shows a customer uses a feature that matters (breadth of adoption counts these)."""
 
-    event = models.CharField(_("event name"), max_length=210, unique=True,
-                             help_text=_("As it appears in the rollups: a track event name, or “page: Name”."))
+    event = models.CharField(
+        _("event name"),
+        max_length=210,
+        unique=True,
+        help_text=_("As it appears in the rollups: a track event name, or “page: Name”."),
+    )
     label = models.CharField(_("label"), max_length=100, blank=True)
 
     class Meta:

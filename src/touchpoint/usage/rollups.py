@@ -43,8 +43,10 @@ def mark_pending(keys: Iterable[tuple[int, date]]) -> None:
         return
     table = connection.ops.quote_name(PendingRollup._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} (account_id, day) VALUES (%s, %s)",
-                           [(account_id, connection.ops.adapt_datefield_value(day)) for account_id, day in rows])
+        cursor.executemany(
+            f"INSERT INTO {table} (account_id, day) VALUES (%s, %s)",
+            [(account_id, connection.ops.adapt_datefield_value(day)) for account_id, day in rows],
+        )
 
 
 def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
@@ -65,8 +67,10 @@ def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table}{where} RETURNING account_id, day", params)
-            keys = {(account_id, day if isinstance(day, date) else date.fromisoformat(day))
-                    for account_id, day in cursor.fetchall()}
+            keys = {
+                (account_id, day if isinstance(day, date) else date.fromisoformat(day))
+                for account_id, day in cursor.fetchall()
+            }
         if keys:
             _recompute(keys)
     return len(keys)
@@ -76,7 +80,12 @@ def _recompute(keys: set[tuple[int, date]]) -> None:
     """Recompute the rollup rows of these (account id, day) pairs from the raw events, in SQL."""
     account_ids = sorted({account_id for account_id, _day in keys})
     # Lock the accounts in id order, so two refreshers of the same account take turns (never a cycle).
-    list(Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", flat=True))
+    list(
+        Account.objects.select_for_update()
+        .filter(pk__in=account_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     by_day: dict[date, list[int]] = {}
     for account_id, day in keys:
         by_day.setdefault(day, []).append(account_id)
@@ -116,9 +125,15 @@ def _key():
 def _insert_from_raw(raw: QuerySet[RawEvent]) -> None:
     """INSERT … SELECT … GROUP BY: the database aggregates, no row passes through Python."""
     usage = raw.filter(type__in=USAGE_TYPES).order_by()
-    per_event = (usage.values("account_id", "day").annotate(key=_key()).values("account_id", "day", "key")
-                 .annotate(n=Count("id"), people=Count(_person(), distinct=True)))
-    per_day = usage.values("account_id", "day").annotate(n=Count("id"), people=Count(_person(), distinct=True))
+    per_event = (
+        usage.values("account_id", "day")
+        .annotate(key=_key())
+        .values("account_id", "day", "key")
+        .annotate(n=Count("id"), people=Count(_person(), distinct=True))
+    )
+    per_day = usage.values("account_id", "day").annotate(
+        n=Count("id"), people=Count(_person(), distinct=True)
+    )
     for model, columns, query in (
         (DailyEventRollup, ("account_id", "day", "event", "events", "users"), per_event),
         (DailyAccountRollup, ("account_id", "day", "events", "active_users"), per_day),
@@ -126,8 +141,10 @@ def _insert_from_raw(raw: QuerySet[RawEvent]) -> None:
         select_sql, params = query.query.sql_with_params()
         names = ", ".join(connection.ops.quote_name(c) for c in columns)
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {select_sql}",
-                           params)
+            cursor.execute(
+                f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {select_sql}",
+                params,
+            )
 
 
 def active_users(account_id: int, *, days: int, until: datetime | None = None) -> int:
@@ -135,8 +152,11 @@ def active_users(account_id: int, *, days: int, until: datetime | None = None) -
     until = until or timezone.now()
     since = until - timedelta(days=days)
     # The day bounds add nothing to the answer; they let PostgreSQL skip months of partitions.
-    return (RawEvent.objects.filter(account_id=account_id, type__in=USAGE_TYPES,
-                                    day__gte=day_of(since) - timedelta(days=1), day__lte=day_of(until) + timedelta(days=1),
-                                    timestamp__gt=since, timestamp__lte=until)
-            .aggregate(n=Count(_person(), distinct=True))["n"])
-
+    return RawEvent.objects.filter(
+        account_id=account_id,
+        type__in=USAGE_TYPES,
+        day__gte=day_of(since) - timedelta(days=1),
+        day__lte=day_of(until) + timedelta(days=1),
+        timestamp__gt=since,
+        timestamp__lte=until,
+    ).aggregate(n=Count(_person(), distinct=True))["n"]

@@ -60,7 +60,9 @@ def parse_time(value: Any, field_name: str) -> datetime | None:
     return moment
 
 
-def corrected_timestamp(*, timestamp: datetime | None, sent_at: datetime | None, received_at: datetime) -> datetime:
+def corrected_timestamp(
+    *, timestamp: datetime | None, sent_at: datetime | None, received_at: datetime
+) -> datetime:
     """When the event happened, by the server's clock.
 
     As Segment does: a client whose clock is off sends both `timestamp` and `sentAt` from that same
@@ -94,8 +96,13 @@ def _object(payload: dict, key: str) -> dict:
     return value
 
 
-def parse_message(payload: Any, *, received_at: datetime, default_type: str | None = None,
-                  batch_sent_at: datetime | None = None) -> Message:
+def parse_message(
+    payload: Any,
+    *,
+    received_at: datetime,
+    default_type: str | None = None,
+    batch_sent_at: datetime | None = None,
+) -> Message:
     """One message from its JSON form; raises MessageError naming the field at fault."""
     if not isinstance(payload, dict):
         raise MessageError("", _("Each message must be a JSON object."))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from collections import Counter
+from datetime import date, timedelta
 
 from django.db.models import Count, F, IntegerField, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -24,8 +23,11 @@ def usage_by_day(account: Account, *, days: int, today: date | None = None) -> l
         for row in DailyAccountRollup.objects.filter(account=account, day__gte=first, day__lte=today)
     }
     return [
-        {"date": day, "events": rows[day].events if day in rows else 0,
-         "active_users": rows[day].active_users if day in rows else 0}
+        {
+            "date": day,
+            "events": rows[day].events if day in rows else 0,
+            "active_users": rows[day].active_users if day in rows else 0,
+        }
         for day in (first + timedelta(days=offset) for offset in range(days))
     ]
 
@@ -35,7 +37,9 @@ def top_events(account: Account, *, days: int, limit: int = 10, today: date | No
     today = today or timezone.localdate()
     return list(
         DailyEventRollup.objects.filter(account=account, day__gt=today - timedelta(days=days), day__lte=today)
-        .values("event").annotate(events=Sum("events")).order_by("-events", "event")[:limit]
+        .values("event")
+        .annotate(events=Sum("events"))
+        .order_by("-events", "event")[:limit]
     )
 
 
@@ -53,13 +57,24 @@ def breadth_of_adoption(account: Account, *, days: int = 30, today: date | None 
     """(key features used in the window, key features defined)."""
     today = today or timezone.localdate()
     key_events = list(KeyFeature.objects.values_list("event", flat=True))
-    used = (DailyEventRollup.objects.filter(account=account, event__in=key_events,
-                                            day__gt=today - timedelta(days=days), day__lte=today)
-            .values("event").distinct().count()) if key_events else 0
+    used = (
+        (
+            DailyEventRollup.objects.filter(
+                account=account, event__in=key_events, day__gt=today - timedelta(days=days), day__lte=today
+            )
+            .values("event")
+            .distinct()
+            .count()
+        )
+        if key_events
+        else 0
+    )
     return used, len(key_events)
 
 
-def event_catalog(*, search: str = "", days: int = 30, today: date | None = None, limit: int = 500) -> list[dict]:
+def event_catalog(
+    *, search: str = "", days: int = 30, today: date | None = None, limit: int = 500
+) -> list[dict]:
     """Every event name seen, busiest first: events and accounts in the window, last day seen, key or not."""
     today = today or timezone.localdate()
     since = today - timedelta(days=days)
@@ -67,10 +82,15 @@ def event_catalog(*, search: str = "", days: int = 30, today: date | None = None
     rows = DailyEventRollup.objects.all()
     if search.strip():
         rows = rows.filter(event__icontains=search.strip())
-    rows = (rows.values("event")
-            .annotate(events=Coalesce(Sum("events", filter=recent), 0, output_field=IntegerField()),
-                      accounts=Count("account", filter=recent, distinct=True), last_day=Max("day"))
-            .order_by("-events", "event")[:limit])
+    rows = (
+        rows.values("event")
+        .annotate(
+            events=Coalesce(Sum("events", filter=recent), 0, output_field=IntegerField()),
+            accounts=Count("account", filter=recent, distinct=True),
+            last_day=Max("day"),
+        )
+        .order_by("-events", "event")[:limit]
+    )
     features = {feature.event: feature for feature in KeyFeature.objects.all()}
     catalog = []
     for row in rows:
@@ -88,9 +108,14 @@ def active_people_trend(account: Account, *, days: int = 90, today: date | None 
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
     person = Coalesce(NullIf(F("user_id"), Value("")), F("anonymous_id"))
-    pairs = (RawEvent.objects.filter(account=account, type__in=USAGE_TYPES,
-                                     day__gte=first - timedelta(days=29), day__lte=today)
-             .annotate(person=person).values_list("day", "person").distinct())
+    pairs = (
+        RawEvent.objects.filter(
+            account=account, type__in=USAGE_TYPES, day__gte=first - timedelta(days=29), day__lte=today
+        )
+        .annotate(person=person)
+        .values_list("day", "person")
+        .distinct()
+    )
     people_by_day: dict[date, set[str]] = {}
     for day, who in pairs:
         people_by_day.setdefault(day, set()).add(who)

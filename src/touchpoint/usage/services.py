@@ -30,7 +30,12 @@ class Rejection:
     message: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"index": self.index, "messageId": self.message_id, "field": self.field, "message": self.message}
+        return {
+            "index": self.index,
+            "messageId": self.message_id,
+            "field": self.field,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -47,12 +52,20 @@ def create_source(*, name: str, actor: User | None) -> Source:
     if not name:
         raise ValidationError({"name": _("This field is required.")})
     if Source.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": ValidationError(_("A source with this name already exists."), code="unique")})
+        raise ValidationError(
+            {"name": ValidationError(_("A source with this name already exists."), code="unique")}
+        )
     return Source.objects.create(name=name[:100], created_by=actor)
 
 
-def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | None = None,
-           default_type: str | None = None, batch_sent_at: datetime | None = None) -> IngestResult:
+def ingest(
+    *,
+    source: Source,
+    payloads: Sequence[Any],
+    received_at: datetime | None = None,
+    default_type: str | None = None,
+    batch_sent_at: datetime | None = None,
+) -> IngestResult:
     """Validate, de-duplicate and store a batch; the valid messages are stored even when others are not.
 
     Everything stored is committed before this returns, so the caller may acknowledge it.
@@ -62,8 +75,11 @@ def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | N
     messages: list[Message] = []
     for index, payload in enumerate(payloads):
         try:
-            messages.append(parse_message(payload, received_at=received_at, default_type=default_type,
-                                          batch_sent_at=batch_sent_at))
+            messages.append(
+                parse_message(
+                    payload, received_at=received_at, default_type=default_type, batch_sent_at=batch_sent_at
+                )
+            )
         except MessageError as error:
             message_id = payload.get("messageId", "") if isinstance(payload, dict) else ""
             result.rejected.append(Rejection(index, str(message_id)[:255], error.field, error.message))
@@ -91,8 +107,9 @@ def ingest(*, source: Source, payloads: Sequence[Any], received_at: datetime | N
 _RETRYABLE = {"40P01", "40001", "23505", "42P07"}
 
 
-def _store(source: Source, messages: list[Message], prepared: dict[str, tuple],
-           received_at: datetime) -> tuple[int, int]:
+def _store(
+    source: Source, messages: list[Message], prepared: dict[str, tuple], received_at: datetime
+) -> tuple[int, int]:
     """Claim, resolve and store the messages; returns (accepted, duplicates). Runs inside a transaction."""
     fresh_ids = store.claim_new(source, [m.message_id for m in messages], received_at=received_at)
     fresh = []
@@ -105,10 +122,14 @@ def _store(source: Source, messages: list[Message], prepared: dict[str, tuple],
     resolved = [resolver.settle(r) for r in resolved]
     accepted = store.append(prepared, resolved)
     zone = timezone.get_current_timezone()
-    rollups.mark_pending(resolver.touched | {
-        (r.account_id, r.message.timestamp.astimezone(zone).date()) for r in resolved
-        if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
-    })
+    rollups.mark_pending(
+        resolver.touched
+        | {
+            (r.account_id, r.message.timestamp.astimezone(zone).date())
+            for r in resolved
+            if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
+        }
+    )
     return accepted, len(messages) - len(fresh)
 
 
@@ -122,25 +143,32 @@ class _Resolver:
 
     def __init__(self, messages: list[Message], *, received_at: datetime) -> None:
         self.received_at = received_at
-        user_ids = {m.user_id for m in messages if m.user_id} | {m.previous_id for m in messages if m.previous_id}
+        user_ids = {m.user_id for m in messages if m.user_id} | {
+            m.previous_id for m in messages if m.previous_id
+        }
         group_ids = {m.group_id for m in messages if m.group_id}
         # Light maps for every id the batch names (all a track call needs) ...
         self.links: dict[str, tuple[int | None, int | None] | None] = dict.fromkeys(user_ids)
-        for user_id, account_id, contact_id in _rows_for(ProductUser, ("user_id", "account_id", "contact_id"),
-                                                         "user_id", user_ids):
+        for user_id, account_id, contact_id in _rows_for(
+            ProductUser, ("user_id", "account_id", "contact_id"), "user_id", user_ids
+        ):
             self.links[user_id] = (account_id, contact_id)
         self.account_ids: dict[str, int | None] = dict.fromkeys(group_ids)
         self.account_ids.update(_rows_for(Account, ("external_id", "id"), "external_id", group_ids))
         # ... and whole rows only for the ids that identify, group and alias calls change.
         changing = [m for m in messages if m.type in ("identify", "group", "alias")]
-        changing_users = {m.user_id for m in changing if m.user_id} | {m.previous_id for m in changing if m.previous_id}
+        changing_users = {m.user_id for m in changing if m.user_id} | {
+            m.previous_id for m in changing if m.previous_id
+        }
         changing_groups = {m.group_id for m in changing if m.type == "group"}
         self.users: dict[str, ProductUser | None] = dict.fromkeys(changing_users)
         self.accounts: dict[str, Account | None] = dict.fromkeys(changing_groups)
         if changing_users:
             self.users.update({u.user_id: u for u in ProductUser.objects.filter(user_id__in=changing_users)})
         if changing_groups:
-            self.accounts.update({a.external_id: a for a in Account.objects.filter(external_id__in=changing_groups)})
+            self.accounts.update(
+                {a.external_id: a for a in Account.objects.filter(external_id__in=changing_groups)}
+            )
         self.touched: set[tuple[int, object]] = set()  # (account id, day) whose rollups need refreshing
         self.renamed: dict[str, str] = {}  # alias calls of this batch: previous id -> user id
 
@@ -159,7 +187,9 @@ class _Resolver:
             if link is not None and link[0] is not None:
                 return store.Resolved(message=message, account_id=link[0], contact_id=link[1])
         if message is not resolved.message:
-            return store.Resolved(message=message, account_id=resolved.account_id, contact_id=resolved.contact_id)
+            return store.Resolved(
+                message=message, account_id=resolved.account_id, contact_id=resolved.contact_id
+            )
         return resolved
 
     def resolve(self, message: Message) -> store.Resolved:
@@ -186,7 +216,9 @@ class _Resolver:
 
     def _account_id(self, group_id: str) -> int | None:
         if group_id not in self.account_ids:
-            self.account_ids[group_id] = Account.objects.filter(external_id=group_id).values_list("pk", flat=True).first()
+            self.account_ids[group_id] = (
+                Account.objects.filter(external_id=group_id).values_list("pk", flat=True).first()
+            )
         return self.account_ids[group_id]
 
     def _remember(self, user: ProductUser) -> None:
@@ -200,8 +232,9 @@ class _Resolver:
         if user is None and user_id not in self.users:
             user = ProductUser.objects.filter(user_id=user_id).first()  # a name the batch did not list
         if user is None and create:
-            user = ProductUser.objects.create(user_id=user_id, first_seen_at=self.received_at,
-                                              last_seen_at=self.received_at)
+            user = ProductUser.objects.create(
+                user_id=user_id, first_seen_at=self.received_at, last_seen_at=self.received_at
+            )
         if user is not None:
             self._remember(user)
         else:
@@ -278,8 +311,12 @@ class _Resolver:
                 contact.save(update_fields=["external_id"])
         if contact is None:
             contact = account_services.create_contact(
-                account=user.account, name=user.name or user.email or user.user_id, email=user.email,
-                external_id=user.user_id, roles=["user"], actor=None,
+                account=user.account,
+                name=user.name or user.email or user.user_id,
+                email=user.email,
+                external_id=user.user_id,
+                roles=["user"],
+                actor=None,
             )
         user.contact = contact
         user.save(update_fields=["contact"])
@@ -294,7 +331,10 @@ class _Resolver:
             account = Account.objects.filter(external_id=group_id).first()
         if account is None and create:
             account = account_services.create_account(
-                name=_name(traits) or group_id, domain=_domain(traits), external_id=group_id, actor=None,
+                name=_name(traits) or group_id,
+                domain=_domain(traits),
+                external_id=group_id,
+                actor=None,
             )
         elif account is not None and create and traits:
             name = _name(traits)
@@ -316,9 +356,10 @@ def _rows_for(model, columns: tuple[str, ...], key: str, values: set[str]) -> li
     ordered = sorted(values)
     with connection.cursor() as cursor:
         for start in range(0, len(ordered), 500):
-            chunk = ordered[start:start + 500]
-            cursor.execute(f"SELECT {names} FROM {table} WHERE {quote(key)} IN ({', '.join(['%s'] * len(chunk))})",
-                           chunk)
+            chunk = ordered[start : start + 500]
+            cursor.execute(
+                f"SELECT {names} FROM {table} WHERE {quote(key)} IN ({', '.join(['%s'] * len(chunk))})", chunk
+            )
             rows += cursor.fetchall()
     return rows
 
@@ -347,7 +388,9 @@ def _domain(traits: dict) -> str:
         value = traits.get(key)
         if isinstance(value, str) and value.strip():
             try:
-                return account_services.clean_domain(re.sub(r"^www\.", "", value.strip().lower().split("//")[-1]))
+                return account_services.clean_domain(
+                    re.sub(r"^www\.", "", value.strip().lower().split("//")[-1])
+                )
             except ValidationError:
                 return ""
     return ""

@@ -41,7 +41,7 @@ def claim_new(source: Source, message_ids: Sequence[str], *, received_at: dateti
     unique_ids = list(dict.fromkeys(message_ids))
     with connection.cursor() as cursor:
         for start in range(0, len(unique_ids), _CHUNK):
-            chunk = unique_ids[start:start + _CHUNK]
+            chunk = unique_ids[start : start + _CHUNK]
             rows = ", ".join(["(%s, %s, %s)"] * len(chunk))
             params: list = []
             for message_id in chunk:
@@ -55,8 +55,22 @@ def claim_new(source: Source, message_ids: Sequence[str], *, received_at: dateti
     return fresh
 
 
-_COLUMNS = ("source_id", "message_id", "type", "event", "user_id", "anonymous_id", "group_id", "account_id",
-            "contact_id", "timestamp", "day", "received_at", "properties", "context")
+_COLUMNS = (
+    "source_id",
+    "message_id",
+    "type",
+    "event",
+    "user_id",
+    "anonymous_id",
+    "group_id",
+    "account_id",
+    "contact_id",
+    "timestamp",
+    "day",
+    "received_at",
+    "properties",
+    "context",
+)
 
 
 def prepare(source: Source, messages: Iterable[Message], *, received_at: datetime) -> dict[str, tuple]:
@@ -75,9 +89,20 @@ def prepare(source: Source, messages: Iterable[Message], *, received_at: datetim
         if sqlite:  # as Django's SQLite backend stores them: naive UTC text
             moment, day = str(moment.astimezone(db_zone).replace(tzinfo=None)), day
         rows[message.message_id] = (
-            source.pk, message.message_id, message.type, message.event, message.user_id, message.anonymous_id,
-            message.group_id, None, None, moment, day, received,
-            _json(message.properties or message.traits), _json(message.context),
+            source.pk,
+            message.message_id,
+            message.type,
+            message.event,
+            message.user_id,
+            message.anonymous_id,
+            message.group_id,
+            None,
+            None,
+            moment,
+            day,
+            received,
+            _json(message.properties or message.traits),
+            _json(message.context),
         )
     return rows
 
@@ -105,7 +130,9 @@ def append(prepared: dict[str, tuple], events: Iterable[Resolved]) -> int:
     else:
         values = [(*row[:10], row[10].isoformat(), *row[11:]) for row in rows]
         with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})", values)
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})", values
+            )
     return len(rows)
 
 
@@ -145,13 +172,16 @@ def ensure_partitions(days: Iterable[date]) -> None:
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition_name(month)])
             if cursor.fetchone()[0]:
                 continue
-            cursor.execute(f"SELECT 1 FROM {RawEvent._meta.db_table}_default WHERE day >= %s AND day < %s LIMIT 1",
-                           [month, following])
+            cursor.execute(
+                f"SELECT 1 FROM {RawEvent._meta.db_table}_default WHERE day >= %s AND day < %s LIMIT 1",
+                [month, following],
+            )
             if cursor.fetchone():
                 continue
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {connection.ops.quote_name(partition_name(month))} "
-                f"PARTITION OF {parent} FOR VALUES FROM (%s) TO (%s)", [month, following]
+                f"PARTITION OF {parent} FOR VALUES FROM (%s) TO (%s)",
+                [month, following],
             )
     # Remember them once they are committed; a rolled-back batch takes its new partitions with it.
     transaction.on_commit(lambda: _KNOWN_MONTHS.update(months))
@@ -164,10 +194,11 @@ def drop_partitions_before(month: date) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = %s::regclass ORDER BY c.relname", [RawEvent._meta.db_table])
+            "WHERE i.inhparent = %s::regclass ORDER BY c.relname",
+            [RawEvent._meta.db_table],
+        )
         names = [row[0] for row in cursor.fetchall()]
-        dropped = [name for name in names
-                   if name[-6:].isdigit() and name < partition_name(month)]
+        dropped = [name for name in names if name[-6:].isdigit() and name < partition_name(month)]
         for name in dropped:
             cursor.execute(f"DROP TABLE {connection.ops.quote_name(name)}")
     _KNOWN_MONTHS.clear()

@@ -97,12 +97,20 @@ def _tracking_endpoint(message_type: str | None):
         else:
             payloads, batch_sent_at = [body], None
         # No message can be larger than the body it came in, so most batches need no per-message size.
-        oversized = set() if len(raw) <= MAX_EVENT_BYTES else {
-            i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES}
+        oversized = (
+            set()
+            if len(raw) <= MAX_EVENT_BYTES
+            else {i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES}
+        )
         accepted_payloads = [p for i, p in enumerate(payloads) if i not in oversized]
         try:
-            result = services.ingest(source=source, payloads=accepted_payloads, received_at=received_at,
-                                     default_type=message_type, batch_sent_at=batch_sent_at)
+            result = services.ingest(
+                source=source,
+                payloads=accepted_payloads,
+                received_at=received_at,
+                default_type=message_type,
+                batch_sent_at=batch_sent_at,
+            )
         except OperationalError:
             # The database is busy (SQLite's write lock held too long, PostgreSQL still deadlocking
             # after retries). Nothing was stored; Segment clients retry a 503 and messageIds keep
@@ -117,15 +125,26 @@ def _tracking_endpoint(message_type: str | None):
             item["index"] = kept_indexes[item["index"]]
         for index in sorted(oversized):
             payload = payloads[index]
-            rejected.append({"index": index, "messageId": str(payload.get("messageId", ""))[:255]
-                             if isinstance(payload, dict) else "", "field": "",
-                             "message": _("The message is larger than %(kb)d KB.") % {"kb": MAX_EVENT_BYTES // 1024}})
+            rejected.append(
+                {
+                    "index": index,
+                    "messageId": str(payload.get("messageId", ""))[:255] if isinstance(payload, dict) else "",
+                    "field": "",
+                    "message": _("The message is larger than %(kb)d KB.") % {"kb": MAX_EVENT_BYTES // 1024},
+                }
+            )
         rejected.sort(key=lambda item: item["index"])
         if rejected and result.accepted == 0 and result.duplicates == 0:
             status = 413 if message_type is not None and oversized else 400
-            return JsonResponse({"success": False, "detail": _("No message was accepted."),
-                                 "errors": [{"field": r["field"], "message": r["message"]} for r in rejected],
-                                 "rejected": rejected}, status=status)
+            return JsonResponse(
+                {
+                    "success": False,
+                    "detail": _("No message was accepted."),
+                    "errors": [{"field": r["field"], "message": r["message"]} for r in rejected],
+                    "rejected": rejected,
+                },
+                status=status,
+            )
         answer = {"success": True, "accepted": result.accepted, "duplicates": result.duplicates}
         if rejected:
             answer["rejected"] = rejected

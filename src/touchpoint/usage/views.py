@@ -27,19 +27,23 @@ def account_usage_panel(request: HttpRequest, account_id: int) -> HttpResponse:
     used, defined = selectors.breadth_of_adoption(account)
     total = sum(day["events"] for day in series)
     trend = selectors.active_people_trend(account, days=CHART_DAYS) if total else []
-    return render(request, "usage/_account_usage.html", {
-        "account": account,
-        "chart_svg": charts.events_per_day_svg(series) if total else "",
-        "total_events": total,
-        "days": CHART_DAYS,
-        "last_seen": selectors.last_seen(account),
-        "active": {window: rollups.active_users(account.pk, days=window) for window in (1, 7, 30)},
-        "top_events": selectors.top_events(account, days=30),
-        "key_features_used": used,
-        "key_features_defined": defined,
-        "people_svg": charts.active_people_svg(trend) if trend else "",
-        "stickiness": selectors.stickiness(trend),
-    })
+    return render(
+        request,
+        "usage/_account_usage.html",
+        {
+            "account": account,
+            "chart_svg": charts.events_per_day_svg(series) if total else "",
+            "total_events": total,
+            "days": CHART_DAYS,
+            "last_seen": selectors.last_seen(account),
+            "active": {window: rollups.active_users(account.pk, days=window) for window in (1, 7, 30)},
+            "top_events": selectors.top_events(account, days=30),
+            "key_features_used": used,
+            "key_features_defined": defined,
+            "people_svg": charts.active_people_svg(trend) if trend else "",
+            "stickiness": selectors.stickiness(trend),
+        },
+    )
 
 
 @login_required
@@ -49,15 +53,18 @@ def key_features(request: HttpRequest) -> HttpResponse:
 
     Everyone signed in may read the list (it explains the breadth figure on every account page).
     """
-    can_change = request.user.has_perm("usage.add_keyfeature") and request.user.has_perm("usage.delete_keyfeature")
+    can_change = request.user.has_perm("usage.add_keyfeature") and request.user.has_perm(
+        "usage.delete_keyfeature"
+    )
     if request.method == "POST":
         if not can_change:
             return render(request, "403.html", status=403)
         event = request.POST.get("event", "")
         try:
             if request.POST.get("key") == "1":
-                key_feature_services.mark_key_feature(event=event, label=request.POST.get("label", ""),
-                                                      actor=request.user)
+                key_feature_services.mark_key_feature(
+                    event=event, label=request.POST.get("label", ""), actor=request.user
+                )
             else:
                 key_feature_services.unmark_key_feature(event=event, actor=request.user)
         except ValidationError as error:
@@ -66,15 +73,27 @@ def key_features(request: HttpRequest) -> HttpResponse:
         if not request.htmx:
             return redirect(f"{reverse('key-features')}?q={request.POST.get('q', '')}")
         row = next((r for r in selectors.event_catalog(search=event) if r["event"] == event), None)
-        row = row or {"event": event, "events": 0, "accounts": 0, "last_day": None,
-                      "is_key": request.POST.get("key") == "1", "label": request.POST.get("label", "")}
+        row = row or {
+            "event": event,
+            "events": 0,
+            "accounts": 0,
+            "last_day": None,
+            "is_key": request.POST.get("key") == "1",
+            "label": request.POST.get("label", ""),
+        }
         return render(request, "usage/_key_feature_row.html", {"row": row, "can_change": True})
     rollups.refresh_pending()
     search = request.GET.get("q", "")
-    return render(request, "usage/key_features.html", {
-        "rows": selectors.event_catalog(search=search), "search": search, "can_change": can_change,
-        "defined": KeyFeature.objects.count(),
-    })
+    return render(
+        request,
+        "usage/key_features.html",
+        {
+            "rows": selectors.event_catalog(search=search),
+            "search": search,
+            "can_change": can_change,
+            "defined": KeyFeature.objects.count(),
+        },
+    )
 
 
 @login_required
@@ -93,10 +112,16 @@ def sources(request: HttpRequest) -> HttpResponse:
                 form.add_error("name", error.message_dict["name"])
             else:
                 return redirect("source-detail", source_id=source.pk)
-    return render(request, "usage/sources.html", {
-        "sources": Source.objects.order_by("name"), "form": form,
-        "can_add": request.user.has_perm("usage.add_source"),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "usage/sources.html",
+        {
+            "sources": Source.objects.order_by("name"),
+            "form": form,
+            "can_add": request.user.has_perm("usage.add_source"),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -105,8 +130,11 @@ def sources(request: HttpRequest) -> HttpResponse:
 def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     """The write key, snippets for Segment's clients and curl, and the live event debugger."""
     source = get_object_or_404(Source, pk=source_id)
-    context = {"source": source, "events": store.recent_events(source, limit=50),
-               "host": request.build_absolute_uri("/").rstrip("/")}
+    context = {
+        "source": source,
+        "events": store.recent_events(source, limit=50),
+        "host": request.build_absolute_uri("/").rstrip("/"),
+    }
     if request.htmx:
         return render(request, "usage/_recent_events.html", context)
     return render(request, "usage/source_detail.html", context)

@@ -44,8 +44,9 @@ def sync_role_groups(*, using: str = "default") -> None:
                 content_type__app_label=app_label, codename__in=[f"{a}_{model}" for a in leader_actions]
             )
         for app_label, model in READ_ONLY_MODELS:
-            wanted += Permission.objects.using(using).filter(content_type__app_label=app_label,
-                                                             codename=f"view_{model}")
+            wanted += Permission.objects.using(using).filter(
+                content_type__app_label=app_label, codename=f"view_{model}"
+            )
         if role == Role.ADMIN:
             for app_label, model in ADMIN_ONLY_MODELS:
                 wanted += Permission.objects.using(using).filter(
@@ -92,8 +93,12 @@ def create_user(
         role = Role(role)
     except ValueError:
         choices = ", ".join(r.value for r in Role)
-        raise ValidationError({"role": _("Unknown role “%(role)s”; choose one of: %(choices)s.") % {
-            "role": role, "choices": choices}}) from None
+        raise ValidationError(
+            {
+                "role": _("Unknown role “%(role)s”; choose one of: %(choices)s.")
+                % {"role": role, "choices": choices}
+            }
+        ) from None
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("A user with this email address already exists.")})
     if password is None:

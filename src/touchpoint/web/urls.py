@@ -6,8 +6,11 @@ from touchpoint.web import views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portfolio", permanent=False), name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
-         name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -6,103 +6,216 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('success', '0001_initial'),
+        ("success", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('email', models.EmailField(blank=True, db_index=True, max_length=254, verbose_name='email')),
-                ('title', models.CharField(blank=True, max_length=200, verbose_name='job title')),
-                ('phone', models.CharField(blank=True, max_length=50, verbose_name='phone')),
-                ('external_id', models.CharField(blank=True, help_text="The person's ID in your product (Segment userId).", max_length=128, null=True, unique=True, verbose_name='external ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("email", models.EmailField(blank=True, db_index=True, max_length=254, verbose_name="email")),
+                ("title", models.CharField(blank=True, max_length=200, verbose_name="job title")),
+                ("phone", models.CharField(blank=True, max_length=50, verbose_name="phone")),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The person's ID in your product (Segment userId).",
+                        max_length=128,
+                        null=True,
+                        unique=True,
+                        verbose_name="external ID",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacts',
-                'ordering': ['name', 'id'],
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ContactRoleAssignment',
+            name="ContactRoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('champion', 'Champion'), ('decision_maker', 'Decision maker'), ('kpi_owner', 'KPI owner'), ('user', 'User'), ('billing', 'Billing')], max_length=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("champion", "Champion"),
+                            ("decision_maker", "Decision maker"),
+                            ("kpi_owner", "KPI owner"),
+                            ("user", "User"),
+                            ("billing", "Billing"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Engagement',
+            name="Engagement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('note', 'Note'), ('meeting', 'Meeting'), ('call', 'Call'), ('email', 'Email')], max_length=16, verbose_name='kind')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject')),
-                ('body', models.TextField(blank=True, verbose_name='details')),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('duration_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='duration (minutes)')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("note", "Note"),
+                            ("meeting", "Meeting"),
+                            ("call", "Call"),
+                            ("email", "Email"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("subject", models.CharField(blank=True, max_length=200, verbose_name="subject")),
+                ("body", models.TextField(blank=True, verbose_name="details")),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="when")),
+                (
+                    "duration_minutes",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="duration (minutes)"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'engagement',
-                'verbose_name_plural': 'engagements',
-                'ordering': ['-occurred_at', '-id'],
+                "verbose_name": "engagement",
+                "verbose_name_plural": "engagements",
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('tier', models.PositiveSmallIntegerField(default=1, help_text='1 is the most valuable tier; used to order segments.', verbose_name='tier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "tier",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="1 is the most valuable tier; used to order segments.",
+                        verbose_name="tier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'segment',
-                'verbose_name_plural': 'segments',
-                'ordering': ['tier', 'name'],
+                "verbose_name": "segment",
+                "verbose_name_plural": "segments",
+                "ordering": ["tier", "name"],
             },
         ),
         migrations.CreateModel(
-            name='TimelineEntry',
+            name="TimelineEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('title', models.CharField(max_length=255)),
-                ('body', models.TextField(blank=True)),
-                ('subject_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32)),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("title", models.CharField(max_length=255)),
+                ("body", models.TextField(blank=True)),
+                ("subject_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'timeline entry',
-                'verbose_name_plural': 'timeline entries',
-                'ordering': ['-occurred_at', '-id'],
+                "verbose_name": "timeline entry",
+                "verbose_name_plural": "timeline entries",
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=200, verbose_name='name')),
-                ('domain', models.CharField(blank=True, db_index=True, max_length=253, verbose_name='domain')),
-                ('external_id', models.CharField(blank=True, help_text="The account's ID in your CRM or product (Segment groupId).", max_length=128, null=True, unique=True, verbose_name='external ID')),
-                ('engagement_model', models.CharField(choices=[('high', 'High touch'), ('low', 'Low touch'), ('hybrid', 'Hybrid')], db_index=True, default='hybrid', max_length=8, verbose_name='engagement model')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('framework', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='accounts', to='success.successframework', verbose_name='success framework')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200, verbose_name="name")),
+                (
+                    "domain",
+                    models.CharField(blank=True, db_index=True, max_length=253, verbose_name="domain"),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The account's ID in your CRM or product (Segment groupId).",
+                        max_length=128,
+                        null=True,
+                        unique=True,
+                        verbose_name="external ID",
+                    ),
+                ),
+                (
+                    "engagement_model",
+                    models.CharField(
+                        choices=[("high", "High touch"), ("low", "Low touch"), ("hybrid", "Hybrid")],
+                        db_index=True,
+                        default="hybrid",
+                        max_length=8,
+                        verbose_name="engagement model",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="created"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "framework",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="accounts",
+                        to="success.successframework",
+                        verbose_name="success framework",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'account',
-                'verbose_name_plural': 'accounts',
-                'ordering': ['name', 'id'],
+                "verbose_name": "account",
+                "verbose_name_plural": "accounts",
+                "ordering": ["name", "id"],
             },
         ),
     ]

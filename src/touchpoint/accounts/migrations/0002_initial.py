@@ -6,103 +6,168 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('success', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("success", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_accounts', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            model_name="account",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="owned_accounts",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="owner",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='accounts.account', verbose_name='parent company'),
+            model_name="account",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="children",
+                to="accounts.account",
+                verbose_name="parent company",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='phase',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='accounts', to='success.lifecyclephase', verbose_name='lifecycle phase'),
+            model_name="account",
+            name="phase",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="accounts",
+                to="success.lifecyclephase",
+                verbose_name="lifecycle phase",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='accounts.account'),
+            model_name="contact",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="contacts", to="accounts.account"
+            ),
         ),
         migrations.AddField(
-            model_name='contactroleassignment',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='accounts.contact'),
+            model_name="contactroleassignment",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="roles", to="accounts.contact"
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='engagements', to='accounts.account'),
+            model_name="engagement",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="engagements", to="accounts.account"
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='author',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="engagement",
+            name="author",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='contacts',
-            field=models.ManyToManyField(blank=True, related_name='engagements', to='accounts.contact'),
+            model_name="engagement",
+            name="contacts",
+            field=models.ManyToManyField(blank=True, related_name="engagements", to="accounts.contact"),
         ),
         migrations.AddField(
-            model_name='account',
-            name='segment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='accounts.segment', verbose_name='segment'),
+            model_name="account",
+            name="segment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="accounts",
+                to="accounts.segment",
+                verbose_name="segment",
+            ),
         ),
         migrations.AddField(
-            model_name='timelineentry',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timeline', to='accounts.account'),
+            model_name="timelineentry",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="timeline", to="accounts.account"
+            ),
         ),
         migrations.AddField(
-            model_name='timelineentry',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="timelineentry",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='timelineentry',
-            name='subject_type',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='contenttypes.contenttype'),
+            model_name="timelineentry",
+            name="subject_type",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to="contenttypes.contenttype",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.UniqueConstraint(condition=models.Q(('email', ''), _negated=True), fields=('account', 'email'), name='contact_email_unique_in_account'),
+            model_name="contact",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("email", ""), _negated=True),
+                fields=("account", "email"),
+                name="contact_email_unique_in_account",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contactroleassignment',
-            index=models.Index(fields=['role'], name='accounts_co_role_4dfbd4_idx'),
+            model_name="contactroleassignment",
+            index=models.Index(fields=["role"], name="accounts_co_role_4dfbd4_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contactroleassignment',
-            constraint=models.UniqueConstraint(fields=('contact', 'role'), name='contact_role_once'),
+            model_name="contactroleassignment",
+            constraint=models.UniqueConstraint(fields=("contact", "role"), name="contact_role_once"),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('subject', ''), _negated=True), models.Q(('body', ''), _negated=True), _connector='OR'), name='engagement_has_subject_or_body'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("subject", ""), _negated=True),
+                    models.Q(("body", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="engagement_has_subject_or_body",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='account_not_own_parent'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True), name="account_not_own_parent"
+            ),
         ),
         migrations.AddIndex(
-            model_name='timelineentry',
-            index=models.Index(fields=['account', '-occurred_at', '-id'], name='timeline_account_recent'),
+            model_name="timelineentry",
+            index=models.Index(fields=["account", "-occurred_at", "-id"], name="timeline_account_recent"),
         ),
         migrations.AddIndex(
-            model_name='timelineentry',
-            index=models.Index(fields=['subject_type', 'subject_id'], name='timeline_subject'),
+            model_name="timelineentry",
+            index=models.Index(fields=["subject_type", "subject_id"], name="timeline_subject"),
         ),
     ]

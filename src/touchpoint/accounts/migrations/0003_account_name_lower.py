@@ -6,16 +6,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('success', '0001_initial'),
+        ("accounts", "0002_initial"),
+        ("success", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(django.db.models.functions.text.Lower('name'), models.F('id'), name='account_name_lower'),
+            model_name="account",
+            index=models.Index(
+                django.db.models.functions.text.Lower("name"), models.F("id"), name="account_name_lower"
+            ),
         ),
     ]

@@ -8,86 +8,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_account_name_lower'),
+        ("accounts", "0003_account_name_lower"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Scorecard',
+            name="Scorecard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('segment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='scorecard', to='accounts.segment', verbose_name='segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "segment",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="scorecard",
+                        to="accounts.segment",
+                        verbose_name="segment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'scorecard',
-                'verbose_name_plural': 'scorecards',
-                'ordering': ['segment__tier', 'name'],
+                "verbose_name": "scorecard",
+                "verbose_name_plural": "scorecards",
+                "ordering": ["segment__tier", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ScorecardVersion',
+            name="ScorecardVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('definition', models.JSONField(verbose_name='definition')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='changed at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='changed by')),
-                ('scorecard', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='health.scorecard')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("definition", models.JSONField(verbose_name="definition")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="changed at"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="changed by",
+                    ),
+                ),
+                (
+                    "scorecard",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="health.scorecard",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'scorecard version',
-                'verbose_name_plural': 'scorecard versions',
-                'ordering': ['scorecard', '-number'],
+                "verbose_name": "scorecard version",
+                "verbose_name_plural": "scorecard versions",
+                "ordering": ["scorecard", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='scorecard',
-            name='current_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='health.scorecardversion'),
+            model_name="scorecard",
+            name="current_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="health.scorecardversion",
+            ),
         ),
         migrations.CreateModel(
-            name='HealthScore',
+            name="HealthScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('score', models.FloatField(blank=True, null=True, verbose_name='score')),
-                ('grade', models.CharField(choices=[('green', 'Green'), ('yellow', 'Yellow'), ('red', 'Red'), ('unknown', 'Unknown')], default='unknown', max_length=8, verbose_name='grade')),
-                ('measures', models.JSONField(blank=True, default=dict)),
-                ('account', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='health_scores', to='accounts.account')),
-                ('version', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='health.scorecardversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("score", models.FloatField(blank=True, null=True, verbose_name="score")),
+                (
+                    "grade",
+                    models.CharField(
+                        choices=[
+                            ("green", "Green"),
+                            ("yellow", "Yellow"),
+                            ("red", "Red"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=8,
+                        verbose_name="grade",
+                    ),
+                ),
+                ("measures", models.JSONField(blank=True, default=dict)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="health_scores",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="health.scorecardversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'health score',
-                'verbose_name_plural': 'health scores',
-                'ordering': ['account', '-day'],
+                "verbose_name": "health score",
+                "verbose_name_plural": "health scores",
+                "ordering": ["account", "-day"],
             },
         ),
         migrations.AddConstraint(
-            model_name='scorecardversion',
-            constraint=models.UniqueConstraint(fields=('scorecard', 'number'), name='scorecard_version_once'),
+            model_name="scorecardversion",
+            constraint=models.UniqueConstraint(fields=("scorecard", "number"), name="scorecard_version_once"),
         ),
         migrations.AddConstraint(
-            model_name='scorecard',
-            constraint=models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('segment', models.Value(0)), name='one_default_scorecard'),
+            model_name="scorecard",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.comparison.Coalesce("segment", models.Value(0)),
+                name="one_default_scorecard",
+            ),
         ),
         migrations.AddIndex(
-            model_name='healthscore',
-            index=models.Index(fields=['day', 'grade'], name='health_day_grade'),
+            model_name="healthscore",
+            index=models.Index(fields=["day", "grade"], name="health_day_grade"),
         ),
         migrations.AddConstraint(
-            model_name='healthscore',
-            constraint=models.UniqueConstraint(fields=('account', 'day'), name='health_score_once_a_day'),
+            model_name="healthscore",
+            constraint=models.UniqueConstraint(fields=("account", "day"), name="health_score_once_a_day"),
         ),
         migrations.AddConstraint(
-            model_name='healthscore',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('score__gte', 0), ('score__lte', 100)), ('score__isnull', True), _connector='OR'), name='health_score_in_range'),
+            model_name="healthscore",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("score__gte", 0), ("score__lte", 100)), ("score__isnull", True), _connector="OR"
+                ),
+                name="health_score_in_range",
+            ),
         ),
     ]

@@ -73,15 +73,20 @@ class Lookups:
     def user(self, value: str) -> int | None:
         key = value.strip().lower()
         if key not in self.users:
-            found = User.objects.filter(email__iexact=key).values_list("pk", flat=True).first() if "@" in key else \
-                User.objects.filter(full_name__iexact=value.strip()).values_list("pk", flat=True).first()
+            found = (
+                User.objects.filter(email__iexact=key).values_list("pk", flat=True).first()
+                if "@" in key
+                else User.objects.filter(full_name__iexact=value.strip()).values_list("pk", flat=True).first()
+            )
             self.users[key] = found
         return self.users[key]
 
     def segment(self, value: str) -> int | None:
         key = value.strip().lower()
         if key not in self.segments:
-            self.segments[key] = Segment.objects.filter(name__iexact=value.strip()).values_list("pk", flat=True).first()
+            self.segments[key] = (
+                Segment.objects.filter(name__iexact=value.strip()).values_list("pk", flat=True).first()
+            )
         return self.segments[key]
 
     def account(self, value: str) -> int | None:
@@ -152,7 +157,9 @@ def _date(row: dict[str, str], name: str, context: dict) -> date | None:
     try:
         return parse_date(value, day_first=context.get("day_first", {}).get(name))
     except BadValue:
-        raise RowProblem(name, _("“%(value)s” is not a date (use e.g. 2026-03-01).") % {"value": value}) from None
+        raise RowProblem(
+            name, _("“%(value)s” is not a date (use e.g. 2026-03-01).") % {"value": value}
+        ) from None
 
 
 def _amount(row: dict[str, str], name: str) -> Decimal | None:
@@ -162,7 +169,9 @@ def _amount(row: dict[str, str], name: str) -> Decimal | None:
     try:
         amount = parse_amount(value)
     except BadValue:
-        raise RowProblem(name, _("“%(value)s” is not an amount (use e.g. 1234.50).") % {"value": value}) from None
+        raise RowProblem(
+            name, _("“%(value)s” is not an amount (use e.g. 1234.50).") % {"value": value}
+        ) from None
     if amount < 0:
         raise RowProblem(name, _("Cannot be negative."))
     return amount.quantize(Decimal("0.01"))
@@ -198,27 +207,42 @@ def _service_problem(error: ValidationError, fallback: str) -> RowProblem:
 # --- Accounts ---------------------------------------------------------------------------------
 
 ENGAGEMENT = {normalise(str(label)): value for value, label in EngagementModel.choices} | {
-    "high": "high", "low": "low", "hybrid": "hybrid", "hightouch": "high", "lowtouch": "low", "techtouch": "low"}
+    "high": "high",
+    "low": "low",
+    "hybrid": "hybrid",
+    "hightouch": "high",
+    "lowtouch": "low",
+    "techtouch": "low",
+}
 
 
 def _clean_account(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
-    values: dict[str, Any] = {"external_id": _required(row, "external_id", 128), "name": _required(row, "name")}
+    values: dict[str, Any] = {
+        "external_id": _required(row, "external_id", 128),
+        "name": _required(row, "name"),
+    }
     domain = _text(row, "domain", 253)
     try:
         values["domain"] = accounts.clean_domain(domain)
     except ValidationError:
-        raise RowProblem("domain", _("“%(value)s” is not a domain such as example.com.") % {"value": domain}) from None
+        raise RowProblem(
+            "domain", _("“%(value)s” is not a domain such as example.com.") % {"value": domain}
+        ) from None
     if owner := _text(row, "owner"):
         values["owner_id"] = lookups.user(owner)
         if values["owner_id"] is None:
-            raise RowProblem("owner", _("No user “%(value)s” (give their email or full name).") % {"value": owner})
+            raise RowProblem(
+                "owner", _("No user “%(value)s” (give their email or full name).") % {"value": owner}
+            )
     if segment := _text(row, "segment"):
         values["segment_id"] = lookups.segment(segment)
         if values["segment_id"] is None:
             raise RowProblem("segment", _("No segment named “%(value)s”.") % {"value": segment})
     if engagement := _text(row, "engagement_model"):
         if normalise(engagement) not in ENGAGEMENT:
-            raise RowProblem("engagement_model", _("“%(value)s” is not high, low or hybrid.") % {"value": engagement})
+            raise RowProblem(
+                "engagement_model", _("“%(value)s” is not high, low or hybrid.") % {"value": engagement}
+            )
         values["engagement_model"] = ENGAGEMENT[normalise(engagement)]
     if parent := _text(row, "parent", 128):
         if parent == values["external_id"]:
@@ -233,7 +257,9 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
     parent_ref = values.pop("parent", None)
     parent = Account.objects.filter(external_id=parent_ref).first() if parent_ref else None
     if parent_ref and parent is None:
-        lookups.deferred_parents.append((values["external_id"], parent_ref))  # further down: linked at the end
+        lookups.deferred_parents.append(
+            (values["external_id"], parent_ref)
+        )  # further down: linked at the end
     wanted = {"name": values["name"], "domain": values.get("domain", "")}
     for optional in ("owner_id", "segment_id", "engagement_model"):
         if optional in values:
@@ -241,7 +267,11 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
     if parent is not None:
         wanted["parent_id"] = parent.pk
     account = lookups.existing.get(values["external_id"])
-    relations = {"owner_id": ("owner", User), "segment_id": ("segment", Segment), "parent_id": ("parent", Account)}
+    relations = {
+        "owner_id": ("owner", User),
+        "segment_id": ("segment", Segment),
+        "parent_id": ("parent", Account),
+    }
     if account is None:
         arguments = {k: v for k, v in wanted.items() if k not in relations}
         for key, (name, model) in relations.items():
@@ -263,27 +293,44 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
     return outcome
 
 
-register(Importer(
-    kind="accounts", label=gettext_lazy("Accounts"), clean=_clean_account, apply=_apply_account, model=Account,
-    fields=[
-        Field("external_id", gettext_lazy("External ID"),
-              ("Account ID", "Record ID", "Company ID", "ID", "Account External ID", "18 Digit Account ID"), True),
-        Field("name", gettext_lazy("Name"), ("Account Name", "Company name", "Company", "Account"), True),
-        Field("domain", gettext_lazy("Domain"), ("Website", "Company Domain Name", "Web site", "URL")),
-        Field("owner", gettext_lazy("Owner (email or name)"),
-              ("Account Owner", "Company owner", "Owner Email", "Account Owner Email", "CSM", "Owner")),
-        Field("segment", gettext_lazy("Segment"), ("Tier", "Customer Segment", "Segment name")),
-        Field("parent", gettext_lazy("Parent account external ID"),
-              ("Parent Account ID", "Parent Company ID", "Parent ID", "Parent External ID")),
-        Field("engagement_model", gettext_lazy("Engagement model"), ("Touch model", "Engagement")),
-    ],
-))
+register(
+    Importer(
+        kind="accounts",
+        label=gettext_lazy("Accounts"),
+        clean=_clean_account,
+        apply=_apply_account,
+        model=Account,
+        fields=[
+            Field(
+                "external_id",
+                gettext_lazy("External ID"),
+                ("Account ID", "Record ID", "Company ID", "ID", "Account External ID", "18 Digit Account ID"),
+                True,
+            ),
+            Field("name", gettext_lazy("Name"), ("Account Name", "Company name", "Company", "Account"), True),
+            Field("domain", gettext_lazy("Domain"), ("Website", "Company Domain Name", "Web site", "URL")),
+            Field(
+                "owner",
+                gettext_lazy("Owner (email or name)"),
+                ("Account Owner", "Company owner", "Owner Email", "Account Owner Email", "CSM", "Owner"),
+            ),
+            Field("segment", gettext_lazy("Segment"), ("Tier", "Customer Segment", "Segment name")),
+            Field(
+                "parent",
+                gettext_lazy("Parent account external ID"),
+                ("Parent Account ID", "Parent Company ID", "Parent ID", "Parent External ID"),
+            ),
+            Field("engagement_model", gettext_lazy("Engagement model"), ("Touch model", "Engagement")),
+        ],
+    )
+)
 
 
 # --- Contacts ---------------------------------------------------------------------------------
 
 ROLES = {normalise(str(label)): value for value, label in ContactRole.choices} | {
-    normalise(value): value for value, _label in ContactRole.choices}
+    normalise(value): value for value, _label in ContactRole.choices
+}
 
 
 def _clean_contact(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
@@ -291,7 +338,9 @@ def _clean_contact(row: dict[str, str], lookups: Lookups, context: dict) -> dict
     account = _required(row, "account", 200)
     values["account_id"] = lookups.account(account)
     if values["account_id"] is None:
-        raise RowProblem("account", _("No account with external ID (or name) “%(value)s”.") % {"value": account})
+        raise RowProblem(
+            "account", _("No account with external ID (or name) “%(value)s”.") % {"value": account}
+        )
     name = _text(row, "name") or " ".join(p for p in (_text(row, "first_name"), _text(row, "last_name")) if p)
     email = _text(row, "email", 254).lower()
     if email:
@@ -318,8 +367,13 @@ def _apply_contact(values: dict, lookups: Lookups, actor: User | None) -> str:
     fields = {k: values[k] for k in ("name", "email", "title", "phone")}
     try:
         if contact is None:
-            accounts.create_contact(account=lookups.instance(Account, values["account_id"]), actor=actor,
-                                    external_id=values["external_id"], roles=values.get("roles", ()), **fields)
+            accounts.create_contact(
+                account=lookups.instance(Account, values["account_id"]),
+                actor=actor,
+                external_id=values["external_id"],
+                roles=values.get("roles", ()),
+                **fields,
+            )
             return "created"
         changes = {k: v for k, v in fields.items() if getattr(contact, k) != v}
         if "roles" in values and sorted(contact.role_values) != values["roles"]:
@@ -332,38 +386,72 @@ def _apply_contact(values: dict, lookups: Lookups, actor: User | None) -> str:
         raise _service_problem(error, "email") from None
 
 
-register(Importer(
-    kind="contacts", label=gettext_lazy("Contacts"), clean=_clean_contact, apply=_apply_contact, model=Contact,
-    fields=[
-        Field("external_id", gettext_lazy("External ID"), ("Contact ID", "Record ID", "ID", "Contact External ID"), True),
-        Field("account", gettext_lazy("Account external ID (or name)"),
-              ("Account ID", "Associated Company ID", "Company ID", "Account External ID", "Associated Company",
-               "Account Name", "Company name"), True),
-        Field("name", gettext_lazy("Full name"), ("Full Name", "Contact Name", "Name")),
-        Field("first_name", gettext_lazy("First name"), ("First Name",)),
-        Field("last_name", gettext_lazy("Last name"), ("Last Name",)),
-        Field("email", gettext_lazy("Email"), ("Email", "Email Address", "E-mail")),
-        Field("title", gettext_lazy("Job title"), ("Title", "Job Title")),
-        Field("phone", gettext_lazy("Phone"), ("Phone", "Phone Number", "Mobile", "Mobile Phone Number")),
-        Field("roles", gettext_lazy("Roles"), ("Role", "Contact Roles")),
-    ],
-))
+register(
+    Importer(
+        kind="contacts",
+        label=gettext_lazy("Contacts"),
+        clean=_clean_contact,
+        apply=_apply_contact,
+        model=Contact,
+        fields=[
+            Field(
+                "external_id",
+                gettext_lazy("External ID"),
+                ("Contact ID", "Record ID", "ID", "Contact External ID"),
+                True,
+            ),
+            Field(
+                "account",
+                gettext_lazy("Account external ID (or name)"),
+                (
+                    "Account ID",
+                    "Associated Company ID",
+                    "Company ID",
+                    "Account External ID",
+                    "Associated Company",
+                    "Account Name",
+                    "Company name",
+                ),
+                True,
+            ),
+            Field("name", gettext_lazy("Full name"), ("Full Name", "Contact Name", "Name")),
+            Field("first_name", gettext_lazy("First name"), ("First Name",)),
+            Field("last_name", gettext_lazy("Last name"), ("Last Name",)),
+            Field("email", gettext_lazy("Email"), ("Email", "Email Address", "E-mail")),
+            Field("title", gettext_lazy("Job title"), ("Title", "Job Title")),
+            Field("phone", gettext_lazy("Phone"), ("Phone", "Phone Number", "Mobile", "Mobile Phone Number")),
+            Field("roles", gettext_lazy("Roles"), ("Role", "Contact Roles")),
+        ],
+    )
+)
 
 
 # --- Subscriptions ----------------------------------------------------------------------------
 
-STATUSES = {"active": SubscriptionStatus.ACTIVE, "live": SubscriptionStatus.ACTIVE, "trialing": SubscriptionStatus.TRIALING,
-            "trial": SubscriptionStatus.TRIALING, "pastdue": SubscriptionStatus.PAST_DUE,
-            "canceled": SubscriptionStatus.CANCELED, "cancelled": SubscriptionStatus.CANCELED,
-            "churned": SubscriptionStatus.CANCELED, "ended": SubscriptionStatus.CANCELED}
+STATUSES = {
+    "active": SubscriptionStatus.ACTIVE,
+    "live": SubscriptionStatus.ACTIVE,
+    "trialing": SubscriptionStatus.TRIALING,
+    "trial": SubscriptionStatus.TRIALING,
+    "pastdue": SubscriptionStatus.PAST_DUE,
+    "canceled": SubscriptionStatus.CANCELED,
+    "cancelled": SubscriptionStatus.CANCELED,
+    "churned": SubscriptionStatus.CANCELED,
+    "ended": SubscriptionStatus.CANCELED,
+}
 
 
 def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
-    values: dict[str, Any] = {"external_id": _required(row, "external_id", 128), "product": _required(row, "product")}
+    values: dict[str, Any] = {
+        "external_id": _required(row, "external_id", 128),
+        "product": _required(row, "product"),
+    }
     account = _required(row, "account")
     values["account_id"] = lookups.account(account)
     if values["account_id"] is None:
-        raise RowProblem("account", _("No account with external ID (or name) “%(value)s”.") % {"value": account})
+        raise RowProblem(
+            "account", _("No account with external ID (or name) “%(value)s”.") % {"value": account}
+        )
     mrr, arr = _amount(row, "mrr"), _amount(row, "arr")
     if mrr is None and arr is None:
         raise RowProblem("mrr" if "mrr" in context.get("mapped", ()) else "arr", _("Give MRR or ARR."))
@@ -376,7 +464,9 @@ def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) ->
         values["quantity"] = quantity
     if currency := _text(row, "currency", 3).upper():
         if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise RowProblem("currency", _("“%(value)s” is not a three-letter currency code.") % {"value": currency})
+            raise RowProblem(
+                "currency", _("“%(value)s” is not a three-letter currency code.") % {"value": currency}
+            )
         values["currency"] = currency
     if (term := _integer(row, "term_months")) is not None:
         if not 1 <= term <= 120:
@@ -388,7 +478,10 @@ def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) ->
         values["auto_renew"] = auto_renew
     status = normalise(_text(row, "status") or "active")
     if status not in STATUSES:
-        raise RowProblem("status", _("“%(value)s” is not active, trialing, past due or canceled.") % {"value": row.get("status")})
+        raise RowProblem(
+            "status",
+            _("“%(value)s” is not active, trialing, past due or canceled.") % {"value": row.get("status")},
+        )
     values["status"] = STATUSES[status]
     values["canceled_on"] = _date(row, "canceled_on", context)
     if values["canceled_on"] and values["canceled_on"] < values["started_on"]:
@@ -404,59 +497,112 @@ def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> s
         if subscription is None:
             account = lookups.instance(Account, values.pop("account_id"))
             subscription = revenue.create_subscription(
-                account=account, source=MovementSource.IMPORT, actor=actor,
-                status=status if status != SubscriptionStatus.CANCELED else SubscriptionStatus.ACTIVE, **values)
+                account=account,
+                source=MovementSource.IMPORT,
+                actor=actor,
+                status=status if status != SubscriptionStatus.CANCELED else SubscriptionStatus.ACTIVE,
+                **values,
+            )
             if status == SubscriptionStatus.CANCELED:
-                revenue.cancel_subscription(subscription=subscription, canceled_on=canceled_on or today,
-                                            source=MovementSource.IMPORT, actor=actor)
+                revenue.cancel_subscription(
+                    subscription=subscription,
+                    canceled_on=canceled_on or today,
+                    source=MovementSource.IMPORT,
+                    actor=actor,
+                )
             return "created"
         values.pop("account_id")
         values.pop("started_on")  # history is kept as movements; a start date is not rewritten
         if status == SubscriptionStatus.CANCELED:
             if subscription.status == SubscriptionStatus.CANCELED:
                 return "unchanged"
-            revenue.cancel_subscription(subscription=subscription, canceled_on=canceled_on or today,
-                                        source=MovementSource.IMPORT, actor=actor)
+            revenue.cancel_subscription(
+                subscription=subscription,
+                canceled_on=canceled_on or today,
+                source=MovementSource.IMPORT,
+                actor=actor,
+            )
             return "updated"
         outcome = "unchanged"
         if subscription.status == SubscriptionStatus.CANCELED:
-            subscription = revenue.reactivate_subscription(subscription=subscription, reactivated_on=today,
-                                                           mrr=values["mrr"], source=MovementSource.IMPORT, actor=actor)
+            subscription = revenue.reactivate_subscription(
+                subscription=subscription,
+                reactivated_on=today,
+                mrr=values["mrr"],
+                source=MovementSource.IMPORT,
+                actor=actor,
+            )
             outcome = "updated"
         changes = {k: v for k, v in values.items() if k != "external_id" and getattr(subscription, k) != v}
         if subscription.status != status:
             changes["status"] = status
         if changes:
-            revenue.change_subscription(subscription=subscription, source=MovementSource.IMPORT, actor=actor, **changes)
+            revenue.change_subscription(
+                subscription=subscription, source=MovementSource.IMPORT, actor=actor, **changes
+            )
             outcome = "updated"
         return outcome
     except ValidationError as error:
         raise _service_problem(error, "external_id") from None
 
 
-register(Importer(
-    kind="subscriptions", label=gettext_lazy("Subscriptions"), clean=_clean_subscription, apply=_apply_subscription,
-    model=Subscription,
-    date_fields=("started_on", "renewal_date", "canceled_on"),
-    fields=[
-        Field("external_id", gettext_lazy("External ID"), ("Subscription ID", "ID", "Subscription External ID",
-                                                           "Contract ID"), True),
-        Field("account", gettext_lazy("Account external ID (or name)"),
-              ("Account ID", "Account External ID", "Customer ID", "Company ID", "Account Name", "Company name"), True),
-        Field("product", gettext_lazy("Product"), ("Product Name",), True),
-        Field("plan", gettext_lazy("Plan"), ("Plan Name", "Edition")),
-        Field("mrr", gettext_lazy("MRR"), ("Monthly Recurring Revenue", "Monthly Amount", "Monthly Price")),
-        Field("arr", gettext_lazy("ARR"), ("Annual Recurring Revenue", "Annual Amount", "Amount", "ACV")),
-        Field("currency", gettext_lazy("Currency"), ("Currency Code", "Currency ISO Code")),
-        Field("started_on", gettext_lazy("Start date"), ("Start Date", "Start", "Contract Start Date", "Started On",
-                                                         "Subscription Start Date"), True),
-        Field("term_months", gettext_lazy("Term (months)"), ("Term", "Contract Term", "Term Months")),
-        Field("renewal_date", gettext_lazy("Renewal date"), ("Renewal Date", "Contract End Date", "End Date",
-                                                             "Next Renewal Date")),
-        Field("quantity", gettext_lazy("Seats"), ("Quantity", "Licenses", "Seats", "Users")),
-        Field("status", gettext_lazy("Status"), ("Subscription Status", "State")),
-        Field("auto_renew", gettext_lazy("Renews automatically"), ("Auto Renew", "Auto-renew", "Autorenew")),
-        Field("canceled_on", gettext_lazy("Canceled on"), ("Cancellation Date", "Canceled Date", "Cancelled On",
-                                                           "Churn Date")),
-    ],
-))
+register(
+    Importer(
+        kind="subscriptions",
+        label=gettext_lazy("Subscriptions"),
+        clean=_clean_subscription,
+        apply=_apply_subscription,
+        model=Subscription,
+        date_fields=("started_on", "renewal_date", "canceled_on"),
+        fields=[
+            Field(
+                "external_id",
+                gettext_lazy("External ID"),
+                ("Subscription ID", "ID", "Subscription External ID", "Contract ID"),
+                True,
+            ),
+            Field(
+                "account",
+                gettext_lazy("Account external ID (or name)"),
+                (
+                    "Account ID",
+                    "Account External ID",
+                    "Customer ID",
+                    "Company ID",
+                    "Account Name",
+                    "Company name",
+                ),
+                True,
+            ),
+            Field("product", gettext_lazy("Product"), ("Product Name",), True),
+            Field("plan", gettext_lazy("Plan"), ("Plan Name", "Edition")),
+            Field(
+                "mrr", gettext_lazy("MRR"), ("Monthly Recurring Revenue", "Monthly Amount", "Monthly Price")
+            ),
+            Field("arr", gettext_lazy("ARR"), ("Annual Recurring Revenue", "Annual Amount", "Amount", "ACV")),
+            Field("currency", gettext_lazy("Currency"), ("Currency Code", "Currency ISO Code")),
+            Field(
+                "started_on",
+                gettext_lazy("Start date"),
+                ("Start Date", "Start", "Contract Start Date", "Started On", "Subscription Start Date"),
+                True,
+            ),
+            Field("term_months", gettext_lazy("Term (months)"), ("Term", "Contract Term", "Term Months")),
+            Field(
+                "renewal_date",
+                gettext_lazy("Renewal date"),
+                ("Renewal Date", "Contract End Date", "End Date", "Next Renewal Date"),
+            ),
+            Field("quantity", gettext_lazy("Seats"), ("Quantity", "Licenses", "Seats", "Users")),
+            Field("status", gettext_lazy("Status"), ("Subscription Status", "State")),
+            Field(
+                "auto_renew", gettext_lazy("Renews automatically"), ("Auto Renew", "Auto-renew", "Autorenew")
+            ),
+            Field(
+                "canceled_on",
+                gettext_lazy("Canceled on"),
+                ("Cancellation Date", "Canceled Date", "Cancelled On", "Churn Date"),
+            ),
+        ],
+    )
+)

@@ -53,11 +53,20 @@ def create_job(*, kind: str, upload: UploadedFile, actor: User | None) -> Import
         header, _preview = reading.header_and_preview(target, dialect, count=0)
     except (reading.UnreadableFile, UnicodeDecodeError):
         target.unlink(missing_ok=True)
-        raise ValidationError({"file": _("This is not a CSV file with a header row that Touchpoint can read.")}) from None
+        raise ValidationError(
+            {"file": _("This is not a CSV file with a header row that Touchpoint can read.")}
+        ) from None
     return ImportJob.objects.create(
-        kind=kind, original_name=upload.name[:255], stored_name=stored, encoding=dialect.encoding,
-        delimiter=dialect.delimiter, header=header, mapping=IMPORTERS[kind].guess_mapping(header), created_by=actor,
-        language=translation.get_language() or settings.LANGUAGE_CODE)
+        kind=kind,
+        original_name=upload.name[:255],
+        stored_name=stored,
+        encoding=dialect.encoding,
+        delimiter=dialect.delimiter,
+        header=header,
+        mapping=IMPORTERS[kind].guess_mapping(header),
+        created_by=actor,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
 
 
 def set_mapping(*, job: ImportJob, mapping: dict[str, str]) -> list[str]:
@@ -99,9 +108,15 @@ def run_job_task(job_id: int, dry_run: bool) -> dict:
 def _run_job(job: ImportJob, dry_run: bool) -> dict:
     job_id = job.pk
     try:
-        result = runner.run(path_of(job), job.kind, mapping=job.mapping,
-                            dialect=reading.Dialect(job.encoding, job.delimiter), dry_run=dry_run,
-                            actor=job.created_by, progress=lambda stage, done, total: _write_progress(job, stage, done, total))
+        result = runner.run(
+            path_of(job),
+            job.kind,
+            mapping=job.mapping,
+            dialect=reading.Dialect(job.encoding, job.delimiter),
+            dry_run=dry_run,
+            actor=job.created_by,
+            progress=lambda stage, done, total: _write_progress(job, stage, done, total),
+        )
         outcome = result.as_dict()
         if not result.ok:
             status = ImportStatus.FAILED

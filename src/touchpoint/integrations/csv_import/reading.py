@@ -29,7 +29,9 @@ class Dialect:
 
 def _is_utf8(sample: bytes) -> bool:
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)  # a cut character at the end is fine
+        codecs.getincrementaldecoder("utf-8")().decode(
+            sample, final=False
+        )  # a cut character at the end is fine
         return True
     except UnicodeDecodeError:
         return False
@@ -37,9 +39,18 @@ def _is_utf8(sample: bytes) -> bool:
 
 def _script_score(text: str) -> float:
     """How much of the text is letters of a script we expect (kana/kanji, Cyrillic, Thai, Latin)."""
-    wanted = sum(1 for ch in text if ch.isalpha() and (
-        "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or "\u0400" <= ch <= "\u04ff"
-        or "\u0e00" <= ch <= "\u0e7f" or ch.isascii()))
+    wanted = sum(
+        1
+        for ch in text
+        if ch.isalpha()
+        and (
+            "\u3040" <= ch <= "\u30ff"
+            or "\u4e00" <= ch <= "\u9fff"
+            or "\u0400" <= ch <= "\u04ff"
+            or "\u0e00" <= ch <= "\u0e7f"
+            or ch.isascii()
+        )
+    )
     letters = sum(1 for ch in text if ch.isalpha()) or 1
     return wanted / letters
 

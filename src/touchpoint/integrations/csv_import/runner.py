@@ -39,7 +39,10 @@ class Problem:
 
     def __str__(self) -> str:
         return _("row %(row)s, column %(column)s: %(message)s") % {
-            "row": self.row, "column": self.column or "—", "message": self.message}
+            "row": self.row,
+            "column": self.column or "—",
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -58,9 +61,16 @@ class Result:
         return self.problem_count == 0
 
     def as_dict(self) -> dict:
-        return {"rows": self.rows, "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "problems": [str(p) for p in self.problems], "problem_count": self.problem_count,
-                "written": self.written, "seconds": round(self.seconds, 2)}
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "problems": [str(p) for p in self.problems],
+            "problem_count": self.problem_count,
+            "written": self.written,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 class BadMapping(ValueError):
@@ -128,8 +138,16 @@ def _day_first(path: Path, dialect: reading.Dialect, mapping: dict[str, str], im
     return {name: (vote if vote is not None else shared) for name, vote in votes.items()}
 
 
-def run(path: Path, kind: str, *, mapping: dict[str, str] | None = None, dialect: reading.Dialect | None = None,
-        dry_run: bool = False, actor: User | None = None, progress: Progress | None = None) -> Result:
+def run(
+    path: Path,
+    kind: str,
+    *,
+    mapping: dict[str, str] | None = None,
+    dialect: reading.Dialect | None = None,
+    dry_run: bool = False,
+    actor: User | None = None,
+    progress: Progress | None = None,
+) -> Result:
     started = time.monotonic()
     importer = IMPORTERS[kind]
     dialect = dialect or reading.detect(path)
@@ -162,8 +180,11 @@ def run(path: Path, kind: str, *, mapping: dict[str, str] | None = None, dialect
             problem(number, error.field, error.message)
             continue
         if values["external_id"] in seen:
-            problem(number, "external_id", _("External ID “%(value)s” appears twice in the file.")
-                    % {"value": values["external_id"]})
+            problem(
+                number,
+                "external_id",
+                _("External ID “%(value)s” appears twice in the file.") % {"value": values["external_id"]},
+            )
         seen.add(values["external_id"])
         if progress and result.rows % 1000 == 0:
             progress("check", result.rows, 0)
@@ -181,7 +202,8 @@ def run(path: Path, kind: str, *, mapping: dict[str, str] | None = None, dialect
             cleaned = [(number, importer.clean(record, lookups, context)) for number, record in chunk]
             if importer.model is not None:  # the chunk's existing rows in one query, not one per row
                 lookups.existing = importer.model.objects.in_bulk(
-                    [values["external_id"] for _n, values in cleaned], field_name="external_id")
+                    [values["external_id"] for _n, values in cleaned], field_name="external_id"
+                )
             for number, values in cleaned:
                 try:
                     outcome = importer.apply(values, lookups, actor)
@@ -193,8 +215,11 @@ def run(path: Path, kind: str, *, mapping: dict[str, str] | None = None, dialect
             if progress:
                 progress("write", done, result.rows)
         for child, parent in lookups.deferred_parents:
-            accounts.update_account(account=Account.objects.get(external_id=child), actor=actor,
-                                    parent=Account.objects.get(external_id=parent))
+            accounts.update_account(
+                account=Account.objects.get(external_id=child),
+                actor=actor,
+                parent=Account.objects.get(external_id=parent),
+            )
         if not result.ok or dry_run:
             transaction.set_rollback(True)  # a dry run keeps its counts: what the import would do
         if not result.ok:

@@ -5,36 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='StripeEvent',
+            name="StripeEvent",
             fields=[
-                ('event_id', models.CharField(max_length=255, primary_key=True, serialize=False, verbose_name='event ID')),
-                ('type', models.CharField(max_length=100, verbose_name='type')),
-                ('created', models.DateTimeField(verbose_name='created at Stripe')),
-                ('livemode', models.BooleanField(default=False, verbose_name='live mode')),
-                ('object_id', models.CharField(blank=True, max_length=255, verbose_name='object')),
-                ('outcome', models.CharField(choices=[('processed', 'Processed'), ('ignored', 'Ignored'), ('stale', 'Older than what was applied')], max_length=16, verbose_name='outcome')),
-                ('message', models.TextField(blank=True, verbose_name='what was done')),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='received')),
+                (
+                    "event_id",
+                    models.CharField(
+                        max_length=255, primary_key=True, serialize=False, verbose_name="event ID"
+                    ),
+                ),
+                ("type", models.CharField(max_length=100, verbose_name="type")),
+                ("created", models.DateTimeField(verbose_name="created at Stripe")),
+                ("livemode", models.BooleanField(default=False, verbose_name="live mode")),
+                ("object_id", models.CharField(blank=True, max_length=255, verbose_name="object")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("processed", "Processed"),
+                            ("ignored", "Ignored"),
+                            ("stale", "Older than what was applied"),
+                        ],
+                        max_length=16,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("message", models.TextField(blank=True, verbose_name="what was done")),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="received"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Stripe event',
-                'verbose_name_plural': 'Stripe events',
-                'ordering': ['-received_at'],
+                "verbose_name": "Stripe event",
+                "verbose_name_plural": "Stripe events",
+                "ordering": ["-received_at"],
             },
         ),
         migrations.CreateModel(
-            name='StripeObjectState',
+            name="StripeObjectState",
             fields=[
-                ('object_id', models.CharField(max_length=255, primary_key=True, serialize=False)),
-                ('last_event_created', models.DateTimeField()),
+                ("object_id", models.CharField(max_length=255, primary_key=True, serialize=False)),
+                ("last_event_created", models.DateTimeField()),
             ],
         ),
     ]

@@ -7,34 +7,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0001_stripe_events'),
+        ("integrations", "0001_stripe_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32, verbose_name='kind')),
-                ('original_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('stored_name', models.CharField(max_length=255, unique=True)),
-                ('encoding', models.CharField(max_length=32, verbose_name='encoding')),
-                ('delimiter', models.CharField(max_length=1, verbose_name='delimiter')),
-                ('header', models.JSONField(default=list)),
-                ('mapping', models.JSONField(default=dict)),
-                ('status', models.CharField(choices=[('uploaded', 'Uploaded: map the columns'), ('checking', 'Checking'), ('checked', 'Checked'), ('importing', 'Importing'), ('done', 'Imported'), ('failed', 'Not imported')], default='uploaded', max_length=16, verbose_name='status')),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=32, verbose_name="kind")),
+                ("original_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("stored_name", models.CharField(max_length=255, unique=True)),
+                ("encoding", models.CharField(max_length=32, verbose_name="encoding")),
+                ("delimiter", models.CharField(max_length=1, verbose_name="delimiter")),
+                ("header", models.JSONField(default=list)),
+                ("mapping", models.JSONField(default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Uploaded: map the columns"),
+                            ("checking", "Checking"),
+                            ("checked", "Checked"),
+                            ("importing", "Importing"),
+                            ("done", "Imported"),
+                            ("failed", "Not imported"),
+                        ],
+                        default="uploaded",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("result", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ['-created_at'],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ["-created_at"],
             },
         ),
     ]

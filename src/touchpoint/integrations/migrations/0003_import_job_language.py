@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0002_import_jobs'),
+        ("integrations", "0002_import_jobs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='language',
-            field=models.CharField(default='en', max_length=16),
+            model_name="importjob",
+            name="language",
+            field=models.CharField(default="en", max_length=16),
         ),
     ]

@@ -8,123 +8,290 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_account_name_lower'),
+        ("accounts", "0003_account_name_lower"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChurnReason',
+            name="ChurnReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive reasons stay on past movements but are not offered.', verbose_name='active')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Inactive reasons stay on past movements but are not offered.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'churn reason',
-                'verbose_name_plural': 'churn reasons',
-                'ordering': ['order', 'name'],
+                "verbose_name": "churn reason",
+                "verbose_name_plural": "churn reasons",
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ExchangeRate',
+            name="ExchangeRate",
             fields=[
-                ('currency', models.CharField(max_length=3, primary_key=True, serialize=False, verbose_name='currency')),
-                ('rate', models.DecimalField(decimal_places=8, max_digits=18, verbose_name='rate to the reporting currency')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                (
+                    "currency",
+                    models.CharField(
+                        max_length=3, primary_key=True, serialize=False, verbose_name="currency"
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=8, max_digits=18, verbose_name="rate to the reporting currency"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'exchange rate',
-                'verbose_name_plural': 'exchange rates',
-                'ordering': ['currency'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('rate__gt', 0)), name='exchange_rate_positive')],
+                "verbose_name": "exchange rate",
+                "verbose_name_plural": "exchange rates",
+                "ordering": ["currency"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("rate__gt", 0)), name="exchange_rate_positive")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, help_text="The subscription's ID in your billing system or CRM (e.g. Stripe's sub_…).", max_length=128, null=True, unique=True, verbose_name='external ID')),
-                ('product', models.CharField(max_length=200, verbose_name='product')),
-                ('plan', models.CharField(blank=True, max_length=200, verbose_name='plan')),
-                ('quantity', models.PositiveIntegerField(default=1, verbose_name='seats')),
-                ('mrr', models.DecimalField(decimal_places=2, help_text="Monthly recurring revenue, in the subscription's currency.", max_digits=14, verbose_name='MRR')),
-                ('currency', models.CharField(default='USD', max_length=3, verbose_name='currency')),
-                ('status', models.CharField(choices=[('trialing', 'Trialing'), ('active', 'Active'), ('past_due', 'Past due'), ('canceled', 'Canceled')], db_index=True, default='active', max_length=16, verbose_name='status')),
-                ('started_on', models.DateField(verbose_name='start date')),
-                ('term_months', models.PositiveSmallIntegerField(default=12, verbose_name='term (months)')),
-                ('renewal_date', models.DateField(blank=True, db_index=True, null=True, verbose_name='renewal date')),
-                ('auto_renew', models.BooleanField(default=True, verbose_name='renews automatically')),
-                ('canceled_on', models.DateField(blank=True, null=True, verbose_name='canceled on')),
-                ('deal_opened_on', models.DateField(blank=True, null=True, verbose_name='deal opened on')),
-                ('deal_closed_on', models.DateField(blank=True, null=True, verbose_name='deal closed on')),
-                ('first_paid_on', models.DateField(blank=True, null=True, verbose_name='first paid on')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='accounts.account', verbose_name='account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The subscription's ID in your billing system or CRM (e.g. Stripe's sub_…).",
+                        max_length=128,
+                        null=True,
+                        unique=True,
+                        verbose_name="external ID",
+                    ),
+                ),
+                ("product", models.CharField(max_length=200, verbose_name="product")),
+                ("plan", models.CharField(blank=True, max_length=200, verbose_name="plan")),
+                ("quantity", models.PositiveIntegerField(default=1, verbose_name="seats")),
+                (
+                    "mrr",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Monthly recurring revenue, in the subscription's currency.",
+                        max_digits=14,
+                        verbose_name="MRR",
+                    ),
+                ),
+                ("currency", models.CharField(default="USD", max_length=3, verbose_name="currency")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("trialing", "Trialing"),
+                            ("active", "Active"),
+                            ("past_due", "Past due"),
+                            ("canceled", "Canceled"),
+                        ],
+                        db_index=True,
+                        default="active",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("started_on", models.DateField(verbose_name="start date")),
+                ("term_months", models.PositiveSmallIntegerField(default=12, verbose_name="term (months)")),
+                (
+                    "renewal_date",
+                    models.DateField(blank=True, db_index=True, null=True, verbose_name="renewal date"),
+                ),
+                ("auto_renew", models.BooleanField(default=True, verbose_name="renews automatically")),
+                ("canceled_on", models.DateField(blank=True, null=True, verbose_name="canceled on")),
+                ("deal_opened_on", models.DateField(blank=True, null=True, verbose_name="deal opened on")),
+                ("deal_closed_on", models.DateField(blank=True, null=True, verbose_name="deal closed on")),
+                ("first_paid_on", models.DateField(blank=True, null=True, verbose_name="first paid on")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="accounts.account",
+                        verbose_name="account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'subscription',
-                'verbose_name_plural': 'subscriptions',
-                'ordering': ['account', 'started_on', 'id'],
+                "verbose_name": "subscription",
+                "verbose_name_plural": "subscriptions",
+                "ordering": ["account", "started_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MrrMovement',
+            name="MrrMovement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new', 'New'), ('expansion', 'Expansion'), ('contraction', 'Contraction'), ('churn', 'Churn'), ('reactivation', 'Reactivation')], max_length=16, verbose_name='kind')),
-                ('occurred_on', models.DateField(db_index=True, verbose_name='date')),
-                ('mrr_before', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='MRR before')),
-                ('mrr_after', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='MRR after')),
-                ('delta', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='change')),
-                ('currency', models.CharField(max_length=3, verbose_name='original currency')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('source', models.CharField(choices=[('manual', 'Entered by hand'), ('stripe', 'Stripe'), ('import', 'CSV import'), ('demo', 'Demo data')], default='manual', max_length=16, verbose_name='source')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mrr_movements', to='accounts.account')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('churn_reason', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='revenue.churnreason', verbose_name='churn reason')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='movements', to='revenue.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("expansion", "Expansion"),
+                            ("contraction", "Contraction"),
+                            ("churn", "Churn"),
+                            ("reactivation", "Reactivation"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("occurred_on", models.DateField(db_index=True, verbose_name="date")),
+                (
+                    "mrr_before",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="MRR before"),
+                ),
+                ("mrr_after", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="MRR after")),
+                ("delta", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="change")),
+                ("currency", models.CharField(max_length=3, verbose_name="original currency")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Entered by hand"),
+                            ("stripe", "Stripe"),
+                            ("import", "CSV import"),
+                            ("demo", "Demo data"),
+                        ],
+                        default="manual",
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mrr_movements",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "churn_reason",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="movements",
+                        to="revenue.churnreason",
+                        verbose_name="churn reason",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="movements",
+                        to="revenue.subscription",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'MRR movement',
-                'verbose_name_plural': 'MRR movements',
-                'ordering': ['occurred_on', 'id'],
+                "verbose_name": "MRR movement",
+                "verbose_name_plural": "MRR movements",
+                "ordering": ["occurred_on", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['status', 'renewal_date'], name='subscription_renewals'),
+            model_name="subscription",
+            index=models.Index(fields=["status", "renewal_date"], name="subscription_renewals"),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.CheckConstraint(condition=models.Q(('mrr__gte', 0)), name='subscription_mrr_not_negative'),
+            model_name="subscription",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("mrr__gte", 0)), name="subscription_mrr_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.CheckConstraint(condition=models.Q(('term_months__gte', 1)), name='subscription_term_positive'),
+            model_name="subscription",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("term_months__gte", 1)), name="subscription_term_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='mrrmovement',
-            index=models.Index(fields=['account', 'occurred_on'], name='movement_account_day'),
+            model_name="mrrmovement",
+            index=models.Index(fields=["account", "occurred_on"], name="movement_account_day"),
         ),
         migrations.AddConstraint(
-            model_name='mrrmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('delta', django.db.models.expressions.CombinedExpression(models.F('mrr_after'), '-', models.F('mrr_before')))), name='movement_delta_adds_up'),
+            model_name="mrrmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "delta",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("mrr_after"), "-", models.F("mrr_before")
+                        ),
+                    )
+                ),
+                name="movement_delta_adds_up",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mrrmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('mrr_after__gte', 0), ('mrr_before__gte', 0)), name='movement_mrr_not_negative'),
+            model_name="mrrmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("mrr_after__gte", 0), ("mrr_before__gte", 0)),
+                name="movement_mrr_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mrrmovement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['new', 'reactivation']), ('mrr_after__gt', 0), ('mrr_before', 0)), models.Q(('delta__gt', 0), ('kind', 'expansion')), models.Q(('delta__lt', 0), ('kind', 'contraction'), ('mrr_after__gt', 0)), models.Q(('kind', 'churn'), ('mrr_after', 0), ('mrr_before__gt', 0)), _connector='OR'), name='movement_kind_matches_amounts'),
+            model_name="mrrmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ["new", "reactivation"]), ("mrr_after__gt", 0), ("mrr_before", 0)),
+                    models.Q(("delta__gt", 0), ("kind", "expansion")),
+                    models.Q(("delta__lt", 0), ("kind", "contraction"), ("mrr_after__gt", 0)),
+                    models.Q(("kind", "churn"), ("mrr_after", 0), ("mrr_before__gt", 0)),
+                    _connector="OR",
+                ),
+                name="movement_kind_matches_amounts",
+            ),
         ),
     ]

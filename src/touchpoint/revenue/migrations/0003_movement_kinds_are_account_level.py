@@ -5,20 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_account_name_lower'),
-        ('revenue', '0002_default_churn_reasons'),
+        ("accounts", "0003_account_name_lower"),
+        ("revenue", "0002_default_churn_reasons"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='mrrmovement',
-            name='movement_kind_matches_amounts',
+            model_name="mrrmovement",
+            name="movement_kind_matches_amounts",
         ),
         migrations.AddConstraint(
-            model_name='mrrmovement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['new', 'reactivation']), ('mrr_after__gt', 0), ('mrr_before', 0)), models.Q(('delta__gt', 0), ('kind', 'expansion')), models.Q(('delta__lt', 0), ('kind', 'contraction')), models.Q(('kind', 'churn'), ('mrr_after', 0), ('mrr_before__gt', 0)), _connector='OR'), name='movement_kind_matches_amounts'),
+            model_name="mrrmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ["new", "reactivation"]), ("mrr_after__gt", 0), ("mrr_before", 0)),
+                    models.Q(("delta__gt", 0), ("kind", "expansion")),
+                    models.Q(("delta__lt", 0), ("kind", "contraction")),
+                    models.Q(("kind", "churn"), ("mrr_after", 0), ("mrr_before__gt", 0)),
+                    _connector="OR",
+                ),
+                name="movement_kind_matches_amounts",
+            ),
         ),
     ]

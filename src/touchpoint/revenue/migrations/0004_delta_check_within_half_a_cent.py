@@ -7,20 +7,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_account_name_lower'),
-        ('revenue', '0003_movement_kinds_are_account_level'),
+        ("accounts", "0003_account_name_lower"),
+        ("revenue", "0003_movement_kinds_are_account_level"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='mrrmovement',
-            name='movement_delta_adds_up',
+            model_name="mrrmovement",
+            name="movement_delta_adds_up",
         ),
         migrations.AddConstraint(
-            model_name='mrrmovement',
-            constraint=models.CheckConstraint(condition=models.Q(('delta__gte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('mrr_after'), '-', models.F('mrr_before')), '-', models.Value(Decimal('0.005')))), ('delta__lte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('mrr_after'), '-', models.F('mrr_before')), '+', models.Value(Decimal('0.005'))))), name='movement_delta_adds_up'),
+            model_name="mrrmovement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "delta__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("mrr_after"), "-", models.F("mrr_before")
+                            ),
+                            "-",
+                            models.Value(Decimal("0.005")),
+                        ),
+                    ),
+                    (
+                        "delta__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("mrr_after"), "-", models.F("mrr_before")
+                            ),
+                            "+",
+                            models.Value(Decimal("0.005")),
+                        ),
+                    ),
+                ),
+                name="movement_delta_adds_up",
+            ),
         ),
     ]

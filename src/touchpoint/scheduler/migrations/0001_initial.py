@@ -4,25 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ScheduleState',
+            name="ScheduleState",
             fields=[
-                ('name', models.CharField(max_length=100, primary_key=True, serialize=False, verbose_name='name')),
-                ('next_run_at', models.DateTimeField(verbose_name='next run')),
-                ('last_enqueued_at', models.DateTimeField(blank=True, null=True, verbose_name='last enqueued')),
-                ('last_task_id', models.CharField(blank=True, max_length=64, verbose_name='last task')),
+                (
+                    "name",
+                    models.CharField(max_length=100, primary_key=True, serialize=False, verbose_name="name"),
+                ),
+                ("next_run_at", models.DateTimeField(verbose_name="next run")),
+                (
+                    "last_enqueued_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last enqueued"),
+                ),
+                ("last_task_id", models.CharField(blank=True, max_length=64, verbose_name="last task")),
             ],
             options={
-                'verbose_name': 'schedule',
-                'verbose_name_plural': 'schedules',
-                'ordering': ['name'],
+                "verbose_name": "schedule",
+                "verbose_name_plural": "schedules",
+                "ordering": ["name"],
             },
         ),
     ]

@@ -5,43 +5,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SuccessFramework',
+            name="SuccessFramework",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("is_default", models.BooleanField(default=False, verbose_name="default")),
             ],
             options={
-                'verbose_name': 'success framework',
-                'verbose_name_plural': 'success frameworks',
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_framework')],
+                "verbose_name": "success framework",
+                "verbose_name_plural": "success frameworks",
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("is_default",),
+                        name="one_default_framework",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LifecyclePhase',
+            name="LifecyclePhase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('customer_does', models.TextField(blank=True, verbose_name='what the customer does')),
-                ('customer_expects', models.TextField(blank=True, verbose_name='what the customer expects')),
-                ('framework', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phases', to='success.successframework')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("customer_does", models.TextField(blank=True, verbose_name="what the customer does")),
+                ("customer_expects", models.TextField(blank=True, verbose_name="what the customer expects")),
+                (
+                    "framework",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phases",
+                        to="success.successframework",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lifecycle phase',
-                'verbose_name_plural': 'lifecycle phases',
-                'ordering': ['framework_id', 'position', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('framework', 'name'), name='phase_name_unique_in_framework')],
+                "verbose_name": "lifecycle phase",
+                "verbose_name_plural": "lifecycle phases",
+                "ordering": ["framework_id", "position", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("framework", "name"), name="phase_name_unique_in_framework"
+                    )
+                ],
             },
         ),
     ]

@@ -8,123 +8,265 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_account_name_lower'),
+        ("accounts", "0003_account_name_lower"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KeyFeature',
+            name="KeyFeature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(help_text='As it appears in the rollups: a track event name, or “page: Name”.', max_length=210, unique=True, verbose_name='event name')),
-                ('label', models.CharField(blank=True, max_length=100, verbose_name='label')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event",
+                    models.CharField(
+                        help_text="As it appears in the rollups: a track event name, or “page: Name”.",
+                        max_length=210,
+                        unique=True,
+                        verbose_name="event name",
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=100, verbose_name="label")),
             ],
             options={
-                'verbose_name': 'key feature',
-                'verbose_name_plural': 'key features',
-                'ordering': ['label', 'event'],
+                "verbose_name": "key feature",
+                "verbose_name_plural": "key features",
+                "ordering": ["label", "event"],
             },
         ),
         migrations.CreateModel(
-            name='ProductUser',
+            name="ProductUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.CharField(max_length=255, unique=True)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('traits', models.JSONField(blank=True, default=dict)),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='product_users', to='accounts.account')),
-                ('contact', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='product_user', to='accounts.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("user_id", models.CharField(max_length=255, unique=True)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("traits", models.JSONField(blank=True, default=dict)),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="product_users",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="product_user",
+                        to="accounts.contact",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product user',
-                'verbose_name_plural': 'product users',
+                "verbose_name": "product user",
+                "verbose_name_plural": "product users",
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('write_key', models.CharField(default=touchpoint.usage.models.generate_write_key, max_length=64, unique=True, verbose_name='write key')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "write_key",
+                    models.CharField(
+                        default=touchpoint.usage.models.generate_write_key,
+                        max_length=64,
+                        unique=True,
+                        verbose_name="write key",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'event source',
-                'verbose_name_plural': 'event sources',
-                'ordering': ['name'],
+                "verbose_name": "event source",
+                "verbose_name_plural": "event sources",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DailyAccountRollup',
+            name="DailyAccountRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('events', models.PositiveIntegerField()),
-                ('active_users', models.PositiveIntegerField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("events", models.PositiveIntegerField()),
+                ("active_users", models.PositiveIntegerField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.account"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['account', '-day'], name='account_rollup_recent')],
-                'constraints': [models.UniqueConstraint(fields=('account', 'day'), name='account_rollup_key')],
+                "indexes": [models.Index(fields=["account", "-day"], name="account_rollup_recent")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "day"), name="account_rollup_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyEventRollup',
+            name="DailyEventRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('event', models.CharField(max_length=210)),
-                ('events', models.PositiveIntegerField()),
-                ('users', models.PositiveIntegerField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("event", models.CharField(max_length=210)),
+                ("events", models.PositiveIntegerField()),
+                ("users", models.PositiveIntegerField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.account"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('account', 'day', 'event'), name='event_rollup_key')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "day", "event"), name="event_rollup_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReceivedMessage',
+            name="ReceivedMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_id', models.CharField(max_length=255)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='usage.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("message_id", models.CharField(max_length=255)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="usage.source"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'message_id'), name='message_once_per_source')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("source", "message_id"), name="message_once_per_source")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RawEvent',
+            name="RawEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_id', models.CharField(max_length=255)),
-                ('type', models.CharField(choices=[('track', 'Track'), ('identify', 'Identify'), ('group', 'Group'), ('page', 'Page'), ('screen', 'Screen'), ('alias', 'Alias')], max_length=16)),
-                ('event', models.CharField(blank=True, max_length=200)),
-                ('user_id', models.CharField(blank=True, db_index=True, max_length=255)),
-                ('anonymous_id', models.CharField(blank=True, max_length=255)),
-                ('group_id', models.CharField(blank=True, max_length=255)),
-                ('timestamp', models.DateTimeField()),
-                ('day', models.DateField()),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('properties', models.JSONField(blank=True, default=dict)),
-                ('context', models.JSONField(blank=True, default=dict)),
-                ('account', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.account')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.contact')),
-                ('source', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='usage.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("message_id", models.CharField(max_length=255)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("track", "Track"),
+                            ("identify", "Identify"),
+                            ("group", "Group"),
+                            ("page", "Page"),
+                            ("screen", "Screen"),
+                            ("alias", "Alias"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("event", models.CharField(blank=True, max_length=200)),
+                ("user_id", models.CharField(blank=True, db_index=True, max_length=255)),
+                ("anonymous_id", models.CharField(blank=True, max_length=255)),
+                ("group_id", models.CharField(blank=True, max_length=255)),
+                ("timestamp", models.DateTimeField()),
+                ("day", models.DateField()),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("properties", models.JSONField(blank=True, default=dict)),
+                ("context", models.JSONField(blank=True, default=dict)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.contact",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="usage.source",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['account', 'timestamp'], name='rawevent_account_time'), models.Index(fields=['account', 'day'], name='rawevent_account_day'), models.Index(fields=['source', '-received_at'], name='rawevent_source_recent')],
+                "indexes": [
+                    models.Index(fields=["account", "timestamp"], name="rawevent_account_time"),
+                    models.Index(fields=["account", "day"], name="rawevent_account_day"),
+                    models.Index(fields=["source", "-received_at"], name="rawevent_source_recent"),
+                ],
             },
         ),
     ]

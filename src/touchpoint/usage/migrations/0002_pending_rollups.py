@@ -5,22 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_account_name_lower'),
-        ('usage', '0001_initial'),
+        ("accounts", "0003_account_name_lower"),
+        ("usage", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PendingRollup',
+            name="PendingRollup",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('day', models.DateField()),
-                ('account', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.account')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("day", models.DateField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.account",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['account', 'day'], name='pendingrollup_account_day')],
+                "indexes": [models.Index(fields=["account", "day"], name="pendingrollup_account_day")],
             },
         ),
     ]

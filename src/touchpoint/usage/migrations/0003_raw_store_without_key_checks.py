@@ -5,43 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_account_name_lower'),
-        ('usage', '0002_pending_rollups'),
+        ("accounts", "0003_account_name_lower"),
+        ("usage", "0002_pending_rollups"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='rawevent',
-            name='rawevent_account_time',
+            model_name="rawevent",
+            name="rawevent_account_time",
         ),
         migrations.AlterField(
-            model_name='rawevent',
-            name='account',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.account'),
+            model_name="rawevent",
+            name="account",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="accounts.account",
+            ),
         ),
         migrations.AlterField(
-            model_name='rawevent',
-            name='contact',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.contact'),
+            model_name="rawevent",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="accounts.contact",
+            ),
         ),
         migrations.AlterField(
-            model_name='rawevent',
-            name='source',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='usage.source'),
+            model_name="rawevent",
+            name="source",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="usage.source",
+            ),
         ),
         migrations.AlterField(
-            model_name='rawevent',
-            name='user_id',
+            model_name="rawevent",
+            name="user_id",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AddIndex(
-            model_name='rawevent',
-            index=models.Index(fields=['user_id'], name='rawevent_user'),
+            model_name="rawevent",
+            index=models.Index(fields=["user_id"], name="rawevent_user"),
         ),
         migrations.AddIndex(
-            model_name='rawevent',
-            index=models.Index(fields=['contact'], name='rawevent_contact'),
+            model_name="rawevent",
+            index=models.Index(fields=["contact"], name="rawevent_contact"),
         ),
     ]

@@ -11,8 +11,10 @@ from datetime import date
 
 from django.db import migrations
 
-COLUMNS = ("id, message_id, type, event, user_id, anonymous_id, group_id, timestamp, day, received_at, "
-           "properties, context, account_id, contact_id, source_id")
+COLUMNS = (
+    "id, message_id, type, event, user_id, anonymous_id, group_id, timestamp, day, received_at, "
+    "properties, context, account_id, contact_id, source_id"
+)
 
 
 def _months(first: date, last: date):
@@ -58,14 +60,22 @@ def partition(apps, schema_editor):
         for month, following in _months(first, last):
             cursor.execute(
                 f'CREATE TABLE "usage_rawevent_{month:%Y%m}" PARTITION OF usage_rawevent '
-                "FOR VALUES FROM (%s) TO (%s)", [month, following])
+                "FOR VALUES FROM (%s) TO (%s)",
+                [month, following],
+            )
         cursor.execute("CREATE TABLE usage_rawevent_default PARTITION OF usage_rawevent DEFAULT")
-        cursor.execute(f"INSERT INTO usage_rawevent ({COLUMNS}) SELECT {COLUMNS} FROM usage_rawevent_unpartitioned")
-        cursor.execute("SELECT setval(pg_get_serial_sequence('usage_rawevent', 'id'), "
-                       "COALESCE((SELECT max(id) FROM usage_rawevent), 0) + 1, false)")
+        cursor.execute(
+            f"INSERT INTO usage_rawevent ({COLUMNS}) SELECT {COLUMNS} FROM usage_rawevent_unpartitioned"
+        )
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('usage_rawevent', 'id'), "
+            "COALESCE((SELECT max(id) FROM usage_rawevent), 0) + 1, false)"
+        )
         cursor.execute("DROP TABLE usage_rawevent_unpartitioned")
         cursor.execute('CREATE INDEX "rawevent_account_day" ON usage_rawevent (account_id, day)')
-        cursor.execute('CREATE INDEX "rawevent_source_recent" ON usage_rawevent (source_id, received_at DESC)')
+        cursor.execute(
+            'CREATE INDEX "rawevent_source_recent" ON usage_rawevent (source_id, received_at DESC)'
+        )
         cursor.execute('CREATE INDEX "rawevent_user" ON usage_rawevent (user_id)')
         cursor.execute('CREATE INDEX "rawevent_contact" ON usage_rawevent (contact_id)')
 
@@ -74,15 +84,21 @@ def unpartition(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE usage_rawevent_flat (LIKE usage_rawevent INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        cursor.execute(
+            "CREATE TABLE usage_rawevent_flat (LIKE usage_rawevent INCLUDING DEFAULTS INCLUDING IDENTITY)"
+        )
         cursor.execute(f"INSERT INTO usage_rawevent_flat ({COLUMNS}) SELECT {COLUMNS} FROM usage_rawevent")
         cursor.execute("DROP TABLE usage_rawevent CASCADE")
         cursor.execute("ALTER TABLE usage_rawevent_flat RENAME TO usage_rawevent")
         cursor.execute("ALTER TABLE usage_rawevent ADD PRIMARY KEY (id)")
-        cursor.execute("SELECT setval(pg_get_serial_sequence('usage_rawevent', 'id'), "
-                       "COALESCE((SELECT max(id) FROM usage_rawevent), 0) + 1, false)")
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('usage_rawevent', 'id'), "
+            "COALESCE((SELECT max(id) FROM usage_rawevent), 0) + 1, false)"
+        )
         cursor.execute('CREATE INDEX "rawevent_account_day" ON usage_rawevent (account_id, day)')
-        cursor.execute('CREATE INDEX "rawevent_source_recent" ON usage_rawevent (source_id, received_at DESC)')
+        cursor.execute(
+            'CREATE INDEX "rawevent_source_recent" ON usage_rawevent (source_id, received_at DESC)'
+        )
         cursor.execute('CREATE INDEX "rawevent_user" ON usage_rawevent (user_id)')
         cursor.execute('CREATE INDEX "rawevent_contact" ON usage_rawevent (contact_id)')
 

@@ -22,25 +22,50 @@ def positive_integer(value: str) -> int:
 
 
 class Command(BaseCommand):
-    help = _("Load a demo company (users, accounts, contacts, timelines) into an empty database. "
-             "The same seed and date give the same company.")
+    help = _(
+        "Load a demo company (users, accounts, contacts, timelines) into an empty database. "
+        "The same seed and date give the same company."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--accounts", type=positive_integer, default=300,
-                            help=_("Number of accounts (default 300)."))
-        parser.add_argument("--days", type=positive_integer, default=540,
-                            help=_("Days of history up to today (default 540, about 18 months)."))
+        parser.add_argument(
+            "--accounts", type=positive_integer, default=300, help=_("Number of accounts (default 300).")
+        )
+        parser.add_argument(
+            "--days",
+            type=positive_integer,
+            default=540,
+            help=_("Days of history up to today (default 540, about 18 months)."),
+        )
         parser.add_argument("--seed", type=int, default=42, help=_("Random seed (default 42)."))
-        parser.add_argument("--today", type=date.fromisoformat, default=None,
-                            help=_("The date the history ends at, YYYY-MM-DD (default: today)."))
-        parser.add_argument("--reset", action="store_true",
-                            help=_("First delete every account, segment and success framework, and the demo "
-                                   "users."))
-        parser.add_argument("--if-empty", action="store_true",
-                            help=_("Do nothing, successfully, when the database already holds data."))
+        parser.add_argument(
+            "--today",
+            type=date.fromisoformat,
+            default=None,
+            help=_("The date the history ends at, YYYY-MM-DD (default: today)."),
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=_("First delete every account, segment and success framework, and the demo users."),
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help=_("Do nothing, successfully, when the database already holds data."),
+        )
 
-    def handle(self, *args, accounts: int, days: int, seed: int, today: date | None, reset: bool,
-               if_empty: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        accounts: int,
+        days: int,
+        seed: int,
+        today: date | None,
+        reset: bool,
+        if_empty: bool,
+        **options,
+    ) -> None:
         # One transaction: a build that fails after --reset leaves the old data in place.
         with transaction.atomic():
             if reset:
@@ -48,37 +73,59 @@ class Command(BaseCommand):
             started = time.perf_counter()
             existing = builders.existing_data()
             if existing:
-                labels = {"accounts": _("accounts"), "segments": _("segments"),
-                          "success frameworks": _("success frameworks"), "demo users": _("demo users")}
+                labels = {
+                    "accounts": _("accounts"),
+                    "segments": _("segments"),
+                    "success frameworks": _("success frameworks"),
+                    "demo users": _("demo users"),
+                }
                 found = ", ".join(f"{labels[what]}: {count}" for what, count in existing.items())
                 if if_empty:
-                    self.stdout.write(_("The database already holds data (%(found)s); the demo company was "
-                                        "not loaded.") % {"found": found})
+                    self.stdout.write(
+                        _("The database already holds data (%(found)s); the demo company was not loaded.")
+                        % {"found": found}
+                    )
                     self._remind_how_to_log_in()
                     return
-                raise CommandError(_("The database already holds data (%(found)s). The demo company loads "
-                                     "only into an empty database; run with --reset to delete that data "
-                                     "first.") % {"found": found})
+                raise CommandError(
+                    _(
+                        "The database already holds data (%(found)s). The demo company loads "
+                        "only into an empty database; run with --reset to delete that data "
+                        "first."
+                    )
+                    % {"found": found}
+                )
             try:
                 context = builders.build(seed=seed, accounts=accounts, days=days, anchor=today)
             except builders.DemoError as error:
                 raise CommandError(str(error)) from None
         seconds = time.perf_counter() - started  # with the commit, where PostgreSQL checks the foreign keys
         if reset:
-            self.stdout.write(_("Deleted the accounts, segments, success frameworks and demo users that were "
-                                "there before."))
+            self.stdout.write(
+                _("Deleted the accounts, segments, success frameworks and demo users that were there before.")
+            )
         counts = context.counts
-        self.stdout.write(self.style.SUCCESS(
-            _("Demo company loaded in %(seconds).1f s: %(accounts)s accounts, %(contacts)s contacts, "
-              "%(entries)s timeline entries (%(engagements)s meetings, calls, emails and notes).") % {
-                "seconds": seconds, "accounts": counts["accounts.account"],
-                "contacts": counts["accounts.contact"], "entries": counts["accounts.timelineentry"],
-                "engagements": counts["accounts.engagement"],
-            }))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _(
+                    "Demo company loaded in %(seconds).1f s: %(accounts)s accounts, %(contacts)s contacts, "
+                    "%(entries)s timeline entries (%(engagements)s meetings, calls, emails and notes)."
+                )
+                % {
+                    "seconds": seconds,
+                    "accounts": counts["accounts.account"],
+                    "contacts": counts["accounts.contact"],
+                    "entries": counts["accounts.timelineentry"],
+                    "engagements": counts["accounts.engagement"],
+                }
+            )
+        )
         if options.get("verbosity", 1) >= 2:
             self.stdout.write(" · ".join(f"{name} {took:.1f} s" for name, took in context.seconds.items()))
-        self.stdout.write(_("Seed %(seed)s; %(days)s days of history up to %(today)s.") % {
-            "seed": seed, "days": days, "today": context.anchor.isoformat()})
+        self.stdout.write(
+            _("Seed %(seed)s; %(days)s days of history up to %(today)s.")
+            % {"seed": seed, "days": days, "today": context.anchor.isoformat()}
+        )
         self.stdout.write("")
         self.stdout.write(_("Demo logins (for trying Touchpoint only; delete these users before real use):"))
         rows = [(_("Email address"), _("Password"), _("Role"), _("Name"))] + [
@@ -94,9 +141,11 @@ class Command(BaseCommand):
         """On a second `make run`, tell the person how they get in."""
         demo_users = User.objects.filter(email__endswith=f"@{builders.DEMO_EMAIL_DOMAIN}", is_active=True)
         if demo_users.exists():
-            self.stdout.write(_("Log in with a demo user, e.g. %(email)s, password %(password)s (unless it was "
-                                "changed).") % {"email": demo_users.order_by("pk").first().email,
-                                                "password": builders.DEMO_PASSWORD})
+            self.stdout.write(
+                _("Log in with a demo user, e.g. %(email)s, password %(password)s (unless it was changed).")
+                % {"email": demo_users.order_by("pk").first().email, "password": builders.DEMO_PASSWORD}
+            )
         elif not User.objects.filter(is_active=True).exists():
-            self.stdout.write(_("Nobody can log in yet: create an admin with "
-                                "`touchpoint createuser EMAIL --role admin`."))
+            self.stdout.write(
+                _("Nobody can log in yet: create an admin with `touchpoint createuser EMAIL --role admin`.")
+            )

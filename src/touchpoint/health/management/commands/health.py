@@ -24,8 +24,12 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         recompute = sub.add_parser("recompute", help="Score every account for a day (today by default).")
         recompute.add_argument("--date", type=_date, help="The day to score (YYYY-MM-DD).")
-        recompute.add_argument("--days", type=int, default=1,
-                               help="Also score the N-1 days before it (history), one set-based pass per day.")
+        recompute.add_argument(
+            "--days",
+            type=int,
+            default=1,
+            help="Also score the N-1 days before it (history), one set-based pass per day.",
+        )
         backtest = sub.add_parser("backtest", help="How well a scorecard's past scores foresaw churn.")
         backtest.add_argument("--scorecard", help="Scorecard name (the default scorecard if omitted).")
         backtest.add_argument("--start", type=_date, help="First scored day (default: 180 days ago).")
@@ -66,17 +70,22 @@ class Command(BaseCommand):
             scorecard = services.ensure_default_scorecard()
         definition = Definition.from_dict(scorecard.current_version.definition)
         try:
-            period = backtest.Period.around_today(start=options["start"], end=options["end"],
-                                                  every=options["every"], horizon=options["horizon"])
+            period = backtest.Period.around_today(
+                start=options["start"], end=options["end"], every=options["every"], horizon=options["horizon"]
+            )
         except ValidationError as error:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())) from error
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            ) from error
         result = backtest.run(definition, period, segment=scorecard.segment)
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict(), indent=2))
             return
-        self.stdout.write(f"Scorecard {scorecard.name} v{scorecard.current_version.number}: "
-                          f"{result.samples} scores on {len(result.days)} days, {result.positives} followed by "
-                          f"churn or contraction within {period.horizon} days.")
+        self.stdout.write(
+            f"Scorecard {scorecard.name} v{scorecard.current_version.number}: "
+            f"{result.samples} scores on {len(result.days)} days, {result.positives} followed by "
+            f"churn or contraction within {period.horizon} days."
+        )
         auc = "n/a" if result.auc is None else f"{result.auc:.3f}"
         self.stdout.write(f"ROC AUC (higher score = safer): {auc}")
         self.stdout.write("Decile (worst scores first): churn rate, lift")

@@ -43,7 +43,8 @@ class Command(BaseCommand):
         try:
             versions = services.apply_scorecards_yaml(text=text, actor=user, note=note)
         except ValidationError as error:
-            raise CommandError("\n".join(f"{field}: {' '.join(messages)}"
-                                         for field, messages in error.message_dict.items())) from error
+            raise CommandError(
+                "\n".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
+            ) from error
         for version in versions:
             self.stdout.write(f"{version.scorecard.name}: version {version.number}")

@@ -44,17 +44,38 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--queue", default="*", help=_("Queues to serve, comma-separated ('*': all)."))
-        parser.add_argument("--interval", type=float, default=1.0,
-                            help=_("Seconds to wait when the queue is empty."))
-        parser.add_argument("--tick", dest="tick_seconds", type=float, default=30.0, help=_("Seconds between scheduler ticks."))
-        parser.add_argument("--no-schedules", action="store_true",
-                            help=_("Only run tasks; let other workers fire the schedules."))
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help=_("Seconds to wait when the queue is empty.")
+        )
+        parser.add_argument(
+            "--tick",
+            dest="tick_seconds",
+            type=float,
+            default=30.0,
+            help=_("Seconds between scheduler ticks."),
+        )
+        parser.add_argument(
+            "--no-schedules",
+            action="store_true",
+            help=_("Only run tasks; let other workers fire the schedules."),
+        )
         parser.add_argument("--batch", action="store_true", help=_("Run what is queued, then exit."))
 
-    def handle(self, *args, queue: str, interval: float, tick_seconds: float, no_schedules: bool, batch: bool,
-               verbosity: int, **options) -> None:
-        logging.basicConfig(level=logging.INFO if verbosity else logging.WARNING,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    def handle(
+        self,
+        *args,
+        queue: str,
+        interval: float,
+        tick_seconds: float,
+        no_schedules: bool,
+        batch: bool,
+        verbosity: int,
+        **options,
+    ) -> None:
+        logging.basicConfig(
+            level=logging.INFO if verbosity else logging.WARNING,
+            format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        )
         stop = threading.Event()
         if batch:
             for poller in registered_pollers():
@@ -62,11 +83,21 @@ class Command(BaseCommand):
             if not no_schedules:
                 tick()
         else:
-            threading.Thread(target=_upkeep_forever, args=(stop, tick_seconds, not no_schedules), daemon=True,
-                             name="upkeep").start()
+            threading.Thread(
+                target=_upkeep_forever,
+                args=(stop, tick_seconds, not no_schedules),
+                daemon=True,
+                name="upkeep",
+            ).start()
         worker = Worker(
-            queue_names=queue.split(","), interval=interval, batch=batch, backend_name="default",
-            startup_delay=not batch, max_tasks=None, worker_id=get_random_string(32), excluded_queue_names=[],
+            queue_names=queue.split(","),
+            interval=interval,
+            batch=batch,
+            backend_name="default",
+            startup_delay=not batch,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
         )
         worker.configure_signals()
         try:

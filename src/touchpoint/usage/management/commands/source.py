@@ -29,4 +29,6 @@ class Command(BaseCommand):
             self.stdout.write(source.write_key)
         else:
             for source in Source.objects.order_by("name"):
-                self.stdout.write(f"{source.name}\t{source.write_key}\t{_('active') if source.is_active else _('inactive')}")
+                self.stdout.write(
+                    f"{source.name}\t{source.write_key}\t{_('active') if source.is_active else _('inactive')}"
+                )

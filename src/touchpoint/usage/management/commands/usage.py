@@ -22,9 +22,13 @@ class Command(BaseCommand):
         started = time.perf_counter()
         if action == "refresh":
             pairs = rollups.refresh_pending()
-            self.stdout.write(_("Refreshed %(pairs)d account-days in %(seconds).1f s.") % {
-                "pairs": pairs, "seconds": time.perf_counter() - started})
+            self.stdout.write(
+                _("Refreshed %(pairs)d account-days in %(seconds).1f s.")
+                % {"pairs": pairs, "seconds": time.perf_counter() - started}
+            )
             return
         event_rows, day_rows = rollups.rebuild()
-        self.stdout.write(_("Rebuilt %(events)d event rows and %(days)d account-day rows in %(seconds).1f s.") % {
-            "events": event_rows, "days": day_rows, "seconds": time.perf_counter() - started})
+        self.stdout.write(
+            _("Rebuilt %(events)d event rows and %(days)d account-day rows in %(seconds).1f s.")
+            % {"events": event_rows, "days": day_rows, "seconds": time.perf_counter() - started}
+        )

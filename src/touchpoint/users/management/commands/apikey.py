@@ -36,8 +36,10 @@ class Command(BaseCommand):
     def handle_create(self, *, user: str, name: str, **options) -> None:
         owner = self._user(user)
         api_key, raw = create_api_key(user=owner, name=name)
-        self.stdout.write(_("Created API key %(id)s for %(email)s. Keep it secret; it is shown only once:") % {
-            "id": api_key.lookup, "email": owner.email})
+        self.stdout.write(
+            _("Created API key %(id)s for %(email)s. Keep it secret; it is shown only once:")
+            % {"id": api_key.lookup, "email": owner.email}
+        )
         self.stdout.write(raw)
 
     def handle_list(self, *, user: str | None, **options) -> None:

@@ -23,9 +23,12 @@ class Command(BaseCommand):
         try:
             user, used_password = create_user(email=email, role=role, password=password, full_name=name)
         except ValidationError as error:
-            problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
+            problems = "; ".join(
+                f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+            )
             raise CommandError(problems) from None
-        self.stdout.write(_("Created %(email)s with the role %(role)s.") % {
-            "email": user.email, "role": Role(role).label})
+        self.stdout.write(
+            _("Created %(email)s with the role %(role)s.") % {"email": user.email, "role": Role(role).label}
+        )
         if password is None:
             self.stdout.write(_("Password (shown once): %(password)s") % {"password": used_password})

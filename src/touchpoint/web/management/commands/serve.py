@@ -36,13 +36,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=min(4, multiprocessing.cpu_count() + 1),
-                            help=_("Worker processes (default: cores + 1, at most 4)."))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(4, multiprocessing.cpu_count() + 1),
+            help=_("Worker processes (default: cores + 1, at most 4)."),
+        )
         parser.add_argument("--threads", type=int, default=4, help=_("Threads per worker."))
-        parser.add_argument("--no-worker", action="store_true",
-                            help=_("Do not start a background worker (run `touchpoint worker` elsewhere)."))
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help=_("Do not start a background worker (run `touchpoint worker` elsewhere)."),
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, threads: int, no_worker: bool, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, workers: int, threads: int, no_worker: bool, **options
+    ) -> None:
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             self.stdout.write(_("Applying database migrations…"))
@@ -50,17 +59,21 @@ class Command(BaseCommand):
         connection.close()  # never share a connection with the forked workers
         if not no_worker:
             self._start_background_worker()
-        self.stdout.write(_("Touchpoint is serving on http://%(host)s:%(port)s/") % {"host": host, "port": port})
-        _Gunicorn({
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "worker_class": "gthread",
-            "threads": threads,
-            "accesslog": "-",
-            "errorlog": "-",
-            "graceful_timeout": 20,
-            "timeout": 60,
-        }).run()
+        self.stdout.write(
+            _("Touchpoint is serving on http://%(host)s:%(port)s/") % {"host": host, "port": port}
+        )
+        _Gunicorn(
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "accesslog": "-",
+                "errorlog": "-",
+                "graceful_timeout": 20,
+                "timeout": 60,
+            }
+        ).run()
 
     def _start_background_worker(self) -> None:
         """One `touchpoint worker` beside the web server, so a laptop needs no second command."""
