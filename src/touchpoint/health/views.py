@@ -15,7 +15,7 @@ from touchpoint.health import backtest, charts, fit, selectors, services
 from touchpoint.health.forms import ApplyYamlForm, BacktestForm, ScorecardForm
 from touchpoint.health.models import Grade, Scorecard
 from touchpoint.health.scoring import DEFAULT_GREEN_AT, DEFAULT_RED_BELOW, Definition
-from touchpoint.typing import AuthenticatedHttpRequest
+from touchpoint.request_types import AuthenticatedHttpRequest
 
 
 @login_required

@@ -19,7 +19,7 @@ from touchpoint.integrations.csv_import import jobs, reading
 from touchpoint.integrations.csv_import.importers import IMPORTERS
 from touchpoint.integrations.forms import MappingForm, UploadForm
 from touchpoint.integrations.models import ImportJob, ImportStatus, StripeEvent
-from touchpoint.typing import AuthenticatedHttpRequest
+from touchpoint.request_types import AuthenticatedHttpRequest
 
 DELIMITER_NAMES = {
     ",": _lazy("comma"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
+from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.revenue import charts, forecast, metrics, renewals, selectors, services
 from touchpoint.revenue.forms import (
     CancelSubscriptionForm,
@@ -32,7 +33,6 @@ from touchpoint.revenue.forms import (
 )
 from touchpoint.revenue.models import ChurnReason, MrrMovement, Subscription
 from touchpoint.revenue.selectors import RevenueReport
-from touchpoint.typing import AuthenticatedHttpRequest
 
 
 @login_required

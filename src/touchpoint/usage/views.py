@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
-from touchpoint.typing import AuthenticatedHttpRequest
+from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.usage import charts, rollups, selectors, services, store
 from touchpoint.usage import key_features as key_feature_services
 from touchpoint.usage.forms import SourceForm
