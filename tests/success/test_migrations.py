@@ -9,7 +9,10 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("accounts", "0003_account_name_lower"), ("success", "0001_initial")]
-AFTER = [("accounts", "0004_framework_and_phase_moved_to_success"), ("success", "0003_copy_account_placements")]
+AFTER = [
+    ("accounts", "0004_framework_and_phase_moved_to_success"),
+    ("success", "0003_copy_account_placements"),
+]
 
 
 def _migrate(targets):
