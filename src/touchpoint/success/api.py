@@ -18,6 +18,7 @@ from touchpoint.success import services
 from touchpoint.success.models import AccountPlacement, LifecyclePhase, SuccessFramework
 from touchpoint.success.schemas import PlacementIn, PlacementOut
 from touchpoint.success.selectors import placement_for
+from touchpoint.users.models import User
 
 router = Router(tags=["success"])
 
@@ -67,5 +68,6 @@ def put_placement(request: HttpRequest, account_id: int, body: PlacementIn):
     account = get_object_or_404(Account, pk=account_id)
     framework = _resolve(SuccessFramework, body.framework, "framework")
     phase = _resolve(LifecyclePhase, body.phase, "phase")
-    services.place_account(account=account, actor=request.user, framework=framework, phase=phase)
+    actor = request.user if isinstance(request.user, User) else None
+    services.place_account(account=account, actor=actor, framework=framework, phase=phase)
     return _placement_out(account, placement_for(account.pk))

@@ -151,14 +151,14 @@ def success(ctx: DemoContext) -> None:
     placements: list[AccountPlacement] = []
     for demo_account in ctx.accounts:
         account = demo_account.account
-        framework = _framework_for(ctx.rng, demo_account)
+        path = _framework_for(ctx.rng, demo_account)
         age_days = (ctx.anchor - account.created_at.astimezone(ctx.tz).date()).days
         placements.append(
             AccountPlacement(
                 account=account,
-                framework=frameworks[framework],
-                phase=phases[(framework, phase_for_age(framework, age_days))],
-                entered_at=_entered_at(ctx, account.created_at, framework, age_days),
+                framework=frameworks[path],
+                phase=phases[(path, phase_for_age(path, age_days))],
+                entered_at=_entered_at(ctx, account.created_at, path, age_days),
             )
         )
     ctx.bulk_create(AccountPlacement, placements)
@@ -171,17 +171,13 @@ def success(ctx: DemoContext) -> None:
                 account_id=placement.account_id,
                 kind="phase_changed",
                 occurred_at=placement.entered_at,
-                title=placement_title(placement.framework, placement.phase),
+                title=placement_title(placed_in, placed_at),
                 subject_type_id=placement_type,
                 subject_id=placement.pk,
-                data={
-                    "changes": {
-                        "framework": [None, placement.framework.name],
-                        "phase": [None, placement.phase.name],
-                    }
-                },
+                data={"changes": {"framework": [None, placed_in.name], "phase": [None, placed_at.name]}},
             )
             for placement in placements
+            if (placed_in := placement.framework) is not None and (placed_at := placement.phase) is not None
         ],
     )
 

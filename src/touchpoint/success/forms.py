@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Account
+from touchpoint.success.plugins import PhaseChoiceField
 from touchpoint.success.selectors import phases_for_filter
 from touchpoint.success.services import placement_of
 
@@ -11,7 +12,7 @@ from touchpoint.success.services import placement_of
 class PhaseForm(forms.Form):
     """The account header's "change phase" form (a phase brings its framework along)."""
 
-    phase = forms.ModelChoiceField(
+    phase = PhaseChoiceField(
         label=_("Lifecycle phase"), required=False, queryset=phases_for_filter(), empty_label="—"
     )
 
@@ -19,4 +20,3 @@ class PhaseForm(forms.Form):
         placement = placement_of(account)
         kwargs.setdefault("initial", {"phase": placement.phase_id if placement is not None else None})
         super().__init__(*args, **kwargs)
-        self.fields["phase"].label_from_instance = lambda phase: f"{phase.framework.name} › {phase.name}"

@@ -89,5 +89,5 @@ class AccountPlacement(models.Model):
 
     def clean(self) -> None:
         # The admin's forms call this; the service checks the same (success.services.check_phase).
-        if self.phase_id and self.framework_id and self.phase.framework_id != self.framework_id:
+        if self.phase is not None and self.framework_id and self.phase.framework_id != self.framework_id:
             raise ValidationError({"phase": _("This phase belongs to another success framework.")})

@@ -20,18 +20,19 @@ def with_placement(qs: QuerySet) -> QuerySet:
 
 
 def phase_field() -> forms.Field:
-    field = forms.ModelChoiceField(
+    return PhaseChoiceField(
         label=_("Lifecycle phase"),
         required=False,
         queryset=phases_for_filter(),
         empty_label=_("All phases"),
     )
-    field.label_from_instance = phase_label
-    return field
 
 
-def phase_label(phase: LifecyclePhase) -> str:
-    return f"{phase.framework.name} › {phase.name}"
+class PhaseChoiceField(forms.ModelChoiceField):
+    """Phases named with their framework: "Standard › Adoption"."""
+
+    def label_from_instance(self, obj: LifecyclePhase) -> str:
+        return f"{obj.framework.name} › {obj.name}"
 
 
 def filter_by_phase(qs: QuerySet, phase: LifecyclePhase) -> QuerySet:

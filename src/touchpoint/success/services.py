@@ -34,7 +34,7 @@ def check_phase(framework: SuccessFramework | None, phase: LifecyclePhase | None
 def placement_of(account: Account) -> AccountPlacement | None:
     """The account's placement, or None (uses a select_related or cached placement when there is one)."""
     try:
-        return account.placement  # type: ignore[attr-defined]
+        return account.placement
     except AccountPlacement.DoesNotExist:
         return None
 

@@ -8,17 +8,24 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from touchpoint.accounts.models import Account, TimelineEntry
 from touchpoint.success import services
 from touchpoint.success.forms import PhaseForm
 from touchpoint.success.plugins import PLACEMENT
+from touchpoint.users.models import User
+
+
+class HtmxRequest(HttpRequest):
+    htmx: HtmxDetails
+    user: User
 
 
 @login_required
 @permission_required("accounts.change_account", raise_exception=True)
 @require_POST
-def account_placement(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_placement(request: HtmxRequest, account_id: int) -> HttpResponse:
     """Move the account to another phase; answers htmx with the header's phase fact (errors beside
     the field, with 200 so htmx swaps them in, as the account header's own form does)."""
     account = get_object_or_404(Account, pk=account_id)
@@ -33,7 +40,7 @@ def account_placement(request: HttpRequest, account_id: int) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
     if not request.htmx:
         if not saved:
-            messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+            messages.error(request, " ".join(str(m) for errors in form.errors.values() for m in errors))
         return redirect("account-detail", account_id=account.pk)
     account = Account.objects.select_related(*PLACEMENT).get(pk=account.pk)
     new_entry = (

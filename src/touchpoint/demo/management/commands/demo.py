@@ -137,10 +137,11 @@ class Command(BaseCommand):
         demo_users = user_model.objects.filter(
             email__endswith=f"@{builders.DEMO_EMAIL_DOMAIN}", is_active=True
         )
-        if demo_users.exists():
+        first = demo_users.order_by("pk").first()
+        if first is not None:
             self.stdout.write(
                 _("Log in with a demo user, e.g. %(email)s, password %(password)s (unless it was changed).")
-                % {"email": demo_users.order_by("pk").first().email, "password": builders.DEMO_PASSWORD}
+                % {"email": first.email, "password": builders.DEMO_PASSWORD}
             )
         elif not user_model.objects.filter(is_active=True).exists():
             self.stdout.write(
