@@ -83,3 +83,14 @@ def test_accounts_code_does_not_import_success():
         if "migrations" not in path.parts and "touchpoint.success" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_old_account_changed_entries_naming_the_moved_fields_still_read(csm):
+    account = AccountFactory()
+    entry = TimelineEntry.objects.create(
+        account=account,
+        kind="account_changed",
+        title="Changed name, phase",
+        data={"changes": {"name": ["A", "B"], "phase": ["Onboarding", "Adoption"]}},
+    )
+    assert entry_title(entry) == "Changed name, phase"
