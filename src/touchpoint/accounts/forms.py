@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -29,10 +31,19 @@ class PortfolioFilterForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         owners = [(str(user.pk), str(user)) for user in account_owners()]
-        self.fields["owner"].choices = [("", _("All owners")), (UNOWNED, _("No owner")), *owners]
-        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
-        self.fields["engagement"].choices = [("", _("All engagement models")), *EngagementModel.choices]
-        sort = self.fields.pop("sort")
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [
+            ("", _("All owners")),
+            (UNOWNED, _("No owner")),
+            *owners,
+        ]
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "tier", "name"
+        )
+        cast(forms.ChoiceField, self.fields["engagement"]).choices = [
+            ("", _("All engagement models")),
+            *EngagementModel.choices,
+        ]
+        sort = cast(forms.ChoiceField, self.fields.pop("sort"))
         for registered in portfolio_filters.all():
             self.fields[registered.key] = registered.field()
         sort.choices = [(key, key) for key in portfolio_orderings()]
@@ -85,10 +96,12 @@ class EngagementForm(forms.Form):
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contacts"].queryset = Contact.objects.filter(account=account).order_by("name")
+        cast(forms.ModelMultipleChoiceField, self.fields["contacts"]).queryset = Contact.objects.filter(
+            account=account
+        ).order_by("name")
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not (cleaned.get("subject") or "").strip() and not (cleaned.get("body") or "").strip():
             field = "body" if cleaned.get("kind") == EngagementKind.NOTE else "subject"
             self.add_error(field, _("Write something to record."))
@@ -120,8 +133,10 @@ class AccountForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = account_owners()
-        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = account_owners()
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "tier", "name"
+        )
 
     def clean_domain(self) -> str:
         try:
