@@ -15,8 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
 
+from touchpoint.accounts.demo import ENTERPRISE, MID_MARKET, SMB
 from touchpoint.accounts.models import TimelineEntry
-from touchpoint.demo.accounts import ENTERPRISE, MID_MARKET, SMB
 from touchpoint.demo.builders import TIMELINE_COLUMNS, DemoAccount, DemoContext, step, timeline_row
 from touchpoint.revenue.models import (
     ChurnReason,
