@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -22,28 +23,21 @@ from touchpoint.accounts.schemas import (
     ContactPatch,
     ContactRoleValue,
     EngagementIn,
-    ErrorOut,
     NoteIn,
     TimelineEntryOut,
     TimelinePage,
 )
 from touchpoint.accounts.selectors import PORTFOLIO_ORDERINGS, PortfolioFilter, TimelineCursor
 from touchpoint.accounts.timeline import entry_title, kind_info
+from touchpoint.api_contract import READ, WRITE, Id, Page, Paging, Text, answers, page_of, require_perm
 from touchpoint.success.models import LifecyclePhase, SuccessFramework
 from touchpoint.users.models import User
 
 router = Router(tags=["accounts"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 OrderValue = Literal[tuple(PORTFOLIO_ORDERINGS)]  # type: ignore[valid-type]
-MAX_LIMIT = 500
 
 M = TypeVar("M", bound=models.Model)
-
-
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this."))
 
 
 def _resolve(model: type[M], pk: int | None, field: str, queryset=None) -> M | None:
@@ -133,21 +127,21 @@ def _load_account(account_id: int) -> Account:
 # --- Accounts ---------------------------------------------------------------------------------
 
 
-@router.get("/accounts", response={200: dict, **ERRORS}, summary="List accounts")
+@router.get("/accounts", response=answers({200: Page[AccountOut]}, *READ), summary="List accounts")
 def list_accounts(
     request: HttpRequest,
-    search: str = "",
-    external_id: str = "",
-    owner: int | None = None,
-    segment: int | None = None,
+    paging: Query[Paging],
+    search: Text = "",
+    external_id: Text = "",
+    owner: Id | None = None,
+    segment: Id | None = None,
     engagement_model: Literal["high", "low", "hybrid"] | None = None,
-    phase: int | None = None,
-    parent: int | None = None,
+    phase: Id | None = None,
+    parent: Id | None = None,
     order: OrderValue = "name",
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
 ):
     """Accounts matching the filters, as `{"items": [...], "count": N}`."""
+    require_perm(request, "accounts.view_account")
     accounts = selectors.portfolio(
         PortfolioFilter(
             search=search,
@@ -160,34 +154,36 @@ def list_accounts(
             order=order,
         )
     ).select_related("framework")
-    return {
-        "items": [
-            AccountOut.model_validate(_account_out(a)).model_dump(mode="json")
-            for a in accounts[offset : offset + limit]
-        ],
-        "count": accounts.count(),
-    }
+    return page_of(accounts, paging, _account_out)
 
 
-@router.post("/accounts", response={201: AccountOut, **ERRORS}, summary="Create an account")
+@router.post("/accounts", response=answers({201: AccountOut}, *WRITE, 409), summary="Create an account")
 def create_account(request: HttpRequest, body: AccountIn):
     """Add a customer company."""
-    _require(request, "accounts.add_account")
+    require_perm(request, "accounts.add_account")
     account = services.create_account(actor=request.user, **_account_relations(body.model_dump()))
     return Status(201, _account_out(_load_account(account.pk)))
 
 
-@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Get an account")
-def get_account(request: HttpRequest, account_id: int):
+@router.get(
+    "/accounts/{account_id}", response=answers({200: AccountOut}, *READ, 404), summary="Get an account"
+)
+def get_account(request: HttpRequest, account_id: Id):
     """One account."""
-    return _account_out(_load_account(account_id))
-
-
-@router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Change an account")
-def update_account(request: HttpRequest, account_id: int, body: AccountPatch):
-    """Change only the fields sent; `null` clears a reference."""
-    _require(request, "accounts.change_account")
     account = _load_account(account_id)
+    require_perm(request, "accounts.view_account", account)
+    return _account_out(account)
+
+
+@router.patch(
+    "/accounts/{account_id}",
+    response=answers({200: AccountOut}, *WRITE, 404, 409),
+    summary="Change an account",
+)
+def update_account(request: HttpRequest, account_id: Id, body: AccountPatch):
+    """Change only the fields sent; `null` clears a reference."""
+    account = _load_account(account_id)
+    require_perm(request, "accounts.change_account", account)
     changes = _account_relations(body.model_dump(exclude_unset=True))
     for field in ("name", "domain", "engagement_model"):
         if field in changes and changes[field] is None:
@@ -196,82 +192,89 @@ def update_account(request: HttpRequest, account_id: int, body: AccountPatch):
     return _account_out(_load_account(account_id))
 
 
-@router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, summary="Delete an account")
-def delete_account(request: HttpRequest, account_id: int):
+@router.delete(
+    "/accounts/{account_id}", response=answers({204: None}, *READ, 404), summary="Delete an account"
+)
+def delete_account(request: HttpRequest, account_id: Id):
     """Remove an account with its contacts and timeline."""
-    _require(request, "accounts.delete_account")
-    services.delete_account(account=get_object_or_404(Account, pk=account_id), actor=request.user)
+    account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.delete_account", account)
+    services.delete_account(account=account, actor=request.user)
     return Status(204, None)
 
 
 # --- Contacts ---------------------------------------------------------------------------------
 
 
-def _contacts_page(contacts, limit: int, offset: int) -> dict:
-    return {
-        "items": [
-            ContactOut.model_validate(_contact_out(c)).model_dump(mode="json")
-            for c in contacts[offset : offset + limit]
-        ],
-        "count": contacts.count(),
-    }
-
-
 @router.get(
-    "/accounts/{account_id}/contacts", response={200: dict, **ERRORS}, summary="List an account's contacts"
+    "/accounts/{account_id}/contacts",
+    response=answers({200: Page[ContactOut]}, *READ, 404),
+    summary="List an account's contacts",
 )
 def list_account_contacts(
     request: HttpRequest,
-    account_id: int,
-    search: str = "",
+    account_id: Id,
+    paging: Query[Paging],
+    search: Text = "",
     role: ContactRoleValue | None = None,
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
 ):
     """The people at one account, with their roles."""
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.view_contact", account)
     contacts = selectors.contacts_of(account, search=search, role=role or "").select_related("account")
-    return _contacts_page(contacts, limit, offset)
+    return page_of(contacts, paging, _contact_out)
 
 
-@router.post("/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
-def create_contact(request: HttpRequest, account_id: int, body: ContactIn):
+@router.post(
+    "/accounts/{account_id}/contacts",
+    response=answers({201: ContactOut}, *WRITE, 404, 409),
+    summary="Add a contact",
+)
+def create_contact(request: HttpRequest, account_id: Id, body: ContactIn):
     """Add a person to an account."""
-    _require(request, "accounts.add_contact")
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.add_contact", account)
     contact = services.create_contact(account=account, actor=request.user, **body.model_dump())
     return Status(201, _contact_out(selectors.contacts(account_id=account.pk).get(pk=contact.pk)))
 
 
-@router.get("/contacts", response={200: dict, **ERRORS}, summary="List contacts")
+@router.get("/contacts", response=answers({200: Page[ContactOut]}, *READ), summary="List contacts")
 def list_contacts(
     request: HttpRequest,
-    search: str = "",
-    account: int | None = None,
+    paging: Query[Paging],
+    search: Text = "",
+    account: Id | None = None,
     role: ContactRoleValue | None = None,
-    email: str = "",
-    external_id: str = "",
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    email: Text = "",
+    external_id: Text = "",
 ):
     """Contacts across all accounts."""
+    require_perm(request, "accounts.view_contact")
     contacts = selectors.contacts(
         search=search, account_id=account, role=role or "", email=email, external_id=external_id
     )
-    return _contacts_page(contacts, limit, offset)
+    return page_of(contacts, paging, _contact_out)
 
 
-@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: int):
+@router.get(
+    "/contacts/{contact_id}", response=answers({200: ContactOut}, *READ, 404), summary="Get a contact"
+)
+def get_contact(request: HttpRequest, contact_id: Id):
     """One contact."""
-    return _contact_out(get_object_or_404(selectors.contacts(), pk=contact_id))
+    contact = get_object_or_404(selectors.contacts(), pk=contact_id)
+    require_perm(request, "accounts.view_contact", contact)
+    return _contact_out(contact)
 
 
-@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact")
-def update_contact(request: HttpRequest, contact_id: int, body: ContactPatch):
+@router.patch(
+    "/contacts/{contact_id}",
+    response=answers({200: ContactOut}, *WRITE, 404, 409),
+    summary="Change a contact",
+)
+def update_contact(request: HttpRequest, contact_id: Id, body: ContactPatch):
     """Change only the fields sent; `roles` replaces the contact's roles."""
-    _require(request, "accounts.change_contact")
     contact = get_object_or_404(Contact.objects.select_related("account"), pk=contact_id)
+    require_perm(request, "accounts.change_contact", contact)
     changes = body.model_dump(exclude_unset=True)
     for field in ("name", "email", "title", "phone", "roles"):
         if field in changes and changes[field] is None:
@@ -280,11 +283,14 @@ def update_contact(request: HttpRequest, contact_id: int, body: ContactPatch):
     return _contact_out(selectors.contacts().get(pk=contact_id))
 
 
-@router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: int):
+@router.delete(
+    "/contacts/{contact_id}", response=answers({204: None}, *READ, 404), summary="Delete a contact"
+)
+def delete_contact(request: HttpRequest, contact_id: Id):
     """Remove a person from their account."""
-    _require(request, "accounts.delete_contact")
-    services.delete_contact(contact=get_object_or_404(Contact, pk=contact_id), actor=request.user)
+    contact = get_object_or_404(Contact, pk=contact_id)
+    require_perm(request, "accounts.delete_contact", contact)
+    services.delete_contact(contact=contact, actor=request.user)
     return Status(204, None)
 
 
@@ -292,17 +298,20 @@ def delete_contact(request: HttpRequest, contact_id: int):
 
 
 @router.get(
-    "/accounts/{account_id}/timeline", response={200: TimelinePage, **ERRORS}, summary="Read the timeline"
+    "/accounts/{account_id}/timeline",
+    response=answers({200: TimelinePage}, *READ, 404),
+    summary="Read the timeline",
 )
 def account_timeline(
     request: HttpRequest,
-    account_id: int,
-    after: str = "",
-    kind: list[str] = Query(None),
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    account_id: Id,
+    after: Text = "",
+    kind: list[Text] = Query(None),
+    limit: int = Query(50, ge=1, le=settings.API_MAX_PAGE_SIZE),
 ):
     """Every touch, newest first, in pages: pass the answer's `next` as `after` for older entries."""
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.view_timelineentry", account)
     cursor = None
     if after:
         cursor = TimelineCursor.decode(after)
@@ -317,25 +326,29 @@ def account_timeline(
 
 
 def _log(request: HttpRequest, account_id: int, **fields) -> Status:
-    _require(request, "accounts.add_engagement")
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.add_engagement", account)
     engagement = services.log_engagement(account=account, actor=request.user, **fields)
     entry = selectors.timeline_entries(account).get(kind=engagement.kind, subject_id=engagement.pk)
     return Status(201, _entry_out(entry))
 
 
-@router.post("/accounts/{account_id}/notes", response={201: TimelineEntryOut, **ERRORS}, summary="Add a note")
-def create_note(request: HttpRequest, account_id: int, body: NoteIn):
+@router.post(
+    "/accounts/{account_id}/notes",
+    response=answers({201: TimelineEntryOut}, *WRITE, 404),
+    summary="Add a note",
+)
+def create_note(request: HttpRequest, account_id: Id, body: NoteIn):
     """Write a note on the account; answers with its timeline entry."""
     return _log(request, account_id, kind="note", **body.model_dump())
 
 
 @router.post(
     "/accounts/{account_id}/engagements",
-    response={201: TimelineEntryOut, **ERRORS},
+    response=answers({201: TimelineEntryOut}, *WRITE, 404),
     summary="Log a meeting, call, email or note",
 )
-def create_engagement(request: HttpRequest, account_id: int, body: EngagementIn):
+def create_engagement(request: HttpRequest, account_id: Id, body: EngagementIn):
     """Record a touch with the account; contacts are ids of the account's contacts."""
     fields = body.model_dump()
     contact_ids = fields.pop("contacts")
