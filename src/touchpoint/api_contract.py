@@ -35,7 +35,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from touchpoint.users.selectors import user_for_api_key
 
@@ -55,6 +55,13 @@ def _no_nul(value: str) -> str:
     # PostgreSQL cannot store or even compare NUL in text (SQLite can): refuse it the same way on both.
     if "\x00" in value:
         raise ValueError(_("Null characters are not allowed."))
+    return value
+
+
+def _text_only(value: Any) -> Any:
+    # Pydantic would take a number as seconds since 1970; the schema (and people) mean ISO-8601 text.
+    if isinstance(value, (int, float)):
+        raise ValueError(_("Give the date as ISO-8601 text, e.g. 2026-03-01."))
     return value
 
 
@@ -78,14 +85,35 @@ Count = Annotated[int, Field(ge=0, le=INTEGER_MAX)]
 """A whole number stored in an `integer` column (seats, minutes)."""
 Text = Annotated[str, AfterValidator(_no_nul)]
 """Free text in a filter (length is bounded by the body schemas where it is stored)."""
-Day = Annotated[date, AfterValidator(_day_in_range)]
-Moment = Annotated[datetime, AfterValidator(_moment_in_range)]
+Email = Annotated[
+    str,
+    Field(max_length=254),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "email", "maxLength": 254},
+                {"type": "string", "maxLength": 0},
+            ]
+        }
+    ),
+]
+"""An email address, or empty text for none (the services check it as Django's EmailValidator does)."""
+Day = Annotated[date, Field(strict=False), BeforeValidator(_text_only), AfterValidator(_day_in_range)]
+"""A date between FIRST_DAY and LAST_DAY, as ISO-8601 text."""
+Moment = Annotated[
+    datetime, Field(strict=False), BeforeValidator(_text_only), AfterValidator(_moment_in_range)
+]
+"""A date and time whose day is between FIRST_DAY and LAST_DAY, as ISO-8601 text."""
 
 
 class Strict(Schema):
-    """A request body: an unknown field is a mistake worth telling the caller about, not dropped."""
+    """A request body: an unknown field is a mistake worth telling the caller about, not dropped.
 
-    model_config = ConfigDict(extra="forbid")
+    Types are strict, as the OpenAPI says: "5" is not an integer and 1 is not a boolean. Fields whose
+    JSON form is text (dates, amounts) opt out with `Field(strict=False)`.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -109,8 +137,12 @@ class ErrorOut(Schema):
 
 
 def answers(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
-    """An operation's `response=`: its success schemas and the error statuses it can answer."""
-    return {**ok, **dict.fromkeys(sorted(errors), ErrorOut)}
+    """An operation's `response=`: its success schemas and the error statuses it can answer.
+
+    414 is always declared, without a body schema: the HTTP server (gunicorn) refuses a request line
+    over 4 KB with a plain page of its own before the app sees it.
+    """
+    return {**ok, **dict.fromkeys(sorted(errors), ErrorOut), 414: None}
 
 
 # Statuses nearly every operation can answer: no or bad key, a role or book that does not allow it,

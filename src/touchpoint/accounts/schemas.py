@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from touchpoint.api_contract import Id, Moment, Strict
+from touchpoint.api_contract import Email, Id, Moment, Strict
 
 EngagementModelValue = Literal["high", "low", "hybrid"]
 # A name must say something: the services strip spaces and refuse what is left empty.
@@ -82,7 +82,7 @@ class ContactOut(Schema):
 
 class ContactIn(Strict):
     name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
-    email: str = Field("", max_length=254)
+    email: Email = ""
     title: str = Field("", max_length=200)
     phone: str = Field("", max_length=50)
     external_id: str | None = Field(None, max_length=128)
@@ -91,7 +91,7 @@ class ContactIn(Strict):
 
 class ContactPatch(Strict):
     name: str = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)
-    email: str = Field(None, max_length=254)
+    email: Email = None
     title: str = Field(None, max_length=200)
     phone: str = Field(None, max_length=50)
     external_id: str | None = Field(None, max_length=128)

@@ -39,8 +39,9 @@ router = Router(tags=["revenue"])
 StatusValue = Literal["trialing", "active", "past_due", "canceled"]
 LiveStatusValue = Literal["trialing", "active", "past_due"]
 CENT = Decimal("0.01")
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Years 1900 to 2999, as every date the API takes (touchpoint.api_contract.Day).
+MONTH_PATTERN = r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$"
+MONTH = re.compile(MONTH_PATTERN)
 MAX_MRR = Decimal("999999999999.99")  # what the MRR column holds (14 digits, 2 after the point)
 
 
@@ -68,7 +69,7 @@ class SubscriptionOut(Schema):
 class SubscriptionIn(Strict):
     account: Id
     product: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
-    mrr: Decimal = Field(ge=0, le=MAX_MRR, max_digits=14, decimal_places=2)
+    mrr: Decimal = Field(ge=0, le=MAX_MRR, max_digits=14, decimal_places=2, strict=False)
     started_on: Day
     plan: str = Field("", max_length=200)
     quantity: Count = 1
@@ -88,7 +89,7 @@ class SubscriptionPatch(Strict):
     product: str | None = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     plan: str | None = Field(None, max_length=200)
     quantity: Count | None = None
-    mrr: Decimal | None = Field(None, ge=0, le=MAX_MRR, max_digits=14, decimal_places=2)
+    mrr: Decimal | None = Field(None, ge=0, le=MAX_MRR, max_digits=14, decimal_places=2, strict=False)
     currency: str | None = Field(None, max_length=3)
     term_months: int | None = Field(None, ge=1, le=120)
     renewal_date: Day | None = None
