@@ -312,7 +312,7 @@ class _Resolver:
         if contact is None:
             contact = account_services.create_contact(
                 account=user.account,
-                name=user.name or user.email or user.user_id,
+                name=(user.name or user.email or user.user_id)[:200],
                 email=user.email,
                 external_id=user.user_id,
                 roles=["user"],
