@@ -162,7 +162,9 @@ def parse_message(
     )
     for field_name, value in (("userId", message.user_id), ("groupId", message.group_id)):
         if kind in ("identify", "group", "alias") and len(value) > _EXTERNAL_ID_LIMIT:
-            raise MessageError(field_name, _("Use at most %(limit)d characters.") % {"limit": _EXTERNAL_ID_LIMIT})
+            raise MessageError(
+                field_name, _("Use at most %(limit)d characters.") % {"limit": _EXTERNAL_ID_LIMIT}
+            )
     if kind == "track" and not message.event:
         raise MessageError("event", _("A track call needs the event name."))
     if kind == "group" and not message.group_id:

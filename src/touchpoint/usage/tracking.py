@@ -150,7 +150,11 @@ def _tracking_endpoint(message_type: str | None):
                 },
                 status=status,
             )
-        answer = {"success": True, "accepted": result.accepted, "duplicates": result.duplicates}
+        answer: dict[str, object] = {
+            "success": True,
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+        }
         if rejected:
             answer["rejected"] = rejected
         return JsonResponse(answer)
