@@ -120,6 +120,7 @@ def run_schemathesis(base: str, key: str, env: dict, report: Path) -> subprocess
             str(report),
         ],
         env={**env, "SCHEMATHESIS_HOOKS": ""},
+        cwd=report.parent,  # its cache of past crashes stays with this run, not in the checkout
         capture_output=True,
         text=True,
         timeout=600,
