@@ -203,9 +203,13 @@ def admin_api(admin_user):
         (f"/contacts/{TOO_BIG}", {}, "contact_id"),
         (f"/subscriptions/{TOO_BIG}", {}, "subscription_id"),
         ("/accounts/0", {}, "account_id"),
+        ("/accounts/1/timeline", {"after": f"2026-01-01T00:00:00+00:00~{TOO_BIG}"}, "after"),
+        ("/accounts/1/timeline", {"after": "0001-01-01T00:00:00+05:00~1"}, "after"),
+        ("/accounts/1/timeline", {"after": "2026-01-01T00:00:00~1"}, "after"),
     ],
 )
 def test_a_read_out_of_range_is_422_naming_the_field(admin_api, path, params, field):
+    AccountFactory(id=1)
     assert_error(admin_api.get(path, **params), 422, field)
 
 

@@ -29,7 +29,20 @@ from touchpoint.accounts.schemas import (
 )
 from touchpoint.accounts.selectors import PORTFOLIO_ORDERINGS, PortfolioFilter, TimelineCursor
 from touchpoint.accounts.timeline import entry_title, kind_info
-from touchpoint.api_contract import READ, WRITE, Id, Page, Paging, Text, answers, page_of, require_perm
+from touchpoint.api_contract import (
+    BIGINT_MAX,
+    FIRST_DAY,
+    LAST_DAY,
+    READ,
+    WRITE,
+    Id,
+    Page,
+    Paging,
+    Text,
+    answers,
+    page_of,
+    require_perm,
+)
 from touchpoint.success.models import LifecyclePhase, SuccessFramework
 from touchpoint.users.models import User
 
@@ -315,6 +328,12 @@ def account_timeline(
     cursor = None
     if after:
         cursor = TimelineCursor.decode(after)
+        if cursor is not None and not (
+            0 < cursor.entry_id <= BIGINT_MAX
+            and cursor.occurred_at.tzinfo is not None
+            and FIRST_DAY <= cursor.occurred_at.date() <= LAST_DAY
+        ):
+            cursor = None  # the shape of a cursor, but not one this API gave out
         if cursor is None:
             raise ValidationError({"after": _("Not a cursor this API gave out.")})
     entries, next_cursor = selectors.timeline_page(account, after=cursor, size=limit, kinds=kind or None)
