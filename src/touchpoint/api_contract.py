@@ -98,10 +98,22 @@ Email = Annotated[
     ),
 ]
 """An email address, or empty text for none (the services check it as Django's EmailValidator does)."""
-Day = Annotated[date, Field(strict=False), BeforeValidator(_text_only), AfterValidator(_day_in_range)]
+# FIRST_DAY to LAST_DAY as the OpenAPI can say it: JSON Schema has no bounds for dates, only patterns.
+_DAY_PATTERN = r"^(19\d\d|2\d\d\d)-"
+Day = Annotated[
+    date,
+    Field(strict=False),
+    BeforeValidator(_text_only),
+    AfterValidator(_day_in_range),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _DAY_PATTERN}),
+]
 """A date between FIRST_DAY and LAST_DAY, as ISO-8601 text."""
 Moment = Annotated[
-    datetime, Field(strict=False), BeforeValidator(_text_only), AfterValidator(_moment_in_range)
+    datetime,
+    Field(strict=False),
+    BeforeValidator(_text_only),
+    AfterValidator(_moment_in_range),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _DAY_PATTERN}),
 ]
 """A date and time whose day is between FIRST_DAY and LAST_DAY, as ISO-8601 text."""
 

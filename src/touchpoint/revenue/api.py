@@ -42,6 +42,7 @@ CENT = Decimal("0.01")
 # Years 1900 to 2999, as every date the API takes (touchpoint.api_contract.Day).
 MONTH_PATTERN = r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$"
 MONTH = re.compile(MONTH_PATTERN)
+CURRENCY_PATTERN = r"^([A-Za-z]{3})?$"
 MAX_MRR = Decimal("999999999999.99")  # what the MRR column holds (14 digits, 2 after the point)
 
 
@@ -73,7 +74,9 @@ class SubscriptionIn(Strict):
     started_on: Day
     plan: str = Field("", max_length=200)
     quantity: Count = 1
-    currency: str = Field("", max_length=3)
+    currency: str = Field(
+        "", pattern=CURRENCY_PATTERN, description="ISO 4217; empty: the reporting currency."
+    )
     term_months: int = Field(12, ge=1, le=120)
     renewal_date: Day | None = None
     auto_renew: bool = True
@@ -90,7 +93,7 @@ class SubscriptionPatch(Strict):
     plan: str | None = Field(None, max_length=200)
     quantity: Count | None = None
     mrr: Decimal | None = Field(None, ge=0, le=MAX_MRR, max_digits=14, decimal_places=2, strict=False)
-    currency: str | None = Field(None, max_length=3)
+    currency: str | None = Field(None, pattern=CURRENCY_PATTERN)
     term_months: int | None = Field(None, ge=1, le=120)
     renewal_date: Day | None = None
     auto_renew: bool | None = None
