@@ -7,7 +7,8 @@ Every router (`touchpoint/*/api.py`) builds on this module:
   never a CSRF failure; a browser session still needs its CSRF token for writes.
 - `ErrorOut` and `install_error_handlers(api)`: every error leaves as
   `{"detail": "...", "errors": [{"field": "...", "message": "..."}]}` (400 malformed JSON, 401 no or
-  bad key, 403 role, 404 unknown id, 409 duplicate, 422 a field out of bounds or pointing nowhere).
+  bad key, 403 role, 404 unknown id, 409 duplicate, 413 a body over DATA_UPLOAD_MAX_MEMORY_SIZE, 422 a
+  field out of bounds or pointing nowhere).
 - `answers(...)`: the responses an operation declares, so the OpenAPI names every status it answers.
 - `require_perm(request, perm, obj=None)`: the one permission check of API handlers (403).
 - `Page[T]`, `Paging` and `page_of(...)`: every list is `{"items", "count"}` with bounded
@@ -25,7 +26,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db import DataError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -160,7 +161,7 @@ def answers(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
 # Statuses nearly every operation can answer: no or bad key, a role or book that does not allow it,
 # a parameter out of bounds.
 READ = (401, 403, 422)
-WRITE = (400, 401, 403, 422)
+WRITE = (400, 401, 403, 413, 422)
 
 
 # --- Permissions --------------------------------------------------------------------------------
@@ -296,6 +297,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
         return respond(request, status, detail, errors)
 
+    def on_too_large(request: HttpRequest, exc: Any) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        return respond(request, 413, _("The body is larger than %(kb)d KB.") % {"kb": limit // 1024})
+
     def on_out_of_range(request: HttpRequest, exc: Any) -> HttpResponse:
         # The schemas bound every number, text and date; reaching here means one was missed. Log it to
         # be fixed, and answer the caller's mistake as one rather than as a server error.
@@ -313,5 +318,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(NinjaValidationError, on_ninja_validation_error)
     api.add_exception_handler(ValidationError, on_validation_error)
+    api.add_exception_handler(RequestDataTooBig, on_too_large)
     api.add_exception_handler(OverflowError, on_out_of_range)
     api.add_exception_handler(DataError, on_out_of_range)

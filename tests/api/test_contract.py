@@ -112,6 +112,12 @@ def test_an_account_name_must_say_something_in_the_schema_too(openapi):
     assert (name["minLength"], name["maxLength"], name["pattern"]) == (1, 200, r"\S")
 
 
+def test_a_body_over_the_upload_limit_is_413_in_the_error_shape(admin_user):
+    api = Api(create_api_key(user=admin_user)[1])
+    body = b'{"name": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
+    assert_error(api.send("post", "/accounts", raw=body), 413)
+
+
 # --- Authentication -----------------------------------------------------------------------------
 
 
