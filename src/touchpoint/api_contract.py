@@ -13,7 +13,7 @@ Every router (`touchpoint/*/api.py`) builds on this module:
 - `require_perm(request, perm, obj=None)`: the one permission check of API handlers (403).
 - `Page[T]`, `Paging` and `page_of(...)`: every list is `{"items", "count"}` with bounded
   `limit`/`offset`.
-- `Id`, `Count`, `Text`, `Day`, `Moment`: input types bounded by what the databases can store, so a
+- `Strict`, `Id`, `Count`, `Text`, `Email`, `Day`, `Moment`: bodies and input types bounded by what the databases can store, so a
   number past 2^63 (or 2^31 for PostgreSQL `integer` columns), a NUL character or a date that cannot
   be worked with is a 422 naming the field, not a 500.
 """
@@ -46,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 BIGINT_MAX = 2**63 - 1  # ids (BigAutoField) and offsets: SQLite and PostgreSQL both stop here
 INTEGER_MAX = 2**31 - 1  # PostgreSQL `integer` columns (PositiveIntegerField)
-SMALLINT_MAX = 2**15 - 1  # PostgreSQL `smallint` columns (PositiveSmallIntegerField)
 # Dates the services can compute with: a renewal a term later, a month's end, a time zone away.
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2999, 12, 31)

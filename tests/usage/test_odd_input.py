@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 
-import orjson
 import pytest
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
