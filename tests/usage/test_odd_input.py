@@ -150,3 +150,24 @@ def test_the_batch_endpoint_never_answers_500(source, batch, sent_at):
     assert status in (200, 400), answer
     if status == 200:
         assert answer["accepted"] + answer["duplicates"] + len(answer.get("rejected", [])) == len(batch)
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/track", "/v1/identify", "/v1/group", "/v1/page", "/v1/screen", "/v1/alias"]
+)
+def test_a_single_message_endpoint_refuses_odd_input_with_400_naming_the_field(source, path):
+    key = base64.b64encode(f"{source.write_key}:".encode()).decode()
+    message = {
+        "messageId": "m1",
+        "userId": "u1",
+        "previousId": "u0",
+        "groupId": "g1",
+        "event": "Report created",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "sentAt": "9999-12-31T23:59:59Z",
+    }
+    body = json.dumps(message).encode()
+    response = Client().post(path, body, content_type="application/json", HTTP_AUTHORIZATION=f"Basic {key}")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["field"] == "sentAt"
+    assert not RawEvent.objects.exists()
