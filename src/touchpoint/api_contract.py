@@ -10,7 +10,8 @@ Every router (`touchpoint/*/api.py`) builds on this module:
   bad key, 403 role, 404 unknown id, 409 duplicate, 413 a body over DATA_UPLOAD_MAX_MEMORY_SIZE, 422 a
   field out of bounds or pointing nowhere).
 - `answers(...)`: the responses an operation declares, so the OpenAPI names every status it answers.
-- `require_perm(request, perm, obj=None)`: the one permission check of API handlers (403).
+- `require_perm(request, perm, obj=None)`: the one permission check of API handlers (403);
+  `caller(request)`: the user a request acts as, for services' `actor=`.
 - `Page[T]`, `Paging` and `page_of(...)`: every list is `{"items", "count"}` with bounded
   `limit`/`offset`.
 - `Strict`, `Id`, `Count`, `Text`, `Email`, `Day`, `Moment`: bodies and input types bounded by what the databases can store, so a
@@ -38,6 +39,7 @@ from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from touchpoint.users.models import User
 from touchpoint.users.selectors import user_for_api_key
 
 logger = logging.getLogger(__name__)
@@ -174,6 +176,14 @@ def require_perm(request: HttpRequest, perm: str, obj: Model | None = None) -> N
     """
     if not request.user.has_perm(perm):
         raise PermissionDenied(_("Your role does not allow this."))
+
+
+def caller(request: HttpRequest) -> User:
+    """Who the request acts as: authentication has run, so never an anonymous user."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied(_("You do not have permission to do this."))
+    return user
 
 
 # --- Paging ---------------------------------------------------------------------------------------

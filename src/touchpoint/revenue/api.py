@@ -27,6 +27,7 @@ from touchpoint.api_contract import (
     Paging,
     Strict,
     answers,
+    caller,
     page_of,
     require_perm,
 )
@@ -290,7 +291,7 @@ def create_subscription(request: HttpRequest, body: SubscriptionIn):
     account = Account.objects.filter(pk=values.pop("account")).first()
     if account is None:
         raise ValidationError({"account": _("No such record: %(id)s.") % {"id": body.account}})
-    subscription = services.create_subscription(account=account, actor=request.user, **values)
+    subscription = services.create_subscription(account=account, actor=caller(request), **values)
     return Status(201, _subscription_out(_load(subscription.pk)))
 
 
@@ -312,7 +313,7 @@ def change_subscription(request: HttpRequest, subscription_id: Id, body: Subscri
     services.change_subscription(
         subscription=subscription,
         occurred_on=occurred_on,
-        actor=request.user,
+        actor=caller(request),
         note=note,
         churn_reason=reason,
         **changes,
@@ -334,7 +335,7 @@ def cancel_subscription(request: HttpRequest, subscription_id: Id, body: CancelI
         canceled_on=body.canceled_on or timezone.localdate(),
         churn_reason=_churn_reason(body.churn_reason),
         note=body.note,
-        actor=request.user,
+        actor=caller(request),
     )
     return _subscription_out(_load(subscription_id))
 
