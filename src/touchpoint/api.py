@@ -1,4 +1,4 @@
-"""The REST API root: authentication, the one error shape, and every plugin app's router.
+"""The REST API root: every plugin app's router on one NinjaAPI, with the contract of touchpoint.api_contract.
 
 Errors always answer `{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`.
 """
@@ -6,26 +6,11 @@ Errors always answer `{"detail": "...", "errors": [{"field": "...", "message": "
 from __future__ import annotations
 
 import orjson
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
+from django.http import HttpRequest
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
-from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
-from ninja.security import HttpBearer, django_auth
 
-from touchpoint.users.selectors import user_for_api_key
-
-
-class ApiKeyAuth(HttpBearer):
-    """`Authorization: Bearer <key>`: the request acts as the key's user."""
-
-    def authenticate(self, request: HttpRequest, token: str):
-        user = user_for_api_key(token)
-        if user is not None:
-            request.user = user
-        return user
+from touchpoint.api_contract import authentication, install_error_handlers
 
 
 class OrjsonParser(Parser):
@@ -40,83 +25,10 @@ api = NinjaAPI(
     title="Touchpoint API",
     version="1",
     description="Customer success data: accounts, contacts, timelines and more.",
-    auth=[ApiKeyAuth(), django_auth],
+    auth=authentication(),
     urls_namespace="api",
 )
-
-
-def error_response(
-    request: HttpRequest, status: int, detail: str, errors: list[dict] | None = None
-) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
-
-
-@api.exception_handler(AuthenticationError)
-def on_authentication_error(request, exc):
-    return error_response(
-        request, 401, _("Authentication required: send an API key as “Authorization: Bearer <key>”.")
-    )
-
-
-@api.exception_handler(PermissionDenied)
-def on_permission_denied(request, exc):
-    return error_response(request, 403, str(exc) or _("You do not have permission to do this."))
-
-
-@api.exception_handler(Http404)
-def on_not_found(request, exc):
-    return error_response(request, 404, _("Not found."))
-
-
-@api.exception_handler(HttpError)
-def on_http_error(request, exc: HttpError):
-    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-        # Ninja wraps any failure of the body parser in a 400; say what it was in the reader's language.
-        return error_response(
-            request,
-            400,
-            _("The request body is not valid JSON."),
-            [{"field": "", "message": str(exc.__cause__)}],
-        )
-    return error_response(request, exc.status_code, str(exc))
-
-
-def _location_to_field(loc: list) -> str:
-    # Ninja reports ["body", <parameter name>, "name", ...] for bodies and ["query", "limit"] for
-    # parameters; people want "name" and "limit".
-    parts = [str(p) for p in loc]
-    if parts[:1] == ["body"]:
-        parts = parts[2:]
-    elif parts[:1] and parts[0] in ("query", "path", "header", "cookie", "form", "file"):
-        parts = parts[1:]
-    return ".".join(parts)
-
-
-@api.exception_handler(NinjaValidationError)
-def on_ninja_validation_error(request, exc: NinjaValidationError):
-    errors = [
-        {"field": _location_to_field(list(err.get("loc", []))), "message": err.get("msg", "")}
-        for err in exc.errors
-    ]
-    return error_response(request, 422, _("Some fields are not valid."), errors)
-
-
-@api.exception_handler(ValidationError)
-def on_validation_error(request, exc: ValidationError):
-    errors = []
-    status = 422
-    if hasattr(exc, "error_dict"):
-        for field, field_errors in exc.error_dict.items():
-            for error in field_errors:
-                if error.code == "unique":
-                    status = 409
-                errors.append({"field": field, "message": " ".join(error.messages)})
-    else:
-        errors = [{"field": "", "message": message} for message in exc.messages]
-    detail = (
-        _("This conflicts with an existing record.") if status == 409 else _("Some fields are not valid.")
-    )
-    return error_response(request, status, detail, errors)
+install_error_handlers(api)
 
 
 def _add_plugin_routers() -> None:

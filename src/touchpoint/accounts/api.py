@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -24,18 +25,31 @@ from touchpoint.accounts.schemas import (
     ContactPatch,
     ContactRoleValue,
     EngagementIn,
-    ErrorOut,
     NoteIn,
     TimelineEntryOut,
     TimelinePage,
 )
 from touchpoint.accounts.selectors import PortfolioFilter, TimelineCursor, portfolio_orderings
 from touchpoint.accounts.timeline import entry_title, kind_info
+from touchpoint.api_contract import (
+    BIGINT_MAX,
+    FIRST_DAY,
+    LAST_DAY,
+    READ,
+    WRITE,
+    Id,
+    Page,
+    Paging,
+    Text,
+    answers,
+    caller,
+    page_of,
+    require_perm,
+)
 from touchpoint.users.models import User
 
 router = Router(tags=["accounts"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 # Built when the API is first imported (after every app's ready() registered its columns and filters).
 OrderValue = Literal[tuple(portfolio_orderings())]  # type: ignore[valid-type]
 # The filters other apps registered for the portfolio (accounts/portfolio.py), as query parameters.
@@ -44,21 +58,15 @@ AccountListFilters = create_model(
     __base__=Schema,
     **{f.key: (f.api_type | None, None) for f in portfolio_filters.all()},  # type: ignore[call-overload]
 )
-MAX_LIMIT = 500
 
 M = TypeVar("M", bound=models.Model)
-
-
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this."))
 
 
 def _resolve(model: type[M], pk: int | None, field: str, queryset=None) -> M | None:
     """The row a reference in the body points at; an unknown id is the caller's mistake (422)."""
     if pk is None:
         return None
-    found = (queryset if queryset is not None else model.objects).filter(pk=pk).first()
+    found = (queryset if queryset is not None else model._default_manager).filter(pk=pk).first()
     if found is None:
         raise ValidationError({field: _("No such record: %(id)s.") % {"id": pk}})
     return found
@@ -135,18 +143,17 @@ def _load_account(account_id: int) -> Account:
 # --- Accounts ---------------------------------------------------------------------------------
 
 
-@router.get("/accounts", response={200: dict, **ERRORS}, summary="List accounts")
+@router.get("/accounts", response=answers({200: Page[AccountOut]}, *READ), summary="List accounts")
 def list_accounts(
     request: HttpRequest,
-    search: str = "",
-    external_id: str = "",
-    owner: int | None = None,
-    segment: int | None = None,
+    paging: Query[Paging],
+    search: Text = "",
+    external_id: Text = "",
+    owner: Id | None = None,
+    segment: Id | None = None,
     engagement_model: Literal["high", "low", "hybrid"] | None = None,
-    parent: int | None = None,
-    order: OrderValue = "name",
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    parent: Id | None = None,
+    order: OrderValue = "name",  # type: ignore[valid-type]
     filters: AccountListFilters = Query(...),  # type: ignore[valid-type]
 ):
     """Accounts matching the filters, as `{"items": [...], "count": N}`.
@@ -154,6 +161,7 @@ def list_accounts(
     Besides the parameters listed here, the filters other apps add to the portfolio are accepted
     under the same names as on the portfolio page (e.g. `phase`, `grade`).
     """
+    require_perm(request, "accounts.view_account")
     accounts = selectors.portfolio(
         PortfolioFilter(
             search=search,
@@ -166,47 +174,52 @@ def list_accounts(
             extra=_registered_filter_values(filters.model_dump(exclude_none=True)),  # type: ignore[attr-defined]
         )
     )
-    return {
-        "items": [
-            AccountOut.model_validate(_account_out(a)).model_dump(mode="json")
-            for a in accounts[offset : offset + limit]
-        ],
-        "count": accounts.count(),
-    }
+    return page_of(accounts, paging, _account_out)
 
 
-@router.post("/accounts", response={201: AccountOut, **ERRORS}, summary="Create an account")
+@router.post("/accounts", response=answers({201: AccountOut}, *WRITE, 409), summary="Create an account")
 def create_account(request: HttpRequest, body: AccountIn):
     """Add a customer company."""
-    _require(request, "accounts.add_account")
-    account = services.create_account(actor=request.user, **_account_relations(body.model_dump()))
+    require_perm(request, "accounts.add_account")
+    account = services.create_account(actor=caller(request), **_account_relations(body.model_dump()))
     return Status(201, _account_out(_load_account(account.pk)))
 
 
-@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Get an account")
-def get_account(request: HttpRequest, account_id: int):
+@router.get(
+    "/accounts/{account_id}", response=answers({200: AccountOut}, *READ, 404), summary="Get an account"
+)
+def get_account(request: HttpRequest, account_id: Id):
     """One account."""
-    return _account_out(_load_account(account_id))
-
-
-@router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Change an account")
-def update_account(request: HttpRequest, account_id: int, body: AccountPatch):
-    """Change only the fields sent; `null` clears a reference."""
-    _require(request, "accounts.change_account")
     account = _load_account(account_id)
+    require_perm(request, "accounts.view_account", account)
+    return _account_out(account)
+
+
+@router.patch(
+    "/accounts/{account_id}",
+    response=answers({200: AccountOut}, *WRITE, 404, 409),
+    summary="Change an account",
+)
+def update_account(request: HttpRequest, account_id: Id, body: AccountPatch):
+    """Change only the fields sent; `null` clears a reference."""
+    account = _load_account(account_id)
+    require_perm(request, "accounts.change_account", account)
     changes = _account_relations(body.model_dump(exclude_unset=True))
     for field in ("name", "domain", "engagement_model"):
         if field in changes and changes[field] is None:
             raise ValidationError({field: _("This field cannot be null.")})
-    services.update_account(account=account, actor=request.user, **changes)
+    services.update_account(account=account, actor=caller(request), **changes)
     return _account_out(_load_account(account_id))
 
 
-@router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, summary="Delete an account")
-def delete_account(request: HttpRequest, account_id: int):
+@router.delete(
+    "/accounts/{account_id}", response=answers({204: None}, *READ, 404), summary="Delete an account"
+)
+def delete_account(request: HttpRequest, account_id: Id):
     """Remove an account with its contacts and timeline."""
-    _require(request, "accounts.delete_account")
-    services.delete_account(account=get_object_or_404(Account, pk=account_id), actor=request.user)
+    account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.delete_account", account)
+    services.delete_account(account=account, actor=caller(request))
     return Status(204, None)
 
 
@@ -226,84 +239,91 @@ def _registered_filter_values(raw: dict) -> dict:
 # --- Contacts ---------------------------------------------------------------------------------
 
 
-def _contacts_page(contacts, limit: int, offset: int) -> dict:
-    return {
-        "items": [
-            ContactOut.model_validate(_contact_out(c)).model_dump(mode="json")
-            for c in contacts[offset : offset + limit]
-        ],
-        "count": contacts.count(),
-    }
-
-
 @router.get(
-    "/accounts/{account_id}/contacts", response={200: dict, **ERRORS}, summary="List an account's contacts"
+    "/accounts/{account_id}/contacts",
+    response=answers({200: Page[ContactOut]}, *READ, 404),
+    summary="List an account's contacts",
 )
 def list_account_contacts(
     request: HttpRequest,
-    account_id: int,
-    search: str = "",
+    account_id: Id,
+    paging: Query[Paging],
+    search: Text = "",
     role: ContactRoleValue | None = None,
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
 ):
     """The people at one account, with their roles."""
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.view_contact", account)
     contacts = selectors.contacts_of(account, search=search, role=role or "").select_related("account")
-    return _contacts_page(contacts, limit, offset)
+    return page_of(contacts, paging, _contact_out)
 
 
-@router.post("/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
-def create_contact(request: HttpRequest, account_id: int, body: ContactIn):
+@router.post(
+    "/accounts/{account_id}/contacts",
+    response=answers({201: ContactOut}, *WRITE, 404, 409),
+    summary="Add a contact",
+)
+def create_contact(request: HttpRequest, account_id: Id, body: ContactIn):
     """Add a person to an account."""
-    _require(request, "accounts.add_contact")
     account = get_object_or_404(Account, pk=account_id)
-    contact = services.create_contact(account=account, actor=request.user, **body.model_dump())
+    require_perm(request, "accounts.add_contact", account)
+    contact = services.create_contact(account=account, actor=caller(request), **body.model_dump())
     return Status(201, _contact_out(selectors.contacts(account_id=account.pk).get(pk=contact.pk)))
 
 
-@router.get("/contacts", response={200: dict, **ERRORS}, summary="List contacts")
+@router.get("/contacts", response=answers({200: Page[ContactOut]}, *READ), summary="List contacts")
 def list_contacts(
     request: HttpRequest,
-    search: str = "",
-    account: int | None = None,
+    paging: Query[Paging],
+    search: Text = "",
+    account: Id | None = None,
     role: ContactRoleValue | None = None,
-    email: str = "",
-    external_id: str = "",
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    email: Text = "",
+    external_id: Text = "",
 ):
     """Contacts across all accounts."""
+    require_perm(request, "accounts.view_contact")
     contacts = selectors.contacts(
         search=search, account_id=account, role=role or "", email=email, external_id=external_id
     )
-    return _contacts_page(contacts, limit, offset)
+    return page_of(contacts, paging, _contact_out)
 
 
-@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: int):
+@router.get(
+    "/contacts/{contact_id}", response=answers({200: ContactOut}, *READ, 404), summary="Get a contact"
+)
+def get_contact(request: HttpRequest, contact_id: Id):
     """One contact."""
-    return _contact_out(get_object_or_404(selectors.contacts(), pk=contact_id))
+    contact = get_object_or_404(selectors.contacts(), pk=contact_id)
+    require_perm(request, "accounts.view_contact", contact)
+    return _contact_out(contact)
 
 
-@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact")
-def update_contact(request: HttpRequest, contact_id: int, body: ContactPatch):
+@router.patch(
+    "/contacts/{contact_id}",
+    response=answers({200: ContactOut}, *WRITE, 404, 409),
+    summary="Change a contact",
+)
+def update_contact(request: HttpRequest, contact_id: Id, body: ContactPatch):
     """Change only the fields sent; `roles` replaces the contact's roles."""
-    _require(request, "accounts.change_contact")
     contact = get_object_or_404(Contact.objects.select_related("account"), pk=contact_id)
+    require_perm(request, "accounts.change_contact", contact)
     changes = body.model_dump(exclude_unset=True)
     for field in ("name", "email", "title", "phone", "roles"):
         if field in changes and changes[field] is None:
             raise ValidationError({field: _("This field cannot be null.")})
-    services.update_contact(contact=contact, actor=request.user, **changes)
+    services.update_contact(contact=contact, actor=caller(request), **changes)
     return _contact_out(selectors.contacts().get(pk=contact_id))
 
 
-@router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: int):
+@router.delete(
+    "/contacts/{contact_id}", response=answers({204: None}, *READ, 404), summary="Delete a contact"
+)
+def delete_contact(request: HttpRequest, contact_id: Id):
     """Remove a person from their account."""
-    _require(request, "accounts.delete_contact")
-    services.delete_contact(contact=get_object_or_404(Contact, pk=contact_id), actor=request.user)
+    contact = get_object_or_404(Contact, pk=contact_id)
+    require_perm(request, "accounts.delete_contact", contact)
+    services.delete_contact(contact=contact, actor=caller(request))
     return Status(204, None)
 
 
@@ -311,20 +331,29 @@ def delete_contact(request: HttpRequest, contact_id: int):
 
 
 @router.get(
-    "/accounts/{account_id}/timeline", response={200: TimelinePage, **ERRORS}, summary="Read the timeline"
+    "/accounts/{account_id}/timeline",
+    response=answers({200: TimelinePage}, *READ, 404),
+    summary="Read the timeline",
 )
 def account_timeline(
     request: HttpRequest,
-    account_id: int,
-    after: str = "",
-    kind: list[str] = Query(None),
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    account_id: Id,
+    after: Text = "",
+    kind: list[Text] = Query(None),
+    limit: int = Query(50, ge=1, le=settings.API_MAX_PAGE_SIZE),
 ):
     """Every touch, newest first, in pages: pass the answer's `next` as `after` for older entries."""
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.view_timelineentry", account)
     cursor = None
     if after:
         cursor = TimelineCursor.decode(after)
+        if cursor is not None and not (
+            0 < cursor.entry_id <= BIGINT_MAX
+            and cursor.occurred_at.tzinfo is not None
+            and FIRST_DAY <= cursor.occurred_at.date() <= LAST_DAY
+        ):
+            cursor = None  # the shape of a cursor, but not one this API gave out
         if cursor is None:
             raise ValidationError({"after": _("Not a cursor this API gave out.")})
     entries, next_cursor = selectors.timeline_page(account, after=cursor, size=limit, kinds=kind or None)
@@ -336,25 +365,29 @@ def account_timeline(
 
 
 def _log(request: HttpRequest, account_id: int, **fields) -> Status:
-    _require(request, "accounts.add_engagement")
     account = get_object_or_404(Account, pk=account_id)
-    engagement = services.log_engagement(account=account, actor=request.user, **fields)
+    require_perm(request, "accounts.add_engagement", account)
+    engagement = services.log_engagement(account=account, actor=caller(request), **fields)
     entry = selectors.timeline_entries(account).get(kind=engagement.kind, subject_id=engagement.pk)
     return Status(201, _entry_out(entry))
 
 
-@router.post("/accounts/{account_id}/notes", response={201: TimelineEntryOut, **ERRORS}, summary="Add a note")
-def create_note(request: HttpRequest, account_id: int, body: NoteIn):
+@router.post(
+    "/accounts/{account_id}/notes",
+    response=answers({201: TimelineEntryOut}, *WRITE, 404),
+    summary="Add a note",
+)
+def create_note(request: HttpRequest, account_id: Id, body: NoteIn):
     """Write a note on the account; answers with its timeline entry."""
     return _log(request, account_id, kind="note", **body.model_dump())
 
 
 @router.post(
     "/accounts/{account_id}/engagements",
-    response={201: TimelineEntryOut, **ERRORS},
+    response=answers({201: TimelineEntryOut}, *WRITE, 404),
     summary="Log a meeting, call, email or note",
 )
-def create_engagement(request: HttpRequest, account_id: int, body: EngagementIn):
+def create_engagement(request: HttpRequest, account_id: Id, body: EngagementIn):
     """Record a touch with the account; contacts are ids of the account's contacts."""
     fields = body.model_dump()
     contact_ids = fields.pop("contacts")

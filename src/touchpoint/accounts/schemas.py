@@ -5,26 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field
+
+from touchpoint.api_contract import Email, Id, Moment, Strict
 
 EngagementModelValue = Literal["high", "low", "hybrid"]
+# A name must say something: the services strip spaces and refuse what is left empty.
+NAME_PATTERN = r"\S"
 ContactRoleValue = Literal["champion", "decision_maker", "kpi_owner", "user", "billing"]
 EngagementKindValue = Literal["note", "meeting", "call", "email"]
-
-
-class Strict(Schema):
-    # An unknown field is a mistake worth telling the caller about, not something to drop silently.
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def no_nul_characters(cls, value: Any) -> Any:
-        # PostgreSQL cannot store NUL in text (SQLite can): refuse it the same way on both, as the forms do.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError(_("Null characters are not allowed."))
-        return value
 
 
 class Ref(Schema):
@@ -52,22 +42,22 @@ class AccountOut(Schema):
 
 
 class AccountIn(Strict):
-    name: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
     domain: str = Field("", max_length=253)
     external_id: str | None = Field(None, max_length=128)
-    parent: int | None = None
-    owner: int | None = None
-    segment: int | None = None
+    parent: Id | None = None
+    owner: Id | None = None
+    segment: Id | None = None
     engagement_model: EngagementModelValue = "hybrid"
 
 
 class AccountPatch(Strict):
-    name: str = Field(None, max_length=200)
+    name: str = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     domain: str = Field(None, max_length=253)
     external_id: str | None = Field(None, max_length=128)
-    parent: int | None = None
-    owner: int | None = None
-    segment: int | None = None
+    parent: Id | None = None
+    owner: Id | None = None
+    segment: Id | None = None
     engagement_model: EngagementModelValue = None
 
 
@@ -85,8 +75,8 @@ class ContactOut(Schema):
 
 
 class ContactIn(Strict):
-    name: str = Field(max_length=200)
-    email: str = Field("", max_length=254)
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    email: Email = ""
     title: str = Field("", max_length=200)
     phone: str = Field("", max_length=50)
     external_id: str | None = Field(None, max_length=128)
@@ -94,8 +84,8 @@ class ContactIn(Strict):
 
 
 class ContactPatch(Strict):
-    name: str = Field(None, max_length=200)
-    email: str = Field(None, max_length=254)
+    name: str = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)
+    email: Email = None
     title: str = Field(None, max_length=200)
     phone: str = Field(None, max_length=50)
     external_id: str | None = Field(None, max_length=128)
@@ -122,23 +112,13 @@ class TimelinePage(Schema):
 class NoteIn(Strict):
     body: str = Field(max_length=20000)
     subject: str = Field("", max_length=200)
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
 
 
 class EngagementIn(Strict):
     kind: EngagementKindValue
     subject: str = Field("", max_length=200)
     body: str = Field("", max_length=20000)
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
     duration_minutes: int | None = Field(None, ge=1, le=24 * 60)
-    contacts: list[int] = []
-
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[ErrorItem] = []
+    contacts: list[Id] = Field([], max_length=100)

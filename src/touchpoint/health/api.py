@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from touchpoint.accounts.models import Account
-from touchpoint.accounts.schemas import ErrorOut
+from touchpoint.api_contract import READ, Id, answers, require_perm
 from touchpoint.health import selectors
 
 router = Router(tags=["health"])
@@ -44,15 +44,16 @@ class HealthOut(Schema):
 
 @router.get(
     "/accounts/{account_id}/health",
-    response={200: HealthOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response=answers({200: HealthOut}, *READ, 404),
     summary="Health score, explained",
 )
-def account_health(request: HttpRequest, account_id: int):
+def account_health(request: HttpRequest, account_id: Id):
     """The latest score (0–100, null when no measure has data), its grade, its change over 7 and 30
     days, and per measure: the raw value, the points (0–100), the weight, the points it adds to the
     score and how that changed since a week before. Unknown measures are listed with `known: false`
     and do not count."""
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "health.view_healthscore", account)
     explained = selectors.explain(account, history_days=31)
     row = explained.score
     version = selectors.version_of(row) if row is not None else None

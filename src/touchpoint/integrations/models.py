@@ -14,6 +14,7 @@ class StripeOutcome(models.TextChoices):
     PROCESSED = "processed", _("Processed")
     IGNORED = "ignored", _("Ignored")
     STALE = "stale", _("Older than what was applied")
+    FAILED = "failed", _("Not applied: impossible values")
 
 
 class StripeEvent(models.Model):

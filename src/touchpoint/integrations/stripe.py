@@ -10,6 +10,11 @@ the MRR movements are kept exactly as for a change made by hand. Each event is r
 the same transaction: a retry of the same event changes nothing, and an event older than one already
 applied to the same object is recorded as stale and skipped, since Stripe may deliver out of order and
 every subscription event carries the whole object as it was then.
+
+A signed event whose values cannot be real (an amount below zero or of a trillion minor units or more,
+seats past what a column holds, a date before 1970 or after 2999) is recorded as failed, with the
+field and the reason, and answered 200: no retry can make it right, and a 4xx or 5xx would have Stripe
+retry it for three days. Nothing else of it is applied.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts import services as account_services
@@ -37,6 +43,12 @@ from touchpoint.revenue.models import ChurnReason, MovementSource, Subscription,
 logger = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
+# Bounds of what a real Stripe object can say. Stripe caps a price at 8 digits in most currencies; a
+# trillion minor units is nonsense in every one, and the MRR column holds 12 digits before the point.
+MAX_AMOUNT = 10**12 - 1
+MAX_MRR = Decimal("999999999999.99")
+MAX_QUANTITY = 2**31 - 1  # the seats column (PostgreSQL integer)
+LAST_TIMESTAMP = int(datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 # Currencies Stripe counts in whole units (no cents): https://docs.stripe.com/currencies#zero-decimal
 ZERO_DECIMAL = {
     "bif",
@@ -77,6 +89,52 @@ ENDED = {"canceled", "unpaid", "incomplete_expired"}
 
 class SignatureError(Exception):
     """The request is not a Stripe event signed with one of our secrets (answered 400)."""
+
+
+class ImpossibleValue(Exception):
+    """A signed event with a value no real Stripe object has: recorded as failed, not applied."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _amount(value: Any, field: str) -> int | Decimal | None:
+    """An amount in minor units, as Stripe sends it (an integer, or a decimal string); None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ImpossibleValue(field, _("Not an amount."))
+    try:
+        amount = Decimal(str(value)) if not isinstance(value, int) else value
+    except ArithmeticError:
+        raise ImpossibleValue(field, _("Not an amount.")) from None
+    if isinstance(amount, Decimal) and not amount.is_finite():
+        raise ImpossibleValue(field, _("Not an amount."))
+    if not 0 <= amount <= MAX_AMOUNT:
+        raise ImpossibleValue(
+            field,
+            _("The amount %(amount)s is not between 0 and %(max)s.") % {"amount": value, "max": MAX_AMOUNT},
+        )
+    return amount
+
+
+def _count(value: Any, field: str, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_QUANTITY:
+        raise ImpossibleValue(field, _("Not a number of seats: %(value)s.") % {"value": value})
+    return value
+
+
+def _timestamp(value: Any, field: str) -> datetime | None:
+    """A Unix time, as Stripe sends them; None when absent (0 or null)."""
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= LAST_TIMESTAMP:
+        raise ImpossibleValue(field, _("Not a time between 1970 and 2999: %(value)s.") % {"value": value})
+    return datetime.fromtimestamp(value, UTC)
 
 
 def secrets() -> list[str]:
@@ -125,7 +183,7 @@ def verify(
 # --- Reading Stripe objects -------------------------------------------------------------------
 
 
-def to_major(amount: int | None, currency: str) -> Decimal:
+def to_major(amount: int | Decimal | None, currency: str) -> Decimal:
     """Stripe amounts are integers in the currency's smallest unit: cents, or yen for JPY."""
     if amount is None:
         return Decimal("0")
@@ -144,8 +202,9 @@ def monthly(amount: Decimal, interval: str, count: int) -> Decimal:
     return amount * per_month.get(interval, Decimal(1)) / count
 
 
-def _day(timestamp: int | None) -> date | None:
-    return datetime.fromtimestamp(timestamp, UTC).date() if timestamp else None
+def _day(timestamp: Any, field: str = "data.object") -> date | None:
+    moment = _timestamp(timestamp, field)
+    return moment.date() if moment else None
 
 
 @dataclass
@@ -185,16 +244,21 @@ def subscription_state(obj: dict[str, Any]) -> SubscriptionState:
             "interval_count": price.get("interval_count"),
         }
         currency = (price.get("currency") or obj.get("currency") or "usd").lower()
-        amount = price.get("unit_amount")
-        if amount is None and price.get("unit_amount_decimal") is not None:
-            amount = Decimal(str(price["unit_amount_decimal"]))
+        amount = _amount(price.get("unit_amount"), "data.object.items.price.unit_amount")
         if amount is None:
-            amount = price.get("amount")
-        item_quantity = item.get("quantity") or 1
+            amount = _amount(price.get("unit_amount_decimal"), "data.object.items.price.unit_amount_decimal")
+        if amount is None:
+            amount = _amount(price.get("amount"), "data.object.items.price.amount")
+        item_quantity = _count(item.get("quantity"), "data.object.items.quantity", 1) or 1
+        interval_count = recurring.get("interval_count") or 1
+        if isinstance(interval_count, bool) or not isinstance(interval_count, int) or interval_count < 1:
+            raise ImpossibleValue(
+                "data.object.items.price.recurring.interval_count", _("Not a whole number.")
+            )
         mrr += monthly(
             to_major(amount, currency) * item_quantity,
             recurring.get("interval") or "month",
-            recurring.get("interval_count") or 1,
+            interval_count,
         )
         quantity += item_quantity
         product = price.get("product")
@@ -204,6 +268,8 @@ def subscription_state(obj: dict[str, Any]) -> SubscriptionState:
         plans.append(price.get("nickname") or price.get("lookup_key") or price.get("id") or "")
         period_end = period_end or item.get("current_period_end")  # newer API versions keep it on the item
     details = obj.get("cancellation_details") or {}
+    if mrr > MAX_MRR or quantity > MAX_QUANTITY:
+        raise ImpossibleValue("data.object.items", _("The MRR or the seats are more than can be stored."))
     return SubscriptionState(
         external_id=obj["id"],
         customer=_customer_id(obj.get("customer")),
@@ -213,10 +279,11 @@ def subscription_state(obj: dict[str, Any]) -> SubscriptionState:
         quantity=quantity,
         mrr=mrr.quantize(Decimal("0.01")),
         currency=currency.upper(),
-        started_on=_day(obj.get("start_date") or obj.get("created")) or date.today(),
-        renewal_date=_day(period_end),
+        started_on=_day(obj.get("start_date") or obj.get("created"), "data.object.start_date")
+        or date.today(),
+        renewal_date=_day(period_end, "data.object.current_period_end"),
         auto_renew=not obj.get("cancel_at_period_end", False),
-        canceled_on=_day(obj.get("ended_at") or obj.get("canceled_at")),
+        canceled_on=_day(obj.get("ended_at") or obj.get("canceled_at"), "data.object.ended_at"),
         feedback=details.get("feedback") or "",
     )
 
@@ -234,7 +301,7 @@ def _account_for_customer(
     """The customer's account: named in its metadata, or with the customer id as external id, or a new one."""
     pinned = (metadata or {}).get("touchpoint_account_id")
     if pinned:
-        account = Account.objects.filter(pk=int(pinned) if str(pinned).isdecimal() else None).first()
+        account = Account.objects.filter(pk=int(pinned) if str(pinned).isdecimal() else 0).first()
         if account is None:
             raise ValidationError(
                 {
@@ -366,18 +433,22 @@ def _apply_invoice(obj: dict, *, paid: bool, when: datetime) -> str:
             "id": obj.get("id")
         }
     currency = obj.get("currency") or subscription.currency
+    if not isinstance(currency, str):
+        raise ImpossibleValue("data.object.currency", _("Not a currency."))
     if paid:
-        paid_at = (obj.get("status_transitions") or {}).get("paid_at")
+        paid_at = _timestamp(
+            (obj.get("status_transitions") or {}).get("paid_at"), "data.object.status_transitions.paid_at"
+        )
         revenue.record_payment_succeeded(
             subscription=subscription,
-            amount=to_major(obj.get("amount_paid"), currency),
-            paid_at=datetime.fromtimestamp(paid_at, UTC) if paid_at else when,
+            amount=to_major(_amount(obj.get("amount_paid"), "data.object.amount_paid"), currency),
+            paid_at=paid_at or when,
         )
         return _("Payment received for %(id)s.") % {"id": subscription_id}
     revenue.record_payment_failed(
         subscription=subscription,
         failed_at=when,
-        amount=to_major(obj.get("amount_due"), currency),
+        amount=to_major(_amount(obj.get("amount_due"), "data.object.amount_due"), currency),
         note=_("Stripe invoice %(id)s, attempt %(attempt)s.")
         % {"id": obj.get("id"), "attempt": obj.get("attempt_count") or 1},
     )
@@ -389,18 +460,32 @@ def handle(event: dict[str, Any]) -> tuple[StripeEvent, bool]:
     try:
         event_id, event_type, created = event["id"], event["type"], int(event["created"])
         obj = event["data"]["object"]
-        if not isinstance(obj, dict):
-            raise TypeError
-    except (KeyError, TypeError, ValueError) as error:
+        if not isinstance(obj, dict) or not isinstance(event_id, str) or not isinstance(event_type, str):
+            raise TypeError(_("the id, type and data.object are not what Stripe sends"))
+        if not 0 < len(event_id) <= 255 or len(event_type) > 100 or "\x00" in event_id + event_type:
+            raise ValueError(_("the id or type is longer than Stripe's"))
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ValidationError({"": _("Not a Stripe event: %(error)s.") % {"error": error}}) from None
-    when = datetime.fromtimestamp(created, UTC)
-    object_id = str(obj.get("id") or "")
+    object_id = str(obj.get("id") or "")[:255]
     existing = StripeEvent.objects.filter(event_id=event_id).first()
     if existing is not None:
         return existing, False
+    impossible: ImpossibleValue | None = None
+    try:
+        when = _timestamp(created, "created") or datetime.fromtimestamp(0, UTC)
+    except ImpossibleValue as error:
+        when, impossible = timezone.now(), error
     try:
         with transaction.atomic():
-            outcome, message = _dispatch(event_type, obj, when, object_id)
+            if impossible is None:
+                try:
+                    with transaction.atomic():  # a savepoint: whatever the event changed before is undone
+                        outcome, message = _dispatch(event_type, obj, when, object_id)
+                except ImpossibleValue as error:
+                    impossible = error
+            if impossible is not None:
+                logger.warning("Stripe event %s not applied: %s", event_id, impossible)
+                outcome, message = StripeOutcome.FAILED, str(impossible)
             recorded = StripeEvent.objects.create(
                 event_id=event_id,
                 type=event_type,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,29 +16,40 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from touchpoint.accounts.models import Account, Segment
-from touchpoint.accounts.schemas import ErrorOut, Strict
+from touchpoint.accounts.schemas import NAME_PATTERN, Ref
+from touchpoint.api_contract import (
+    READ,
+    WRITE,
+    Count,
+    Day,
+    Id,
+    Page,
+    Paging,
+    Strict,
+    answers,
+    caller,
+    page_of,
+    require_perm,
+)
 from touchpoint.revenue import forecast, metrics, renewals, selectors, services
 from touchpoint.revenue.models import ChurnReason, Subscription
 from touchpoint.users.models import User
 
 router = Router(tags=["revenue"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-MAX_LIMIT = 500
 StatusValue = Literal["trialing", "active", "past_due", "canceled"]
 LiveStatusValue = Literal["trialing", "active", "past_due"]
 CENT = Decimal("0.01")
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this."))
+# Years 1900 to 2999, as every date the API takes (touchpoint.api_contract.Day).
+MONTH_PATTERN = r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$"
+MONTH = re.compile(MONTH_PATTERN)
+CURRENCY_PATTERN = r"^([A-Za-z]{3})?$"
+MAX_MRR = Decimal("999999999999.99")  # what the MRR column holds (14 digits, 2 after the point)
 
 
 class SubscriptionOut(Schema):
     id: int
-    account: dict
+    account: Ref
     external_id: str | None
     product: str
     plan: str
@@ -58,47 +69,153 @@ class SubscriptionOut(Schema):
 
 
 class SubscriptionIn(Strict):
-    account: int
-    product: str = Field(min_length=1, max_length=200)
-    mrr: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
-    started_on: date
+    account: Id
+    product: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    mrr: Decimal = Field(ge=0, le=MAX_MRR, max_digits=14, decimal_places=2, strict=False)
+    started_on: Day
     plan: str = Field("", max_length=200)
-    quantity: int = Field(1, ge=0)
-    currency: str = Field("", max_length=3)
+    quantity: Count = 1
+    currency: str = Field(
+        "", pattern=CURRENCY_PATTERN, description="ISO 4217; empty: the reporting currency."
+    )
     term_months: int = Field(12, ge=1, le=120)
-    renewal_date: date | None = None
+    renewal_date: Day | None = None
     auto_renew: bool = True
     status: LiveStatusValue = "active"
     external_id: str | None = Field(None, max_length=128)
-    deal_opened_on: date | None = None
-    deal_closed_on: date | None = None
-    first_paid_on: date | None = None
-    note: str = ""
+    deal_opened_on: Day | None = None
+    deal_closed_on: Day | None = None
+    first_paid_on: Day | None = None
+    note: str = Field("", max_length=20000)
 
 
 class SubscriptionPatch(Strict):
-    product: str | None = Field(None, min_length=1, max_length=200)
+    product: str | None = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     plan: str | None = Field(None, max_length=200)
-    quantity: int | None = Field(None, ge=0)
-    mrr: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
-    currency: str | None = Field(None, max_length=3)
+    quantity: Count | None = None
+    mrr: Decimal | None = Field(None, ge=0, le=MAX_MRR, max_digits=14, decimal_places=2, strict=False)
+    currency: str | None = Field(None, pattern=CURRENCY_PATTERN)
     term_months: int | None = Field(None, ge=1, le=120)
-    renewal_date: date | None = None
+    renewal_date: Day | None = None
     auto_renew: bool | None = None
     status: LiveStatusValue | None = None
     external_id: str | None = Field(None, max_length=128)
-    deal_opened_on: date | None = None
-    deal_closed_on: date | None = None
-    first_paid_on: date | None = None
-    occurred_on: date | None = None
-    churn_reason: int | None = None
-    note: str = ""
+    deal_opened_on: Day | None = None
+    deal_closed_on: Day | None = None
+    first_paid_on: Day | None = None
+    occurred_on: Day | None = None
+    churn_reason: Id | None = None
+    note: str = Field("", max_length=20000)
 
 
 class CancelIn(Strict):
-    canceled_on: date | None = None
-    churn_reason: int | None = None
-    note: str = ""
+    canceled_on: Day | None = None
+    churn_reason: Id | None = None
+    note: str = Field("", max_length=20000)
+
+
+class MovementsOut(Schema):
+    new: Decimal | None = None
+    expansion: Decimal | None = None
+    contraction: Decimal | None = None
+    churn: Decimal | None = None
+    reactivation: Decimal | None = None
+
+
+class CohortOut(Schema):
+    accounts: int
+    opening_mrr: Decimal
+    closing_mrr: Decimal
+    retained_mrr: Decimal
+    churned_accounts: int
+
+
+class PeriodOut(Schema):
+    period: str
+    start: date
+    end: date
+    mrr: Decimal
+    arr: Decimal
+    opening_mrr: Decimal
+    customers: int
+    movements: dict[str, Decimal]
+    grr: float | None
+    nrr: float | None
+    logo_churn: float | None
+    revenue_churn: float | None
+    cohort: CohortOut
+
+
+class ChurnByReasonOut(Schema):
+    reason: str | None
+    churned_accounts: int
+    churned_mrr: Decimal
+    contracted_mrr: Decimal
+
+
+class LifetimeValueOut(Schema):
+    value: Decimal | None
+    arpa: Decimal | None
+    monthly_revenue_churn: float | None
+
+
+class DurationsOut(Schema):
+    count: int
+    median_days: float | None
+    mean_days: float | None
+
+
+class RevenueMetricsOut(Schema):
+    groups: dict[str, list[PeriodOut]] = Field(
+        description='With `group_by`: the periods of each segment or owner (e-mail); "null" for none.'
+    )
+    currency: str
+    period: Literal["month", "quarter"]
+    periods: list[PeriodOut]
+    churn_by_reason: list[ChurnByReasonOut]
+    lifetime_value: LifetimeValueOut
+    time_to_close: DurationsOut
+    time_to_revenue: DurationsOut
+
+
+class RenewalOut(Schema):
+    subscription: SubscriptionOut
+    renewal_date: date | None
+    arr: Decimal
+    risk: Literal["low", "medium", "high"]
+    signs: list[str]
+    owner: str | None
+    segment: str | None
+
+
+class RenewalsOut(Schema):
+    currency: str
+    count: int
+    items: list[RenewalOut]
+
+
+class MonthForecastOut(Schema):
+    month: str
+    renewals: int
+    due_arr: Decimal
+    expected_arr: Decimal
+    actual_arr: Decimal | None
+    error: float | None
+
+
+class QuarterForecastOut(Schema):
+    quarter: str
+    due_arr: Decimal
+    expected_arr: Decimal
+    actual_arr: Decimal | None
+
+
+class RenewalForecastOut(Schema):
+    currency: str
+    mean_absolute_percentage_error: float | None
+    past: list[MonthForecastOut]
+    coming: list[MonthForecastOut]
+    quarters: list[QuarterForecastOut]
 
 
 def _subscription_out(subscription: Subscription) -> dict:
@@ -138,55 +255,55 @@ def _load(subscription_id: int) -> Subscription:
     return get_object_or_404(Subscription.objects.select_related("account"), pk=subscription_id)
 
 
-@router.get("/subscriptions", response={200: dict, **ERRORS}, summary="List subscriptions")
+@router.get(
+    "/subscriptions", response=answers({200: Page[SubscriptionOut]}, *READ), summary="List subscriptions"
+)
 def list_subscriptions(
     request: HttpRequest,
-    account: int | None = None,
+    paging: Query[Paging],
+    account: Id | None = None,
     status: StatusValue | None = None,
-    limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
 ):
     """Subscriptions, optionally of one account or in one status, as `{"items": [...], "count": N}`."""
+    require_perm(request, "revenue.view_subscription")
     found = selectors.subscriptions(account_id=account, status=status or "")
-    return {
-        "items": [
-            SubscriptionOut.model_validate(_subscription_out(s)).model_dump(mode="json")
-            for s in found[offset : offset + limit]
-        ],
-        "count": found.count(),
-    }
+    return page_of(found, paging, _subscription_out)
 
 
 @router.get(
     "/subscriptions/{subscription_id}",
-    response={200: SubscriptionOut, **ERRORS},
+    response=answers({200: SubscriptionOut}, *READ, 404),
     summary="Get a subscription",
 )
-def get_subscription(request: HttpRequest, subscription_id: int):
-    return _subscription_out(_load(subscription_id))
+def get_subscription(request: HttpRequest, subscription_id: Id):
+    subscription = _load(subscription_id)
+    require_perm(request, "revenue.view_subscription", subscription)
+    return _subscription_out(subscription)
 
 
-@router.post("/subscriptions", response={201: SubscriptionOut, **ERRORS}, summary="Create a subscription")
+@router.post(
+    "/subscriptions", response=answers({201: SubscriptionOut}, *WRITE, 409), summary="Create a subscription"
+)
 def create_subscription(request: HttpRequest, body: SubscriptionIn):
     """Add a subscription; its MRR is recorded as new business (or expansion for a paying account)."""
-    _require(request, "revenue.add_subscription")
+    require_perm(request, "revenue.add_subscription")
     values = body.model_dump()
     account = Account.objects.filter(pk=values.pop("account")).first()
     if account is None:
         raise ValidationError({"account": _("No such record: %(id)s.") % {"id": body.account}})
-    subscription = services.create_subscription(account=account, actor=request.user, **values)
+    subscription = services.create_subscription(account=account, actor=caller(request), **values)
     return Status(201, _subscription_out(_load(subscription.pk)))
 
 
 @router.patch(
     "/subscriptions/{subscription_id}",
-    response={200: SubscriptionOut, **ERRORS},
+    response=answers({200: SubscriptionOut}, *WRITE, 404, 409),
     summary="Change a subscription",
 )
-def change_subscription(request: HttpRequest, subscription_id: int, body: SubscriptionPatch):
+def change_subscription(request: HttpRequest, subscription_id: Id, body: SubscriptionPatch):
     """Change only the fields sent; an MRR change records an expansion or a contraction (with its reason)."""
-    _require(request, "revenue.change_subscription")
     subscription = _load(subscription_id)
+    require_perm(request, "revenue.change_subscription", subscription)
     changes = body.model_dump(exclude_unset=True)
     reason = _churn_reason(changes.pop("churn_reason", None))
     occurred_on, note = changes.pop("occurred_on", None), changes.pop("note", "")
@@ -196,7 +313,7 @@ def change_subscription(request: HttpRequest, subscription_id: int, body: Subscr
     services.change_subscription(
         subscription=subscription,
         occurred_on=occurred_on,
-        actor=request.user,
+        actor=caller(request),
         note=note,
         churn_reason=reason,
         **changes,
@@ -206,18 +323,19 @@ def change_subscription(request: HttpRequest, subscription_id: int, body: Subscr
 
 @router.post(
     "/subscriptions/{subscription_id}/cancel",
-    response={200: SubscriptionOut, **ERRORS},
+    response=answers({200: SubscriptionOut}, *WRITE, 404),
     summary="Cancel a subscription",
 )
-def cancel_subscription(request: HttpRequest, subscription_id: int, body: CancelIn):
+def cancel_subscription(request: HttpRequest, subscription_id: Id, body: CancelIn):
     """End a subscription: churn if it was the account's last, contraction otherwise."""
-    _require(request, "revenue.change_subscription")
+    subscription = _load(subscription_id)
+    require_perm(request, "revenue.change_subscription", subscription)
     services.cancel_subscription(
-        subscription=_load(subscription_id),
+        subscription=subscription,
         canceled_on=body.canceled_on or timezone.localdate(),
         churn_reason=_churn_reason(body.churn_reason),
         note=body.note,
-        actor=request.user,
+        actor=caller(request),
     )
     return _subscription_out(_load(subscription_id))
 
@@ -268,20 +386,22 @@ def _durations_out(found: metrics.Durations) -> dict:
     return {"count": found.count, "median_days": found.median_days, "mean_days": found.mean_days}
 
 
-@router.get("/metrics/revenue", response={200: dict, **ERRORS}, summary="Revenue metrics")
+@router.get("/metrics/revenue", response=answers({200: RevenueMetricsOut}, *READ), summary="Revenue metrics")
 def revenue_metrics(
     request: HttpRequest,
-    from_: str = Query("", alias="from", description="First month, YYYY-MM (default: 11 months ago)."),
-    to: str = Query("", description="Last month, YYYY-MM (default: this month)."),
+    from_: str = Query(
+        "", alias="from", pattern=MONTH_PATTERN, description="First month, YYYY-MM (default: 11 months ago)."
+    ),
+    to: str = Query("", pattern=MONTH_PATTERN, description="Last month, YYYY-MM (default: this month)."),
     period: Literal["month", "quarter"] = "month",
-    segment: int | None = None,
-    owner: int | None = None,
+    segment: Id | None = None,
+    owner: Id | None = None,
     group_by: Literal["segment", "owner"] | None = None,
 ):
     """MRR, ARR, GRR, NRR, logo and revenue churn and movements by kind per month or quarter, with lifetime
     value and time to close / to revenue. Definitions: docs/metrics.md. Amounts in the reporting currency.
     With `group_by`, the same periods for each segment (or owner) too, under "groups"."""
-    _require(request, "revenue.view_mrrmovement")
+    require_perm(request, "revenue.view_mrrmovement")
     default_first, default_last = selectors.default_range()
     first = _month(from_, "from", end=False) or default_first
     last = _month(to, "to", end=True) or default_last
@@ -302,7 +422,8 @@ def revenue_metrics(
             selectors.account_groups(filters, group_by),
             metrics.periods(first, last, period),
         )
-        groups = {name or None: [period_out(p) for p in found] for name, found in split.items()}
+        # A JSON key cannot be null: accounts without a segment (owner) are under "null", as always.
+        groups = {str(name or None): [period_out(p) for p in found] for name, found in split.items()}
     return {
         "groups": groups,
         "currency": services.reporting_currency(),
@@ -330,15 +451,15 @@ def revenue_metrics(
 # --- Renewals ---------------------------------------------------------------------------------
 
 
-@router.get("/renewals", response={200: dict, **ERRORS}, summary="Renewals due")
+@router.get("/renewals", response=answers({200: RenewalsOut}, *READ), summary="Renewals due")
 def list_renewals(
     request: HttpRequest,
     days: int = Query(120, ge=1, le=730),
-    owner: int | None = None,
-    segment: int | None = None,
+    owner: Id | None = None,
+    segment: Id | None = None,
 ):
     """Live subscriptions renewing in the next `days` days, soonest first, with ARR and risk (docs/metrics.md)."""
-    _require(request, "revenue.view_subscription")
+    require_perm(request, "revenue.view_subscription")
     today = timezone.localdate()
     due = renewals.due(
         selectors.RevenueFilter(segment_id=segment, owner_id=owner),
@@ -351,9 +472,7 @@ def list_renewals(
         "count": len(due),
         "items": [
             {
-                "subscription": SubscriptionOut.model_validate(_subscription_out(r.subscription)).model_dump(
-                    mode="json"
-                ),
+                "subscription": _subscription_out(r.subscription),
                 "renewal_date": r.subscription.renewal_date,
                 "arr": _cents(r.arr),
                 "risk": r.risk,
@@ -377,10 +496,12 @@ def _month_out(month: forecast.MonthForecast) -> dict:
     }
 
 
-@router.get("/renewals/forecast", response={200: dict, **ERRORS}, summary="Renewal forecast")
-def renewal_forecast(request: HttpRequest, owner: int | None = None, segment: int | None = None):
+@router.get(
+    "/renewals/forecast", response=answers({200: RenewalForecastOut}, *READ), summary="Renewal forecast"
+)
+def renewal_forecast(request: HttpRequest, owner: Id | None = None, segment: Id | None = None):
     """Expected renewing ARR for the next 12 months, and the back-test of the past 12 beside what renewed."""
-    _require(request, "revenue.view_subscription")
+    require_perm(request, "revenue.view_subscription")
     outlook = forecast.renewal_forecast(selectors.RevenueFilter(segment_id=segment, owner_id=owner))
     return {
         "currency": services.reporting_currency(),

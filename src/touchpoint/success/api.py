@@ -6,19 +6,19 @@ registered in success/plugins.py); this router reads and sets one account's plac
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router
 
 from touchpoint.accounts.models import Account
-from touchpoint.accounts.schemas import ErrorOut, Ref
+from touchpoint.accounts.schemas import Ref
+from touchpoint.api_contract import READ, WRITE, Id, answers, caller, require_perm
 from touchpoint.success import services
 from touchpoint.success.models import AccountPlacement, LifecyclePhase, SuccessFramework
 from touchpoint.success.schemas import PlacementIn, PlacementOut
 from touchpoint.success.selectors import placement_for
-from touchpoint.users.models import User
 
 router = Router(tags=["success"])
 
@@ -46,28 +46,27 @@ def _resolve(model, pk: int | None, field: str):
 
 @router.get(
     "/accounts/{account_id}/placement",
-    response={200: PlacementOut, 401: ErrorOut, 404: ErrorOut},
+    response=answers({200: PlacementOut}, *READ, 404),
     summary="Get an account's success framework and phase",
 )
-def get_placement(request: HttpRequest, account_id: int):
+def get_placement(request: HttpRequest, account_id: Id):
     """The account's framework and lifecycle phase (null when it has none)."""
+    require_perm(request, "accounts.view_account")
     account = get_object_or_404(Account, pk=account_id)
     return _placement_out(account, placement_for(account.pk))
 
 
 @router.put(
     "/accounts/{account_id}/placement",
-    response={200: PlacementOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response=answers({200: PlacementOut}, *WRITE, 404),
     summary="Set an account's success framework and phase",
 )
-def put_placement(request: HttpRequest, account_id: int, body: PlacementIn):
+def put_placement(request: HttpRequest, account_id: Id, body: PlacementIn):
     """Set both: a phase alone brings its framework; a framework alone leaves the phase empty;
     both null takes the account out of any framework. The phase must belong to the framework."""
-    if not request.user.has_perm("accounts.change_account"):
-        raise PermissionDenied(_("Your role does not allow this."))
+    require_perm(request, "accounts.change_account")
     account = get_object_or_404(Account, pk=account_id)
     framework = _resolve(SuccessFramework, body.framework, "framework")
     phase = _resolve(LifecyclePhase, body.phase, "phase")
-    actor = request.user if isinstance(request.user, User) else None
-    services.place_account(account=account, actor=actor, framework=framework, phase=phase)
+    services.place_account(account=account, actor=caller(request), framework=framework, phase=phase)
     return _placement_out(account, placement_for(account.pk))

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from ninja import Schema
 
-from touchpoint.accounts.schemas import Ref, Strict
+from touchpoint.accounts.schemas import Ref
+from touchpoint.api_contract import Id, Strict
 
 
 class PlacementOut(Schema):
@@ -17,5 +18,5 @@ class PlacementOut(Schema):
 
 
 class PlacementIn(Strict):
-    framework: int | None = None
-    phase: int | None = None
+    framework: Id | None = None
+    phase: Id | None = None

@@ -6,16 +6,22 @@ Tracking API accepts and name the field when we do not.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from django.utils.translation import gettext as _
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MESSAGE_TYPES = ("identify", "group", "track", "page", "screen", "alias")
 _ID_LIMIT = 255
+# Ids that become an account's or a contact's external ID (group, identify, alias calls) fit its column.
+_EXTERNAL_ID_LIMIT = 128
+# "\u0000" in JSON text, but not an escaped backslash followed by "u0000".
+_NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class MessageError(ValueError):
@@ -82,6 +88,8 @@ def _identifier(payload: dict, key: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise MessageError(key, _("Give a string."))
     text = str(value).strip()
+    if "\x00" in text:
+        raise MessageError(key, _("Null characters are not allowed."))
     if len(text) > _ID_LIMIT:
         raise MessageError(key, _("Use at most %(limit)d characters.") % {"limit": _ID_LIMIT})
     return text
@@ -93,6 +101,20 @@ def _object(payload: dict, key: str) -> dict:
         return {}
     if not isinstance(value, dict):
         raise MessageError(key, _("Give a JSON object."))
+    return value
+
+
+def _storable(value: dict, key: str) -> dict:
+    """The object, if it can be stored as JSON on both databases; else the message is refused, not the batch."""
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        # orjson writes at most 255 levels of nesting and integers within 64 bits.
+        raise MessageError(
+            key, _("Nested too deeply (more than 255 levels) or holds an integer too large to store.")
+        ) from None
+    if _NUL_IN_JSON.search(encoded):  # PostgreSQL cannot store NUL in text or JSON
+        raise MessageError(key, _("Null characters are not allowed."))
     return value
 
 
@@ -118,20 +140,31 @@ def parse_message(
         raise MessageError("userId", _("Give a userId or an anonymousId."))
     timestamp = parse_time(payload.get("timestamp") or payload.get("originalTimestamp"), "timestamp")
     sent_at = parse_time(payload.get("sentAt"), "sentAt") or batch_sent_at
-    context = _object(payload, "context")
+    context = _storable(_object(payload, "context"), "context")
+    try:
+        moment = corrected_timestamp(timestamp=timestamp, sent_at=sent_at, received_at=received_at)
+    except OverflowError:  # e.g. sentAt in year 9999 moves the event before year 1
+        raise MessageError(
+            "sentAt" if sent_at is not None else "timestamp", _("The time is more than ten years from now.")
+        ) from None
     message = Message(
         type=kind,
         message_id=message_id,
-        timestamp=corrected_timestamp(timestamp=timestamp, sent_at=sent_at, received_at=received_at),
+        timestamp=moment,
         user_id=user_id,
         anonymous_id=anonymous_id,
         group_id=_identifier(payload, "groupId") or _identifier(context, "groupId"),
         previous_id=_identifier(payload, "previousId"),
         event=_event_name(payload, kind),
-        properties=_object(payload, "properties"),
-        traits=_object(payload, "traits") or _object(context, "traits"),
+        properties=_storable(_object(payload, "properties"), "properties"),
+        traits=_storable(_object(payload, "traits"), "traits") or _object(context, "traits"),
         context=context,
     )
+    for field_name, value in (("userId", message.user_id), ("groupId", message.group_id)):
+        if kind in ("identify", "group", "alias") and len(value) > _EXTERNAL_ID_LIMIT:
+            raise MessageError(
+                field_name, _("Use at most %(limit)d characters.") % {"limit": _EXTERNAL_ID_LIMIT}
+            )
     if kind == "track" and not message.event:
         raise MessageError("event", _("A track call needs the event name."))
     if kind == "group" and not message.group_id:
@@ -156,6 +189,8 @@ def _event_name(payload: dict, kind: str) -> str:
     if not isinstance(name, str):
         raise MessageError("event" if kind == "track" else "name", _("Give a string."))
     name = name.strip()
+    if "\x00" in name:
+        raise MessageError("event" if kind == "track" else "name", _("Null characters are not allowed."))
     if len(name) > 200:
         raise MessageError("event" if kind == "track" else "name", _("Use at most 200 characters."))
     return name

@@ -320,7 +320,7 @@ class _Resolver:
             assert user.account is not None  # account_id was checked above
             contact = account_services.create_contact(
                 account=user.account,
-                name=user.name or user.email or user.user_id,
+                name=(user.name or user.email or user.user_id)[:200],
                 email=user.email,
                 external_id=user.user_id,
                 roles=["user"],

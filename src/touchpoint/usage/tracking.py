@@ -50,6 +50,13 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
     return raw
 
 
+def _too_large(payload: object) -> bool:
+    try:
+        return len(orjson.dumps(payload)) > MAX_EVENT_BYTES
+    except orjson.JSONEncodeError:
+        return False  # too deep to write back: parsing the message refuses it, naming the field
+
+
 def _source(request: HttpRequest, body: dict) -> Source | None:
     write_key = ""
     header = request.headers.get("Authorization", "")
@@ -98,9 +105,7 @@ def _tracking_endpoint(message_type: str | None):
             payloads, batch_sent_at = [body], None
         # No message can be larger than the body it came in, so most batches need no per-message size.
         oversized = (
-            set()
-            if len(raw) <= MAX_EVENT_BYTES
-            else {i for i, p in enumerate(payloads) if len(orjson.dumps(p)) > MAX_EVENT_BYTES}
+            set() if len(raw) <= MAX_EVENT_BYTES else {i for i, p in enumerate(payloads) if _too_large(p)}
         )
         accepted_payloads = [p for i, p in enumerate(payloads) if i not in oversized]
         try:
@@ -145,7 +150,11 @@ def _tracking_endpoint(message_type: str | None):
                 },
                 status=status,
             )
-        answer = {"success": True, "accepted": result.accepted, "duplicates": result.duplicates}
+        answer: dict[str, object] = {
+            "success": True,
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+        }
         if rejected:
             answer["rejected"] = rejected
         return JsonResponse(answer)
