@@ -1,5 +1,7 @@
 from ninja import Router, Schema
 
+from touchpoint.api_contract import READ, answers, require_perm
+
 router = Router(tags=["plugin"])
 
 
@@ -7,6 +9,7 @@ class PingOut(Schema):
     plugin: str
 
 
-@router.get("/plugin/ping", response={200: PingOut}, summary="Plugin ping")
+@router.get("/plugin/ping", response=answers({200: PingOut}, *READ), summary="Plugin ping")
 def ping(request):
+    require_perm(request, "accounts.view_account")
     return {"plugin": "pong"}
