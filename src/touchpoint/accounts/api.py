@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from touchpoint.accounts import selectors, services
-from touchpoint.accounts.models import Account, Contact, Segment, TimelineEntry
+from touchpoint.accounts.models import Account, AccountTeamMember, Contact, Segment, TimelineEntry
 from touchpoint.accounts.schemas import (
     AccountIn,
     AccountOut,
@@ -24,6 +24,9 @@ from touchpoint.accounts.schemas import (
     EngagementIn,
     ErrorOut,
     NoteIn,
+    TeamMemberIn,
+    TeamMemberOut,
+    TeamPage,
     TimelineEntryOut,
     TimelinePage,
 )
@@ -31,6 +34,7 @@ from touchpoint.accounts.selectors import PORTFOLIO_ORDERINGS, PortfolioFilter, 
 from touchpoint.accounts.timeline import entry_title, kind_info
 from touchpoint.success.models import LifecyclePhase, SuccessFramework
 from touchpoint.users.models import User
+from touchpoint.users.permissions import require
 
 router = Router(tags=["accounts"])
 
@@ -39,11 +43,6 @@ OrderValue = Literal[tuple(PORTFOLIO_ORDERINGS)]  # type: ignore[valid-type]
 MAX_LIMIT = 500
 
 M = TypeVar("M", bound=models.Model)
-
-
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this."))
 
 
 def _resolve(model: type[M], pk: int | None, field: str, queryset=None) -> M | None:
@@ -158,7 +157,8 @@ def list_accounts(
             phase_id=phase,
             parent_id=parent,
             order=order,
-        )
+        ),
+        reader=request.user,
     ).select_related("framework")
     return {
         "items": [
@@ -172,7 +172,7 @@ def list_accounts(
 @router.post("/accounts", response={201: AccountOut, **ERRORS}, summary="Create an account")
 def create_account(request: HttpRequest, body: AccountIn):
     """Add a customer company."""
-    _require(request, "accounts.add_account")
+    require(request.user, "accounts.add_account")
     account = services.create_account(actor=request.user, **_account_relations(body.model_dump()))
     return Status(201, _account_out(_load_account(account.pk)))
 
@@ -180,14 +180,16 @@ def create_account(request: HttpRequest, body: AccountIn):
 @router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Get an account")
 def get_account(request: HttpRequest, account_id: int):
     """One account."""
-    return _account_out(_load_account(account_id))
+    account = _load_account(account_id)
+    require(request.user, "accounts.view_account", account)
+    return _account_out(account)
 
 
 @router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Change an account")
 def update_account(request: HttpRequest, account_id: int, body: AccountPatch):
     """Change only the fields sent; `null` clears a reference."""
-    _require(request, "accounts.change_account")
     account = _load_account(account_id)
+    require(request.user, "accounts.change_account", account)
     changes = _account_relations(body.model_dump(exclude_unset=True))
     for field in ("name", "domain", "engagement_model"):
         if field in changes and changes[field] is None:
@@ -199,8 +201,9 @@ def update_account(request: HttpRequest, account_id: int, body: AccountPatch):
 @router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, summary="Delete an account")
 def delete_account(request: HttpRequest, account_id: int):
     """Remove an account with its contacts and timeline."""
-    _require(request, "accounts.delete_account")
-    services.delete_account(account=get_object_or_404(Account, pk=account_id), actor=request.user)
+    account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.delete_account", account)
+    services.delete_account(account=account, actor=request.user)
     return Status(204, None)
 
 
@@ -230,6 +233,7 @@ def list_account_contacts(
 ):
     """The people at one account, with their roles."""
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.view_contact", account)
     contacts = selectors.contacts_of(account, search=search, role=role or "").select_related("account")
     return _contacts_page(contacts, limit, offset)
 
@@ -237,10 +241,12 @@ def list_account_contacts(
 @router.post("/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
 def create_contact(request: HttpRequest, account_id: int, body: ContactIn):
     """Add a person to an account."""
-    _require(request, "accounts.add_contact")
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.add_contact", account)
     contact = services.create_contact(account=account, actor=request.user, **body.model_dump())
-    return Status(201, _contact_out(selectors.contacts(account_id=account.pk).get(pk=contact.pk)))
+    return Status(
+        201, _contact_out(selectors.contacts(reader=request.user, account_id=account.pk).get(pk=contact.pk))
+    )
 
 
 @router.get("/contacts", response={200: dict, **ERRORS}, summary="List contacts")
@@ -256,7 +262,12 @@ def list_contacts(
 ):
     """Contacts across all accounts."""
     contacts = selectors.contacts(
-        search=search, account_id=account, role=role or "", email=email, external_id=external_id
+        reader=request.user,
+        search=search,
+        account_id=account,
+        role=role or "",
+        email=email,
+        external_id=external_id,
     )
     return _contacts_page(contacts, limit, offset)
 
@@ -264,27 +275,32 @@ def list_contacts(
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact")
 def get_contact(request: HttpRequest, contact_id: int):
     """One contact."""
-    return _contact_out(get_object_or_404(selectors.contacts(), pk=contact_id))
+    contact = get_object_or_404(
+        Contact.objects.select_related("account").prefetch_related("roles"), pk=contact_id
+    )
+    require(request.user, "accounts.view_contact", contact)
+    return _contact_out(contact)
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact")
 def update_contact(request: HttpRequest, contact_id: int, body: ContactPatch):
     """Change only the fields sent; `roles` replaces the contact's roles."""
-    _require(request, "accounts.change_contact")
     contact = get_object_or_404(Contact.objects.select_related("account"), pk=contact_id)
+    require(request.user, "accounts.change_contact", contact)
     changes = body.model_dump(exclude_unset=True)
     for field in ("name", "email", "title", "phone", "roles"):
         if field in changes and changes[field] is None:
             raise ValidationError({field: _("This field cannot be null.")})
     services.update_contact(contact=contact, actor=request.user, **changes)
-    return _contact_out(selectors.contacts().get(pk=contact_id))
+    return _contact_out(selectors.contacts(reader=request.user).get(pk=contact_id))
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Delete a contact")
 def delete_contact(request: HttpRequest, contact_id: int):
     """Remove a person from their account."""
-    _require(request, "accounts.delete_contact")
-    services.delete_contact(contact=get_object_or_404(Contact, pk=contact_id), actor=request.user)
+    contact = get_object_or_404(Contact, pk=contact_id)
+    require(request.user, "accounts.delete_contact", contact)
+    services.delete_contact(contact=contact, actor=request.user)
     return Status(204, None)
 
 
@@ -303,6 +319,7 @@ def account_timeline(
 ):
     """Every touch, newest first, in pages: pass the answer's `next` as `after` for older entries."""
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.view_timelineentry", account)
     cursor = None
     if after:
         cursor = TimelineCursor.decode(after)
@@ -317,8 +334,8 @@ def account_timeline(
 
 
 def _log(request: HttpRequest, account_id: int, **fields) -> Status:
-    _require(request, "accounts.add_engagement")
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.add_engagement", account)
     engagement = services.log_engagement(account=account, actor=request.user, **fields)
     entry = selectors.timeline_entries(account).get(kind=engagement.kind, subject_id=engagement.pk)
     return Status(201, _entry_out(entry))
@@ -343,3 +360,51 @@ def create_engagement(request: HttpRequest, account_id: int, body: EngagementIn)
     if len(contacts) != len(set(contact_ids)):
         raise ValidationError({"contacts": _("Some of these contacts do not exist.")})
     return _log(request, account_id, contacts=contacts, **fields)
+
+
+# --- The account team -------------------------------------------------------------------------
+
+
+def _member_out(member: AccountTeamMember) -> dict:
+    return {"user": _user_ref(member.user), "role": member.role, "added_at": member.added_at}
+
+
+@router.get(
+    "/accounts/{account_id}/team", response={200: TeamPage, **ERRORS}, summary="List an account's team"
+)
+def list_account_team(request: HttpRequest, account_id: int):
+    """The account's owner and the people on its team (more CSMs, an executive sponsor…)."""
+    account = _load_account(account_id)
+    require(request.user, "accounts.view_accountteammember", account)
+    members = list(selectors.account_team(account))
+    return {
+        "owner": _user_ref(account.owner),
+        "items": [_member_out(m) for m in members],
+        "count": len(members),
+    }
+
+
+@router.post(
+    "/accounts/{account_id}/team", response={201: TeamMemberOut, **ERRORS}, summary="Add a team member"
+)
+def add_account_team_member(request: HttpRequest, account_id: int, body: TeamMemberIn):
+    """Put someone on the account's team; the account joins their book. Leaders, admins and the owner."""
+    account = _load_account(account_id)
+    require(request.user, "accounts.add_accountteammember", account)
+    user = _resolve(User, body.user, "user", User.objects.filter(is_active=True))
+    member = services.add_team_member(account=account, user=user, role=body.role, actor=request.user)
+    return Status(201, _member_out(member))
+
+
+@router.delete(
+    "/accounts/{account_id}/team/{user_id}", response={204: None, **ERRORS}, summary="Remove a team member"
+)
+def remove_account_team_member(request: HttpRequest, account_id: int, user_id: int):
+    """Take someone off the account's team. Leaders, admins and the owner."""
+    account = _load_account(account_id)
+    require(request.user, "accounts.delete_accountteammember", account)
+    member = get_object_or_404(
+        AccountTeamMember.objects.select_related("user"), account=account, user_id=user_id
+    )
+    services.remove_team_member(account=account, user=member.user, actor=request.user)
+    return Status(204, None)

@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "touchpoint.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from touchpoint.accounts import rules  # noqa: F401  (declares the accounts permissions)

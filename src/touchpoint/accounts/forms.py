@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment
+from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment, TeamRole
 from touchpoint.accounts.selectors import DEFAULT_PORTFOLIO_ORDER, PORTFOLIO_ORDERINGS, PortfolioFilter
 from touchpoint.accounts.services import clean_domain
 from touchpoint.success.models import LifecyclePhase
@@ -129,7 +129,7 @@ class AccountForm(forms.Form):
         label=_("Lifecycle phase"), required=False, queryset=LifecyclePhase.objects.none(), empty_label="—"
     )
 
-    def __init__(self, *args, account: Account, **kwargs) -> None:
+    def __init__(self, *args, account: Account, may_reassign: bool = True, **kwargs) -> None:
         kwargs.setdefault(
             "initial",
             {
@@ -143,6 +143,10 @@ class AccountForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = account_owners()
+        if not may_reassign:
+            # A disabled field keeps its initial value whatever is posted: only leaders and admins reassign.
+            self.fields["owner"].disabled = True
+            self.fields["owner"].help_text = _("Only CS leaders and admins give an account to another owner.")
         self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
         self.fields["phase"].queryset = LifecyclePhase.objects.select_related("framework").order_by(
             "framework__name", "position"
@@ -154,3 +158,19 @@ class AccountForm(forms.Form):
             return clean_domain(self.cleaned_data["domain"])
         except ValidationError as error:
             raise ValidationError(error.message_dict["domain"]) from None
+
+
+class TeamMemberForm(forms.Form):
+    """Add someone to an account's team."""
+
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    role = forms.ChoiceField(label=_("Role on the team"), choices=TeamRole.choices, initial=TeamRole.CSM)
+
+    def __init__(self, *args, account: Account, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            User.objects.filter(is_active=True)
+            .exclude(pk=account.owner_id or 0)
+            .exclude(account_teams__account=account)
+            .order_by("full_name", "email")
+        )

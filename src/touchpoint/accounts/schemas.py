@@ -148,3 +148,23 @@ class ErrorItem(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[ErrorItem] = []
+
+
+TeamRoleValue = Literal["csm", "executive_sponsor", "other"]
+
+
+class TeamMemberIn(Strict):
+    user: int = Field(description="The id of the person to add.")
+    role: TeamRoleValue = "csm"
+
+
+class TeamMemberOut(Schema):
+    user: UserRef
+    role: TeamRoleValue
+    added_at: datetime
+
+
+class TeamPage(Schema):
+    owner: UserRef | None
+    items: list[TeamMemberOut]
+    count: int

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower
 
-from touchpoint.accounts.models import Account, Contact, ContactRoleAssignment, Segment, TimelineEntry
+from touchpoint.accounts.models import (
+    Account,
+    AccountTeamMember,
+    Contact,
+    ContactRoleAssignment,
+    Segment,
+    TimelineEntry,
+)
+from touchpoint.accounts.rules import readable_accounts_q
 
 # Sort keys people can ask for, and the columns behind them. The id breaks ties so pages never
 # repeat or skip a row.
@@ -60,9 +69,11 @@ def with_health(qs: QuerySet[Account]) -> QuerySet[Account]:
     )
 
 
-def portfolio(filters: PortfolioFilter) -> QuerySet[Account]:
-    """Accounts matching the filters, sorted, with everything a portfolio row shows joined in."""
-    qs = Account.objects.select_related("owner", "segment", "phase", "phase__framework", "parent")
+def portfolio(filters: PortfolioFilter, *, reader: Any) -> QuerySet[Account]:
+    """The accounts `reader` may read that match the filters, sorted, with a portfolio row's relations."""
+    qs = Account.objects.select_related("owner", "segment", "phase", "phase__framework", "parent").filter(
+        readable_accounts_q(reader)
+    )
     search = filters.search.strip()
     if search:
         qs = qs.filter(
@@ -115,10 +126,20 @@ def contacts_of(account: Account, *, search: str = "", role: str = "") -> QueryS
 
 
 def contacts(
-    *, search: str = "", account_id: int | None = None, role: str = "", email: str = "", external_id: str = ""
+    *,
+    reader: Any,
+    search: str = "",
+    account_id: int | None = None,
+    role: str = "",
+    email: str = "",
+    external_id: str = "",
 ) -> QuerySet[Contact]:
-    """Contacts across accounts, for the API."""
-    qs = Contact.objects.select_related("account").prefetch_related("roles")
+    """Contacts across the accounts `reader` may read, for the API."""
+    qs = (
+        Contact.objects.select_related("account")
+        .prefetch_related("roles")
+        .filter(readable_accounts_q(reader, "account__"))
+    )
     if account_id is not None:
         qs = qs.filter(account_id=account_id)
     if search.strip():
@@ -190,3 +211,12 @@ def portfolio_summary(qs: QuerySet[Account]) -> dict[str, int]:
     """Counts by engagement model over a filtered portfolio, in one query."""
     rows = qs.order_by().values("engagement_model").annotate(n=Count("id"))
     return {row["engagement_model"]: row["n"] for row in rows}
+
+
+def account_team(account: Account) -> QuerySet[AccountTeamMember]:
+    """The account's team (besides its owner), by name."""
+    return (
+        AccountTeamMember.objects.filter(account=account)
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "id")
+    )

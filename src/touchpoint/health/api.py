@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.schemas import ErrorOut
 from touchpoint.health import selectors
+from touchpoint.users.permissions import require
 
 router = Router(tags=["health"])
 
@@ -53,6 +54,7 @@ def account_health(request: HttpRequest, account_id: int):
     score and how that changed since a week before. Unknown measures are listed with `known: false`
     and do not count."""
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "health.view_healthscore", account)
     explained = selectors.explain(account, history_days=31)
     row = explained.score
     version = selectors.version_of(row) if row is not None else None

@@ -8,3 +8,6 @@ class IntegrationsConfig(AppConfig):
     name = "touchpoint.integrations"
     label = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self) -> None:
+        from touchpoint.integrations import rules  # noqa: F401  (declares the integrations permissions)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -20,6 +20,7 @@ from touchpoint.accounts.schemas import ErrorOut, Strict
 from touchpoint.revenue import forecast, metrics, renewals, selectors, services
 from touchpoint.revenue.models import ChurnReason, Subscription
 from touchpoint.users.models import User
+from touchpoint.users.permissions import require
 
 router = Router(tags=["revenue"])
 
@@ -29,11 +30,6 @@ StatusValue = Literal["trialing", "active", "past_due", "canceled"]
 LiveStatusValue = Literal["trialing", "active", "past_due"]
 CENT = Decimal("0.01")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def _require(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this."))
 
 
 class SubscriptionOut(Schema):
@@ -147,7 +143,7 @@ def list_subscriptions(
     offset: int = Query(0, ge=0),
 ):
     """Subscriptions, optionally of one account or in one status, as `{"items": [...], "count": N}`."""
-    found = selectors.subscriptions(account_id=account, status=status or "")
+    found = selectors.subscriptions(reader=request.user, account_id=account, status=status or "")
     return {
         "items": [
             SubscriptionOut.model_validate(_subscription_out(s)).model_dump(mode="json")
@@ -163,17 +159,20 @@ def list_subscriptions(
     summary="Get a subscription",
 )
 def get_subscription(request: HttpRequest, subscription_id: int):
-    return _subscription_out(_load(subscription_id))
+    subscription = _load(subscription_id)
+    require(request.user, "revenue.view_subscription", subscription)
+    return _subscription_out(subscription)
 
 
 @router.post("/subscriptions", response={201: SubscriptionOut, **ERRORS}, summary="Create a subscription")
 def create_subscription(request: HttpRequest, body: SubscriptionIn):
     """Add a subscription; its MRR is recorded as new business (or expansion for a paying account)."""
-    _require(request, "revenue.add_subscription")
+    require(request.user, "revenue.add_subscription")
     values = body.model_dump()
     account = Account.objects.filter(pk=values.pop("account")).first()
     if account is None:
         raise ValidationError({"account": _("No such record: %(id)s.") % {"id": body.account}})
+    require(request.user, "revenue.add_subscription", account)
     subscription = services.create_subscription(account=account, actor=request.user, **values)
     return Status(201, _subscription_out(_load(subscription.pk)))
 
@@ -185,8 +184,8 @@ def create_subscription(request: HttpRequest, body: SubscriptionIn):
 )
 def change_subscription(request: HttpRequest, subscription_id: int, body: SubscriptionPatch):
     """Change only the fields sent; an MRR change records an expansion or a contraction (with its reason)."""
-    _require(request, "revenue.change_subscription")
     subscription = _load(subscription_id)
+    require(request.user, "revenue.change_subscription", subscription)
     changes = body.model_dump(exclude_unset=True)
     reason = _churn_reason(changes.pop("churn_reason", None))
     occurred_on, note = changes.pop("occurred_on", None), changes.pop("note", "")
@@ -211,9 +210,10 @@ def change_subscription(request: HttpRequest, subscription_id: int, body: Subscr
 )
 def cancel_subscription(request: HttpRequest, subscription_id: int, body: CancelIn):
     """End a subscription: churn if it was the account's last, contraction otherwise."""
-    _require(request, "revenue.change_subscription")
+    subscription = _load(subscription_id)
+    require(request.user, "revenue.change_subscription", subscription)
     services.cancel_subscription(
-        subscription=_load(subscription_id),
+        subscription=subscription,
         canceled_on=body.canceled_on or timezone.localdate(),
         churn_reason=_churn_reason(body.churn_reason),
         note=body.note,
@@ -281,7 +281,7 @@ def revenue_metrics(
     """MRR, ARR, GRR, NRR, logo and revenue churn and movements by kind per month or quarter, with lifetime
     value and time to close / to revenue. Definitions: docs/metrics.md. Amounts in the reporting currency.
     With `group_by`, the same periods for each segment (or owner) too, under "groups"."""
-    _require(request, "revenue.view_mrrmovement")
+    require(request.user, "revenue.view_mrrmovement")
     default_first, default_last = selectors.default_range()
     first = _month(from_, "from", end=False) or default_first
     last = _month(to, "to", end=True) or default_last
@@ -293,7 +293,7 @@ def revenue_metrics(
         raise ValidationError({"segment": _("No such record: %(id)s.") % {"id": segment}})
     if owner is not None and not User.objects.filter(pk=owner).exists():
         raise ValidationError({"owner": _("No such record: %(id)s.") % {"id": owner}})
-    filters = selectors.RevenueFilter(segment_id=segment, owner_id=owner)
+    filters = selectors.RevenueFilter(segment_id=segment, owner_id=owner, reader=request.user)
     report = selectors.revenue_report(filters, first=first, last=last, unit=period)
     groups = {}
     if group_by:
@@ -338,10 +338,10 @@ def list_renewals(
     segment: int | None = None,
 ):
     """Live subscriptions renewing in the next `days` days, soonest first, with ARR and risk (docs/metrics.md)."""
-    _require(request, "revenue.view_subscription")
+    require(request.user, "revenue.view_subscription")
     today = timezone.localdate()
     due = renewals.due(
-        selectors.RevenueFilter(segment_id=segment, owner_id=owner),
+        selectors.RevenueFilter(segment_id=segment, owner_id=owner, reader=request.user),
         start=today,
         end=today + timedelta(days=days),
         today=today,
@@ -380,8 +380,10 @@ def _month_out(month: forecast.MonthForecast) -> dict:
 @router.get("/renewals/forecast", response={200: dict, **ERRORS}, summary="Renewal forecast")
 def renewal_forecast(request: HttpRequest, owner: int | None = None, segment: int | None = None):
     """Expected renewing ARR for the next 12 months, and the back-test of the past 12 beside what renewed."""
-    _require(request, "revenue.view_subscription")
-    outlook = forecast.renewal_forecast(selectors.RevenueFilter(segment_id=segment, owner_id=owner))
+    require(request.user, "revenue.view_subscription")
+    outlook = forecast.renewal_forecast(
+        selectors.RevenueFilter(segment_id=segment, owner_id=owner, reader=request.user)
+    )
     return {
         "currency": services.reporting_currency(),
         "mean_absolute_percentage_error": outlook.mape,

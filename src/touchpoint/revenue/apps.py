@@ -8,4 +8,7 @@ class RevenueConfig(AppConfig):
     verbose_name = _("Revenue")
 
     def ready(self) -> None:
-        from touchpoint.revenue import timeline  # noqa: F401  (registers the revenue timeline kinds)
+        from touchpoint.revenue import (
+            rules,  # noqa: F401  (declares the revenue permissions)
+            timeline,  # noqa: F401  (registers the revenue timeline kinds)
+        )

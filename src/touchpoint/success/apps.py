@@ -5,3 +5,6 @@ class SuccessConfig(AppConfig):
     name = "touchpoint.success"
     label = "success"
     verbose_name = "Success"
+
+    def ready(self) -> None:
+        from touchpoint.success import rules  # noqa: F401  (declares the success permissions)

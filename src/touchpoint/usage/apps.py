@@ -10,7 +10,10 @@ class UsageConfig(AppConfig):
         from django.conf import settings
 
         from touchpoint.scheduler.registry import register_poller
-        from touchpoint.usage import rollups
+        from touchpoint.usage import (
+            rollups,
+            rules,  # noqa: F401  (declares the usage permissions)
+        )
 
         # Rollups catch up with ingested events within a few seconds, in every worker.
         register_poller(

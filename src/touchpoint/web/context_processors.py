@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.users.selectors import user_can_write
+from touchpoint.users.permissions import can
 
 # (url name, label, permission needed or None). Later apps add their pages here.
 NAVIGATION = [
@@ -24,12 +24,12 @@ NAVIGATION = [
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "can_write": False}
+        return {"nav_items": []}
     path = request.path
     items = []
     for name, label, permission in NAVIGATION:
-        if permission and not user.has_perm(permission):
+        if permission and not can(user, permission):
             continue
         url = reverse(name)
         items.append({"url": url, "label": label, "active": path.startswith(url)})
-    return {"nav_items": items, "can_write": user_can_write(user)}
+    return {"nav_items": items}
