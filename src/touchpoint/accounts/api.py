@@ -392,6 +392,7 @@ def add_account_team_member(request: HttpRequest, account_id: int, body: TeamMem
     account = _load_account(account_id)
     require(request.user, "accounts.add_accountteammember", account)
     user = _resolve(User, body.user, "user", User.objects.filter(is_active=True))
+    assert user is not None  # body.user is required, so _resolve found it or raised
     member = services.add_team_member(account=account, user=user, role=body.role, actor=request.user)
     return Status(201, _member_out(member))
 
