@@ -112,3 +112,30 @@ def test_admins_change_the_setting_in_the_django_admin(book):
     assert response.status_code == 302
     assert SiteSettings.current().csms_read_all_books is False
     assert logged_in_client(book.leader).get("/admin/users/sitesettings/1/change/").status_code == 302
+
+
+def test_the_class_based_view_mixin_signs_in_then_checks_the_object(book):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+    from django.views import View
+
+    from touchpoint.users.permissions import PermissionRequiredMixin
+
+    class EditAccount(PermissionRequiredMixin, View):
+        permission = "accounts.change_account"
+
+        def get_permission_object(self):
+            return book.account
+
+        def get(self, request):
+            return HttpResponse("edited")
+
+    view = EditAccount.as_view()
+    request = RequestFactory().get("/edit/")
+    request.user = AnonymousUser()
+    assert view(request).status_code == 302
+    request.user = book.teammate
+    assert view(request).content == b"edited"
+    request.user = book.outsider
+    with pytest.raises(PermissionDenied):
+        view(request)

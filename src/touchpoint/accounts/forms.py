@@ -168,7 +168,9 @@ class TeamMemberForm(forms.Form):
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = (
+        user_field = self.fields["user"]
+        assert isinstance(user_field, forms.ModelChoiceField)
+        user_field.queryset = (
             User.objects.filter(is_active=True)
             .exclude(pk=account.owner_id or 0)
             .exclude(account_teams__account=account)

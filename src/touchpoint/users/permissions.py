@@ -6,10 +6,11 @@ built from the role predicates below and its own object predicates, e.g.
     rules.add_perm("revenue.change_subscription", is_admin | is_leader | (is_csm & in_book))
 
 Pages, htmx partials, the API, CSV exports and imports all ask through `require` (raises
-PermissionDenied, a 403), `can` (a bool), the `permission_required` view decorator, or the
-`{% can %}` template tag (`touchpoint.users.templatetags.permissions`). A check without an object
-asks whether the role may do this at all (navigation, buttons); a check with an object asks about
-that row (an account, or anything hanging off one).
+PermissionDenied, a 403), `can` (a bool), the `permission_required` view decorator (or
+`PermissionRequiredMixin` for a class-based view), or the `{% can %}` template tag
+(`touchpoint.users.templatetags.permissions`). A check without an object asks whether the role may
+do this at all (navigation, buttons); a check with an object asks about that row (an account, or
+anything hanging off one).
 
 The role groups keep Django model permissions in step with what the apps declare
 (`users.services.sync_role_groups`), for the Django admin and Django's `perms` in templates.
@@ -23,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 import rules
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -81,3 +83,19 @@ def permission_required(perm: str) -> Callable[[View], View]:
         return cast(View, login_required(wrapped))
 
     return decorator
+
+
+class PermissionRequiredMixin(LoginRequiredMixin):
+    """For class-based views: sign-in first, then `require(user, permission, get_permission_object())`."""
+
+    permission: str = ""
+
+    def get_permission_object(self) -> Any:
+        """The row the permission is about; None asks about the role (override for object checks)."""
+        return None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        require(request.user, self.permission, self.get_permission_object())
+        return super().dispatch(request, *args, **kwargs)
