@@ -194,3 +194,23 @@ def test_a_teammate_lists_their_accounts_when_csms_read_only_their_book(book, ow
     other = AccountFactory(name="Someone else's")
     names = {item["name"] for item in api_as(book.teammate).get("/accounts").json()["items"]}
     assert book.account.name in names and other.name not in names
+
+
+def test_an_owner_who_left_does_not_stop_the_team_from_editing_the_account(book):
+    book.owner.is_active = False
+    book.owner.save()
+    client = logged_in_client(book.teammate)
+    response = client.post(
+        reverse("account-edit", args=[book.account.pk]),
+        {
+            "name": "Renamed by the team",
+            "domain": book.account.domain,
+            "owner": book.owner.pk,
+            "segment": book.account.segment_id or "",
+            "engagement_model": book.account.engagement_model,
+            "phase": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    book.account.refresh_from_db()
+    assert (book.account.name, book.account.owner) == ("Renamed by the team", book.owner)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment, TeamRole
@@ -142,7 +143,14 @@ class AccountForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = account_owners()
+        owners = account_owners()
+        if account.owner_id is not None:
+            # The current owner stays a choice even when they no longer could be given an account (an
+            # owner who left), or the form could not be saved without changing the owner.
+            owners = User.objects.filter(Q(pk__in=owners.values("pk")) | Q(pk=account.owner_id)).order_by(
+                "full_name", "email"
+            )
+        self.fields["owner"].queryset = owners
         if not may_reassign:
             # A disabled field keeps its initial value whatever is posted: only leaders and admins reassign.
             self.fields["owner"].disabled = True
