@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from tests.factories import AccountFactory, UserFactory
+from touchpoint.accounts.models import Account, AccountTeamMember
+from touchpoint.users.models import SiteSettings, User
 from touchpoint.users.roles import Role
 from touchpoint.users.services import create_api_key
 
@@ -39,6 +42,44 @@ def viewer(db):
 @pytest.fixture
 def account(db, csm):
     return AccountFactory(owner=csm)
+
+
+@pytest.fixture
+def teammate(db, account):
+    """A second CSM on the account's team: the account is in their book too."""
+    user = UserFactory(role=Role.CSM, email="teammate@example.com")
+    AccountTeamMember.objects.create(account=account, user=user)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """A CSM whose book does not hold the account."""
+    return UserFactory(role=Role.CSM, email="outsider@example.com")
+
+
+@dataclass
+class Book:
+    """An account with everyone who may (or may not) touch it: the people of the permission tests."""
+
+    account: Account
+    owner: User
+    teammate: User
+    outsider: User
+    leader: User
+    viewer: User
+    admin: User
+
+
+@pytest.fixture
+def book(account, csm, teammate, outsider, leader, viewer, admin_user) -> Book:
+    return Book(account, csm, teammate, outsider, leader, viewer, admin_user)
+
+
+@pytest.fixture
+def own_books_only(db):
+    """The admin setting off: CSMs read only the accounts of their book."""
+    SiteSettings(csms_read_all_books=False).save()
 
 
 def logged_in_client(user) -> Client:

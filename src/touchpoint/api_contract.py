@@ -40,6 +40,7 @@ from ninja.security.session import SessionAuth
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from touchpoint.users.models import User
+from touchpoint.users.permissions import require
 from touchpoint.users.selectors import user_for_api_key
 
 logger = logging.getLogger(__name__)
@@ -174,8 +175,7 @@ def require_perm(request: HttpRequest, perm: str, obj: Model | None = None) -> N
     Every API handler calls this, reads included, so the rule behind it can change in one place;
     `obj` is the row the action touches, for checks that depend on it (books of business).
     """
-    if not request.user.has_perm(perm):
-        raise PermissionDenied(_("Your role does not allow this."))
+    require(request.user, perm, obj)
 
 
 def caller(request: HttpRequest) -> User:

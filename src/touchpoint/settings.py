@@ -87,6 +87,14 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "touchpoint.urls"
+
+# One permission check, `user.has_perm(perm, obj)`: django-rules answers from what each app declares
+# in its rules.py (see touchpoint.users.permissions); ModelBackend signs people in and answers the
+# Django admin from the role groups, which follow the same declarations.
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 WSGI_APPLICATION = "touchpoint.wsgi.application"
 
 TEMPLATES = [

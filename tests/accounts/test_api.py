@@ -147,7 +147,7 @@ def test_account_list_query_count_is_flat(api, csm, django_assert_max_num_querie
     parent = AccountFactory(owner=csm)
     phase = PhaseFactory(name="Adoption")
     AccountFactory.create_batch(30, owner=csm, parent=parent, phase=phase, framework=phase.framework)
-    # key, key use, the role's permissions (2), the page, the count: none per account
+    # key, key use, the role's permissions (2), the page, the count, whether CSMs read every book
     with django_assert_max_num_queries(6):
         response = api.get("/accounts", limit=100)
     assert len(response.json()["items"]) == 31
@@ -171,16 +171,22 @@ def test_create_get_patch_and_delete_an_account(api, csm, leader):
     account_id = created.json()["id"]
     assert api.get(f"/accounts/{account_id}").json()["segment"] == {"id": segment.pk, "name": "Enterprise"}
 
-    patched = api.send("patch", f"/accounts/{account_id}", {"owner": leader.pk, "domain": "initech.test"})
+    # The owner (a CSM) changes their account, but handing it to someone else is a leader's action.
+    refused = api.send("patch", f"/accounts/{account_id}", {"owner": leader.pk, "domain": "initech.test"})
+    assert_error(refused, 403)
+    assert Account.objects.get(pk=account_id).owner == csm
+    patched = api.send("patch", f"/accounts/{account_id}", {"domain": "initech.test"})
     assert patched.status_code == 200
-    assert patched.json()["owner"]["id"] == leader.pk and patched.json()["name"] == "Initech"
+    assert patched.json()["owner"]["id"] == csm.pk and patched.json()["name"] == "Initech"
     assert api.send("patch", f"/accounts/{account_id}", {"segment": None}).json()["segment"] is None
+    leader_api = Api(create_api_key(user=leader)[1])
+    handed = leader_api.send("patch", f"/accounts/{account_id}", {"owner": leader.pk})
+    assert handed.status_code == 200 and handed.json()["owner"]["id"] == leader.pk
 
     kinds = list(TimelineEntry.objects.filter(account_id=account_id).values_list("kind", flat=True))
-    assert sorted(kinds) == ["account_changed", "account_changed", "account_created"]
+    assert sorted(kinds) == ["account_changed", "account_changed", "account_changed", "account_created"]
 
     assert api.send("delete", f"/accounts/{account_id}").status_code == 403  # a CSM may not delete
-    leader_api = Api(create_api_key(user=leader)[1])
     assert leader_api.send("delete", f"/accounts/{account_id}").status_code == 204
     assert_error(api.get(f"/accounts/{account_id}"), 404)
 
@@ -322,8 +328,8 @@ def test_same_email_twice_in_an_account_is_409(api, account):
 def test_contact_list_query_count_is_flat(api, account, django_assert_max_num_queries):
     for _ in range(30):
         ContactFactory(account=account, roles=["user", "billing"])
-    # as before, plus the role's permissions (2 queries): none per contact
-    with django_assert_max_num_queries(8):
+    # as before, plus the role's permissions (2 queries) and whether CSMs read every book: none per contact
+    with django_assert_max_num_queries(9):
         assert len(api.get(f"/accounts/{account.pk}/contacts", limit=100).json()["items"]) == 30
     with django_assert_max_num_queries(8):
         assert len(api.get("/contacts", limit=100).json()["items"]) == 30

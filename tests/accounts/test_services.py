@@ -63,9 +63,9 @@ def test_update_changes_only_given_fields_and_records_what_changed(csm, leader):
     assert entry_title(entry) == "Changed name, owner"
 
 
-def test_update_with_none_clears_and_without_changes_writes_nothing(csm):
+def test_update_with_none_clears_and_without_changes_writes_nothing(csm, leader):
     account = services.create_account(name="A", owner=csm, actor=csm)
-    services.update_account(account=account, actor=csm, owner=None)
+    services.update_account(account=account, actor=leader, owner=None)
     assert Account.objects.get(pk=account.pk).owner is None
     before = TimelineEntry.objects.count()
     services.update_account(account=account, actor=csm, name="A")

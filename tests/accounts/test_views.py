@@ -113,7 +113,8 @@ def test_portfolio_query_count_does_not_grow_with_accounts(csm_client, csm, djan
     phase = PhaseFactory(name="Onboarding")
     AccountFactory.create_batch(60, owner=csm, parent=parent, phase=phase, framework=phase.framework)
     # 11: the health sparklines of the page's accounts are one query (health scores ride on the row query).
-    with django_assert_max_num_queries(11):
+    # +1: whether CSMs read every book (the portfolio shows a CSM what they may read).
+    with django_assert_max_num_queries(12):
         response = csm_client.get(reverse("portfolio"))
     assert len(response.context["page"].object_list) == 50
 
@@ -166,7 +167,8 @@ def test_account_page_query_count_is_bounded(csm_client, csm, django_assert_max_
         ContactFactory(account=account, roles=["user", "billing"])
     for _ in range(30):
         services.log_engagement(account=account, kind="note", actor=csm, body="Checked in")
-    with django_assert_max_num_queries(14):
+    # +2: the permission check (whether CSMs read every book) and the account team section.
+    with django_assert_max_num_queries(16):
         response = csm_client.get(reverse("account-detail", args=[account.pk]))
     assert response.status_code == 200
 
@@ -266,15 +268,16 @@ def test_csm_edits_the_account_header_with_htmx(csm_client, csm, account):
     # The phase is shown (and changed) in the header by the success app (tests/success/).
     response = csm_client.post(
         reverse("account-edit", args=[account.pk]),
+        # The owner field is disabled for a CSM: a posted owner is ignored, the rest is saved.
         _edit_payload(account, owner=leader.pk, engagement_model="high"),
         HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
-    assert response.status_code == 200 and "Olga Leader" in body
+    assert response.status_code == 200
     assert 'hx-swap-oob="afterbegin:#timeline-entries"' in body
     assert 'data-fact="phase"' in body
     account.refresh_from_db()
-    assert (account.owner, account.engagement_model) == (leader, "high")
+    assert (account.owner, account.engagement_model) == (csm, "high")
     assert TimelineEntry.objects.filter(account=account, kind="account_changed").count() == 1
 
 

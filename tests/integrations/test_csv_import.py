@@ -408,3 +408,48 @@ def test_the_command_dry_run_writes_nothing_and_map_overrides_a_guess(tmp_path):
         stderr=StringIO(),
     )
     assert Account.objects.get(external_id="A1").name == "Acme"
+
+
+# --- Books of business ------------------------------------------------------------------------
+
+
+def test_rows_outside_the_importers_book_are_refused_row_by_row(tmp_path, book):
+    """The import pages are for leaders and admins; an importer run as a CSM stays inside their book."""
+    book.account.external_id = "MINE"
+    book.account.save()
+    elsewhere = AccountFactory(external_id="THEIRS", name="Not yours")
+    path = write(
+        tmp_path,
+        "Account ID,Account Name\nMINE,Renamed mine\nTHEIRS,Renamed theirs\n",
+    )
+    refused = runner.run(path, "accounts", actor=book.owner)
+    assert not refused.ok
+    assert [(p.row, p.column) for p in refused.problems] == [(3, "Account ID")]
+    assert Account.objects.get(pk=elsewhere.pk).name == "Not yours"
+    # The same file from a leader goes through whole.
+    assert runner.run(path, "accounts", actor=book.leader).ok
+    assert Account.objects.get(pk=elsewhere.pk).name == "Renamed theirs"
+
+
+def test_a_csm_import_cannot_hand_an_account_to_someone_else(tmp_path, book):
+    book.account.external_id = "MINE"
+    book.account.save()
+    path = write(tmp_path, f"Account ID,Account Name,Account Owner\nMINE,Mine,{book.leader.email}\n")
+    refused = runner.run(path, "accounts", actor=book.owner)
+    assert [p.column for p in refused.problems] == ["Account Owner"]
+    book.account.refresh_from_db()
+    assert book.account.owner == book.owner
+
+
+def test_contacts_and_subscriptions_of_another_book_are_refused(tmp_path, book):
+    AccountFactory(external_id="THEIRS")
+    contacts = write(tmp_path, "Contact ID,Account ID,Name\nC1,THEIRS,Ann\n", name="c.csv")
+    assert [p.column for p in runner.run(contacts, "contacts", actor=book.owner).problems] == ["Account ID"]
+    subscriptions = write(
+        tmp_path,
+        "Subscription ID,Account ID,Product,MRR,Start Date\nS1,THEIRS,Cloud,100,2026-01-01\n",
+        name="s.csv",
+    )
+    result = runner.run(subscriptions, "subscriptions", actor=book.owner)
+    assert [p.column for p in result.problems] == ["Account ID"]
+    assert not Contact.objects.exists() and not Subscription.objects.exists()

@@ -110,7 +110,8 @@ def test_the_dashboard_reads_a_bounded_number_of_queries(history, csm, django_as
             started_on=timezone.localdate().replace(day=1),
         )
     client = logged_in_client(csm)
-    with django_assert_max_num_queries(15):
+    # +2: the caller's role and whether CSMs read every book (reports cover what they may read).
+    with django_assert_max_num_queries(17):
         assert client.get("/revenue/").status_code == 200
 
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from touchpoint.accounts.models import (
     Account,
+    AccountTeamMember,
     Contact,
     ContactRoleAssignment,
     Engagement,
@@ -20,8 +21,17 @@ class ContactRoleInline(admin.TabularInline):
     extra = 0
 
 
+class AccountTeamInline(admin.TabularInline):
+    # Changed here, the team skips the timeline and audit entries the services write; the account page
+    # and the API are the usual way.
+    model = AccountTeamMember
+    extra = 0
+    raw_id_fields = ["user"]
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    inlines = [AccountTeamInline]
     list_display = ["name", "domain", "owner", "segment", "engagement_model"]
     list_filter = ["segment", "engagement_model"]
     search_fields = ["name", "domain", "external_id"]

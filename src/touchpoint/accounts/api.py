@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import create_model
 
 from touchpoint.accounts import selectors, services
-from touchpoint.accounts.models import Account, Contact, Segment, TimelineEntry
+from touchpoint.accounts.models import Account, AccountTeamMember, Contact, Segment, TimelineEntry
 from touchpoint.accounts.portfolio import portfolio_filters
 from touchpoint.accounts.schemas import (
     AccountIn,
@@ -26,6 +26,9 @@ from touchpoint.accounts.schemas import (
     ContactRoleValue,
     EngagementIn,
     NoteIn,
+    TeamMemberIn,
+    TeamMemberOut,
+    TeamPage,
     TimelineEntryOut,
     TimelinePage,
 )
@@ -172,7 +175,8 @@ def list_accounts(
             parent_id=parent,
             order=order,
             extra=_registered_filter_values(filters.model_dump(exclude_none=True)),  # type: ignore[attr-defined]
-        )
+        ),
+        reader=request.user,
     )
     return page_of(accounts, paging, _account_out)
 
@@ -268,7 +272,9 @@ def create_contact(request: HttpRequest, account_id: Id, body: ContactIn):
     account = get_object_or_404(Account, pk=account_id)
     require_perm(request, "accounts.add_contact", account)
     contact = services.create_contact(account=account, actor=caller(request), **body.model_dump())
-    return Status(201, _contact_out(selectors.contacts(account_id=account.pk).get(pk=contact.pk)))
+    return Status(
+        201, _contact_out(selectors.contacts(reader=request.user, account_id=account.pk).get(pk=contact.pk))
+    )
 
 
 @router.get("/contacts", response=answers({200: Page[ContactOut]}, *READ), summary="List contacts")
@@ -284,7 +290,12 @@ def list_contacts(
     """Contacts across all accounts."""
     require_perm(request, "accounts.view_contact")
     contacts = selectors.contacts(
-        search=search, account_id=account, role=role or "", email=email, external_id=external_id
+        reader=request.user,
+        search=search,
+        account_id=account,
+        role=role or "",
+        email=email,
+        external_id=external_id,
     )
     return page_of(contacts, paging, _contact_out)
 
@@ -294,7 +305,9 @@ def list_contacts(
 )
 def get_contact(request: HttpRequest, contact_id: Id):
     """One contact."""
-    contact = get_object_or_404(selectors.contacts(), pk=contact_id)
+    contact = get_object_or_404(
+        Contact.objects.select_related("account").prefetch_related("roles"), pk=contact_id
+    )
     require_perm(request, "accounts.view_contact", contact)
     return _contact_out(contact)
 
@@ -313,7 +326,7 @@ def update_contact(request: HttpRequest, contact_id: Id, body: ContactPatch):
         if field in changes and changes[field] is None:
             raise ValidationError({field: _("This field cannot be null.")})
     services.update_contact(contact=contact, actor=caller(request), **changes)
-    return _contact_out(selectors.contacts().get(pk=contact_id))
+    return _contact_out(selectors.contacts(reader=request.user).get(pk=contact_id))
 
 
 @router.delete(
@@ -395,3 +408,58 @@ def create_engagement(request: HttpRequest, account_id: Id, body: EngagementIn):
     if len(contacts) != len(set(contact_ids)):
         raise ValidationError({"contacts": _("Some of these contacts do not exist.")})
     return _log(request, account_id, contacts=contacts, **fields)
+
+
+# --- The account team -------------------------------------------------------------------------
+
+
+def _member_out(member: AccountTeamMember) -> dict:
+    return {"user": _user_ref(member.user), "role": member.role, "added_at": member.added_at}
+
+
+@router.get(
+    "/accounts/{account_id}/team",
+    response=answers({200: TeamPage}, *READ, 404),
+    summary="List an account's team",
+)
+def list_account_team(request: HttpRequest, account_id: Id):
+    """The account's owner and the people on its team (more CSMs, an executive sponsor…)."""
+    account = _load_account(account_id)
+    require_perm(request, "accounts.view_accountteammember", account)
+    members = list(selectors.account_team(account))
+    return {
+        "owner": _user_ref(account.owner),
+        "items": [_member_out(m) for m in members],
+        "count": len(members),
+    }
+
+
+@router.post(
+    "/accounts/{account_id}/team",
+    response=answers({201: TeamMemberOut}, *WRITE, 404, 409),
+    summary="Add a team member",
+)
+def add_account_team_member(request: HttpRequest, account_id: Id, body: TeamMemberIn):
+    """Put someone on the account's team; the account joins their book. Leaders, admins and the owner."""
+    account = _load_account(account_id)
+    require_perm(request, "accounts.add_accountteammember", account)
+    user = _resolve(User, body.user, "user", User.objects.filter(is_active=True))
+    assert user is not None  # body.user is required, so _resolve found it or raised
+    member = services.add_team_member(account=account, user=user, role=body.role, actor=caller(request))
+    return Status(201, _member_out(member))
+
+
+@router.delete(
+    "/accounts/{account_id}/team/{user_id}",
+    response=answers({204: None}, *READ, 404),
+    summary="Remove a team member",
+)
+def remove_account_team_member(request: HttpRequest, account_id: Id, user_id: Id):
+    """Take someone off the account's team. Leaders, admins and the owner."""
+    account = _load_account(account_id)
+    require_perm(request, "accounts.delete_accountteammember", account)
+    member = get_object_or_404(
+        AccountTeamMember.objects.select_related("user"), account=account, user_id=user_id
+    )
+    services.remove_team_member(account=account, user=member.user, actor=caller(request))
+    return Status(204, None)

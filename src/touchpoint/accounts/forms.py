@@ -6,9 +6,10 @@ from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment
+from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment, TeamRole
 from touchpoint.accounts.portfolio import DEFAULT_PORTFOLIO_ORDER, portfolio_filters
 from touchpoint.accounts.selectors import PortfolioFilter, portfolio_orderings
 from touchpoint.accounts.services import clean_domain
@@ -121,7 +122,7 @@ class AccountForm(forms.Form):
     )
     engagement_model = forms.ChoiceField(label=_("Engagement model"), choices=EngagementModel.choices)
 
-    def __init__(self, *args, account: Account, **kwargs) -> None:
+    def __init__(self, *args, account: Account, may_reassign: bool = True, **kwargs) -> None:
         kwargs.setdefault(
             "initial",
             {
@@ -133,7 +134,18 @@ class AccountForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = account_owners()
+        owners = account_owners()
+        if account.owner_id is not None:
+            # The current owner stays a choice even when they no longer could be given an account (an
+            # owner who left), or the form could not be saved without changing the owner.
+            owners = User.objects.filter(Q(pk__in=owners.values("pk")) | Q(pk=account.owner_id)).order_by(
+                "full_name", "email"
+            )
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owners
+        if not may_reassign:
+            # A disabled field keeps its initial value whatever is posted: only leaders and admins reassign.
+            self.fields["owner"].disabled = True
+            self.fields["owner"].help_text = _("Only CS leaders and admins give an account to another owner.")
         cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
             "tier", "name"
         )
@@ -143,3 +155,21 @@ class AccountForm(forms.Form):
             return clean_domain(self.cleaned_data["domain"])
         except ValidationError as error:
             raise ValidationError(error.message_dict["domain"]) from None
+
+
+class TeamMemberForm(forms.Form):
+    """Add someone to an account's team."""
+
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    role = forms.ChoiceField(label=_("Role on the team"), choices=TeamRole.choices, initial=TeamRole.CSM)
+
+    def __init__(self, *args, account: Account, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        user_field = self.fields["user"]
+        assert isinstance(user_field, forms.ModelChoiceField)
+        user_field.queryset = (
+            User.objects.filter(is_active=True)
+            .exclude(pk=account.owner_id or 0)
+            .exclude(account_teams__account=account)
+            .order_by("full_name", "email")
+        )

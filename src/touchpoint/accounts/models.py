@@ -96,6 +96,37 @@ class Account(models.Model):
         return self.name
 
 
+class TeamRole(models.TextChoices):
+    CSM = "csm", _("CSM")
+    EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+    OTHER = "other", _("Other")
+
+
+class AccountTeamMember(models.Model):
+    """Someone on an account's team besides its owner: the account is in their book of business."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="account_teams",
+    )
+    role = models.CharField(
+        _("role on the team"), max_length=32, choices=TeamRole.choices, default=TeamRole.CSM
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["account", "user__full_name", "user__email"]
+        verbose_name = _("account team member")
+        verbose_name_plural = _("account team members")
+        constraints = [models.UniqueConstraint(fields=["account", "user"], name="account_team_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.user} ({self.get_role_display()})"
+
+
 class ContactRole(models.TextChoices):
     CHAMPION = "champion", _("Champion")
     DECISION_MAKER = "decision_maker", _("Decision maker")

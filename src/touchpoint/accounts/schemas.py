@@ -122,3 +122,23 @@ class EngagementIn(Strict):
     occurred_at: Moment | None = None
     duration_minutes: int | None = Field(None, ge=1, le=24 * 60)
     contacts: list[Id] = Field([], max_length=100)
+
+
+TeamRoleValue = Literal["csm", "executive_sponsor", "other"]
+
+
+class TeamMemberIn(Strict):
+    user: Id = Field(description="The id of the person to add.")
+    role: TeamRoleValue = "csm"
+
+
+class TeamMemberOut(Schema):
+    user: UserRef
+    role: TeamRoleValue
+    added_at: datetime
+
+
+class TeamPage(Schema):
+    owner: UserRef | None
+    items: list[TeamMemberOut]
+    count: int

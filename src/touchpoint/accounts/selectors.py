@@ -10,7 +10,14 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
-from touchpoint.accounts.models import Account, Contact, ContactRoleAssignment, Segment, TimelineEntry
+from touchpoint.accounts.models import (
+    Account,
+    AccountTeamMember,
+    Contact,
+    ContactRoleAssignment,
+    Segment,
+    TimelineEntry,
+)
 from touchpoint.accounts.panels import account_header_facts
 from touchpoint.accounts.portfolio import (
     DEFAULT_PORTFOLIO_ORDER,
@@ -19,6 +26,7 @@ from touchpoint.accounts.portfolio import (
     portfolio_export_columns,
     portfolio_filters,
 )
+from touchpoint.accounts.rules import readable_accounts_q
 
 
 @dataclass(frozen=True)
@@ -45,12 +53,12 @@ def portfolio_orderings() -> dict[str, tuple]:
     return portfolio_columns.orderings()
 
 
-def portfolio(filters: PortfolioFilter) -> QuerySet[Account]:
-    """Accounts matching the filters, sorted, with everything a portfolio row shows joined in.
+def portfolio(filters: PortfolioFilter, *, reader: Any) -> QuerySet[Account]:
+    """The accounts `reader` may read that match the filters, sorted, with everything a portfolio row shows joined in.
 
     The registered columns add their joins and annotations first, so filters and sorts can use them.
     """
-    qs = Account.objects.select_related("owner", "segment", "parent")
+    qs = Account.objects.select_related("owner", "segment", "parent").filter(readable_accounts_q(reader))
     search = filters.search.strip()
     if search:
         qs = qs.filter(
@@ -113,10 +121,20 @@ def contacts_of(account: Account, *, search: str = "", role: str = "") -> QueryS
 
 
 def contacts(
-    *, search: str = "", account_id: int | None = None, role: str = "", email: str = "", external_id: str = ""
+    *,
+    reader: Any,
+    search: str = "",
+    account_id: int | None = None,
+    role: str = "",
+    email: str = "",
+    external_id: str = "",
 ) -> QuerySet[Contact]:
-    """Contacts across accounts, for the API."""
-    qs = Contact.objects.select_related("account").prefetch_related("roles")
+    """Contacts across the accounts `reader` may read, for the API."""
+    qs = (
+        Contact.objects.select_related("account")
+        .prefetch_related("roles")
+        .filter(readable_accounts_q(reader, "account__"))
+    )
     if account_id is not None:
         qs = qs.filter(account_id=account_id)
     if search.strip():
@@ -188,3 +206,12 @@ def portfolio_summary(qs: QuerySet[Account]) -> dict[str, int]:
     """Counts by engagement model over a filtered portfolio, in one query."""
     rows = qs.order_by().values("engagement_model").annotate(n=Count("id"))
     return {row["engagement_model"]: row["n"] for row in rows}
+
+
+def account_team(account: Account) -> QuerySet[AccountTeamMember]:
+    """The account's team (besides its owner), by name."""
+    return (
+        AccountTeamMember.objects.filter(account=account)
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "id")
+    )

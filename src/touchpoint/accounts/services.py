@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import (
     Account,
+    AccountTeamMember,
     Contact,
     ContactRole,
     ContactRoleAssignment,
@@ -27,6 +28,7 @@ from touchpoint.accounts.models import (
     EngagementKind,
     EngagementModel,
     Segment,
+    TeamRole,
     TimelineEntry,
 )
 from touchpoint.users.models import User
@@ -153,7 +155,12 @@ def create_account(
     segment: Segment | None = None,
     engagement_model: str = EngagementModel.HYBRID,
 ) -> Account:
-    """Add a customer company and note its arrival on its timeline."""
+    """Add a customer company and note its arrival on its timeline.
+
+    Giving the account to someone else is a leader's or admin's action (PermissionDenied otherwise).
+    """
+    if owner is not None and actor is not None and owner.pk != actor.pk:
+        _check_may_assign_owner(actor, None)
     account = Account(
         name=_clean_name(name),
         domain=clean_domain(domain),
@@ -195,8 +202,13 @@ def update_account(
     segment: Segment | None = UNSET,
     engagement_model: str = UNSET,
 ) -> Account:
-    """Change an account's details; only the arguments given change. Records what changed."""
+    """Change an account's details; only the arguments given change. Records what changed.
+
+    Changing the owner is a leader's or admin's action (PermissionDenied otherwise).
+    """
     given = {k: v for k, v in locals().items() if k in _ACCOUNT_FIELDS and v is not UNSET}
+    if "owner" in given and _pk(given["owner"]) != account.owner_id and actor is not None:
+        _check_may_assign_owner(actor, account)
     if "name" in given:
         given["name"] = _clean_name(given["name"])
     if "domain" in given:
@@ -229,6 +241,16 @@ def update_account(
     return account
 
 
+def _pk(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def _check_may_assign_owner(actor: User, account: Account | None) -> None:
+    # The one permission check, here in the service so the page, the API and imports cannot differ.
+    if not actor.has_perm("accounts.change_account_owner", account):
+        raise PermissionDenied(_("Only CS leaders and admins give an account to another owner."))
+
+
 def _display(value: Any) -> Any:
     if isinstance(value, models.Model):
         return str(value)
@@ -240,6 +262,56 @@ def delete_account(*, account: Account, actor: User | None) -> None:
     """Remove an account with its contacts and timeline; child companies lose their parent."""
     record_audit(actor=actor, action="account.delete", instance=account, changes={"name": account.name})
     account.delete()
+
+
+# --- The account team ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_team_member(
+    *, account: Account, user: User, actor: User | None, role: str = TeamRole.CSM
+) -> AccountTeamMember:
+    """Put someone on the account's team: the account joins their book of business."""
+    if role not in TeamRole.values:
+        raise ValidationError({"role": _("Choose a role on the team from the list.")})
+    if not user.is_active:
+        raise ValidationError({"user": _("This person cannot sign in any more.")})
+    if account.owner_id == user.pk:
+        raise ValidationError({"user": _("The owner is on the account already.")})
+    if AccountTeamMember.objects.filter(account=account, user=user).exists():
+        raise ValidationError(
+            {"user": ValidationError(_("This person is on the team already."), code="unique")}
+        )
+    member = AccountTeamMember.objects.create(account=account, user=user, role=role)
+    data = {"user": user.get_full_name(), "email": user.email, "role": role}
+    record_on_timeline(
+        account=account,
+        kind="team_member_added",
+        title=f"{user.get_full_name()} joined the account team ({role})",
+        actor=actor,
+        subject=member,
+        data=data,
+    )
+    record_audit(actor=actor, action="account.team.add", instance=account, changes=data)
+    return member
+
+
+@transaction.atomic
+def remove_team_member(*, account: Account, user: User, actor: User | None) -> None:
+    """Take someone off the account's team (the account leaves their book, unless they own it)."""
+    member = AccountTeamMember.objects.filter(account=account, user=user).first()
+    if member is None:
+        raise ValidationError({"user": _("This person is not on the team.")})
+    data = {"user": user.get_full_name(), "email": user.email, "role": member.role}
+    member.delete()
+    record_on_timeline(
+        account=account,
+        kind="team_member_removed",
+        title=f"{user.get_full_name()} left the account team",
+        actor=actor,
+        data=data,
+    )
+    record_audit(actor=actor, action="account.team.remove", instance=account, changes=data)
 
 
 # --- Contacts ---------------------------------------------------------------------------------

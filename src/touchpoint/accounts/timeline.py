@@ -100,3 +100,23 @@ register_kind(
 )
 register_kind("account_changed", label=_("Account changed"), icon="✏️", describe=_describe_account_changed)
 register_kind("contact_added", label=_("Contact added"), icon="👤", describe=_describe_contact_added)
+
+
+def _describe_team_member_added(entry: TimelineEntry) -> str:
+    from touchpoint.accounts.models import TeamRole
+
+    return gettext("%(name)s joined the account team (%(role)s)") % {
+        "name": entry.data["user"],
+        "role": TeamRole(entry.data["role"]).label,
+    }
+
+
+register_kind(
+    "team_member_added", label=_("Team member added"), icon="🤝", describe=_describe_team_member_added
+)
+register_kind(
+    "team_member_removed",
+    label=_("Team member removed"),
+    icon="👋",
+    describe=lambda entry: gettext("%(name)s left the account team") % {"name": entry.data["user"]},
+)

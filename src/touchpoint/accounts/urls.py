@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:account_id>/", views.account_detail, name="account-detail"),
     path("<int:account_id>/edit/", views.account_edit, name="account-edit"),
     path("<int:account_id>/timeline/", views.account_timeline, name="account-timeline"),
+    path("<int:account_id>/team/", views.account_team, name="account-team"),
     path("<int:account_id>/engagements/", views.log_engagement_view, name="account-log-engagement"),
 ]

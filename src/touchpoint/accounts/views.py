@@ -6,19 +6,22 @@ import csv
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from touchpoint.accounts import selectors, services
-from touchpoint.accounts.forms import AccountForm, EngagementForm, PortfolioFilterForm
+from touchpoint.accounts.forms import AccountForm, EngagementForm, PortfolioFilterForm, TeamMemberForm
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.panels import account_header_facts, account_panels
 from touchpoint.accounts.portfolio import portfolio_columns, portfolio_export_columns, portfolio_sections
+from touchpoint.users.models import User
+from touchpoint.users.permissions import can, require
 
 
 @login_required
@@ -26,7 +29,7 @@ from touchpoint.accounts.portfolio import portfolio_columns, portfolio_export_co
 def portfolio(request: HttpRequest) -> HttpResponse:
     form = PortfolioFilterForm(request.GET)
     filters = form.to_filter()
-    accounts = selectors.portfolio(filters)
+    accounts = selectors.portfolio(filters, reader=request.user)
     page = Paginator(accounts, settings.PORTFOLIO_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     page.object_list = rows
@@ -59,7 +62,7 @@ def _querystring_without(request: HttpRequest, *names: str) -> str:
 def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
     """Every account the current filters match (not just the page shown), as CSV."""
     filters = PortfolioFilterForm(request.GET).to_filter()
-    accounts = selectors.portfolio_export(selectors.portfolio(filters))
+    accounts = selectors.portfolio_export(selectors.portfolio(filters, reader=request.user))
     columns = portfolio_export_columns.all()
 
     class Echo:
@@ -99,6 +102,7 @@ def _render_account_page(
         account = selectors.account_for_360(account_id)
     except Account.DoesNotExist:
         raise Http404 from None
+    require(request.user, "accounts.view_account", account)
     entries, next_cursor = selectors.timeline_page(account, after=None, size=settings.TIMELINE_PAGE_SIZE)
     context = {
         **_header_context(request, account),
@@ -107,7 +111,8 @@ def _render_account_page(
         "entries": entries,
         "next_cursor": next_cursor,
         "engagement_form": engagement_form or EngagementForm(account=account),
-        "account_form": account_form or AccountForm(account=account),
+        "account_form": account_form or _account_form(request, account),
+        **_team_context(request, account),
     }
     return render(request, "accounts/account_detail.html", context, status=status)
 
@@ -122,6 +127,7 @@ def _header_context(request: HttpRequest, account: Account) -> dict:
 def account_timeline(request: HttpRequest, account_id: int) -> HttpResponse:
     """The next page of the timeline (htmx "load more")."""
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.view_account", account)
     cursor = selectors.TimelineCursor.decode(request.GET.get("after", ""))
     entries, next_cursor = selectors.timeline_page(account, after=cursor, size=settings.TIMELINE_PAGE_SIZE)
     return render(
@@ -138,10 +144,10 @@ def _show_beside_fields(form, error: ValidationError) -> None:
 
 
 @login_required
-@permission_required("accounts.add_engagement", raise_exception=True)
 @require_POST
 def log_engagement_view(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.add_engagement", account)
     form = EngagementForm(request.POST, account=account)
     entry = None
     if form.is_valid():
@@ -164,13 +170,22 @@ def log_engagement_view(request: HttpRequest, account_id: int) -> HttpResponse:
     )
 
 
+def _account_form(request: HttpRequest, account: Account, data=None) -> AccountForm:
+    # The owner field is shown to everyone but only leaders and admins change it.
+    return AccountForm(
+        data,
+        account=account,
+        may_reassign=can(request.user, "accounts.change_account_owner", account),
+    )
+
+
 @login_required
-@permission_required("accounts.change_account", raise_exception=True)
 @require_POST
 def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     """Change the header facts; answers htmx with the header and the new timeline entry."""
     account = get_object_or_404(Account, pk=account_id)
-    form = AccountForm(request.POST, account=account)
+    require(request.user, "accounts.change_account", account)
+    form = _account_form(request, account, request.POST)
     saved = False
     if form.is_valid():
         changes = dict(form.cleaned_data)
@@ -190,8 +205,61 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
         "accounts/_account_header.html",
         {
             **_header_context(request, account),
-            "account_form": AccountForm(account=account) if saved else form,
+            "account_form": _account_form(request, account) if saved else form,
             "account_saved": saved,
             "new_entry": new_entry,
         },
+    )
+
+
+# --- The account team -------------------------------------------------------------------------
+
+
+def _team_context(request: HttpRequest, account: Account, form: TeamMemberForm | None = None) -> dict:
+    may_manage = can(request.user, "accounts.add_accountteammember", account)
+    return {
+        "team": selectors.account_team(account),
+        "may_manage_team": may_manage,
+        "team_form": (form or TeamMemberForm(account=account)) if may_manage else None,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_team(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The team section of the account page (htmx); its forms add (action=add) or remove a member."""
+    account = get_object_or_404(Account.objects.select_related("owner"), pk=account_id)
+    require(request.user, "accounts.view_account", account)
+    form = None
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "remove":
+            require(request.user, "accounts.delete_accountteammember", account)
+            user_id = request.POST.get("user", "")
+            if not user_id.isdecimal():
+                return HttpResponseBadRequest(_("Choose a member of this team."))
+            member = get_object_or_404(User, pk=int(user_id), account_teams__account=account)
+            services.remove_team_member(account=account, user=member, actor=request.user)
+        elif action == "add":
+            require(request.user, "accounts.add_accountteammember", account)
+            form = TeamMemberForm(request.POST, account=account)
+            if form.is_valid():
+                try:
+                    services.add_team_member(account=account, actor=request.user, **form.cleaned_data)
+                except ValidationError as error:
+                    _show_beside_fields(form, error)
+                else:
+                    form = None
+            if form is not None:
+                status = 200 if request.htmx else 422
+        else:
+            return HttpResponseBadRequest(_("Unknown action."))
+        if not request.htmx and form is None:
+            return redirect("account-detail", account_id=account.pk)
+    return render(
+        request,
+        "accounts/_account_team.html",
+        {"account": account, **_team_context(request, account, form)},
+        status=status,
     )

@@ -11,6 +11,7 @@ class HealthConfig(AppConfig):
         from touchpoint.health import (
             measures,  # noqa: F401  (registers the built-in measures)
             portfolio,
+            rules,  # noqa: F401  (declares the health permissions)
         )
         from touchpoint.health.tasks import recompute_health_task
         from touchpoint.scheduler.registry import register_schedule

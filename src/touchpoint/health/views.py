@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,12 +16,14 @@ from touchpoint.health.forms import ApplyYamlForm, BacktestForm, ScorecardForm
 from touchpoint.health.models import Grade, Scorecard
 from touchpoint.health.scoring import DEFAULT_GREEN_AT, DEFAULT_RED_BELOW, Definition
 from touchpoint.request_types import AuthenticatedHttpRequest
+from touchpoint.users.permissions import can, permission_required, require
 
 
 @login_required
 @require_GET
 def account_health_panel(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "health.view_healthscore", account)
     explained = selectors.explain(account)
     context = {"account": account, "health": explained, "chart_svg": ""}
     if explained.score is not None:
@@ -41,7 +43,7 @@ def account_health_panel(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_GET
 def distribution(request: HttpRequest) -> HttpResponse:
     """Grades across the portfolio as filtered (the portfolio page loads this with htmx)."""
-    accounts = portfolio(PortfolioFilterForm(request.GET).to_filter())
+    accounts = portfolio(PortfolioFilterForm(request.GET).to_filter(), reader=request.user)
     counts = selectors.grade_distribution(accounts)
     labels = {value: str(label) for value, label in Grade.choices}
     return render(
@@ -57,16 +59,14 @@ def distribution(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@permission_required("health.view_scorecard", raise_exception=True)
+@permission_required("health.view_scorecard")
 @require_http_methods(["GET", "POST"])
 def scorecards(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every scorecard with its current version; YAML in and out."""
     services.ensure_default_scorecard()
     form = ApplyYamlForm(request.POST or None)
     if request.method == "POST":
-        if not request.user.has_perm("health.change_scorecard"):
-            return render(request, "403.html", status=403)
+        require(request.user, "health.change_scorecard")
         if form.is_valid():
             try:
                 services.apply_scorecards_yaml(text=form.cleaned_data["yaml"], actor=request.user)
@@ -82,14 +82,13 @@ def scorecards(request: AuthenticatedHttpRequest) -> HttpResponse:
             "scorecards": selectors.scorecards(),
             "form": form,
             "yaml": selectors.scorecards_yaml(),
-            "can_change": request.user.has_perm("health.change_scorecard"),
+            "can_change": can(request.user, "health.change_scorecard"),
         },
         status=400 if form.errors else 200,
     )
 
 
-@login_required
-@permission_required("health.view_scorecard", raise_exception=True)
+@permission_required("health.view_scorecard")
 @require_GET
 def scorecards_export(request: HttpRequest) -> HttpResponse:
     services.ensure_default_scorecard()
@@ -98,8 +97,7 @@ def scorecards_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
-@permission_required("health.view_scorecard", raise_exception=True)
+@permission_required("health.view_scorecard")
 @require_http_methods(["GET", "POST"])
 def scorecard_edit(request: AuthenticatedHttpRequest, scorecard_id: int | None = None) -> HttpResponse:
     """Edit a scorecard (a new version on save) or create one for a segment; its version history."""
@@ -111,10 +109,9 @@ def scorecard_edit(request: AuthenticatedHttpRequest, scorecard_id: int | None =
     )
     initial = {"name": scorecard.name} if scorecard else {}
     form = ScorecardForm(request.POST or None, definition=definition, new=scorecard is None, initial=initial)
-    can_change = request.user.has_perm("health.change_scorecard" if scorecard else "health.add_scorecard")
+    can_change = can(request.user, "health.change_scorecard" if scorecard else "health.add_scorecard")
     if request.method == "POST":
-        if not can_change:
-            return render(request, "403.html", status=403)
+        require(request.user, "health.change_scorecard" if scorecard else "health.add_scorecard")
         if form.is_valid():
             try:
                 version = services.save_scorecard(
@@ -167,8 +164,7 @@ def _backtest_inputs(request: HttpRequest, data) -> tuple[BacktestForm, Scorecar
     return form, scorecard, period
 
 
-@login_required
-@permission_required("health.view_scorecard", raise_exception=True)
+@permission_required("health.view_scorecard")
 @require_GET
 def backtest_page(request: HttpRequest) -> HttpResponse:
     """How well the scorecard's past scores foresaw churn and contraction, beside a fitted proposal."""
@@ -177,7 +173,7 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "scorecard": scorecard,
         "scorecards": selectors.scorecards(),
-        "can_accept": request.user.has_perm("health.change_scorecard"),
+        "can_accept": can(request.user, "health.change_scorecard"),
     }
     if period is not None:
         assert (
@@ -208,8 +204,7 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
     return render(request, "health/backtest.html", context, status=400 if form.errors else 200)
 
 
-@login_required
-@permission_required("health.change_scorecard", raise_exception=True)
+@permission_required("health.change_scorecard")
 @require_POST
 def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Fit again on the same period (deterministic) and keep the proposal as the scorecard's new version."""

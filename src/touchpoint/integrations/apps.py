@@ -10,6 +10,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
+        from touchpoint.integrations import rules  # noqa: F401  (declares the integrations permissions)
         from touchpoint.web.navigation import nav
 
         nav.add(

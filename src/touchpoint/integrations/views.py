@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import orjson
 from django.conf import settings
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from touchpoint.integrations.csv_import.importers import IMPORTERS
 from touchpoint.integrations.forms import MappingForm, UploadForm
 from touchpoint.integrations.models import ImportJob, ImportStatus, StripeEvent
 from touchpoint.request_types import AuthenticatedHttpRequest
+from touchpoint.users.permissions import permission_required
 
 DELIMITER_NAMES = {
     ",": _lazy("comma"),
@@ -63,8 +63,7 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     )
 
 
-@login_required
-@permission_required("integrations.view_stripeevent", raise_exception=True)
+@permission_required("integrations.view_stripeevent")
 @require_GET
 def stripe_page(request: HttpRequest) -> HttpResponse:
     return render(
@@ -83,8 +82,7 @@ def stripe_page(request: HttpRequest) -> HttpResponse:
 # --- CSV imports ------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required("integrations.add_importjob", raise_exception=True)
+@permission_required("integrations.add_importjob")
 @require_http_methods(["GET", "POST"])
 def imports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a file; the recent imports below."""
@@ -110,8 +108,7 @@ def imports(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@permission_required("integrations.add_importjob", raise_exception=True)
+@permission_required("integrations.add_importjob")
 @require_http_methods(["GET", "POST"])
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """Map the columns, see the first rows, check (a dry run), import."""
@@ -152,8 +149,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     )
 
 
-@login_required
-@permission_required("integrations.add_importjob", raise_exception=True)
+@permission_required("integrations.add_importjob")
 @require_GET
 def import_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=job_id)

@@ -266,7 +266,7 @@ def list_subscriptions(
 ):
     """Subscriptions, optionally of one account or in one status, as `{"items": [...], "count": N}`."""
     require_perm(request, "revenue.view_subscription")
-    found = selectors.subscriptions(account_id=account, status=status or "")
+    found = selectors.subscriptions(reader=request.user, account_id=account, status=status or "")
     return page_of(found, paging, _subscription_out)
 
 
@@ -291,6 +291,7 @@ def create_subscription(request: HttpRequest, body: SubscriptionIn):
     account = Account.objects.filter(pk=values.pop("account")).first()
     if account is None:
         raise ValidationError({"account": _("No such record: %(id)s.") % {"id": body.account}})
+    require_perm(request, "revenue.add_subscription", account)
     subscription = services.create_subscription(account=account, actor=caller(request), **values)
     return Status(201, _subscription_out(_load(subscription.pk)))
 
@@ -413,7 +414,7 @@ def revenue_metrics(
         raise ValidationError({"segment": _("No such record: %(id)s.") % {"id": segment}})
     if owner is not None and not User.objects.filter(pk=owner).exists():
         raise ValidationError({"owner": _("No such record: %(id)s.") % {"id": owner}})
-    filters = selectors.RevenueFilter(segment_id=segment, owner_id=owner)
+    filters = selectors.RevenueFilter(segment_id=segment, owner_id=owner, reader=request.user)
     report = selectors.revenue_report(filters, first=first, last=last, unit=period)
     groups = {}
     if group_by:
@@ -462,7 +463,7 @@ def list_renewals(
     require_perm(request, "revenue.view_subscription")
     today = timezone.localdate()
     due = renewals.due(
-        selectors.RevenueFilter(segment_id=segment, owner_id=owner),
+        selectors.RevenueFilter(segment_id=segment, owner_id=owner, reader=request.user),
         start=today,
         end=today + timedelta(days=days),
         today=today,
@@ -502,7 +503,9 @@ def _month_out(month: forecast.MonthForecast) -> dict:
 def renewal_forecast(request: HttpRequest, owner: Id | None = None, segment: Id | None = None):
     """Expected renewing ARR for the next 12 months, and the back-test of the past 12 beside what renewed."""
     require_perm(request, "revenue.view_subscription")
-    outlook = forecast.renewal_forecast(selectors.RevenueFilter(segment_id=segment, owner_id=owner))
+    outlook = forecast.renewal_forecast(
+        selectors.RevenueFilter(segment_id=segment, owner_id=owner, reader=request.user)
+    )
     return {
         "currency": services.reporting_currency(),
         "mean_absolute_percentage_error": outlook.mape,

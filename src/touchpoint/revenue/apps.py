@@ -9,7 +9,10 @@ class RevenueConfig(AppConfig):
 
     def ready(self) -> None:
         from touchpoint.accounts.panels import account_panels
-        from touchpoint.revenue import timeline  # noqa: F401  (registers the revenue timeline kinds)
+        from touchpoint.revenue import (
+            rules,  # noqa: F401  (declares the revenue permissions)
+            timeline,  # noqa: F401  (registers the revenue timeline kinds)
+        )
         from touchpoint.web.navigation import nav
 
         nav.add(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Segment
 from touchpoint.revenue import metrics, selectors
-from touchpoint.users.roles import Role
+from touchpoint.users.permissions import is_csm
 from touchpoint.users.selectors import account_owners
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -63,7 +63,7 @@ class RevenueFilterForm(forms.Form):
             self.add_error("start", _("Ask for at most ten years at a time."))
         return data
 
-    def report_args(self) -> tuple[selectors.RevenueFilter, date, date, metrics.Unit]:
+    def report_args(self, *, reader: Any = None) -> tuple[selectors.RevenueFilter, date, date, metrics.Unit]:
         """The filter, range and unit asked for; fields in error fall back to their defaults."""
         data = (
             self.cleaned_data
@@ -83,7 +83,7 @@ class RevenueFilterForm(forms.Form):
             first, last = selectors.default_range()
         segment, owner = data.get("segment"), data.get("owner")
         filters = selectors.RevenueFilter(
-            segment_id=segment.pk if segment else None, owner_id=owner.pk if owner else None
+            segment_id=segment.pk if segment else None, owner_id=owner.pk if owner else None, reader=reader
         )
         return filters, first, last, data.get("period") or "month"
 
@@ -172,11 +172,12 @@ class RenewalsForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
             "tier", "name"
         )
+        self.user = user
         # A CSM sees their own renewals first; they can choose "All owners".
         if (
             user is not None
             and "owner" not in self.data
-            and user.groups.filter(name=Role.CSM).exists()
+            and is_csm(user)
             and any(value == str(user.pk) for value, _label in owners)
         ):
             self.initial["owner"] = str(user.pk)
@@ -194,7 +195,9 @@ class RenewalsForm(forms.Form):
         owner = data.get("owner") if "owner" in self.data else self.initial.get("owner")
         segment = data.get("segment")
         filters = selectors.RevenueFilter(
-            segment_id=segment.pk if segment else None, owner_id=int(owner) if owner else None
+            segment_id=segment.pk if segment else None,
+            owner_id=int(owner) if owner else None,
+            reader=self.user,
         )
         return filters, data.get("within") or 120, data.get("month")
 

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from touchpoint.accounts.rules import readable_accounts_q
 from touchpoint.revenue import metrics
 from touchpoint.revenue.models import MrrMovement, Subscription
 
 
 @dataclass(frozen=True)
 class RevenueFilter:
-    """Which accounts a report covers: all of them, or one segment's, one owner's."""
+    """Which accounts a report covers: all of them, or one segment's, one owner's; of those, the ones
+    `reader` may read (their book, when CSMs do not read every book), when a reader is given."""
 
     segment_id: int | None = None
     owner_id: int | None = None
+    reader: Any = None
 
     def apply(self, queryset: QuerySet, prefix: str = "account__") -> QuerySet:
+        if self.reader is not None:
+            queryset = queryset.filter(readable_accounts_q(self.reader, prefix))
         if self.segment_id is not None:
             queryset = queryset.filter(**{f"{prefix}segment_id": self.segment_id})
         if self.owner_id is not None:
@@ -116,8 +122,13 @@ def revenue_report(
     )
 
 
-def subscriptions(*, account_id: int | None = None, status: str = "") -> QuerySet[Subscription]:
-    queryset = Subscription.objects.select_related("account").order_by("account_id", "started_on", "id")
+def subscriptions(*, reader: Any, account_id: int | None = None, status: str = "") -> QuerySet[Subscription]:
+    """Subscriptions of the accounts `reader` may read."""
+    queryset = (
+        Subscription.objects.select_related("account")
+        .filter(readable_accounts_q(reader, "account__"))
+        .order_by("account_id", "started_on", "id")
+    )
     if account_id is not None:
         queryset = queryset.filter(account_id=account_id)
     if status:

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django import forms
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,14 +33,14 @@ from touchpoint.revenue.forms import (
 )
 from touchpoint.revenue.models import ChurnReason, MrrMovement, Subscription
 from touchpoint.revenue.selectors import RevenueReport
+from touchpoint.users.permissions import can, permission_required, require
 
 
-@login_required
-@permission_required("revenue.view_mrrmovement", raise_exception=True)
+@permission_required("revenue.view_mrrmovement")
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = RevenueFilterForm(request.GET or None)
-    filters, first, last, unit = form.report_args()
+    filters, first, last, unit = form.report_args(reader=request.user)
     report = selectors.revenue_report(filters, first=first, last=last, unit=unit)
     unknown = _("No reason given")
     unknown_group = _("None")
@@ -150,12 +150,11 @@ def _table(report: RevenueReport, name: str) -> tuple[list[str], list[list]]:
     raise Http404
 
 
-@login_required
-@permission_required("revenue.view_mrrmovement", raise_exception=True)
+@permission_required("revenue.view_mrrmovement")
 @require_GET
 def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
     """One chart's data as CSV, for the same filters as the page."""
-    filters, first, last, unit = RevenueFilterForm(request.GET or None).report_args()
+    filters, first, last, unit = RevenueFilterForm(request.GET or None).report_args(reader=request.user)
     header, rows = _table(selectors.revenue_report(filters, first=first, last=last, unit=unit), name)
     out = io.StringIO()
     out.write("\ufeff")  # spreadsheet programs read the UTF-8 right with a byte-order mark
@@ -236,7 +235,7 @@ def _panel(
             "movements": movements,
             "mrr": services.account_mrr(account),
             "currency": services.reporting_currency(),
-            "can_write": request.user.has_perm("revenue.change_subscription"),
+            "may_change": can(request.user, "revenue.change_subscription", account),
         },
         status=status,
     )
@@ -247,10 +246,10 @@ def _panel(
 def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) -> HttpResponse:
     """The subscriptions panel (loaded by htmx); its forms post back here and get the panel again."""
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "revenue.view_subscription", account)
     if request.method == "GET":
         return _panel(request, account)
-    if not request.user.has_perm("revenue.change_subscription"):
-        raise PermissionDenied
+    require(request.user, "revenue.change_subscription", account)
     action = request.POST.get("action", "")
     if action not in ACTIONS:
         return HttpResponseBadRequest(_("Unknown action."))
@@ -325,8 +324,7 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
 # --- Renewals ---------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required("revenue.view_subscription", raise_exception=True)
+@permission_required("revenue.view_subscription")
 @require_GET
 def renewals_page(request: HttpRequest) -> HttpResponse:
     """Renewals due in the next 30–120 days with their risk, a month calendar, and the forecast."""
@@ -370,8 +368,7 @@ def renewals_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@permission_required("revenue.view_subscription", raise_exception=True)
+@permission_required("revenue.view_subscription")
 @require_GET
 def renewals_export(request: HttpRequest) -> HttpResponse:
     filters, within, _month = RenewalsForm(request.GET or None, user=request.user).values()
@@ -415,16 +412,14 @@ def renewals_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
-@permission_required("revenue.view_churnreason", raise_exception=True)
+@permission_required("revenue.view_churnreason")
 @require_http_methods(["GET", "POST"])
 def churn_reasons(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The reasons people pick when a customer leaves or cuts back; admins keep the list."""
     reasons = list(ChurnReason.objects.annotate(uses=Count("movements")).order_by("order", "name"))
     bound_pk, bound_form = None, None
     if request.method == "POST":
-        if not request.user.has_perm("revenue.change_churnreason"):
-            raise PermissionDenied
+        require(request.user, "revenue.change_churnreason")
         pk = request.POST.get("reason") or None
         if pk is not None and not pk.isdecimal():
             return HttpResponseBadRequest(_("Choose a churn reason from the list."))
@@ -468,7 +463,7 @@ def churn_reasons(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "new_form": new_form,
-            "can_edit": request.user.has_perm("revenue.change_churnreason"),
+            "can_edit": can(request.user, "revenue.change_churnreason"),
         },
         status=400 if bound_form is not None and bound_form.errors else 200,
     )

@@ -51,8 +51,8 @@ def _resolve(model, pk: int | None, field: str):
 )
 def get_placement(request: HttpRequest, account_id: Id):
     """The account's framework and lifecycle phase (null when it has none)."""
-    require_perm(request, "accounts.view_account")
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.view_account", account)
     return _placement_out(account, placement_for(account.pk))
 
 
@@ -64,8 +64,8 @@ def get_placement(request: HttpRequest, account_id: Id):
 def put_placement(request: HttpRequest, account_id: Id, body: PlacementIn):
     """Set both: a phase alone brings its framework; a framework alone leaves the phase empty;
     both null takes the account out of any framework. The phase must belong to the framework."""
-    require_perm(request, "accounts.change_account")
     account = get_object_or_404(Account, pk=account_id)
+    require_perm(request, "accounts.change_account", account)
     framework = _resolve(SuccessFramework, body.framework, "framework")
     phase = _resolve(LifecyclePhase, body.phase, "phase")
     services.place_account(account=account, actor=caller(request), framework=framework, phase=phase)

@@ -7,6 +7,10 @@ class SuccessConfig(AppConfig):
     verbose_name = "Success"
 
     def ready(self) -> None:
-        from touchpoint.success import plugins, timeline  # noqa: F401  (timeline registers its kinds)
+        from touchpoint.success import (  # noqa: F401  (timeline registers its kinds)
+            plugins,
+            rules,
+            timeline,
+        )
 
         plugins.register()

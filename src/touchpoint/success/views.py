@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from touchpoint.accounts.models import Account, TimelineEntry
+from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.success import services
 from touchpoint.success.forms import PhaseForm
 from touchpoint.success.plugins import PLACEMENT
-from touchpoint.users.models import User
-
-
-class HtmxRequest(HttpRequest):
-    htmx: HtmxDetails
-    user: User
+from touchpoint.users.permissions import require
 
 
 @login_required
-@permission_required("accounts.change_account", raise_exception=True)
 @require_POST
-def account_placement(request: HtmxRequest, account_id: int) -> HttpResponse:
+def account_placement(request: AuthenticatedHttpRequest, account_id: int) -> HttpResponse:
     """Move the account to another phase; answers htmx with the header's phase fact (errors beside
     the field, with 200 so htmx swaps them in, as the account header's own form does)."""
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.change_account", account)  # a CSM moves only accounts of their book
     form = PhaseForm(request.POST, account=account)
     saved = False
     if form.is_valid():

@@ -12,7 +12,10 @@ class UsageConfig(AppConfig):
 
         from touchpoint.accounts.panels import account_panels
         from touchpoint.scheduler.registry import register_poller
-        from touchpoint.usage import rollups
+        from touchpoint.usage import (
+            rollups,
+            rules,  # noqa: F401  (declares the usage permissions)
+        )
         from touchpoint.web.navigation import nav
 
         # Rollups catch up with ingested events within a few seconds, in every worker.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +15,7 @@ from touchpoint.usage import charts, rollups, selectors, services, store
 from touchpoint.usage import key_features as key_feature_services
 from touchpoint.usage.forms import SourceForm
 from touchpoint.usage.models import KeyFeature, Source
+from touchpoint.users.permissions import can, permission_required, require
 
 CHART_DAYS = 90
 
@@ -23,6 +24,7 @@ CHART_DAYS = 90
 @require_GET
 def account_usage_panel(request: HttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=account_id)
+    require(request.user, "accounts.view_account", account)
     rollups.refresh_pending(account_ids=[account.pk])  # events ingested seconds ago count too
     series = selectors.usage_by_day(account, days=CHART_DAYS)
     used, defined = selectors.breadth_of_adoption(account)
@@ -54,12 +56,10 @@ def key_features(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     Everyone signed in may read the list (it explains the breadth figure on every account page).
     """
-    can_change = request.user.has_perm("usage.add_keyfeature") and request.user.has_perm(
-        "usage.delete_keyfeature"
-    )
+    can_change = can(request.user, "usage.add_keyfeature") and can(request.user, "usage.delete_keyfeature")
     if request.method == "POST":
-        if not can_change:
-            return render(request, "403.html", status=403)
+        require(request.user, "usage.add_keyfeature")
+        require(request.user, "usage.delete_keyfeature")
         event = request.POST.get("event", "")
         try:
             if request.POST.get("key") == "1":
@@ -97,15 +97,13 @@ def key_features(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@permission_required("usage.view_source", raise_exception=True)
+@permission_required("usage.view_source")
 @require_http_methods(["GET", "POST"])
 def sources(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every event source; admins add one here and get its write key."""
     form = SourceForm(request.POST or None)
     if request.method == "POST":
-        if not request.user.has_perm("usage.add_source"):
-            return render(request, "403.html", status=403)
+        require(request.user, "usage.add_source")
         if form.is_valid():
             try:
                 source = services.create_source(name=form.cleaned_data["name"], actor=request.user)
@@ -119,14 +117,13 @@ def sources(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "sources": Source.objects.order_by("name"),
             "form": form,
-            "can_add": request.user.has_perm("usage.add_source"),
+            "can_add": can(request.user, "usage.add_source"),
         },
         status=400 if form.errors else 200,
     )
 
 
-@login_required
-@permission_required("usage.view_source", raise_exception=True)
+@permission_required("usage.view_source")
 @require_GET
 def source_detail(request: AuthenticatedHttpRequest, source_id: int) -> HttpResponse:
     """The write key, snippets for Segment's clients and curl, and the live event debugger."""

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.users.models import ApiKey, AuditLogEntry, User
+from touchpoint.users.models import ApiKey, AuditLogEntry, SiteSettings, User
 
 
 @admin.register(User)
@@ -30,3 +30,14 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "actor", "action", "object_type", "object_id", "object_repr"]
     list_filter = ["action", "object_type"]
     readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "csms_read_all_books"]
+
+    def has_add_permission(self, request) -> bool:
+        return not SiteSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -8,6 +8,7 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self) -> None:
+        from touchpoint.users import rules  # noqa: F401  (declares the users permissions)
         from touchpoint.users.services import sync_role_groups
 
         def _sync(sender, using="default", **kwargs) -> None:

@@ -129,3 +129,33 @@ class AuditLogEntry(models.Model):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}:{self.object_id}"
         )
+
+
+class SiteSettings(models.Model):
+    """Settings admins change while Touchpoint runs (one row; edit it in the Django admin)."""
+
+    csms_read_all_books = models.BooleanField(
+        _("CSMs read every book"),
+        default=True,
+        help_text=_(
+            "When on, a CSM reads every account (and changes only those of their book). When off, a "
+            "CSM sees only the accounts they own or are on the team of."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("site settings")
+        verbose_name_plural = _("site settings")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="site_settings_single_row")]
+
+    def __str__(self) -> str:
+        return str(_("Site settings"))
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> SiteSettings:
+        """The settings row; the defaults when no one has changed anything yet (nothing is written)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

@@ -38,8 +38,3 @@ def account_owners() -> QuerySet[User]:
         .distinct()
         .order_by("full_name", "email")
     )
-
-
-def user_can_write(user: User) -> bool:
-    """Whether the user may change customer data (every role but viewer)."""
-    return user.is_authenticated and user.has_perm("accounts.change_account")

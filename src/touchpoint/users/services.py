@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import rules
 from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
@@ -16,43 +17,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from touchpoint.users.models import ApiKey, AuditLogEntry, User, generate_api_key, hash_api_key
-from touchpoint.users.roles import (
-    ADMIN_ONLY_MODELS,
-    LEADER_MODELS,
-    PRODUCT_MODELS,
-    READ_ONLY_MODELS,
-    ROLE_ACTIONS,
-    Role,
-)
+from touchpoint.users.roles import Role
+
+
+def role_grants(role: Role) -> set[str]:
+    """The permissions ("app_label.codename") the apps' rules grant a role on its own accounts.
+
+    Asked of a stand-in user of that role without an object: "may this role do it at all?"
+    (object predicates such as `in_book` hold without an object).
+    """
+    stand_in = User(email=f"{role.value}@role.invalid", is_active=True)
+    stand_in.__dict__["role"] = role  # the cached `User.role`, without a group to look up
+    return {name for name in rules.permissions.permissions if rules.has_perm(name, stand_in)}
 
 
 def sync_role_groups(*, using: str = "default") -> None:
-    """Create the four role groups and give each exactly the permissions its role grants."""
+    """Create the four role groups and give each exactly the model permissions the apps grant it."""
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
-    for role, actions in ROLE_ACTIONS.items():
+    by_name = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.using(using).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    for role in Role:
         group, _created = Group.objects.using(using).get_or_create(name=role.value)
-        wanted: list[Permission] = []
-        for app_label, model in PRODUCT_MODELS:
-            codenames = [f"{action}_{model}" for action in actions]
-            wanted += Permission.objects.using(using).filter(
-                content_type__app_label=app_label, codename__in=codenames
-            )
-        leader_actions = actions if role in (Role.ADMIN, Role.CS_LEADER) else {"view"}
-        for app_label, model in LEADER_MODELS:
-            wanted += Permission.objects.using(using).filter(
-                content_type__app_label=app_label, codename__in=[f"{a}_{model}" for a in leader_actions]
-            )
-        for app_label, model in READ_ONLY_MODELS:
-            wanted += Permission.objects.using(using).filter(
-                content_type__app_label=app_label, codename=f"view_{model}"
-            )
-        if role == Role.ADMIN:
-            for app_label, model in ADMIN_ONLY_MODELS:
-                wanted += Permission.objects.using(using).filter(
-                    content_type__app_label=app_label, content_type__model=model
-                )
-        group.permissions.set(wanted)
+        group.permissions.set(sorted(by_name[name] for name in role_grants(role) if name in by_name))
 
 
 def record_audit(

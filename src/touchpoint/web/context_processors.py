@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from touchpoint.users.selectors import user_can_write
+from touchpoint.users.permissions import can
 from touchpoint.web.navigation import nav
 
 
@@ -13,12 +13,12 @@ def navigation(request: HttpRequest) -> dict:
     """The navigation entries the apps registered (web/navigation.py) that this person may see."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "can_write": False}
+        return {"nav_items": []}
     path = request.path
     items = []
     for entry in nav.entries():
-        if entry.permission and not user.has_perm(entry.permission):
+        if entry.permission and not can(user, entry.permission):
             continue
         url = reverse(entry.url_name)
         items.append({"key": entry.key, "url": url, "label": entry.label, "active": path.startswith(url)})
-    return {"nav_items": items, "can_write": user_can_write(user)}
+    return {"nav_items": items}

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from touchpoint.integrations.csv_import.values import BadValue, parse_amount, pa
 from touchpoint.revenue import services as revenue
 from touchpoint.revenue.models import MovementSource, Subscription, SubscriptionStatus
 from touchpoint.users.models import User
+from touchpoint.users.permissions import can
 
 
 class RowProblem(Exception):
@@ -204,6 +205,16 @@ def _service_problem(error: ValidationError, fallback: str) -> RowProblem:
     return RowProblem(fallback, " ".join(error.messages))
 
 
+def _require_row(actor: User | None, perm: str, obj: Any, field: str) -> None:
+    """The one permission check, per row: a row outside the actor's book is a problem, not a write.
+
+    The import pages are for leaders and admins (who may change every account); this keeps an
+    importer called with anyone else (a script, a later role) inside that person's book.
+    """
+    if actor is not None and not can(actor, perm, obj):
+        raise RowProblem(field, _("You may not change this account (it is not in your book)."))
+
+
 # --- Accounts ---------------------------------------------------------------------------------
 
 ENGAGEMENT = {normalise(str(label)): value for value, label in EngagementModel.choices} | {
@@ -267,6 +278,19 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
     if parent is not None:
         wanted["parent_id"] = parent.pk
     account = lookups.existing.get(values["external_id"])
+    if account is None:
+        _require_row(actor, "accounts.add_account", None, "external_id")
+    else:
+        _require_row(actor, "accounts.change_account", account, "external_id")
+    try:
+        return _write_account(account, wanted, values, lookups, actor)
+    except PermissionDenied as error:
+        raise RowProblem("owner", str(error)) from None
+
+
+def _write_account(
+    account: Account | None, wanted: dict, values: dict, lookups: Lookups, actor: User | None
+) -> str:
     relations = {
         "owner_id": ("owner", User),
         "segment_id": ("segment", Segment),
@@ -365,6 +389,12 @@ def _clean_contact(row: dict[str, str], lookups: Lookups, context: dict) -> dict
 def _apply_contact(values: dict, lookups: Lookups, actor: User | None) -> str:
     contact = lookups.existing.get(values["external_id"])
     fields = {k: values[k] for k in ("name", "email", "title", "phone")}
+    if contact is None:
+        _require_row(
+            actor, "accounts.add_contact", lookups.instance(Account, values["account_id"]), "account"
+        )
+    else:
+        _require_row(actor, "accounts.change_contact", contact, "external_id")
     try:
         if contact is None:
             accounts.create_contact(
@@ -493,6 +523,12 @@ def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> s
     today = timezone.localdate()
     status, canceled_on = values.pop("status"), values.pop("canceled_on")
     subscription = lookups.existing.get(values["external_id"])
+    if subscription is None:
+        _require_row(
+            actor, "revenue.add_subscription", lookups.instance(Account, values["account_id"]), "account"
+        )
+    else:
+        _require_row(actor, "revenue.change_subscription", subscription, "external_id")
     try:
         if subscription is None:
             account = lookups.instance(Account, values.pop("account_id"))

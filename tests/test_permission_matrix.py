@@ -1,0 +1,435 @@
+"""Every route and every API operation, asked by everyone: the permission matrix.
+
+Two tests walk what the project serves (Django's URL resolver, recursively, and the OpenAPI at
+/api/v1/openapi.json) and fail, naming the route, when something is not in PAGES or API below. So a
+new route cannot ship without someone deciding who may use it.
+
+To add a route: add an entry to PAGES (keyed by URL name) or API (keyed by "METHOD /path" as the
+OpenAPI writes it) with the expected outcome for each person (a preset such as `book_writes`, or
+your own dict), and for a list, `shows=` a text that only people who may read the account see.
+Every entry is then called by each person, with "CSMs read every book" on and off.
+
+People: anonymous, a viewer, a CSM outside the account's book (outsider), a CSM on the account's
+team (teammate), the CSM who owns it (owner), a CS leader and an admin. Outcomes: OK (any answer
+that is not 401/403/404, a redirect to sign in or a server error; a write with an incomplete form
+passing the check answers 400/422, which is OK here), DENIED (403), LOGIN (a redirect to sign in,
+or 401 in the API), NOT_FOUND (404), READ (OK when CSMs read every book, else DENIED), ANY (public
+routes: anything but a server error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from tests.factories import ContactFactory, SubscriptionFactory
+from touchpoint.health.services import ensure_default_scorecard
+from touchpoint.integrations.models import ImportJob
+from touchpoint.usage.models import Source
+from touchpoint.users.models import SiteSettings
+from touchpoint.users.services import create_api_key
+
+OK, DENIED, LOGIN, NOT_FOUND, READ, ANY = "ok", "denied", "login", "not found", "read", "any"
+PEOPLE = ("anonymous", "viewer", "outsider", "teammate", "owner", "leader", "admin")
+
+
+def outcomes(**by_person: str) -> dict[str, str]:
+    assert set(by_person) == set(PEOPLE), f"give an outcome for each of {PEOPLE}"
+    return by_person
+
+
+# Guarded by something else than our sign-in (a write key, a signature) or open on purpose: the
+# matrix asks only that it never fails with a server error.
+public = outcomes(**dict.fromkeys(PEOPLE, ANY))
+signed_in = outcomes(**{**dict.fromkeys(PEOPLE, OK), "anonymous": LOGIN})
+# Reading one account or what hangs off it: every role, CSMs outside the book only with the setting on.
+account_reads = outcomes(**{**signed_in, "outsider": READ})
+# Changing an account of a book: leaders, admins and the CSMs of that book.
+book_writes = outcomes(
+    anonymous=LOGIN, viewer=DENIED, outsider=DENIED, teammate=OK, owner=OK, leader=OK, admin=OK
+)
+# The account team: leaders, admins and the account's owner.
+owner_manages = outcomes(**{**book_writes, "teammate": DENIED})
+# What every CSM may do on no account in particular (add an account).
+csm_creates = outcomes(**{**signed_in, "viewer": DENIED})
+leaders_only = outcomes(
+    anonymous=LOGIN, viewer=DENIED, outsider=DENIED, teammate=DENIED, owner=DENIED, leader=OK, admin=OK
+)
+admins_only = outcomes(**{**leaders_only, "leader": DENIED})
+# The Django admin sends anyone who is not staff to its own sign-in page.
+staff_only = outcomes(**{**dict.fromkeys(PEOPLE, LOGIN), "admin": OK})
+
+
+@dataclass(frozen=True)
+class Case:
+    expect: dict[str, str]
+    method: str = "get"
+    url: Callable[[World], str] | None = None  # pages: built from the URL name and World.kwargs
+    data: Callable[[World], dict] | dict = field(default_factory=dict)
+    shows: Callable[[World], str] | None = None  # a list: this text appears exactly for readers
+    why: str = ""  # for public routes: what guards them instead
+
+
+@dataclass
+class World:
+    """The rows the routes are called on: one account of one book, and what hangs off it."""
+
+    account: Any
+    contact: Any
+    subscription: Any
+    scorecard: Any
+    source: Any
+    job: Any
+    people: dict[str, Any]
+
+    def kwargs(self, route: str) -> dict[str, Any]:
+        found = {
+            "account_id": self.account.pk,
+            "scorecard_id": self.scorecard.pk,
+            "source_id": self.source.pk,
+            "job_id": self.job.pk,
+            "name": "mrr",
+        }
+        resolver_pattern = _patterns()[route]
+        return {
+            key: value
+            for key, value in found.items()
+            if f"<{key}>" in resolver_pattern or f":{key}>" in resolver_pattern
+        }
+
+
+def _account_name(world: World) -> str:
+    return world.account.name
+
+
+def _contact_name(world: World) -> str:
+    return world.contact.name
+
+
+# --- Pages, htmx partials and CSV exports, by URL name -----------------------------------------
+
+PAGES: dict[str, list[Case]] = {
+    "home": [Case(public, why="redirects to the portfolio, which asks for a sign-in")],
+    "login": [Case(public, why="the sign-in page")],
+    "logout": [Case(public, method="post", why="signing out")],
+    "set_language": [Case(public, method="post", data={"language": "ja"}, why="Django's language switch")],
+    "healthz": [Case(public, why="for load balancers; says only that the database answers")],
+    "stripe-webhook": [Case(public, method="post", why="Stripe signs each request (400 without)")],
+    **{
+        name: [Case(public, method="post", why="Segment's tracking API: a source's write key (401 without)")]
+        for name in (
+            "segment-batch",
+            "segment-import",
+            "segment-track",
+            "segment-identify",
+            "segment-group",
+            "segment-page",
+            "segment-screen",
+            "segment-alias",
+        )
+    },
+    "api:openapi-json": [Case(public, why="the API's description")],
+    "api:openapi-view": [Case(public, why="the API's documentation page")],
+    "api:api-root": [Case(public, why="the API's root: nothing but a 404 in the API's error shape")],
+    # Accounts
+    "portfolio": [Case(signed_in, shows=_account_name)],
+    "portfolio-export": [Case(signed_in, shows=_account_name)],
+    "account-detail": [Case(account_reads)],
+    "account-timeline": [Case(account_reads)],
+    "account-edit": [Case(book_writes, method="post")],
+    "account-log-engagement": [Case(book_writes, method="post")],
+    "account-team": [
+        Case(account_reads),
+        Case(owner_manages, method="post", data={"action": "add"}),
+        Case(
+            owner_manages, method="post", data=lambda w: {"action": "remove", "user": w.people["teammate"].pk}
+        ),
+    ],
+    # Panels of the account page
+    "account-health": [Case(account_reads)],
+    "account-usage": [Case(account_reads)],
+    "account-subscriptions": [Case(account_reads), Case(book_writes, method="post")],
+    # Health
+    "health-distribution": [Case(signed_in)],
+    "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],
+    "health-scorecards-export": [Case(signed_in)],
+    "health-scorecard-new": [Case(signed_in), Case(leaders_only, method="post")],
+    "health-scorecard": [Case(signed_in), Case(leaders_only, method="post")],
+    "health-backtest": [Case(signed_in)],
+    "health-backtest-accept": [Case(leaders_only, method="post")],
+    # Revenue
+    "revenue-dashboard": [Case(signed_in)],
+    "revenue-export": [Case(signed_in)],
+    "renewals": [Case(signed_in, url=lambda w: reverse("renewals") + "?owner=", shows=_account_name)],
+    "renewals-export": [
+        Case(signed_in, url=lambda w: reverse("renewals-export") + "?owner=", shows=_account_name)
+    ],
+    "churn-reasons": [Case(admins_only), Case(admins_only, method="post")],
+    # Usage
+    "sources": [Case(admins_only), Case(admins_only, method="post")],
+    "source-detail": [Case(admins_only)],
+    "key-features": [Case(signed_in), Case(admins_only, method="post", data={"event": "Signed in"})],
+    # Integrations: imports are leader/admin work (they change many accounts at once, across books).
+    "integrations-stripe": [Case(admins_only)],
+    "imports": [Case(leaders_only), Case(leaders_only, method="post")],
+    "import-job": [Case(leaders_only)],
+    "import-progress": [Case(leaders_only)],
+    # The Django admin: one entry for the whole namespace, checked on two of its pages.
+    "admin:*": [
+        Case(staff_only, url=lambda w: reverse("admin:index")),
+        Case(staff_only, url=lambda w: reverse("admin:users_sitesettings_changelist")),
+    ],
+}
+
+
+# --- API operations, by "METHOD /path" as in the OpenAPI ------------------------------------------
+
+
+def _subscription_body(world: World) -> dict:
+    return {"account": world.account.pk, "product": "Extra seats", "mrr": "10.00", "started_on": "2026-01-01"}
+
+
+def _api(path: str) -> Callable[[World], str]:
+    def build(world: World) -> str:
+        return "/api/v1" + path.format(
+            account_id=world.account.pk,
+            contact_id=world.contact.pk,
+            subscription_id=world.subscription.pk,
+            user_id=world.people["teammate"].pk,
+        )
+
+    return build
+
+
+API_SIGNED_IN = outcomes(**{**signed_in, "anonymous": LOGIN})
+API: dict[str, list[Case]] = {
+    "GET /api/v1/accounts": [Case(API_SIGNED_IN, shows=_account_name)],
+    "POST /api/v1/accounts": [Case(csm_creates, data={"name": "Brand new"})],
+    "GET /api/v1/accounts/{account_id}": [Case(account_reads)],
+    "PATCH /api/v1/accounts/{account_id}": [Case(book_writes, data={"domain": "patched.example"})],
+    "DELETE /api/v1/accounts/{account_id}": [Case(leaders_only)],
+    "GET /api/v1/accounts/{account_id}/contacts": [Case(account_reads)],
+    "POST /api/v1/accounts/{account_id}/contacts": [Case(book_writes, data={"name": "Pat New"})],
+    "GET /api/v1/contacts": [Case(API_SIGNED_IN, shows=_contact_name)],
+    "GET /api/v1/contacts/{contact_id}": [Case(account_reads)],
+    "PATCH /api/v1/contacts/{contact_id}": [Case(book_writes, data={"title": "CTO"})],
+    "DELETE /api/v1/contacts/{contact_id}": [Case(leaders_only)],
+    "GET /api/v1/accounts/{account_id}/timeline": [Case(account_reads)],
+    "POST /api/v1/accounts/{account_id}/notes": [Case(book_writes, data={"body": "A note"})],
+    "POST /api/v1/accounts/{account_id}/engagements": [
+        Case(book_writes, data={"kind": "call", "subject": "Hi"})
+    ],
+    "GET /api/v1/accounts/{account_id}/team": [Case(account_reads)],
+    "POST /api/v1/accounts/{account_id}/team": [
+        Case(owner_manages, data=lambda w: {"user": w.people["viewer"].pk, "role": "other"})
+    ],
+    "DELETE /api/v1/accounts/{account_id}/team/{user_id}": [Case(owner_manages)],
+    "GET /api/v1/accounts/{account_id}/usage": [Case(account_reads)],
+    "GET /api/v1/accounts/{account_id}/health": [Case(account_reads)],
+    "GET /api/v1/subscriptions": [Case(API_SIGNED_IN, shows=_account_name)],
+    "POST /api/v1/subscriptions": [Case(book_writes, data=_subscription_body)],
+    "GET /api/v1/subscriptions/{subscription_id}": [Case(account_reads)],
+    "PATCH /api/v1/subscriptions/{subscription_id}": [Case(book_writes, data={"plan": "Gold"})],
+    "POST /api/v1/subscriptions/{subscription_id}/cancel": [Case(book_writes, data={})],
+    "GET /api/v1/metrics/revenue": [Case(API_SIGNED_IN)],
+    "GET /api/v1/renewals": [Case(API_SIGNED_IN, shows=_account_name)],
+    "GET /api/v1/renewals/forecast": [Case(API_SIGNED_IN)],
+}
+
+
+# --- Walking what the project serves --------------------------------------------------------------
+
+
+def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or ""
+            name_space = f"{namespace}:{inner}" if namespace and inner else inner or namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), name_space)
+        elif isinstance(entry, URLPattern):
+            name = entry.name or f"<unnamed {prefix}{entry.pattern}>"
+            yield (f"{namespace}:{name}" if namespace else name), prefix + str(entry.pattern)
+
+
+def _patterns() -> dict[str, str]:
+    return dict(_walk(get_resolver().url_patterns))
+
+
+def _openapi_operations(client: Client) -> set[str]:
+    spec = client.get("/api/v1/openapi.json").json()
+    return {f"{method.upper()} {path}" for path, methods in spec["paths"].items() for method in methods}
+
+
+def _as_openapi_path(pattern: str) -> str:
+    import re
+
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", pattern)
+
+
+def test_every_url_pattern_is_in_the_matrix(client):
+    operation_paths = {key.split(" ", 1)[1] for key in _openapi_operations(client)}
+    uncovered = []
+    for name, pattern in _patterns().items():
+        if name.startswith("admin:"):
+            continue  # the whole namespace is one entry, "admin:*"
+        if name.startswith("api:") and name not in PAGES and _as_openapi_path(pattern) in operation_paths:
+            continue  # an API operation: the API matrix covers it
+        if name not in PAGES:
+            uncovered.append(f"{name} ({pattern})")
+    assert not uncovered, f"Routes missing from PAGES in {__file__}: {uncovered}"
+    stale = set(PAGES) - set(_patterns()) - {"admin:*"}
+    assert not stale, f"PAGES names routes that no longer exist: {sorted(stale)}"
+
+
+def test_every_api_operation_is_in_the_matrix(client):
+    served = _openapi_operations(client)
+    assert not served - set(API), (
+        f"API operations missing from API in {__file__}: {sorted(served - set(API))}"
+    )
+    assert not set(API) - served, f"API names operations that no longer exist: {sorted(set(API) - served)}"
+
+
+# --- Calling them -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # Seven people per case: a slow password hash would cost seconds a case and tests nothing here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(book) -> World:
+    account = book.account
+    account.name = "Zyxwv Matrix Account"
+    account.save()
+    contact = ContactFactory(account=account, name="Qwerty Matrixperson")
+    today = timezone.localdate()
+    subscription = SubscriptionFactory(account=account, renewal_date=today + timedelta(days=20))
+    job = ImportJob.objects.create(
+        kind="accounts",
+        original_name="a.csv",
+        stored_name="matrix-a.csv",
+        encoding="utf-8",
+        delimiter=",",
+        header=["name"],
+        created_by=book.leader,
+    )
+    people = {
+        "anonymous": None,
+        "viewer": book.viewer,
+        "outsider": book.outsider,
+        "teammate": book.teammate,
+        "owner": book.owner,
+        "leader": book.leader,
+        "admin": book.admin,
+    }
+    return World(
+        account=account,
+        contact=contact,
+        subscription=subscription,
+        scorecard=ensure_default_scorecard(),
+        source=Source.objects.create(name="Matrix web app"),
+        job=job,
+        people=people,
+    )
+
+
+def _outcome(response) -> str:
+    status = response.status_code
+    assert status < 500, f"server error {status}"
+    if status in (301, 302) and "login" in response.get("Location", ""):
+        return LOGIN
+    return {401: LOGIN, 403: DENIED, 404: NOT_FOUND}.get(status, OK)
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def _call(world: World, case: Case, person: str, url: str, api: bool) -> tuple[str, str]:
+    user = world.people[person]
+    client = Client()
+    headers = {}
+    if user is not None:
+        if api:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {create_api_key(user=user)[1]}"
+        else:
+            client.force_login(user)
+    data = case.data(world) if callable(case.data) else case.data
+    # Each call in a savepoint rolled back: a write one person makes must not change what the next sees.
+    with transaction.atomic():
+        if api and case.method != "get":
+            response = getattr(client, case.method)(url, data, content_type="application/json", **headers)
+        else:
+            response = getattr(client, case.method)(url, data, **headers)
+        result = _outcome(response), _body(response) if case.shows else ""
+        transaction.set_rollback(True)
+    return result
+
+
+def _check(world: World, case: Case, url: str, read_all: bool, api: bool) -> None:
+    SiteSettings(csms_read_all_books=read_all).save()
+    readers = {"viewer", "teammate", "owner", "leader", "admin"} | ({"outsider"} if read_all else set())
+    got, wanted = {}, {}
+    for person in PEOPLE:
+        expected = case.expect[person]
+        if expected == READ:
+            expected = OK if read_all else DENIED
+        outcome, body = _call(world, case, person, url, api)
+        if expected == ANY:
+            outcome = ANY
+        got[person], wanted[person] = outcome, expected
+        if case.shows and outcome == OK:
+            shown = case.shows(world) in body
+            assert shown == (person in readers), (
+                f"{case.method.upper()} {url} as {person}: the account's data "
+                f"{'is missing' if not shown else 'leaks'} (CSMs read every book: {read_all})"
+            )
+    assert got == wanted, f"{case.method.upper()} {url} (CSMs read every book: {read_all})"
+
+
+def _settings_that_matter(case: Case) -> list[bool]:
+    # Whether CSMs read every book changes only reads of an account and lists; the rest once.
+    return [True, False] if READ in case.expect.values() or case.shows else [True]
+
+
+PAGE_CASES = [
+    pytest.param(
+        name, index, read_all, id=f"{name}-{case.method}-{index}-{'all' if read_all else 'own'}-books"
+    )
+    for name, cases in PAGES.items()
+    for index, case in enumerate(cases)
+    for read_all in _settings_that_matter(case)
+]
+API_CASES = [
+    pytest.param(key, index, read_all, id=f"{key}-{index}-{'all' if read_all else 'own'}-books")
+    for key, cases in API.items()
+    for index, case in enumerate(cases)
+    for read_all in _settings_that_matter(case)
+]
+
+
+@pytest.mark.parametrize(("name", "index", "read_all"), PAGE_CASES)
+def test_page_permissions(world, name, index, read_all):
+    case = PAGES[name][index]
+    url = case.url(world) if case.url else reverse(name, kwargs=world.kwargs(name))
+    _check(world, case, url, read_all, api=False)
+
+
+@pytest.mark.parametrize(("key", "index", "read_all"), API_CASES)
+def test_api_permissions(world, key, index, read_all):
+    case = API[key][index]
+    method, path = key.split(" ", 1)
+    case = Case(**{**case.__dict__, "method": method.lower()})
+    _check(world, case, _api(path.removeprefix("/api/v1"))(world), read_all, api=True)
