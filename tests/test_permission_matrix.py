@@ -146,6 +146,10 @@ PAGES: dict[str, list[Case]] = {
     "account-timeline": [Case(account_reads)],
     "account-edit": [Case(book_writes, method="post")],
     "account-log-engagement": [Case(book_writes, method="post")],
+    "account-placement": [Case(book_writes, method="post")],
+    # The test-only plugin app (tests/plugin_app/): its own role grant and the account read rule.
+    "plugin-page": [Case(outcomes(**{**signed_in, "viewer": DENIED}))],
+    "plugin-panel": [Case(account_reads)],
     "account-team": [
         Case(account_reads),
         Case(owner_manages, method="post", data={"action": "add"}),
@@ -233,6 +237,11 @@ API: dict[str, list[Case]] = {
     ],
     "DELETE /api/v1/accounts/{account_id}/team/{user_id}": [Case(owner_manages)],
     "GET /api/v1/accounts/{account_id}/usage": [Case(account_reads)],
+    "GET /api/v1/accounts/{account_id}/placement": [Case(account_reads)],
+    "PUT /api/v1/accounts/{account_id}/placement": [
+        Case(book_writes, data={"framework": None, "phase": None})
+    ],
+    "GET /api/v1/plugin/ping": [Case(API_SIGNED_IN)],
     "GET /api/v1/accounts/{account_id}/health": [Case(account_reads)],
     "GET /api/v1/subscriptions": [Case(API_SIGNED_IN, shows=_account_name)],
     "POST /api/v1/subscriptions": [Case(book_writes, data=_subscription_body)],

@@ -45,6 +45,13 @@ def test_the_nav_entry_shows_and_its_page_is_routed(csm_client):
     assert 'aria-current="page">Plugin page' in page.content.decode()
 
 
+def test_the_role_grant_decides_who_sees_the_page(viewer_client, csm_client):
+    # The plugin declares its own permission (rules.add_perm in its ready()): viewers are not granted it.
+    assert 'data-nav="plugin"' not in viewer_client.get(reverse("portfolio")).content.decode()
+    assert viewer_client.get(reverse("plugin-page")).status_code == 403
+    assert csm_client.get(reverse("plugin-page")).status_code == 200
+
+
 def test_the_api_router_is_discovered(api):
     assert api.get("/plugin/ping").json() == {"plugin": "pong"}
     assert "/api/v1/plugin/ping" in api.get("/openapi.json").json()["paths"]

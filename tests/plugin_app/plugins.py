@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import rules
 from django import forms
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -9,8 +10,10 @@ from touchpoint.health.measures import AsOf, Measure, MeasureSource, register_me
 from touchpoint.integrations.csv_import.importers import Field, Importer, Lookups, RowProblem
 from touchpoint.integrations.csv_import.importers import register as register_import_kind
 from touchpoint.users.models import User
+from touchpoint.users.permissions import is_admin, is_csm, is_leader
 
 MEASURE = "plugin_contacts"
+PAGE_PERMISSION = "plugin_app.open_plugin_page"
 IMPORT_KIND = "plugin_domains"
 
 
@@ -59,7 +62,9 @@ def register() -> None:
     from touchpoint.accounts.portfolio import portfolio_columns, portfolio_export_columns, portfolio_filters
     from touchpoint.web.navigation import nav
 
-    nav.add(key="plugin", label="Plugin page", url_name="plugin-page", order=95)
+    # Its role grant: every role but viewers may open its page (the nav entry follows the same rule).
+    rules.add_perm(PAGE_PERMISSION, is_admin | is_leader | is_csm)
+    nav.add(key="plugin", label="Plugin page", url_name="plugin-page", order=95, permission=PAGE_PERMISSION)
     account_panels.add(key="plugin", title="Plugin panel", url_name="plugin-panel", order=40)
     account_header_facts.add(
         key="plugin-fact", label="Plugin fact", template="plugin_app/fact.html", order=90
