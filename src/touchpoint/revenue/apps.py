@@ -8,4 +8,9 @@ class RevenueConfig(AppConfig):
     verbose_name = _("Revenue")
 
     def ready(self) -> None:
-        from touchpoint.revenue import timeline  # noqa: F401  (registers the revenue timeline kinds)
+        from touchpoint.revenue import (
+            health_measures,
+            timeline,  # noqa: F401  (registers the revenue timeline kinds)
+        )
+
+        health_measures.register()  # live subscriptions, billing and renewal measures, churn outcomes
