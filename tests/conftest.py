@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
 from tests.factories import AccountFactory, UserFactory
 from touchpoint.users.roles import Role
 from touchpoint.users.services import create_api_key
+
+# The `touchpoint` console script run by end-to-end tests inherits DJANGO_SETTINGS_MODULE=tests.settings
+# (with the test-only plugin app); let it import that module from the project root.
+_ROOT = str(Path(__file__).resolve().parents[1])
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
 
 
 @pytest.fixture

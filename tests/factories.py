@@ -9,7 +9,7 @@ import factory
 from django.contrib.auth.models import Group
 
 from touchpoint.accounts.models import Account, Contact, ContactRoleAssignment, Engagement, Segment
-from touchpoint.success.models import LifecyclePhase, SuccessFramework
+from touchpoint.success.models import AccountPlacement, LifecyclePhase, SuccessFramework
 from touchpoint.users.models import User
 from touchpoint.users.roles import Role
 
@@ -64,12 +64,26 @@ class PhaseFactory(factory.django.DjangoModelFactory):
 class AccountFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Account
+        skip_postgeneration_save = True
 
     name = factory.Faker("company")
     domain = factory.Sequence(lambda n: f"customer{n}.example.com")
     external_id = factory.Sequence(lambda n: f"acc-{n}")
     owner = factory.SubFactory(UserFactory)
     segment = factory.SubFactory(SegmentFactory)
+
+    # `phase=` / `framework=` place the account (success.AccountPlacement), as the success app would.
+    @factory.post_generation
+    def phase(self, create: bool, extracted: LifecyclePhase | None, **kwargs) -> None:
+        if create and extracted is not None:
+            AccountPlacement.objects.update_or_create(
+                account=self, defaults={"framework": extracted.framework, "phase": extracted}
+            )
+
+    @factory.post_generation
+    def framework(self, create: bool, extracted: SuccessFramework | None, **kwargs) -> None:
+        if create and extracted is not None:
+            AccountPlacement.objects.update_or_create(account=self, defaults={"framework": extracted})
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,4 @@
-"""The REST API root: authentication, the one error shape, and every app's router.
+"""The REST API root: authentication, the one error shape, and every plugin app's router.
 
 Errors always answer `{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`.
 """
@@ -119,12 +119,14 @@ def on_validation_error(request, exc: ValidationError):
     return error_response(request, status, detail, errors)
 
 
-from touchpoint.accounts.api import router as accounts_router  # noqa: E402
-from touchpoint.health.api import router as health_router  # noqa: E402
-from touchpoint.revenue.api import router as revenue_router  # noqa: E402
-from touchpoint.usage.api import router as usage_router  # noqa: E402
+def _add_plugin_routers() -> None:
+    """Every plugin app's `api.py` router (see touchpoint/plugins.py), in INSTALLED_APPS order."""
+    from touchpoint.plugins import plugin_modules
 
-api.add_router("/", accounts_router)
-api.add_router("/", usage_router)
-api.add_router("/", health_router)
-api.add_router("/", revenue_router)
+    for _config, module in plugin_modules("api"):
+        router = getattr(module, "router", None)
+        if router is not None:
+            api.add_router(getattr(module, "API_PREFIX", "/"), router)
+
+
+_add_plugin_routers()

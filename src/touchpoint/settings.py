@@ -62,8 +62,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "touchpoint.users",
-    "touchpoint.success",
     "touchpoint.accounts",
+    "touchpoint.success",
     "touchpoint.usage",
     "touchpoint.revenue",
     "touchpoint.integrations",
@@ -143,7 +143,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "portfolio"
+LOGIN_REDIRECT_URL = "home"  # the first page of the navigation (web/views.py)
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -113,7 +113,10 @@ def test_list_accounts_with_filters(api, csm):
     assert names(order="-name") == ["Parent Holdings", "Beta", "Alpha"]
     item = api.get("/accounts", external_id="crm-a").json()["items"][0]
     assert item["parent"] == {"id": parent.pk, "name": "Parent Holdings"}
-    assert item["owner"]["email"] == csm.email and item["phase"]["name"] == "Renewal"
+    assert item["owner"]["email"] == csm.email
+    # The phase moved to the success app: GET /accounts/{id}/placement.
+    placement = api.get(f"/accounts/{item['id']}/placement").json()
+    assert placement["phase"]["name"] == "Renewal"
     assert item["id"] == a.pk
 
 

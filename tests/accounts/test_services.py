@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.factories import AccountFactory, ContactFactory, FrameworkFactory, PhaseFactory
+from tests.factories import AccountFactory, ContactFactory
 from touchpoint.accounts import services
 from touchpoint.accounts.models import Account, Contact, Engagement, TimelineEntry
 from touchpoint.accounts.selectors import TimelineCursor
@@ -53,16 +53,6 @@ def test_duplicate_external_id_is_a_unique_error(csm):
     assert error.value.error_dict["external_id"][0].code == "unique"
 
 
-def test_phase_must_belong_to_the_framework(csm):
-    other = FrameworkFactory(name="Self-serve", is_default=False)
-    phase = PhaseFactory(name="Adoption")
-    with pytest.raises(ValidationError) as error:
-        services.create_account(name="A", framework=other, phase=phase, actor=csm)
-    assert "phase" in error.value.message_dict
-    account = services.create_account(name="B", phase=phase, actor=csm)
-    assert account.framework == phase.framework
-
-
 def test_update_changes_only_given_fields_and_records_what_changed(csm, leader):
     account = services.create_account(name="Old", domain="old.example", actor=csm, owner=csm)
     services.update_account(account=account, actor=leader, name="New", owner=leader)
@@ -80,15 +70,6 @@ def test_update_with_none_clears_and_without_changes_writes_nothing(csm):
     before = TimelineEntry.objects.count()
     services.update_account(account=account, actor=csm, name="A")
     assert TimelineEntry.objects.count() == before
-
-
-def test_moving_to_another_framework_drops_the_old_phase(csm):
-    phase = PhaseFactory(name="Onboarding")
-    account = services.create_account(name="A", phase=phase, actor=csm)
-    other = FrameworkFactory(name="Self-serve", is_default=False)
-    services.update_account(account=account, actor=csm, framework=other)
-    account.refresh_from_db()
-    assert account.framework == other and account.phase is None
 
 
 def test_parent_cycles_are_refused(csm):

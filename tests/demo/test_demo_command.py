@@ -26,7 +26,7 @@ from touchpoint.accounts.models import (
     TimelineEntry,
 )
 from touchpoint.demo import builders
-from touchpoint.success.models import SuccessFramework
+from touchpoint.success.models import AccountPlacement, SuccessFramework
 from touchpoint.users.models import AuditLogEntry, User
 from touchpoint.users.roles import Role
 
@@ -59,8 +59,8 @@ def snapshot() -> dict[str, list]:
                 "segment__name",
                 "owner__email",
                 "engagement_model",
-                "framework__name",
-                "phase__name",
+                "placement__framework__name",
+                "placement__phase__name",
                 "created_at",
             )
         ),
@@ -107,8 +107,9 @@ def test_a_new_step_changes_nothing_the_other_steps_make(monkeypatch):
     steps["timeline"] = builders._STEPS["timeline"]
     monkeypatch.setattr(builders, "_STEPS", steps)
     order = [step.name for step in builders.ordered_steps()]
-    # Steps of other apps (usage, …) run after the timeline they build on.
-    assert order[:5] == ["people", "success", "accounts", "noise", "timeline"]
+    # Each step runs after the ones it names; steps of other apps (usage, …) after the timeline.
+    assert order[:3] == ["people", "accounts", "success"]
+    assert order.index("accounts") < order.index("noise") < order.index("timeline") < order.index("usage")
     demo(*SMALL, "--reset")
     assert snapshot() == before
 
@@ -241,13 +242,23 @@ def test_accounts_and_contacts_have_their_creation_entries():
 def test_the_lifecycle_phase_follows_the_account_age():
     demo(*SMALL)
     end = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
-    for account in Account.objects.select_related("phase", "framework"):
-        age = (end - account.created_at).days
-        assert account.phase.framework_id == account.framework_id
+    placements = AccountPlacement.objects.select_related("account", "phase", "framework")
+    assert placements.count() == Account.objects.count()
+    for placement in placements:
+        age = (end - placement.account.created_at).days
+        assert placement.phase.framework_id == placement.framework_id
+        assert placement.account.created_at <= placement.entered_at < end
         if age < 21:
-            assert account.phase.name in {"Onboarding", "Activation"}
-        if age >= 90 and account.framework.name == "Standard":
-            assert account.phase.name in {"Adoption", "Renewal"}
+            assert placement.phase.name in {"Onboarding", "Activation"}
+        if age >= 90 and placement.framework.name == "Standard":
+            assert placement.phase.name in {"Adoption", "Renewal"}
+    # Written as success.services.place_account writes it: with its timeline entry.
+    entries = TimelineEntry.objects.filter(kind="phase_changed")
+    assert entries.count() == placements.count()
+    entry = entries.select_related("account__placement__phase").first()
+    assert entry.subject_id == entry.account.placement.pk
+    assert entry.occurred_at == entry.account.placement.entered_at
+    assert entry.data["changes"]["phase"] == [None, entry.account.placement.phase.name]
     assert SuccessFramework.objects.get(is_default=True).name == "Standard"
     assert list(SuccessFramework.objects.get(name="Standard").phases.values_list("name", flat=True)) == [
         "Onboarding",

@@ -10,6 +10,7 @@ from tests.conftest import logged_in_client
 from tests.factories import AccountFactory
 from tests.health.helpers import old_account, subscription, touch
 from touchpoint.health import services
+from touchpoint.health.measures import registered_measures
 from touchpoint.health.models import HealthScore, Scorecard, ScorecardVersion
 from touchpoint.health.scoring import Definition, MeasureRule
 from touchpoint.users.services import create_api_key
@@ -170,7 +171,8 @@ def test_leader_creates_a_segment_scorecard(leader):
         "engagement_recency__green": 7,
         "engagement_recency__red": 30,
     }
-    for measure in ("usage_trend", "breadth", "active_users", "billing", "renewal_proximity"):
+    # The browser sends the prefilled numbers of every measure, on or off (other apps add measures too).
+    for measure in [m.key for m in registered_measures() if m.key != "engagement_recency"]:
         data.update({f"{measure}__weight": 1, f"{measure}__green": 1, f"{measure}__red": 0})
     response = client.post(reverse("health-scorecard-new"), data)
     assert response.status_code == 302, response.context["form"].errors

@@ -22,11 +22,11 @@ class ContactRoleInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "domain", "owner", "segment", "engagement_model", "phase"]
-    list_filter = ["segment", "engagement_model", "phase"]
+    list_display = ["name", "domain", "owner", "segment", "engagement_model"]
+    list_filter = ["segment", "engagement_model"]
     search_fields = ["name", "domain", "external_id"]
     raw_id_fields = ["parent"]
-    list_select_related = ["owner", "segment", "phase"]
+    list_select_related = ["owner", "segment"]
 
 
 @admin.register(Contact)

@@ -9,10 +9,12 @@ from django.db import models
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Status
+from ninja import Query, Router, Schema, Status
+from pydantic import create_model
 
 from touchpoint.accounts import selectors, services
 from touchpoint.accounts.models import Account, Contact, Segment, TimelineEntry
+from touchpoint.accounts.portfolio import portfolio_filters
 from touchpoint.accounts.schemas import (
     AccountIn,
     AccountOut,
@@ -27,15 +29,21 @@ from touchpoint.accounts.schemas import (
     TimelineEntryOut,
     TimelinePage,
 )
-from touchpoint.accounts.selectors import PORTFOLIO_ORDERINGS, PortfolioFilter, TimelineCursor
+from touchpoint.accounts.selectors import PortfolioFilter, TimelineCursor, portfolio_orderings
 from touchpoint.accounts.timeline import entry_title, kind_info
-from touchpoint.success.models import LifecyclePhase, SuccessFramework
 from touchpoint.users.models import User
 
 router = Router(tags=["accounts"])
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-OrderValue = Literal[tuple(PORTFOLIO_ORDERINGS)]  # type: ignore[valid-type]
+# Built when the API is first imported (after every app's ready() registered its columns and filters).
+OrderValue = Literal[tuple(portfolio_orderings())]  # type: ignore[valid-type]
+# The filters other apps registered for the portfolio (accounts/portfolio.py), as query parameters.
+AccountListFilters = create_model(
+    "AccountListFilters",
+    __base__=Schema,
+    **{f.key: (f.api_type | None, None) for f in portfolio_filters.all()},  # type: ignore[call-overload]
+)
 MAX_LIMIT = 500
 
 M = TypeVar("M", bound=models.Model)
@@ -74,8 +82,6 @@ def _account_out(account: Account) -> dict:
         "owner": _user_ref(account.owner),
         "segment": _ref(account.segment),
         "engagement_model": account.engagement_model,
-        "framework": _ref(account.framework),
-        "phase": _ref(account.phase),
         "created_at": account.created_at,
         "updated_at": account.updated_at,
     }
@@ -115,8 +121,6 @@ def _account_relations(payload: dict) -> dict:
         "parent": (Account, None),
         "owner": (User, User.objects.filter(is_active=True)),
         "segment": (Segment, None),
-        "framework": (SuccessFramework, None),
-        "phase": (LifecyclePhase, None),
     }
     for field, (model, queryset) in relations.items():
         if field in payload:
@@ -125,9 +129,7 @@ def _account_relations(payload: dict) -> dict:
 
 
 def _load_account(account_id: int) -> Account:
-    return get_object_or_404(
-        Account.objects.select_related("owner", "segment", "phase", "framework", "parent"), pk=account_id
-    )
+    return get_object_or_404(Account.objects.select_related("owner", "segment", "parent"), pk=account_id)
 
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -141,13 +143,17 @@ def list_accounts(
     owner: int | None = None,
     segment: int | None = None,
     engagement_model: Literal["high", "low", "hybrid"] | None = None,
-    phase: int | None = None,
     parent: int | None = None,
     order: OrderValue = "name",
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
     offset: int = Query(0, ge=0),
+    filters: AccountListFilters = Query(...),  # type: ignore[valid-type]
 ):
-    """Accounts matching the filters, as `{"items": [...], "count": N}`."""
+    """Accounts matching the filters, as `{"items": [...], "count": N}`.
+
+    Besides the parameters listed here, the filters other apps add to the portfolio are accepted
+    under the same names as on the portfolio page (e.g. `phase`, `grade`).
+    """
     accounts = selectors.portfolio(
         PortfolioFilter(
             search=search,
@@ -155,11 +161,11 @@ def list_accounts(
             owner_id=owner,
             segment_id=segment,
             engagement_model=engagement_model or "",
-            phase_id=phase,
             parent_id=parent,
             order=order,
+            extra=_registered_filter_values(filters.model_dump(exclude_none=True)),  # type: ignore[attr-defined]
         )
-    ).select_related("framework")
+    )
     return {
         "items": [
             AccountOut.model_validate(_account_out(a)).model_dump(mode="json")
@@ -202,6 +208,19 @@ def delete_account(request: HttpRequest, account_id: int):
     _require(request, "accounts.delete_account")
     services.delete_account(account=get_object_or_404(Account, pk=account_id), actor=request.user)
     return Status(204, None)
+
+
+def _registered_filter_values(raw: dict) -> dict:
+    """Clean each registered filter's parameter with the same form field the portfolio page uses."""
+    values = {}
+    for registered in portfolio_filters.all():
+        if registered.key not in raw:
+            continue
+        try:
+            values[registered.key] = registered.field().clean(str(raw[registered.key]))
+        except ValidationError as error:
+            raise ValidationError({registered.key: error.messages}) from None
+    return values
 
 
 # --- Contacts ---------------------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment
-from touchpoint.accounts.selectors import DEFAULT_PORTFOLIO_ORDER, PORTFOLIO_ORDERINGS, PortfolioFilter
+from touchpoint.accounts.portfolio import DEFAULT_PORTFOLIO_ORDER, portfolio_filters
+from touchpoint.accounts.selectors import PortfolioFilter, portfolio_orderings
 from touchpoint.accounts.services import clean_domain
-from touchpoint.success.models import LifecyclePhase
 from touchpoint.users.models import User
 from touchpoint.users.selectors import account_owners
 
@@ -23,37 +25,29 @@ class PortfolioFilterForm(forms.Form):
         label=_("Segment"), required=False, queryset=Segment.objects.none(), empty_label=_("All segments")
     )
     engagement = forms.ChoiceField(label=_("Engagement model"), required=False)
-    phase = forms.ModelChoiceField(
-        label=_("Lifecycle phase"),
-        required=False,
-        queryset=LifecyclePhase.objects.none(),
-        empty_label=_("All phases"),
-    )
-    grade = forms.ChoiceField(
-        label=_("Health"),
-        required=False,
-        choices=[
-            ("", _("All grades")),
-            ("green", _("Green")),
-            ("yellow", _("Yellow")),
-            ("red", _("Red")),
-            ("unknown", _("Unknown")),
-        ],
-    )
-    sort = forms.ChoiceField(
-        label=_("Sort"), required=False, choices=[(key, key) for key in PORTFOLIO_ORDERINGS]
-    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False)
+    # Other apps' filters (accounts/portfolio.py) are added after these, before `sort`.
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         owners = [(str(user.pk), str(user)) for user in account_owners()]
-        self.fields["owner"].choices = [("", _("All owners")), (UNOWNED, _("No owner")), *owners]
-        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
-        self.fields["engagement"].choices = [("", _("All engagement models")), *EngagementModel.choices]
-        self.fields["phase"].queryset = LifecyclePhase.objects.select_related("framework").order_by(
-            "framework__name", "position"
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [
+            ("", _("All owners")),
+            (UNOWNED, _("No owner")),
+            *owners,
+        ]
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "tier", "name"
         )
-        self.fields["phase"].label_from_instance = lambda phase: f"{phase.framework.name} › {phase.name}"
+        cast(forms.ChoiceField, self.fields["engagement"]).choices = [
+            ("", _("All engagement models")),
+            *EngagementModel.choices,
+        ]
+        sort = cast(forms.ChoiceField, self.fields.pop("sort"))
+        for registered in portfolio_filters.all():
+            self.fields[registered.key] = registered.field()
+        sort.choices = [(key, key) for key in portfolio_orderings()]
+        self.fields["sort"] = sort
 
     def to_filter(self) -> PortfolioFilter:
         """The filter people asked for; fields that did not validate are left out (and shown in error)."""
@@ -73,9 +67,8 @@ class PortfolioFilterForm(forms.Form):
             unowned=owner == UNOWNED,
             segment_id=data["segment"].pk if data.get("segment") else None,
             engagement_model=data.get("engagement") or "",
-            phase_id=data["phase"].pk if data.get("phase") else None,
-            grade=data.get("grade") or "",
             order=data.get("sort") or DEFAULT_PORTFOLIO_ORDER,
+            extra={registered.key: data.get(registered.key) for registered in portfolio_filters.all()},
         )
 
 
@@ -103,10 +96,12 @@ class EngagementForm(forms.Form):
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contacts"].queryset = Contact.objects.filter(account=account).order_by("name")
+        cast(forms.ModelMultipleChoiceField, self.fields["contacts"]).queryset = Contact.objects.filter(
+            account=account
+        ).order_by("name")
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not (cleaned.get("subject") or "").strip() and not (cleaned.get("body") or "").strip():
             field = "body" if cleaned.get("kind") == EngagementKind.NOTE else "subject"
             self.add_error(field, _("Write something to record."))
@@ -125,9 +120,6 @@ class AccountForm(forms.Form):
         label=_("Segment"), required=False, queryset=Segment.objects.none(), empty_label="—"
     )
     engagement_model = forms.ChoiceField(label=_("Engagement model"), choices=EngagementModel.choices)
-    phase = forms.ModelChoiceField(
-        label=_("Lifecycle phase"), required=False, queryset=LifecyclePhase.objects.none(), empty_label="—"
-    )
 
     def __init__(self, *args, account: Account, **kwargs) -> None:
         kwargs.setdefault(
@@ -138,16 +130,13 @@ class AccountForm(forms.Form):
                 "owner": account.owner_id,
                 "segment": account.segment_id,
                 "engagement_model": account.engagement_model,
-                "phase": account.phase_id,
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = account_owners()
-        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
-        self.fields["phase"].queryset = LifecyclePhase.objects.select_related("framework").order_by(
-            "framework__name", "position"
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = account_owners()
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "tier", "name"
         )
-        self.fields["phase"].label_from_instance = lambda phase: f"{phase.framework.name} › {phase.name}"
 
     def clean_domain(self) -> str:
         try:

@@ -79,22 +79,6 @@ class Account(models.Model):
         default=EngagementModel.HYBRID,
         db_index=True,
     )
-    framework = models.ForeignKey(
-        "success.SuccessFramework",
-        verbose_name=_("success framework"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="accounts",
-    )
-    phase = models.ForeignKey(
-        "success.LifecyclePhase",
-        verbose_name=_("lifecycle phase"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="accounts",
-    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

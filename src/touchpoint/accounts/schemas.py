@@ -47,8 +47,6 @@ class AccountOut(Schema):
     owner: UserRef | None
     segment: Ref | None
     engagement_model: EngagementModelValue
-    framework: Ref | None
-    phase: Ref | None
     created_at: datetime
     updated_at: datetime
 
@@ -61,8 +59,6 @@ class AccountIn(Strict):
     owner: int | None = None
     segment: int | None = None
     engagement_model: EngagementModelValue = "hybrid"
-    framework: int | None = None
-    phase: int | None = None
 
 
 class AccountPatch(Strict):
@@ -73,8 +69,6 @@ class AccountPatch(Strict):
     owner: int | None = None
     segment: int | None = None
     engagement_model: EngagementModelValue = None
-    framework: int | None = None
-    phase: int | None = None
 
 
 class ContactOut(Schema):

@@ -2,67 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.apps import apps
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.expressions import OrderBy
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from touchpoint.accounts.models import Account, Contact, ContactRoleAssignment, Segment, TimelineEntry
-
-# Sort keys people can ask for, and the columns behind them. The id breaks ties so pages never
-# repeat or skip a row.
-PORTFOLIO_ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
-    "name": ("name_lower", "id"),
-    "-name": ("-name_lower", "-id"),
-    "owner": ("owner__full_name", "name_lower", "id"),
-    "-owner": ("-owner__full_name", "name_lower", "id"),
-    "segment": ("segment__tier", "segment__name", "name_lower", "id"),
-    "-segment": ("-segment__tier", "-segment__name", "name_lower", "id"),
-    "phase": ("phase__framework__name", "phase__position", "name_lower", "id"),
-    "-phase": ("-phase__framework__name", "-phase__position", "name_lower", "id"),
-    "engagement": ("engagement_model", "name_lower", "id"),
-    "-engagement": ("-engagement_model", "name_lower", "id"),
-    "created": ("created_at", "id"),
-    "-created": ("-created_at", "-id"),
-    # Unscored accounts last either way.
-    "health": (F("health_score").asc(nulls_last=True), "name_lower", "id"),
-    "-health": (F("health_score").desc(nulls_last=True), "name_lower", "id"),
-}
-DEFAULT_PORTFOLIO_ORDER = "name"
+from touchpoint.accounts.panels import account_header_facts
+from touchpoint.accounts.portfolio import (
+    DEFAULT_PORTFOLIO_ORDER,
+    is_empty,
+    portfolio_columns,
+    portfolio_export_columns,
+    portfolio_filters,
+)
 
 
 @dataclass(frozen=True)
 class PortfolioFilter:
-    """What a person asked the portfolio for; every field optional."""
+    """What a person asked the portfolio for; every field optional.
+
+    `extra` holds the values of the filters other apps registered (accounts/portfolio.py), by key,
+    as their form fields clean them.
+    """
 
     search: str = ""
     owner_id: int | None = None
     unowned: bool = False
     segment_id: int | None = None
     engagement_model: str = ""
-    phase_id: int | None = None
     parent_id: int | None = None
     external_id: str = ""
-    grade: str = ""  # health grade: green, yellow, red or unknown
     order: str = DEFAULT_PORTFOLIO_ORDER
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def with_health(qs: QuerySet[Account]) -> QuerySet[Account]:
-    """Each account's latest health score and grade (health_score, health_grade), as subqueries."""
-    # Looked up through the app registry: accounts must not import the health app (it imports accounts).
-    health_score = apps.get_model("health", "HealthScore")
-    latest = health_score.objects.filter(account_id=OuterRef("pk")).order_by("-day")
-    return qs.annotate(
-        health_score=Subquery(latest.values("score")[:1]), health_grade=Subquery(latest.values("grade")[:1])
-    )
+def portfolio_orderings() -> dict[str, tuple]:
+    """The `sort=` keys people can ask for and the columns behind them (the registered columns')."""
+    return portfolio_columns.orderings()
 
 
 def portfolio(filters: PortfolioFilter) -> QuerySet[Account]:
-    """Accounts matching the filters, sorted, with everything a portfolio row shows joined in."""
-    qs = Account.objects.select_related("owner", "segment", "phase", "phase__framework", "parent")
+    """Accounts matching the filters, sorted, with everything a portfolio row shows joined in.
+
+    The registered columns add their joins and annotations first, so filters and sorts can use them.
+    """
+    qs = Account.objects.select_related("owner", "segment", "parent")
     search = filters.search.strip()
     if search:
         qs = qs.filter(
@@ -76,26 +64,36 @@ def portfolio(filters: PortfolioFilter) -> QuerySet[Account]:
         qs = qs.filter(segment_id=filters.segment_id)
     if filters.engagement_model:
         qs = qs.filter(engagement_model=filters.engagement_model)
-    if filters.phase_id is not None:
-        qs = qs.filter(phase_id=filters.phase_id)
     if filters.parent_id is not None:
         qs = qs.filter(parent_id=filters.parent_id)
     if filters.external_id:
         qs = qs.filter(external_id=filters.external_id)
-    qs = with_health(qs)
-    if filters.grade == "unknown":
-        qs = qs.filter(Q(health_grade__isnull=True) | Q(health_grade="unknown"))
-    elif filters.grade:
-        qs = qs.filter(health_grade=filters.grade)
-    ordering = PORTFOLIO_ORDERINGS.get(filters.order, PORTFOLIO_ORDERINGS[DEFAULT_PORTFOLIO_ORDER])
+    for column in portfolio_columns.all():
+        if column.queryset is not None:
+            qs = column.queryset(qs)
+    for registered in portfolio_filters.all():
+        value = filters.extra.get(registered.key)
+        if not is_empty(value):
+            qs = registered.apply(qs, value)
+    orderings = portfolio_orderings()
+    ordering = orderings.get(filters.order) or orderings[DEFAULT_PORTFOLIO_ORDER]
     return qs.annotate(name_lower=Lower("name")).order_by(*ordering)
 
 
+def portfolio_export(qs: QuerySet[Account]) -> QuerySet[Account]:
+    """The portfolio query with what the registered CSV columns read joined in."""
+    for column in portfolio_export_columns.all():
+        if column.queryset is not None:
+            qs = column.queryset(qs)
+    return qs
+
+
 def account_for_360(account_id: int) -> Account:
-    """One account with its header relations and child companies loaded (raises DoesNotExist)."""
+    """One account with its header relations (and the registered header facts') and child companies
+    loaded (raises DoesNotExist)."""
     children = Account.objects.only("id", "name", "parent_id").order_by("name")
     return (
-        Account.objects.select_related("owner", "segment", "phase", "framework", "parent")
+        Account.objects.select_related("owner", "segment", "parent", *account_header_facts.select_related())
         .prefetch_related(Prefetch("children", queryset=children))
         .get(pk=account_id)
     )

@@ -29,7 +29,6 @@ from touchpoint.accounts.models import (
     Segment,
     TimelineEntry,
 )
-from touchpoint.success.models import LifecyclePhase, SuccessFramework
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
 
@@ -131,16 +130,6 @@ def _check_parent(account_pk: int | None, parent: Account | None) -> None:
         node = node.parent
 
 
-def _check_phase(framework: SuccessFramework | None, phase: LifecyclePhase | None) -> SuccessFramework | None:
-    if phase is None:
-        return framework
-    if framework is None:
-        return phase.framework
-    if phase.framework_id != framework.pk:
-        raise ValidationError({"phase": _("This phase belongs to another success framework.")})
-    return framework
-
-
 def _check_engagement_model(value: str) -> str:
     if value not in EngagementModel.values:
         raise ValidationError(
@@ -163,8 +152,6 @@ def create_account(
     owner: User | None = None,
     segment: Segment | None = None,
     engagement_model: str = EngagementModel.HYBRID,
-    framework: SuccessFramework | None = None,
-    phase: LifecyclePhase | None = None,
 ) -> Account:
     """Add a customer company and note its arrival on its timeline."""
     account = Account(
@@ -175,8 +162,6 @@ def create_account(
         owner=owner,
         segment=segment,
         engagement_model=_check_engagement_model(engagement_model),
-        framework=_check_phase(framework, phase),
-        phase=phase,
     )
     account.save()
     record_on_timeline(
@@ -194,8 +179,6 @@ _ACCOUNT_FIELDS = (
     "owner",
     "segment",
     "engagement_model",
-    "framework",
-    "phase",
 )
 
 
@@ -211,8 +194,6 @@ def update_account(
     owner: User | None = UNSET,
     segment: Segment | None = UNSET,
     engagement_model: str = UNSET,
-    framework: SuccessFramework | None = UNSET,
-    phase: LifecyclePhase | None = UNSET,
 ) -> Account:
     """Change an account's details; only the arguments given change. Records what changed."""
     given = {k: v for k, v in locals().items() if k in _ACCOUNT_FIELDS and v is not UNSET}
@@ -226,18 +207,6 @@ def update_account(
         _check_engagement_model(given["engagement_model"])
     if "parent" in given:
         _check_parent(account.pk, given["parent"])
-    if "phase" in given or "framework" in given:
-        framework = given.get("framework", account.framework)
-        phase = given.get("phase", account.phase)
-        if (
-            "phase" not in given
-            and phase is not None
-            and framework is not None
-            and phase.framework_id != framework.pk
-        ):
-            phase = None  # moving to another framework leaves the old framework's phase behind
-        given["framework"] = _check_phase(framework, phase)
-        given["phase"] = phase
 
     changes: dict[str, list[Any]] = {}
     for field, new in given.items():

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -72,7 +73,8 @@ def _describe_account_changed(entry: TimelineEntry) -> str:
     for field in entry.data["changes"]:
         try:
             labels.append(str(Account._meta.get_field(field).verbose_name))
-        except LookupError:
+        except FieldDoesNotExist:
+            # A field that has since moved to another app (e.g. the lifecycle phase, now in success).
             labels.append(field)
     return gettext("Changed %(fields)s") % {"fields": ", ".join(labels)}
 

@@ -2,6 +2,9 @@ from django.urls import path
 
 from touchpoint.accounts import views
 
+# Mounted at /accounts/ by the root URLconf (touchpoint/plugins.py).
+URL_PREFIX = "accounts/"
+
 urlpatterns = [
     path("", views.portfolio, name="portfolio"),
     path("export.csv", views.portfolio_export, name="portfolio-export"),

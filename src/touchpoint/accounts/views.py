@@ -17,6 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 from touchpoint.accounts import selectors, services
 from touchpoint.accounts.forms import AccountForm, EngagementForm, PortfolioFilterForm
 from touchpoint.accounts.models import Account
+from touchpoint.accounts.panels import account_header_facts, account_panels
+from touchpoint.accounts.portfolio import portfolio_columns, portfolio_export_columns, portfolio_sections
 
 
 @login_required
@@ -26,9 +28,17 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     filters = form.to_filter()
     accounts = selectors.portfolio(filters)
     page = Paginator(accounts, settings.PORTFOLIO_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    page.object_list = rows
+    columns = [
+        {"column": column, "data": column.page_data(rows) if column.page_data is not None else None}
+        for column in portfolio_columns.all()
+    ]
     context = {
         "form": form,
         "page": page,
+        "columns": columns,
+        "sections": portfolio_sections.visible_to(request.user),
         "order": filters.order,
         "querystring": _querystring_without(request, "page"),
         "sort_querystring": _querystring_without(request, "page", "sort"),
@@ -44,28 +54,13 @@ def _querystring_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
-_EXPORT_HEADER = [
-    "id",
-    "name",
-    "domain",
-    "external_id",
-    "owner",
-    "owner_email",
-    "segment",
-    "engagement_model",
-    "success_framework",
-    "lifecycle_phase",
-    "parent",
-    "created_at",
-]
-
-
 @login_required
 @require_GET
 def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
     """Every account the current filters match (not just the page shown), as CSV."""
     filters = PortfolioFilterForm(request.GET).to_filter()
-    accounts = selectors.portfolio(filters)
+    accounts = selectors.portfolio_export(selectors.portfolio(filters))
+    columns = portfolio_export_columns.all()
 
     class Echo:
         def write(self, value: str) -> str:
@@ -76,24 +71,9 @@ def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         # A byte-order mark makes spreadsheet programs read the UTF-8 (Japanese, Thai, Russian names) right.
         yield "\ufeff"
-        yield writer.writerow(_EXPORT_HEADER)
+        yield writer.writerow([column.header for column in columns])
         for account in accounts.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    account.pk,
-                    account.name,
-                    account.domain,
-                    account.external_id or "",
-                    account.owner.get_full_name() if account.owner else "",
-                    account.owner.email if account.owner else "",
-                    account.segment.name if account.segment else "",
-                    account.engagement_model,
-                    account.phase.framework.name if account.phase else "",
-                    account.phase.name if account.phase else "",
-                    account.parent.name if account.parent else "",
-                    account.created_at.isoformat(),
-                ]
-            )
+            yield writer.writerow([column.value(account) for column in columns])
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -121,7 +101,8 @@ def _render_account_page(
         raise Http404 from None
     entries, next_cursor = selectors.timeline_page(account, after=None, size=settings.TIMELINE_PAGE_SIZE)
     context = {
-        "account": account,
+        **_header_context(request, account),
+        "panels": account_panels.visible_to(request.user),
         "contacts": selectors.contacts_of(account),
         "entries": entries,
         "next_cursor": next_cursor,
@@ -129,6 +110,11 @@ def _render_account_page(
         "account_form": account_form or AccountForm(account=account),
     }
     return render(request, "accounts/account_detail.html", context, status=status)
+
+
+def _header_context(request: HttpRequest, account: Account) -> dict:
+    """What the account header needs: the account and the facts other apps add to it."""
+    return {"account": account, "header_facts": account_header_facts.visible_to(request.user)}
 
 
 @login_required
@@ -188,8 +174,6 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     saved = False
     if form.is_valid():
         changes = dict(form.cleaned_data)
-        if changes["phase"] is not None:
-            changes["framework"] = changes["phase"].framework  # a phase brings its framework along
         try:
             services.update_account(account=account, actor=request.user, **changes)
             saved = True
@@ -205,7 +189,7 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
         request,
         "accounts/_account_header.html",
         {
-            "account": account,
+            **_header_context(request, account),
             "account_form": AccountForm(account=account) if saved else form,
             "account_saved": saved,
             "new_entry": new_entry,

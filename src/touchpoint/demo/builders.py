@@ -11,12 +11,13 @@ It is built by *steps*, each a function `run(ctx)` that one domain registers her
         for demo_account in ctx.accounts:
             ...  # read ctx.rng, ctx.faker(locale), ctx.anchor; write with ctx.bulk_create / insert_rows
 
-This package brings the first four steps: "people" (people.py: demo users), "success" (success.py:
-frameworks and phases), "accounts" (accounts.py: segments, accounts, contacts and their roles) and
-"timeline" (timeline.py: meetings, calls, emails and notes). Another app adds its own step in a
-`demo.py` module of its package (e.g. `touchpoint/revenue/demo.py`); `load_steps` imports those
-modules the way the admin finds `admin.py`. Steps run in the order their `after` names ask for, ties
-broken by registration order.
+This package is only the runner: every step lives in the app that owns its data, in a `demo.py`
+module of its package ("people" in users/demo.py, "accounts" in accounts/demo.py with "timeline" in
+accounts/demo_timeline.py, "success" in success/demo.py, then usage, revenue, health…);
+`load_steps` imports those modules the way the admin finds `admin.py`. Steps run in the order their
+`after` names ask for, ties broken by registration order. An app whose rows the demo company
+creates also registers them with `register_data` (what `--reset` deletes and what makes a database
+"not empty"). The runner imports no domain app.
 
 What a step may rely on:
 
@@ -33,7 +34,9 @@ What a step may rely on:
   per generated row: nobody changed those rows by hand.
 - **The story so far.** `ctx.accounts` holds a `DemoAccount` per account (the saved `Account`, its
   script/locale, its contacts with their roles, and `fit`: how well the customer suits the product,
-  0–1, which later steps use so usage, tickets and renewals tell one coherent story).
+  0–1, which later steps use so usage, tickets and renewals tell one coherent story). Anything else
+  steps pass on goes in `ctx.shared`, a dict keyed by the name of the step that wrote it (e.g.
+  `ctx.shared["success"]["frameworks"]`).
 - **The window.** Everything happens between `ctx.start` (`days` before the anchor) and `ctx.end`
   (the anchor date at midnight, in the current time zone); nothing lies in the future.
 """
@@ -46,19 +49,21 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.options import Options
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 from faker import Faker
 
-from touchpoint.accounts.models import Account, Contact, Segment
-from touchpoint.success.models import LifecyclePhase, SuccessFramework
-from touchpoint.users.models import AuditLogEntry, User
+if TYPE_CHECKING:  # the runner imports no domain app; steps import it
+    from touchpoint.accounts.models import Account, Contact, Segment
+    from touchpoint.users.models import User
 
 # Demo-only credentials, printed by the command and documented in the README. Never a real password.
 DEMO_PASSWORD = "touchpoint-demo"
@@ -92,6 +97,7 @@ class DemoLogin:
     user: User
     role: str
     password: str
+    role_label: str | Promise = ""
 
 
 @dataclass
@@ -129,8 +135,7 @@ class DemoContext:
     fakers: dict[str, Faker] = field(default_factory=dict)
     logins: list[DemoLogin] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)  # by key: "admin", "leader", "pool", "csm:<n>"
-    frameworks: dict[str, SuccessFramework] = field(default_factory=dict)
-    phases: dict[tuple[str, str], LifecyclePhase] = field(default_factory=dict)  # (framework, phase)
+    shared: dict[str, Any] = field(default_factory=dict)  # what steps pass on, by the step's name
     segments: dict[str, Segment] = field(default_factory=dict)
     accounts: list[DemoAccount] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
@@ -352,10 +357,41 @@ def step(
 
 
 def load_steps() -> None:
-    """Import this package's steps and every installed app's `demo` module (which register theirs)."""
-    from touchpoint.demo import accounts, people, success, timeline  # noqa: F401
-
+    """Import every installed app's `demo` module (which registers its steps and data)."""
     autodiscover_modules("demo")
+
+
+# --- What the demo company writes, for --reset and the empty-database check --------------------
+
+
+@dataclass(frozen=True)
+class DemoData:
+    key: str
+    label: str | Promise  # shown to people, e.g. "success frameworks"
+    count: Callable[[], int]
+    delete: Callable[[], Any]
+    order: int
+
+
+_DATA: dict[str, DemoData] = {}
+
+
+def register_data(
+    key: str,
+    *,
+    label: str | Promise,
+    count: Callable[[], int],
+    delete: Callable[[], Any],
+    order: int = 100,
+) -> None:
+    """Declare rows the demo company creates: `count` says how many exist, `delete` removes them all
+    (run in `order`, lowest first: delete what points at others before what they point at)."""
+    _DATA[key] = DemoData(key=key, label=label, count=count, delete=delete, order=order)
+
+
+def registered_data() -> list[DemoData]:
+    load_steps()
+    return sorted(_DATA.values(), key=lambda data: (data.order, data.key))
 
 
 def ordered_steps() -> list[Step]:
@@ -383,29 +419,27 @@ def ordered_steps() -> list[Step]:
 
 def existing_data() -> dict[str, int]:
     """What the database already holds that the demo company would clash with (empty when none)."""
-    found = {
-        "accounts": Account.objects.count(),
-        "segments": Segment.objects.count(),
-        "success frameworks": SuccessFramework.objects.count(),
-        "demo users": User.objects.filter(email__iendswith=f"@{DEMO_EMAIL_DOMAIN}").count(),
-    }
+    found = {data.key: data.count() for data in registered_data()}
     return {what: count for what, count in found.items() if count}
+
+
+def data_labels() -> dict[str, str | Promise]:
+    return {data.key: data.label for data in registered_data()}
 
 
 @transaction.atomic
 def reset() -> None:
-    """Delete every account (with everything hanging off them), segment, framework and demo user."""
+    """Delete everything the registered demo data covers (accounts with all hanging off them,
+    segments, frameworks, demo users…)."""
     counts = existing_data()
-    Account.objects.all().delete()
-    Segment.objects.all().delete()
-    SuccessFramework.objects.all().delete()
-    User.objects.filter(email__iendswith=f"@{DEMO_EMAIL_DOMAIN}").delete()
+    for data in registered_data():
+        data.delete()
     _audit("demo.reset", "Data deleted to load the demo company", {"deleted": counts})
 
 
 def _audit(action: str, description: str, changes: dict[str, Any]) -> None:
     # One entry for the whole load or reset, by no one: the generated rows were never edited by hand.
-    AuditLogEntry.objects.create(
+    apps.get_model("users", "AuditLogEntry").objects.create(
         action=action, object_type="demo.company", object_repr=description, changes=changes
     )
 

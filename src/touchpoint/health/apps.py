@@ -8,9 +8,13 @@ class HealthConfig(AppConfig):
     verbose_name = _("Health")
 
     def ready(self) -> None:
-        from touchpoint.health import measures  # noqa: F401  (registers the built-in measures)
+        from touchpoint.health import (
+            measures,  # noqa: F401  (registers the built-in measures)
+            portfolio,
+        )
         from touchpoint.health.tasks import recompute_health_task
         from touchpoint.scheduler.registry import register_schedule
+        from touchpoint.web.navigation import nav
 
         # After midnight, once yesterday's events are in the rollups; scores are for the new day.
         register_schedule(
@@ -18,4 +22,12 @@ class HealthConfig(AppConfig):
             cron="30 1 * * *",
             task=recompute_health_task,
             description="Health scores for every account",
+        )
+        portfolio.register()
+        nav.add(
+            key="health-scorecards",
+            label=_("Health scorecards"),
+            url_name="health-scorecards",
+            permission="health.view_scorecard",
+            order=60,
         )

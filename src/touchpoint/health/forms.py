@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -25,9 +27,9 @@ class ScorecardForm(forms.Form):
 
     def __init__(self, *args, definition: Definition | None = None, new: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["segment"].queryset = Segment.objects.filter(scorecard__isnull=True).order_by(
-            "tier", "name"
-        )
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.filter(
+            scorecard__isnull=True
+        ).order_by("tier", "name")
         if not new:
             del self.fields["segment"]
             self.fields["name"].disabled = True
@@ -38,8 +40,9 @@ class ScorecardForm(forms.Form):
         self.measure_rows = []
         for measure in registered_measures():
             rule = rules.get(measure.key)
+            label = cast(str, measure.label)  # lazy; Measure.label's Promise is wider than the stubs accept
             self.fields[f"{measure.key}__on"] = forms.BooleanField(
-                label=measure.label, required=False, initial=rule is not None or definition is None
+                label=label, required=False, initial=rule is not None or definition is None
             )
             self.fields[f"{measure.key}__weight"] = forms.FloatField(
                 label=_("Weight"), min_value=0, initial=rule.weight if rule else measure.weight
@@ -56,6 +59,7 @@ class ScorecardForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # forms.Form.clean() returns cleaned_data
         keys = [m.key for m in registered_measures() if data.get(f"{m.key}__on")]
         if self.errors:
             return data

@@ -74,8 +74,8 @@ class Definition:
             numbers = {}
             for name in ("weight", "green", "red"):
                 try:
-                    numbers[name] = float(raw.get(name))
-                except (TypeError, ValueError):
+                    numbers[name] = float(raw[name])
+                except (KeyError, TypeError, ValueError):
                     errors.setdefault(f"{where}.{name}", []).append(_("Enter a number."))
             if len(numbers) < 3:
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import yaml
 from django.db.models import Count, QuerySet
@@ -13,6 +14,9 @@ from touchpoint.accounts.models import Account
 from touchpoint.health.measures import get_measure
 from touchpoint.health.models import HealthScore, Scorecard, ScorecardVersion
 from touchpoint.health.scoring import contributions
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass(frozen=True)
@@ -115,9 +119,14 @@ def latest_day() -> date | None:
     return HealthScore.objects.order_by("-day").values_list("day", flat=True).first()
 
 
+class _Graded(TypedDict):
+    health_grade: str | None
+
+
 def grade_distribution(accounts: QuerySet[Account]) -> dict[str, int]:
     """How many of these accounts have each grade on their latest scored day, in one query."""
-    rows = accounts.order_by().values("health_grade").annotate(n=Count("id"))
+    graded = cast("QuerySet[WithAnnotations[Account, _Graded]]", accounts)  # as portfolio() annotates them
+    rows = graded.order_by().values("health_grade").annotate(n=Count("id"))
     return {row["health_grade"] or "unknown": row["n"] for row in rows}
 
 
@@ -145,7 +154,7 @@ def scorecards() -> QuerySet[Scorecard]:
 
 def scorecards_yaml() -> str:
     """Every scorecard's current version as the YAML `touchpoint scorecard apply` reads back."""
-    document = {"scorecards": []}
+    document: dict[str, list[dict[str, Any]]] = {"scorecards": []}
     for scorecard in scorecards():
         version = scorecard.current_version
         if version is None:

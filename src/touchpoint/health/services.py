@@ -87,9 +87,11 @@ def current_cards() -> tuple[dict[int, Definition], dict[int, int], int]:
     segments: dict[int, int] = {}
     for scorecard in Scorecard.objects.select_related("current_version").exclude(current_version=None):
         version = scorecard.current_version
+        assert version is not None  # excluded above
         cards[version.pk] = Definition.from_dict(version.definition)
         if scorecard.segment_id is not None:
             segments[scorecard.segment_id] = version.pk
+    assert default.current_version_id is not None  # ensure_default_scorecard gives it a version
     return cards, segments, default.current_version_id
 
 

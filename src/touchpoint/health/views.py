@@ -15,6 +15,7 @@ from touchpoint.health import backtest, charts, fit, selectors, services
 from touchpoint.health.forms import ApplyYamlForm, BacktestForm, ScorecardForm
 from touchpoint.health.models import Grade, Scorecard
 from touchpoint.health.scoring import DEFAULT_GREEN_AT, DEFAULT_RED_BELOW, Definition
+from touchpoint.request_types import AuthenticatedHttpRequest
 
 
 @login_required
@@ -59,7 +60,7 @@ def distribution(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("health.view_scorecard", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def scorecards(request: HttpRequest) -> HttpResponse:
+def scorecards(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every scorecard with its current version; YAML in and out."""
     services.ensure_default_scorecard()
     form = ApplyYamlForm(request.POST or None)
@@ -100,7 +101,7 @@ def scorecards_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("health.view_scorecard", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def scorecard_edit(request: HttpRequest, scorecard_id: int | None = None) -> HttpResponse:
+def scorecard_edit(request: AuthenticatedHttpRequest, scorecard_id: int | None = None) -> HttpResponse:
     """Edit a scorecard (a new version on save) or create one for a segment; its version history."""
     scorecard = get_object_or_404(selectors.scorecards(), pk=scorecard_id) if scorecard_id else None
     definition = (
@@ -179,6 +180,9 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
         "can_accept": request.user.has_perm("health.change_scorecard"),
     }
     if period is not None:
+        assert (
+            scorecard.current_version is not None
+        )  # save_scorecard makes a scorecard with its first version
         definition = Definition.from_dict(scorecard.current_version.definition)
         samples = backtest.collect(
             period, segment=scorecard.segment, measures=[rule.measure for rule in definition.rules]
@@ -207,7 +211,7 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("health.change_scorecard", raise_exception=True)
 @require_POST
-def accept_proposal(request: HttpRequest) -> HttpResponse:
+def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Fit again on the same period (deterministic) and keep the proposal as the scorecard's new version."""
     form, scorecard, period = _backtest_inputs(request, request.POST)
     if period is None:
@@ -217,6 +221,7 @@ def accept_proposal(request: HttpRequest) -> HttpResponse:
             {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
             status=400,
         )
+    assert scorecard.current_version is not None  # save_scorecard makes a scorecard with its first version
     definition = Definition.from_dict(scorecard.current_version.definition)
     try:
         proposal = fit.propose(definition, period, segment=scorecard.segment)

@@ -8,3 +8,21 @@ class IntegrationsConfig(AppConfig):
     name = "touchpoint.integrations"
     label = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self) -> None:
+        from touchpoint.web.navigation import nav
+
+        nav.add(
+            key="imports",
+            label=_("Import"),
+            url_name="imports",
+            permission="integrations.add_importjob",
+            order=70,
+        )
+        nav.add(
+            key="integrations-stripe",
+            label=_("Stripe"),
+            url_name="integrations-stripe",
+            permission="integrations.view_stripeevent",
+            order=80,
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +16,9 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(kind, importer.label) for kind, importer in IMPORTERS.items()]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            (kind, importer.label) for kind, importer in IMPORTERS.items()
+        ]
 
 
 class MappingForm(forms.Form):

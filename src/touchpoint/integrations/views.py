@@ -19,6 +19,7 @@ from touchpoint.integrations.csv_import import jobs, reading
 from touchpoint.integrations.csv_import.importers import IMPORTERS
 from touchpoint.integrations.forms import MappingForm, UploadForm
 from touchpoint.integrations.models import ImportJob, ImportStatus, StripeEvent
+from touchpoint.request_types import AuthenticatedHttpRequest
 
 DELIMITER_NAMES = {
     ",": _lazy("comma"),
@@ -85,7 +86,7 @@ def stripe_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("integrations.add_importjob", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def imports(request: HttpRequest) -> HttpResponse:
+def imports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a file; the recent imports below."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -127,6 +128,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
             if not mapping_problems:
                 jobs.start(job=job, dry_run=request.POST.get("action") != "import")
                 return redirect("import-job", job_id=job.pk)
+    preview: list[list[str]]
     header, preview = job.header, []
     try:
         header, preview = reading.header_and_preview(

@@ -8,9 +8,28 @@ class RevenueConfig(AppConfig):
     verbose_name = _("Revenue")
 
     def ready(self) -> None:
+        from touchpoint.accounts.panels import account_panels
         from touchpoint.revenue import (
             health_measures,
             timeline,  # noqa: F401  (registers the revenue timeline kinds)
         )
+        from touchpoint.web.navigation import nav
 
+        nav.add(
+            key="renewals",
+            label=_("Renewals"),
+            url_name="renewals",
+            permission="revenue.view_subscription",
+            order=40,
+        )
+        nav.add(
+            key="revenue-dashboard",
+            label=_("Revenue"),
+            url_name="revenue-dashboard",
+            permission="revenue.view_mrrmovement",
+            order=50,
+        )
+        account_panels.add(
+            key="subscriptions", title=_("Subscriptions"), url_name="account-subscriptions", order=30
+        )
         health_measures.register()  # live subscriptions, billing and renewal measures, churn outcomes

@@ -15,8 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
 
+from touchpoint.accounts.demo import ENTERPRISE, MID_MARKET, SMB
 from touchpoint.accounts.models import TimelineEntry
-from touchpoint.demo.accounts import ENTERPRISE, MID_MARKET, SMB
 from touchpoint.demo.builders import TIMELINE_COLUMNS, DemoAccount, DemoContext, step, timeline_row
 from touchpoint.revenue.models import (
     ChurnReason,
@@ -102,7 +102,9 @@ def _history(ctx: DemoContext, demo_account: DemoAccount, started: date) -> tupl
     fit, anchor = demo_account.fit, ctx.anchor
     window_start = anchor - timedelta(days=USAGE_WINDOW_DAYS)
     mrr = _money(ctx.rng.uniform(plan[1], plan[2]) * (0.7 + 0.6 * fit))
-    movements = [(MovementKind.NEW, started, Decimal("0"), mrr, None)]
+    movements: list[tuple[MovementKind, date, Decimal, Decimal, str | None]] = [
+        (MovementKind.NEW, started, Decimal("0"), mrr, None)
+    ]
     churn_on, churn_reason = None, None
     roll = ctx.rng.random()
     if fit < POOR_FIT:
@@ -153,7 +155,7 @@ def _history(ctx: DemoContext, demo_account: DemoAccount, started: date) -> tupl
 
 
 def _segment_name(ctx: DemoContext, demo_account: DemoAccount) -> str:
-    names = {segment.pk: name for name, segment in ctx.segments.items()}
+    names: dict[int | None, str] = {segment.pk: name for name, segment in ctx.segments.items()}
     return names.get(demo_account.account.segment_id, SMB)
 
 

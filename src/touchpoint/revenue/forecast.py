@@ -50,7 +50,8 @@ class Lifetime:
 
     def renewals_between(self, first: date, last: date) -> list[date]:
         """Its renewal days (start + whole terms) between first and last, inclusive."""
-        found, k = [], 1
+        found: list[date] = []
+        k = 1
         while True:
             day = self.started_on + relativedelta(months=self.term_months * k)
             if day > last:
@@ -65,7 +66,7 @@ class Survival:
 
     def __init__(self, lifetimes: list[Lifetime], as_of: date) -> None:
         known = [lt for lt in lifetimes if lt.started_on < as_of]
-        self.curves: dict[str, tuple[list[float], list[float]]] = {}
+        self.curves: dict[str, tuple[list[float], list[float]] | None] = {}
         self.overall = self._fit(known, as_of)
         by_segment: dict[str, list[Lifetime]] = defaultdict(list)
         for lifetime in known:
@@ -82,7 +83,7 @@ class Survival:
         durations, observed = [], []
         for lifetime in lifetimes:
             ended = lifetime.canceled_on is not None and lifetime.canceled_on < as_of
-            end = lifetime.canceled_on if ended else as_of
+            end = lifetime.canceled_on if ended and lifetime.canceled_on is not None else as_of
             durations.append(max(0, (end - lifetime.started_on).days))
             observed.append(ended)
         from lifelines import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -16,11 +17,11 @@ from touchpoint.users.selectors import account_owners
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-class MonthField(forms.CharField):
+class MonthField(forms.Field):
     """A calendar month typed as YYYY-MM (what <input type="month"> sends); cleans to its first day."""
 
     def to_python(self, value) -> date | None:
-        value = super().to_python(value)
+        value = str(value).strip() if value not in self.empty_values else ""  # as forms.CharField does
         if not value:
             return None
         match = MONTH.match(value)
@@ -44,11 +45,14 @@ class RevenueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
-        self.fields["owner"].queryset = account_owners()
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "tier", "name"
+        )
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = account_owners()
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # forms.Form.clean() returns cleaned_data
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", _("The start must not be after the end."))
         if (
@@ -164,8 +168,10 @@ class RenewalsForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         owners = [(str(u.pk), str(u)) for u in account_owners()]
-        self.fields["owner"].choices = [("", _("All owners")), *owners]
-        self.fields["segment"].queryset = Segment.objects.order_by("tier", "name")
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", _("All owners")), *owners]
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "tier", "name"
+        )
         # A CSM sees their own renewals first; they can choose "All owners".
         if (
             user is not None

@@ -122,7 +122,8 @@ def month_grid(month: date) -> list[list[date | None]]:
     """The weeks of a month, Monday first, None outside it."""
     first = month.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    weeks, week = [], [None] * first.weekday()
+    weeks: list[list[date | None]] = []
+    week: list[date | None] = [None] * first.weekday()
     day = first
     while day < following:
         week.append(day)

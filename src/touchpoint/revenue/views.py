@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
+from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.revenue import charts, forecast, metrics, renewals, selectors, services
 from touchpoint.revenue.forms import (
     CancelSubscriptionForm,
@@ -184,12 +185,12 @@ def _panel(
     subscriptions = list(Subscription.objects.filter(account=account).order_by("status", "-started_on", "id"))
     rows = []
     for subscription in subscriptions:
-        is_bound = bound is not None and bound[1] == subscription.pk
+        bound_here = bound if bound is not None and bound[1] == subscription.pk else None
         rows.append(
             {
                 "subscription": subscription,
-                "change": bound[2]
-                if is_bound and bound[0] == "change"
+                "change": bound_here[2]
+                if bound_here and bound_here[0] == "change"
                 else ChangeSubscriptionForm(
                     prefix=f"change-{subscription.pk}",
                     initial={
@@ -200,18 +201,18 @@ def _panel(
                         "occurred_on": today,
                     },
                 ),
-                "cancel": bound[2]
-                if is_bound and bound[0] == "cancel"
+                "cancel": bound_here[2]
+                if bound_here and bound_here[0] == "cancel"
                 else CancelSubscriptionForm(
                     prefix=f"cancel-{subscription.pk}", initial={"canceled_on": today}
                 ),
-                "reactivate": bound[2]
-                if is_bound and bound[0] == "reactivate"
+                "reactivate": bound_here[2]
+                if bound_here and bound_here[0] == "reactivate"
                 else ReactivateSubscriptionForm(
                     prefix=f"reactivate-{subscription.pk}",
                     initial={"reactivated_on": today, "mrr": subscription.mrr},
                 ),
-                "open": bound[0] if is_bound else "",
+                "open": bound_here[0] if bound_here else "",
             }
         )
     add_form = (
@@ -243,7 +244,7 @@ def _panel(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) -> HttpResponse:
     """The subscriptions panel (loaded by htmx); its forms post back here and get the panel again."""
     account = get_object_or_404(Account, pk=account_id)
     if request.method == "GET":
@@ -265,7 +266,9 @@ def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse
         "cancel": CancelSubscriptionForm,
         "reactivate": ReactivateSubscriptionForm,
     }[action]
-    form = form_class(request.POST, **({} if action == "add" else {"prefix": f"{action}-{subscription.pk}"}))
+    form = form_class(
+        request.POST, **({} if subscription is None else {"prefix": f"{action}-{subscription.pk}"})
+    )
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -276,6 +279,7 @@ def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse
                     **{k: v for k, v in data.items() if v is not None and v != ""},
                 )
             elif action == "change":
+                assert subscription is not None  # every action but "add" fetched its subscription above
                 services.change_subscription(
                     subscription=subscription,
                     actor=request.user,
@@ -288,6 +292,7 @@ def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse
                     renewal_date=data["renewal_date"],
                 )
             elif action == "cancel":
+                assert subscription is not None
                 services.cancel_subscription(
                     subscription=subscription,
                     actor=request.user,
@@ -296,6 +301,7 @@ def account_subscriptions(request: HttpRequest, account_id: int) -> HttpResponse
                     churn_reason=data["churn_reason"],
                 )
             else:
+                assert subscription is not None
                 services.reactivate_subscription(
                     subscription=subscription,
                     actor=request.user,
@@ -332,6 +338,7 @@ def renewals_page(request: HttpRequest) -> HttpResponse:
     month_end = month + relativedelta(months=1) - timedelta(days=1)
     in_month: dict[date, list] = defaultdict(list)
     for renewal in renewals.due(filters, start=month, end=month_end, today=today):
+        assert renewal.subscription.renewal_date is not None  # due() filters on it
         in_month[renewal.subscription.renewal_date].append(renewal)
     outlook = forecast.renewal_forecast(filters, today=today)
     query = request.GET.copy()
@@ -388,6 +395,7 @@ def renewals_export(request: HttpRequest) -> HttpResponse:
     )
     for renewal in renewals.due(filters, start=today, end=today + timedelta(days=within), today=today):
         s = renewal.subscription
+        assert s.renewal_date is not None  # due() filters on it
         writer.writerow(
             [
                 s.renewal_date.isoformat(),
@@ -410,7 +418,7 @@ def renewals_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("revenue.view_churnreason", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def churn_reasons(request: HttpRequest) -> HttpResponse:
+def churn_reasons(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The reasons people pick when a customer leaves or cuts back; admins keep the list."""
     reasons = list(ChurnReason.objects.annotate(uses=Count("movements")).order_by("order", "name"))
     bound_pk, bound_form = None, None

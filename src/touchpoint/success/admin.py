@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from touchpoint.success.models import LifecyclePhase, SuccessFramework
+from touchpoint.success.models import AccountPlacement, LifecyclePhase, SuccessFramework
 
 
 class LifecyclePhaseInline(admin.TabularInline):
@@ -12,3 +12,12 @@ class LifecyclePhaseInline(admin.TabularInline):
 class SuccessFrameworkAdmin(admin.ModelAdmin):
     list_display = ["name", "is_default"]
     inlines = [LifecyclePhaseInline]
+
+
+@admin.register(AccountPlacement)
+class AccountPlacementAdmin(admin.ModelAdmin):
+    list_display = ["account", "framework", "phase", "entered_at"]
+    list_filter = ["framework", "phase"]
+    search_fields = ["account__name", "account__external_id"]
+    raw_id_fields = ["account"]
+    list_select_related = ["account", "framework", "phase"]

@@ -7,7 +7,9 @@ move accounts between phases and the success plans; the walking skeleton needs t
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -47,3 +49,45 @@ class LifecyclePhase(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AccountPlacement(models.Model):
+    """Where an account stands: the success framework it walks and its phase in it.
+
+    One row per account at most (none: never placed). The phase always belongs to the framework;
+    `success.services.place_account` is the only writer and checks it.
+    """
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, related_name="placement", verbose_name=_("account")
+    )
+    framework = models.ForeignKey(
+        SuccessFramework,
+        verbose_name=_("success framework"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="placements",
+    )
+    phase = models.ForeignKey(
+        LifecyclePhase,
+        verbose_name=_("lifecycle phase"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="placements",
+    )
+    entered_at = models.DateTimeField(_("in this phase since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account placement")
+        verbose_name_plural = _("account placements")
+        indexes = [models.Index(fields=["phase"], name="placement_phase")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.phase or self.framework or '—'}"
+
+    def clean(self) -> None:
+        # The admin's forms call this; the service checks the same (success.services.check_phase).
+        if self.phase is not None and self.framework_id and self.phase.framework_id != self.framework_id:
+            raise ValidationError({"phase": _("This phase belongs to another success framework.")})

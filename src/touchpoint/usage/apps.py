@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class UsageConfig(AppConfig):
@@ -9,11 +10,22 @@ class UsageConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from touchpoint.accounts.panels import account_panels
         from touchpoint.scheduler.registry import register_poller
         from touchpoint.usage import health_measures, rollups
+        from touchpoint.web.navigation import nav
 
         # Rollups catch up with ingested events within a few seconds, in every worker.
         register_poller(
             "usage.rollups", every=settings.USAGE_ROLLUP_REFRESH_SECONDS, run=rollups.refresh_pending
         )
+        nav.add(
+            key="sources",
+            label=_("Event sources"),
+            url_name="sources",
+            permission="usage.view_source",
+            order=20,
+        )
+        nav.add(key="key-features", label=_("Key features"), url_name="key-features", order=30)
+        account_panels.add(key="usage", title=_("Product usage"), url_name="account-usage", order=20)
         health_measures.register()  # usage trend, active users, breadth of adoption

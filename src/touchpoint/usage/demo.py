@@ -113,6 +113,7 @@ def usage(ctx: DemoContext) -> None:
         start = max(first_day, account.created_at.astimezone(ctx.tz).date())
         span = max(1, (ctx.anchor - first_day).days)
         for person in people:
+            assert person.external_id is not None  # people are the contacts with a user id
             product_users.append(
                 ProductUser(
                     user_id=person.external_id,
@@ -276,7 +277,7 @@ def _write_events(ctx: DemoContext, rows: list[tuple]) -> None:
     # worked out once; psycopg's C dumpers format the datetimes.
     day_of = {moment: rollups.day_of(moment) for moment in {row[9] for row in rows}}
     store.ensure_partitions(set(day_of.values()))
-    json_text: dict[int, str] = {}
+    json_text = {}
     table = connection.ops.quote_name(RawEvent._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

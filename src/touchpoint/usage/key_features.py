@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -10,8 +12,8 @@ from touchpoint.usage.models import KeyFeature
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
 
-_EVENT_LIMIT = KeyFeature._meta.get_field("event").max_length
-_LABEL_LIMIT = KeyFeature._meta.get_field("label").max_length
+_EVENT_LIMIT = cast(int, KeyFeature._meta.get_field("event").max_length)  # CharFields: always set
+_LABEL_LIMIT = cast(int, KeyFeature._meta.get_field("label").max_length)
 
 
 @transaction.atomic

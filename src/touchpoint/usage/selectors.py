@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Count, F, IntegerField, Max, Q, Sum, Value
+from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
@@ -79,7 +80,7 @@ def event_catalog(
     today = today or timezone.localdate()
     since = today - timedelta(days=days)
     recent = Q(day__gt=since, day__lte=today)
-    rows = DailyEventRollup.objects.all()
+    rows: QuerySet[DailyEventRollup, Any] = DailyEventRollup.objects.all()  # then values() rows
     if search.strip():
         rows = rows.filter(event__icontains=search.strip())
     rows = (
@@ -120,7 +121,8 @@ def active_people_trend(account: Account, *, days: int = 90, today: date | None 
     for day, who in pairs:
         people_by_day.setdefault(day, set()).add(who)
     # Slide both windows a day at a time: add the day entering, drop the day leaving.
-    week, month = Counter(), Counter()
+    week: Counter[str] = Counter()
+    month: Counter[str] = Counter()
     for back in range(29, 0, -1):
         earlier = first - timedelta(days=back)
         month.update(people_by_day.get(earlier, ()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal, cast, overload
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -167,9 +167,9 @@ class _Resolver:
             self.users.update({u.user_id: u for u in ProductUser.objects.filter(user_id__in=changing_users)})
         if changing_groups:
             self.accounts.update(
-                {a.external_id: a for a in Account.objects.filter(external_id__in=changing_groups)}
+                {cast(str, a.external_id): a for a in Account.objects.filter(external_id__in=changing_groups)}
             )
-        self.touched: set[tuple[int, object]] = set()  # (account id, day) whose rollups need refreshing
+        self.touched: set[tuple[int, date]] = set()  # (account id, day) whose rollups need refreshing
         self.renamed: dict[str, str] = {}  # alias calls of this batch: previous id -> user id
 
     def settle(self, resolved: store.Resolved) -> store.Resolved:
@@ -211,7 +211,7 @@ class _Resolver:
     def _link(self, user_id: str) -> tuple[int | None, int | None] | None:
         if user_id not in self.links:  # an id the batch did not name up front (an alias target, say)
             row = ProductUser.objects.filter(user_id=user_id).values_list("account_id", "contact_id").first()
-            self.links[user_id] = tuple(row) if row else None
+            self.links[user_id] = row if row else None  # values_list rows are tuples
         return self.links[user_id]
 
     def _account_id(self, group_id: str) -> int | None:
@@ -227,6 +227,10 @@ class _Resolver:
 
     # --- people -------------------------------------------------------------------------------
 
+    @overload
+    def _user(self, user_id: str, *, create: Literal[True]) -> ProductUser: ...
+    @overload
+    def _user(self, user_id: str, *, create: bool = False) -> ProductUser | None: ...
     def _user(self, user_id: str, *, create: bool = False) -> ProductUser | None:
         user = self.users.get(user_id)
         if user is None and user_id not in self.users:
@@ -290,7 +294,10 @@ class _Resolver:
 
     def _ensure_contact(self, user: ProductUser) -> Contact:
         """The account's contact for this product user, made or linked on first sight."""
-        if user.contact_id is not None and user.contact.account_id == user.account_id:
+        if user.account_id is None:  # the callers link the user to an account first
+            raise ValueError(f"product user {user.user_id!r} has no account to be a contact at")
+        contact: Contact | None
+        if user.contact is not None and user.contact.account_id == user.account_id:
             contact = user.contact
             changes = {}
             if user.name and contact.name != user.name:
@@ -310,6 +317,7 @@ class _Resolver:
                 contact.external_id = user.user_id
                 contact.save(update_fields=["external_id"])
         if contact is None:
+            assert user.account is not None  # account_id was checked above
             contact = account_services.create_contact(
                 account=user.account,
                 name=user.name or user.email or user.user_id,

@@ -84,6 +84,7 @@ def prepare(source: Source, messages: Iterable[Message], *, received_at: datetim
     db_zone = connection.timezone if sqlite else None
     received = str(received_at.astimezone(db_zone).replace(tzinfo=None)) if sqlite else received_at
     rows = {}
+    moment: datetime | str  # naive UTC text on SQLite
     for message in messages:
         moment, day = message.timestamp, message.timestamp.astimezone(zone).date()
         if sqlite:  # as Django's SQLite backend stores them: naive UTC text

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
+from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.usage import charts, rollups, selectors, services, store
 from touchpoint.usage import key_features as key_feature_services
 from touchpoint.usage.forms import SourceForm
@@ -48,7 +49,7 @@ def account_usage_panel(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def key_features(request: HttpRequest) -> HttpResponse:
+def key_features(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every event name seen; admins mark the ones that count towards breadth of adoption.
 
     Everyone signed in may read the list (it explains the breadth figure on every account page).
@@ -99,7 +100,7 @@ def key_features(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("usage.view_source", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def sources(request: HttpRequest) -> HttpResponse:
+def sources(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every event source; admins add one here and get its write key."""
     form = SourceForm(request.POST or None)
     if request.method == "POST":
@@ -127,7 +128,7 @@ def sources(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("usage.view_source", raise_exception=True)
 @require_GET
-def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
+def source_detail(request: AuthenticatedHttpRequest, source_id: int) -> HttpResponse:
     """The write key, snippets for Segment's clients and curl, and the live event debugger."""
     source = get_object_or_404(Source, pk=source_id)
     context = {

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from touchpoint.users.selectors import user_can_write
-
-# (url name, label, permission needed or None). Later apps add their pages here.
-NAVIGATION = [
-    ("portfolio", _("Portfolio"), None),
-    ("sources", _("Event sources"), "usage.view_source"),
-    ("key-features", _("Key features"), None),
-    ("renewals", _("Renewals"), "revenue.view_subscription"),
-    ("revenue-dashboard", _("Revenue"), "revenue.view_mrrmovement"),
-    ("health-scorecards", _("Health scorecards"), "health.view_scorecard"),
-    ("imports", _("Import"), "integrations.add_importjob"),
-    ("integrations-stripe", _("Stripe"), "integrations.view_stripeevent"),
-]
+from touchpoint.web.navigation import nav
 
 
 def navigation(request: HttpRequest) -> dict:
+    """The navigation entries the apps registered (web/navigation.py) that this person may see."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "can_write": False}
     path = request.path
     items = []
-    for name, label, permission in NAVIGATION:
-        if permission and not user.has_perm(permission):
+    for entry in nav.entries():
+        if entry.permission and not user.has_perm(entry.permission):
             continue
-        url = reverse(name)
-        items.append({"url": url, "label": label, "active": path.startswith(url)})
+        url = reverse(entry.url_name)
+        items.append({"key": entry.key, "url": url, "label": entry.label, "active": path.startswith(url)})
     return {"nav_items": items, "can_write": user_can_write(user)}

@@ -1,11 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import RedirectView
 
 from touchpoint.web import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="portfolio", permanent=False), name="home"),
+    path("", views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),

@@ -1,6 +1,18 @@
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+
+from touchpoint.web.navigation import nav
+
+
+def home(request: HttpRequest) -> HttpResponseRedirect:
+    """The first page of the navigation this person may see (the portfolio, as the apps register it)."""
+    user = request.user
+    for entry in nav.entries():
+        if not entry.permission or (user.is_authenticated and user.has_perm(entry.permission)):
+            return HttpResponseRedirect(reverse(entry.url_name))
+    return HttpResponseRedirect(reverse("login"))
 
 
 @never_cache

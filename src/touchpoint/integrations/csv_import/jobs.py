@@ -39,6 +39,7 @@ def progress_path(job: ImportJob) -> Path:
 
 @transaction.atomic
 def create_job(*, kind: str, upload: UploadedFile, actor: User | None) -> ImportJob:
+    assert upload.size is not None and upload.name is not None  # Django's upload handlers set both
     if kind not in IMPORTERS:
         raise ValidationError({"kind": _("Choose what the file holds.")})
     if upload.size > MAX_UPLOAD_BYTES:

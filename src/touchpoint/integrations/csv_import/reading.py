@@ -92,7 +92,7 @@ def detect_delimiter(header_line: str) -> str:
         return csv.Sniffer().sniff(header_line, delimiters=DELIMITERS).delimiter
     except csv.Error:
         counts = {d: header_line.count(d) for d in DELIMITERS}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=counts.__getitem__)
         return best if counts[best] else ","
 
 

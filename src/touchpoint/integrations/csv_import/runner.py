@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,6 +25,9 @@ from touchpoint.integrations.csv_import import reading
 from touchpoint.integrations.csv_import.importers import IMPORTERS, Importer, Lookups, RowProblem
 from touchpoint.integrations.csv_import.values import day_first_from
 from touchpoint.users.models import User
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 MAX_PROBLEMS = 200  # shown; the count covers all
 CHUNK_ROWS = 500
@@ -80,9 +84,9 @@ class BadMapping(ValueError):
 def check_mapping(importer: Importer, header: list[str], mapping: dict[str, str]) -> list[str]:
     """Problems with a mapping of target fields to file columns (an empty list when it is usable)."""
     problems = []
-    for target, column in mapping.items():
-        if target not in {f.name for f in importer.fields}:
-            problems.append(_("“%(field)s” is not a field of this import.") % {"field": target})
+    for target_name, column in mapping.items():
+        if target_name not in {f.name for f in importer.fields}:
+            problems.append(_("“%(field)s” is not a field of this import.") % {"field": target_name})
         elif column and column not in header:
             problems.append(_("The file has no column “%(column)s”.") % {"column": column})
     used = [c for c in mapping.values() if c]
@@ -201,7 +205,7 @@ def run(
         for chunk in _chunks(_records(path, dialect, mapping), CHUNK_ROWS):
             cleaned = [(number, importer.clean(record, lookups, context)) for number, record in chunk]
             if importer.model is not None:  # the chunk's existing rows in one query, not one per row
-                lookups.existing = importer.model.objects.in_bulk(
+                lookups.existing = cast("type[Model]", importer.model)._default_manager.in_bulk(
                     [values["external_id"] for _n, values in cleaned], field_name="external_id"
                 )
             for number, values in cleaned:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 from datetime import date
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from touchpoint.demo import builders
-from touchpoint.users.models import User
-from touchpoint.users.roles import Role
 
 
 def positive_integer(value: str) -> int:
@@ -73,12 +72,7 @@ class Command(BaseCommand):
             started = time.perf_counter()
             existing = builders.existing_data()
             if existing:
-                labels = {
-                    "accounts": _("accounts"),
-                    "segments": _("segments"),
-                    "success frameworks": _("success frameworks"),
-                    "demo users": _("demo users"),
-                }
+                labels = builders.data_labels()
                 found = ", ".join(f"{labels[what]}: {count}" for what, count in existing.items())
                 if if_empty:
                     self.stdout.write(
@@ -129,7 +123,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(_("Demo logins (for trying Touchpoint only; delete these users before real use):"))
         rows = [(_("Email address"), _("Password"), _("Role"), _("Name"))] + [
-            (login.user.email, login.password, str(Role(login.role).label), login.user.full_name)
+            (login.user.email, login.password, str(login.role_label or login.role), login.user.full_name)
             for login in context.logins
         ]
         email_width = max(len(row[0]) for row in rows)
@@ -139,13 +133,17 @@ class Command(BaseCommand):
 
     def _remind_how_to_log_in(self) -> None:
         """On a second `make run`, tell the person how they get in."""
-        demo_users = User.objects.filter(email__endswith=f"@{builders.DEMO_EMAIL_DOMAIN}", is_active=True)
-        if demo_users.exists():
+        user_model = get_user_model()
+        demo_users = user_model.objects.filter(
+            email__endswith=f"@{builders.DEMO_EMAIL_DOMAIN}", is_active=True
+        )
+        first = demo_users.order_by("pk").first()
+        if first is not None:
             self.stdout.write(
                 _("Log in with a demo user, e.g. %(email)s, password %(password)s (unless it was changed).")
-                % {"email": demo_users.order_by("pk").first().email, "password": builders.DEMO_PASSWORD}
+                % {"email": first.email, "password": builders.DEMO_PASSWORD}
             )
-        elif not User.objects.filter(is_active=True).exists():
+        elif not user_model.objects.filter(is_active=True).exists():
             self.stdout.write(
                 _("Nobody can log in yet: create an admin with `touchpoint createuser EMAIL --role admin`.")
             )

@@ -68,6 +68,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No scorecard named {options['scorecard']!r}")
         else:
             scorecard = services.ensure_default_scorecard()
+        if scorecard.current_version is None:
+            raise CommandError(f"Scorecard {scorecard.name!r} has no version yet")
         definition = Definition.from_dict(scorecard.current_version.definition)
         try:
             period = backtest.Period.around_today(

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from touchpoint.demo.builders import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, DemoContext, DemoLogin, step
+from django.utils.translation import gettext_lazy as _
+
+from touchpoint.demo.builders import (
+    DEMO_EMAIL_DOMAIN,
+    DEMO_PASSWORD,
+    DemoContext,
+    DemoLogin,
+    register_data,
+    step,
+)
+from touchpoint.users.models import User
 from touchpoint.users.roles import Role
 from touchpoint.users.services import create_user
 
@@ -58,5 +68,20 @@ def people(ctx: DemoContext) -> None:
             check_password_strength=False,
         )
         ctx.users[person.key] = user
-        ctx.logins.append(DemoLogin(user=user, role=person.role.value, password=password))
+        ctx.logins.append(
+            DemoLogin(user=user, role=person.role.value, password=password, role_label=person.role.label)
+        )
         ctx.counts["users.user"] += 1
+
+
+def _demo_users():
+    return User.objects.filter(email__iendswith=f"@{DEMO_EMAIL_DOMAIN}")
+
+
+register_data(
+    "demo users",
+    label=_("demo users"),
+    count=lambda: _demo_users().count(),
+    delete=lambda: _demo_users().delete(),
+    order=40,
+)

@@ -1,0 +1,121 @@
+"""What other apps add to the account page: panels below the header, and facts in the header.
+
+    from touchpoint.accounts.panels import account_header_facts, account_panels
+
+    account_panels.add(key="usage", title=_("Product usage"), url_name="account-usage", order=20)
+    account_header_facts.add(key="phase", label=_("Lifecycle phase"),
+                             template="success/_phase_fact.html", order=50,
+                             select_related=("placement__phase",))
+
+A panel's `url_name` takes the account id (`reverse(url_name, args=[account.pk])`); the page loads it
+with htmx after the page itself, so a slow panel never holds up the others. A header fact is a small
+template rendered inside the header's `<dl>` with `account` (and `request`, `perms`) in its
+context; `select_related` names what the template reads through the account, so the header stays one
+query. Both are shown only to people holding `permission` (if given), in `order`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class AccountPanel:
+    key: str
+    title: str | Promise
+    url_name: str
+    order: int = 100
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class HeaderFact:
+    key: str
+    label: str | Promise
+    template: str
+    order: int = 100
+    permission: str | None = None
+    select_related: tuple[str, ...] = ()
+
+
+def _visible(items: Sequence[Any], user: Any) -> list[Any]:
+    return [
+        item for item in items if not item.permission or (user is not None and user.has_perm(item.permission))
+    ]
+
+
+class AccountPanels:
+    """The registry of account-page panels."""
+
+    def __init__(self) -> None:
+        self._panels: dict[str, AccountPanel] = {}
+
+    def add(
+        self,
+        *,
+        key: str,
+        title: str | Promise,
+        url_name: str,
+        order: int = 100,
+        permission: str | None = None,
+    ) -> AccountPanel:
+        panel = AccountPanel(key=key, title=title, url_name=url_name, order=order, permission=permission)
+        self._panels[key] = panel
+        return panel
+
+    def remove(self, key: str) -> None:
+        self._panels.pop(key, None)
+
+    def all(self) -> list[AccountPanel]:
+        return sorted(self._panels.values(), key=lambda panel: (panel.order, panel.key))
+
+    def visible_to(self, user: Any) -> list[AccountPanel]:
+        return _visible(self.all(), user)
+
+
+class AccountHeaderFacts:
+    """The registry of facts other apps show in the account header."""
+
+    def __init__(self) -> None:
+        self._facts: dict[str, HeaderFact] = {}
+
+    def add(
+        self,
+        *,
+        key: str,
+        label: str | Promise,
+        template: str,
+        order: int = 100,
+        permission: str | None = None,
+        select_related: Sequence[str] = (),
+    ) -> HeaderFact:
+        fact = HeaderFact(
+            key=key,
+            label=label,
+            template=template,
+            order=order,
+            permission=permission,
+            select_related=tuple(select_related),
+        )
+        self._facts[key] = fact
+        return fact
+
+    def remove(self, key: str) -> None:
+        self._facts.pop(key, None)
+
+    def all(self) -> list[HeaderFact]:
+        return sorted(self._facts.values(), key=lambda fact: (fact.order, fact.key))
+
+    def visible_to(self, user: Any) -> list[HeaderFact]:
+        return _visible(self.all(), user)
+
+    def select_related(self) -> list[str]:
+        return [name for fact in self.all() for name in fact.select_related]
+
+
+account_panels = AccountPanels()
+account_header_facts = AccountHeaderFacts()

@@ -1,0 +1,23 @@
+"""The timeline kinds the success app records (registered from SuccessConfig.ready())."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from touchpoint.accounts.models import TimelineEntry
+from touchpoint.accounts.timeline import register_kind
+
+
+def _describe_phase_changed(entry: TimelineEntry) -> str:
+    changes = entry.data["changes"]
+    phase = changes.get("phase", [None, None])[1]
+    framework = changes.get("framework", [None, None])[1]
+    if phase:
+        return gettext("Moved to phase %(phase)s") % {"phase": phase}
+    if framework:
+        return gettext("Moved to success framework %(framework)s") % {"framework": framework}
+    return gettext("Removed from its lifecycle phase")
+
+
+register_kind("phase_changed", label=_("Phase changed"), icon="🧭", describe=_describe_phase_changed)

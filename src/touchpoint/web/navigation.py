@@ -1,0 +1,56 @@
+"""The main navigation, filled by the apps: each registers its own pages from its AppConfig.ready().
+
+    from touchpoint.web.navigation import nav
+
+    nav.add(key="renewals", label=_("Renewals"), url_name="renewals",
+            permission="revenue.view_subscription", order=40)
+
+The layout (web/base.html) shows the entries in `order`, each only to people who hold its
+permission (none: everyone signed in). web itself names no other app's pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str
+    label: str | Promise
+    url_name: str
+    permission: str | None = None
+    order: int = 100
+
+
+class Navigation:
+    """The registry of main navigation entries."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, NavEntry] = {}
+
+    def add(
+        self,
+        *,
+        key: str,
+        label: str | Promise,
+        url_name: str,
+        permission: str | None = None,
+        order: int = 100,
+    ) -> NavEntry:
+        """Add (or, with a key already taken, replace) an entry."""
+        entry = NavEntry(key=key, label=label, url_name=url_name, permission=permission, order=order)
+        self._entries[key] = entry
+        return entry
+
+    def remove(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def entries(self) -> list[NavEntry]:
+        """Every entry, in order (ties by key, so the menu never shuffles)."""
+        return sorted(self._entries.values(), key=lambda entry: (entry.order, entry.key))
+
+
+nav = Navigation()

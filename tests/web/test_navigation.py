@@ -1,0 +1,45 @@
+"""The navigation registry: entries in order, each shown only to people with its permission."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from touchpoint.web.navigation import Navigation, nav
+
+pytestmark = pytest.mark.django_db
+
+
+def test_entries_come_in_order_and_a_key_is_replaced_not_repeated():
+    menu = Navigation()
+    menu.add(key="b", label="B", url_name="b", order=20)
+    menu.add(key="a", label="A", url_name="a", order=20)
+    menu.add(key="c", label="C", url_name="c", order=10)
+    menu.add(key="c", label="C again", url_name="c", order=30)
+    assert [(e.key, e.label) for e in menu.entries()] == [("a", "A"), ("b", "B"), ("c", "C again")]
+
+
+def _nav_keys(client) -> list[str]:
+    return re.findall(r'data-nav="([^"]+)"', client.get(reverse("portfolio")).content.decode())
+
+
+def test_each_app_registers_its_own_entries_and_permissions_hide_them(csm_client, admin_user, client):
+    registered = [entry.key for entry in nav.entries()]
+    for key in ("portfolio", "sources", "key-features", "renewals", "revenue-dashboard", "health-scorecards"):
+        assert key in registered
+    assert registered[0] == "portfolio"
+    csm_keys = _nav_keys(csm_client)
+    assert csm_keys[0] == "portfolio" and "sources" not in csm_keys  # event sources are for admins
+    client.force_login(admin_user)
+    assert "sources" in _nav_keys(client)
+
+
+def test_home_and_login_lead_to_the_first_entry(csm_client, csm, client):
+    assert csm_client.get(reverse("home"))["Location"] == reverse("portfolio")
+    response = client.post(
+        reverse("login"), {"username": csm.email, "password": "correct horse battery staple"}
+    )
+    assert response.status_code == 302
+    assert client.get(response["Location"])["Location"] == reverse("portfolio")
