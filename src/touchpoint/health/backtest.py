@@ -20,13 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account, Segment
-from touchpoint.health.measures import LIVE_SUBSCRIPTIONS, AsOf, measured_sql
+from touchpoint.health.measures import LIVE_SUBSCRIPTIONS, AsOf, has_shared_cte, losses_between, measured_sql
 from touchpoint.health.models import Scorecard
 from touchpoint.health.recompute import without_jit
 from touchpoint.health.scoring import Definition, measure_points, score
-from touchpoint.revenue.models import MovementKind, MrrMovement
-
-LOSS_KINDS = (MovementKind.CHURN, MovementKind.CONTRACTION)
 
 
 @dataclass(frozen=True)
@@ -109,25 +106,31 @@ def _accounts_in_scope(segment: Segment | None) -> set[int] | None:
     return set(Account.objects.exclude(segment_id__in=list(own)).values_list("id", flat=True))
 
 
+def _customers_sql(at: AsOf) -> str:
+    """Who was a customer at the end of the day: a live subscription where billing is known, else every
+    account that existed by then."""
+    if has_shared_cte(LIVE_SUBSCRIPTIONS):
+        return f"SELECT DISTINCT account_id FROM {LIVE_SUBSCRIPTIONS}"
+    return f"SELECT id AS account_id FROM {Account._meta.db_table} WHERE created_at < %s"
+
+
 def collect(period: Period, *, segment: Segment | None = None, measures: list[str] | None = None) -> Samples:
     """One query per sampled day for the measures, one for the outcomes: nothing read is later than D."""
     scope = _accounts_in_scope(segment)
     losses: dict[int, list[date]] = defaultdict(list)
-    for account_id, day in MrrMovement.objects.filter(
-        kind__in=LOSS_KINDS,
-        occurred_on__gt=period.start,
-        occurred_on__lte=period.end + timedelta(days=period.horizon),
-    ).values_list("account_id", "occurred_on"):
+    for account_id, day in losses_between(period.start, period.end + timedelta(days=period.horizon)):
         losses[account_id].append(day)
     samples = Samples(days=period.days())
     for day in samples.days:
         at = AsOf(day)
         measured, params = measured_sql(at, keys=measures)
         sql = (
-            f"WITH {measured}, live_accounts AS (SELECT DISTINCT account_id FROM {LIVE_SUBSCRIPTIONS}) "
+            f"WITH {measured}, live_accounts AS ({_customers_sql(at)}) "
             "SELECT l.account_id, m.measure, m.value FROM live_accounts l "
             "LEFT JOIN measured m ON m.account_id = l.account_id"
         )
+        if not has_shared_cte(LIVE_SUBSCRIPTIONS):
+            params = [*params, at.end]
         per_account: dict[int, dict[str, float]] = {}
         with transaction.atomic(), connection.cursor() as cursor:
             without_jit(cursor)

@@ -6,7 +6,9 @@ Several measures share a source so the database scans each table once. Every sou
 data as it was at the end of D (rollups of days ≤ D, timeline entries before D+1, subscription state
 from its movements up to D): the back-test scores past days with the same SQL.
 
-A later app adds its own (support load, NPS…) from its AppConfig.ready():
+The app that owns the data provides the measure: usage, revenue and others register theirs from their
+AppConfig.ready() (see usage/health_measures.py and revenue/health_measures.py); health itself knows
+only the account timeline. A later app adds its own (support load, NPS…) the same way:
 
     from touchpoint.health.measures import Measure, MeasureSource, register_measure, register_source
 
@@ -15,13 +17,19 @@ A later app adds its own (support load, NPS…) from its AppConfig.ready():
                              column="open_tickets", unit=_("tickets"), weight=1, green=0, red=5))
 
 An account a source returns no row for, or a NULL column, has that measure *unknown* that day.
-A source may read the CTE `live_subscriptions` (id, account_id, quantity, renewal_date,
-term_months, status: the subscriptions live at the end of D), computed once per statement.
+
+Shared CTEs are computed once per statement and any source may read them by name:
+- `timeline_marks`: per account, the last time each registered mark happened on the timeline before
+  the day ended (`register_timeline_mark`: health adds `last_touch`, revenue its payment marks), so the
+  timeline is scanned once whatever the number of measures reading it.
+- whatever apps add with `register_shared_cte`, e.g. `live_subscriptions` (id, account_id, quantity,
+  renewal_date, term_months, status) from revenue. A source that reads a shared CTE another app provides
+  checks `has_shared_cte(name)` first, so it still works when that app is not installed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -29,9 +37,6 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-
-USAGE_WINDOW_DAYS = 90  # an account with no usage rollups in this window has no usage data
-RECENT_DAYS = 30  # "last 30 days"; the trend compares it with the 30 days before
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,64 @@ class Measure:
     weight: float = 1.0
     green: float = 100.0
     red: float = 0.0
+    # Where the measure stands in lists (forms, explanations, a new scorecard): apps register in the
+    # order Django loads them, which is not the order people read them in.
+    position: int = 100
+
+
+@dataclass(frozen=True)
+class TimelineMark:
+    column: str
+    kinds: Callable[[], list[str]]  # timeline kinds that count as this mark (asked when the SQL is built)
 
 
 _SOURCES: dict[str, MeasureSource] = {}
 _MEASURES: dict[str, Measure] = {}
+_SHARED_CTES: dict[str, SqlBuilder] = {}
+_TIMELINE_MARKS: dict[str, TimelineMark] = {}
+_BEFORE_SCORING: list[Callable[[], object]] = []
+# Name of the shared CTE of the marks; the columns are the registered marks' columns.
+TIMELINE_MARKS = "timeline_marks"
+# The documented name of the shared CTE of subscriptions live at the end of the day (revenue provides it).
+LIVE_SUBSCRIPTIONS = "live_subscriptions"
+
+
+def register_shared_cte(name: str, query: SqlBuilder) -> None:
+    """A CTE any source may read by `name`, computed once per statement (e.g. live subscriptions)."""
+    _SHARED_CTES[name] = query
+
+
+def has_shared_cte(name: str) -> bool:
+    return name in _SHARED_CTES
+
+
+def register_timeline_mark(column: str, *, kinds: Callable[[], list[str]]) -> None:
+    """A column of `timeline_marks`: the last `occurred_at` of these kinds before the day ended."""
+    _TIMELINE_MARKS[column] = TimelineMark(column=column, kinds=kinds)
+
+
+LossSource = Callable[[date, date], Iterable[tuple[int, date]]]
+_LOSS_SOURCES: list[LossSource] = []
+
+
+def register_loss_source(losses: LossSource) -> None:
+    """What the back-test predicts: `losses(after, until)` yields (account_id, day) of each churn or
+    contraction in (after, until]. Revenue provides it; with none registered there is nothing to test."""
+    _LOSS_SOURCES.append(losses)
+
+
+def losses_between(after: date, until: date) -> list[tuple[int, date]]:
+    return [loss for source in _LOSS_SOURCES for loss in source(after, until)]
+
+
+def register_before_scoring(prepare: Callable[[], object]) -> None:
+    """Work that must be done before scores are computed (e.g. bring usage rollups up to date)."""
+    _BEFORE_SCORING.append(prepare)
+
+
+def prepare_for_scoring() -> None:
+    for prepare in _BEFORE_SCORING:
+        prepare()
 
 
 def register_source(source: MeasureSource) -> MeasureSource:
@@ -110,7 +169,7 @@ def register_measure(measure: Measure) -> Measure:
 
 
 def registered_measures() -> list[Measure]:
-    return list(_MEASURES.values())
+    return sorted(_MEASURES.values(), key=lambda measure: measure.position)
 
 
 def get_measure(key: str) -> Measure | None:
@@ -123,12 +182,17 @@ def sources_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list, lis
     Returns the text after `WITH` (without it), its parameters, and the measures it covers; a measure's
     value is `src_<measure.source>.<measure.column>`, joined on `account_id`.
     """
-    measures = [m for m in _MEASURES.values() if keys is None or m.key in keys]
+    measures = [m for m in registered_measures() if keys is None or m.key in keys]
     sources = sorted({m.source for m in measures})
     # Shared by every source (and the back-test): computed once per statement.
-    live, params = live_subscriptions_sql(at)
+    parts: list[str] = []
+    params: list = []
+    for name, shared in _SHARED_CTES.items():
+        sql, shared_params = shared(at)
+        parts.append(f"{name} AS ({sql})")
+        params.extend(shared_params)
     marks, marks_params = timeline_marks_sql(at)
-    parts: list[str] = [f"{LIVE_SUBSCRIPTIONS} AS ({live})", f"{TIMELINE_MARKS} AS ({marks})"]
+    parts.append(f"{TIMELINE_MARKS} AS ({marks})")
     params.extend(marks_params)
     for key in sources:
         sql, source_params = _SOURCES[key].query(at)
@@ -158,96 +222,32 @@ def measured_sql(at: AsOf, keys: list[str] | None = None) -> tuple[str, list]:
     return sources + ",\nmeasured AS (" + " UNION ALL ".join(unions) + ")", params
 
 
-# --- The built-in sources -------------------------------------------------------------------------------
-
-# The names of the shared CTEs any source may read: the subscriptions live at the end of the day, and
-# per account the last human touch, failed payment and recovered payment before the day ended.
-LIVE_SUBSCRIPTIONS = "live_subscriptions"
-TIMELINE_MARKS = "timeline_marks"
+# --- Health's own source: the account timeline ---------------------------------------------------
 
 
 def timeline_marks_sql(at: AsOf) -> tuple[str, list]:
-    """One scan of the timeline: per account, the last human touch and the last payment failure/recovery."""
-    kinds = human_touch_kinds() or ["note"]
-    marks = ", ".join(["%s"] * len(kinds))
+    """One scan of the timeline: per account, the last time of each registered mark before the day ended."""
+    from touchpoint.accounts.models import TimelineEntry
+
+    columns: list[str] = []
+    params: list = []
+    every_kind: list[str] = []
+    for mark in _TIMELINE_MARKS.values():
+        kinds = mark.kinds() or ["-"]  # no kind registered: the mark never happens
+        columns.append(
+            f"MAX(CASE WHEN kind IN ({', '.join(['%s'] * len(kinds))}) THEN occurred_at END) AS {mark.column}"
+        )
+        params.extend(kinds)
+        every_kind.extend(kinds)
+    if not columns:
+        return "SELECT NULL AS account_id WHERE 1 = 0", []
     sql = f"""
-        SELECT account_id,
-               MAX(CASE WHEN kind IN ({marks}) THEN occurred_at END) AS last_touch,
-               MAX(CASE WHEN kind = 'payment_failed' THEN occurred_at END) AS last_failed,
-               MAX(CASE WHEN kind = 'payment_recovered' THEN occurred_at END) AS last_recovered
-        FROM accounts_timelineentry
-        WHERE occurred_at < %s AND kind IN ({marks}, 'payment_failed', 'payment_recovered')
+        SELECT account_id, {", ".join(columns)}
+        FROM {TimelineEntry._meta.db_table}
+        WHERE occurred_at < %s AND kind IN ({", ".join(["%s"] * len(every_kind))})
         GROUP BY account_id
     """
-    return sql, [*kinds, at.end, *kinds]
-
-
-def live_subscriptions_sql(at: AsOf) -> tuple[str, list]:
-    """Subscriptions live at the end of the day: the last movement up to it left MRR above zero.
-
-    A subscription without any movement (entered before revenue history was kept) counts from its
-    start date until it was canceled.
-    """
-    sql = """
-        SELECT s.id, s.account_id, s.quantity, s.renewal_date, s.term_months, s.status
-        FROM revenue_subscription s
-        WHERE s.started_on <= %s AND (
-            (SELECT m.mrr_after FROM revenue_mrrmovement m
-             WHERE m.subscription_id = s.id AND m.occurred_on <= %s
-             ORDER BY m.occurred_on DESC, m.id DESC LIMIT 1) > 0
-            OR (NOT EXISTS (SELECT 1 FROM revenue_mrrmovement m WHERE m.subscription_id = s.id)
-                AND (s.canceled_on IS NULL OR s.canceled_on > %s) AND s.status <> 'canceled'))
-    """
-    return sql, [at.date(), at.date(), at.date()]
-
-
-def _usage_sql(at: AsOf) -> tuple[str, list]:
-    sql = f"""
-        SELECT u.account_id,
-               CASE WHEN u.previous > 0 THEN 100.0 * (u.recent - u.previous) / u.previous END AS usage_trend,
-               CASE WHEN COALESCE(seats.n, contacts.n, 0) > 0
-                    THEN 100.0 * u.peak_users / COALESCE(seats.n, contacts.n) END AS active_users
-        FROM (
-            SELECT account_id,
-                   SUM(CASE WHEN day >= %s THEN events ELSE 0 END) AS recent,
-                   SUM(CASE WHEN day >= %s AND day < %s THEN events ELSE 0 END) AS previous,
-                   MAX(CASE WHEN day >= %s THEN active_users ELSE 0 END) AS peak_users
-            FROM usage_dailyaccountrollup
-            WHERE day > %s AND day <= %s
-            GROUP BY account_id
-        ) u
-        LEFT JOIN (SELECT account_id, NULLIF(SUM(quantity), 0) AS n FROM {LIVE_SUBSCRIPTIONS} GROUP BY account_id) seats
-               ON seats.account_id = u.account_id
-        LEFT JOIN (SELECT account_id, COUNT(*) AS n FROM accounts_contact WHERE created_at < %s
-                   GROUP BY account_id) contacts
-               ON contacts.account_id = u.account_id
-    """
-    recent_start = at.date(RECENT_DAYS - 1)
-    previous_start = at.date(2 * RECENT_DAYS - 1)
-    params = [
-        recent_start,
-        previous_start,
-        recent_start,
-        recent_start,
-        at.date(USAGE_WINDOW_DAYS),
-        at.date(),
-        at.end,
-    ]
-    return sql, params
-
-
-def _breadth_sql(at: AsOf) -> tuple[str, list]:
-    # Accounts with any usage in the window are known; with no key features defined nobody is.
-    sql = """
-        SELECT r.account_id,
-               100.0 * COUNT(DISTINCT CASE WHEN r.day >= %s THEN k.event END)
-                     / (SELECT COUNT(*) FROM usage_keyfeature) AS breadth
-        FROM usage_dailyeventrollup r
-        LEFT JOIN usage_keyfeature k ON k.event = r.event
-        WHERE r.day > %s AND r.day <= %s AND EXISTS (SELECT 1 FROM usage_keyfeature)
-        GROUP BY r.account_id
-    """
-    return sql, [at.date(RECENT_DAYS - 1), at.date(USAGE_WINDOW_DAYS), at.date()]
+    return sql, [*params, at.end, *every_kind]
 
 
 def human_touch_kinds() -> list[str]:
@@ -264,73 +264,8 @@ def _touch_sql(at: AsOf) -> tuple[str, list]:
     return sql, [at.end]
 
 
-def _revenue_sql(at: AsOf) -> tuple[str, list]:
-    today = timezone.localdate()
-    # Past due: the last payment entry on the timeline before the day ended was a failure; for today
-    # also a live subscription whose status says so (billing systems that only send the status).
-    status_check = (
-        "OR MAX(CASE WHEN live.status = 'past_due' THEN 1 ELSE 0 END) = 1" if at.day >= today else ""
-    )
-    next_renewal = at.days_between_dates("live.renewal_date", "%s")
-    term_days = "(live.term_months * 365 / 12)"
-    sql = f"""
-        SELECT live.account_id,
-               CASE WHEN (MAX(pay.last_failed) IS NOT NULL
-                          AND (MAX(pay.last_recovered) IS NULL OR MAX(pay.last_recovered) < MAX(pay.last_failed)))
-                         {status_check}
-                    THEN 1 ELSE 0 END AS past_due,
-               MIN(CASE WHEN live.renewal_date >= %s THEN {next_renewal} %% {term_days} END) AS days_to_renewal
-        FROM {LIVE_SUBSCRIPTIONS} live
-        LEFT JOIN {TIMELINE_MARKS} pay ON pay.account_id = live.account_id
-        GROUP BY live.account_id
-    """
-    return sql, [at.date(), at.date()]
-
-
-register_source(MeasureSource("usage", columns=("usage_trend", "active_users"), query=_usage_sql))
-register_source(MeasureSource("breadth", columns=("breadth",), query=_breadth_sql))
+register_timeline_mark("last_touch", kinds=human_touch_kinds)
 register_source(MeasureSource("touch", columns=("days_since_touch",), query=_touch_sql))
-register_source(MeasureSource("revenue", columns=("past_due", "days_to_renewal"), query=_revenue_sql))
-
-register_measure(
-    Measure(
-        "usage_trend",
-        label=_("Usage trend"),
-        source="usage",
-        column="usage_trend",
-        unit="%",
-        help=_("Events in the last 30 days against the 30 days before, as a change in percent."),
-        weight=3,
-        green=0,
-        red=-50,
-    )
-)
-register_measure(
-    Measure(
-        "breadth",
-        label=_("Breadth of adoption"),
-        source="breadth",
-        column="breadth",
-        unit="%",
-        help=_("Key features used in the last 30 days, out of those defined."),
-        weight=2,
-        green=60,
-        red=10,
-    )
-)
-register_measure(
-    Measure(
-        "active_users",
-        label=_("Active users"),
-        source="usage",
-        column="active_users",
-        unit="%",
-        help=_("Most people active on one day in the last 30 days, against seats paid for (or contacts)."),
-        weight=2,
-        green=50,
-        red=10,
-    )
-)
 register_measure(
     Measure(
         "engagement_recency",
@@ -342,31 +277,6 @@ register_measure(
         weight=1,
         green=14,
         red=90,
-    )
-)
-register_measure(
-    Measure(
-        "billing",
-        label=_("Billing status"),
-        source="revenue",
-        column="past_due",
-        unit="",
-        help=_("Whether a payment is past due (1) or not (0)."),
-        weight=2,
-        green=0,
-        red=1,
-    )
-)
-register_measure(
-    Measure(
-        "renewal_proximity",
-        label=_("Renewal proximity"),
-        source="revenue",
-        column="days_to_renewal",
-        unit=_("days"),
-        help=_("Days until the next renewal: the nearer, the less time to fix what is wrong."),
-        weight=1,
-        green=120,
-        red=30,
+        position=40,
     )
 )

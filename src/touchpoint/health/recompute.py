@@ -13,6 +13,7 @@ from datetime import date
 
 from django.db import connection
 
+from touchpoint.accounts.models import Account
 from touchpoint.health.measures import AsOf, source_joins, sources_sql
 from touchpoint.health.scoring import Definition
 
@@ -84,7 +85,7 @@ def scoring_select(
         cards AS (SELECT version_id, {typed} FROM cards_raw),
         valued AS (
             SELECT a.id AS account_id, c.*{", " + values if values else ""}
-            FROM accounts_account a
+            FROM {Account._meta.db_table} a
             JOIN cards c ON c.version_id = {version_expr}
             {source_joins(measures)}
             WHERE a.created_at < %s

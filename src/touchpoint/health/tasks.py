@@ -9,10 +9,10 @@ from touchpoint.health import services
 
 @task()
 def recompute_health_task(day: str | None = None) -> int:
-    """Score every account for the day (ISO date; today when empty), on rollups brought up to date first."""
+    """Score every account for the day (ISO date; today when empty), on data brought up to date first."""
     from datetime import date
 
-    from touchpoint.usage import rollups
+    from touchpoint.health.measures import prepare_for_scoring
 
-    rollups.refresh_pending()
+    prepare_for_scoring()
     return services.recompute_health(day=date.fromisoformat(day) if day else None)

@@ -10,6 +10,7 @@ class RevenueConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.accounts.panels import account_panels
         from touchpoint.revenue import (
+            health_measures,
             rules,  # noqa: F401  (declares the revenue permissions)
             timeline,  # noqa: F401  (registers the revenue timeline kinds)
         )
@@ -32,3 +33,4 @@ class RevenueConfig(AppConfig):
         account_panels.add(
             key="subscriptions", title=_("Subscriptions"), url_name="account-subscriptions", order=30
         )
+        health_measures.register()  # live subscriptions, billing and renewal measures, churn outcomes

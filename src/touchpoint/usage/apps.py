@@ -13,6 +13,7 @@ class UsageConfig(AppConfig):
         from touchpoint.accounts.panels import account_panels
         from touchpoint.scheduler.registry import register_poller
         from touchpoint.usage import (
+            health_measures,
             rollups,
             rules,  # noqa: F401  (declares the usage permissions)
         )
@@ -31,3 +32,4 @@ class UsageConfig(AppConfig):
         )
         nav.add(key="key-features", label=_("Key features"), url_name="key-features", order=30)
         account_panels.add(key="usage", title=_("Product usage"), url_name="account-usage", order=20)
+        health_measures.register()  # usage trend, active users, breadth of adoption

@@ -46,11 +46,11 @@ class Command(BaseCommand):
 
     def _recompute(self, day: date, days: int) -> None:
         from touchpoint.health import services
-        from touchpoint.usage import rollups
+        from touchpoint.health.measures import prepare_for_scoring
 
         if days < 1:
             raise CommandError("--days must be at least 1")
-        rollups.refresh_pending()  # events ingested but not yet rolled up count too
+        prepare_for_scoring()  # e.g. events ingested but not yet rolled up count too
         started = timezone.now()
         for offset in range(days - 1, -1, -1):
             rows = services.recompute_health(day=day - timedelta(days=offset))
