@@ -42,6 +42,7 @@ SAME_IN_EVERY_LANGUAGE = {
     "ROC AUC",
     "Segment",
     "Webhook",
+    "CSM",
 }
 
 
