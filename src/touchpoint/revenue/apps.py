@@ -8,4 +8,5 @@ class RevenueConfig(AppConfig):
     verbose_name = _("Revenue")
 
     def ready(self) -> None:
+        from touchpoint.revenue import domain_events  # noqa: F401  (registers the revenue event kinds)
         from touchpoint.revenue import timeline  # noqa: F401  (registers the revenue timeline kinds)
