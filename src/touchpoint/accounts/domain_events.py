@@ -6,6 +6,7 @@ from touchpoint.events.registry import register_kind
 
 register_kind("account.created", _("Account created"))
 register_kind("account.changed", _("Account changed"))
+register_kind("account.deleted", _("Account deleted"))
 register_kind("account.owner_changed", _("Account owner changed"))
 register_kind("contact.added", _("Contact added"))
 register_kind("contact.changed", _("Contact changed"))

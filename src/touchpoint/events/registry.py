@@ -8,7 +8,7 @@ An app registers its kinds from its AppConfig.ready() (through a small `domain_e
 `record_event` refuses a kind nobody registered, so a typo cannot create a stream no consumer knows.
 Kinds are "<thing>.<what happened>", lower case. Registered today:
 
-- accounts: account.created, account.changed, account.owner_changed, contact.added, contact.changed,
+- accounts: account.created, account.changed, account.owner_changed, account.deleted, contact.added, contact.changed,
   contact.removed, engagement.logged (payload `kind`: note, meeting, call or email)
 - revenue: subscription.created, subscription.changed, subscription.canceled,
   subscription.reactivated, mrr.movement (payload `kind`: new, expansion, contraction, churn,

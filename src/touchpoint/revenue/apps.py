@@ -8,5 +8,7 @@ class RevenueConfig(AppConfig):
     verbose_name = _("Revenue")
 
     def ready(self) -> None:
-        from touchpoint.revenue import domain_events  # noqa: F401  (registers the revenue event kinds)
-        from touchpoint.revenue import timeline  # noqa: F401  (registers the revenue timeline kinds)
+        from touchpoint.revenue import (
+            domain_events,  # noqa: F401  (registers the revenue event kinds)
+            timeline,  # noqa: F401  (registers the revenue timeline kinds)
+        )

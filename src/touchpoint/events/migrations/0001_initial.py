@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,33 +15,60 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ConsumerPosition',
+            name="ConsumerPosition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('transaction_id', models.BigIntegerField(default=0)),
-                ('event_id', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("transaction_id", models.BigIntegerField(default=0)),
+                ("event_id", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='DomainEvent',
+            name="DomainEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64)),
-                ('account_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('subject_type', models.CharField(blank=True, max_length=100)),
-                ('subject_id', models.BigIntegerField(blank=True, null=True)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('occurred_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('transaction_id', models.BigIntegerField(db_default=touchpoint.events.models.CurrentTransactionId(), editable=False)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=64)),
+                ("account_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("subject_type", models.CharField(blank=True, max_length=100)),
+                ("subject_id", models.BigIntegerField(blank=True, null=True)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("occurred_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "transaction_id",
+                    models.BigIntegerField(
+                        db_default=touchpoint.events.models.CurrentTransactionId(), editable=False
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'domain event',
-                'verbose_name_plural': 'domain events',
-                'indexes': [models.Index(fields=['transaction_id', 'id'], name='events_delivery_order'), models.Index(fields=['kind', 'transaction_id', 'id'], name='events_kind_delivery_order')],
+                "verbose_name": "domain event",
+                "verbose_name_plural": "domain events",
+                "indexes": [
+                    models.Index(fields=["transaction_id", "id"], name="events_delivery_order"),
+                    models.Index(fields=["kind", "transaction_id", "id"], name="events_kind_delivery_order"),
+                ],
             },
         ),
     ]
