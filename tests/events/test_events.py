@@ -33,6 +33,10 @@ def test_record_event_stores_kind_account_subject_and_payload():
         {"n": 1},
     )
     assert event.occurred_at is not None and event.created_at is not None
+    if connections["default"].vendor == "postgresql":
+        assert event.transaction_id > 0  # the writing transaction's id, from the column's default
+    else:
+        assert event.transaction_id == 0
 
 
 @pytest.mark.django_db
