@@ -8,8 +8,10 @@ class HealthConfig(AppConfig):
     verbose_name = _("Health")
 
     def ready(self) -> None:
-        from touchpoint.health import domain_events  # noqa: F401  (registers the health event kinds)
-        from touchpoint.health import measures  # noqa: F401  (registers the built-in measures)
+        from touchpoint.health import (
+            domain_events,  # noqa: F401  (registers the health event kinds)
+            measures,  # noqa: F401  (registers the built-in measures)
+        )
         from touchpoint.health.tasks import recompute_health_task
         from touchpoint.scheduler.registry import register_schedule
 

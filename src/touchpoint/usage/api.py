@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.schemas import ErrorOut
-from touchpoint.usage import rollups, selectors
+from touchpoint.usage import selectors
 
 router = Router(tags=["usage"])
 
@@ -34,6 +34,5 @@ class UsageOut(Schema):
 def account_usage(request: HttpRequest, account_id: int, days: int = Query(30, ge=1, le=730)):
     """Events (track, page and screen calls) and active users per day, oldest first, zero-filled."""
     account = get_object_or_404(Account, pk=account_id)
-    rollups.refresh_pending(account_ids=[account.pk])  # events ingested seconds ago count too
     series = selectors.usage_by_day(account, days=days)
     return {"days": series, "total_events": sum(day["events"] for day in series)}
