@@ -15,17 +15,20 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
-from touchpoint.users.selectors import user_for_api_key
+from touchpoint.users.selectors import api_key_for
+from touchpoint.users.services import note_api_key_used
 
 
 class ApiKeyAuth(HttpBearer):
     """`Authorization: Bearer <key>`: the request acts as the key's user."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        user = user_for_api_key(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_key = api_key_for(token)
+        if api_key is None:
+            return None
+        note_api_key_used(api_key=api_key)  # the one write an API read makes (at most once a minute)
+        request.user = api_key.user
+        return api_key.user
 
 
 class OrjsonParser(Parser):

@@ -19,7 +19,12 @@ pytestmark = pytest.mark.django_db
 START = date(2026, 1, 1)
 RENEWAL = date(2026, 2, 1)
 # (seats at $25 a month, Stripe status, the day it ended)
-STATES = [(10, "active", None), (14, "active", None), (14, "canceled", date(2026, 4, 1)), (12, "active", None)]
+STATES = [
+    (10, "active", None),
+    (14, "active", None),
+    (14, "canceled", date(2026, 4, 1)),
+    (12, "active", None),
+]
 
 
 def _timestamp(day: date) -> int:
