@@ -79,11 +79,8 @@ def _csv(tmp_path, n: int, seats: int, status: str, ended: date | None):
 def _rows(external_id: str) -> tuple[tuple, list[tuple], list[str]]:
     sub = Subscription.objects.get(external_id=external_id)
     fields = ("product", "plan", "quantity", "mrr", "currency", "status", "started_on", "renewal_date")
-    subscription = tuple(getattr(sub, field) for field in fields) + (
-        sub.auto_renew,
-        sub.canceled_on,
-        sub.term_months,
-    )
+    fields += ("auto_renew", "canceled_on", "term_months")
+    subscription = tuple(getattr(sub, field) for field in fields)
     movements = list(
         MrrMovement.objects.filter(subscription=sub)
         .order_by("id")

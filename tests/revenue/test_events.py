@@ -119,7 +119,7 @@ def test_revenue_writes_lock_the_account_row():
 def test_two_subscriptions_canceled_at_once_still_record_churn():
     rounds = 5
     subscriptions = []
-    for n in range(rounds):
+    for _round in range(rounds):
         account = AccountFactory()
         subscriptions.append(
             [

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,10 +22,10 @@ class CurrentTransactionId(models.Func):
     output_field = models.BigIntegerField()
     arity = 0
 
-    def as_sql(self, compiler: SQLCompiler, connection: Any, **extra_context: Any) -> tuple[str, list]:
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra_context: Any) -> Any:
         return "0", []
 
-    def as_postgresql(self, compiler: SQLCompiler, connection: Any, **extra_context: Any) -> tuple[str, list]:
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         return "(pg_current_xact_id()::text::bigint)", []
 
 

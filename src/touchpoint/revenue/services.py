@@ -506,7 +506,7 @@ def sync_subscription(
     its account.
     """
     day = occurred_on or timezone.localdate()
-    optional = {
+    optional: dict[str, Any] = {
         "currency": currency,
         "plan": plan,
         "quantity": quantity,
@@ -561,7 +561,12 @@ def sync_subscription(
             actor=actor,
         )
         outcome = "updated"
-    wanted = {"product": (product or "").strip(), "mrr": _money(mrr, "mrr"), "status": status, **given}
+    wanted: dict[str, Any] = {
+        "product": (product or "").strip(),
+        "mrr": _money(mrr, "mrr"),
+        "status": status,
+        **given,
+    }
     if "currency" in wanted:
         wanted["currency"] = _currency(wanted["currency"])
     changes = {field: value for field, value in wanted.items() if getattr(subscription, field) != value}
@@ -665,7 +670,10 @@ def save_churn_reason(
         raise ValidationError({"name": _("Give the reason a name.")})
     if len(name) > 100:
         raise ValidationError({"name": _("Use at most 100 characters.")})
-    if ChurnReason.objects.filter(name__iexact=name).exclude(pk=reason.pk if reason else None).exists():
+    same_name = ChurnReason.objects.filter(name__iexact=name)
+    if reason is not None:
+        same_name = same_name.exclude(pk=reason.pk)
+    if same_name.exists():
         raise ValidationError({"name": _("There is already a reason with this name.")})
     creating = reason is None
     reason = reason or ChurnReason()

@@ -117,11 +117,11 @@ def event_catalog(
     today = today or timezone.localdate()
     since = today - timedelta(days=days)
     recent = Q(day__gt=since, day__lte=today)
-    rows = DailyEventRollup.objects.all()
+    named = DailyEventRollup.objects.all()
     if search.strip():
-        rows = rows.filter(event__icontains=search.strip())
+        named = named.filter(event__icontains=search.strip())
     rows = (
-        rows.values("event")
+        named.values("event")
         .annotate(
             events=Coalesce(Sum("events", filter=recent), 0, output_field=IntegerField()),
             accounts=Count("account", filter=recent, distinct=True),
@@ -158,7 +158,8 @@ def active_people_trend(account: Account, *, days: int = 90, today: date | None 
     for day, who in pairs:
         people_by_day.setdefault(day, set()).add(who)
     # Slide both windows a day at a time: add the day entering, drop the day leaving.
-    week, month = Counter(), Counter()
+    week: Counter[str] = Counter()
+    month: Counter[str] = Counter()
     for back in range(29, 0, -1):
         earlier = first - timedelta(days=back)
         month.update(people_by_day.get(earlier, ()))
