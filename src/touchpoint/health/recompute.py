@@ -167,6 +167,7 @@ def _keep_grades_before(cursor, day: date) -> None:
         """,
         [adapted, adapted, adapted],
     )
+    cursor.execute("CREATE INDEX health_grades_before_account ON health_grades_before (account_id)")
 
 
 def _record_grade_changes(cursor, day: date) -> None:
