@@ -216,3 +216,17 @@ def test_a_first_real_grade_counts_as_a_change_from_unknown():
     [event] = DomainEvent.objects.filter(kind="health.grade_changed")
     assert (event.payload["previous_grade"], event.payload["grade"]) == ("unknown", grade)
     assert event.payload["score"] == pytest.approx(HealthScore.objects.get(account=account, day=DAY).score)
+
+
+def test_a_rolled_back_recompute_leaves_no_grade_event():
+    from django.db import transaction
+
+    from touchpoint.events.models import DomainEvent
+
+    account = old_account()
+    touch(account, on=DAY - timedelta(days=2))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.recompute_health(day=DAY)
+        assert DomainEvent.objects.filter(kind="health.grade_changed").exists()
+        raise RuntimeError
+    assert not DomainEvent.objects.exists()
