@@ -230,3 +230,15 @@ def test_a_rolled_back_recompute_leaves_no_grade_event():
         assert DomainEvent.objects.filter(kind="health.grade_changed").exists()
         raise RuntimeError
     assert not DomainEvent.objects.exists()
+
+
+def test_a_backfill_of_past_days_records_no_grade_event():
+    from touchpoint.events.models import DomainEvent
+
+    account = old_account()
+    touch(account, on=DAY - timedelta(days=42))
+    services.recompute_health(day=DAY)
+    DomainEvent.objects.all().delete()
+    services.recompute_health(day=DAY - timedelta(days=40))  # history, after today was scored
+    assert HealthScore.objects.get(account=account, day=DAY - timedelta(days=40)).grade != "unknown"
+    assert not DomainEvent.objects.exists()

@@ -121,12 +121,19 @@ def insert_scores(
 ) -> int:
     """Replace the day's scores for every account; returns how many rows were written.
 
-    Accounts whose grade changed get a `health.grade_changed` domain event, in the same transaction.
+    Accounts whose grade changed get a `health.grade_changed` domain event, in the same transaction,
+    unless a later day is already scored (a backfill of history: the grade today did not change).
     """
     select, params = scoring_select(AsOf(day), cards, segment_versions, default_version, with_day=True)
     with connection.cursor() as cursor:
         without_jit(cursor)
-        _keep_grades_before(cursor, day)
+        cursor.execute(
+            "SELECT 1 FROM health_healthscore WHERE day > %s LIMIT 1",
+            [connection.ops.adapt_datefield_value(day)],
+        )
+        latest = cursor.fetchone() is None
+        if latest:
+            _keep_grades_before(cursor, day)
         cursor.execute(
             "DELETE FROM health_healthscore WHERE day = %s", [connection.ops.adapt_datefield_value(day)]
         )
@@ -145,7 +152,8 @@ def insert_scores(
         else:
             cursor.execute(f"INSERT INTO health_healthscore ({columns}) WITH " + select, params)
             rows = cursor.rowcount
-        _record_grade_changes(cursor, day)
+        if latest:
+            _record_grade_changes(cursor, day)
         return rows
 
 
