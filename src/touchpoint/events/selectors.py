@@ -26,6 +26,10 @@ def events_after(
     higher one. Cutting at the snapshot's xmin means every event that will ever sort before the last
     one handed out is already visible, so a consumer that stores `events[-1].position` never skips one.
     On SQLite the transaction id is 0 and ids commit in order (one writer at a time).
+
+    The price: an event is handed out only once every writing transaction that began before it has
+    ended, anywhere in the PostgreSQL cluster; called inside a transaction that wrote events itself,
+    those are not settled yet either.
     """
     transaction_id, event_id = position or START
     events = DomainEvent.objects.filter(transaction_id__gte=transaction_id).exclude(
