@@ -41,7 +41,8 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJso
 
 from touchpoint.users.models import User
 from touchpoint.users.permissions import require
-from touchpoint.users.selectors import user_for_api_key
+from touchpoint.users.selectors import api_key_for
+from touchpoint.users.services import note_api_key_used
 
 logger = logging.getLogger(__name__)
 
@@ -216,10 +217,12 @@ class ApiKeyAuth(HttpBearer):
     """`Authorization: Bearer <key>`: the request acts as the key's user."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        user = user_for_api_key(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_key = api_key_for(token)
+        if api_key is None:
+            return None
+        note_api_key_used(api_key=api_key)  # the one write an API read makes (at most once a minute)
+        request.user = api_key.user
+        return api_key.user
 
 
 class BrowserSessionAuth(SessionAuth):

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "touchpoint.users",
+    "touchpoint.events",
     "touchpoint.accounts",
     "touchpoint.success",
     "touchpoint.usage",
@@ -185,6 +186,9 @@ TASKS = {
 
 # How often each worker brings the usage rollups up to date with newly ingested events.
 USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECONDS", "5"))
+
+# How long domain events (touchpoint.events) are kept; a daily job deletes older ones.
+DOMAIN_EVENT_RETENTION_DAYS = int(os.environ.get("DOMAIN_EVENT_RETENTION_DAYS", "365"))
 
 # Revenue metrics add up movements in one currency: this one (ISO code). Rates to it: Exchange rates.
 TOUCHPOINT_CURRENCY = os.environ.get("TOUCHPOINT_CURRENCY", "USD").upper()

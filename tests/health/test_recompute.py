@@ -174,3 +174,71 @@ def test_past_due_from_the_timeline_as_of_the_day():
         account=account, kind="payment_recovered", title="Paid", occurred_at=failed_at + timedelta(days=3)
     )
     assert measures_of(account, DAY)["billing"] == 0
+
+
+def test_a_grade_change_records_one_event_per_changed_account_and_a_rerun_none():
+    from touchpoint.events.models import DomainEvent
+
+    steady, falling = old_account(), old_account()
+    services.recompute_health(day=DAY - timedelta(days=1))
+    assert not DomainEvent.objects.filter(kind="health.grade_changed").exists()  # unknown → unknown
+    HealthScore.objects.filter(account=falling).update(grade="green")
+    HealthScore.objects.filter(account=steady).update(grade="unknown")
+    services.recompute_health(day=DAY)
+    [event] = DomainEvent.objects.filter(kind="health.grade_changed")
+    assert (event.account_id, event.subject_type, event.subject_id) == (
+        falling.pk,
+        "accounts.account",
+        falling.pk,
+    )
+    assert event.payload == {
+        "day": DAY.isoformat(),
+        "grade": "unknown",
+        "previous_grade": "green",
+        "score": None,
+    }
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # the set-based insert is stamped with its transaction too
+        assert event.transaction_id > 0
+    services.recompute_health(day=DAY)  # the same day again: nothing changed since the last run
+    assert DomainEvent.objects.filter(kind="health.grade_changed").count() == 1
+
+
+def test_a_first_real_grade_counts_as_a_change_from_unknown():
+    from touchpoint.events.models import DomainEvent
+
+    account = old_account()
+    touch(account, on=DAY - timedelta(days=2))
+    services.recompute_health(day=DAY)
+    grade = HealthScore.objects.get(account=account, day=DAY).grade
+    assert grade != "unknown"
+    [event] = DomainEvent.objects.filter(kind="health.grade_changed")
+    assert (event.payload["previous_grade"], event.payload["grade"]) == ("unknown", grade)
+    assert event.payload["score"] == pytest.approx(HealthScore.objects.get(account=account, day=DAY).score)
+
+
+def test_a_rolled_back_recompute_leaves_no_grade_event():
+    from django.db import transaction
+
+    from touchpoint.events.models import DomainEvent
+
+    account = old_account()
+    touch(account, on=DAY - timedelta(days=2))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.recompute_health(day=DAY)
+        assert DomainEvent.objects.filter(kind="health.grade_changed").exists()
+        raise RuntimeError
+    assert not DomainEvent.objects.exists()
+
+
+def test_a_backfill_of_past_days_records_no_grade_event():
+    from touchpoint.events.models import DomainEvent
+
+    account = old_account()
+    touch(account, on=DAY - timedelta(days=42))
+    services.recompute_health(day=DAY)
+    DomainEvent.objects.all().delete()
+    services.recompute_health(day=DAY - timedelta(days=40))  # history, after today was scored
+    assert HealthScore.objects.get(account=account, day=DAY - timedelta(days=40)).grade != "unknown"
+    assert not DomainEvent.objects.exists()

@@ -211,3 +211,27 @@ def test_a_scorecard_and_its_segment_cannot_be_deleted_under_its_versions(admin_
         Scorecard.objects.filter(segment=segment).delete()
     with pytest.raises(ProtectedError):
         segment.delete()
+
+
+def test_the_default_scorecard_is_made_by_a_migration_not_by_a_page(admin_user):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from touchpoint.health.models import Scorecard, ScorecardVersion
+
+    default = Scorecard.objects.get(segment__isnull=True)  # there after migrate, before any page
+    assert default.current_version is not None and default.current_version.number == 1
+    Scorecard.objects.update(current_version=None)
+    ScorecardVersion.objects.all().delete()
+    Scorecard.objects.all().delete()
+    client = logged_in_client(admin_user)
+    assert client.get(reverse("health-scorecards")).status_code == 200
+    assert not Scorecard.objects.exists()  # a GET reads; it does not create
+    migration = importlib.import_module("touchpoint.health.migrations.0002_default_scorecard")
+    migration.create_default_scorecard(apps, SimpleNamespace(connection=connection))
+    migration.create_default_scorecard(apps, SimpleNamespace(connection=connection))  # twice: still one
+    default = Scorecard.objects.get(segment__isnull=True)
+    assert default.name == "Default" and default.versions.count() == 1

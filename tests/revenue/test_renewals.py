@@ -145,7 +145,7 @@ def test_renewals_due_carry_their_risk_signs(csm):
         score=20,
         grade="red",
         version=ScorecardVersion.objects.create(
-            scorecard=Scorecard.objects.create(name="Test"), number=1, definition={}
+            scorecard=Scorecard.objects.create(name="Test", segment=enterprise), number=1, definition={}
         ),
     )
     subscription("Far away", 200)

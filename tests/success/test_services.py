@@ -94,3 +94,21 @@ def test_old_account_changed_entries_naming_the_moved_fields_still_read(csm):
         data={"changes": {"name": ["A", "B"], "phase": ["Onboarding", "Adoption"]}},
     )
     assert entry_title(entry) == "Changed name, phase"
+
+
+def test_a_phase_change_is_a_domain_event_and_a_failed_one_is_not(csm):
+    from touchpoint.events.models import DomainEvent
+
+    onboarding = PhaseFactory(name="Onboarding")
+    adoption = PhaseFactory(name="Adoption")
+    account = AccountFactory()
+    services.place_account(account=account, phase=onboarding, actor=csm)
+    services.place_account(account=account, phase=adoption, actor=csm)
+    services.place_account(account=account, phase=adoption, actor=csm)  # no change: no event
+    events = list(DomainEvent.objects.filter(kind="phase.changed", account_id=account.pk).order_by("id"))
+    assert [e.payload["phase_id"] for e in events] == [onboarding.pk, adoption.pk]
+    assert events[1].payload["previous_phase_id"] == onboarding.pk and events[1].actor == csm
+    other = FrameworkFactory(name="Self-serve", is_default=False)
+    with pytest.raises(ValidationError):
+        services.place_account(account=account, framework=other, phase=onboarding, actor=csm)
+    assert DomainEvent.objects.filter(kind="phase.changed", account_id=account.pk).count() == 2

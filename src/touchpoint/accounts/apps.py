@@ -8,7 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from touchpoint.accounts import rules  # noqa: F401  (declares the accounts permissions)
+        from touchpoint.accounts import (
+            domain_events,  # noqa: F401  (registers the accounts event kinds)
+            rules,  # noqa: F401  (declares the accounts permissions)
+        )
         from touchpoint.accounts.portfolio import register_core
         from touchpoint.web.navigation import nav
 

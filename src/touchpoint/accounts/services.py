@@ -31,6 +31,7 @@ from touchpoint.accounts.models import (
     TeamRole,
     TimelineEntry,
 )
+from touchpoint.events.services import record_event
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
 
@@ -175,6 +176,19 @@ def create_account(
         account=account, kind="account_created", title="Account created", actor=actor, subject=account
     )
     record_audit(actor=actor, action="account.create", instance=account)
+    record_event(
+        kind="account.created",
+        account=account,
+        subject=account,
+        actor=actor,
+        payload={
+            "name": account.name,
+            "external_id": account.external_id,
+            "owner_id": account.owner_id,
+            "segment_id": account.segment_id,
+            "parent_id": account.parent_id,
+        },
+    )
     return account
 
 
@@ -221,10 +235,12 @@ def update_account(
         _check_parent(account.pk, given["parent"])
 
     changes: dict[str, list[Any]] = {}
+    changed_ids: dict[str, list[Any]] = {}  # the event's payload: ids, not display names
     for field, new in given.items():
         old = getattr(account, field)
         if old != new:
             changes[field] = [_display(old), _display(new)]
+            changed_ids[field] = [_event_value(old), _event_value(new)]
             setattr(account, field, new)
     if not changes:
         return account
@@ -238,6 +254,22 @@ def update_account(
         data={"changes": changes},
     )
     record_audit(actor=actor, action="account.update", instance=account, changes=changes)
+    record_event(
+        kind="account.changed",
+        account=account,
+        subject=account,
+        actor=actor,
+        payload={"changes": changed_ids},
+    )
+    if "owner" in changed_ids:
+        from_owner, to_owner = changed_ids["owner"]
+        record_event(
+            kind="account.owner_changed",
+            account=account,
+            subject=account,
+            actor=actor,
+            payload={"from_owner_id": from_owner, "to_owner_id": to_owner},
+        )
     return account
 
 
@@ -257,10 +289,18 @@ def _display(value: Any) -> Any:
     return value
 
 
+def _event_value(value: Any) -> Any:
+    """A changed field's value as a domain event carries it: a related row by its id."""
+    return value.pk if isinstance(value, models.Model) else value
+
+
 @transaction.atomic
 def delete_account(*, account: Account, actor: User | None) -> None:
     """Remove an account with its contacts and timeline; child companies lose their parent."""
     record_audit(actor=actor, action="account.delete", instance=account, changes={"name": account.name})
+    record_event(
+        kind="account.deleted", account=account, subject=account, actor=actor, payload={"name": account.name}
+    )
     account.delete()
 
 
@@ -394,6 +434,18 @@ def create_contact(
         data={"name": contact.name, "roles": role_values},
     )
     record_audit(actor=actor, action="contact.create", instance=contact, changes={"roles": role_values})
+    record_event(
+        kind="contact.added",
+        account=account,
+        subject=contact,
+        actor=actor,
+        payload={
+            "contact_id": contact.pk,
+            "name": contact.name,
+            "email": contact.email,
+            "roles": role_values,
+        },
+    )
     return contact
 
 
@@ -441,6 +493,13 @@ def update_contact(
             changes["roles"] = [sorted(current), sorted(wanted)]
     if changes:
         record_audit(actor=actor, action="contact.update", instance=contact, changes=changes)
+        record_event(
+            kind="contact.changed",
+            account=contact.account_id,
+            subject=contact,
+            actor=actor,
+            payload={"contact_id": contact.pk, "changes": changes},
+        )
     return contact
 
 
@@ -448,6 +507,13 @@ def update_contact(
 def delete_contact(*, contact: Contact, actor: User | None) -> None:
     """Remove a person from an account (their past engagements stay)."""
     record_audit(actor=actor, action="contact.delete", instance=contact, changes={"name": contact.name})
+    record_event(
+        kind="contact.removed",
+        account=contact.account_id,
+        subject=contact,
+        actor=actor,
+        payload={"contact_id": contact.pk, "name": contact.name},
+    )
     contact.delete()
 
 
@@ -515,6 +581,19 @@ def log_engagement(
         else {},
     )
     record_audit(actor=actor, action=f"engagement.{kind}", instance=engagement)
+    record_event(
+        kind="engagement.logged",
+        account=account,
+        subject=engagement,
+        actor=actor,
+        occurred_at=occurred_at,
+        payload={
+            "engagement_id": engagement.pk,
+            "kind": kind,
+            "contact_ids": [c.pk for c in contacts],
+            "duration_minutes": duration_minutes,
+        },
+    )
     return engagement
 
 

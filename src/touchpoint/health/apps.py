@@ -9,6 +9,7 @@ class HealthConfig(AppConfig):
 
     def ready(self) -> None:
         from touchpoint.health import (
+            domain_events,  # noqa: F401  (registers the health event kinds)
             measures,  # noqa: F401  (registers the built-in measures)
             portfolio,
             rules,  # noqa: F401  (declares the health permissions)

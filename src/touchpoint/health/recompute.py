@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import connection
+from django.utils import timezone
 
 from touchpoint.accounts.models import Account
 from touchpoint.health.measures import AsOf, source_joins, sources_sql
@@ -119,10 +120,21 @@ def without_jit(cursor) -> None:
 def insert_scores(
     day: date, cards: dict[int, Definition], segment_versions: dict[int, int], default_version: int | None
 ) -> int:
-    """Replace the day's scores for every account; returns how many rows were written."""
+    """Replace the day's scores for every account; returns how many rows were written.
+
+    Accounts whose grade changed get a `health.grade_changed` domain event, in the same transaction,
+    unless a later day is already scored (a backfill of history: the grade today did not change).
+    """
     select, params = scoring_select(AsOf(day), cards, segment_versions, default_version, with_day=True)
     with connection.cursor() as cursor:
         without_jit(cursor)
+        cursor.execute(
+            "SELECT 1 FROM health_healthscore WHERE day > %s LIMIT 1",
+            [connection.ops.adapt_datefield_value(day)],
+        )
+        latest = cursor.fetchone() is None
+        if latest:
+            _keep_grades_before(cursor, day)
         cursor.execute(
             "DELETE FROM health_healthscore WHERE day = %s", [connection.ops.adapt_datefield_value(day)]
         )
@@ -138,6 +150,61 @@ def insert_scores(
             )
             rows = cursor.rowcount
             cursor.execute("DROP TABLE health_day_scores")
-            return rows
-        cursor.execute(f"INSERT INTO health_healthscore ({columns}) WITH " + select, params)
-        return cursor.rowcount
+        else:
+            cursor.execute(f"INSERT INTO health_healthscore ({columns}) WITH " + select, params)
+            rows = cursor.rowcount
+        if latest:
+            _record_grade_changes(cursor, day)
+        return rows
+
+
+def _keep_grades_before(cursor, day: date) -> None:
+    """Each account's grade before this recompute: the day's own (a re-run), else the last scored day's.
+
+    Two index range reads on (day, …), never a scan of the whole history.
+    """
+    adapted = connection.ops.adapt_datefield_value(day)
+    cursor.execute("DROP TABLE IF EXISTS health_grades_before")
+    cursor.execute(
+        """
+        CREATE TEMPORARY TABLE health_grades_before AS
+        SELECT account_id, grade FROM health_healthscore WHERE day = %s
+        UNION ALL
+        SELECT p.account_id, p.grade FROM health_healthscore p
+        WHERE p.day = (SELECT MAX(day) FROM health_healthscore WHERE day < %s)
+          AND NOT EXISTS (SELECT 1 FROM health_healthscore d WHERE d.day = %s AND d.account_id = p.account_id)
+        """,
+        [adapted, adapted, adapted],
+    )
+    cursor.execute("CREATE INDEX health_grades_before_account ON health_grades_before (account_id)")
+
+
+def _record_grade_changes(cursor, day: date) -> None:
+    """One `health.grade_changed` event per account whose grade changed, in one INSERT … SELECT.
+
+    An account scored for the first time counts as coming from "unknown". The columns are those
+    touchpoint.events.services.record_event writes; `transaction_id` takes its database default.
+    """
+    now = timezone.now()
+    json = "json_object" if connection.vendor == "sqlite" else "jsonb_build_object"
+    text = "" if connection.vendor == "sqlite" else "::text"
+    cursor.execute(
+        f"""
+        INSERT INTO events_domainevent
+            (kind, account_id, subject_type, subject_id, payload, actor_id, occurred_at, created_at)
+        SELECT 'health.grade_changed', n.account_id, 'accounts.account', n.account_id,
+               {json}('day', %s{text}, 'grade', n.grade, 'previous_grade', COALESCE(b.grade, 'unknown'),
+                      'score', n.score),
+               NULL, %s, %s
+        FROM health_healthscore n LEFT JOIN health_grades_before b ON b.account_id = n.account_id
+        WHERE n.day = %s AND n.grade <> COALESCE(b.grade, 'unknown')
+        ORDER BY n.account_id
+        """,
+        [
+            day.isoformat(),
+            connection.ops.adapt_datetimefield_value(now),
+            connection.ops.adapt_datetimefield_value(now),
+            connection.ops.adapt_datefield_value(day),
+        ],
+    )
+    cursor.execute("DROP TABLE health_grades_before")

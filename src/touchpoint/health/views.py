@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from touchpoint.accounts.forms import PortfolioFilterForm
@@ -63,7 +64,6 @@ def distribution(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def scorecards(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every scorecard with its current version; YAML in and out."""
-    services.ensure_default_scorecard()
     form = ApplyYamlForm(request.POST or None)
     if request.method == "POST":
         require(request.user, "health.change_scorecard")
@@ -91,7 +91,6 @@ def scorecards(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required("health.view_scorecard")
 @require_GET
 def scorecards_export(request: HttpRequest) -> HttpResponse:
-    services.ensure_default_scorecard()
     response = HttpResponse(selectors.scorecards_yaml(), content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="scorecards.yaml"'
     return response
@@ -141,14 +140,19 @@ def scorecard_edit(request: AuthenticatedHttpRequest, scorecard_id: int | None =
     )
 
 
-def _backtest_inputs(request: HttpRequest, data) -> tuple[BacktestForm, Scorecard, backtest.Period | None]:
+def _backtest_inputs(
+    request: HttpRequest, data, *, writing: bool = False
+) -> tuple[BacktestForm, Scorecard, backtest.Period | None]:
     form = BacktestForm(data)
-    services.ensure_default_scorecard()
+    if writing:
+        services.ensure_default_scorecard()  # a POST may write; a GET reads what the migration made
     cleaned = form.cleaned_data if form.is_valid() else {}
     scorecard = None
     if cleaned.get("scorecard"):
         scorecard = selectors.scorecards().filter(pk=cleaned["scorecard"]).first()
-    scorecard = scorecard or selectors.scorecards().get(segment__isnull=True)
+    scorecard = scorecard or selectors.scorecards().filter(segment__isnull=True).first()
+    if scorecard is None or scorecard.current_version is None:
+        raise Http404(_("There is no default scorecard: run “touchpoint migrate”."))
     period = None
     if form.is_valid():
         try:
@@ -208,7 +212,7 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Fit again on the same period (deterministic) and keep the proposal as the scorecard's new version."""
-    form, scorecard, period = _backtest_inputs(request, request.POST)
+    form, scorecard, period = _backtest_inputs(request, request.POST, writing=True)
     if period is None:
         return render(
             request,

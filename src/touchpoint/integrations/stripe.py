@@ -338,75 +338,44 @@ def _apply_customer(obj: dict) -> str:
 
 def _apply_subscription(obj: dict, *, deleted: bool, occurred_on: date) -> str:
     state = subscription_state(obj)
-    subscription = Subscription.objects.filter(external_id=state.external_id).first()
     ended = deleted or state.status in ENDED
-    if subscription is None:
-        if ended:
-            return _("Subscription %(id)s ended before Touchpoint knew it; nothing to record.") % {
-                "id": state.external_id
-            }
-        if state.status not in LIVE:
+    subscription = Subscription.objects.filter(external_id=state.external_id).first()
+    if not ended and state.status not in LIVE:
+        if subscription is None:
             return _("Subscription %(id)s is %(status)s; it counts once it is paid for.") % {
                 "id": state.external_id,
                 "status": state.status,
             }
-        account = _account_for_customer(state.customer)
-        revenue.create_subscription(
-            account=account,
-            product=state.product,
-            plan=state.plan,
-            quantity=state.quantity,
-            mrr=state.mrr,
-            currency=state.currency,
-            started_on=state.started_on,
-            renewal_date=state.renewal_date,
-            auto_renew=state.auto_renew,
-            status=LIVE[state.status],
-            external_id=state.external_id,
-            source=MovementSource.STRIPE,
-        )
-        return _("Subscription %(id)s added at %(mrr)s %(currency)s a month.") % {
-            "id": state.external_id,
-            "mrr": state.mrr,
-            "currency": state.currency,
-        }
-    if ended:
-        revenue.cancel_subscription(
-            subscription=subscription,
-            canceled_on=state.canceled_on or occurred_on,
-            churn_reason=_churn_reason(state.feedback),
-            source=MovementSource.STRIPE,
-        )
-        return _("Subscription %(id)s canceled.") % {"id": state.external_id}
-    if state.status not in LIVE:
         return _("Subscription %(id)s is %(status)s; left as it was.") % {
             "id": state.external_id,
             "status": state.status,
         }
-    if subscription.status == SubscriptionStatus.CANCELED:
-        # Never before the day it ended, or the history would have it paying while canceled.
-        occurred_on = max(occurred_on, subscription.canceled_on or occurred_on)
-        revenue.reactivate_subscription(
-            subscription=subscription,
-            reactivated_on=occurred_on,
-            mrr=state.mrr,
-            renewal_date=state.renewal_date,
-            source=MovementSource.STRIPE,
-        )
-        subscription.refresh_from_db()
-    revenue.change_subscription(
-        subscription=subscription,
-        occurred_on=occurred_on,
-        source=MovementSource.STRIPE,
+    # The same service as a CSV import of subscriptions, so the two cannot disagree.
+    _subscription, outcome = revenue.sync_subscription(
+        account=_account_for_customer(state.customer) if subscription is None else None,
+        external_id=state.external_id,
         product=state.product,
         plan=state.plan,
         quantity=state.quantity,
         mrr=state.mrr,
         currency=state.currency,
+        status=SubscriptionStatus.CANCELED if ended else LIVE[state.status],
+        started_on=state.started_on,
         renewal_date=state.renewal_date,
         auto_renew=state.auto_renew,
-        status=LIVE[state.status],
+        canceled_on=state.canceled_on,
+        churn_reason=_churn_reason(state.feedback) if ended else None,
+        occurred_on=occurred_on,
+        source=MovementSource.STRIPE,
     )
+    if ended:
+        return _("Subscription %(id)s canceled.") % {"id": state.external_id}
+    if outcome == "created":
+        return _("Subscription %(id)s added at %(mrr)s %(currency)s a month.") % {
+            "id": state.external_id,
+            "mrr": state.mrr,
+            "currency": state.currency,
+        }
     return _("Subscription %(id)s now %(mrr)s %(currency)s a month, %(seats)s seats.") % {
         "id": state.external_id,
         "mrr": state.mrr,

@@ -10,6 +10,7 @@ class RevenueConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.accounts.panels import account_panels
         from touchpoint.revenue import (
+            domain_events,  # noqa: F401  (registers the revenue event kinds)
             health_measures,
             rules,  # noqa: F401  (declares the revenue permissions)
             timeline,  # noqa: F401  (registers the revenue timeline kinds)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.services import record_on_timeline
+from touchpoint.events.services import record_event
 from touchpoint.revenue.models import (
     LIVE_STATUSES,
     ChurnReason,
@@ -137,6 +138,25 @@ def _record_movement(
             "reason": churn_reason.name if churn_reason else "",
         },
     )
+    record_event(
+        kind="mrr.movement",
+        account=subscription.account_id,
+        subject=movement,
+        actor=actor,
+        occurred_at=_at_noon(occurred_on),
+        payload={
+            "movement_id": movement.pk,
+            "subscription_id": subscription.pk,
+            "kind": kind,
+            "occurred_on": occurred_on.isoformat(),
+            "mrr_before": str(mrr_before),
+            "mrr_after": str(mrr_after),
+            "delta": str(movement.delta),
+            "currency": reporting_currency(),
+            "churn_reason": churn_reason.name if churn_reason else "",
+            "source": source,
+        },
+    )
     return movement
 
 
@@ -158,6 +178,29 @@ def _kind_of_increase(account: Account, *, before: Decimal) -> str:
 def _kind_of_decrease(account: Account, *, delta: Decimal) -> str:
     """What MRR leaving one subscription is for the account: churn only when nothing is left."""
     return MovementKind.CHURN if account_mrr(account) + delta <= 0 else MovementKind.CONTRACTION
+
+
+def _lock_account(account_id: int) -> Account:
+    """Lock the account row for the rest of the transaction, before reading its MRR.
+
+    Whether MRR leaving is churn or contraction (and arriving is new, expansion or reactivation)
+    depends on the account's MRR across ALL its subscriptions. Two changes to different
+    subscriptions of one account at once (two cancellations, say) would each read the other's MRR
+    as still there, each record a contraction, and the account would reach zero without a churn.
+    Every revenue write takes this lock first (then the subscription's), so they take turns per
+    account in one order and cannot deadlock each other. SQLite needs no lock: one writer at a time.
+    """
+    return Account.objects.select_for_update().get(pk=account_id)
+
+
+def _subscription_event(kind: str, subscription: Subscription, actor: User | None, **payload: Any) -> None:
+    record_event(
+        kind=kind,
+        account=subscription.account_id,
+        subject=subscription,
+        actor=actor,
+        payload={"subscription_id": subscription.pk, "external_id": subscription.external_id, **payload},
+    )
 
 
 @transaction.atomic
@@ -195,6 +238,7 @@ def create_subscription(
         raise ValidationError({"external_id": _("A subscription with this external ID already exists.")})
     amount = _money(mrr, "mrr")
     code = _currency(currency or reporting_currency())
+    account = _lock_account(account.pk)
     subscription = Subscription.objects.create(
         account=account,
         external_id=external_id or None,
@@ -226,6 +270,18 @@ def create_subscription(
         )
     record_audit(
         actor=actor, action="create", instance=subscription, changes={"mrr": str(amount), "currency": code}
+    )
+    _subscription_event(
+        "subscription.created",
+        subscription,
+        actor,
+        product=subscription.product,
+        plan=subscription.plan,
+        mrr=str(amount),
+        currency=code,
+        status=status,
+        started_on=started_on.isoformat(),
+        source=source,
     )
     return subscription
 
@@ -265,6 +321,7 @@ def change_subscription(
     unknown = set(changes) - set(_CHANGEABLE) - {"status"}
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
+    _lock_account(subscription.account_id)
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status == SubscriptionStatus.CANCELED:
         raise ValidationError({"status": _("The subscription is canceled: reactivate it first.")})
@@ -312,6 +369,7 @@ def change_subscription(
             actor=actor,
         )
     record_audit(actor=actor, action="change", instance=subscription, changes=diff)
+    _subscription_event("subscription.changed", subscription, actor, changes=diff, source=source)
     return subscription
 
 
@@ -326,6 +384,7 @@ def cancel_subscription(
     source: str = MovementSource.MANUAL,
 ) -> Subscription:
     """End a subscription: its MRR leaves as churn (contraction if the account keeps another one)."""
+    _lock_account(subscription.account_id)
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status == SubscriptionStatus.CANCELED:
         return subscription  # cancelling twice (a replayed webhook, say) changes nothing
@@ -352,6 +411,14 @@ def cancel_subscription(
         instance=subscription,
         changes={"reason": churn_reason.name if churn_reason else ""},
     )
+    _subscription_event(
+        "subscription.canceled",
+        subscription,
+        actor,
+        canceled_on=canceled_on.isoformat(),
+        churn_reason=churn_reason.name if churn_reason else "",
+        source=source,
+    )
     return subscription
 
 
@@ -367,6 +434,7 @@ def reactivate_subscription(
     source: str = MovementSource.MANUAL,
 ) -> Subscription:
     """Bring a canceled subscription back: a reactivation (or expansion, if the account still pays)."""
+    _lock_account(subscription.account_id)
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status != SubscriptionStatus.CANCELED:
         raise ValidationError({"status": _("Only a canceled subscription can be reactivated.")})
@@ -393,7 +461,119 @@ def reactivate_subscription(
     record_audit(
         actor=actor, action="reactivate", instance=subscription, changes={"mrr": str(subscription.mrr)}
     )
+    _subscription_event(
+        "subscription.reactivated",
+        subscription,
+        actor,
+        reactivated_on=reactivated_on.isoformat(),
+        mrr=str(subscription.mrr),
+        currency=subscription.currency,
+        source=source,
+    )
     return subscription
+
+
+@transaction.atomic
+def sync_subscription(
+    *,
+    account: Account | None,
+    external_id: str,
+    product: str,
+    mrr: Any,
+    status: str,
+    started_on: date,
+    source: str,
+    currency: str | None = None,
+    plan: str | None = None,
+    quantity: int | None = None,
+    term_months: int | None = None,
+    renewal_date: date | None = None,
+    auto_renew: bool | None = None,
+    canceled_on: date | None = None,
+    churn_reason: ChurnReason | None = None,
+    occurred_on: date | None = None,
+    actor: User | None = None,
+) -> tuple[Subscription, str]:
+    """Make the subscription with this external ID look as a billing system says; returns it and
+    "created", "updated" or "unchanged".
+
+    Stripe webhooks and CSV imports both come through here, so the same facts make the same rows
+    and movements whichever way they arrive. Fields given as None are left as they are (a CSV
+    without a plan column keeps the plan). A subscription seen for the first time already canceled
+    is recorded with its history: started (a `new` movement), then canceled (churn or contraction).
+    A reactivation is dated `occurred_on` (today by default), never before the day it was canceled.
+    `account` is used only to create the subscription (required then); an existing one stays with
+    its account.
+    """
+    day = occurred_on or timezone.localdate()
+    optional: dict[str, Any] = {
+        "currency": currency,
+        "plan": plan,
+        "quantity": quantity,
+        "term_months": term_months,
+        "renewal_date": renewal_date,
+        "auto_renew": auto_renew,
+    }
+    given = {field: value for field, value in optional.items() if value is not None}
+    subscription = Subscription.objects.filter(external_id=external_id).first()
+    if subscription is None:
+        if account is None:
+            raise ValidationError({"account": _("Name the account of a new subscription.")})
+        subscription = create_subscription(
+            account=account,
+            external_id=external_id,
+            product=product,
+            mrr=mrr,
+            started_on=started_on,
+            status=SubscriptionStatus.ACTIVE if status == SubscriptionStatus.CANCELED else status,
+            source=source,
+            actor=actor,
+            **given,
+        )
+        if status == SubscriptionStatus.CANCELED:
+            cancel_subscription(
+                subscription=subscription,
+                canceled_on=canceled_on or day,
+                churn_reason=churn_reason,
+                source=source,
+                actor=actor,
+            )
+        return subscription, "created"
+    if status == SubscriptionStatus.CANCELED:
+        if subscription.status == SubscriptionStatus.CANCELED:
+            return subscription, "unchanged"
+        cancel_subscription(
+            subscription=subscription,
+            canceled_on=canceled_on or day,
+            churn_reason=churn_reason,
+            source=source,
+            actor=actor,
+        )
+        return subscription, "updated"
+    outcome = "unchanged"
+    if subscription.status == SubscriptionStatus.CANCELED:
+        subscription = reactivate_subscription(
+            subscription=subscription,
+            reactivated_on=max(day, subscription.canceled_on or day),
+            mrr=mrr,
+            renewal_date=renewal_date,
+            source=source,
+            actor=actor,
+        )
+        outcome = "updated"
+    wanted: dict[str, Any] = {
+        "product": (product or "").strip(),
+        "mrr": _money(mrr, "mrr"),
+        "status": status,
+        **given,
+    }
+    if "currency" in wanted:
+        wanted["currency"] = _currency(wanted["currency"])
+    changes = {field: value for field, value in wanted.items() if getattr(subscription, field) != value}
+    if changes:
+        change_subscription(subscription=subscription, occurred_on=day, source=source, actor=actor, **changes)
+        outcome = "updated"
+    return subscription, outcome
 
 
 @transaction.atomic
@@ -408,8 +588,12 @@ def record_payment_failed(
     """A payment failed: the subscription is past due, and the account's timeline says so."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
+        previous = subscription.status
         subscription.status = SubscriptionStatus.PAST_DUE
         subscription.save(update_fields=["status", "updated_at"])
+        _subscription_event(
+            "subscription.changed", subscription, actor, changes={"status": [previous, subscription.status]}
+        )
     record_on_timeline(
         account=subscription.account,
         kind="payment_failed",
@@ -443,6 +627,12 @@ def record_payment_succeeded(
     if subscription.status == SubscriptionStatus.PAST_DUE:
         subscription.status = SubscriptionStatus.ACTIVE
         fields.append("status")
+        _subscription_event(
+            "subscription.changed",
+            subscription,
+            actor,
+            changes={"status": [SubscriptionStatus.PAST_DUE, SubscriptionStatus.ACTIVE]},
+        )
         record_on_timeline(
             account=subscription.account,
             kind="payment_recovered",
@@ -480,7 +670,10 @@ def save_churn_reason(
         raise ValidationError({"name": _("Give the reason a name.")})
     if len(name) > 100:
         raise ValidationError({"name": _("Use at most 100 characters.")})
-    if ChurnReason.objects.filter(name__iexact=name).exclude(pk=reason.pk if reason else None).exists():
+    same_name = ChurnReason.objects.filter(name__iexact=name)
+    if reason is not None:
+        same_name = same_name.exclude(pk=reason.pk)
+    if same_name.exists():
         raise ValidationError({"name": _("There is already a reason with this name.")})
     creating = reason is None
     reason = reason or ChurnReason()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.services import UNSET, record_on_timeline
+from touchpoint.events.services import record_event
 from touchpoint.success.models import AccountPlacement, LifecyclePhase, SuccessFramework
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
@@ -87,6 +88,19 @@ def place_account(
         data={"changes": changes},
     )
     record_audit(actor=actor, action="account.placement", instance=account, changes=changes)
+    record_event(
+        kind="phase.changed",
+        account=account,
+        subject=placement,
+        actor=actor,
+        payload={
+            "framework_id": new_framework.pk if new_framework else None,
+            "phase_id": new_phase.pk if new_phase else None,
+            "previous_framework_id": old_framework.pk if old_framework else None,
+            "previous_phase_id": old_phase.pk if old_phase else None,
+            "changes": changes,
+        },
+    )
     return placement
 
 

@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 
 from touchpoint.accounts.models import Account
 from touchpoint.api_contract import READ, Id, answers, require_perm
-from touchpoint.usage import rollups, selectors
+from touchpoint.usage import selectors
 
 router = Router(tags=["usage"])
 
@@ -35,6 +35,5 @@ def account_usage(request: HttpRequest, account_id: Id, days: int = Query(30, ge
     """Events (track, page and screen calls) and active users per day, oldest first, zero-filled."""
     account = get_object_or_404(Account, pk=account_id)
     require_perm(request, "accounts.view_account", account)
-    rollups.refresh_pending(account_ids=[account.pk])  # events ingested seconds ago count too
     series = selectors.usage_by_day(account, days=days)
     return {"days": series, "total_events": sum(day["events"] for day in series)}

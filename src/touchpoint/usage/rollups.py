@@ -4,7 +4,7 @@ A rollup row is always recomputed whole from the raw events of its (account, day
 the update idempotent (a replay or a retry computes the same numbers) and keeps distinct-user
 counts exact, which adding increments could not. Ingestion marks the (account, day) pairs it
 touched (`mark_pending`); `refresh_pending` recomputes them set-based, a few seconds later in the
-worker, or at once for the accounts a page or an API call is about to show.
+worker. Pages and the API never write: their selectors read a pending day from its raw events.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, EventT
 USAGE_TYPES = (EventType.TRACK, EventType.PAGE, EventType.SCREEN)
 
 
-def _person():
+def person_of_event():
     # Who did it: the userId, or the anonymousId of a visitor not yet identified.
     return Coalesce(NullIf(F("user_id"), Value("")), F("anonymous_id"))
 
@@ -36,7 +36,7 @@ def mark_pending(keys: Iterable[tuple[int, date]]) -> None:
     """Note (account id, day) pairs whose raw events changed; call in the transaction that changed them.
 
     Ingestion stays fast because it never recomputes: rollups catch up in refresh_pending(), which the
-    worker runs every few seconds and every page or API call runs for the accounts it shows.
+    worker runs every few seconds (pages read a pending day from its raw events meanwhile).
     """
     rows = sorted(set(keys))
     if not rows:
@@ -112,7 +112,7 @@ def rebuild() -> tuple[int, int]:
         return DailyEventRollup.objects.count(), DailyAccountRollup.objects.count()
 
 
-def _key():
+def event_key():
     # Track calls by their name; page and screen views as "page: Pricing" (or just "page").
     return Case(
         When(type=EventType.TRACK, then=F("event")),
@@ -127,12 +127,12 @@ def _insert_from_raw(raw: QuerySet[RawEvent]) -> None:
     usage = raw.filter(type__in=USAGE_TYPES).order_by()
     per_event = (
         usage.values("account_id", "day")
-        .annotate(key=_key())
+        .annotate(key=event_key())
         .values("account_id", "day", "key")
-        .annotate(n=Count("id"), people=Count(_person(), distinct=True))
+        .annotate(n=Count("id"), people=Count(person_of_event(), distinct=True))
     )
     per_day = usage.values("account_id", "day").annotate(
-        n=Count("id"), people=Count(_person(), distinct=True)
+        n=Count("id"), people=Count(person_of_event(), distinct=True)
     )
     for model, columns, query in (
         (DailyEventRollup, ("account_id", "day", "event", "events", "users"), per_event),
@@ -159,4 +159,4 @@ def active_users(account_id: int, *, days: int, until: datetime | None = None) -
         day__lte=day_of(until) + timedelta(days=1),
         timestamp__gt=since,
         timestamp__lte=until,
-    ).aggregate(n=Count(_person(), distinct=True))["n"]
+    ).aggregate(n=Count(person_of_event(), distinct=True))["n"]

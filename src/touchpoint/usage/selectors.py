@@ -1,33 +1,56 @@
-"""Reads of usage for pages and the API: from the daily rollups, never from raw events per request."""
+"""Reads of usage for pages and the API: from the daily rollups, and never a write.
+
+The worker brings rollups up to date every few seconds (rollups.refresh_pending). So that a page
+still shows events ingested a moment ago, the per-account reads take the account's days still
+pending a refresh from the raw events of those days instead of the stored rollup rows: read-only,
+and only for the few days that wait (usually none).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
-from typing import Any
 
-from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from touchpoint.accounts.models import Account
-from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature, RawEvent
-from touchpoint.usage.rollups import USAGE_TYPES
+from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature, PendingRollup, RawEvent
+from touchpoint.usage.rollups import USAGE_TYPES, event_key, person_of_event
+
+
+def pending_days(account: Account) -> set[date]:
+    """The account's days whose raw events changed since their rollups were last computed."""
+    return set(PendingRollup.objects.filter(account=account).values_list("day", flat=True).distinct())
+
+
+def _raw_usage(account: Account, days: set[date]):
+    return RawEvent.objects.filter(account=account, type__in=USAGE_TYPES, day__in=sorted(days)).order_by()
 
 
 def usage_by_day(account: Account, *, days: int, today: date | None = None) -> list[dict]:
     """The last `days` days up to today, each with its events and active users (zero when quiet)."""
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
+    pending = {day for day in pending_days(account) if first <= day <= today}
     rows = {
-        row.day: row
+        row.day: (row.events, row.active_users)
         for row in DailyAccountRollup.objects.filter(account=account, day__gte=first, day__lte=today)
+        if row.day not in pending
     }
+    if pending:
+        for row in (
+            _raw_usage(account, pending)
+            .values("day")
+            .annotate(n=Count("id"), people=Count(person_of_event(), distinct=True))
+        ):
+            rows[row["day"]] = (row["n"], row["people"])
     return [
         {
             "date": day,
-            "events": rows[day].events if day in rows else 0,
-            "active_users": rows[day].active_users if day in rows else 0,
+            "events": rows[day][0] if day in rows else 0,
+            "active_users": rows[day][1] if day in rows else 0,
         }
         for day in (first + timedelta(days=offset) for offset in range(days))
     ]
@@ -36,12 +59,20 @@ def usage_by_day(account: Account, *, days: int, today: date | None = None) -> l
 def top_events(account: Account, *, days: int, limit: int = 10, today: date | None = None) -> list[dict]:
     """The account's most used events over the window."""
     today = today or timezone.localdate()
-    return list(
-        DailyEventRollup.objects.filter(account=account, day__gt=today - timedelta(days=days), day__lte=today)
-        .values("event")
-        .annotate(events=Sum("events"))
-        .order_by("-events", "event")[:limit]
-    )
+    since = today - timedelta(days=days)
+    pending = {day for day in pending_days(account) if since < day <= today}
+    stored = DailyEventRollup.objects.filter(account=account, day__gt=since, day__lte=today)
+    if not pending:
+        return list(
+            stored.values("event").annotate(events=Sum("events")).order_by("-events", "event")[:limit]
+        )
+    totals: Counter[str] = Counter()
+    for row in stored.exclude(day__in=sorted(pending)).values("event").annotate(events=Sum("events")):
+        totals[row["event"]] += row["events"]
+    for row in _raw_usage(account, pending).annotate(key=event_key()).values("key").annotate(n=Count("id")):
+        totals[row["key"]] += row["n"]
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [{"event": event, "events": events} for event, events in ranked]
 
 
 def last_seen(account: Account):
@@ -57,20 +88,26 @@ def last_seen(account: Account):
 def breadth_of_adoption(account: Account, *, days: int = 30, today: date | None = None) -> tuple[int, int]:
     """(key features used in the window, key features defined)."""
     today = today or timezone.localdate()
+    since = today - timedelta(days=days)
     key_events = list(KeyFeature.objects.values_list("event", flat=True))
-    used = (
-        (
-            DailyEventRollup.objects.filter(
-                account=account, event__in=key_events, day__gt=today - timedelta(days=days), day__lte=today
-            )
-            .values("event")
-            .distinct()
-            .count()
-        )
-        if key_events
-        else 0
+    if not key_events:
+        return 0, 0
+    pending = {day for day in pending_days(account) if since < day <= today}
+    used = set(
+        DailyEventRollup.objects.filter(account=account, event__in=key_events, day__gt=since, day__lte=today)
+        .exclude(day__in=sorted(pending))
+        .values_list("event", flat=True)
+        .distinct()
     )
-    return used, len(key_events)
+    if pending:
+        used |= set(
+            _raw_usage(account, pending)
+            .annotate(key=event_key())
+            .filter(key__in=key_events)
+            .values_list("key", flat=True)
+            .distinct()
+        )
+    return len(used), len(key_events)
 
 
 def event_catalog(
@@ -80,11 +117,11 @@ def event_catalog(
     today = today or timezone.localdate()
     since = today - timedelta(days=days)
     recent = Q(day__gt=since, day__lte=today)
-    rows: QuerySet[DailyEventRollup, Any] = DailyEventRollup.objects.all()  # then values() rows
+    named = DailyEventRollup.objects.all()
     if search.strip():
-        rows = rows.filter(event__icontains=search.strip())
+        named = named.filter(event__icontains=search.strip())
     rows = (
-        rows.values("event")
+        named.values("event")
         .annotate(
             events=Coalesce(Sum("events", filter=recent), 0, output_field=IntegerField()),
             accounts=Count("account", filter=recent, distinct=True),

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from touchpoint.users.models import API_KEY_PREFIX, ApiKey, User, hash_api_key
 from touchpoint.users.roles import Role
 
 
-def user_for_api_key(raw_key: str) -> User | None:
-    """The active user a raw API key belongs to, or None for an unknown, malformed or revoked key."""
+def api_key_for(raw_key: str) -> ApiKey | None:
+    """The active key a raw API key string is (with its user), or None for an unknown, malformed or revoked key."""
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
@@ -24,11 +22,13 @@ def user_for_api_key(raw_key: str) -> User | None:
     )
     if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_api_key(raw_key)):
         return None
-    # Note use at most once a minute: a busy script must not turn every read into a write.
-    now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return api_key.user
+    return api_key
+
+
+def user_for_api_key(raw_key: str) -> User | None:
+    """The active user a raw API key belongs to, or None for an unknown, malformed or revoked key."""
+    api_key = api_key_for(raw_key)
+    return api_key.user if api_key is not None else None
 
 
 def account_owners() -> QuerySet[User]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import rules
@@ -139,3 +140,10 @@ def revoke_api_key(*, api_key: ApiKey, actor: User | None = None) -> None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
         record_audit(actor=actor, action="apikey.revoke", instance=api_key)
+
+
+def note_api_key_used(*, api_key: ApiKey) -> None:
+    """Stamp the key's last use, at most once a minute: a busy script must not turn every read into a write."""
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -520,8 +519,6 @@ def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) ->
 
 
 def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> str:
-    today = timezone.localdate()
-    status, canceled_on = values.pop("status"), values.pop("canceled_on")
     subscription = lookups.existing.get(values["external_id"])
     if subscription is None:
         _require_row(
@@ -529,54 +526,15 @@ def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> s
         )
     else:
         _require_row(actor, "revenue.change_subscription", subscription, "external_id")
+    account_id = values.pop("account_id")
     try:
-        if subscription is None:
-            account = lookups.instance(Account, values.pop("account_id"))
-            subscription = revenue.create_subscription(
-                account=account,
-                source=MovementSource.IMPORT,
-                actor=actor,
-                status=status if status != SubscriptionStatus.CANCELED else SubscriptionStatus.ACTIVE,
-                **values,
-            )
-            if status == SubscriptionStatus.CANCELED:
-                revenue.cancel_subscription(
-                    subscription=subscription,
-                    canceled_on=canceled_on or today,
-                    source=MovementSource.IMPORT,
-                    actor=actor,
-                )
-            return "created"
-        values.pop("account_id")
-        values.pop("started_on")  # history is kept as movements; a start date is not rewritten
-        if status == SubscriptionStatus.CANCELED:
-            if subscription.status == SubscriptionStatus.CANCELED:
-                return "unchanged"
-            revenue.cancel_subscription(
-                subscription=subscription,
-                canceled_on=canceled_on or today,
-                source=MovementSource.IMPORT,
-                actor=actor,
-            )
-            return "updated"
-        outcome = "unchanged"
-        if subscription.status == SubscriptionStatus.CANCELED:
-            subscription = revenue.reactivate_subscription(
-                subscription=subscription,
-                reactivated_on=today,
-                mrr=values["mrr"],
-                source=MovementSource.IMPORT,
-                actor=actor,
-            )
-            outcome = "updated"
-        changes = {k: v for k, v in values.items() if k != "external_id" and getattr(subscription, k) != v}
-        if subscription.status != status:
-            changes["status"] = status
-        if changes:
-            revenue.change_subscription(
-                subscription=subscription, source=MovementSource.IMPORT, actor=actor, **changes
-            )
-            outcome = "updated"
+        # The same service as Stripe's webhooks, so the two cannot disagree.
+        _subscription, outcome = revenue.sync_subscription(
+            account=lookups.instance(Account, account_id) if subscription is None else None,
+            source=MovementSource.IMPORT,
+            actor=actor,
+            **values,
+        )
         return outcome
     except ValidationError as error:
         raise _service_problem(error, "external_id") from None

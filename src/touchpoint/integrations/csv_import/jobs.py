@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from touchpoint.events.effects import enqueue_after_commit
 from touchpoint.integrations.csv_import import reading, runner
 from touchpoint.integrations.csv_import.importers import IMPORTERS
 from touchpoint.integrations.models import ImportJob, ImportStatus
@@ -78,12 +79,14 @@ def set_mapping(*, job: ImportJob, mapping: dict[str, str]) -> list[str]:
     return runner.check_mapping(IMPORTERS[job.kind], job.header, job.mapping)
 
 
+@transaction.atomic
 def start(*, job: ImportJob, dry_run: bool) -> None:
+    """Queue the job's check or import; the task is enqueued once this transaction commits."""
     job.status = ImportStatus.CHECKING if dry_run else ImportStatus.IMPORTING
     job.result = {}
     job.save(update_fields=["status", "result", "updated_at"])
     _write_progress(job, "queued", 0, 0)
-    run_job_task.enqueue(job.pk, dry_run)
+    enqueue_after_commit(run_job_task, job.pk, dry_run)
 
 
 def _write_progress(job: ImportJob, stage: str, done: int, total: int) -> None:

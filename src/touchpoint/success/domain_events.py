@@ -1,0 +1,7 @@
+"""The domain events the success app records (see touchpoint/events)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from touchpoint.events.registry import register_kind
+
+register_kind("phase.changed", _("Lifecycle phase changed"))

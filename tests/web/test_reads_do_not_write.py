@@ -1,0 +1,144 @@
+"""No GET writes: every page, panel, export and API read is answered without an INSERT, UPDATE or DELETE.
+
+The walk covers every URL pattern and every GET operation of the API, so a new read that writes
+(a lazy get_or_create, a refresh on the read path) fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from tests.conftest import logged_in_client
+from tests.factories import AccountFactory, ContactFactory, EngagementFactory, UserFactory
+from touchpoint.api import api
+from touchpoint.health import services as health_services
+from touchpoint.health.models import Scorecard
+from touchpoint.integrations.models import ImportJob
+from touchpoint.revenue import services as revenue
+from touchpoint.usage.models import PendingRollup
+from touchpoint.usage.services import create_source, ingest
+from touchpoint.users.roles import Role
+from touchpoint.users.services import create_api_key
+
+pytestmark = pytest.mark.django_db
+
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+# Not reads: the admin (Django's own), the tracking API and webhooks (POST only), logging out.
+SKIP_PREFIXES = ("admin/", "api/", "i18n/", "v1/", "webhooks/", "logout/")
+
+
+def _walk(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
+    found = []
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            found.extend(_walk(entry, route))
+        else:
+            found.append((route, entry))
+    return found
+
+
+def _fill(route: str, ids: dict[str, int | str]) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(ids[match.group(1)]), route).replace("^", "")
+
+
+@pytest.fixture
+def data(admin_user):
+    owner = UserFactory(role=Role.CSM)
+    account = AccountFactory(owner=owner, external_id="acme")
+    contact = ContactFactory(account=account)
+    EngagementFactory(account=account)
+    subscription = revenue.create_subscription(
+        account=account, product="Cloud", mrr="1000", started_on=date.today() - timedelta(days=60)
+    )
+    health_services.recompute_health()
+    source = create_source(name="App", actor=None)
+    ingest(
+        source=source,
+        payloads=[
+            {
+                "type": "track",
+                "messageId": "m1",
+                "userId": "u1",
+                "event": "Report created",
+                "context": {"groupId": "acme"},
+                "timestamp": timezone.now().isoformat(),
+            }
+        ],
+    )
+    assert PendingRollup.objects.exists()  # a read that refreshed rollups would write here
+    job = ImportJob.objects.create(
+        kind="accounts", original_name="a.csv", stored_name="stored-a.csv", encoding="utf-8", delimiter=","
+    )
+    return {
+        "account_id": account.pk,
+        "contact_id": contact.pk,
+        "subscription_id": subscription.pk,
+        "scorecard_id": Scorecard.objects.get(segment__isnull=True).pk,
+        "source_id": source.pk,
+        "job_id": job.pk,
+        "name": "movements",
+    }
+
+
+def _writes(client, url: str, **headers) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    return response.status_code, [q["sql"] for q in queries.captured_queries if WRITE.match(q["sql"])]
+
+
+def test_no_page_or_panel_writes_on_get(data, admin_user):
+    client = logged_in_client(admin_user)
+    checked = []
+    for route, pattern in _walk(get_resolver()):
+        if route.startswith(SKIP_PREFIXES):
+            continue
+        url = _fill(route, data)
+        status, writes = _writes(client, url)
+        if status == 405:
+            continue  # a POST-only view
+        assert status < 500, url
+        assert writes == [], f"GET {url} wrote: {writes}"
+        checked.append(url)
+        if pattern.name in {"account-usage", "portfolio", "renewals"}:
+            status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
+            assert writes == [], f"htmx GET {url} wrote: {writes}"
+    for must in (
+        "/accounts/",
+        f"/accounts/{data['account_id']}/",
+        "/revenue/",
+        "/renewals/",
+        "/health/scorecards/",
+    ):
+        assert must in checked
+    assert any(url.endswith("/usage/") for url in checked) and any(
+        url.endswith("/health/") for url in checked
+    )
+
+
+def test_no_api_read_writes(data, admin_user):
+    from django.test import Client
+
+    key = create_api_key(user=admin_user)[1]
+    client = Client()
+    paths = api.get_openapi_schema()["paths"]
+    # The key's last-use stamp is the one write an API read may make, at most once a minute: use the
+    # key once first, so what follows is the reads themselves.
+    assert _writes(client, "/api/v1/accounts", HTTP_AUTHORIZATION=f"Bearer {key}")[1] != []
+    checked = 0
+    for path, operations in paths.items():
+        if "get" not in operations:
+            continue
+        url = re.sub(r"\{(\w+)\}", lambda match: str(data[match.group(1)]), path)
+        status, writes = _writes(client, url, HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert status < 500, url
+        assert writes == [], f"GET {url} wrote: {writes}"
+        checked += 1
+    assert checked >= 10
