@@ -7,10 +7,11 @@ class SuccessConfig(AppConfig):
     verbose_name = "Success"
 
     def ready(self) -> None:
-        from touchpoint.success import (  # noqa: F401  (timeline registers its kinds)
+        from touchpoint.success import (
+            domain_events,  # noqa: F401  (registers phase.changed)
             plugins,
-            rules,
-            timeline,
+            rules,  # noqa: F401  (declares the success permissions)
+            timeline,  # noqa: F401  (registers the timeline kinds)
         )
 
         plugins.register()
