@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.factories import AccountFactory
 from touchpoint.events.models import DomainEvent
-from touchpoint.integrations import stripe
+from touchpoint.revenue import stripe
 from touchpoint.integrations.csv_import import runner
 from touchpoint.revenue.models import MrrMovement, Subscription
 

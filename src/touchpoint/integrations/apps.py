@@ -20,10 +20,3 @@ class IntegrationsConfig(AppConfig):
             permission="integrations.add_importjob",
             order=70,
         )
-        nav.add(
-            key="integrations-stripe",
-            label=_("Stripe"),
-            url_name="integrations-stripe",
-            permission="integrations.view_stripeevent",
-            order=80,
-        )

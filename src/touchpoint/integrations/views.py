@@ -1,23 +1,18 @@
-"""Integration endpoints and pages: the Stripe webhook, and the page that shows what it received."""
+"""Integration pages: CSV imports (upload, column mapping, check, import)."""
 
 from __future__ import annotations
 
-import orjson
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from touchpoint.integrations import stripe
 from touchpoint.integrations.csv_import import jobs, reading
 from touchpoint.integrations.csv_import.importers import IMPORTERS
 from touchpoint.integrations.forms import MappingForm, UploadForm
-from touchpoint.integrations.models import ImportJob, ImportStatus, StripeEvent
+from touchpoint.integrations.models import ImportJob, ImportStatus
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users.permissions import permission_required
 
@@ -27,56 +22,6 @@ DELIMITER_NAMES = {
     "\t": _lazy("tab"),
     "|": _lazy("vertical bar"),
 }
-
-
-def _error(status: int, detail: str, field: str = "", message: str = "") -> JsonResponse:
-    return JsonResponse(
-        {"detail": detail, "errors": [{"field": field, "message": message or detail}]}, status=status
-    )
-
-
-@csrf_exempt  # Stripe signs the request instead; there is no session
-@require_POST
-def stripe_webhook(request: HttpRequest) -> JsonResponse:
-    payload = request.body
-    try:
-        stripe.verify(payload, request.headers.get("Stripe-Signature"), endpoint_secrets=stripe.secrets())
-    except stripe.SignatureError as error:
-        return _error(400, str(error), "Stripe-Signature")
-    try:
-        event = orjson.loads(payload)
-    except orjson.JSONDecodeError as error:
-        return _error(400, _("The request body is not valid JSON."), message=str(error))
-    if not isinstance(event, dict):
-        return _error(400, _("Expected a Stripe event object."))
-    try:
-        recorded, new = stripe.handle(event)
-    except ValidationError as error:
-        # Nothing was written; Stripe retries, so a fixed configuration (an account id, say) lets it through.
-        errors = [
-            {"field": field, "message": " ".join(messages)}
-            for field, messages in getattr(error, "message_dict", {"": error.messages}).items()
-        ]
-        return JsonResponse({"detail": _("The event could not be applied."), "errors": errors}, status=422)
-    return JsonResponse(
-        {"received": True, "id": recorded.event_id, "outcome": recorded.outcome, "duplicate": not new}
-    )
-
-
-@permission_required("integrations.view_stripeevent")
-@require_GET
-def stripe_page(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "integrations/stripe.html",
-        {
-            "webhook_url": request.build_absolute_uri(reverse("stripe-webhook")),
-            "secrets": len(stripe.secrets()),
-            "events": StripeEvent.objects.all()[:50],
-            "handled": sorted(stripe.HANDLED),
-            "currency": settings.TOUCHPOINT_CURRENCY,
-        },
-    )
 
 
 # --- CSV imports ------------------------------------------------------------------------------

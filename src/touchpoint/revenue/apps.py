@@ -12,6 +12,7 @@ class RevenueConfig(AppConfig):
         from touchpoint.revenue import (
             domain_events,  # noqa: F401  (registers the revenue event kinds)
             health_measures,
+            imports,
             rules,  # noqa: F401  (declares the revenue permissions)
             timeline,  # noqa: F401  (registers the revenue timeline kinds)
         )
@@ -31,7 +32,15 @@ class RevenueConfig(AppConfig):
             permission="revenue.view_mrrmovement",
             order=50,
         )
+        nav.add(
+            key="integrations-stripe",
+            label=_("Stripe"),
+            url_name="integrations-stripe",
+            permission="integrations.view_stripeevent",
+            order=80,
+        )
         account_panels.add(
             key="subscriptions", title=_("Subscriptions"), url_name="account-subscriptions", order=30
         )
+        imports.register_kind()  # the subscriptions CSV import
         health_measures.register()  # live subscriptions, billing and renewal measures, churn outcomes

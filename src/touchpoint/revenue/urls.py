@@ -1,8 +1,11 @@
 from django.urls import path
 
-from touchpoint.revenue import views
+from touchpoint.revenue import stripe_views, views
 
 urlpatterns = [
+    # Stripe: the webhook keeps the path Stripe is configured with, the page its place under Integrations.
+    path("webhooks/stripe", stripe_views.stripe_webhook, name="stripe-webhook"),
+    path("integrations/stripe/", stripe_views.stripe_page, name="integrations-stripe"),
     path("revenue/", views.dashboard, name="revenue-dashboard"),
     path("revenue/export/<slug:name>.csv", views.dashboard_export, name="revenue-export"),
     path("renewals/", views.renewals_page, name="renewals"),

@@ -1,8 +1,11 @@
-"""What each kind of import reads and how it writes: a registry, so tickets and others join later.
+"""What each kind of import reads and how it writes: a registry other apps add their kinds to.
 
 An importer declares its fields (with the column names CRM exports use for them), turns one row into
 clean values or a problem naming the column, and upserts one row on its external ID through the
 services, so the timeline and the audit log see an import as they see a change by hand.
+
+Accounts and contacts are defined here (the bottom of the app graph); a domain app registers its own
+kind from its AppConfig.ready() with the helpers below (revenue/imports.py: subscriptions).
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from django.utils.translation import gettext_lazy
 from touchpoint.accounts import services as accounts
 from touchpoint.accounts.models import Account, Contact, ContactRole, EngagementModel, Segment
 from touchpoint.integrations.csv_import.values import BadValue, parse_amount, parse_date
-from touchpoint.revenue import services as revenue
-from touchpoint.revenue.models import MovementSource, Subscription, SubscriptionStatus
 from touchpoint.users.models import User
 from touchpoint.users.permissions import can
 
@@ -136,21 +137,21 @@ def register(importer: Importer) -> Importer:
 # --- Helpers for the clean functions ----------------------------------------------------------
 
 
-def _text(row: dict[str, str], name: str, max_length: int = 200) -> str:
+def text(row: dict[str, str], name: str, max_length: int = 200) -> str:
     value = (row.get(name) or "").strip()
     if len(value) > max_length:
         raise RowProblem(name, _("Longer than %(n)s characters.") % {"n": max_length})
     return value
 
 
-def _required(row: dict[str, str], name: str, max_length: int = 200) -> str:
-    value = _text(row, name, max_length)
+def required(row: dict[str, str], name: str, max_length: int = 200) -> str:
+    value = text(row, name, max_length)
     if not value:
         raise RowProblem(name, _("Required, but empty."))
     return value
 
 
-def _date(row: dict[str, str], name: str, context: dict) -> date | None:
+def date_value(row: dict[str, str], name: str, context: dict) -> date | None:
     value = (row.get(name) or "").strip()
     if not value:
         return None
@@ -162,7 +163,7 @@ def _date(row: dict[str, str], name: str, context: dict) -> date | None:
         ) from None
 
 
-def _amount(row: dict[str, str], name: str) -> Decimal | None:
+def amount(row: dict[str, str], name: str) -> Decimal | None:
     value = (row.get(name) or "").strip()
     if not value:
         return None
@@ -177,7 +178,7 @@ def _amount(row: dict[str, str], name: str) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def _integer(row: dict[str, str], name: str) -> int | None:
+def integer(row: dict[str, str], name: str) -> int | None:
     value = (row.get(name) or "").strip().replace(",", "").replace(" ", "")
     if not value:
         return None
@@ -186,7 +187,7 @@ def _integer(row: dict[str, str], name: str) -> int | None:
     return int(value)
 
 
-def _boolean(row: dict[str, str], name: str) -> bool | None:
+def boolean(row: dict[str, str], name: str) -> bool | None:
     value = (row.get(name) or "").strip().lower()
     if not value:
         return None
@@ -197,14 +198,14 @@ def _boolean(row: dict[str, str], name: str) -> bool | None:
     raise RowProblem(name, _("“%(value)s” is not yes or no.") % {"value": row.get(name)})
 
 
-def _service_problem(error: ValidationError, fallback: str) -> RowProblem:
+def service_problem(error: ValidationError, fallback: str) -> RowProblem:
     if hasattr(error, "message_dict"):
         name, messages = next(iter(error.message_dict.items()))
         return RowProblem(name if name != "__all__" else fallback, " ".join(messages))
     return RowProblem(fallback, " ".join(error.messages))
 
 
-def _require_row(actor: User | None, perm: str, obj: Any, field: str) -> None:
+def require_row(actor: User | None, perm: str, obj: Any, field: str) -> None:
     """The one permission check, per row: a row outside the actor's book is a problem, not a write.
 
     The import pages are for leaders and admins (who may change every account); this keeps an
@@ -228,33 +229,33 @@ ENGAGEMENT = {normalise(str(label)): value for value, label in EngagementModel.c
 
 def _clean_account(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
     values: dict[str, Any] = {
-        "external_id": _required(row, "external_id", 128),
-        "name": _required(row, "name"),
+        "external_id": required(row, "external_id", 128),
+        "name": required(row, "name"),
     }
-    domain = _text(row, "domain", 253)
+    domain = text(row, "domain", 253)
     try:
         values["domain"] = accounts.clean_domain(domain)
     except ValidationError:
         raise RowProblem(
             "domain", _("“%(value)s” is not a domain such as example.com.") % {"value": domain}
         ) from None
-    if owner := _text(row, "owner"):
+    if owner := text(row, "owner"):
         values["owner_id"] = lookups.user(owner)
         if values["owner_id"] is None:
             raise RowProblem(
                 "owner", _("No user “%(value)s” (give their email or full name).") % {"value": owner}
             )
-    if segment := _text(row, "segment"):
+    if segment := text(row, "segment"):
         values["segment_id"] = lookups.segment(segment)
         if values["segment_id"] is None:
             raise RowProblem("segment", _("No segment named “%(value)s”.") % {"value": segment})
-    if engagement := _text(row, "engagement_model"):
+    if engagement := text(row, "engagement_model"):
         if normalise(engagement) not in ENGAGEMENT:
             raise RowProblem(
                 "engagement_model", _("“%(value)s” is not high, low or hybrid.") % {"value": engagement}
             )
         values["engagement_model"] = ENGAGEMENT[normalise(engagement)]
-    if parent := _text(row, "parent", 128):
+    if parent := text(row, "parent", 128):
         if parent == values["external_id"]:
             raise RowProblem("parent", _("An account cannot be its own parent."))
         if parent not in lookups.in_file and lookups.account(parent) is None:
@@ -278,9 +279,9 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
         wanted["parent_id"] = parent.pk
     account = lookups.existing.get(values["external_id"])
     if account is None:
-        _require_row(actor, "accounts.add_account", None, "external_id")
+        require_row(actor, "accounts.add_account", None, "external_id")
     else:
-        _require_row(actor, "accounts.change_account", account, "external_id")
+        require_row(actor, "accounts.change_account", account, "external_id")
     try:
         return _write_account(account, wanted, values, lookups, actor)
     except PermissionDenied as error:
@@ -357,15 +358,15 @@ ROLES = {normalise(str(label)): value for value, label in ContactRole.choices} |
 
 
 def _clean_contact(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
-    values: dict[str, Any] = {"external_id": _required(row, "external_id", 128)}
-    account = _required(row, "account", 200)
+    values: dict[str, Any] = {"external_id": required(row, "external_id", 128)}
+    account = required(row, "account", 200)
     values["account_id"] = lookups.account(account)
     if values["account_id"] is None:
         raise RowProblem(
             "account", _("No account with external ID (or name) “%(value)s”.") % {"value": account}
         )
-    name = _text(row, "name") or " ".join(p for p in (_text(row, "first_name"), _text(row, "last_name")) if p)
-    email = _text(row, "email", 254).lower()
+    name = text(row, "name") or " ".join(p for p in (text(row, "first_name"), text(row, "last_name")) if p)
+    email = text(row, "email", 254).lower()
     if email:
         try:
             validate_email(email)
@@ -373,9 +374,9 @@ def _clean_contact(row: dict[str, str], lookups: Lookups, context: dict) -> dict
             raise RowProblem("email", _("“%(value)s” is not an email address.") % {"value": email}) from None
     if not name and not email:
         raise RowProblem("name", _("Give a name (or first and last name) or an email."))
-    values.update(name=name or email, email=email, title=_text(row, "title"), phone=_text(row, "phone", 50))
+    values.update(name=name or email, email=email, title=text(row, "title"), phone=text(row, "phone", 50))
     roles = []
-    for part in re.split(r"[,;/|]", _text(row, "roles", 500)):
+    for part in re.split(r"[,;/|]", text(row, "roles", 500)):
         if part.strip():
             if normalise(part) not in ROLES:
                 raise RowProblem("roles", _("“%(value)s” is not a contact role.") % {"value": part.strip()})
@@ -389,11 +390,9 @@ def _apply_contact(values: dict, lookups: Lookups, actor: User | None) -> str:
     contact = lookups.existing.get(values["external_id"])
     fields = {k: values[k] for k in ("name", "email", "title", "phone")}
     if contact is None:
-        _require_row(
-            actor, "accounts.add_contact", lookups.instance(Account, values["account_id"]), "account"
-        )
+        require_row(actor, "accounts.add_contact", lookups.instance(Account, values["account_id"]), "account")
     else:
-        _require_row(actor, "accounts.change_contact", contact, "external_id")
+        require_row(actor, "accounts.change_contact", contact, "external_id")
     try:
         if contact is None:
             accounts.create_contact(
@@ -412,7 +411,7 @@ def _apply_contact(values: dict, lookups: Lookups, actor: User | None) -> str:
         accounts.update_contact(contact=contact, actor=actor, **changes)
         return "updated"
     except ValidationError as error:
-        raise _service_problem(error, "email") from None
+        raise service_problem(error, "email") from None
 
 
 register(
@@ -450,153 +449,6 @@ register(
             Field("title", gettext_lazy("Job title"), ("Title", "Job Title")),
             Field("phone", gettext_lazy("Phone"), ("Phone", "Phone Number", "Mobile", "Mobile Phone Number")),
             Field("roles", gettext_lazy("Roles"), ("Role", "Contact Roles")),
-        ],
-    )
-)
-
-
-# --- Subscriptions ----------------------------------------------------------------------------
-
-STATUSES = {
-    "active": SubscriptionStatus.ACTIVE,
-    "live": SubscriptionStatus.ACTIVE,
-    "trialing": SubscriptionStatus.TRIALING,
-    "trial": SubscriptionStatus.TRIALING,
-    "pastdue": SubscriptionStatus.PAST_DUE,
-    "canceled": SubscriptionStatus.CANCELED,
-    "cancelled": SubscriptionStatus.CANCELED,
-    "churned": SubscriptionStatus.CANCELED,
-    "ended": SubscriptionStatus.CANCELED,
-}
-
-
-def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
-    values: dict[str, Any] = {
-        "external_id": _required(row, "external_id", 128),
-        "product": _required(row, "product"),
-    }
-    account = _required(row, "account")
-    values["account_id"] = lookups.account(account)
-    if values["account_id"] is None:
-        raise RowProblem(
-            "account", _("No account with external ID (or name) “%(value)s”.") % {"value": account}
-        )
-    mrr, arr = _amount(row, "mrr"), _amount(row, "arr")
-    if mrr is None and arr is None:
-        raise RowProblem("mrr" if "mrr" in context.get("mapped", ()) else "arr", _("Give MRR or ARR."))
-    values["mrr"] = mrr if mrr is not None else (arr / 12).quantize(Decimal("0.01"))
-    values["started_on"] = _date(row, "started_on", context)
-    if values["started_on"] is None:
-        raise RowProblem("started_on", _("Required, but empty."))
-    values["plan"] = _text(row, "plan")
-    if (quantity := _integer(row, "quantity")) is not None:
-        values["quantity"] = quantity
-    if currency := _text(row, "currency", 3).upper():
-        if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise RowProblem(
-                "currency", _("“%(value)s” is not a three-letter currency code.") % {"value": currency}
-            )
-        values["currency"] = currency
-    if (term := _integer(row, "term_months")) is not None:
-        if not 1 <= term <= 120:
-            raise RowProblem("term_months", _("Between 1 and 120 months."))
-        values["term_months"] = term
-    if (renewal := _date(row, "renewal_date", context)) is not None:
-        values["renewal_date"] = renewal
-    if (auto_renew := _boolean(row, "auto_renew")) is not None:
-        values["auto_renew"] = auto_renew
-    status = normalise(_text(row, "status") or "active")
-    if status not in STATUSES:
-        raise RowProblem(
-            "status",
-            _("“%(value)s” is not active, trialing, past due or canceled.") % {"value": row.get("status")},
-        )
-    values["status"] = STATUSES[status]
-    values["canceled_on"] = _date(row, "canceled_on", context)
-    if values["canceled_on"] and values["canceled_on"] < values["started_on"]:
-        raise RowProblem("canceled_on", _("Before the start date."))
-    return values
-
-
-def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> str:
-    subscription = lookups.existing.get(values["external_id"])
-    if subscription is None:
-        _require_row(
-            actor, "revenue.add_subscription", lookups.instance(Account, values["account_id"]), "account"
-        )
-    else:
-        _require_row(actor, "revenue.change_subscription", subscription, "external_id")
-    account_id = values.pop("account_id")
-    try:
-        # The same service as Stripe's webhooks, so the two cannot disagree.
-        _subscription, outcome = revenue.sync_subscription(
-            account=lookups.instance(Account, account_id) if subscription is None else None,
-            source=MovementSource.IMPORT,
-            actor=actor,
-            **values,
-        )
-        return outcome
-    except ValidationError as error:
-        raise _service_problem(error, "external_id") from None
-
-
-register(
-    Importer(
-        kind="subscriptions",
-        label=gettext_lazy("Subscriptions"),
-        clean=_clean_subscription,
-        apply=_apply_subscription,
-        model=Subscription,
-        date_fields=("started_on", "renewal_date", "canceled_on"),
-        fields=[
-            Field(
-                "external_id",
-                gettext_lazy("External ID"),
-                ("Subscription ID", "ID", "Subscription External ID", "Contract ID"),
-                True,
-            ),
-            Field(
-                "account",
-                gettext_lazy("Account external ID (or name)"),
-                (
-                    "Account ID",
-                    "Account External ID",
-                    "Customer ID",
-                    "Company ID",
-                    "Account Name",
-                    "Company name",
-                ),
-                True,
-            ),
-            Field("product", gettext_lazy("Product"), ("Product Name",), True),
-            Field("plan", gettext_lazy("Plan"), ("Plan Name", "Edition")),
-            Field(
-                "mrr", gettext_lazy("MRR"), ("Monthly Recurring Revenue", "Monthly Amount", "Monthly Price")
-            ),
-            Field("arr", gettext_lazy("ARR"), ("Annual Recurring Revenue", "Annual Amount", "Amount", "ACV")),
-            Field("currency", gettext_lazy("Currency"), ("Currency Code", "Currency ISO Code")),
-            Field(
-                "started_on",
-                gettext_lazy("Start date"),
-                ("Start Date", "Start", "Contract Start Date", "Started On", "Subscription Start Date"),
-                True,
-            ),
-            Field("term_months", gettext_lazy("Term (months)"), ("Term", "Contract Term", "Term Months")),
-            Field(
-                "renewal_date",
-                gettext_lazy("Renewal date"),
-                ("Renewal Date", "Contract End Date", "End Date", "Next Renewal Date"),
-            ),
-            Field("quantity", gettext_lazy("Seats"), ("Quantity", "Licenses", "Seats", "Users")),
-            Field("status", gettext_lazy("Status"), ("Subscription Status", "State")),
-            Field(
-                "auto_renew", gettext_lazy("Renews automatically"), ("Auto Renew", "Auto-renew", "Autorenew")
-            ),
-            Field(
-                "canceled_on",
-                gettext_lazy("Canceled on"),
-                ("Cancellation Date", "Canceled Date", "Cancelled On", "Churn Date"),
-            ),
         ],
     )
 )
