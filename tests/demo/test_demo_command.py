@@ -346,3 +346,18 @@ def test_the_planner_sees_the_demo_rows_even_where_autovacuum_last_saw_an_empty_
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'accounts_account'")
         assert cursor.fetchone()[0] == Account.objects.count()
+
+
+def test_high_touch_accounts_have_account_teams_written_as_the_service_writes_them():
+    from touchpoint.accounts.models import AccountTeamMember, EngagementModel
+
+    demo(*SMALL)
+    members = list(AccountTeamMember.objects.select_related("account", "user"))
+    assert members, "the demo should show books of business beyond the owner"
+    assert all(m.account.engagement_model == EngagementModel.HIGH_TOUCH for m in members)
+    assert all(m.user_id != m.account.owner_id for m in members)
+    assert {m.role for m in members} <= {"csm", "executive_sponsor"}
+    window_end = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
+    entries = TimelineEntry.objects.filter(kind="team_member_added")
+    assert entries.count() == len(members)
+    assert all(m.account.created_at <= m.added_at < window_end for m in members)

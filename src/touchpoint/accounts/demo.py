@@ -22,11 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from touchpoint.accounts import demo_names as names
 from touchpoint.accounts.models import (
     Account,
+    AccountTeamMember,
     Contact,
     ContactRole,
     ContactRoleAssignment,
     EngagementModel,
     Segment,
+    TeamRole,
     TimelineEntry,
 )
 from touchpoint.demo.builders import (
@@ -40,6 +42,7 @@ from touchpoint.demo.builders import (
     timeline_row,
 )
 from touchpoint.users.demo import csm_keys, csms_for
+from touchpoint.users.models import User
 
 ENTERPRISE, MID_MARKET, SMB = "Enterprise", "Mid-market", "SMB"
 SEGMENTS = ((ENTERPRISE, 1), (MID_MARKET, 2), (SMB, 3))
@@ -366,6 +369,52 @@ def _add_timeline_entries(ctx: DemoContext) -> None:
                 )
             )
     ctx.insert_rows(TimelineEntry, TIMELINE_COLUMNS, rows)
+
+
+@step("account_teams", after=("timeline",))
+def account_teams(ctx: DemoContext) -> None:
+    """Books of business beyond the owner: high-touch accounts often have the CS leader as executive
+    sponsor, and some share the work with a second CSM. Written as add_team_member writes them."""
+    member_type = ContentType.objects.get_for_model(AccountTeamMember).pk
+    csms = [ctx.users[key] for key in csm_keys(ctx)]
+    leader = ctx.users.get("leader")
+    planned: list[tuple[Account, User, str, datetime]] = []
+    for demo_account in ctx.accounts:
+        account = demo_account.account
+        if account.engagement_model != EngagementModel.HIGH_TOUCH:
+            continue
+        # Within the account's first month, and never after the demo's last moment.
+        room = min(timedelta(days=30), ctx.end - timedelta(hours=2) - account.created_at)
+        joined = account.created_at + room * ctx.rng.random()
+        if leader is not None and ctx.rng.random() < 0.5:
+            planned.append((account, leader, TeamRole.EXECUTIVE_SPONSOR, joined))
+        others = [csm for csm in csms if csm.pk != account.owner_id]
+        if others and ctx.rng.random() < 0.25:
+            planned.append((account, ctx.rng.choice(others), TeamRole.CSM, joined + timedelta(hours=1)))
+    members = ctx.bulk_create(
+        AccountTeamMember,
+        [
+            AccountTeamMember(account=account, user=user, role=role, added_at=when)
+            for account, user, role, when in planned
+        ],
+    )
+    ctx.insert_rows(
+        TimelineEntry,
+        TIMELINE_COLUMNS,
+        [
+            timeline_row(
+                account_id=member.account_id,
+                kind="team_member_added",
+                occurred_at=member.added_at,
+                title=f"{member.user.get_full_name()} joined the account team ({member.role})",
+                actor_id=member.account.owner_id,
+                subject_type_id=member_type,
+                subject_id=member.pk,
+                data={"user": member.user.get_full_name(), "email": member.user.email, "role": member.role},
+            )
+            for member in members
+        ],
+    )
 
 
 # Accounts first: deleting them takes their contacts, timelines and every other app's rows about them.
