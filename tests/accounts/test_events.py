@@ -118,3 +118,17 @@ def test_a_rejected_or_rolled_back_service_leaves_no_event(csm):
         services.log_engagement(account=account, kind="note", body="hello", actor=csm)
         raise RuntimeError
     assert not DomainEvent.objects.exists()
+
+
+def test_team_changes_are_domain_events(csm, leader):
+    from touchpoint.users.roles import Role
+
+    account = AccountFactory(owner=csm)
+    teammate = UserFactory(role=Role.CSM)
+    services.add_team_member(account=account, user=teammate, actor=leader, role="csm")
+    services.remove_team_member(account=account, user=teammate, actor=leader)
+    [added] = events("team.member_added")
+    [removed] = events("team.member_removed")
+    assert added.account_id == removed.account_id == account.pk
+    assert added.payload == {"user_id": teammate.pk, "role": "csm"} and added.actor == leader
+    assert removed.payload == {"user_id": teammate.pk, "role": "csm"}

@@ -333,6 +333,13 @@ def add_team_member(
         data=data,
     )
     record_audit(actor=actor, action="account.team.add", instance=account, changes=data)
+    record_event(
+        kind="team.member_added",
+        account=account,
+        subject=member,
+        actor=actor,
+        payload={"user_id": user.pk, "role": role},
+    )
     return member
 
 
@@ -352,6 +359,12 @@ def remove_team_member(*, account: Account, user: User, actor: User | None) -> N
         data=data,
     )
     record_audit(actor=actor, action="account.team.remove", instance=account, changes=data)
+    record_event(
+        kind="team.member_removed",
+        account=account,
+        actor=actor,
+        payload={"user_id": user.pk, "role": data["role"]},
+    )
 
 
 # --- Contacts ---------------------------------------------------------------------------------
