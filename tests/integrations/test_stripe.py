@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from tests.conftest import logged_in_client
 from tests.factories import AccountFactory
 from touchpoint.accounts.models import Account, TimelineEntry
-from touchpoint.revenue import stripe
 from touchpoint.integrations.models import StripeEvent
+from touchpoint.revenue import stripe
 from touchpoint.revenue.models import (
     ExchangeRate,
     MovementKind,

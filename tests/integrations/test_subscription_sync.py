@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from tests.factories import AccountFactory
 from touchpoint.events.models import DomainEvent
-from touchpoint.revenue import stripe
 from touchpoint.integrations.csv_import import runner
+from touchpoint.revenue import stripe
 from touchpoint.revenue.models import MrrMovement, Subscription
 
 pytestmark = pytest.mark.django_db
