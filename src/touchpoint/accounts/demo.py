@@ -15,6 +15,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
@@ -47,7 +48,7 @@ from touchpoint.users.models import User
 ENTERPRISE, MID_MARKET, SMB = "Enterprise", "Mid-market", "SMB"
 SEGMENTS = ((ENTERPRISE, 1), (MID_MARKET, 2), (SMB, 3))
 SEGMENT_SHARES = {ENTERPRISE: 0.15, MID_MARKET: 0.35, SMB: 0.5}
-ENGAGEMENT_BY_SEGMENT = {
+ENGAGEMENT_BY_SEGMENT: dict[str, dict[str, float]] = {
     ENTERPRISE: {EngagementModel.HIGH_TOUCH: 0.85, EngagementModel.HYBRID: 0.15},
     MID_MARKET: {
         EngagementModel.HYBRID: 0.7,
@@ -57,12 +58,12 @@ ENGAGEMENT_BY_SEGMENT = {
     SMB: {EngagementModel.LOW_TOUCH: 0.8, EngagementModel.HYBRID: 0.2},
 }
 LOCALE_SHARES = {"en_US": 0.52, "ja_JP": 0.16, "ru_RU": 0.16, "th_TH": 0.16}
-CONTACTS_BY_MODEL = {
+CONTACTS_BY_MODEL: dict[str, tuple[int, int]] = {
     EngagementModel.HIGH_TOUCH: (4, 8),
     EngagementModel.HYBRID: (3, 6),
     EngagementModel.LOW_TOUCH: (2, 4),
 }
-KPI_OWNER_CHANCE = {
+KPI_OWNER_CHANCE: dict[str, float] = {
     EngagementModel.HIGH_TOUCH: 0.8,
     EngagementModel.HYBRID: 0.5,
     EngagementModel.LOW_TOUCH: 0.15,
@@ -253,20 +254,25 @@ def accounts(ctx: DemoContext) -> None:
             created_at=_signed_at(ctx, rng, plan.age_days),
         )
     # Groups first, so their subsidiaries can point at them in the second insert.
+    # (Every plan.account is set by the loop above.)
     ctx.bulk_create(
-        Account, [plan.account for plan in planned if plan.parent is None], count_as="accounts.account"
+        Account,
+        [cast(Account, plan.account) for plan in planned if plan.parent is None],
+        count_as="accounts.account",
     )
     for plan in planned:
         if plan.parent is not None:
-            plan.account.parent = plan.parent.account
+            cast(Account, plan.account).parent = plan.parent.account
     ctx.bulk_create(
-        Account, [plan.account for plan in planned if plan.parent is not None], count_as="accounts.account"
+        Account,
+        [cast(Account, plan.account) for plan in planned if plan.parent is not None],
+        count_as="accounts.account",
     )
 
     demo_accounts: dict[int, DemoAccount] = {}
     for plan in planned:
         demo_account = DemoAccount(
-            account=plan.account,
+            account=cast(Account, plan.account),
             locale=plan.locale,
             fit=plan.fit,
             parent=demo_accounts[id(plan.parent)] if plan.parent else None,

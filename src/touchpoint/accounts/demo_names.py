@@ -269,9 +269,9 @@ class PeoplePools:
     def person(self, locale: str, rng: random.Random) -> Person:
         female = rng.random() < 0.5
         if locale == "ja_JP":
-            first_names, male_names, last_names = self.ja
-            first_kanji, _kana, first_romaji = rng.choice(first_names if female else male_names)
-            last_kanji, _kana, last_romaji = rng.choice(last_names)
+            ja_female, ja_male, ja_last = self.ja
+            first_kanji, _kana, first_romaji = rng.choice(ja_female if female else ja_male)
+            last_kanji, _kana, last_romaji = rng.choice(ja_last)
             return Person(f"{last_kanji} {first_kanji}", f"{first_romaji}.{last_romaji}".lower())
         if locale == "ru_RU":
             first = rng.choice(self.ru_female if female else self.ru_male)[0]

@@ -456,7 +456,7 @@ AD_HOC: tuple[Script, ...] = (
     ),
 )
 # Ad-hoc touches per 30 days, by engagement model.
-AD_HOC_RATE = {HIGH: 3.5, HYBRID: 1.5, LOW: 0.5}
+AD_HOC_RATE: dict[str, float] = {HIGH: 3.5, HYBRID: 1.5, LOW: 0.5}
 
 
 def _ad_hoc_weights(fit: float) -> list[float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -10,6 +12,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Segment(models.Model):
@@ -174,7 +179,7 @@ class Contact(models.Model):
         return sorted((r.role for r in self.roles.all()), key=order.__getitem__)
 
     @property
-    def role_labels(self) -> list[str]:
+    def role_labels(self) -> list[StrOrPromise]:
         return [ContactRole(value).label for value in self.role_values]
 
 

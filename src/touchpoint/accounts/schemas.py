@@ -52,13 +52,14 @@ class AccountIn(Strict):
 
 
 class AccountPatch(Strict):
-    name: str = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)
-    domain: str = Field(None, max_length=253)
+    # Omitted means unchanged; the default None is never a valid value (an explicit null is refused).
+    name: str = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)  # type: ignore[assignment]
+    domain: str = Field(None, max_length=253)  # type: ignore[assignment]
     external_id: str | None = Field(None, max_length=128)
     parent: Id | None = None
     owner: Id | None = None
     segment: Id | None = None
-    engagement_model: EngagementModelValue = None
+    engagement_model: EngagementModelValue = None  # type: ignore[assignment]
 
 
 class ContactOut(Schema):
@@ -84,12 +85,13 @@ class ContactIn(Strict):
 
 
 class ContactPatch(Strict):
-    name: str = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)
-    email: Email = None
-    title: str = Field(None, max_length=200)
-    phone: str = Field(None, max_length=50)
+    # Omitted means unchanged; the default None is never a valid value (an explicit null is refused).
+    name: str = Field(None, min_length=1, max_length=200, pattern=NAME_PATTERN)  # type: ignore[assignment]
+    email: Email = None  # type: ignore[assignment]
+    title: str = Field(None, max_length=200)  # type: ignore[assignment]
+    phone: str = Field(None, max_length=50)  # type: ignore[assignment]
     external_id: str | None = Field(None, max_length=128)
-    roles: list[ContactRoleValue] = None
+    roles: list[ContactRoleValue] = None  # type: ignore[assignment]
 
 
 class TimelineEntryOut(Schema):

@@ -103,7 +103,7 @@ def _clean_name(name: str, field: str = "name") -> str:
 
 
 def _clean_external_id(
-    external_id: str | None, *, model: type[models.Model], exclude_pk: int | None
+    external_id: str | None, *, model: type[Account] | type[Contact], exclude_pk: int | None
 ) -> str | None:
     external_id = (external_id or "").strip() or None
     if external_id is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.functional import Promise
@@ -19,6 +19,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
+    from django.db.models import Field
+
     from touchpoint.accounts.models import TimelineEntry
 
 
@@ -72,7 +74,7 @@ def _describe_account_changed(entry: TimelineEntry) -> str:
     labels = []
     for field in entry.data["changes"]:
         try:
-            labels.append(str(Account._meta.get_field(field).verbose_name))
+            labels.append(str(cast("Field", Account._meta.get_field(field)).verbose_name))
         except FieldDoesNotExist:
             # A field that has since moved to another app (e.g. the lifecycle phase, now in success).
             labels.append(field)

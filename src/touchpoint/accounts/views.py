@@ -20,13 +20,14 @@ from touchpoint.accounts.forms import AccountForm, EngagementForm, PortfolioFilt
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.panels import account_header_facts, account_panels
 from touchpoint.accounts.portfolio import portfolio_columns, portfolio_export_columns, portfolio_sections
+from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users.models import User
 from touchpoint.users.permissions import can, require
 
 
 @login_required
 @require_GET
-def portfolio(request: HttpRequest) -> HttpResponse:
+def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PortfolioFilterForm(request.GET)
     filters = form.to_filter()
     accounts = selectors.portfolio(filters, reader=request.user)
@@ -145,7 +146,7 @@ def _show_beside_fields(form, error: ValidationError) -> None:
 
 @login_required
 @require_POST
-def log_engagement_view(request: HttpRequest, account_id: int) -> HttpResponse:
+def log_engagement_view(request: AuthenticatedHttpRequest, account_id: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=account_id)
     require(request.user, "accounts.add_engagement", account)
     form = EngagementForm(request.POST, account=account)
@@ -181,7 +182,7 @@ def _account_form(request: HttpRequest, account: Account, data=None) -> AccountF
 
 @login_required
 @require_POST
-def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_edit(request: AuthenticatedHttpRequest, account_id: int) -> HttpResponse:
     """Change the header facts; answers htmx with the header and the new timeline entry."""
     account = get_object_or_404(Account, pk=account_id)
     require(request.user, "accounts.change_account", account)
@@ -226,7 +227,7 @@ def _team_context(request: HttpRequest, account: Account, form: TeamMemberForm |
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_team(request: HttpRequest, account_id: int) -> HttpResponse:
+def account_team(request: AuthenticatedHttpRequest, account_id: int) -> HttpResponse:
     """The team section of the account page (htmx); its forms add (action=add) or remove a member."""
     account = get_object_or_404(Account.objects.select_related("owner"), pk=account_id)
     require(request.user, "accounts.view_account", account)

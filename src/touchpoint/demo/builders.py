@@ -49,7 +49,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
@@ -195,7 +195,7 @@ class DemoContext:
         rows' order.
         """
         opts = model._meta
-        fields = [opts.get_field(column) for column in columns]
+        fields = [cast(models.Field, opts.get_field(column)) for column in columns]  # checked just below
         expected = {field.attname for field in opts.concrete_fields if not field.primary_key}
         if [field.attname for field in fields] != list(columns) or set(columns) != expected:
             raise ValueError(f"Give every column of {opts.label} but the id, by attname: {sorted(expected)}.")

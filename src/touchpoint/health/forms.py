@@ -40,7 +40,7 @@ class ScorecardForm(forms.Form):
         self.measure_rows = []
         for measure in registered_measures():
             rule = rules.get(measure.key)
-            label = cast(str, measure.label)  # lazy; Measure.label's Promise is wider than the stubs accept
+            label = measure.label
             self.fields[f"{measure.key}__on"] = forms.BooleanField(
                 label=label, required=False, initial=rule is not None or definition is None
             )

@@ -32,11 +32,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class MeasureSource:
 @dataclass(frozen=True)
 class Measure:
     key: str
-    label: str | Promise
+    label: StrOrPromise
     source: str
     column: str
     unit: str | Promise

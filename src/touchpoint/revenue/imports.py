@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -62,7 +62,8 @@ def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) ->
     mrr, arr = amount(row, "mrr"), amount(row, "arr")
     if mrr is None and arr is None:
         raise RowProblem("mrr" if "mrr" in context.get("mapped", ()) else "arr", _("Give MRR or ARR."))
-    values["mrr"] = mrr if mrr is not None else (arr / 12).quantize(Decimal("0.01"))
+    # One of them is set (checked just above).
+    values["mrr"] = mrr if mrr is not None else (cast(Decimal, arr) / 12).quantize(Decimal("0.01"))
     values["started_on"] = date_value(row, "started_on", context)
     if values["started_on"] is None:
         raise RowProblem("started_on", _("Required, but empty."))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -37,14 +38,16 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     """A person who signs in. The email address is the login; the role is a Django group."""
 
-    username = None
+    # Django's documented way to drop an inherited field; the stubs type AbstractUser.username as str.
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # An email-keyed BaseUserManager, not auth's username-keyed UserManager the stubs expect here.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["full_name", "email"]

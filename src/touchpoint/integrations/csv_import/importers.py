@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -64,11 +65,11 @@ class Lookups:
     existing: dict[str, Any] = field(default_factory=dict)  # this chunk's rows already in the database
     instances: dict[tuple[type, int], Any] = field(default_factory=dict)
 
-    def instance(self, model: type, pk: int):
+    def instance(self, model: type[Model], pk: int):
         """A referenced row (owner, segment), fetched once per run."""
         key = (model, pk)
         if key not in self.instances:
-            self.instances[key] = model.objects.get(pk=pk)
+            self.instances[key] = model._default_manager.get(pk=pk)
         return self.instances[key]
 
     def user(self, value: str) -> int | None:
@@ -110,14 +111,16 @@ class Importer:
     clean: Callable[[dict[str, str], Lookups, dict], dict]
     apply: Callable[[dict, Lookups, User | None], str]  # "created", "updated" or "unchanged"
     date_fields: tuple[str, ...] = ()
-    model: type | None = None  # rows upserted on external_id: fetched a chunk at a time into Lookups.existing
+    model: type[Model] | None = (
+        None  # rows upserted on external_id: fetched a chunk at a time into Lookups.existing
+    )
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
     def guess_mapping(self, header: list[str]) -> dict[str, str]:
         """Target field → the file column that looks like it (the first that matches)."""
-        mapping = {}
+        mapping: dict[str, str] = {}
         for target in self.fields:
             for column in header:
                 if target.matches(column) and column not in mapping.values():

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -25,9 +24,6 @@ from touchpoint.integrations.csv_import import reading
 from touchpoint.integrations.csv_import.importers import IMPORTERS, Importer, Lookups, RowProblem
 from touchpoint.integrations.csv_import.values import day_first_from
 from touchpoint.users.models import User
-
-if TYPE_CHECKING:
-    from django.db.models import Model
 
 MAX_PROBLEMS = 200  # shown; the count covers all
 CHUNK_ROWS = 500
@@ -205,7 +201,7 @@ def run(
         for chunk in _chunks(_records(path, dialect, mapping), CHUNK_ROWS):
             cleaned = [(number, importer.clean(record, lookups, context)) for number, record in chunk]
             if importer.model is not None:  # the chunk's existing rows in one query, not one per row
-                lookups.existing = cast("type[Model]", importer.model)._default_manager.in_bulk(
+                lookups.existing = importer.model._default_manager.in_bulk(
                     [values["external_id"] for _n, values in cleaned], field_name="external_id"
                 )
             for number, values in cleaned:
