@@ -181,3 +181,45 @@ def test_sliding_windows_equal_counting_each_window_afresh(visits):
             distinct(row["date"], 7),
             distinct(row["date"], 30),
         )
+
+
+def test_the_catalogue_includes_events_still_waiting_for_their_rollup(db):
+    """Reads never refresh rollups; an event ingested a moment ago shows from its raw rows, counted once."""
+    from django.utils import timezone
+
+    from tests.factories import AccountFactory
+    from touchpoint.usage import rollups
+    from touchpoint.usage.services import create_source, ingest
+
+    AccountFactory(external_id="a1")
+    AccountFactory(external_id="a2")
+    source = create_source(name="App", actor=None)
+    now = timezone.now().isoformat()
+
+    def send(n: int, group: str, name: str) -> None:
+        ingest(
+            source=source,
+            payloads=[
+                {
+                    "type": "track",
+                    "messageId": f"{group}-{n}",
+                    "userId": f"u-{group}",
+                    "event": name,
+                    "context": {"groupId": group},
+                    "timestamp": now,
+                }
+            ],
+        )
+
+    send(1, "a1", "Report shared")
+    rollups.refresh_pending()
+    send(2, "a2", "Report shared")  # waits for the worker
+    send(3, "a1", "Dashboard built")  # waits too, and is new
+    catalog = {row["event"]: row for row in selectors.event_catalog()}
+    assert catalog["Report shared"]["events"] == 2 and catalog["Report shared"]["accounts"] == 2
+    assert catalog["Dashboard built"]["events"] == 1 and catalog["Dashboard built"]["accounts"] == 1
+    rollups.refresh_pending()
+    assert {row["event"]: (row["events"], row["accounts"]) for row in selectors.event_catalog()} == {
+        "Report shared": (2, 2),
+        "Dashboard built": (1, 1),
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from django.db.models import Count, F, IntegerField, Max, Q, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
@@ -117,21 +117,46 @@ def event_catalog(
     today = today or timezone.localdate()
     since = today - timedelta(days=days)
     recent = Q(day__gt=since, day__lte=today)
-    named = DailyEventRollup.objects.all()
+    # (account, day) pairs still waiting for the worker's refresh are read from their raw events, as the
+    # account pages do, so an event sent a moment ago is already in the catalogue.
+    waiting = PendingRollup.objects.filter(account_id=OuterRef("account_id"), day=OuterRef("day"))
+    named = DailyEventRollup.objects.filter(~Exists(waiting))
+    raw = RawEvent.objects.filter(Exists(waiting), type__in=USAGE_TYPES).annotate(name=event_key())
     if search.strip():
         named = named.filter(event__icontains=search.strip())
-    rows = (
-        named.values("event")
-        .annotate(
-            events=Coalesce(Sum("events", filter=recent), 0, output_field=IntegerField()),
-            accounts=Count("account", filter=recent, distinct=True),
-            last_day=Max("day"),
+        raw = raw.filter(name__icontains=search.strip())
+    merged: dict[str, dict] = {}
+    for row in named.values("event").annotate(
+        events=Coalesce(Sum("events", filter=recent), 0, output_field=IntegerField()),
+        last_day=Max("day"),
+    ):
+        merged[row["event"]] = {"event": row["event"], "events": row["events"], "last_day": row["last_day"]}
+    waiting_accounts: dict[str, set[int]] = {}
+    for row in raw.values("name", "account_id").annotate(
+        events=Count("id", filter=recent), last_day=Max("day")
+    ):
+        entry = merged.setdefault(
+            row["name"], {"event": row["name"], "events": 0, "last_day": row["last_day"]}
         )
-        .order_by("-events", "event")[:limit]
-    )
+        entry["events"] += row["events"]
+        entry["last_day"] = max(entry["last_day"], row["last_day"])
+        if row["events"]:
+            waiting_accounts.setdefault(row["name"], set()).add(row["account_id"])
+    # Accounts per event: distinct across both sources (an account may be in each on different days).
+    counted = named.filter(recent).values("event").annotate(n=Count("account", distinct=True))
+    for row in counted.exclude(event__in=list(waiting_accounts)):
+        merged[row["event"]]["accounts"] = row["n"]
+    for pair in (
+        named.filter(recent, event__in=list(waiting_accounts)).values("event", "account_id").distinct()
+    ):
+        waiting_accounts[pair["event"]].add(pair["account_id"])
+    for name, accounts in waiting_accounts.items():
+        merged[name]["accounts"] = len(accounts)
+    rows = sorted(merged.values(), key=lambda row: (-row["events"], row["event"]))[:limit]
     features = {feature.event: feature for feature in KeyFeature.objects.all()}
     catalog = []
     for row in rows:
+        row.setdefault("accounts", 0)
         feature = features.get(row["event"])
         catalog.append({**row, "is_key": feature is not None, "label": feature.label if feature else ""})
     return catalog
