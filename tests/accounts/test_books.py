@@ -214,3 +214,16 @@ def test_an_owner_who_left_does_not_stop_the_team_from_editing_the_account(book)
     assert response.status_code == 302, response.content.decode()[:500]
     book.account.refresh_from_db()
     assert (book.account.name, book.account.owner) == ("Renamed by the team", book.owner)
+
+
+def test_the_remove_button_posts_back_an_id_past_a_thousand_as_written(book):
+    # USE_THOUSAND_SEPARATOR is on: an id written localised ("12,345") would be posted back unreadable.
+    member = UserFactory(pk=12345, role=Role.CSM, full_name="Thousands Tester")
+    services.add_team_member(account=book.account, user=member, actor=book.owner, role="csm")
+    client = logged_in_client(book.owner)
+    url = reverse("account-team", args=[book.account.pk])
+    page = client.get(reverse("account-detail", args=[book.account.pk])).content.decode()
+    assert 'name="user" value="12345"' in page
+    removed = client.post(url, {"action": "remove", "user": "12345"}, HTTP_HX_REQUEST="true")
+    assert removed.status_code == 200
+    assert not AccountTeamMember.objects.filter(account=book.account, user=member).exists()
