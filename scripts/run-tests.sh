@@ -11,7 +11,9 @@ if [ "${1:-}" = "--fast" ]; then
   exec env DATABASE_URL="sqlite:///$TOUCHPOINT_DATA_DIR/test.sqlite3" \
     .venv/bin/python -m pytest -m "not browser" -n "${TEST_WORKERS:-auto}" "$@"
 fi
-PYTEST=(.venv/bin/python -m pytest "$@")
+# Two workers (pytest-xdist) by default: the machine has two cores and the suite waits on browsers and
+# servers often enough that both stay busy. TEST_WORKERS=0 runs it in one process.
+PYTEST=(.venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" "$@")
 
 echo "=== Test suite on SQLite"
 DATABASE_URL="sqlite:///$TOUCHPOINT_DATA_DIR/test.sqlite3" "${PYTEST[@]}"
