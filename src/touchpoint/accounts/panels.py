@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils.functional import Promise
+
+from touchpoint.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -42,17 +43,8 @@ class HeaderFact:
     select_related: tuple[str, ...] = ()
 
 
-def _visible(items: Sequence[Any], user: Any) -> list[Any]:
-    return [
-        item for item in items if not item.permission or (user is not None and user.has_perm(item.permission))
-    ]
-
-
-class AccountPanels:
+class AccountPanels(Registry[AccountPanel]):
     """The registry of account-page panels."""
-
-    def __init__(self) -> None:
-        self._panels: dict[str, AccountPanel] = {}
 
     def add(
         self,
@@ -63,25 +55,13 @@ class AccountPanels:
         order: int = 100,
         permission: str | None = None,
     ) -> AccountPanel:
-        panel = AccountPanel(key=key, title=title, url_name=url_name, order=order, permission=permission)
-        self._panels[key] = panel
-        return panel
-
-    def remove(self, key: str) -> None:
-        self._panels.pop(key, None)
-
-    def all(self) -> list[AccountPanel]:
-        return sorted(self._panels.values(), key=lambda panel: (panel.order, panel.key))
-
-    def visible_to(self, user: Any) -> list[AccountPanel]:
-        return _visible(self.all(), user)
+        return self._put(
+            key, AccountPanel(key=key, title=title, url_name=url_name, order=order, permission=permission)
+        )
 
 
-class AccountHeaderFacts:
+class AccountHeaderFacts(Registry[HeaderFact]):
     """The registry of facts other apps show in the account header."""
-
-    def __init__(self) -> None:
-        self._facts: dict[str, HeaderFact] = {}
 
     def add(
         self,
@@ -101,17 +81,7 @@ class AccountHeaderFacts:
             permission=permission,
             select_related=tuple(select_related),
         )
-        self._facts[key] = fact
-        return fact
-
-    def remove(self, key: str) -> None:
-        self._facts.pop(key, None)
-
-    def all(self) -> list[HeaderFact]:
-        return sorted(self._facts.values(), key=lambda fact: (fact.order, fact.key))
-
-    def visible_to(self, user: Any) -> list[HeaderFact]:
-        return _visible(self.all(), user)
+        return self._put(key, fact)
 
     def select_related(self) -> list[str]:
         return [name for fact in self.all() for name in fact.select_related]

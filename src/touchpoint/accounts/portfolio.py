@@ -5,7 +5,8 @@ registries, so an app that adds a column or a filter adds it everywhere at once.
 its own (name, owner, segment…) in `register_core()`; other apps register theirs from their
 AppConfig.ready():
 
-    from touchpoint.accounts.portfolio import portfolio_columns, portfolio_filters
+    from touchpoint.registry import Registry
+from touchpoint.accounts.portfolio import portfolio_columns, portfolio_filters
 
     portfolio_columns.add(
         key="health", label=_("Health"), order=15, template="health/_portfolio_cell.html",
@@ -39,14 +40,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
 from django.db.models.expressions import OrderBy
 from django.utils.functional import Promise
 
-T = TypeVar("T")
+from touchpoint.registry import Registry
+
 QuerysetHook = Callable[[QuerySet], QuerySet]
 Ordering = tuple["str | OrderBy", ...]
 
@@ -93,30 +95,7 @@ class PortfolioSection:
     permission: str | None = None
 
 
-class _Registry(Generic[T]):
-    """Items by key, listed in (order, key)."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, T] = {}
-
-    def _put(self, key: str, item: T) -> T:
-        self._items[key] = item
-        return item
-
-    def remove(self, key: str) -> None:
-        self._items.pop(key, None)
-
-    def get(self, key: str) -> T | None:
-        return self._items.get(key)
-
-    def all(self) -> list[T]:
-        return [
-            self._items[key]
-            for key in sorted(self._items, key=lambda k: (getattr(self._items[k], "order", 0), k))
-        ]
-
-
-class PortfolioColumns(_Registry[PortfolioColumn]):
+class PortfolioColumns(Registry[PortfolioColumn]):
     def add(
         self,
         *,
@@ -164,7 +143,7 @@ def _reverse(part: str | OrderBy) -> str | OrderBy:
     return part[1:] if part.startswith("-") else f"-{part}"
 
 
-class PortfolioFilters(_Registry[PortfolioFilterField]):
+class PortfolioFilters(Registry[PortfolioFilterField]):
     def add(
         self,
         *,
@@ -179,7 +158,7 @@ class PortfolioFilters(_Registry[PortfolioFilterField]):
         )
 
 
-class ExportColumns(_Registry[ExportColumn]):
+class ExportColumns(Registry[ExportColumn]):
     def add(
         self,
         *,
@@ -191,18 +170,13 @@ class ExportColumns(_Registry[ExportColumn]):
         return self._put(header, ExportColumn(header=header, value=value, order=order, queryset=queryset))
 
 
-class PortfolioSections(_Registry[PortfolioSection]):
+class PortfolioSections(Registry[PortfolioSection]):
     def add(
         self, *, key: str, url_name: str, order: int = 100, permission: str | None = None
     ) -> PortfolioSection:
         return self._put(
             key, PortfolioSection(key=key, url_name=url_name, order=order, permission=permission)
         )
-
-    def visible_to(self, user: Any) -> list[PortfolioSection]:
-        return [
-            s for s in self.all() if not s.permission or (user is not None and user.has_perm(s.permission))
-        ]
 
 
 portfolio_columns = PortfolioColumns()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from touchpoint.users.permissions import can
 from touchpoint.web.navigation import nav
 
 
@@ -16,9 +15,7 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav_items": []}
     path = request.path
     items = []
-    for entry in nav.entries():
-        if entry.permission and not can(user, entry.permission):
-            continue
+    for entry in nav.visible_to(user):
         url = reverse(entry.url_name)
         items.append({"key": entry.key, "url": url, "label": entry.label, "active": path.startswith(url)})
     return {"nav_items": items}

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 
+from touchpoint.registry import Registry
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -25,11 +27,8 @@ class NavEntry:
     order: int = 100
 
 
-class Navigation:
+class Navigation(Registry[NavEntry]):
     """The registry of main navigation entries."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, NavEntry] = {}
 
     def add(
         self,
@@ -41,16 +40,13 @@ class Navigation:
         order: int = 100,
     ) -> NavEntry:
         """Add (or, with a key already taken, replace) an entry."""
-        entry = NavEntry(key=key, label=label, url_name=url_name, permission=permission, order=order)
-        self._entries[key] = entry
-        return entry
-
-    def remove(self, key: str) -> None:
-        self._entries.pop(key, None)
+        return self._put(
+            key, NavEntry(key=key, label=label, url_name=url_name, permission=permission, order=order)
+        )
 
     def entries(self) -> list[NavEntry]:
         """Every entry, in order (ties by key, so the menu never shuffles)."""
-        return sorted(self._entries.values(), key=lambda entry: (entry.order, entry.key))
+        return self.all()
 
 
 nav = Navigation()

@@ -8,10 +8,8 @@ from touchpoint.web.navigation import nav
 
 def home(request: HttpRequest) -> HttpResponseRedirect:
     """The first page of the navigation this person may see (the portfolio, as the apps register it)."""
-    user = request.user
-    for entry in nav.entries():
-        if not entry.permission or (user.is_authenticated and user.has_perm(entry.permission)):
-            return HttpResponseRedirect(reverse(entry.url_name))
+    for entry in nav.visible_to(request.user):
+        return HttpResponseRedirect(reverse(entry.url_name))
     return HttpResponseRedirect(reverse("login"))
 
 
