@@ -50,22 +50,6 @@ KEY_FEATURES = {
     "User invited": "Team invites",
     "Integration connected": "Integrations",
 }
-_COLUMNS = (
-    "source_id",
-    "message_id",
-    "type",
-    "event",
-    "user_id",
-    "anonymous_id",
-    "group_id",
-    "account_id",
-    "contact_id",
-    "timestamp",
-    "day",
-    "received_at",
-    "properties",
-    "context",
-)
 
 
 def _trend(fit: float, progress: float, days_to_churn: int | None = None) -> float:
@@ -265,10 +249,10 @@ def _write_events(ctx: DemoContext, rows: list[tuple]) -> None:
             return (*row[:9], texts[0], texts[1], texts[0], "{}", context)
 
         table = connection.ops.quote_name(RawEvent._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+        columns = ", ".join(connection.ops.quote_name(c) for c in store.RAW_EVENT_COLUMNS)
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(store.RAW_EVENT_COLUMNS))})",
                 [prepared(row) for row in rows],
             )
         ctx.counts["usage.rawevent"] += len(rows)
@@ -279,7 +263,7 @@ def _write_events(ctx: DemoContext, rows: list[tuple]) -> None:
     store.ensure_partitions(set(day_of.values()))
     json_text = {}
     table = connection.ops.quote_name(RawEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+    columns = ", ".join(connection.ops.quote_name(c) for c in store.RAW_EVENT_COLUMNS)
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             context = json_text.get(id(row[11]))

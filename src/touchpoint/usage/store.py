@@ -55,7 +55,8 @@ def claim_new(source: Source, message_ids: Sequence[str], *, received_at: dateti
     return fresh
 
 
-_COLUMNS = (
+# The raw table's columns in the order every bulk write (ingestion here, the demo company) sends them.
+RAW_EVENT_COLUMNS = (
     "source_id",
     "message_id",
     "type",
@@ -121,7 +122,7 @@ def append(prepared: dict[str, tuple], events: Iterable[Resolved]) -> int:
     if not rows:
         return 0
     table = connection.ops.quote_name(RawEvent._meta.db_table)
-    names = ", ".join(_COLUMNS)
+    names = ", ".join(RAW_EVENT_COLUMNS)
     if connection.vendor == "postgresql":
         ensure_partitions({row[10] for row in rows})
         with connection.cursor() as cursor:
@@ -132,7 +133,7 @@ def append(prepared: dict[str, tuple], events: Iterable[Resolved]) -> int:
         values = [(*row[:10], row[10].isoformat(), *row[11:]) for row in rows]
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})", values
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(RAW_EVENT_COLUMNS))})", values
             )
     return len(rows)
 
