@@ -117,7 +117,9 @@ def _contact_name(world: World) -> str:
 # --- Pages, htmx partials and CSV exports, by URL name -----------------------------------------
 
 PAGES: dict[str, list[Case]] = {
-    "home": [Case(public, why="redirects to the portfolio, which asks for a sign-in")],
+    "home": [Case(public, why="redirects to My day, which asks for a sign-in")],
+    # Home: every signed-in person has a day; what each section lists follows their read rights.
+    "my-day": [Case(signed_in)],
     "login": [Case(public, why="the sign-in page")],
     "logout": [Case(public, method="post", why="signing out")],
     "set_language": [Case(public, method="post", data={"language": "ja"}, why="Django's language switch")],

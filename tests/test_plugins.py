@@ -39,7 +39,7 @@ def test_the_nav_entry_shows_and_its_page_is_routed(csm_client):
     assert 'data-nav="plugin"' in body and reverse("plugin-page") in body
     # After the built-in entries (order 95): the last entry of the menu.
     keys = re.findall(r'data-nav="([^"]+)"', body)
-    assert keys[0] == "portfolio" and keys[-1] == "plugin"
+    assert keys[0] == "home" and keys[-1] == "plugin"
     page = csm_client.get(reverse("plugin-page"))
     assert page.status_code == 200 and 'id="plugin-page"' in page.content.decode()
     assert 'aria-current="page">Plugin page' in page.content.decode()

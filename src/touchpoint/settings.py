@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "touchpoint.integrations",
     "touchpoint.scheduler",
     "touchpoint.health",
+    "touchpoint.tasks",
+    "touchpoint.home",
     "touchpoint.web",
     "touchpoint.demo",
 ]

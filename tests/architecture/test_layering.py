@@ -20,7 +20,7 @@ PACKAGE = Path(touchpoint.__file__).parent
 
 # What each shared app may import from (itself included). Anything else under touchpoint.* is a domain.
 # `web` (layout, navigation, charts) and `demo` (the step registry) are registries every app may use.
-REGISTRIES = {"web", "demo", "typing", "api_contract"}
+REGISTRIES = {"web", "demo", "home", "typing", "api_contract"}
 ALLOWED: dict[str, set[str]] = {
     "users": {"users"} | REGISTRIES,
     "events": {"events", "users", "scheduler"} | REGISTRIES,
@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "integrations": {"integrations", "accounts", "users", "events", "scheduler"} | REGISTRIES,
     "web": {"web", "users", "accounts", "wsgi"} | REGISTRIES,
     "demo": {"demo", "users", "accounts"} | REGISTRIES,
+    "home": {"home", "users", "accounts", "events", "scheduler"} | REGISTRIES,
 }
 
 

@@ -62,6 +62,6 @@ def log_in(live_server):
         page.get_by_label("Email address").fill(user.email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/accounts/**")
+        page.wait_for_url(f"{live_server.url}/my-day/**")
 
     return _log_in

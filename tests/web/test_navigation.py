@@ -27,19 +27,19 @@ def _nav_keys(client) -> list[str]:
 
 def test_each_app_registers_its_own_entries_and_permissions_hide_them(csm_client, admin_user, client):
     registered = [entry.key for entry in nav.entries()]
-    for key in ("portfolio", "sources", "key-features", "renewals", "revenue-dashboard", "health-scorecards"):
+    for key in ("home", "portfolio", "sources", "key-features", "renewals", "revenue-dashboard", "health-scorecards"):
         assert key in registered
-    assert registered[0] == "portfolio"
+    assert registered[0] == "home"
     csm_keys = _nav_keys(csm_client)
-    assert csm_keys[0] == "portfolio" and "sources" not in csm_keys  # event sources are for admins
+    assert csm_keys[0] == "home" and "sources" not in csm_keys  # event sources are for admins
     client.force_login(admin_user)
     assert "sources" in _nav_keys(client)
 
 
 def test_home_and_login_lead_to_the_first_entry(csm_client, csm, client):
-    assert csm_client.get(reverse("home"))["Location"] == reverse("portfolio")
+    assert csm_client.get(reverse("home"))["Location"] == reverse("my-day")
     response = client.post(
         reverse("login"), {"username": csm.email, "password": "correct horse battery staple"}
     )
     assert response.status_code == 302
-    assert client.get(response["Location"])["Location"] == reverse("portfolio")
+    assert client.get(response["Location"])["Location"] == reverse("my-day")

@@ -1,0 +1,132 @@
+"""Every write to tasks. Each public function is one transaction: it validates, writes, and records
+the change (timeline for what a person closed, audit log, domain event)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from touchpoint.accounts.models import Account
+from touchpoint.accounts.services import record_on_timeline
+from touchpoint.events.services import record_event
+from touchpoint.tasks.models import Task, TaskPriority, TaskSource, TaskStatus, TaskType
+from touchpoint.users.models import User
+from touchpoint.users.services import record_audit
+
+# Far enough for any real plan, near enough to catch a typo in the year.
+LATEST_DUE = 5 * 366
+
+
+def check_due_on(due_on: date, *, today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    if (due_on - today).days > LATEST_DUE:
+        raise ValidationError({"due_on": _("A due date more than five years ahead is a typo, surely.")})
+    if (today - due_on).days > LATEST_DUE:
+        raise ValidationError({"due_on": _("A due date more than five years ago is a typo, surely.")})
+    return due_on
+
+
+@transaction.atomic
+def create_task(
+    *,
+    account: Account,
+    title: str,
+    due_on: date,
+    actor: User | None,
+    owner: User | None = None,
+    priority: int = TaskPriority.NORMAL,
+    type: str = TaskType.OTHER,
+    source: str = TaskSource.MANUAL,
+    notes: str = "",
+) -> Task:
+    """A new open task on the account (owned by the account's owner unless someone else is named)."""
+    title = title.strip()
+    if not title:
+        raise ValidationError({"title": _("A task needs a title.")})
+    task = Task(
+        account=account,
+        title=title,
+        due_on=check_due_on(due_on),
+        owner=owner if owner is not None else account.owner,
+        priority=priority,
+        type=type,
+        source=source,
+        notes=notes,
+        created_by=actor,
+    )
+    task.full_clean()
+    task.save()
+    record_audit(actor=actor, action="create", instance=task)
+    record_event(
+        kind="task.created",
+        account=account,
+        subject=task,
+        payload={"title": task.title, "due_on": task.due_on.isoformat(), "owner_id": task.owner_id},
+        actor=actor,
+    )
+    return task
+
+
+def _locked_open(task: Task) -> Task:
+    locked = Task.objects.select_for_update().select_related("account").get(pk=task.pk)
+    if locked.status != TaskStatus.OPEN:
+        raise ValidationError(_("This task is already closed."))
+    return locked
+
+
+@transaction.atomic
+def complete_task(*, task: Task, actor: User | None) -> Task:
+    """Mark an open task done; it lands on the account's timeline."""
+    task = _locked_open(task)
+    task.status = TaskStatus.DONE
+    task.closed_at = timezone.now()
+    task.closed_by = actor
+    task.save(update_fields=["status", "closed_at", "closed_by"])
+    record_on_timeline(
+        account=task.account,
+        kind="task_done",
+        title=f"Task done: {task.title}",
+        actor=actor,
+        subject=task,
+        data={"title": task.title},
+    )
+    record_audit(actor=actor, action="complete", instance=task)
+    record_event(
+        kind="task.completed", account=task.account, subject=task, payload={"title": task.title}, actor=actor
+    )
+    return task
+
+
+@transaction.atomic
+def cancel_task(*, task: Task, reason: str, actor: User | None) -> Task:
+    """Cancel an open task with a reason; it lands on the account's timeline."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"cancel_reason": _("Say why the task is cancelled.")})
+    task = _locked_open(task)
+    task.status = TaskStatus.CANCELLED
+    task.cancel_reason = reason[:500]
+    task.closed_at = timezone.now()
+    task.closed_by = actor
+    task.save(update_fields=["status", "cancel_reason", "closed_at", "closed_by"])
+    record_on_timeline(
+        account=task.account,
+        kind="task_cancelled",
+        title=f"Task cancelled: {task.title}",
+        actor=actor,
+        subject=task,
+        data={"title": task.title, "reason": task.cancel_reason},
+    )
+    record_audit(actor=actor, action="cancel", instance=task, changes={"reason": task.cancel_reason})
+    record_event(
+        kind="task.cancelled",
+        account=task.account,
+        subject=task,
+        payload={"title": task.title, "reason": task.cancel_reason},
+        actor=actor,
+    )
+    return task

@@ -1,0 +1,24 @@
+"""The timeline kinds the tasks app records: a task done or cancelled is a touch on the account."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from touchpoint.accounts.models import TimelineEntry
+from touchpoint.accounts.timeline import register_kind
+
+
+def _describe_done(entry: TimelineEntry) -> str:
+    return gettext("Task done: %(title)s") % {"title": entry.data.get("title", "")}
+
+
+def _describe_cancelled(entry: TimelineEntry) -> str:
+    return gettext("Task cancelled: %(title)s (%(reason)s)") % {
+        "title": entry.data.get("title", ""),
+        "reason": entry.data.get("reason", ""),
+    }
+
+
+register_kind("task_done", label=_("Task done"), icon="✓", describe=_describe_done)
+register_kind("task_cancelled", label=_("Task cancelled"), icon="✗", describe=_describe_cancelled)
