@@ -22,6 +22,7 @@ def test_log_in_search_open_an_account_and_add_a_note(page, live_server, log_in,
     account = AccountFactory(name="Fabrikam Logistics", owner=csm_with_book)
     ContactFactory(account=account, name="Dana Whit", roles=["champion"])
     log_in(page, csm_with_book)
+    page.get_by_role("link", name="Portfolio").click()
 
     expect(page.locator("#portfolio-table tbody tr")).to_have_count(5)
     page.get_by_label("Search").fill("fabrikam")
@@ -87,6 +88,7 @@ def test_older_timeline_entries_load_in_pages(page, live_server, log_in, csm_wit
 
 def test_sorting_by_a_column_header(page, live_server, log_in, csm_with_book):
     log_in(page, csm_with_book)
+    page.goto(f"{live_server.url}/accounts/")
     first_cell = page.locator("#portfolio-table tbody tr td:first-child a").first
     expect(first_cell).to_have_text("Contoso Pharma")
     page.locator("#portfolio-table thead").get_by_role("link", name=re.compile("Account")).click()
