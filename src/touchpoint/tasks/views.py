@@ -107,6 +107,10 @@ def _panel_done(request: AuthenticatedHttpRequest, account: Account) -> HttpResp
     return redirect(reverse("account-detail", args=[account.pk]) + "#tasks-panel")
 
 
+def _blank_task_form(account: Account) -> TaskForm:
+    return TaskForm(account=account, prefix="new", initial={"owner": account.owner_id})
+
+
 def _panel(
     request: AuthenticatedHttpRequest,
     account: Account,
@@ -125,7 +129,7 @@ def _panel(
         "closed_tasks": closed,
         "today": timezone.localdate(),
         "may_change": may_change,
-        "add_form": (add_form or TaskForm(account=account, prefix="new")) if may_change else None,
+        "add_form": (add_form or _blank_task_form(account)) if may_change else None,
         "adding": add_form is not None,
         "cancelling": cancelling,
         "problem": problem,
@@ -258,7 +262,8 @@ def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
     try:
         task = services.complete_task(task=task, actor=request.user)
     except ValidationError as error:
-        form = CancelForm()
+        form = CancelForm({"reason": "-"})  # bound, so it can carry the error
+        form.is_valid()
         form.add_error(None, error.messages)
         return _closing_failed(request, task, view, form)
     return _after_close(request, task, view)
