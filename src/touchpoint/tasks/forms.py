@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from touchpoint.accounts.models import Account
 from touchpoint.tasks.models import TaskPriority, TaskStatus, TaskType
@@ -63,13 +64,16 @@ class TaskFilterForm(forms.Form):
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
     due = forms.ChoiceField(
-        label=_("Due"), required=False, choices=[(key, DUE_LABELS[key]) for key in DUE_CHOICES]
+        label=pgettext_lazy("task", "Due"), required=False, choices=[(key, DUE_LABELS[key]) for key in DUE_CHOICES]
     )
     q = forms.CharField(label=_("Account"), required=False, max_length=200)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[(key, key) for key in ORDERS])
 
+    DEFAULTS = {"owner": "me", "status": TaskStatus.OPEN, "due": "all", "q": "", "sort": "due"}
+
     def __init__(self, data: Any, *, user: Any) -> None:
-        super().__init__(data)
+        # The defaults are the form's data when a parameter is left out, so the fields show them.
+        super().__init__({**self.DEFAULTS, **{key: data.get(key) for key in self.DEFAULTS if key in data}})
         self.user = user
         people = [(str(person.pk), person.get_full_name()) for person in possible_owners()]
         cast(forms.ChoiceField, self.fields["owner"]).choices = [
@@ -80,7 +84,7 @@ class TaskFilterForm(forms.Form):
         ]
 
     def _given(self, name: str, default: str) -> str:
-        if name not in self.data or name in self.errors:
+        if name in self.errors:
             return default
         return self.cleaned_data.get(name) or ("" if name == "owner" else default)
 
