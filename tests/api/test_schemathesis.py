@@ -62,7 +62,9 @@ def _seed(base: str, key: str) -> None:
             {"account": account["id"], "product": "Touchpoint", "mrr": "100.00", "started_on": "2026-01-01"},
         )
         _call(base, key, "POST", f"/accounts/{account['id']}/notes", {"body": "Kick-off went well."})
-        _call(base, key, "POST", "/tasks", {"account": account["id"], "title": "Call", "due_on": "2026-12-01"})
+        _call(
+            base, key, "POST", "/tasks", {"account": account["id"], "title": "Call", "due_on": "2026-12-01"}
+        )
 
 
 @pytest.fixture

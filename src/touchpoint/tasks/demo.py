@@ -48,12 +48,12 @@ CANCEL_REASONS = (
     "Champion left; replanning with the new contact",
     "Duplicate of another task",
 )
-OPEN_BY_MODEL = {
+OPEN_BY_MODEL: dict[str, tuple[int, int]] = {
     EngagementModel.HIGH_TOUCH: (1, 4),
     EngagementModel.HYBRID: (0, 2),
     EngagementModel.LOW_TOUCH: (0, 1),
 }
-CLOSED_BY_MODEL = {
+CLOSED_BY_MODEL: dict[str, tuple[int, int]] = {
     EngagementModel.HIGH_TOUCH: (2, 6),
     EngagementModel.HYBRID: (1, 3),
     EngagementModel.LOW_TOUCH: (0, 1),

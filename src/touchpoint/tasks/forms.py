@@ -64,7 +64,9 @@ class TaskFilterForm(forms.Form):
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
     due = forms.ChoiceField(
-        label=pgettext_lazy("task", "Due"), required=False, choices=[(key, DUE_LABELS[key]) for key in DUE_CHOICES]
+        label=pgettext_lazy("task", "Due"),
+        required=False,
+        choices=[(key, DUE_LABELS[key]) for key in DUE_CHOICES],
     )
     q = forms.CharField(label=_("Account"), required=False, max_length=200)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[(key, key) for key in ORDERS])

@@ -169,26 +169,18 @@ def update_task(
     A closed task stays as it was closed: its history is what it was.
     """
     task = _locked_open(task)
-    given = {
-        name: value
-        for name, value in {
-            "title": title,
-            "owner": owner,
-            "due_on": due_on,
-            "priority": priority,
-            "type": type,
-            "notes": notes,
-        }.items()
-        if value is not UNSET
-    }
-    if "title" in given:
-        given["title"] = given["title"].strip()
+    given: dict[str, Any] = {}
+    if title is not UNSET:
+        given["title"] = title.strip()
         if not given["title"]:
             raise ValidationError({"title": _("A task needs a title.")})
-    if "due_on" in given:
-        check_due_on(given["due_on"])
-    if "owner" in given and given["owner"] != task.owner:
-        check_owner(given["owner"], account=task.account)
+    if due_on is not UNSET:
+        given["due_on"] = check_due_on(due_on)
+    if owner is not UNSET:
+        given["owner"] = owner if owner == task.owner else check_owner(owner, account=task.account)
+    for name, value in (("priority", priority), ("type", type), ("notes", notes)):
+        if value is not UNSET:
+            given[name] = value
     changes: dict[str, list[Any]] = {}
     for name, value in given.items():
         before = getattr(task, name)
