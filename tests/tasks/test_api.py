@@ -145,3 +145,9 @@ def test_complete_and_cancel(api, account, make_task, outsider):
 def test_unknown_task_is_a_404(api):
     assert api.get("/tasks/424242").status_code == 404
     assert api.send("post", "/tasks/424242/complete").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "+2026-01-01"])
+def test_a_due_before_that_is_not_an_iso_date_is_refused(api, value):
+    response = api.get("/tasks", due_before=value)
+    assert response.status_code == 422 and "due_before" in _errors(response)

@@ -15,7 +15,7 @@ from touchpoint.accounts.schemas import Ref, UserRef
 from touchpoint.api_contract import READ, WRITE, Day, Id, Page, Paging, answers, caller, page_of, require_perm
 from touchpoint.tasks import selectors, services
 from touchpoint.tasks.models import Task, TaskStatus
-from touchpoint.tasks.schemas import CancelIn, StatusValue, TaskIn, TaskOut, TaskPatch
+from touchpoint.tasks.schemas import TaskCancelIn, StatusValue, TaskIn, TaskOut, TaskPatch
 from touchpoint.users.models import User
 
 router = Router(tags=["tasks"])
@@ -140,7 +140,7 @@ def complete_task(request: HttpRequest, task_id: Id):
 @router.post(
     "/tasks/{task_id}/cancel", response=answers({200: TaskOut}, *WRITE, 404), summary="Cancel a task"
 )
-def cancel_task(request: HttpRequest, task_id: Id, body: CancelIn):
+def cancel_task(request: HttpRequest, task_id: Id, body: TaskCancelIn):
     """Cancel an open task with a reason; it lands on the account's timeline."""
     task = _load(task_id)
     require_perm(request, "tasks.change_task", task.account)

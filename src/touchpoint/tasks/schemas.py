@@ -56,5 +56,5 @@ class TaskPatch(Strict):
     notes: str = Field(None, max_length=20000)  # type: ignore[assignment]
 
 
-class CancelIn(Strict):
+class TaskCancelIn(Strict):
     reason: str = Field(min_length=1, max_length=500, pattern=NAME_PATTERN)
