@@ -287,3 +287,11 @@ def test_an_outsider_may_read_but_not_close(book, make_task):
     assert outsider.post(reverse("task-complete", args=[task.pk])).status_code == 403
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN
+
+
+def test_changing_a_filter_with_htmx_answers_only_the_results(csm_client, account, make_task):
+    make_task(account, "Partial please", days=-1)
+    response = csm_client.get(reverse("tasks") + "?due=overdue", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.startswith('<section class="card" id="task-results">') and "Partial please" in body
+    assert "<html" not in body
