@@ -33,6 +33,7 @@ from django.utils import timezone
 from tests.factories import ContactFactory, SubscriptionFactory
 from touchpoint.health.services import ensure_default_scorecard
 from touchpoint.integrations.models import ImportJob
+from touchpoint.tasks.services import create_task
 from touchpoint.usage.models import Source
 from touchpoint.users.models import SiteSettings
 from touchpoint.users.services import create_api_key
@@ -89,6 +90,7 @@ class World:
     source: Any
     job: Any
     people: dict[str, Any]
+    task: Any = None
 
     def kwargs(self, route: str) -> dict[str, Any]:
         found = {
@@ -96,6 +98,7 @@ class World:
             "scorecard_id": self.scorecard.pk,
             "source_id": self.source.pk,
             "job_id": self.job.pk,
+            "task_id": self.task.pk if self.task is not None else None,
             "name": "mrr",
         }
         resolver_pattern = _patterns()[route]
@@ -149,6 +152,19 @@ PAGES: dict[str, list[Case]] = {
     "account-edit": [Case(book_writes, method="post")],
     "account-log-engagement": [Case(book_writes, method="post")],
     "account-placement": [Case(book_writes, method="post")],
+    # Tasks follow their account: its readers read them, its book changes them.
+    "tasks": [
+        Case(signed_in, url=lambda w: reverse("tasks") + "?owner=", shows=_account_name),
+        Case(csm_creates, method="post"),
+    ],
+    "task-detail": [Case(account_reads), Case(book_writes, method="post")],
+    "task-complete": [Case(book_writes, method="post")],
+    "task-cancel": [Case(book_writes, method="post", data={"reason": "Matrix"})],
+    "account-tasks": [
+        Case(account_reads),
+        Case(book_writes, method="post", data={"action": "add"}),
+        Case(book_writes, method="post", data=lambda w: {"action": "complete", "task": w.task.pk}),
+    ],
     # The test-only plugin app (tests/plugin_app/): its own role grant and the account read rule.
     "plugin-page": [Case(outcomes(**{**signed_in, "viewer": DENIED}))],
     "plugin-panel": [Case(account_reads)],
@@ -203,6 +219,10 @@ def _subscription_body(world: World) -> dict:
     return {"account": world.account.pk, "product": "Extra seats", "mrr": "10.00", "started_on": "2026-01-01"}
 
 
+def _task_body(world: World) -> dict:
+    return {"account": world.account.pk, "title": "Matrix task", "due_on": "2026-01-01"}
+
+
 def _api(path: str) -> Callable[[World], str]:
     def build(world: World) -> str:
         return "/api/v1" + path.format(
@@ -210,6 +230,7 @@ def _api(path: str) -> Callable[[World], str]:
             contact_id=world.contact.pk,
             subscription_id=world.subscription.pk,
             user_id=world.people["teammate"].pk,
+            task_id=world.task.pk,
         )
 
     return build
@@ -253,6 +274,12 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/metrics/revenue": [Case(API_SIGNED_IN)],
     "GET /api/v1/renewals": [Case(API_SIGNED_IN, shows=_account_name)],
     "GET /api/v1/renewals/forecast": [Case(API_SIGNED_IN)],
+    "GET /api/v1/tasks": [Case(API_SIGNED_IN, shows=_account_name)],
+    "POST /api/v1/tasks": [Case(book_writes, data=_task_body)],
+    "GET /api/v1/tasks/{task_id}": [Case(account_reads)],
+    "PATCH /api/v1/tasks/{task_id}": [Case(book_writes, data={"title": "Patched"})],
+    "POST /api/v1/tasks/{task_id}/complete": [Case(book_writes)],
+    "POST /api/v1/tasks/{task_id}/cancel": [Case(book_writes, data={"reason": "Matrix"})],
 }
 
 
@@ -351,6 +378,7 @@ def world(book) -> World:
         source=Source.objects.create(name="Matrix web app"),
         job=job,
         people=people,
+        task=create_task(account=account, title="Matrix task", due_on=today, actor=book.owner),
     )
 
 

@@ -22,6 +22,7 @@ Every router (`touchpoint/*/api.py`) builds on this module:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -62,9 +63,13 @@ def _no_nul(value: str) -> str:
     return value
 
 
+_ISO_START = re.compile(r"\d{4}-")
+
+
 def _text_only(value: Any) -> Any:
-    # Pydantic would take a number as seconds since 1970; the schema (and people) mean ISO-8601 text.
-    if isinstance(value, (int, float)):
+    # Pydantic would take a number (or, in a query string, digits) as seconds since 1970; the schema
+    # (and people) mean ISO-8601 text, which starts with a four-digit year and a dash.
+    if isinstance(value, (int, float)) or (isinstance(value, str) and not _ISO_START.match(value)):
         raise ValueError(_("Give the date as ISO-8601 text, e.g. 2026-03-01."))
     return value
 

@@ -39,7 +39,7 @@ def _call(base: str, key: str, method: str, path: str, body: dict) -> dict:
 
 def _seed(base: str, key: str) -> None:
     parent = _call(base, key, "POST", "/accounts", {"name": "Globex", "domain": "globex.example"})
-    for n in range(7):  # ids 1-7 of contacts and subscriptions, 1-8 of accounts (schemathesis.toml)
+    for n in range(7):  # ids 1-7 of contacts, subscriptions and tasks, 1-8 of accounts (schemathesis.toml)
         account = _call(
             base,
             key,
@@ -62,6 +62,9 @@ def _seed(base: str, key: str) -> None:
             {"account": account["id"], "product": "Touchpoint", "mrr": "100.00", "started_on": "2026-01-01"},
         )
         _call(base, key, "POST", f"/accounts/{account['id']}/notes", {"body": "Kick-off went well."})
+        _call(
+            base, key, "POST", "/tasks", {"account": account["id"], "title": "Call", "due_on": "2026-12-01"}
+        )
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from touchpoint.health import services as health_services
 from touchpoint.health.models import Scorecard
 from touchpoint.integrations.models import ImportJob
 from touchpoint.revenue import services as revenue
+from touchpoint.tasks.services import create_task
 from touchpoint.usage.models import PendingRollup
 from touchpoint.usage.services import create_source, ingest
 from touchpoint.users.roles import Role
@@ -77,6 +78,7 @@ def data(admin_user):
     job = ImportJob.objects.create(
         kind="accounts", original_name="a.csv", stored_name="stored-a.csv", encoding="utf-8", delimiter=","
     )
+    task = create_task(account=account, title="Call", due_on=date.today(), actor=owner)
     return {
         "account_id": account.pk,
         "contact_id": contact.pk,
@@ -85,6 +87,7 @@ def data(admin_user):
         "source_id": source.pk,
         "job_id": job.pk,
         "name": "movements",
+        "task_id": task.pk,
     }
 
 
@@ -107,7 +110,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         assert status < 500, url
         assert writes == [], f"GET {url} wrote: {writes}"
         checked.append(url)
-        if pattern.name in {"account-usage", "portfolio", "renewals"}:
+        if pattern.name in {"account-usage", "portfolio", "renewals", "tasks", "account-tasks"}:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
     for must in (

@@ -10,15 +10,16 @@
 A panel's `url_name` takes the account id (`reverse(url_name, args=[account.pk])`); the page loads it
 with htmx after the page itself, so a slow panel never holds up the others. A header fact is a small
 template rendered inside the header's `<dl>` with `account` (and `request`, `perms`) in its
-context; `select_related` names what the template reads through the account, so the header stays one
-query. Both are shown only to people holding `permission` (if given), in `order`.
+context; `select_related` names what the template reads through the account, and `queryset(qs)`
+may annotate the account query (a count as a subquery), so the header stays one query. Both are shown only to people holding `permission` (if given), in `order`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 
 from touchpoint.registry import Registry
@@ -41,6 +42,7 @@ class HeaderFact:
     order: int = 100
     permission: str | None = None
     select_related: tuple[str, ...] = ()
+    queryset: Callable[[QuerySet], QuerySet] | None = None
 
 
 class AccountPanels(Registry[AccountPanel]):
@@ -72,6 +74,7 @@ class AccountHeaderFacts(Registry[HeaderFact]):
         order: int = 100,
         permission: str | None = None,
         select_related: Sequence[str] = (),
+        queryset: Callable[[QuerySet], QuerySet] | None = None,
     ) -> HeaderFact:
         fact = HeaderFact(
             key=key,
@@ -80,11 +83,19 @@ class AccountHeaderFacts(Registry[HeaderFact]):
             order=order,
             permission=permission,
             select_related=tuple(select_related),
+            queryset=queryset,
         )
         return self._put(key, fact)
 
     def select_related(self) -> list[str]:
         return [name for fact in self.all() for name in fact.select_related]
+
+    def annotate(self, qs: QuerySet) -> QuerySet:
+        """The account query with every fact's `queryset` hook applied (annotations, still one query)."""
+        for fact in self.all():
+            if fact.queryset is not None:
+                qs = fact.queryset(qs)
+        return qs
 
 
 account_panels = AccountPanels()

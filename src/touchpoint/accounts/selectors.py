@@ -100,8 +100,11 @@ def account_for_360(account_id: int) -> Account:
     """One account with its header relations (and the registered header facts') and child companies
     loaded (raises DoesNotExist)."""
     children = Account.objects.only("id", "name", "parent_id").order_by("name")
+    found = Account.objects.select_related(
+        "owner", "segment", "parent", *account_header_facts.select_related()
+    )
     return (
-        Account.objects.select_related("owner", "segment", "parent", *account_header_facts.select_related())
+        account_header_facts.annotate(found)
         .prefetch_related(Prefetch("children", queryset=children))
         .get(pk=account_id)
     )

@@ -31,6 +31,7 @@ class TimelineKind:
     icon: str  # one character or emoji shown beside the entry
     describe: Callable[[TimelineEntry], str] | None = None
     is_human_touch: bool = False  # a touch by a person (counts for engagement recency)
+    link: Callable[[TimelineEntry], str | None] | None = None  # where the entry's subject is handled
 
 
 _KINDS: dict[str, TimelineKind] = {}
@@ -43,8 +44,11 @@ def register_kind(
     icon: str,
     describe: Callable[[TimelineEntry], str] | None = None,
     is_human_touch: bool = False,
+    link: Callable[[TimelineEntry], str | None] | None = None,
 ) -> TimelineKind:
-    kind = TimelineKind(value=value, label=label, icon=icon, describe=describe, is_human_touch=is_human_touch)
+    kind = TimelineKind(
+        value=value, label=label, icon=icon, describe=describe, is_human_touch=is_human_touch, link=link
+    )
     _KINDS[value] = kind
     return kind
 
@@ -66,6 +70,12 @@ def entry_title(entry: TimelineEntry) -> str:
         except (KeyError, TypeError, ValueError):
             pass  # data from an older shape: fall back to the stored title
     return entry.title
+
+
+def entry_link(entry: TimelineEntry) -> str | None:
+    """Where the entry's subject can be opened (the kind's `link`), or None."""
+    link = kind_info(entry.kind).link
+    return link(entry) if link is not None else None
 
 
 def _describe_account_changed(entry: TimelineEntry) -> str:

@@ -9,6 +9,11 @@ class TasksConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.tasks import (  # noqa: F401  (each registers on import)
             domain_events,
+            home_sections,
+            plugins,
             rules,
             timeline,
         )
+
+        plugins.register()  # menu, account panel and header fact, portfolio column and CSV column
+        home_sections.register()  # "Overdue and due" on the home page

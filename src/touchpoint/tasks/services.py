@@ -4,6 +4,7 @@ the change (timeline for what a person closed, audit log, domain event)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +16,19 @@ from touchpoint.accounts.services import record_on_timeline
 from touchpoint.events.services import record_event
 from touchpoint.tasks.models import Task, TaskPriority, TaskSource, TaskStatus, TaskType
 from touchpoint.users.models import User
+from touchpoint.users.permissions import can
 from touchpoint.users.services import record_audit
+
+# What `update_task` may change (closing has its own services; the account and the source stay).
+EDITABLE = ("title", "owner", "due_on", "priority", "type", "notes")
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
 
 # Far enough for any real plan, near enough to catch a typo in the year.
 LATEST_DUE = 5 * 366
@@ -28,6 +41,13 @@ def check_due_on(due_on: date, *, today: date | None = None) -> date:
     if (today - due_on).days > LATEST_DUE:
         raise ValidationError({"due_on": _("A due date more than five years ago is a typo, surely.")})
     return due_on
+
+
+def check_owner(owner: User | None, *, account: Account) -> User | None:
+    """A task's owner must be someone who may change the account's tasks (its book, a leader, an admin)."""
+    if owner is not None and not (owner.is_active and can(owner, "tasks.change_task", account)):
+        raise ValidationError({"owner": _("%(name)s cannot work on this account's tasks.") % {"name": owner}})
+    return owner
 
 
 @transaction.atomic
@@ -51,7 +71,7 @@ def create_task(
         account=account,
         title=title,
         due_on=check_due_on(due_on),
-        owner=owner if owner is not None else account.owner,
+        owner=check_owner(owner, account=account) if owner is not None else account.owner,
         priority=priority,
         type=type,
         source=source,
@@ -74,7 +94,7 @@ def create_task(
 def _locked_open(task: Task) -> Task:
     locked = Task.objects.select_for_update().select_related("account").get(pk=task.pk)
     if locked.status != TaskStatus.OPEN:
-        raise ValidationError(_("This task is already closed."))
+        raise ValidationError({"status": _("This task is already closed.")})
     return locked
 
 
@@ -130,3 +150,55 @@ def cancel_task(*, task: Task, reason: str, actor: User | None) -> Task:
         actor=actor,
     )
     return task
+
+
+@transaction.atomic
+def update_task(
+    *,
+    task: Task,
+    actor: User | None,
+    title: str = UNSET,
+    owner: User | None = UNSET,
+    due_on: date = UNSET,
+    priority: int = UNSET,
+    type: str = UNSET,
+    notes: str = UNSET,
+) -> Task:
+    """Change an open task's plan (only the arguments given; `owner=None` leaves it unowned).
+
+    A closed task stays as it was closed: its history is what it was.
+    """
+    task = _locked_open(task)
+    given: dict[str, Any] = {}
+    if title is not UNSET:
+        given["title"] = title.strip()
+        if not given["title"]:
+            raise ValidationError({"title": _("A task needs a title.")})
+    if due_on is not UNSET:
+        given["due_on"] = check_due_on(due_on)
+    if owner is not UNSET:
+        given["owner"] = owner if owner == task.owner else check_owner(owner, account=task.account)
+    for name, value in (("priority", priority), ("type", type), ("notes", notes)):
+        if value is not UNSET:
+            given[name] = value
+    changes: dict[str, list[Any]] = {}
+    for name, value in given.items():
+        before = getattr(task, name)
+        if before != value:
+            changes[name] = [_plain(before), _plain(value)]
+            setattr(task, name, value)
+    if not changes:
+        return task
+    task.full_clean(exclude=["account", "created_by", "closed_by"])
+    task.save(update_fields=[name for name in EDITABLE if name in changes])
+    record_audit(actor=actor, action="update", instance=task, changes=changes)
+    return task
+
+
+def _plain(value: Any) -> Any:
+    """A value as the audit log stores it (JSON): users by id, dates as ISO text."""
+    if isinstance(value, User):
+        return value.pk
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

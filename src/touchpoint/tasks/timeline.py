@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -20,5 +21,11 @@ def _describe_cancelled(entry: TimelineEntry) -> str:
     }
 
 
-register_kind("task_done", label=_("Task done"), icon="✓", describe=_describe_done)
-register_kind("task_cancelled", label=_("Task cancelled"), icon="✗", describe=_describe_cancelled)
+def _task_page(entry: TimelineEntry) -> str | None:
+    return reverse("task-detail", args=[entry.subject_id]) if entry.subject_id else None
+
+
+register_kind("task_done", label=_("Task done"), icon="✓", describe=_describe_done, link=_task_page)
+register_kind(
+    "task_cancelled", label=_("Task cancelled"), icon="✗", describe=_describe_cancelled, link=_task_page
+)

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from touchpoint.accounts.timeline import entry_title, kind_info
+from touchpoint.accounts.timeline import entry_link, entry_title, kind_info
 
 register = template.Library()
 
@@ -31,3 +31,8 @@ def timeline_title(entry) -> str:
 @register.filter
 def timeline_kind(entry):
     return kind_info(entry.kind)
+
+
+@register.filter
+def timeline_link(entry) -> str | None:
+    return entry_link(entry)
