@@ -71,8 +71,8 @@ def silent_accounts(scope) -> dict[str, Any]:
         {
             "account": account,
             "url": reverse("account-detail", kwargs={"account_id": account.pk}),
-            "last_touch": account.last_touch,  # type: ignore[attr-defined]
-            "days": (now - account.quiet_since).days,  # type: ignore[attr-defined]
+            "last_touch": account.last_touch,
+            "days": (now - account.quiet_since).days,
             "model": account.get_engagement_model_display(),
         }
         for account in rows

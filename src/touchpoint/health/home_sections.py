@@ -71,10 +71,10 @@ def grades_fallen(scope) -> dict[str, Any]:
     )
     count = fallen.count()
     rows = list(fallen.select_related("account").order_by("score", "account__name")[:SHOWN]) if count else []
-    then = HealthScore.objects.in_bulk([row.week_ago_id for row in rows]) if rows else {}  # type: ignore[attr-defined]
+    then = HealthScore.objects.in_bulk([row.week_ago_id for row in rows]) if rows else {}
     items = []
     for row in rows:
-        previous = then.get(row.week_ago_id)  # type: ignore[attr-defined]
+        previous = then.get(row.week_ago_id)
         measure = biggest_fall(row.measures, previous.measures) if previous is not None else None
         items.append(
             {
@@ -82,8 +82,8 @@ def grades_fallen(scope) -> dict[str, Any]:
                 "url": reverse("account-detail", kwargs={"account_id": row.account_id}),
                 "grade": row.grade,
                 "grade_label": Grade(row.grade).label,
-                "was": row.week_ago_grade,  # type: ignore[attr-defined]
-                "was_label": Grade(row.week_ago_grade).label,  # type: ignore[attr-defined]
+                "was": row.week_ago_grade,
+                "was_label": Grade(row.week_ago_grade).label,
                 "score": row.score,
                 "was_score": previous.score if previous is not None else None,
                 "measure": measure_label(measure),

@@ -13,7 +13,7 @@ from touchpoint.home.selectors import switchable_people
 class OwnerForm(forms.Form):
     """`?owner=<id>`: a leader opens the day of one person of their team."""
 
-    owner = forms.ModelChoiceField(
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Whose day"),
         queryset=None,
         required=False,
