@@ -14,16 +14,20 @@ def language_choices() -> list[tuple[str, str]]:
     return [("", str(_("Site default"))), *((code, str(name)) for code, name in settings.LANGUAGES)]
 
 
-class MySettingsForm(forms.ModelForm):
-    """What a person changes about themselves: the daily digest and the language of their emails."""
+class MySettingsForm(forms.Form):
+    """What a person changes about themselves: the daily digest and the language of their emails.
 
+    A plain form (not a ModelForm), so cleaning it never touches the user; the service compares and saves.
+    """
+
+    receive_daily_digest = forms.BooleanField(
+        label=User._meta.get_field("receive_daily_digest").verbose_name,
+        help_text=User._meta.get_field("receive_daily_digest").help_text,
+        required=False,
+    )
     language = forms.ChoiceField(
         label=_("Language of emails"),
         choices=language_choices,
         required=False,
         help_text=_("The daily digest is written in it; the site default when empty."),
     )
-
-    class Meta:
-        model = User
-        fields = ["receive_daily_digest", "language"]

@@ -17,11 +17,15 @@ from touchpoint.users.forms import MySettingsForm
 @login_required
 def my_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The daily digest on or off, and the language Touchpoint writes emails to this person in."""
-    form = MySettingsForm(request.POST or None, instance=request.user)
+    user = request.user
+    form = MySettingsForm(
+        request.POST or None,
+        initial={"receive_daily_digest": user.receive_daily_digest, "language": user.language},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_my_settings(
-                user=request.user,
+                user=user,
                 receive_daily_digest=form.cleaned_data["receive_daily_digest"],
                 language=form.cleaned_data["language"],
             )
