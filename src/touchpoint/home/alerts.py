@@ -97,7 +97,8 @@ def account_people(account_id: int | None) -> list[int]:
     return sorted({*owner, *team} - {None})
 
 
-def _alerts_for(event: DomainEvent) -> None:
+def alerts_for(event: DomainEvent) -> None:
+    """Make the alerts the registered rule builds for this event (none twice: the unique key)."""
     from touchpoint.home.models import Alert
 
     rule = _RULES.get(event.kind)
@@ -134,7 +135,7 @@ def deliver_alerts(*, batch_size: int = 200, max_batches: int = 50) -> int:
         return 0
     total = 0
     for _batch in range(max_batches):
-        read = consume(CONSUMER, _alerts_for, batch_size=batch_size, kinds=kinds)
+        read = consume(CONSUMER, alerts_for, batch_size=batch_size, kinds=kinds)
         total += read
         if read < batch_size:
             break
