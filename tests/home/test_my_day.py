@@ -40,7 +40,7 @@ def test_a_csm_sees_their_own_book_and_a_leader_everyone(
     template_dir = tmp_path / "home"
     template_dir.mkdir()
     (template_dir / "test_names.html").write_text("{% for name in data.items %}<b>{{ name }}</b>{% endfor %}")
-    settings.TEMPLATES[0]["DIRS"] = [tmp_path]
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]  # a new list: resets the engines
     AccountFactory(name="Mine", owner=csm)
     AccountFactory(name="Theirs", owner=UserFactory())
     client.force_login(csm)
@@ -54,7 +54,7 @@ def test_a_csm_sees_their_own_book_and_a_leader_everyone(
 def test_an_empty_section_says_so(client, csm, names_section, settings, tmp_path):
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "test_names.html").write_text("{{ data.items }}")
-    settings.TEMPLATES[0]["DIRS"] = [tmp_path]
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]  # a new list: resets the engines
     client.force_login(csm)
     assert "Nothing here today." in client.get(reverse("my-day")).content.decode()
     assert scope_for(csm).owner_ids == frozenset({csm.pk})

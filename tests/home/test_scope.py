@@ -22,7 +22,7 @@ def owners_section(settings, tmp_path):
     (tmp_path / "home" / "test_owners.html").write_text(
         "{% for name in data.items %}<b>{{ name }}</b>{% endfor %}"
     )
-    settings.TEMPLATES[0]["DIRS"] = [tmp_path]
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]  # a new list: resets the engines
     home_sections.add(
         key="test-owners",
         title="Accounts",
