@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from tests.factories import AccountFactory, EngagementFactory, UserFactory
 from tests.home.helpers import score
-from touchpoint.accounts.home_sections import silent_accounts, upcoming_meetings
 from touchpoint.accounts.models import TimelineEntry
 from touchpoint.health.home_sections import biggest_fall, grades_fallen
+from touchpoint.home.account_sections import silent_accounts, upcoming_meetings
 from touchpoint.home.selectors import scope_for
 from touchpoint.users.models import SiteSettings
 

@@ -77,8 +77,12 @@ def data(admin_user):
     job = ImportJob.objects.create(
         kind="accounts", original_name="a.csv", stored_name="stored-a.csv", encoding="utf-8", delimiter=","
     )
+    from touchpoint.home.models import Alert
+
+    alert = Alert.objects.create(recipient=admin_user, account=account, kind="test", title="An alert")
     return {
         "account_id": account.pk,
+        "alert_id": alert.pk,
         "contact_id": contact.pk,
         "subscription_id": subscription.pk,
         "scorecard_id": Scorecard.objects.get(segment__isnull=True).pk,

@@ -10,13 +10,10 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.accounts import (
             domain_events,  # noqa: F401  (registers the accounts event kinds)
-            home_sections,
             rules,  # noqa: F401  (declares the accounts permissions)
         )
         from touchpoint.accounts.portfolio import register_core
         from touchpoint.web.navigation import nav
 
         register_core()
-        home_sections.register()  # upcoming meetings and silent accounts on the home page
-        home_sections.register_alerts()  # "champion left"
         nav.add(key="portfolio", label=_("Portfolio"), url_name="portfolio", order=10)

@@ -1,5 +1,8 @@
 """Accounts on the home page (silent accounts, upcoming meetings) and the "champion left" alert.
 
+They live in home, not in accounts: home reads accounts (the bottom layer), so accounts importing home
+back would make a circle (tests/test_import_graph.py).
+
 A *touch* is a timeline entry of a kind registered as a human touch (notes, calls, meetings, emails:
 `timeline.register_kind(..., is_human_touch=True)`), as health's engagement recency reads it. An
 account is silent when its last touch (or, never touched, its creation) is older than the site's
@@ -113,7 +116,7 @@ def register() -> None:
     home_sections.add(
         key="meetings",
         title=_("Upcoming meetings"),
-        template="accounts/_home_meetings.html",
+        template="home/_home_meetings.html",
         items=upcoming_meetings,
         order=20,
         permission="accounts.view_engagement",
@@ -121,7 +124,7 @@ def register() -> None:
     home_sections.add(
         key="silent",
         title=_("No touch for too long"),
-        template="accounts/_home_silent.html",
+        template="home/_home_silent.html",
         items=silent_accounts,
         order=40,
         permission="accounts.view_account",
