@@ -113,6 +113,15 @@ def _account_name(world: World) -> str:
     return world.account.name
 
 
+def _owners_alert(world: World) -> int:
+    from touchpoint.home.models import Alert
+
+    alert, _created = Alert.objects.get_or_create(
+        recipient=world.people["owner"], account=world.account, kind="test", title="An alert of the owner"
+    )
+    return alert.pk
+
+
 def _contact_name(world: World) -> str:
     return world.contact.name
 
@@ -123,6 +132,17 @@ PAGES: dict[str, list[Case]] = {
     "home": [Case(public, why="redirects to My day, which asks for a sign-in")],
     # Home: every signed-in person has a day; what each section lists follows their read rights.
     "my-day": [Case(signed_in)],
+    # Alerts are personal: the recipient marks theirs read; anyone else's is not found.
+    "alert-read": [
+        Case(
+            outcomes(**{**dict.fromkeys(PEOPLE, NOT_FOUND), "anonymous": LOGIN, "owner": OK}),
+            method="post",
+            url=lambda w: reverse("alert-read", kwargs={"alert_id": _owners_alert(w)}),
+        )
+    ],
+    "alerts-read-all": [Case(signed_in, method="post")],
+    # A person's own settings (the daily digest, the language of emails).
+    "my-settings": [Case(signed_in), Case(signed_in, method="post", data={"receive_daily_digest": "on"})],
     "login": [Case(public, why="the sign-in page")],
     "logout": [Case(public, method="post", why="signing out")],
     "set_language": [Case(public, method="post", data={"language": "ja"}, why="Django's language switch")],

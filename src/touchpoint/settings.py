@@ -215,6 +215,11 @@ EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "touchpoint@localhost")
+# Where people open Touchpoint: links in emails (the daily digest) start with it.
+TOUCHPOINT_BASE_URL = os.environ.get("TOUCHPOINT_BASE_URL", "http://localhost:8000").rstrip("/")
+# When the daily digest goes out (cron, in TIME_ZONE), and how often workers turn events into alerts.
+DAILY_DIGEST_CRON = os.environ.get("DAILY_DIGEST_CRON", "0 7 * * *")
+ALERTS_POLL_SECONDS = float(os.environ.get("ALERTS_POLL_SECONDS", "30"))
 
 # --- Touchpoint -------------------------------------------------------------------------------
 PORTFOLIO_PAGE_SIZE = 50

@@ -108,7 +108,9 @@ def test_admins_change_the_setting_in_the_django_admin(book):
 
     SiteSettings().save()  # the row the migration makes (a flushing test may have dropped it)
     client = logged_in_client(book.admin)
-    response = client.post("/admin/users/sitesettings/1/change/", {})
+    response = client.post(
+        "/admin/users/sitesettings/1/change/", {"silent_days_high_touch": 30, "silent_days_hybrid": 60}
+    )
     assert response.status_code == 302
     assert SiteSettings.current().csms_read_all_books is False
     assert logged_in_client(book.leader).get("/admin/users/sitesettings/1/change/").status_code == 302

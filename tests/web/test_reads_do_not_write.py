@@ -79,8 +79,12 @@ def data(admin_user):
         kind="accounts", original_name="a.csv", stored_name="stored-a.csv", encoding="utf-8", delimiter=","
     )
     task = create_task(account=account, title="Call", due_on=date.today(), actor=owner)
+    from touchpoint.home.models import Alert
+
+    alert = Alert.objects.create(recipient=admin_user, account=account, kind="test", title="An alert")
     return {
         "account_id": account.pk,
+        "alert_id": alert.pk,
         "contact_id": contact.pk,
         "subscription_id": subscription.pk,
         "scorecard_id": Scorecard.objects.get(segment__isnull=True).pk,

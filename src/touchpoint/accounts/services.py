@@ -525,7 +525,12 @@ def delete_contact(*, contact: Contact, actor: User | None) -> None:
         account=contact.account_id,
         subject=contact,
         actor=actor,
-        payload={"contact_id": contact.pk, "name": contact.name},
+        # The roles they had, so a consumer can tell that a champion left after the row is gone.
+        payload={
+            "contact_id": contact.pk,
+            "name": contact.name,
+            "roles": sorted(contact.roles.values_list("role", flat=True)),
+        },
     )
     contact.delete()
 

@@ -10,6 +10,7 @@ class HealthConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.health import (
             domain_events,  # noqa: F401  (registers the health event kinds)
+            home_sections,
             measures,  # noqa: F401  (registers the built-in measures)
             portfolio,
             rules,  # noqa: F401  (declares the health permissions)
@@ -26,6 +27,8 @@ class HealthConfig(AppConfig):
             description="Health scores for every account",
         )
         portfolio.register()
+        home_sections.register()  # grades that fell this week, on the home page
+        home_sections.register_alerts()  # a fall of grade alerts the account's people
         nav.add(
             key="health-scorecards",
             label=_("Health scorecards"),

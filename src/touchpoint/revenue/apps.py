@@ -10,6 +10,7 @@ class RevenueConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.accounts.panels import account_panels
         from touchpoint.revenue import (
+            alerts,
             domain_events,  # noqa: F401  (registers the revenue event kinds)
             health_measures,
             imports,
@@ -44,3 +45,4 @@ class RevenueConfig(AppConfig):
         )
         imports.register_kind()  # the subscriptions CSV import
         health_measures.register()  # live subscriptions, billing and renewal measures, churn outcomes
+        alerts.register()  # a churn alerts the account's people

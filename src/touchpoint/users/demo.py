@@ -72,6 +72,11 @@ def people(ctx: DemoContext) -> None:
             DemoLogin(user=user, role=person.role.value, password=password, role_label=person.role.label)
         )
         ctx.counts["users.user"] += 1
+    # The CS team reports to the leader, so the leader's home page covers the team's books.
+    leader = ctx.users.get("leader")
+    if leader is not None:
+        team = [user for key, user in ctx.users.items() if key.startswith("csm:") or key == "pool"]
+        User.objects.filter(pk__in=[user.pk for user in team]).update(reports_to=leader)
 
 
 def _demo_users():

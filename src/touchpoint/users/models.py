@@ -5,6 +5,7 @@ import secrets
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -42,6 +43,26 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    reports_to = models.ForeignKey(
+        "self",
+        verbose_name=_("reports to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        help_text=_("A CS leader's home page covers the books of the people who report to them."),
+    )
+    receive_daily_digest = models.BooleanField(
+        _("daily email digest"),
+        default=True,
+        help_text=_("A morning email with your new alerts and what is due today."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        help_text=_("The language of the emails Touchpoint sends you; empty for the site's default."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -144,6 +165,20 @@ class SiteSettings(models.Model):
             "When on, a CSM reads every account (and changes only those of their book). When off, a "
             "CSM sees only the accounts they own or are on the team of."
         ),
+    )
+    silent_days_high_touch = models.PositiveSmallIntegerField(
+        _("days without a touch (high touch)"),
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A high-touch account with no note, call, meeting or email for this long is listed on the home page."
+        ),
+    )
+    silent_days_hybrid = models.PositiveSmallIntegerField(
+        _("days without a touch (hybrid)"),
+        default=60,
+        validators=[MinValueValidator(1)],
+        help_text=_("The same for hybrid accounts. Low-touch accounts are never listed."),
     )
 
     class Meta:

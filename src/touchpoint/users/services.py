@@ -147,3 +147,23 @@ def note_api_key_used(*, api_key: ApiKey) -> None:
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+
+
+@transaction.atomic
+def update_my_settings(*, user: User, receive_daily_digest: bool, language: str) -> User:
+    """A person's own settings: whether they get the daily digest, and the language of their emails."""
+    from django.conf import settings
+
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError({"language": _("Choose one of the languages Touchpoint speaks.")})
+    changes = {
+        field: [getattr(user, field), value]
+        for field, value in (("receive_daily_digest", receive_daily_digest), ("language", language))
+        if getattr(user, field) != value
+    }
+    if changes:
+        user.receive_daily_digest = receive_daily_digest
+        user.language = language
+        user.save(update_fields=["receive_daily_digest", "language"])
+        record_audit(actor=user, action="user.settings", instance=user, changes=changes)
+    return user
