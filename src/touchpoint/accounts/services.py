@@ -525,7 +525,7 @@ def delete_contact(*, contact: Contact, actor: User | None) -> None:
         account=contact.account_id,
         subject=contact,
         actor=actor,
-        payload={"contact_id": contact.pk, "name": contact.name},
+        payload={"contact_id": contact.pk, "name": contact.name, "roles": contact.role_values},
     )
     contact.delete()
 
