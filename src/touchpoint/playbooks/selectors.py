@@ -53,7 +53,7 @@ class RunProgress:
 def playbooks(*, active_only: bool = False) -> QuerySet[Playbook]:
     """Playbooks with their steps in order (and their rules), by name."""
     queryset = Playbook.objects.prefetch_related(
-        Prefetch("steps", queryset=PlaybookStep.objects.order_by("position")), "rules"
+        Prefetch("steps", queryset=PlaybookStep.objects.order_by("position"))
     ).order_by("name", "id")
     if active_only:
         queryset = queryset.filter(is_active=True)
@@ -111,3 +111,15 @@ def default_anchor(*, account: Account, playbook: Playbook, today: date | None =
     if playbook.steps.filter(day_offset__lt=0).exists():
         return next_renewal_date(account, today=today) or today
     return today
+
+
+def running_counts() -> dict[int, int]:
+    """How many runs of each playbook are under way, by playbook id."""
+    from django.db.models import Count
+
+    return dict(
+        PlaybookRun.objects.filter(status=RunStatus.RUNNING)
+        .values("playbook_id")
+        .annotate(n=Count("id"))
+        .values_list("playbook_id", "n")
+    )

@@ -274,30 +274,21 @@ def complete_run_if_done(*, run: PlaybookRun) -> bool:
 
 
 @transaction.atomic
-def set_rule_active(*, rule: PlaybookRule, is_active: bool, actor: User | None) -> PlaybookRule:
-    """Switch a rule on or off (off: its trigger starts nothing)."""
-    if rule.is_active != is_active:
-        rule.is_active = is_active
-        rule.save(update_fields=["is_active", "updated_at"])
-        record_audit(
-            actor=actor, action="playbook_rule.change", instance=rule, changes={"is_active": is_active}
-        )
-    return rule
-
-
-@transaction.atomic
-def set_rule_playbook(*, rule: PlaybookRule, playbook: Playbook, actor: User | None) -> PlaybookRule:
-    """Choose which playbook a trigger starts."""
-    if rule.playbook_id != playbook.pk:
-        before = rule.playbook.name
+def change_rule(
+    *, rule: PlaybookRule, actor: User | None, playbook: Playbook | None = None, is_active: bool | None = None
+) -> PlaybookRule:
+    """Choose which playbook a trigger starts, or switch the rule on or off (off: it starts nothing)."""
+    rule = PlaybookRule.objects.select_for_update().select_related("playbook").get(pk=rule.pk)
+    changes: dict[str, list] = {}
+    if playbook is not None and rule.playbook_id != playbook.pk:
+        changes["playbook"] = [rule.playbook.name, playbook.name]
         rule.playbook = playbook
-        rule.save(update_fields=["playbook", "updated_at"])
-        record_audit(
-            actor=actor,
-            action="playbook_rule.change",
-            instance=rule,
-            changes={"playbook": [before, playbook.name]},
-        )
+    if is_active is not None and rule.is_active != is_active:
+        changes["is_active"] = [rule.is_active, is_active]
+        rule.is_active = is_active
+    if changes:
+        rule.save(update_fields=["playbook", "is_active", "updated_at"])
+        record_audit(actor=actor, action="playbook_rule.change", instance=rule, changes=changes)
     return rule
 
 
