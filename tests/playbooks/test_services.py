@@ -95,16 +95,18 @@ def test_stopping_cancels_the_open_tasks_with_the_reason(shipped, csm):
     assert (run.status, run.stopped_reason) == (RunStatus.STOPPED, "Customer paused the rollout")
     statuses = sorted(Task.objects.filter(account=account).values_list("status", flat=True))
     assert statuses == [TaskStatus.CANCELLED] * 3 + [TaskStatus.DONE]
-    assert set(
-        Task.objects.filter(status=TaskStatus.CANCELLED).values_list("cancel_reason", flat=True)
-    ) == {"Customer paused the rollout"}
+    assert set(Task.objects.filter(status=TaskStatus.CANCELLED).values_list("cancel_reason", flat=True)) == {
+        "Customer paused the rollout"
+    }
     assert TimelineEntry.objects.filter(account=account, kind="playbook_stopped").count() == 1
     with pytest.raises(ValidationError):
         services.stop_playbook(run=run, reason="again", actor=csm)
 
 
 def test_stopping_needs_a_reason(shipped, csm):
-    run = services.start_playbook(account=AccountFactory(owner=csm), playbook=shipped["Onboarding"], actor=csm)
+    run = services.start_playbook(
+        account=AccountFactory(owner=csm), playbook=shipped["Onboarding"], actor=csm
+    )
     with pytest.raises(ValidationError) as error:
         services.stop_playbook(run=run, reason="  ", actor=csm)
     assert "reason" in error.value.message_dict

@@ -96,6 +96,36 @@ def _task_notes(step: PlaybookStep, playbook: Playbook, due: StepDue) -> str:
     return "\n\n".join(lines)
 
 
+@dataclass(frozen=True)
+class PlannedTask:
+    """The task a step becomes when its playbook starts."""
+
+    step: PlaybookStep
+    due: StepDue
+    owner: User | None
+    notes: str
+
+
+def plan_tasks(
+    *, account: Account, playbook: Playbook, steps: list[PlaybookStep], anchor_date: date, today: date
+) -> list[PlannedTask]:
+    """What starting the playbook on `today` makes: each step's due date (anchor + offset, moved to
+    today when passed), owner (a "leader" step goes to `leader_for(account)`) and notes."""
+    leader = leader_for(account) if any(s.owner_role == OwnerRole.LEADER for s in steps) else None
+    planned = []
+    for step in steps:
+        due = due_of(anchor_date=anchor_date, day_offset=step.day_offset, today=today)
+        planned.append(
+            PlannedTask(
+                step=step,
+                due=due,
+                owner=_owner_of(step, account, leader),
+                notes=_task_notes(step, playbook, due),
+            )
+        )
+    return planned
+
+
 @transaction.atomic
 def start_playbook(
     *,
@@ -150,25 +180,23 @@ def start_playbook(
             ) from None
     else:
         run.save()
-    leader = leader_for(account) if any(s.owner_role == OwnerRole.LEADER for s in steps) else None
-    moved = 0
-    for step in steps:
-        due = due_of(anchor_date=anchor, day_offset=step.day_offset, today=today)
-        moved += due.moved
+    planned = plan_tasks(account=account, playbook=playbook, steps=steps, anchor_date=anchor, today=today)
+    for item in planned:
         task = create_task(
             account=account,
-            title=step.title,
-            due_on=due.due_on,
+            title=item.step.title,
+            due_on=item.due.due_on,
             actor=actor,
-            owner=_owner_of(step, account, leader),
-            priority=step.priority,
-            type=step.task_type,
+            owner=item.owner,
+            priority=item.step.priority,
+            type=item.step.task_type,
             source=TaskSource.PLAYBOOK,
-            notes=_task_notes(step, playbook, due),
+            notes=item.notes,
         )
         PlaybookRunStep.objects.create(
-            run=run, step=step, position=step.position, title=step.title, task=task
+            run=run, step=item.step, position=item.step.position, title=item.step.title, task=task
         )
+    moved = sum(1 for item in planned if item.due.moved)
     record_on_timeline(
         account=account,
         kind="playbook_started",
