@@ -28,8 +28,12 @@ from django.utils.translation import gettext as _
 from touchpoint.playbooks.models import MAX_DAY_OFFSET, OwnerRole, Playbook, PlaybookStep
 from touchpoint.tasks.models import TaskPriority, TaskType
 
-PRIORITIES = {"high": TaskPriority.HIGH, "normal": TaskPriority.NORMAL, "low": TaskPriority.LOW}
-PRIORITY_NAMES = {value: name for name, value in PRIORITIES.items()}
+PRIORITIES: dict[str, int] = {
+    "high": TaskPriority.HIGH,
+    "normal": TaskPriority.NORMAL,
+    "low": TaskPriority.LOW,
+}
+PRIORITY_NAMES: dict[int, str] = {value: name for name, value in PRIORITIES.items()}
 PLAYBOOK_KEYS = ("name", "reason", "active", "steps")
 STEP_KEYS = ("title", "day_offset", "type", "priority", "owner", "notes")
 MAX_STEPS = 50
