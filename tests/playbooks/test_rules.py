@@ -136,7 +136,7 @@ def test_separate_processes_at_once_and_after_a_restart_start_it_once(tmp_path):
         assert query(database_url, "SELECT count(*) FROM tasks_task")[0][0] == 4
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # events settle only once their transaction commits
 def test_health_turning_red_starts_risk_escalation_once(shipped):
     account = AccountFactory()
     day = timezone.localdate().isoformat()
@@ -157,7 +157,7 @@ def test_health_turning_red_starts_risk_escalation_once(shipped):
     assert triggers.follow_events() == 0
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # events settle only once their transaction commits
 def test_a_new_account_starts_onboarding_but_an_old_imported_one_does_not(shipped):
     new = create_account(name="Fresh Customer", actor=None)
     old = create_account(name="Long Standing", actor=None)
@@ -167,7 +167,7 @@ def test_a_new_account_starts_onboarding_but_an_old_imported_one_does_not(shippe
     assert [(r.account_id, r.playbook.name) for r in PlaybookRun.objects.all()] == [(new.pk, "Onboarding")]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # events settle only once their transaction commits
 @pytest.mark.parametrize("how", ["role removed", "contact deleted"])
 def test_a_champion_leaving_starts_the_rule_playbook_when_switched_on(shipped, how):
     PlaybookRule.objects.filter(kind="champion_left").update(is_active=True)
@@ -186,7 +186,7 @@ def test_a_champion_leaving_starts_the_rule_playbook_when_switched_on(shipped, h
     assert [(r.account, r.playbook.name) for r in PlaybookRun.objects.all()] == [(account, "Risk escalation")]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # events settle only once their transaction commits
 def test_the_champion_rule_ships_switched_off(shipped):
     account = AccountFactory()
     champion = ContactFactory(account=account)

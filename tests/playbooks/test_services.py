@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from tests.events.test_events import settle
 from tests.factories import AccountFactory, UserFactory
 from touchpoint.accounts.models import TimelineEntry
 from touchpoint.accounts.timeline import entry_title
@@ -114,16 +115,19 @@ def test_stopping_needs_a_reason(shipped, csm):
     assert run.status == RunStatus.RUNNING
 
 
+@pytest.mark.django_db(transaction=True)  # the consumer reads events only once their transaction commits
 def test_a_run_completes_when_all_its_tasks_are_closed(shipped, csm):
     account = AccountFactory(owner=csm)
     run = services.start_playbook(account=account, playbook=shipped["Onboarding"], actor=csm)
     tasks = [s.task for s in run.run_steps.order_by("position")]
     for task in tasks[:-1]:
         complete_task(task=task, actor=csm)
+    settle()
     triggers.follow_events()
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING
     cancel_task(task=tasks[-1], reason="Not needed", actor=csm)
+    settle()
     triggers.follow_events()
     run.refresh_from_db()
     assert run.status == RunStatus.COMPLETED and run.ended_at is not None
