@@ -152,7 +152,7 @@ def start_playbook(
         raise ValidationError({"playbook": _("This playbook has no steps.")})
     # The account row is locked so that two starts of the same playbook take turns and the second
     # sees the first's run (a person double-clicking, or a rule and a person at once).
-    account = Account.objects.select_for_update().select_related("owner").get(pk=account.pk)
+    account = Account.objects.select_for_update(of=("self",)).select_related("owner").get(pk=account.pk)
     if PlaybookRun.objects.filter(account=account, playbook=playbook, status=RunStatus.RUNNING).exists():
         raise AlreadyRunning({"playbook": _("This playbook is already running on this account.")})
     today = timezone.localdate()
