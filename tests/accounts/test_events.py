@@ -86,7 +86,10 @@ def test_contacts_added_changed_and_removed_record_events(csm):
     pk = contact.pk
     services.delete_contact(contact=contact, actor=csm)
     [removed] = events("contact.removed")
-    assert (removed.account_id, removed.payload) == (account.pk, {"contact_id": pk, "name": "Ann"})
+    assert (removed.account_id, removed.payload) == (
+        account.pk,
+        {"contact_id": pk, "name": "Ann", "roles": ["champion"]},
+    )
 
 
 @pytest.mark.parametrize("kind", ["note", "meeting", "call", "email"])

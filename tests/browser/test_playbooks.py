@@ -26,7 +26,9 @@ def _no_horizontal_overflow(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-@pytest.mark.parametrize(("locale", "width"), [("en-US", 1440), ("en-US", 390), ("ja-JP", 1440), ("ja-JP", 390)])
+@pytest.mark.parametrize(
+    ("locale", "width"), [("en-US", 1440), ("en-US", 390), ("ja-JP", 1440), ("ja-JP", 390)]
+)
 def test_a_csm_starts_and_stops_the_renewal_playbook(browser, live_server, locale, width):
     ship_playbooks()
     csm = UserFactory(role=Role.CSM, email="aiko@example.com", full_name="Aiko Tanaka")
@@ -62,7 +64,9 @@ def test_a_csm_starts_and_stops_the_renewal_playbook(browser, live_server, local
         expect(panel.locator(".playbook-run")).to_have_count(0)
         run.refresh_from_db()
         assert run.status == RunStatus.STOPPED
-        assert set(Task.objects.filter(account=account).values_list("status", flat=True)) == {TaskStatus.CANCELLED}
+        assert set(Task.objects.filter(account=account).values_list("status", flat=True)) == {
+            TaskStatus.CANCELLED
+        }
 
         page.goto(f"{live_server.url}/playbooks/")
         expect(page.locator("#playbook-rules")).to_be_visible()
