@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.factories import AccountFactory, SubscriptionFactory, UserFactory
 from tests.playbooks.conftest import ship_playbooks
-from touchpoint.playbooks.models import PlaybookRun, RunStatus
+from touchpoint.playbooks.models import PlaybookRule, PlaybookRun, RunStatus
 from touchpoint.tasks.models import Task, TaskStatus
 from touchpoint.users.roles import Role
 
@@ -73,5 +73,33 @@ def test_a_csm_starts_and_stops_the_renewal_playbook(browser, live_server, local
         expect(page.locator("section.playbook")).to_have_count(4)
         _no_horizontal_overflow(page)
         page.screenshot(path=str(SHOTS / f"playbooks-page-{locale}-{width}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_a_leader_switches_a_rule_off_and_chooses_its_playbook(browser, live_server, width):
+    ship_playbooks()
+    leader = UserFactory(role=Role.CS_LEADER, email="lead@example.com", full_name="Lee Leader")
+    context = browser.new_context(locale="en-US", timezone_id="UTC", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/login/")
+        page.locator("input[type=email]").first.fill(leader.email)
+        page.locator("input[type=password]").fill("correct horse battery staple")
+        page.locator("form button[type=submit]").first.click()
+        page.wait_for_url(f"{live_server.url}/my-day/**")
+        page.goto(f"{live_server.url}/playbooks/")
+        row = page.locator("#rule-new_account")
+        row.locator("select").select_option(label="Executive business review")
+        row.locator("input[type=checkbox]").uncheck()
+        row.locator("button[type=submit]").click()
+        page.wait_for_url(f"{live_server.url}/playbooks/")
+        expect(page.locator("#rule-new_account input[type=checkbox]")).not_to_be_checked()
+        _no_horizontal_overflow(page)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator("#playbook-rules").screenshot(path=str(SHOTS / f"playbook-rules-leader-{width}.png"))
+        rule = PlaybookRule.objects.get(kind="new_account")
+        assert (rule.is_active, rule.playbook.name) == (False, "Executive business review")
     finally:
         context.close()

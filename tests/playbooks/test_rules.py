@@ -143,11 +143,11 @@ def test_health_turning_red_starts_risk_escalation_once(shipped):
     payload = {"day": day, "grade": "red", "previous_grade": "yellow", "score": 30}
     record_event(kind="health.grade_changed", account=account, subject=account, payload=payload)
     record_event(kind="health.grade_changed", account=account, subject=account, payload=payload)  # a re-run
-    record_event(
-        kind="health.grade_changed",
-        account=AccountFactory(),
-        payload={"day": day, "grade": "yellow", "previous_grade": "green"},
-    )
+    for other in (
+        {"grade": "yellow", "previous_grade": "green"},
+        {"grade": "red", "previous_grade": "unknown"},
+    ):
+        record_event(kind="health.grade_changed", account=AccountFactory(), payload={"day": day, **other})
     settle()
     triggers.follow_events()
     runs = list(PlaybookRun.objects.all())

@@ -136,7 +136,9 @@ def _account(event: DomainEvent) -> Account | None:
 
 def _on_grade_changed(event: DomainEvent) -> None:
     payload = event.payload or {}
-    if payload.get("grade") != "red" or payload.get("previous_grade") == "red":
+    # "Turned" red: from green or yellow. An account scored for the first time (from "unknown") is
+    # not a change a person made happen, and the first scoring run would escalate every red account.
+    if payload.get("grade") != "red" or payload.get("previous_grade") not in ("green", "yellow"):
         return
     rule = active_rule(RuleKind.HEALTH_RED)
     account = _account(event) if rule else None
