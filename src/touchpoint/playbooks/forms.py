@@ -14,9 +14,7 @@ class StartPlaybookForm(forms.Form):
         label=_("Anchor date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_(
-            "Steps are due this many days from it. Empty: today, or the next renewal for the renewal playbook."
-        ),
+        help_text=_("Empty: today (the renewal playbook: the next renewal date)."),
     )
 
     def __init__(self, *args, **kwargs) -> None:
