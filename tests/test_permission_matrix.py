@@ -109,6 +109,31 @@ class World:
         }
 
 
+def _playbook(name: str) -> Any:
+    from tests.playbooks.conftest import ship_playbooks
+    from touchpoint.playbooks.models import Playbook
+
+    ship_playbooks()
+    return Playbook.objects.get(name=name)
+
+
+def _playbook_run(world: World) -> Any:
+    from touchpoint.playbooks.models import PlaybookRun
+    from touchpoint.playbooks.services import start_playbook
+
+    playbook = _playbook("Onboarding")
+    return PlaybookRun.objects.filter(account=world.account, playbook=playbook).first() or start_playbook(
+        account=world.account, playbook=playbook, actor=world.people["owner"]
+    )
+
+
+def _rule_url(world: World) -> str:
+    from touchpoint.playbooks.models import PlaybookRule
+
+    _playbook("Onboarding")
+    return reverse("playbook-rule", args=[PlaybookRule.objects.get(kind="new_account").pk])
+
+
 def _account_name(world: World) -> str:
     return world.account.name
 
@@ -199,6 +224,13 @@ PAGES: dict[str, list[Case]] = {
     "account-health": [Case(account_reads)],
     "account-usage": [Case(account_reads)],
     "account-subscriptions": [Case(account_reads), Case(book_writes, method="post")],
+    # Playbooks: runs follow the account's book; the playbooks and rules are leaders' to change.
+    "account-playbooks": [Case(account_reads), Case(book_writes, method="post")],
+    "playbooks": [Case(signed_in)],
+    "playbook-rule": [Case(leaders_only, method="post", url=_rule_url)],
+    "playbook-export": [
+        Case(signed_in, url=lambda w: reverse("playbook-export", args=[_playbook("Renewal").pk]))
+    ],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],
@@ -251,6 +283,7 @@ def _api(path: str) -> Callable[[World], str]:
             subscription_id=world.subscription.pk,
             user_id=world.people["teammate"].pk,
             task_id=world.task.pk,
+            **({"run_id": _playbook_run(world).pk} if "{run_id}" in path else {}),
         )
 
     return build
@@ -292,6 +325,14 @@ API: dict[str, list[Case]] = {
     "PATCH /api/v1/subscriptions/{subscription_id}": [Case(book_writes, data={"plan": "Gold"})],
     "POST /api/v1/subscriptions/{subscription_id}/cancel": [Case(book_writes, data={})],
     "GET /api/v1/metrics/revenue": [Case(API_SIGNED_IN)],
+    "GET /api/v1/playbooks": [Case(API_SIGNED_IN)],
+    "GET /api/v1/accounts/{account_id}/playbook-runs": [Case(account_reads)],
+    "POST /api/v1/accounts/{account_id}/playbook-runs": [
+        Case(book_writes, data=lambda w: {"playbook": _playbook("Executive business review").pk})
+    ],
+    "POST /api/v1/accounts/{account_id}/playbook-runs/{run_id}/stop": [
+        Case(book_writes, data={"reason": "x"})
+    ],
     "GET /api/v1/renewals": [Case(API_SIGNED_IN, shows=_account_name)],
     "GET /api/v1/renewals/forecast": [Case(API_SIGNED_IN)],
     "GET /api/v1/tasks": [Case(API_SIGNED_IN, shows=_account_name)],

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "touchpoint.scheduler",
     "touchpoint.health",
     "touchpoint.tasks",
+    "touchpoint.playbooks",
     "touchpoint.home",
     "touchpoint.web",
     "touchpoint.demo",

@@ -17,10 +17,13 @@ from django.utils import timezone
 
 from tests.conftest import logged_in_client
 from tests.factories import AccountFactory, ContactFactory, EngagementFactory, UserFactory
+from tests.playbooks.conftest import ship_playbooks
 from touchpoint.api import api
 from touchpoint.health import services as health_services
 from touchpoint.health.models import Scorecard
 from touchpoint.integrations.models import ImportJob
+from touchpoint.playbooks.models import Playbook, PlaybookRule
+from touchpoint.playbooks.services import start_playbook
 from touchpoint.revenue import services as revenue
 from touchpoint.tasks.services import create_task
 from touchpoint.usage.models import PendingRollup
@@ -82,7 +85,11 @@ def data(admin_user):
     from touchpoint.home.models import Alert
 
     alert = Alert.objects.create(recipient=admin_user, account=account, kind="test", title="An alert")
+    ship_playbooks()
+    start_playbook(account=account, playbook=Playbook.objects.get(name="Onboarding"), actor=owner)
     return {
+        "rule_id": PlaybookRule.objects.get(kind="renewal_due").pk,
+        "playbook_id": Playbook.objects.get(name="Renewal").pk,
         "account_id": account.pk,
         "alert_id": alert.pk,
         "contact_id": contact.pk,
@@ -114,7 +121,14 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         assert status < 500, url
         assert writes == [], f"GET {url} wrote: {writes}"
         checked.append(url)
-        if pattern.name in {"account-usage", "portfolio", "renewals", "tasks", "account-tasks"}:
+        if pattern.name in {
+            "account-usage",
+            "portfolio",
+            "renewals",
+            "tasks",
+            "account-tasks",
+            "account-playbooks",
+        }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
     for must in (
