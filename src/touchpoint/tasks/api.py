@@ -15,7 +15,7 @@ from touchpoint.accounts.schemas import Ref, UserRef
 from touchpoint.api_contract import READ, WRITE, Day, Id, Page, Paging, answers, caller, page_of, require_perm
 from touchpoint.tasks import selectors, services
 from touchpoint.tasks.models import Task, TaskStatus
-from touchpoint.tasks.schemas import TaskCancelIn, StatusValue, TaskIn, TaskOut, TaskPatch
+from touchpoint.tasks.schemas import StatusValue, TaskCancelIn, TaskIn, TaskOut, TaskPatch
 from touchpoint.users.models import User
 
 router = Router(tags=["tasks"])
