@@ -14,6 +14,7 @@ from touchpoint.accounts.models import (
     Account,
     AccountTeamMember,
     Contact,
+    ContactRole,
     ContactRoleAssignment,
     Segment,
     TimelineEntry,
@@ -96,15 +97,32 @@ def portfolio_export(qs: QuerySet[Account]) -> QuerySet[Account]:
     return qs
 
 
+KEY_ROLES = (ContactRole.CHAMPION, ContactRole.DECISION_MAKER)
+
+
 def account_for_360(account_id: int) -> Account:
-    """One account with its header relations (and the registered header facts') and child companies
-    loaded (raises DoesNotExist)."""
+    """One account with its header relations, the registered header facts' joins and annotations and
+    its child companies loaded (raises DoesNotExist). Two queries whatever the account holds."""
     children = Account.objects.only("id", "name", "parent_id").order_by("name")
+    qs = Account.objects.select_related("owner", "segment", "parent", *account_header_facts.select_related())
     return (
-        Account.objects.select_related("owner", "segment", "parent", *account_header_facts.select_related())
+        account_header_facts.annotated(qs)
         .prefetch_related(Prefetch("children", queryset=children))
         .get(pk=account_id)
     )
+
+
+def key_people(account: Account) -> dict[str, list[Contact]]:
+    """The account's champions and decision makers (by role value, each by name), in one query."""
+    found: dict[str, list[Contact]] = {role.value: [] for role in KEY_ROLES}
+    rows = (
+        ContactRoleAssignment.objects.filter(contact__account=account, role__in=KEY_ROLES)
+        .select_related("contact")
+        .order_by("contact__name", "contact_id")
+    )
+    for row in rows:
+        found[row.role].append(row.contact)
+    return found
 
 
 def contacts_of(account: Account, *, search: str = "", role: str = "") -> QuerySet[Contact]:

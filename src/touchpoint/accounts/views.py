@@ -120,7 +120,11 @@ def _render_account_page(
 
 def _header_context(request: HttpRequest, account: Account) -> dict:
     """What the account header needs: the account and the facts other apps add to it."""
-    return {"account": account, "header_facts": account_header_facts.visible_to(request.user)}
+    return {
+        "account": account,
+        "header_facts": account_header_facts.visible_to(request.user),
+        "key_people": selectors.key_people(account),
+    }
 
 
 @login_required

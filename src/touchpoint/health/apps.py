@@ -10,6 +10,7 @@ class HealthConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.health import (
             domain_events,  # noqa: F401  (registers the health event kinds)
+            header_facts,
             measures,  # noqa: F401  (registers the built-in measures)
             portfolio,
             rules,  # noqa: F401  (declares the health permissions)
@@ -26,6 +27,7 @@ class HealthConfig(AppConfig):
             description="Health scores for every account",
         )
         portfolio.register()
+        header_facts.register()  # risk and its 30-day trend in the account header
         nav.add(
             key="health-scorecards",
             label=_("Health scorecards"),

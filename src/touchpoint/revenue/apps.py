@@ -13,6 +13,7 @@ class RevenueConfig(AppConfig):
             domain_events,  # noqa: F401  (registers the revenue event kinds)
             health_measures,
             imports,
+            portfolio_columns,
             rules,  # noqa: F401  (declares the revenue permissions)
             timeline,  # noqa: F401  (registers the revenue timeline kinds)
         )
@@ -44,3 +45,4 @@ class RevenueConfig(AppConfig):
         )
         imports.register_kind()  # the subscriptions CSV import
         health_measures.register()  # live subscriptions, billing and renewal measures, churn outcomes
+        portfolio_columns.register()  # ARR and next renewal: portfolio columns, CSV columns, header facts
