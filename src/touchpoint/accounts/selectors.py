@@ -16,6 +16,7 @@ from touchpoint.accounts.models import (
     Contact,
     ContactRole,
     ContactRoleAssignment,
+    SavedView,
     Segment,
     TimelineEntry,
 )
@@ -45,8 +46,18 @@ class PortfolioFilter:
     engagement_model: str = ""
     parent_id: int | None = None
     external_id: str = ""
+    mine_only: bool = False  # only the reader's book: accounts they own or are on the team of
     order: str = DEFAULT_PORTFOLIO_ORDER
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def book_q(user: Any) -> Q:
+    """The accounts of `user`'s book (owned, or on the team of) as a filter."""
+    if user is None or user.pk is None:
+        return Q(pk__in=[])
+    return Q(owner_id=user.pk) | Q(
+        pk__in=AccountTeamMember.objects.filter(user_id=user.pk).values("account_id")
+    )
 
 
 def portfolio_orderings() -> dict[str, tuple]:
@@ -69,6 +80,8 @@ def portfolio(filters: PortfolioFilter, *, reader: Any) -> QuerySet[Account]:
         qs = qs.filter(owner__isnull=True)
     elif filters.owner_id is not None:
         qs = qs.filter(owner_id=filters.owner_id)
+    if filters.mine_only:
+        qs = qs.filter(book_q(reader))
     if filters.segment_id is not None:
         qs = qs.filter(segment_id=filters.segment_id)
     if filters.engagement_model:
@@ -232,4 +245,13 @@ def account_team(account: Account) -> QuerySet[AccountTeamMember]:
         AccountTeamMember.objects.filter(account=account)
         .select_related("user")
         .order_by("user__full_name", "user__email", "id")
+    )
+
+
+def saved_views(user: Any) -> QuerySet[SavedView]:
+    """The portfolio views `user` may pick: their own and those shared with everyone, by name."""
+    return (
+        SavedView.objects.filter(Q(user_id=user.pk) | Q(shared=True))
+        .select_related("user")
+        .order_by("name", "id")
     )
