@@ -202,8 +202,8 @@ def account_timeline(request: HttpRequest, account_id: int) -> HttpResponse:
 
 def _show_beside_fields(form, error: ValidationError) -> None:
     """Put a service's field errors beside the form's fields (the rest above the form)."""
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
+    for field, texts in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, texts)
 
 
 @login_required
