@@ -31,6 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.factories import ContactFactory, SubscriptionFactory
+from touchpoint.accounts.models import SavedView
 from touchpoint.health.services import ensure_default_scorecard
 from touchpoint.integrations.models import ImportJob
 from touchpoint.usage.models import Source
@@ -89,6 +90,7 @@ class World:
     source: Any
     job: Any
     people: dict[str, Any]
+    saved_view: Any = None
 
     def kwargs(self, route: str) -> dict[str, Any]:
         found = {
@@ -96,6 +98,7 @@ class World:
             "scorecard_id": self.scorecard.pk,
             "source_id": self.source.pk,
             "job_id": self.job.pk,
+            "view_id": self.saved_view.pk if self.saved_view is not None else 0,
             "name": "mrr",
         }
         resolver_pattern = _patterns()[route]
@@ -142,8 +145,30 @@ PAGES: dict[str, list[Case]] = {
     "api:openapi-view": [Case(public, why="the API's documentation page")],
     "api:api-root": [Case(public, why="the API's root: nothing but a 404 in the API's error shape")],
     # Accounts
-    "portfolio": [Case(signed_in, shows=_account_name)],
-    "portfolio-export": [Case(signed_in, shows=_account_name)],
+    # A CSM's portfolio opens on their book; all the accounts they may read are one switch away.
+    "portfolio": [Case(signed_in, url=lambda w: reverse("portfolio") + "?book=all", shows=_account_name)],
+    "portfolio-export": [
+        Case(signed_in, url=lambda w: reverse("portfolio-export") + "?book=all", shows=_account_name)
+    ],
+    "account-create": [Case(csm_creates), Case(csm_creates, method="post")],
+    "contact-create": [Case(book_writes), Case(book_writes, method="post")],
+    # Saved views: everyone signed in saves their own; the world's view is the leader's, shared.
+    "saved-view-create": [Case(signed_in, method="post")],
+    "saved-view-open": [Case(signed_in)],
+    "saved-view-delete": [
+        Case(
+            outcomes(
+                anonymous=LOGIN,
+                viewer=DENIED,
+                outsider=DENIED,
+                teammate=DENIED,
+                owner=DENIED,
+                leader=OK,
+                admin=DENIED,
+            ),
+            method="post",
+        )
+    ],
     "account-detail": [Case(account_reads)],
     "account-timeline": [Case(account_reads)],
     "account-edit": [Case(book_writes, method="post")],
@@ -351,6 +376,7 @@ def world(book) -> World:
         source=Source.objects.create(name="Matrix web app"),
         job=job,
         people=people,
+        saved_view=SavedView.objects.create(user=book.leader, name="Matrix view", query="book=all", shared=True),
     )
 
 
