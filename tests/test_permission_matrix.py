@@ -376,7 +376,9 @@ def world(book) -> World:
         source=Source.objects.create(name="Matrix web app"),
         job=job,
         people=people,
-        saved_view=SavedView.objects.create(user=book.leader, name="Matrix view", query="book=all", shared=True),
+        saved_view=SavedView.objects.create(
+            user=book.leader, name="Matrix view", query="book=all", shared=True
+        ),
     )
 
 

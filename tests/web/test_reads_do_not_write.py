@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tests.conftest import logged_in_client
 from tests.factories import AccountFactory, ContactFactory, EngagementFactory, UserFactory
+from touchpoint.accounts.models import SavedView
 from touchpoint.api import api
 from touchpoint.health import services as health_services
 from touchpoint.health.models import Scorecard
@@ -84,6 +85,9 @@ def data(admin_user):
         "scorecard_id": Scorecard.objects.get(segment__isnull=True).pk,
         "source_id": source.pk,
         "job_id": job.pk,
+        "view_id": SavedView.objects.create(
+            user=owner, name="Renewals first", query="sort=renewal", shared=True
+        ).pk,
         "name": "movements",
     }
 
