@@ -297,8 +297,8 @@ class NewAccountForm(forms.Form):
 class NewContactForm(forms.Form):
     """Add a person to an account; accounts.services.create_contact validates and writes."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.CharField(label=_("Email"), required=False, max_length=254)
+    name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("Email address"), required=False, max_length=254)
     title = forms.CharField(label=_("Job title"), required=False, max_length=200)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=50)
     roles = forms.MultipleChoiceField(

@@ -248,7 +248,7 @@ def register_core() -> None:
     )
     portfolio_columns.add(
         key="last_touch",
-        label=_("Days since last touch"),
+        label=_("Last touch"),
         order=70,
         template=column + "last_touch.html",
         css_class="number",
