@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from touchpoint.revenue.models import LIVE_STATUSES, ExchangeRate, Subscription
 
-ARR_FIELD = DecimalField(max_digits=20, decimal_places=2)
+ARR_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=2)
 
 
 def _rate_to_reporting() -> Case:
