@@ -187,3 +187,10 @@ def test_only_the_book_adds_contacts(book):
 
 def test_new_contact_for_a_missing_account_is_404(csm_client):
     assert csm_client.get(reverse("contact-create", args=[999999])).status_code == 404
+
+
+def test_an_empty_post_shows_what_is_required(csm_client, account):
+    response = csm_client.post(reverse("account-create"), {})
+    assert response.status_code == 422 and "name" in response.context["form"].errors
+    response = csm_client.post(reverse("contact-create", args=[account.pk]), {})
+    assert response.status_code == 422 and "name" in response.context["form"].errors

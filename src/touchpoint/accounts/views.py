@@ -337,7 +337,9 @@ def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Add a customer company (the same service, and so the same checks, as the API and the import)."""
     require(request.user, "accounts.add_account")
     may_reassign = can(request.user, "accounts.change_account_owner")
-    form = NewAccountForm(request.POST or None, actor=request.user, may_reassign=may_reassign)
+    form = NewAccountForm(
+        request.POST if request.method == "POST" else None, actor=request.user, may_reassign=may_reassign
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -360,7 +362,7 @@ def contact_create(request: AuthenticatedHttpRequest, account_id: int) -> HttpRe
     """Add a person to an account, with their roles; back to the account page once added."""
     account = get_object_or_404(Account, pk=account_id)
     require(request.user, "accounts.add_contact", account)
-    form = NewContactForm(request.POST or None)
+    form = NewContactForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

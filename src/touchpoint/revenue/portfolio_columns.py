@@ -107,15 +107,15 @@ def register() -> None:
     )
     portfolio_export_columns.add(
         header="arr",
-        order=95,
+        order=130,
         value=lambda account: "" if account.arr is None else f"{account.arr:.2f}",
     )
     portfolio_export_columns.add(
-        header="arr_currency", order=96, value=lambda account: settings.TOUCHPOINT_CURRENCY
+        header="arr_currency", order=131, value=lambda account: settings.TOUCHPOINT_CURRENCY
     )
     portfolio_export_columns.add(
         header="next_renewal",
-        order=97,
+        order=132,
         value=lambda account: account.next_renewal.isoformat() if account.next_renewal else "",
     )
     account_header_facts.add(
