@@ -108,3 +108,16 @@ def test_header_says_how_long_a_renewal_is_overdue(csm_client, csm):
     SubscriptionFactory(account=account, renewal_date=timezone.localdate() - timedelta(days=5))
     page = csm_client.get(reverse("account-detail", args=[account.pk])).content.decode()
     assert "overdue by 5 days" in page
+
+
+def test_api_account_list_sorts_by_arr_and_renewal(api, csm):
+    small, big = AccountFactory(owner=csm, name="small"), AccountFactory(owner=csm, name="big")
+    SubscriptionFactory(
+        account=small, mrr=Decimal("10"), renewal_date=timezone.localdate() + timedelta(days=5)
+    )
+    SubscriptionFactory(
+        account=big, mrr=Decimal("900"), renewal_date=timezone.localdate() + timedelta(days=50)
+    )
+    assert [a["name"] for a in api.get("/accounts", order="-arr").json()["items"]] == ["big", "small"]
+    assert [a["name"] for a in api.get("/accounts", order="renewal").json()["items"]] == ["small", "big"]
+    assert api.get("/accounts", order="-last_touch").status_code == 200
