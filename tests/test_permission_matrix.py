@@ -31,6 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.factories import ContactFactory, SubscriptionFactory
+from touchpoint.accounts.models import SavedView
 from touchpoint.health.services import ensure_default_scorecard
 from touchpoint.integrations.models import ImportJob
 from touchpoint.tasks.services import create_task
@@ -91,6 +92,7 @@ class World:
     job: Any
     people: dict[str, Any]
     task: Any = None
+    saved_view: Any = None
 
     def kwargs(self, route: str) -> dict[str, Any]:
         found = {
@@ -99,6 +101,7 @@ class World:
             "source_id": self.source.pk,
             "job_id": self.job.pk,
             "task_id": self.task.pk if self.task is not None else None,
+            "view_id": self.saved_view.pk if self.saved_view is not None else 0,
             "name": "mrr",
         }
         resolver_pattern = _patterns()[route]
@@ -190,8 +193,30 @@ PAGES: dict[str, list[Case]] = {
     "api:openapi-view": [Case(public, why="the API's documentation page")],
     "api:api-root": [Case(public, why="the API's root: nothing but a 404 in the API's error shape")],
     # Accounts
-    "portfolio": [Case(signed_in, shows=_account_name)],
-    "portfolio-export": [Case(signed_in, shows=_account_name)],
+    # A CSM's portfolio opens on their book; all the accounts they may read are one switch away.
+    "portfolio": [Case(signed_in, url=lambda w: reverse("portfolio") + "?book=all", shows=_account_name)],
+    "portfolio-export": [
+        Case(signed_in, url=lambda w: reverse("portfolio-export") + "?book=all", shows=_account_name)
+    ],
+    "account-create": [Case(csm_creates), Case(csm_creates, method="post")],
+    "contact-create": [Case(book_writes), Case(book_writes, method="post")],
+    # Saved views: everyone signed in saves their own; the world's view is the leader's, shared.
+    "saved-view-create": [Case(signed_in, method="post")],
+    "saved-view-open": [Case(signed_in)],
+    "saved-view-delete": [
+        Case(
+            outcomes(
+                anonymous=LOGIN,
+                viewer=DENIED,
+                outsider=DENIED,
+                teammate=DENIED,
+                owner=DENIED,
+                leader=OK,
+                admin=DENIED,
+            ),
+            method="post",
+        )
+    ],
     "account-detail": [Case(account_reads)],
     "account-timeline": [Case(account_reads)],
     "account-edit": [Case(book_writes, method="post")],
@@ -440,6 +465,9 @@ def world(book) -> World:
         job=job,
         people=people,
         task=create_task(account=account, title="Matrix task", due_on=today, actor=book.owner),
+        saved_view=SavedView.objects.create(
+            user=book.leader, name="Matrix view", query="book=all", shared=True
+        ),
     )
 
 

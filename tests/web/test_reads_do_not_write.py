@@ -18,6 +18,7 @@ from django.utils import timezone
 from tests.conftest import logged_in_client
 from tests.factories import AccountFactory, ContactFactory, EngagementFactory, UserFactory
 from tests.playbooks.conftest import ship_playbooks
+from touchpoint.accounts.models import SavedView
 from touchpoint.api import api
 from touchpoint.health import services as health_services
 from touchpoint.health.models import Scorecard
@@ -97,6 +98,9 @@ def data(admin_user):
         "scorecard_id": Scorecard.objects.get(segment__isnull=True).pk,
         "source_id": source.pk,
         "job_id": job.pk,
+        "view_id": SavedView.objects.create(
+            user=owner, name="Renewals first", query="sort=renewal", shared=True
+        ).pk,
         "name": "movements",
         "task_id": task.pk,
     }

@@ -156,10 +156,13 @@ def list_accounts(
     segment: Id | None = None,
     engagement_model: Literal["high", "low", "hybrid"] | None = None,
     parent: Id | None = None,
+    book: Literal["mine"] | None = None,
     order: OrderValue = "name",  # type: ignore[valid-type]
     filters: AccountListFilters = Query(...),  # type: ignore[valid-type]
 ):
     """Accounts matching the filters, as `{"items": [...], "count": N}`.
+
+    `book=mine` keeps the caller's book of business: the accounts they own or are on the team of.
 
     Besides the parameters listed here, the filters other apps add to the portfolio are accepted
     under the same names as on the portfolio page (e.g. `phase`, `grade`).
@@ -173,6 +176,7 @@ def list_accounts(
             segment_id=segment,
             engagement_model=engagement_model or "",
             parent_id=parent,
+            mine_only=book == "mine",
             order=order,
             extra=_registered_filter_values(filters.model_dump(exclude_none=True)),  # type: ignore[attr-defined]
         ),

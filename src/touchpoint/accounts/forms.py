@@ -1,4 +1,5 @@
-"""Forms for the account pages: the portfolio filters and the log-a-touch form."""
+"""Forms for the account pages: the portfolio filters, saved views, new accounts and contacts, the
+log-a-touch form."""
 
 from __future__ import annotations
 
@@ -7,19 +8,48 @@ from typing import cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.accounts.models import Account, Contact, EngagementKind, EngagementModel, Segment, TeamRole
+from touchpoint.accounts.models import (
+    Account,
+    Contact,
+    ContactRole,
+    EngagementKind,
+    EngagementModel,
+    Segment,
+    TeamRole,
+)
 from touchpoint.accounts.portfolio import DEFAULT_PORTFOLIO_ORDER, portfolio_filters
+from touchpoint.accounts.rules import readable_accounts_q
 from touchpoint.accounts.selectors import PortfolioFilter, portfolio_orderings
 from touchpoint.accounts.services import clean_domain
 from touchpoint.users.models import User
+from touchpoint.users.permissions import csms_read_all_books, is_admin, is_csm, is_leader
 from touchpoint.users.selectors import account_owners
 
 UNOWNED = "none"
+MY_BOOK, ALL_ACCOUNTS = "mine", "all"
+
+
+def default_book(user: User) -> str:
+    """Where the portfolio opens: a CSM on their book, leaders, admins and viewers on every account."""
+    if is_csm(user) and not (is_leader(user) or is_admin(user)):
+        return MY_BOOK
+    return ALL_ACCOUNTS
+
+
+def may_read_other_books(user: User) -> bool:
+    """Whether "all accounts" shows anything more than the user's book."""
+    return not is_csm(user) or is_leader(user) or is_admin(user) or csms_read_all_books()
 
 
 class PortfolioFilterForm(forms.Form):
+    book = forms.ChoiceField(
+        label=_("Accounts"),
+        required=False,
+        choices=[(MY_BOOK, _("My book")), (ALL_ACCOUNTS, _("All accounts"))],
+    )
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     segment = forms.ModelChoiceField(
@@ -68,6 +98,7 @@ class PortfolioFilterForm(forms.Form):
             unowned=owner == UNOWNED,
             segment_id=data["segment"].pk if data.get("segment") else None,
             engagement_model=data.get("engagement") or "",
+            mine_only=data.get("book") == MY_BOOK,
             order=data.get("sort") or DEFAULT_PORTFOLIO_ORDER,
             extra={registered.key: data.get(registered.key) for registered in portfolio_filters.all()},
         )
@@ -173,3 +204,144 @@ class TeamMemberForm(forms.Form):
             .exclude(account_teams__account=account)
             .order_by("full_name", "email")
         )
+
+
+class NewAccountForm(forms.Form):
+    """Add a customer company from the portfolio; accounts.services.create_account validates and writes.
+
+    The parent is named by its exact name or external ID (a list of every account would not fit a
+    page); the owner is the person creating it unless they may give accounts to others.
+    """
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    domain = forms.CharField(label=_("Domain"), required=False, max_length=253)
+    external_id = forms.CharField(
+        label=_("External ID"),
+        required=False,
+        max_length=128,
+        help_text=_("The account's ID in your CRM or product (Segment groupId)."),
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), required=False, queryset=User.objects.none(), empty_label=_("No owner")
+    )
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), required=False, queryset=Segment.objects.none(), empty_label="—"
+    )
+    engagement_model = forms.ChoiceField(
+        label=_("Engagement model"), choices=EngagementModel.choices, initial=EngagementModel.HYBRID
+    )
+    parent = forms.CharField(
+        label=_("Parent company"),
+        required=False,
+        max_length=200,
+        help_text=_("The parent account's exact name or external ID, if it has one."),
+    )
+    same_domain_ok = forms.BooleanField(
+        label=_("Another account has this domain: create this one anyway (e.g. a subsidiary)"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, actor: User, may_reassign: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = account_owners()
+        if may_reassign:
+            owner.initial = actor.pk if account_owners().filter(pk=actor.pk).exists() else None
+        else:
+            # A disabled field keeps its initial value whatever is posted: the creator owns it.
+            owner.queryset = User.objects.filter(pk=actor.pk)
+            owner.initial = actor.pk
+            owner.disabled = True
+            owner.help_text = _("You own the accounts you add; CS leaders and admins can hand them on.")
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by(
+            "tier", "name"
+        )
+
+    def clean_domain(self) -> str:
+        try:
+            return clean_domain(self.cleaned_data["domain"])
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["domain"]) from None
+
+    def clean_parent(self) -> Account | None:
+        wanted = (self.cleaned_data.get("parent") or "").strip()
+        if not wanted:
+            return None
+        readable = Account.objects.filter(readable_accounts_q(self.actor))
+        by_external_id = readable.filter(external_id=wanted).first()
+        if by_external_id is not None:
+            return by_external_id
+        by_name = list(readable.filter(name__iexact=wanted)[:2])
+        if not by_name:
+            raise ValidationError(_("No account you can see has this name or external ID."))
+        if len(by_name) > 1:
+            raise ValidationError(_("Several accounts have this name: give the parent's external ID."))
+        return by_name[0]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        domain = cleaned.get("domain")
+        if domain and not cleaned.get("same_domain_ok") and Account.objects.filter(domain=domain).exists():
+            # Not refused by the service (a subsidiary may share its parent's domain), but usually a
+            # duplicate: ask once, and show the box that says "yes, another one".
+            self.fields["same_domain_ok"].widget = forms.CheckboxInput()
+            self.add_error(
+                "domain",
+                _("Another account already uses this domain. Tick the box below to add this one anyway."),
+            )
+        return cleaned
+
+
+class NewContactForm(forms.Form):
+    """Add a person to an account; accounts.services.create_contact validates and writes."""
+
+    name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("Email address"), required=False, max_length=254)
+    title = forms.CharField(label=_("Job title"), required=False, max_length=200)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=50)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), required=False, choices=ContactRole.choices, widget=forms.CheckboxSelectMultiple
+    )
+    external_id = forms.CharField(
+        label=_("External ID"),
+        required=False,
+        max_length=128,
+        help_text=_("The person's ID in your product (Segment userId)."),
+    )
+
+
+class SaveViewForm(forms.Form):
+    """Save the portfolio's current filters and sort under a name."""
+
+    name = forms.CharField(label=_("Name of the view"), max_length=80)
+    shared = forms.BooleanField(label=_("Share with everyone"), required=False)
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, may_share: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_share:
+            del self.fields["shared"]
+
+
+def portfolio_query(data: QueryDict) -> tuple[str, list[str]]:
+    """The portfolio filters and sort in `data`, as a query string, keeping only values the filter
+    form accepts today; and the labels of the filters it had to leave out (a segment since deleted,
+    a sort column whose app is gone…)."""
+    form = PortfolioFilterForm(data)
+    form.is_valid()
+    kept = QueryDict(mutable=True)
+    dropped: list[str] = []
+    for name in data:
+        if name not in form.fields:
+            if name != "page":
+                dropped.append(name)
+            continue
+        if name in form.errors:
+            dropped.append(str(form.fields[name].label or name))
+            continue
+        values = [value for value in data.getlist(name) if value != ""]
+        if values:
+            kept.setlist(name, values)
+    return kept.urlencode(), dropped

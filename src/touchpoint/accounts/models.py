@@ -266,3 +266,30 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d} {self.kind}: {self.title}"
+
+
+class SavedView(models.Model):
+    """A portfolio query (filters and sort) someone saved under a name; leaders may share one with everyone."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(
+        _("query"),
+        max_length=2000,
+        blank=True,
+        help_text=_("The portfolio's query string: filters and sort."),
+    )
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        permissions = [("share_savedview", "Can share a saved view with everyone")]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_name_once_per_user")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,8 +10,16 @@
 A panel's `url_name` takes the account id (`reverse(url_name, args=[account.pk])`); the page loads it
 with htmx after the page itself, so a slow panel never holds up the others. A header fact is a small
 template rendered inside the header's `<dl>` with `account` (and `request`, `perms`) in its
-context; `select_related` names what the template reads through the account, and `queryset(qs)`
-may annotate the account query (a count as a subquery), so the header stays one query. Both are shown only to people holding `permission` (if given), in `order`.
+context; `select_related` names what the template reads through the account, so the header stays one
+query. A fact that needs a computed value (a sum, the latest of a series) gives `annotate`, a
+function that takes the account queryset and returns it annotated (as a portfolio column's
+`queryset` does); the header query applies every fact's `annotate`, so the fact is a subquery of
+that one query, not a query of its own:
+
+    account_header_facts.add(key="arr", label=_("ARR"), template="revenue/portfolio/arr_fact.html",
+                             order=20, annotate=lambda qs: qs.annotate(arr=arr_subquery()))
+
+Both are shown only to people holding `permission` (if given), in `order`.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ class HeaderFact:
     order: int = 100
     permission: str | None = None
     select_related: tuple[str, ...] = ()
-    queryset: Callable[[QuerySet], QuerySet] | None = None
+    annotate: Callable[[QuerySet], QuerySet] | None = None
 
 
 class AccountPanels(Registry[AccountPanel]):
@@ -74,7 +82,7 @@ class AccountHeaderFacts(Registry[HeaderFact]):
         order: int = 100,
         permission: str | None = None,
         select_related: Sequence[str] = (),
-        queryset: Callable[[QuerySet], QuerySet] | None = None,
+        annotate: Callable[[QuerySet], QuerySet] | None = None,
     ) -> HeaderFact:
         fact = HeaderFact(
             key=key,
@@ -83,18 +91,18 @@ class AccountHeaderFacts(Registry[HeaderFact]):
             order=order,
             permission=permission,
             select_related=tuple(select_related),
-            queryset=queryset,
+            annotate=annotate,
         )
         return self._put(key, fact)
 
     def select_related(self) -> list[str]:
         return [name for fact in self.all() for name in fact.select_related]
 
-    def annotate(self, qs: QuerySet) -> QuerySet:
-        """The account query with every fact's `queryset` hook applied (annotations, still one query)."""
+    def annotated(self, qs: QuerySet) -> QuerySet:
+        """`qs` with every fact's annotations (each fact's `annotate`, in order)."""
         for fact in self.all():
-            if fact.queryset is not None:
-                qs = fact.queryset(qs)
+            if fact.annotate is not None:
+                qs = fact.annotate(qs)
         return qs
 
 

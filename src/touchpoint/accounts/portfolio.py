@@ -191,8 +191,26 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == ()
 
 
+def with_last_touch(qs: QuerySet) -> QuerySet:
+    """Each account's last human touch (`last_touch`: when the latest note, call, meeting, email or
+    other kind registered as a human touch happened), as one subquery on the timeline's index."""
+    from django.db.models import OuterRef, Subquery
+
+    from touchpoint.accounts.models import TimelineEntry
+    from touchpoint.accounts.timeline import registered_kinds
+
+    kinds = [kind.value for kind in registered_kinds() if kind.is_human_touch]
+    latest = (
+        TimelineEntry.objects.filter(account_id=OuterRef("pk"), kind__in=kinds)
+        .order_by("-occurred_at", "-id")
+        .values("occurred_at")[:1]
+    )
+    return qs.annotate(last_touch=Subquery(latest))
+
+
 def register_core() -> None:
     """accounts' own columns and CSV columns (called from AccountsConfig.ready())."""
+    from django.db.models import F
     from django.utils.translation import gettext_lazy as _
 
     column = "accounts/portfolio/"
@@ -229,6 +247,17 @@ def register_core() -> None:
         sort_desc=("-engagement_model", "name_lower", "id"),
     )
     portfolio_columns.add(
+        key="last_touch",
+        label=_("Last touch"),
+        order=70,
+        template=column + "last_touch.html",
+        css_class="number",
+        queryset=with_last_touch,
+        # Fewest days first (the latest touch); the other way, never-touched accounts lead.
+        sort=(F("last_touch").desc(nulls_last=True), "name_lower", "id"),
+        sort_desc=(F("last_touch").asc(nulls_first=True), "name_lower", "id"),
+    )
+    portfolio_columns.add(
         key="created",
         label=_("Customer since"),
         order=90,
@@ -250,6 +279,7 @@ def register_core() -> None:
         (70, "segment", lambda a: a.segment.name if a.segment else ""),
         (80, "engagement_model", lambda a: a.engagement_model),
         (110, "parent", lambda a: a.parent.name if a.parent else ""),
+        (115, "last_touch_at", lambda a: a.last_touch.isoformat() if a.last_touch else ""),
         (120, "created_at", lambda a: a.created_at.isoformat()),
     ):
         portfolio_export_columns.add(header=header, value=value, order=order)

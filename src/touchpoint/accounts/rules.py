@@ -109,3 +109,18 @@ rules.add_perm("accounts.view_segment", has_any_role)
 rules.add_perm("accounts.add_segment", can_create)
 rules.add_perm("accounts.change_segment", can_create)
 rules.add_perm("accounts.delete_segment", can_delete)
+
+
+@rules.predicate
+def saved_it(user: Any, view: Any) -> bool:
+    """The saved view is the user's own (without a view: "their own views", so it holds)."""
+    return view is None or view.user_id == user.pk
+
+
+# Saved portfolio views: everyone with a role saves and deletes their own; leaders and admins share
+# theirs with everyone (the portfolio lists one's own and the shared ones).
+rules.add_perm("accounts.view_savedview", has_any_role)
+rules.add_perm("accounts.add_savedview", has_any_role)
+rules.add_perm("accounts.change_savedview", has_any_role & saved_it)
+rules.add_perm("accounts.delete_savedview", has_any_role & saved_it)
+rules.add_perm("accounts.share_savedview", is_admin | is_leader)

@@ -14,7 +14,9 @@ from touchpoint.accounts.models import (
     Account,
     AccountTeamMember,
     Contact,
+    ContactRole,
     ContactRoleAssignment,
+    SavedView,
     Segment,
     TimelineEntry,
 )
@@ -44,8 +46,18 @@ class PortfolioFilter:
     engagement_model: str = ""
     parent_id: int | None = None
     external_id: str = ""
+    mine_only: bool = False  # only the reader's book: accounts they own or are on the team of
     order: str = DEFAULT_PORTFOLIO_ORDER
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def book_q(user: Any) -> Q:
+    """The accounts of `user`'s book (owned, or on the team of) as a filter."""
+    if user is None or user.pk is None:
+        return Q(pk__in=[])
+    return Q(owner_id=user.pk) | Q(
+        pk__in=AccountTeamMember.objects.filter(user_id=user.pk).values("account_id")
+    )
 
 
 def portfolio_orderings() -> dict[str, tuple]:
@@ -68,6 +80,8 @@ def portfolio(filters: PortfolioFilter, *, reader: Any) -> QuerySet[Account]:
         qs = qs.filter(owner__isnull=True)
     elif filters.owner_id is not None:
         qs = qs.filter(owner_id=filters.owner_id)
+    if filters.mine_only:
+        qs = qs.filter(book_q(reader))
     if filters.segment_id is not None:
         qs = qs.filter(segment_id=filters.segment_id)
     if filters.engagement_model:
@@ -96,18 +110,32 @@ def portfolio_export(qs: QuerySet[Account]) -> QuerySet[Account]:
     return qs
 
 
+KEY_ROLES = (ContactRole.CHAMPION, ContactRole.DECISION_MAKER)
+
+
 def account_for_360(account_id: int) -> Account:
-    """One account with its header relations (and the registered header facts') and child companies
-    loaded (raises DoesNotExist)."""
+    """One account with its header relations, the registered header facts' joins and annotations and
+    its child companies loaded (raises DoesNotExist). Two queries whatever the account holds."""
     children = Account.objects.only("id", "name", "parent_id").order_by("name")
-    found = Account.objects.select_related(
-        "owner", "segment", "parent", *account_header_facts.select_related()
-    )
+    qs = Account.objects.select_related("owner", "segment", "parent", *account_header_facts.select_related())
     return (
-        account_header_facts.annotate(found)
+        account_header_facts.annotated(qs)
         .prefetch_related(Prefetch("children", queryset=children))
         .get(pk=account_id)
     )
+
+
+def key_people(account: Account) -> dict[str, list[Contact]]:
+    """The account's champions and decision makers (by role value, each by name), in one query."""
+    found: dict[str, list[Contact]] = {role.value: [] for role in KEY_ROLES}
+    rows = (
+        ContactRoleAssignment.objects.filter(contact__account=account, role__in=KEY_ROLES)
+        .select_related("contact")
+        .order_by("contact__name", "contact_id")
+    )
+    for row in rows:
+        found[row.role].append(row.contact)
+    return found
 
 
 def contacts_of(account: Account, *, search: str = "", role: str = "") -> QuerySet[Contact]:
@@ -217,4 +245,13 @@ def account_team(account: Account) -> QuerySet[AccountTeamMember]:
         AccountTeamMember.objects.filter(account=account)
         .select_related("user")
         .order_by("user__full_name", "user__email", "id")
+    )
+
+
+def saved_views(user: Any) -> QuerySet[SavedView]:
+    """The portfolio views `user` may pick: their own and those shared with everyone, by name."""
+    return (
+        SavedView.objects.filter(Q(user_id=user.pk) | Q(shared=True))
+        .select_related("user")
+        .order_by("name", "id")
     )

@@ -27,6 +27,7 @@ from touchpoint.accounts.models import (
     Engagement,
     EngagementKind,
     EngagementModel,
+    SavedView,
     Segment,
     TeamRole,
     TimelineEntry,
@@ -622,3 +623,46 @@ def _split_title(text: str, limit: int = 120) -> tuple[str, str]:
     if len(first) <= limit:
         return first, rest.strip()
     return first[: limit - 1] + "…", text
+
+
+# --- Saved portfolio views --------------------------------------------------------------------
+
+SAVED_VIEW_NAME_LENGTH = 80
+SAVED_VIEW_QUERY_LENGTH = 2000
+
+
+@transaction.atomic
+def save_view(*, user: User, name: str, query: str, shared: bool = False) -> SavedView:
+    """Keep the portfolio's filters and sort (`query`, a query string) under a name of the user's.
+
+    Sharing with everyone is a leader's or admin's action (PermissionDenied otherwise).
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the view a name.")})
+    if len(name) > SAVED_VIEW_NAME_LENGTH:
+        raise ValidationError(
+            {"name": _("Use at most %(count)d characters.") % {"count": SAVED_VIEW_NAME_LENGTH}}
+        )
+    if len(query) > SAVED_VIEW_QUERY_LENGTH:
+        raise ValidationError({"query": _("These filters are too long to save.")})
+    if "\x00" in name or "\x00" in query:
+        raise ValidationError({"name": _("Remove the NUL characters.")})
+    if shared and not user.has_perm("accounts.share_savedview"):
+        raise PermissionDenied(_("Only CS leaders and admins share views with everyone."))
+    if SavedView.objects.filter(user=user, name__iexact=name).exists():
+        raise ValidationError(
+            {"name": ValidationError(_("You already have a view with this name."), code="unique")}
+        )
+    view = SavedView.objects.create(user=user, name=name, query=query, shared=shared)
+    record_audit(actor=user, action="saved_view.create", instance=view, changes={"shared": shared})
+    return view
+
+
+@transaction.atomic
+def delete_view(*, view: SavedView, actor: User) -> None:
+    """Forget a saved view (only its owner may: PermissionDenied otherwise)."""
+    if view.user_id != actor.pk:
+        raise PermissionDenied(_("Only the person who saved a view deletes it."))
+    record_audit(actor=actor, action="saved_view.delete", instance=view)
+    view.delete()

@@ -11,6 +11,7 @@ class HealthConfig(AppConfig):
         from touchpoint.health import (
             domain_events,  # noqa: F401  (registers the health event kinds)
             home_sections,
+            header_facts,
             measures,  # noqa: F401  (registers the built-in measures)
             portfolio,
             rules,  # noqa: F401  (declares the health permissions)
@@ -29,6 +30,7 @@ class HealthConfig(AppConfig):
         portfolio.register()
         home_sections.register()  # grades that fell this week, on the home page
         home_sections.register_alerts()  # a fall of grade alerts the account's people
+        header_facts.register()  # risk and its 30-day trend in the account header
         nav.add(
             key="health-scorecards",
             label=_("Health scorecards"),

@@ -14,6 +14,7 @@ class RevenueConfig(AppConfig):
             domain_events,  # noqa: F401  (registers the revenue event kinds)
             health_measures,
             imports,
+            portfolio_columns,
             rules,  # noqa: F401  (declares the revenue permissions)
             timeline,  # noqa: F401  (registers the revenue timeline kinds)
         )
@@ -46,3 +47,4 @@ class RevenueConfig(AppConfig):
         imports.register_kind()  # the subscriptions CSV import
         health_measures.register()  # live subscriptions, billing and renewal measures, churn outcomes
         alerts.register()  # a churn alerts the account's people
+        portfolio_columns.register()  # ARR and next renewal: portfolio columns, CSV columns, header facts

@@ -31,7 +31,7 @@ def register() -> None:
         template="tasks/_header_fact.html",
         order=80,
         permission="tasks.view_task",
-        queryset=open_task_counts,
+        annotate=open_task_counts,
     )
     portfolio_columns.add(
         key="open_tasks",

@@ -1,4 +1,7 @@
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from touchpoint.accounts.timeline import entry_link, entry_title, kind_info
@@ -36,3 +39,10 @@ def timeline_kind(entry):
 @register.filter
 def timeline_link(entry) -> str | None:
     return entry_link(entry)
+
+
+def days_since(moment: datetime | None) -> int | None:
+    """Whole days from `moment` to today in the site's time zone (0 for today)."""
+    if moment is None:
+        return None
+    return max(0, (timezone.localdate() - timezone.localtime(moment).date()).days)
