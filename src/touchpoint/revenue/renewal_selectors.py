@@ -114,7 +114,11 @@ class ForecastSummary:
 
 def forecast_summary(found: list[RenewalOpportunity]) -> ForecastSummary:
     """Expected ARR by forecast category (reporting currency), every category listed, in their order."""
-    rates = reporting_rates()
+    reporting = reporting_currency()
+    if all(o.subscription.currency.upper() == reporting for o in found):
+        rates = {reporting: Decimal("1")}  # no query when everything is in the reporting currency
+    else:
+        rates = reporting_rates()
     sums = {category: Decimal("0") for category in ForecastCategory.values}
     counts = dict.fromkeys(ForecastCategory.values, 0)
     unconverted = 0

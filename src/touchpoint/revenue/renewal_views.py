@@ -5,6 +5,7 @@ forecast by category)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from touchpoint.accounts.models import Account
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.revenue import renewal_process, renewal_selectors
-from touchpoint.revenue.models import OUTCOME_STAGES, RenewalOpportunity
+from touchpoint.revenue.models import OPEN_STAGES, OUTCOME_STAGES, RenewalOpportunity
 from touchpoint.revenue.renewal_forms import OpportunityFilterForm, OpportunityForm, OutcomeForm
 from touchpoint.revenue.renewals import Renewal
 from touchpoint.revenue.selectors import RevenueFilter
@@ -37,7 +38,8 @@ def page_context(
     request: HttpRequest, *, filters: RevenueFilter, upcoming: list[Renewal], today: date, within: int
 ) -> dict[str, Any]:
     """What the renewals page adds for the process: each renewal's open opportunity, the renewals
-    overdue with no outcome, and expected ARR by forecast category for the window. Three queries."""
+    overdue with no outcome, and expected ARR by forecast category for the window. One query (two
+    when some renewal is in another currency than the reporting one: the exchange rates)."""
     form = OpportunityFilterForm(request.GET or None)
     stage, forecast = form.values()
     common = {
@@ -48,11 +50,15 @@ def page_context(
         "forecast_category": forecast,
         "today": today,
     }
-    in_window = list(
+    end = today + timedelta(days=within)
+    # One query for both lists: the window's renewals, and the open ones whose date has passed.
+    overdue_q = Q(stage__in=OPEN_STAGES, renewal_date__lt=today)
+    found = list(
         renewal_selectors.opportunities(
-            due_after=today, due_before=today + timedelta(days=within), overdue=False, **common
+            due_before=end, **{**common, "scope": common["scope"] & (Q(renewal_date__gte=today) | overdue_q)}
         )
     )
+    in_window = [o for o in found if o.renewal_date >= today]
     # The open opportunity of each renewal listed (the one for its current date).
     by_subscription = {
         (o.subscription_id, o.renewal_date): row
@@ -65,10 +71,11 @@ def page_context(
         if row is None and (stage or forecast):
             continue  # filtered out by stage or forecast category
         listed.append((renewal, row))
-    overdue = renewal_selectors.rows(renewal_selectors.opportunities(overdue=True, **common), today)
+    overdue = renewal_selectors.rows([o for o in found if o.renewal_date < today], today)
     return {
         "process_form": form,
         "process_rows": listed,
+        "total_arr": sum((renewal.arr for renewal, _row in listed), Decimal("0")),
         "overdue": overdue,
         "forecast_summary": renewal_selectors.forecast_summary(in_window),
     }
