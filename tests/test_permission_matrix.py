@@ -90,6 +90,12 @@ class World:
     job: Any
     people: dict[str, Any]
 
+    @property
+    def opportunity_id(self) -> int:
+        from touchpoint.revenue.models import RenewalOpportunity
+
+        return RenewalOpportunity.objects.get(subscription=self.subscription).pk
+
     def kwargs(self, route: str) -> dict[str, Any]:
         found = {
             "account_id": self.account.pk,
@@ -97,6 +103,7 @@ class World:
             "source_id": self.source.pk,
             "job_id": self.job.pk,
             "name": "mrr",
+            "opportunity_id": self.opportunity_id,
         }
         resolver_pattern = _patterns()[route]
         return {
@@ -179,6 +186,8 @@ PAGES: dict[str, list[Case]] = {
         Case(signed_in, url=lambda w: reverse("renewals-export") + "?owner=", shows=_account_name)
     ],
     "churn-reasons": [Case(admins_only), Case(admins_only, method="post")],
+    "renewal-opportunity": [Case(account_reads), Case(book_writes, method="post", data={"action": "update"})],
+    "account-renewal": [Case(account_reads)],
     # Usage
     "sources": [Case(admins_only), Case(admins_only, method="post")],
     "source-detail": [Case(admins_only)],
@@ -210,6 +219,7 @@ def _api(path: str) -> Callable[[World], str]:
             contact_id=world.contact.pk,
             subscription_id=world.subscription.pk,
             user_id=world.people["teammate"].pk,
+            opportunity_id=world.opportunity_id if "{opportunity_id}" in path else 0,
         )
 
     return build
@@ -253,6 +263,12 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/metrics/revenue": [Case(API_SIGNED_IN)],
     "GET /api/v1/renewals": [Case(API_SIGNED_IN, shows=_account_name)],
     "GET /api/v1/renewals/forecast": [Case(API_SIGNED_IN)],
+    "GET /api/v1/renewal-opportunities": [Case(API_SIGNED_IN, shows=_account_name)],
+    "GET /api/v1/renewal-opportunities/{opportunity_id}": [Case(account_reads)],
+    "PATCH /api/v1/renewal-opportunities/{opportunity_id}": [Case(book_writes, data={"stage": "commit"})],
+    "POST /api/v1/renewal-opportunities/{opportunity_id}/outcome": [
+        Case(book_writes, data={"outcome": "renewed"})
+    ],
 }
 
 
