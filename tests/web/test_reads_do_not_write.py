@@ -85,6 +85,7 @@ def data(admin_user):
         "source_id": source.pk,
         "job_id": job.pk,
         "name": "movements",
+        "opportunity_id": subscription.renewal_opportunities.get().pk,
     }
 
 

@@ -353,7 +353,8 @@ def renewals(ctx: DemoContext) -> None:
     }
     opportunity_type = ContentType.objects.get_for_model(RenewalOpportunity).pk
     reason_names = dict(ChurnReason.objects.values_list("pk", "name"))
-    rows, entries = [], []  # entries: (row index, kind, day, data)
+    rows: list[tuple] = []
+    entries: list[tuple[int, str, date, Decimal, Decimal]] = []  # (row index, what, day, ARR before, after)
     overdue_ids: list[tuple[int, date]] = []
     for sub in subscriptions:
         demo_account = by_account[sub["account_id"]]

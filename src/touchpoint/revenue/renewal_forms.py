@@ -17,8 +17,6 @@ from touchpoint.revenue.models import (
 )
 from touchpoint.users.selectors import account_owners
 
-DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
-
 
 class OpportunityFilterForm(forms.Form):
     """Stage and forecast filters, rendered inside the renewals page's filter form."""
@@ -91,13 +89,13 @@ class OutcomeForm(forms.Form):
         label=_("Next renewal date"),
         required=False,
         help_text=_("Empty: one term after this renewal."),
-        **DATE,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     effective_on = forms.DateField(
         label=_("Effective"),
         required=False,
         help_text=_("Empty: the renewal date, or today if earlier."),
-        **DATE,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})

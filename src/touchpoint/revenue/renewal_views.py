@@ -28,9 +28,12 @@ from touchpoint.users.permissions import can, require
 
 
 def _filter_q(filters: RevenueFilter) -> Q:
+    """The page's segment and owner filters (the account's owner, as the renewals list filters them)."""
     q = Q()
     if filters.segment_id is not None:
         q &= Q(account__segment_id=filters.segment_id)
+    if filters.owner_id is not None:
+        q &= Q(account__owner_id=filters.owner_id)
     return q
 
 
@@ -42,20 +45,18 @@ def page_context(
     when some renewal is in another currency than the reporting one: the exchange rates)."""
     form = OpportunityFilterForm(request.GET or None)
     stage, forecast = form.values()
-    common = {
-        "reader": request.user,
-        "scope": _filter_q(filters),
-        "owner_id": filters.owner_id,
-        "stage": stage,
-        "forecast_category": forecast,
-        "today": today,
-    }
+    scope = _filter_q(filters)
     end = today + timedelta(days=within)
     # One query for both lists: the window's renewals, and the open ones whose date has passed.
     overdue_q = Q(stage__in=OPEN_STAGES, renewal_date__lt=today)
     found = list(
         renewal_selectors.opportunities(
-            due_before=end, **{**common, "scope": common["scope"] & (Q(renewal_date__gte=today) | overdue_q)}
+            reader=request.user,
+            scope=scope & (Q(renewal_date__gte=today) | overdue_q),
+            stage=stage,
+            forecast_category=forecast,
+            due_before=end,
+            today=today,
         )
     )
     in_window = [o for o in found if o.renewal_date >= today]
@@ -67,7 +68,8 @@ def page_context(
     }
     listed = []
     for renewal in upcoming:
-        row = by_subscription.get((renewal.subscription.pk, renewal.subscription.renewal_date))
+        due = renewal.subscription.renewal_date
+        row = by_subscription.get((renewal.subscription.pk, due)) if due is not None else None
         if row is None and (stage or forecast):
             continue  # filtered out by stage or forecast category
         listed.append((renewal, row))
