@@ -162,7 +162,7 @@ def test_changing_stage_and_forecast_on_the_opportunity_page(csm, account):
 @pytest.mark.parametrize(
     "value, message",
     [
-        ("1000000000000", "Ensure this value is less than or equal to"),
+        ("1000000000000", "Ensure that there are no more than 12 digits before the decimal point."),
         ("-1", "Ensure this value is greater than or equal to 0"),
         ("abc", "Enter a number."),
     ],

@@ -8,7 +8,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.revenue.models import (
-    MAX_EXPECTED_ARR,
     OPEN_STAGES,
     OUTCOME_STAGES,
     ChurnReason,
@@ -47,8 +46,7 @@ class OpportunityForm(forms.Form):
     expected_arr = forms.DecimalField(
         label=_("Expected ARR"),
         min_value=0,
-        max_value=MAX_EXPECTED_ARR,
-        max_digits=14,
+        max_digits=14,  # 12 before the point: MAX_EXPECTED_ARR
         decimal_places=2,
         help_text=_("In the subscription's currency."),
     )
