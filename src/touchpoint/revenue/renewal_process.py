@@ -175,7 +175,7 @@ def _amount(value: Any, field: str) -> Decimal:
 
 def _locked(opportunity: RenewalOpportunity) -> RenewalOpportunity:
     return (
-        RenewalOpportunity.objects.select_for_update()
+        RenewalOpportunity.objects.select_for_update(of=("self",))  # the owner is an outer join
         .select_related("subscription", "account", "owner")
         .get(pk=opportunity.pk)
     )
