@@ -74,6 +74,8 @@ def test_list_filters_by_stage_owner_account_due_before_and_overdue(api, csm, ac
         ({"stage": "won"}, "stage"),
         ({"due_before": "31-12-2026"}, "due_before"),
         ({"due_before": "9999-01-01"}, "due_before"),
+        ({"due_before": "0"}, "due_before"),  # not seconds since 1970
+        ({"due_before": "2026-02-31"}, "due_before"),
         ({"owner": "0"}, "owner"),
         ({"overdue": "perhaps"}, "overdue"),
     ],

@@ -42,6 +42,9 @@ OpenStageValue = Literal["not_started", "in_discussion", "commit"]
 OutcomeValue = Literal["renewed", "churned", "downgraded"]
 ForecastValue = Literal["pipeline", "best_case", "commit", "closed", "omitted"]
 SettableForecastValue = Literal["pipeline", "best_case", "commit", "omitted"]
+# A day as text, years 1900 to 2999 as every date the API takes (a query string has no JSON types, so
+# a number would otherwise be read as seconds since 1970).
+DAY_PATTERN = r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 
 
 class OwnerOut(Schema):
@@ -139,18 +142,24 @@ def list_opportunities(
     stage: StageValue | None = None,
     owner: Id | None = None,
     account: Id | None = None,
-    due_before: Day | None = None,
+    due_before: str | None = Query(
+        None, pattern=DAY_PATTERN, description="Renewal date on or before this day (YYYY-MM-DD)."
+    ),
     overdue: bool | None = None,
 ):
     """Renewal opportunities of the accounts you may read, soonest first. `overdue=true`: open ones
     whose renewal date has passed (they stay until an outcome is recorded)."""
     require_perm(request, "revenue.view_renewalopportunity")
+    try:
+        before = date.fromisoformat(due_before) if due_before else None
+    except ValueError:
+        raise ValidationError({"due_before": _("Give a date as YYYY-MM-DD, e.g. 2026-03-01.")}) from None
     found = renewal_selectors.opportunities(
         reader=request.user,
         stage=stage or "",
         owner_id=owner,
         account_id=account,
-        due_before=due_before,
+        due_before=before,
         overdue=overdue,
     )
     return page_of(found, paging, _out)
