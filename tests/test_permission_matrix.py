@@ -94,6 +94,12 @@ class World:
     task: Any = None
     saved_view: Any = None
 
+    @property
+    def opportunity_id(self) -> int:
+        from touchpoint.revenue.models import RenewalOpportunity
+
+        return RenewalOpportunity.objects.get(subscription=self.subscription).pk
+
     def kwargs(self, route: str) -> dict[str, Any]:
         found = {
             "account_id": self.account.pk,
@@ -103,6 +109,7 @@ class World:
             "task_id": self.task.pk if self.task is not None else None,
             "view_id": self.saved_view.pk if self.saved_view is not None else 0,
             "name": "mrr",
+            "opportunity_id": self.opportunity_id,
         }
         resolver_pattern = _patterns()[route]
         return {
@@ -272,6 +279,8 @@ PAGES: dict[str, list[Case]] = {
         Case(signed_in, url=lambda w: reverse("renewals-export") + "?owner=", shows=_account_name)
     ],
     "churn-reasons": [Case(admins_only), Case(admins_only, method="post")],
+    "renewal-opportunity": [Case(account_reads), Case(book_writes, method="post", data={"action": "update"})],
+    "account-renewal": [Case(account_reads)],
     # Usage
     "sources": [Case(admins_only), Case(admins_only, method="post")],
     "source-detail": [Case(admins_only)],
@@ -309,6 +318,7 @@ def _api(path: str) -> Callable[[World], str]:
             user_id=world.people["teammate"].pk,
             task_id=world.task.pk,
             **({"run_id": _playbook_run(world).pk} if "{run_id}" in path else {}),
+            opportunity_id=world.opportunity_id if "{opportunity_id}" in path else 0,
         )
 
     return build
@@ -366,6 +376,12 @@ API: dict[str, list[Case]] = {
     "PATCH /api/v1/tasks/{task_id}": [Case(book_writes, data={"title": "Patched"})],
     "POST /api/v1/tasks/{task_id}/complete": [Case(book_writes)],
     "POST /api/v1/tasks/{task_id}/cancel": [Case(book_writes, data={"reason": "Matrix"})],
+    "GET /api/v1/renewal-opportunities": [Case(API_SIGNED_IN, shows=_account_name)],
+    "GET /api/v1/renewal-opportunities/{opportunity_id}": [Case(account_reads)],
+    "PATCH /api/v1/renewal-opportunities/{opportunity_id}": [Case(book_writes, data={"stage": "commit"})],
+    "POST /api/v1/renewal-opportunities/{opportunity_id}/outcome": [
+        Case(book_writes, data={"outcome": "renewed"})
+    ],
 }
 
 

@@ -7,7 +7,14 @@ import pytest
 
 from tests.conftest import logged_in_client
 from touchpoint.revenue import services
-from touchpoint.revenue.models import ChurnReason, MovementKind, MrrMovement, Subscription, SubscriptionStatus
+from touchpoint.revenue.models import (
+    ChurnReason,
+    MovementKind,
+    MrrMovement,
+    RenewalOpportunity,
+    Subscription,
+    SubscriptionStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +129,7 @@ def test_forms_post_back_ids_the_page_wrote_even_past_a_thousand(csm, account):
     )
     Subscription.objects.filter(pk=subscription.pk).update(id=12345)
     MrrMovement.objects.filter(subscription_id=subscription.pk).update(subscription_id=12345)
+    RenewalOpportunity.objects.filter(subscription_id=subscription.pk).update(subscription_id=12345)
     client = logged_in_client(csm)
     url = f"/accounts/{account.pk}/subscriptions/"
     page = client.get(url).content.decode()

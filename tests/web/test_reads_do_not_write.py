@@ -103,6 +103,7 @@ def data(admin_user):
         ).pk,
         "name": "movements",
         "task_id": task.pk,
+        "opportunity_id": subscription.renewal_opportunities.get().pk,
     }
 
 

@@ -516,3 +516,7 @@ def renewal_forecast(request: HttpRequest, owner: Id | None = None, segment: Id 
             for q, d, e, a in outlook.quarters(outlook.past + outlook.coming)
         ],
     }
+
+
+# Renewal opportunities add their operations to this router.
+from touchpoint.revenue import renewal_api  # noqa: E402, F401

@@ -48,3 +48,20 @@ class RevenueConfig(AppConfig):
         health_measures.register()  # live subscriptions, billing and renewal measures, churn outcomes
         alerts.register()  # a churn alerts the account's people
         portfolio_columns.register()  # ARR and next renewal: portfolio columns, CSV columns, header facts
+        self._renewal_process()
+
+    def _renewal_process(self) -> None:
+        """Renewal opportunities: kept in step with every subscription save, on the account page and home."""
+        from django.db.models.signals import post_save
+
+        from touchpoint.accounts.panels import account_panels
+        from touchpoint.revenue import home_sections, renewal_process
+        from touchpoint.revenue.models import Subscription
+
+        post_save.connect(
+            renewal_process.on_subscription_saved,
+            sender=Subscription,
+            dispatch_uid="revenue-renewal-opportunity",
+        )
+        account_panels.add(key="renewal", title=_("Renewal"), url_name="account-renewal", order=31)
+        home_sections.register()

@@ -268,3 +268,254 @@ def revenue(ctx: DemoContext) -> None:
                 )
             )
     ctx.insert_rows(TimelineEntry, TIMELINE_COLUMNS, rows)
+
+
+# --- Demo step "renewals": the renewal process at every stage ---------------------------------
+
+OPPORTUNITY_COLUMNS = (
+    "subscription_id",
+    "account_id",
+    "renewal_date",
+    "stage",
+    "forecast_category",
+    "expected_arr",
+    "outcome_reason",
+    "churn_reason_id",
+    "owner_id",
+    "notes",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "closed_by_id",
+)
+# Of the live customers whose anniversary fell in the last 60 days, the share whose outcome is still
+# open: the renewal date passed with the paperwork unfinished.
+OVERDUE_DAYS, OVERDUE_SHARE = 60, 0.35
+
+
+def _open_stage(ctx: DemoContext, fit: float, days_left: int) -> tuple[str, str]:
+    """Stage and forecast category of an open renewal: the nearer the date, the further the talk."""
+    roll = ctx.rng.random()
+    if days_left > 120:
+        return ("not_started", "pipeline") if roll < 0.85 else ("in_discussion", "pipeline")
+    if days_left > 60:
+        if roll < 0.45:
+            return "not_started", "pipeline"
+        return "in_discussion", "best_case" if fit >= GOOD_FIT else "pipeline"
+    if fit >= GOOD_FIT:
+        return ("commit", "commit") if roll < 0.6 else ("in_discussion", "best_case")
+    if fit < POOR_FIT:
+        return ("in_discussion", "omitted") if roll < 0.3 else ("in_discussion", "pipeline")
+    return (
+        ("commit", "commit")
+        if roll < 0.25
+        else ("in_discussion", "best_case")
+        if roll < 0.7
+        else ("not_started", "pipeline")
+    )
+
+
+@step("renewals", after=("revenue",))
+def renewals(ctx: DemoContext) -> None:
+    """An opportunity for every live subscription's renewal, a few of them overdue, and the closed
+    ones of past renewals (renewed at each anniversary, downgraded where a contraction came, churned
+    where the customer left), with the timeline entries the renewal services write."""
+    from touchpoint.revenue.models import RenewalOpportunity
+
+    by_account = {demo_account.account.pk: demo_account for demo_account in ctx.accounts}
+    subscriptions = list(
+        Subscription.objects.filter(account_id__in=list(by_account))
+        .order_by("account_id", "id")
+        .values(
+            "id",
+            "account_id",
+            "account__owner_id",
+            "mrr",
+            "status",
+            "started_on",
+            "renewal_date",
+            "canceled_on",
+        )
+    )
+    losses = {
+        subscription_id: (day, reason_id)
+        for subscription_id, day, reason_id in MrrMovement.objects.filter(kind=MovementKind.CHURN)
+        .order_by("occurred_on", "id")
+        .values_list("subscription_id", "occurred_on", "churn_reason_id")
+    }
+    contractions = {
+        subscription_id: (day, after, reason_id)
+        for subscription_id, day, after, reason_id in MrrMovement.objects.filter(
+            kind=MovementKind.CONTRACTION
+        )
+        .order_by("occurred_on", "id")
+        .values_list("subscription_id", "occurred_on", "mrr_after", "churn_reason_id")
+    }
+    opportunity_type = ContentType.objects.get_for_model(RenewalOpportunity).pk
+    reason_names = dict(ChurnReason.objects.values_list("pk", "name"))
+    rows: list[tuple] = []
+    entries: list[tuple[int, str, date, Decimal, Decimal]] = []  # (row index, what, day, ARR before, after)
+    overdue_ids: list[tuple[int, date]] = []
+    for sub in subscriptions:
+        demo_account = by_account[sub["account_id"]]
+        fit, owner = demo_account.fit, sub["account__owner_id"]
+        arr = (sub["mrr"] * 12).quantize(CENT)
+        created = ctx.at(sub["started_on"], 10)
+        if sub["status"] == SubscriptionStatus.CANCELED:
+            loss = losses.get(sub["id"])
+            if loss is None:
+                continue
+            day, reason_id = loss
+            closed = ctx.at(day, 15)
+            rows.append(
+                (
+                    sub["id"],
+                    sub["account_id"],
+                    day,
+                    "churned",
+                    "omitted",
+                    Decimal("0"),
+                    "The customer did not renew.",
+                    reason_id,
+                    owner,
+                    "",
+                    created,
+                    closed,
+                    closed,
+                    owner,
+                )
+            )
+            entries.append((len(rows) - 1, "churned", day, arr, Decimal("0")))
+            continue
+        renewal = sub["renewal_date"]
+        if renewal is None:
+            continue
+        # Past anniversaries were renewed (downgraded where a contraction came within a month of one).
+        anniversary = sub["started_on"] + relativedelta(years=1)
+        contraction = contractions.get(sub["id"])
+        while anniversary < ctx.anchor and anniversary < renewal:
+            closed = ctx.at(anniversary, 16)
+            last = anniversary + relativedelta(years=1) >= renewal
+            if last and (ctx.anchor - anniversary).days <= OVERDUE_DAYS and ctx.rng.random() < OVERDUE_SHARE:
+                # The anniversary passed and nobody recorded the outcome: the renewal is overdue.
+                renewal = anniversary
+                overdue_ids.append((sub["id"], renewal))
+                break
+            if contraction is not None and abs((contraction[0] - anniversary).days) <= 31:
+                after = (contraction[1] * 12).quantize(CENT)
+                rows.append(
+                    (
+                        sub["id"],
+                        sub["account_id"],
+                        anniversary,
+                        "downgraded",
+                        "closed",
+                        after,
+                        "Renewed on a smaller plan.",
+                        contraction[2],
+                        owner,
+                        "",
+                        created,
+                        closed,
+                        closed,
+                        owner,
+                    )
+                )
+                entries.append((len(rows) - 1, "downgraded", anniversary, arr, after))
+            else:
+                rows.append(
+                    (
+                        sub["id"],
+                        sub["account_id"],
+                        anniversary,
+                        "renewed",
+                        "closed",
+                        arr,
+                        "",
+                        None,
+                        owner,
+                        "",
+                        created,
+                        closed,
+                        closed,
+                        owner,
+                    )
+                )
+                entries.append((len(rows) - 1, "renewed", anniversary, arr, arr))
+            anniversary += relativedelta(years=1)
+        stage, forecast = _open_stage(ctx, fit, (renewal - ctx.anchor).days)
+        expected = (
+            arr
+            if fit >= POOR_FIT
+            else (arr * Decimal(str(round(ctx.rng.uniform(0.5, 0.9), 2)))).quantize(CENT)
+        )
+        opened = ctx.at(max(sub["started_on"], renewal - relativedelta(years=1)), 10)
+        rows.append(
+            (
+                sub["id"],
+                sub["account_id"],
+                renewal,
+                stage,
+                forecast,
+                expected,
+                "",
+                None,
+                owner,
+                "",
+                opened,
+                opened,
+                None,
+                None,
+            )
+        )
+        if stage != "not_started":
+            moved = ctx.anchor - timedelta(days=ctx.rng.randint(1, 30))
+            entries.append((len(rows) - 1, stage, moved, arr, arr))
+    for subscription_id, renewal in overdue_ids:  # the paperwork is late: the date has passed
+        Subscription.objects.filter(pk=subscription_id).update(renewal_date=renewal)
+    ids = ctx.insert_rows(RenewalOpportunity, OPPORTUNITY_COLUMNS, rows, return_ids=True)
+    timeline = []
+    for index, what, day, before, after in entries:
+        row = rows[index]
+        data = {
+            "product": f"{PRODUCT} {_plan_of(ctx, row[1], by_account)}".strip(),
+            "renewal_date": row[2].isoformat(),
+        }
+        if what in ("in_discussion", "commit"):
+            kind, title = (
+                "renewal_stage",
+                f"Renewal of {data['product']} on {row[2]}: not started → {what.replace('_', ' ')}",
+            )
+            data.update({"from": "not_started", "to": what})
+        else:
+            kind, title = "renewal_outcome", f"Renewal of {data['product']} on {row[2]}: {what}"
+            data.update(
+                {
+                    "outcome": what,
+                    "reason": reason_names.get(row[7], ""),
+                    "note": row[6],
+                    "mrr_before": str((before / 12).quantize(CENT)),
+                    "mrr_after": str((after / 12).quantize(CENT)),
+                    "currency": "USD",
+                    "next_renewal_date": (row[2] + relativedelta(years=1)).isoformat()
+                    if what != "churned"
+                    else "",
+                }
+            )
+        timeline.append(
+            timeline_row(
+                account_id=row[1],
+                kind=kind,
+                occurred_at=ctx.at(day, 16),
+                title=title,
+                subject_type_id=opportunity_type,
+                subject_id=ids[index],
+                data=data,
+                actor_id=row[8],
+            )
+        )
+    ctx.insert_rows(TimelineEntry, TIMELINE_COLUMNS, timeline)
+
+
+def _plan_of(ctx: DemoContext, account_id: int, by_account: dict[int, DemoAccount]) -> str:
+    return PLANS[_segment_name(ctx, by_account[account_id])][0]

@@ -216,3 +216,122 @@ class MrrMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.delta:+} ({self.occurred_on})"
+
+
+class RenewalStage(models.TextChoices):
+    """Where the conversation about one renewal is; the last three are outcomes."""
+
+    NOT_STARTED = "not_started", _("Not started")
+    IN_DISCUSSION = "in_discussion", _("In discussion")
+    COMMIT = "commit", _("Commit")
+    RENEWED = "renewed", _("Renewed")
+    CHURNED = "churned", _("Churned")
+    DOWNGRADED = "downgraded", _("Downgraded")
+
+
+OPEN_STAGES = (RenewalStage.NOT_STARTED, RenewalStage.IN_DISCUSSION, RenewalStage.COMMIT)
+OUTCOME_STAGES = (RenewalStage.RENEWED, RenewalStage.CHURNED, RenewalStage.DOWNGRADED)
+
+
+class ForecastCategory(models.TextChoices):
+    """The forecast categories sales tools share (Salesforce's standard set)."""
+
+    PIPELINE = "pipeline", _("Pipeline")
+    BEST_CASE = "best_case", _("Best case")
+    COMMIT = "commit", _("Commit")
+    CLOSED = "closed", _("Closed")
+    OMITTED = "omitted", _("Omitted")
+
+
+# Expected ARR: what the money columns hold, and a bound a typo of a trillion does not pass.
+MAX_EXPECTED_ARR = Decimal("999999999999.99")
+
+
+class RenewalOpportunity(models.Model):
+    """One renewal of one subscription, worked as a deal: stage, forecast, expected ARR, then an outcome.
+
+    There is one per (subscription, renewal date): recording the outcome moves the subscription's
+    renewal date on, and the next date gets its own opportunity. `expected_arr` is in the
+    subscription's currency.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="renewal_opportunities",
+    )
+    # Denormalised from the subscription so lists filter by book in one join, as movements do.
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="renewal_opportunities",
+    )
+    renewal_date = models.DateField(_("renewal date"), db_index=True)
+    stage = models.CharField(
+        _("stage"), max_length=16, choices=RenewalStage.choices, default=RenewalStage.NOT_STARTED
+    )
+    forecast_category = models.CharField(
+        _("forecast category"),
+        max_length=16,
+        choices=ForecastCategory.choices,
+        default=ForecastCategory.PIPELINE,
+    )
+    expected_arr = models.DecimalField(
+        _("expected ARR"), **MONEY, help_text=_("In the subscription's currency.")
+    )
+    outcome_reason = models.TextField(_("outcome reason"), blank=True)
+    churn_reason = models.ForeignKey(
+        ChurnReason,
+        verbose_name=_("churn reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewal_opportunities",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renewal_opportunities",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["renewal_date", "id"]
+        verbose_name = _("renewal opportunity")
+        verbose_name_plural = _("renewal opportunities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "renewal_date"], name="renewal_opportunity_once_per_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_arr__gte=0, expected_arr__lte=MAX_EXPECTED_ARR),
+                name="renewal_opportunity_expected_arr_bounded",
+            ),
+            # An outcome and its closing go together: an open stage is never closed, an outcome always is.
+            models.CheckConstraint(
+                condition=(
+                    Q(stage__in=["not_started", "in_discussion", "commit"], closed_at__isnull=True)
+                    | Q(stage__in=["renewed", "churned", "downgraded"], closed_at__isnull=False)
+                ),
+                name="renewal_opportunity_closed_with_outcome",
+            ),
+        ]
+        indexes = [models.Index(fields=["stage", "renewal_date"], name="renewal_opportunity_open")]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} · {self.renewal_date}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES

@@ -18,3 +18,7 @@ for model in ("subscription", "mrrmovement"):
 for model in ("churnreason", "exchangerate"):
     for action in ("view", "add", "change", "delete"):
         rules.add_perm(f"revenue.{action}_{model}", is_admin)
+
+# Renewal opportunities follow their account's book, as subscriptions do.
+rules.add_perm("revenue.view_renewalopportunity", can_read_account)
+rules.add_perm("revenue.change_renewalopportunity", can_change_in_book)

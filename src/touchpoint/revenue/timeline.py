@@ -56,3 +56,53 @@ register_kind("payment_failed", label=_("Payment failed"), icon="⚠", describe=
 register_kind(
     "payment_recovered", label=_("Payment received"), icon="✔", describe=_describe_payment_recovered
 )
+
+
+def _stage_label(value: str) -> str:
+    from touchpoint.revenue.models import RenewalStage
+
+    return str(RenewalStage(value).label) if value in RenewalStage.values else value
+
+
+def _describe_renewal_stage(entry) -> str:
+    data = entry.data
+    return gettext("Renewal of %(product)s on %(date)s: %(old)s → %(new)s") % {
+        "product": data.get("product", ""),
+        "date": _day(data.get("renewal_date", "")),
+        "old": _stage_label(data.get("from", "")),
+        "new": _stage_label(data.get("to", "")),
+    }
+
+
+def _day(value: str) -> str:
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    try:
+        return date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return value
+
+
+def _describe_renewal_outcome(entry) -> str:
+    data = entry.data
+    values = {
+        "product": data.get("product", ""),
+        "date": _day(data.get("renewal_date", "")),
+        "next": _day(data.get("next_renewal_date", "")),
+        "mrr": _money(data.get("mrr_after", "0"), data.get("currency", "")),
+        "reason": data.get("reason", ""),
+    }
+    outcome = data.get("outcome")
+    if outcome == "renewed":
+        return gettext("Renewed: %(product)s (due %(date)s), next renewal %(next)s") % values
+    if outcome == "downgraded":
+        return gettext("Renewed with a downgrade: %(product)s (due %(date)s), MRR now %(mrr)s") % values
+    if values["reason"]:
+        return gettext("Did not renew: %(product)s (due %(date)s), reason: %(reason)s") % values
+    return gettext("Did not renew: %(product)s (due %(date)s)") % values
+
+
+register_kind("renewal_stage", label=_("Renewal stage"), icon="↻", describe=_describe_renewal_stage)
+register_kind("renewal_outcome", label=_("Renewal outcome"), icon="↻", describe=_describe_renewal_outcome)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from touchpoint.revenue import stripe_views, views
+from touchpoint.revenue import renewal_views, stripe_views, views
 
 urlpatterns = [
     # Stripe: the webhook keeps the path Stripe is configured with, the page its place under Integrations.
@@ -14,4 +14,10 @@ urlpatterns = [
     path(
         "accounts/<int:account_id>/subscriptions/", views.account_subscriptions, name="account-subscriptions"
     ),
+    path(
+        "renewals/opportunities/<int:opportunity_id>/",
+        renewal_views.opportunity_page,
+        name="renewal-opportunity",
+    ),
+    path("accounts/<int:account_id>/renewal/", renewal_views.account_renewal, name="account-renewal"),
 ]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
 from touchpoint.request_types import AuthenticatedHttpRequest
-from touchpoint.revenue import charts, forecast, metrics, renewals, selectors, services
+from touchpoint.revenue import charts, forecast, metrics, renewal_views, renewals, selectors, services
 from touchpoint.revenue.forms import (
     CancelSubscriptionForm,
     ChangeSubscriptionForm,
@@ -364,6 +364,10 @@ def renewals_page(request: HttpRequest) -> HttpResponse:
             "quarters": outlook.quarters(outlook.past + outlook.coming),
             "query": query.urlencode(),
             "export_query": request.GET.urlencode(),
+            # The renewal process: stage and forecast per renewal, the overdue list, forecast by category.
+            **renewal_views.page_context(
+                request, filters=filters, upcoming=upcoming, today=today, within=within
+            ),
         },
     )
 
