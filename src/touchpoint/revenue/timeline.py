@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.timeline import register_kind
+from touchpoint.revenue.churn_reasons import reason_label
 
 
 def _money(amount: str, currency: str) -> str:
@@ -21,7 +22,7 @@ def _describe_movement(entry) -> str:
         "product": data["product"],
         "delta": _money(data["delta"], data["currency"]),
         "mrr": _money(data["mrr_after"], data["currency"]),
-        "reason": data.get("reason", ""),
+        "reason": reason_label(data.get("reason", "")),
     }
     kind = data["kind"]
     if kind == "new":
