@@ -52,8 +52,11 @@ def _describe_payment_recovered(entry) -> str:
     return gettext("Payment received: %(product)s is no longer past due") % {"product": entry.data["product"]}
 
 
-register_kind("mrr_movement", label=_("Revenue"), icon="💰", describe=_describe_movement)
-register_kind("payment_failed", label=_("Payment failed"), icon="⚠", describe=_describe_payment_failed)
+register_kind("mrr_movement", label=_("Revenue"), icon="revenue", describe=_describe_movement)
+register_kind("payment_failed", label=_("Payment failed"), icon="warning", describe=_describe_payment_failed)
 register_kind(
-    "payment_recovered", label=_("Payment received"), icon="✔", describe=_describe_payment_recovered
+    "payment_recovered",
+    label=_("Payment received"),
+    icon="check-circle",
+    describe=_describe_payment_recovered,
 )

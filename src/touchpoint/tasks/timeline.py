@@ -20,5 +20,5 @@ def _describe_cancelled(entry: TimelineEntry) -> str:
     }
 
 
-register_kind("task_done", label=_("Task done"), icon="✓", describe=_describe_done)
-register_kind("task_cancelled", label=_("Task cancelled"), icon="✗", describe=_describe_cancelled)
+register_kind("task_done", label=_("Task done"), icon="check-circle", describe=_describe_done)
+register_kind("task_cancelled", label=_("Task cancelled"), icon="x-circle", describe=_describe_cancelled)

@@ -59,7 +59,7 @@ def active_people_svg(trend: list[dict]) -> str:
     ]
     chart = (
         alt.Chart(alt.Data(values=values))
-        .mark_line()
+        .mark_line(point=alt.OverlayMarkDef(opacity=0, size=60))  # invisible points carry the hover texts
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format=day_axis_format(), labelAngle=0)),
             y=alt.Y("people:Q", title=_("Active people"), axis=alt.Axis(tickMinStep=1, format="d")),

@@ -35,8 +35,20 @@ FONT = '"DejaVu Sans", "Noto Sans CJK JP", "Noto Sans Thai", Loma, sans-serif'
 
 CONFIG: dict[str, Any] = {
     "font": FONT,
-    "axis": {"labelFontSize": 12, "titleFontSize": 12, "titleFontWeight": "normal", "labelLimit": 0},
-    "legend": {"labelFontSize": 12, "labelLimit": 0, "symbolSize": 80},
+    # Axes and legends describe themselves to screen readers in English ("X-axis titled …"); the
+    # figure around the chart carries a translated label instead, and marks keep their `tip`.
+    "axis": {
+        "aria": False,
+        "labelFontSize": 12,
+        "titleFontSize": 12,
+        "titleFontWeight": "normal",
+        "labelLimit": 0,
+    },
+    "legend": {"aria": False, "labelFontSize": 12, "labelLimit": 0, "symbolSize": 80},
+    # A line or an area is one shape for many data: its points carry the hover texts instead.
+    "line": {"aria": False},
+    "area": {"aria": False},
+    "rule": {"aria": False},
     "view": {"stroke": None},
     "padding": 8,
 }
@@ -111,7 +123,7 @@ def number_locale() -> dict[str, Any]:
     }
 
 
-_MARK_WITH_LABEL = re.compile(r'<path([^>]*?) aria-label="([^"]*)"([^>]*?)/>')
+_MARK_WITH_LABEL = re.compile(r'<path([^>]*?) aria-label="([^"]*)"( role="graphics-symbol"[^>]*?)/>')
 
 
 def _titles(svg_text: str) -> str:
