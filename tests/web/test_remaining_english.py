@@ -34,7 +34,9 @@ def test_durations_are_in_the_language(language):
 def test_thai_durations_read_as_thai():
     now = timezone.now()
     with translation.override("th"):
-        assert timeuntil(now + timedelta(days=45), now) == "1\xa0เดือน 2\xa0สัปดาห์"  # no break inside a number and its unit
+        assert (
+            timeuntil(now + timedelta(days=45), now) == "1\xa0เดือน 2\xa0สัปดาห์"
+        )  # no break inside a number and its unit
         assert str(naturaltime(now - timedelta(days=3))) == "3\xa0วันที่ผ่านมา"
 
 

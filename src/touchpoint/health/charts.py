@@ -52,7 +52,9 @@ def history_svg(history: list[tuple[date, float | None]], *, green_at: float, re
         return ""
     line = (
         alt.Chart(alt.Data(values=values))
-        .mark_line(color="#2857c5", point=alt.OverlayMarkDef(size=12, color="#2857c5"))
+        .mark_line(
+            color="#2857c5", point=alt.OverlayMarkDef(size=40, opacity=0)
+        )  # invisible points carry the hover texts
         .encode(
             x=alt.X("date:T", title=None, axis=alt.Axis(format=day_axis_format(), labelAngle=0)),
             y=alt.Y("score:Q", title=_("Score"), scale=alt.Scale(domain=[0, 100])),

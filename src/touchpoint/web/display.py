@@ -16,8 +16,11 @@ from django.utils.translation import gettext
 
 
 class Span(Protocol):
-    start: date
-    end: date
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
 
 
 def month_label(day: date) -> str:
