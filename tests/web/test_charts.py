@@ -85,6 +85,7 @@ def test_russian_percentages_use_a_decimal_comma(periods):
         svg = revenue_charts.retention_svg(periods)
         assert display.percent(0.977) == "97,7 %"
     assert any("GRR: 97,7 %" in title for title in titles(svg))
+    assert any(re.fullmatch(r"\d+ %", label) for label in texts(svg))  # the axis writes 98 % too
 
 
 def test_dashboard_period_labels_and_quarters():

@@ -24,6 +24,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.utils.formats import date_format, get_format
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     import altair as alt
@@ -120,6 +121,8 @@ def number_locale() -> dict[str, Any]:
         "thousands": str(get_format("THOUSAND_SEPARATOR")),
         "grouping": [3],
         "currency": ["", ""],
+        # The percent sign as the language writes it after a number ("97,7 %" in Russian), as in the tables.
+        "percent": gettext("%(number)s%%") % {"number": ""},
     }
 
 
