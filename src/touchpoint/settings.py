@@ -178,6 +178,8 @@ LANGUAGES = [
     ("th", _("Thai")),
 ]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# One date format per language on every page: touchpoint/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["touchpoint.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

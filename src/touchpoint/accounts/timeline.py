@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class TimelineKind:
     value: str
     label: str | Promise
-    icon: str  # one character or emoji shown beside the entry
+    icon: str  # a key of touchpoint.web.icons.ICONS, drawn as inline SVG beside the entry
     describe: Callable[[TimelineEntry], str] | None = None
     is_human_touch: bool = False  # a touch by a person (counts for engagement recency)
     link: Callable[[TimelineEntry], str | None] | None = None  # where the entry's subject is handled
@@ -46,15 +46,23 @@ def register_kind(
     is_human_touch: bool = False,
     link: Callable[[TimelineEntry], str | None] | None = None,
 ) -> TimelineKind:
+    """Register a timeline kind. `icon` names an icon of touchpoint.web.icons (an emoji is mapped to one)."""
+    from touchpoint.web.icons import icon_key
+
     kind = TimelineKind(
-        value=value, label=label, icon=icon, describe=describe, is_human_touch=is_human_touch, link=link
+        value=value,
+        label=label,
+        icon=icon_key(icon),
+        describe=describe,
+        is_human_touch=is_human_touch,
+        link=link,
     )
     _KINDS[value] = kind
     return kind
 
 
 def kind_info(value: str) -> TimelineKind:
-    return _KINDS.get(value) or TimelineKind(value=value, label=value, icon="•")
+    return _KINDS.get(value) or TimelineKind(value=value, label=value, icon="dot")
 
 
 def registered_kinds() -> list[TimelineKind]:
@@ -100,18 +108,18 @@ def _describe_contact_added(entry: TimelineEntry) -> str:
 
 
 # The walking skeleton's own kinds: human touches and account changes.
-register_kind("note", label=_("Note"), icon="📝", is_human_touch=True)
-register_kind("meeting", label=_("Meeting"), icon="👥", is_human_touch=True)
-register_kind("call", label=_("Call"), icon="📞", is_human_touch=True)
-register_kind("email", label=_("Email"), icon="✉️", is_human_touch=True)
+register_kind("note", label=_("Note"), icon="note", is_human_touch=True)
+register_kind("meeting", label=_("Meeting"), icon="meeting", is_human_touch=True)
+register_kind("call", label=_("Call"), icon="call", is_human_touch=True)
+register_kind("email", label=_("Email"), icon="email", is_human_touch=True)
 register_kind(
     "account_created",
     label=_("Account created"),
-    icon="🏢",
+    icon="account",
     describe=lambda entry: gettext("Account created"),
 )
-register_kind("account_changed", label=_("Account changed"), icon="✏️", describe=_describe_account_changed)
-register_kind("contact_added", label=_("Contact added"), icon="👤", describe=_describe_contact_added)
+register_kind("account_changed", label=_("Account changed"), icon="edit", describe=_describe_account_changed)
+register_kind("contact_added", label=_("Contact added"), icon="contact", describe=_describe_contact_added)
 
 
 def _describe_team_member_added(entry: TimelineEntry) -> str:
@@ -124,11 +132,11 @@ def _describe_team_member_added(entry: TimelineEntry) -> str:
 
 
 register_kind(
-    "team_member_added", label=_("Team member added"), icon="🤝", describe=_describe_team_member_added
+    "team_member_added", label=_("Team member added"), icon="user-plus", describe=_describe_team_member_added
 )
 register_kind(
     "team_member_removed",
     label=_("Team member removed"),
-    icon="👋",
+    icon="user-minus",
     describe=lambda entry: gettext("%(name)s left the account team") % {"name": entry.data["user"]},
 )

@@ -10,8 +10,8 @@ class HealthConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.health import (
             domain_events,  # noqa: F401  (registers the health event kinds)
-            home_sections,
             header_facts,
+            home_sections,
             measures,  # noqa: F401  (registers the built-in measures)
             portfolio,
             rules,  # noqa: F401  (declares the health permissions)

@@ -197,10 +197,11 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
             context["proposal"] = proposal
             context["rules"] = list(zip(definition.rules, proposal.definition.rules, strict=True))
             current_label = f"{scorecard.name} v{scorecard.current_version.number}"
-            series = {current_label: proposal.current.deciles, "proposal": proposal.proposed.deciles}
+            proposed_label = _("Proposal")
+            series = {current_label: proposal.current.deciles, proposed_label: proposal.proposed.deciles}
             context["lift_svg"] = charts.lift_svg(series)
             context["calibration_svg"] = charts.calibration_svg(
-                {current_label: proposal.current.calibration, "proposal": proposal.proposed.calibration}
+                {current_label: proposal.current.calibration, proposed_label: proposal.proposed.calibration}
             )
         if "lift_svg" not in context:
             context["lift_svg"] = charts.lift_svg({scorecard.name: result.deciles})

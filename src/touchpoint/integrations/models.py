@@ -93,3 +93,11 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.original_name}"
+
+    @property
+    def kind_label(self) -> str:
+        """What the file holds, in the reader's language (the importer's label; the raw kind if none)."""
+        from touchpoint.integrations.csv_import.importers import IMPORTERS
+
+        importer = IMPORTERS.get(self.kind)
+        return str(importer.label) if importer else self.kind

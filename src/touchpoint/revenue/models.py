@@ -41,7 +41,9 @@ class ChurnReason(models.Model):
         verbose_name_plural = _("churn reasons")
 
     def __str__(self) -> str:
-        return self.name
+        from touchpoint.revenue.churn_reasons import reason_label
+
+        return reason_label(self.name)
 
 
 class ExchangeRate(models.Model):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.timeline import register_kind
+from touchpoint.revenue.churn_reasons import reason_label
 
 
 def _money(amount: str, currency: str) -> str:
@@ -21,7 +22,7 @@ def _describe_movement(entry) -> str:
         "product": data["product"],
         "delta": _money(data["delta"], data["currency"]),
         "mrr": _money(data["mrr_after"], data["currency"]),
-        "reason": data.get("reason", ""),
+        "reason": reason_label(data.get("reason", "")),
     }
     kind = data["kind"]
     if kind == "new":
@@ -51,10 +52,13 @@ def _describe_payment_recovered(entry) -> str:
     return gettext("Payment received: %(product)s is no longer past due") % {"product": entry.data["product"]}
 
 
-register_kind("mrr_movement", label=_("Revenue"), icon="💰", describe=_describe_movement)
-register_kind("payment_failed", label=_("Payment failed"), icon="⚠", describe=_describe_payment_failed)
+register_kind("mrr_movement", label=_("Revenue"), icon="revenue", describe=_describe_movement)
+register_kind("payment_failed", label=_("Payment failed"), icon="warning", describe=_describe_payment_failed)
 register_kind(
-    "payment_recovered", label=_("Payment received"), icon="✔", describe=_describe_payment_recovered
+    "payment_recovered",
+    label=_("Payment received"),
+    icon="check-circle",
+    describe=_describe_payment_recovered,
 )
 
 

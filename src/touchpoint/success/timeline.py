@@ -20,4 +20,4 @@ def _describe_phase_changed(entry: TimelineEntry) -> str:
     return gettext("Removed from its lifecycle phase")
 
 
-register_kind("phase_changed", label=_("Phase changed"), icon="🧭", describe=_describe_phase_changed)
+register_kind("phase_changed", label=_("Phase changed"), icon="compass", describe=_describe_phase_changed)

@@ -25,7 +25,13 @@ def _task_page(entry: TimelineEntry) -> str | None:
     return reverse("task-detail", args=[entry.subject_id]) if entry.subject_id else None
 
 
-register_kind("task_done", label=_("Task done"), icon="✓", describe=_describe_done, link=_task_page)
 register_kind(
-    "task_cancelled", label=_("Task cancelled"), icon="✗", describe=_describe_cancelled, link=_task_page
+    "task_done", label=_("Task done"), icon="check-circle", describe=_describe_done, link=_task_page
+)
+register_kind(
+    "task_cancelled",
+    label=_("Task cancelled"),
+    icon="x-circle",
+    describe=_describe_cancelled,
+    link=_task_page,
 )

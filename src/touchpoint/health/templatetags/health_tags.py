@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
-from touchpoint.health import charts, selectors
+from touchpoint.health import charts, measures, selectors
 
 register = template.Library()
 
@@ -24,3 +24,10 @@ def signed(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{value:+.{int(digits)}f}"
+
+
+@register.filter
+def measure_label(key: str) -> str:
+    """A measure's name in the reader's language (its key when no app registers it any more)."""
+    measure = measures.get_measure(key)
+    return str(measure.label) if measure else key

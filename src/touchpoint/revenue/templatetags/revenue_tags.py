@@ -1,3 +1,6 @@
+"""{% load revenue_tags %}: the reporting currency, day counts, and `name|reason_label` (a built-in
+churn reason in the reader's language)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -5,6 +8,8 @@ from datetime import date
 from django import template
 from django.conf import settings
 from django.utils import timezone
+
+from touchpoint.revenue.churn_reasons import reason_label as _reason_label
 
 register = template.Library()
 
@@ -29,3 +34,8 @@ def days_ago(day: date | None) -> int | None:
     if day is None:
         return None
     return (timezone.localdate() - day).days
+
+
+@register.filter
+def reason_label(name: str | None) -> str:
+    return _reason_label(name)
