@@ -36,6 +36,8 @@ def _describe_completed(entry: TimelineEntry) -> str:
     }
 
 
-register_kind("playbook_started", label=_("Playbook started"), icon="▶", describe=_describe_started)
-register_kind("playbook_stopped", label=_("Playbook stopped"), icon="■", describe=_describe_stopped)
-register_kind("playbook_completed", label=_("Playbook completed"), icon="✓", describe=_describe_completed)
+register_kind("playbook_started", label=_("Playbook started"), icon="play", describe=_describe_started)
+register_kind("playbook_stopped", label=_("Playbook stopped"), icon="stop", describe=_describe_stopped)
+register_kind(
+    "playbook_completed", label=_("Playbook completed"), icon="check-circle", describe=_describe_completed
+)

@@ -108,5 +108,7 @@ def _describe_renewal_outcome(entry) -> str:
     return gettext("Did not renew: %(product)s (due %(date)s)") % values
 
 
-register_kind("renewal_stage", label=_("Renewal stage"), icon="↻", describe=_describe_renewal_stage)
-register_kind("renewal_outcome", label=_("Renewal outcome"), icon="↻", describe=_describe_renewal_outcome)
+register_kind("renewal_stage", label=_("Renewal stage"), icon="renewal", describe=_describe_renewal_stage)
+register_kind(
+    "renewal_outcome", label=_("Renewal outcome"), icon="renewal", describe=_describe_renewal_outcome
+)
