@@ -80,6 +80,11 @@ MOVEMENT_COLUMNS = (
     "source",
     "actor_id",
     "created_at",
+    "voided_at",
+    "voided_by_id",
+    "void_reason",
+    "reverses_id",
+    "subscription_before",
 )
 CENT = Decimal("0.01")
 
@@ -225,6 +230,11 @@ def revenue(ctx: DemoContext) -> None:
                     MovementSource.DEMO,
                     None,
                     moment,
+                    None,
+                    None,
+                    "",
+                    None,
+                    {},
                 )
             )
             entries.append((demo_account.account.pk, kind, day, before, after, reason or ""))

@@ -207,7 +207,7 @@ def forecast(
 def lifetimes(filters: RevenueFilter = RevenueFilter()) -> list[Lifetime]:
     """Every subscription of the covered accounts with its MRR history (two queries)."""
     changes: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    movements = filters.apply(MrrMovement.objects.order_by("occurred_on", "id"))
+    movements = filters.apply(MrrMovement.objects.effective().order_by("occurred_on", "id"))
     for subscription_id, day, delta in movements.values_list("subscription_id", "occurred_on", "delta"):
         changes[subscription_id].append((day, delta))
     rows = filters.apply(Subscription.objects.order_by()).values_list(

@@ -37,6 +37,16 @@ def _describe_movement(entry) -> str:
     return gettext("Churned: %(product)s, MRR %(delta)s") % values
 
 
+def _describe_voided(entry) -> str:
+    data = entry.data
+    return gettext("Voided a mistaken change: %(product)s, MRR %(delta)s on %(day)s (reason: %(reason)s)") % {
+        "product": data["product"],
+        "delta": _money(data["delta"], data["currency"]),
+        "day": data["occurred_on"],
+        "reason": data.get("reason", ""),
+    }
+
+
 def _describe_payment_failed(entry) -> str:
     data = entry.data
     if data.get("amount"):
@@ -52,6 +62,7 @@ def _describe_payment_recovered(entry) -> str:
 
 
 register_kind("mrr_movement", label=_("Revenue"), icon="💰", describe=_describe_movement)
+register_kind("mrr_voided", label=_("Revenue correction"), icon="↩", describe=_describe_voided)
 register_kind("payment_failed", label=_("Payment failed"), icon="⚠", describe=_describe_payment_failed)
 register_kind(
     "payment_recovered", label=_("Payment received"), icon="✔", describe=_describe_payment_recovered
