@@ -33,6 +33,7 @@ from django.utils import timezone
 from tests.factories import ContactFactory, SubscriptionFactory
 from touchpoint.health.services import ensure_default_scorecard
 from touchpoint.integrations.models import ImportJob
+from touchpoint.revenue.models import MrrMovement
 from touchpoint.usage.models import Source
 from touchpoint.users.models import SiteSettings
 from touchpoint.users.services import create_api_key
@@ -89,6 +90,7 @@ class World:
     source: Any
     job: Any
     people: dict[str, Any]
+    movement: Any = None
 
     def kwargs(self, route: str) -> dict[str, Any]:
         found = {
@@ -209,6 +211,7 @@ def _api(path: str) -> Callable[[World], str]:
             account_id=world.account.pk,
             contact_id=world.contact.pk,
             subscription_id=world.subscription.pk,
+            movement_id=world.movement.pk,
             user_id=world.people["teammate"].pk,
         )
 
@@ -250,6 +253,7 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/subscriptions/{subscription_id}": [Case(account_reads)],
     "PATCH /api/v1/subscriptions/{subscription_id}": [Case(book_writes, data={"plan": "Gold"})],
     "POST /api/v1/subscriptions/{subscription_id}/cancel": [Case(book_writes, data={})],
+    "POST /api/v1/mrr-movements/{movement_id}/void": [Case(book_writes, data={"reason": "Entered twice"})],
     "GET /api/v1/metrics/revenue": [Case(API_SIGNED_IN)],
     "GET /api/v1/renewals": [Case(API_SIGNED_IN, shows=_account_name)],
     "GET /api/v1/renewals/forecast": [Case(API_SIGNED_IN)],
@@ -325,6 +329,17 @@ def world(book) -> World:
     contact = ContactFactory(account=account, name="Qwerty Matrixperson")
     today = timezone.localdate()
     subscription = SubscriptionFactory(account=account, renewal_date=today + timedelta(days=20))
+    movement = MrrMovement.objects.create(
+        subscription=subscription,
+        account=account,
+        kind="new",
+        occurred_on=subscription.started_on,
+        mrr_before=0,
+        mrr_after=subscription.mrr,
+        delta=subscription.mrr,
+        currency="USD",
+        subscription_before={"status": "canceled", "canceled_on": subscription.started_on.isoformat()},
+    )
     job = ImportJob.objects.create(
         kind="accounts",
         original_name="a.csv",
@@ -351,6 +366,7 @@ def world(book) -> World:
         source=Source.objects.create(name="Matrix web app"),
         job=job,
         people=people,
+        movement=movement,
     )
 
 

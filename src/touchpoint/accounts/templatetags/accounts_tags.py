@@ -31,3 +31,24 @@ def timeline_title(entry) -> str:
 @register.filter
 def timeline_kind(entry):
     return kind_info(entry.kind)
+
+
+# A body longer than this (characters or lines) shows its first lines, the rest behind "Show all".
+LONG_TEXT_CHARS = 600
+LONG_TEXT_LINES = 6
+
+
+@register.filter
+def is_long_text(text: str) -> bool:
+    return len(text) > LONG_TEXT_CHARS or text.count("\n") >= LONG_TEXT_LINES
+
+
+@register.filter
+def text_preview(text: str) -> str:
+    """The first lines of a long text, cut at a word, with an ellipsis."""
+    lines = text.split("\n")[: LONG_TEXT_LINES - 2]
+    preview = "\n".join(lines)
+    limit = LONG_TEXT_CHARS // 2
+    if len(preview) > limit:
+        preview = preview[:limit].rsplit(" ", 1)[0] if " " in preview[:limit] else preview[:limit]
+    return preview.rstrip() + "…"
