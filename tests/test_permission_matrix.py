@@ -171,6 +171,7 @@ PAGES: dict[str, list[Case]] = {
     "health-scorecards-export": [Case(signed_in)],
     "health-scorecard-new": [Case(signed_in), Case(leaders_only, method="post")],
     "health-scorecard": [Case(signed_in), Case(leaders_only, method="post")],
+    "health-scorecard-rescore": [Case(leaders_only, method="post")],
     "health-backtest": [Case(signed_in)],
     "health-backtest-accept": [Case(leaders_only, method="post")],
     # Revenue
