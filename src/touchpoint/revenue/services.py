@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -842,7 +842,7 @@ def _restore_subscription(movement: MrrMovement) -> dict[str, list[str]]:
             )
     diff: dict[str, list[str]] = {}
     for name, stored in before.items():
-        field = Subscription._meta.get_field(name)
+        field = cast(models.Field, Subscription._meta.get_field(name))  # snapshots hold concrete fields only
         value = None if stored is None else field.to_python(stored)
         if getattr(subscription, name) != value:
             diff[name] = [str(getattr(subscription, name)), str(value)]
