@@ -11,6 +11,7 @@ from django.utils import timezone
 from tests.conftest import Api, logged_in_client
 from tests.factories import AccountFactory, SegmentFactory
 from touchpoint.accounts.models import Account, TimelineEntry
+from touchpoint.accounts.timeline import entry_title
 from touchpoint.confirmation import NeedsConfirmation
 from touchpoint.events.models import DomainEvent
 from touchpoint.health.measures import AsOf
@@ -361,6 +362,7 @@ def test_a_void_is_on_the_timeline_in_the_audit_log_and_a_domain_event(leader):
     reversal = services.void_movement(movement=movement, reason="Meant 200", actor=leader)
     entry = TimelineEntry.objects.get(kind="mrr_voided")
     assert entry.actor == leader and entry.body == "Meant 200" and entry.account_id == sub.account_id
+    assert entry_title(entry) == "Voided a mistaken change: Cloud, MRR 1,900.00 USD of March 1, 2025"
     event = DomainEvent.objects.get(kind="mrr.voided")
     assert event.payload["movement_id"] == movement.pk and event.payload["reversal_id"] == reversal.pk
     audit = AuditLogEntry.objects.get(action="void")

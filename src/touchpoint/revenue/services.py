@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
@@ -129,7 +130,10 @@ def _mrr_warning(before: Decimal, after: Decimal) -> dict[str, tuple[str, str]]:
         "mrr": (
             "mrr_jump",
             _("This changes the MRR from %(before)s to %(after)s, more than ten times. Is the amount right?")
-            % {"before": f"{before:,}", "after": f"{after:,}"},
+            % {
+                "before": number_format(before, decimal_pos=2, use_l10n=True, force_grouping=True),
+                "after": number_format(after, decimal_pos=2, use_l10n=True, force_grouping=True),
+            },
         )
     }
 

@@ -39,11 +39,15 @@ def _describe_movement(entry) -> str:
 
 def _describe_voided(entry) -> str:
     data = entry.data
-    return gettext("Voided a mistaken change: %(product)s, MRR %(delta)s on %(day)s (reason: %(reason)s)") % {
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    # The reason is the entry's body, shown under the title.
+    return gettext("Voided a mistaken change: %(product)s, MRR %(delta)s of %(day)s") % {
         "product": data["product"],
         "delta": _money(data["delta"], data["currency"]),
-        "day": data["occurred_on"],
-        "reason": data.get("reason", ""),
+        "day": date_format(date.fromisoformat(data["occurred_on"]), "DATE_FORMAT"),
     }
 
 
