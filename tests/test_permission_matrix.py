@@ -254,6 +254,7 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/subscriptions/{subscription_id}": [Case(account_reads)],
     "PATCH /api/v1/subscriptions/{subscription_id}": [Case(book_writes, data={"plan": "Gold"})],
     "POST /api/v1/subscriptions/{subscription_id}/cancel": [Case(book_writes, data={})],
+    "GET /api/v1/subscriptions/{subscription_id}/movements": [Case(account_reads)],
     "POST /api/v1/mrr-movements/{movement_id}/void": [Case(book_writes, data={"reason": "Entered twice"})],
     "GET /api/v1/metrics/revenue": [Case(API_SIGNED_IN)],
     "GET /api/v1/renewals": [Case(API_SIGNED_IN, shows=_account_name)],

@@ -389,6 +389,13 @@ def test_the_void_api_and_who_may_use_it(book):
     assert body["reversal"]["reverses"] == movement.pk and body["reversal"]["delta"] == "-100.00"
     again = owner.send("post", url, {"reason": "again"})
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "movement"
+    listed = owner.get(f"/subscriptions/{sub.pk}/movements").json()
+    assert listed["count"] == 2
+    assert [(m["id"], m["voided_at"] is not None, m["reverses"]) for m in listed["items"]] == [
+        (movement.pk, True, None),
+        (body["reversal"]["id"], False, movement.pk),
+    ]
+    assert owner.get("/subscriptions/999999/movements").status_code == 404
 
 
 def test_the_panel_voids_with_a_reason_and_shows_the_voided_movement(csm):

@@ -396,6 +396,19 @@ def _movement_out(movement: MrrMovement) -> dict:
     }
 
 
+@router.get(
+    "/subscriptions/{subscription_id}/movements",
+    response=answers({200: Page[MovementOut]}, *READ, 404),
+    summary="A subscription's MRR movements",
+)
+def list_movements(request: HttpRequest, subscription_id: Id, paging: Query[Paging]):
+    """Every MRR movement of the subscription, oldest first, voided ones and their reversals included
+    (`voided_at`, `reverses`): the ids to void."""
+    subscription = _load(subscription_id)
+    require_perm(request, "revenue.view_mrrmovement", subscription)
+    return page_of(subscription.movements.order_by("occurred_on", "id"), paging, _movement_out)
+
+
 @router.post(
     "/mrr-movements/{movement_id}/void",
     response=answers({200: VoidOut}, *WRITE, 404),
