@@ -39,7 +39,9 @@ def test_a_csm_sees_their_own_book_and_a_leader_everyone(
 ):
     template_dir = tmp_path / "home"
     template_dir.mkdir()
-    (template_dir / "test_names.html").write_text("{% for name in data.items %}<b>{{ name }}</b>{% endfor %}")
+    (template_dir / "test_names.html").write_text(
+        "{% for name in data.items %}<b>{{ name }}</b>{% endfor %}"
+    )
     settings.TEMPLATES[0]["DIRS"] = [tmp_path]
     AccountFactory(name="Mine", owner=csm)
     AccountFactory(name="Theirs", owner=UserFactory())

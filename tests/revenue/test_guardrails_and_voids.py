@@ -52,6 +52,10 @@ def test_a_renewal_before_the_start_is_refused_on_the_renewal_date():
         services.change_subscription(subscription=sub, renewal_date=date(2024, 6, 1))
     assert list(refused.value.message_dict) == ["renewal_date"]
     assert Subscription.objects.get(pk=sub.pk).renewal_date == date(2026, 1, 1)
+    # A row from before the check keeps working: the form sends its renewal date back unchanged.
+    Subscription.objects.filter(pk=sub.pk).update(renewal_date=date(2024, 6, 1))
+    services.change_subscription(subscription=sub, mrr="120", renewal_date=date(2024, 6, 1))
+    assert Subscription.objects.get(pk=sub.pk).mrr == Decimal("120")
 
 
 @pytest.mark.parametrize("day", [date(1, 1, 1), date(1899, 12, 31), date(3000, 1, 1), date(9999, 12, 31)])

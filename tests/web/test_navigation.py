@@ -27,15 +27,7 @@ def _nav_keys(client) -> list[str]:
 
 def test_each_app_registers_its_own_entries_and_permissions_hide_them(csm_client, admin_user, client):
     registered = [entry.key for entry in nav.entries()]
-    for key in (
-        "home",
-        "portfolio",
-        "sources",
-        "key-features",
-        "renewals",
-        "revenue-dashboard",
-        "health-scorecards",
-    ):
+    for key in ("home", "portfolio", "sources", "key-features", "renewals", "revenue-dashboard", "health-scorecards"):
         assert key in registered
     assert registered[0] == "home"
     csm_keys = _nav_keys(csm_client)

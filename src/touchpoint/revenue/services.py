@@ -444,7 +444,8 @@ def change_subscription(
     for field in ("renewal_date", "deal_opened_on", "deal_closed_on", "first_paid_on"):
         _day(changes.get(field), field)
     _day(occurred_on, "occurred_on")
-    if "renewal_date" in changes:
+    if "renewal_date" in changes and changes["renewal_date"] != subscription.renewal_date:
+        # Only a new date is checked: a form sends the old one back with any other change.
         _renewal_not_before_start(changes["renewal_date"], subscription.started_on)
     if "mrr" in changes:
         ask_to_confirm(_mrr_warning(subscription.mrr, changes["mrr"]), confirm)
