@@ -426,3 +426,13 @@ def test_the_panel_voids_with_a_reason_and_shows_the_voided_movement(csm):
     other_movement = subscription(other).movements.get()
     assert client.post(url, {"action": "void", "movement": other_movement.pk}).status_code == 404
     assert client.post(url, {"action": "void", "movement": "x"}).status_code == 400
+
+
+def test_an_account_with_a_voided_movement_can_still_be_deleted(admin_user):
+    from touchpoint.accounts import services as accounts
+
+    account = old_account()
+    sub = subscription(account)
+    services.void_movement(movement=sub.movements.get(), reason="Wrong account", actor=admin_user)
+    accounts.delete_account(account=account, actor=admin_user)
+    assert not MrrMovement.objects.exists() and not Subscription.objects.exists()

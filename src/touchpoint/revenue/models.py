@@ -207,7 +207,8 @@ class MrrMovement(models.Model):
         verbose_name=_("reverses"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        # Only ever deleted with its subscription or account (voiding never deletes), and then together.
+        on_delete=models.CASCADE,
         related_name="reversal",
     )
 
