@@ -34,6 +34,7 @@ from tests.factories import ContactFactory, SubscriptionFactory
 from touchpoint.accounts.models import SavedView
 from touchpoint.health.services import ensure_default_scorecard
 from touchpoint.integrations.models import ImportJob
+from touchpoint.revenue.models import MrrMovement
 from touchpoint.tasks.services import create_task
 from touchpoint.usage.models import Source
 from touchpoint.users.models import SiteSettings
@@ -93,6 +94,7 @@ class World:
     people: dict[str, Any]
     task: Any = None
     saved_view: Any = None
+    movement: Any = None
 
     @property
     def opportunity_id(self) -> int:
@@ -269,6 +271,7 @@ PAGES: dict[str, list[Case]] = {
     "health-scorecards-export": [Case(signed_in)],
     "health-scorecard-new": [Case(signed_in), Case(leaders_only, method="post")],
     "health-scorecard": [Case(signed_in), Case(leaders_only, method="post")],
+    "health-scorecard-rescore": [Case(leaders_only, method="post")],
     "health-backtest": [Case(signed_in)],
     "health-backtest-accept": [Case(leaders_only, method="post")],
     # Revenue
@@ -315,6 +318,7 @@ def _api(path: str) -> Callable[[World], str]:
             account_id=world.account.pk,
             contact_id=world.contact.pk,
             subscription_id=world.subscription.pk,
+            movement_id=world.movement.pk,
             user_id=world.people["teammate"].pk,
             task_id=world.task.pk,
             **({"run_id": _playbook_run(world).pk} if "{run_id}" in path else {}),
@@ -359,6 +363,8 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/subscriptions/{subscription_id}": [Case(account_reads)],
     "PATCH /api/v1/subscriptions/{subscription_id}": [Case(book_writes, data={"plan": "Gold"})],
     "POST /api/v1/subscriptions/{subscription_id}/cancel": [Case(book_writes, data={})],
+    "GET /api/v1/subscriptions/{subscription_id}/movements": [Case(account_reads)],
+    "POST /api/v1/mrr-movements/{movement_id}/void": [Case(book_writes, data={"reason": "Entered twice"})],
     "GET /api/v1/metrics/revenue": [Case(API_SIGNED_IN)],
     "GET /api/v1/playbooks": [Case(API_SIGNED_IN)],
     "GET /api/v1/accounts/{account_id}/playbook-runs": [Case(account_reads)],
@@ -454,6 +460,17 @@ def world(book) -> World:
     contact = ContactFactory(account=account, name="Qwerty Matrixperson")
     today = timezone.localdate()
     subscription = SubscriptionFactory(account=account, renewal_date=today + timedelta(days=20))
+    movement = MrrMovement.objects.create(
+        subscription=subscription,
+        account=account,
+        kind="new",
+        occurred_on=subscription.started_on,
+        mrr_before=0,
+        mrr_after=subscription.mrr,
+        delta=subscription.mrr,
+        currency="USD",
+        subscription_before={"status": "canceled", "canceled_on": subscription.started_on.isoformat()},
+    )
     job = ImportJob.objects.create(
         kind="accounts",
         original_name="a.csv",
@@ -484,6 +501,7 @@ def world(book) -> World:
         saved_view=SavedView.objects.create(
             user=book.leader, name="Matrix view", query="book=all", shared=True
         ),
+        movement=movement,
     )
 
 

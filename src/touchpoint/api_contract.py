@@ -40,6 +40,7 @@ from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from touchpoint.confirmation import NeedsConfirmation
 from touchpoint.users.models import User
 from touchpoint.users.permissions import require
 from touchpoint.users.selectors import api_key_for
@@ -150,6 +151,10 @@ class Strict(Schema):
 class ErrorItem(Schema):
     field: str
     message: str
+    code: str = Field(
+        "",
+        description="Only on a 409 that asks for confirmation: the warning's code, to send back in `confirm`.",
+    )
 
 
 class ErrorOut(Schema):
@@ -299,6 +304,19 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, 422, _("Some fields are not valid."), errors)
 
     def on_validation_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        if isinstance(exc, NeedsConfirmation):
+            # Valid but unusual values: nothing was written; the same request with `confirm` saves it.
+            warnings = [
+                {"field": field, "message": " ".join(error.messages), "code": error.code or ""}
+                for field, field_errors in exc.error_dict.items()
+                for error in field_errors
+            ]
+            return respond(
+                request,
+                409,
+                _("Please confirm: send the request again with “confirm”: true or the list of these codes."),
+                warnings,
+            )
         errors = []
         status = 422
         if hasattr(exc, "error_dict"):

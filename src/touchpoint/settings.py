@@ -227,6 +227,9 @@ ALERTS_POLL_SECONDS = float(os.environ.get("ALERTS_POLL_SECONDS", "30"))
 # --- Touchpoint -------------------------------------------------------------------------------
 PORTFOLIO_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 20
+# How far back and ahead a touch (note, call, meeting, email) may be dated: further is a typo.
+TOUCHPOINT_TIMELINE_PAST_DAYS = int(os.environ.get("TOUCHPOINT_TIMELINE_PAST_DAYS", str(10 * 365)))
+TOUCHPOINT_TIMELINE_FUTURE_DAYS = int(os.environ.get("TOUCHPOINT_TIMELINE_FUTURE_DAYS", "365"))
 API_MAX_PAGE_SIZE = 500
 
 LOGGING = {

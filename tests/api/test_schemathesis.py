@@ -59,7 +59,13 @@ def _seed(base: str, key: str) -> None:
             key,
             "POST",
             "/subscriptions",
-            {"account": account["id"], "product": "Touchpoint", "mrr": "100.00", "started_on": "2026-01-01"},
+            {
+                "account": account["id"],
+                "product": "Touchpoint",
+                "mrr": "100.00",
+                "started_on": "2026-01-01",
+                "confirm": True,  # history from before the account was created today
+            },
         )
         _call(base, key, "POST", f"/accounts/{account['id']}/notes", {"body": "Kick-off went well."})
         _call(

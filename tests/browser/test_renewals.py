@@ -22,6 +22,7 @@ def test_a_csm_sees_their_renewals_opens_the_calendar_and_manages_a_subscription
     today = timezone.localdate()
     mine = AccountFactory(name="Orbit Labs", owner=csm)
     services.create_subscription(
+        confirm=True,
         account=mine,
         product="Cloud",
         mrr=Decimal("250"),
@@ -29,6 +30,7 @@ def test_a_csm_sees_their_renewals_opens_the_calendar_and_manages_a_subscription
         renewal_date=today + timedelta(days=3),
     )
     services.create_subscription(
+        confirm=True,
         account=AccountFactory(name="Not Mine Inc", owner=other),
         product="Cloud",
         mrr=Decimal("99"),

@@ -19,13 +19,18 @@ def test_a_leader_reads_revenue_filters_by_segment_and_downloads_a_chart_as_csv(
     leader = UserFactory(role=Role.CS_LEADER, email="leader@example.com")
     enterprise, smb = SegmentFactory(name="Enterprise"), SegmentFactory(name="SMB")
     kept = services.create_subscription(
+        confirm=True,
         account=AccountFactory(segment=enterprise),
         product="Cloud",
         mrr=Decimal("1000"),
         started_on=date(2026, 1, 10),
     )
     lost = services.create_subscription(
-        account=AccountFactory(segment=smb), product="Cloud", mrr=Decimal("400"), started_on=date(2026, 1, 12)
+        confirm=True,
+        account=AccountFactory(segment=smb),
+        product="Cloud",
+        mrr=Decimal("400"),
+        started_on=date(2026, 1, 12),
     )
     services.change_subscription(subscription=kept, mrr=Decimal("1200"), occurred_on=date(2026, 2, 3))
     services.cancel_subscription(

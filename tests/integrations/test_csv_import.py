@@ -291,10 +291,20 @@ def test_importing_the_same_file_twice_changes_nothing_and_a_changed_row_updates
 def test_subscriptions_import_records_movements_and_reimport_is_idempotent(tmp_path):
     AccountFactory(external_id="A1")
     AccountFactory(external_id="A2")
-    text = (
+    unconfirmed = (
         "Subscription ID;Account ID;Product;Plan;ARR;Currency;Start Date;Renewal Date;Seats;Status;Cancellation Date\n"
         'S1;A1;Cloud;Team;"12 000,00";USD;01.02.2026;01.02.2027;10;active;\n'
         "S2;A2;Cloud;Starter;1 200,00;USD;15.01.2026;15.01.2027;2;canceled;28.02.2026\n"
+    )
+    # The accounts were created today: history before that is a row problem until the row confirms it.
+    refused = runner.run(write(tmp_path, unconfirmed, name="unconfirmed.csv"), "subscriptions")
+    assert not refused.ok and not Subscription.objects.exists()
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "Start Date"), (3, "Start Date")]
+    assert "Confirm column" in problems(refused)[0]
+    text = (
+        "Subscription ID;Account ID;Product;Plan;ARR;Currency;Start Date;Renewal Date;Seats;Status;Cancellation Date;Confirm\n"
+        'S1;A1;Cloud;Team;"12 000,00";USD;01.02.2026;01.02.2027;10;active;;yes\n'
+        "S2;A2;Cloud;Starter;1 200,00;USD;15.01.2026;15.01.2027;2;canceled;28.02.2026;yes\n"
     )
     path = write(tmp_path, text)
     result = runner.run(path, "subscriptions")

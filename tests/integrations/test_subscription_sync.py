@@ -67,11 +67,12 @@ def _stripe_event(n: int, seats: int, status: str, ended: date | None) -> dict:
 
 
 def _csv(tmp_path, n: int, seats: int, status: str, ended: date | None):
+    # Confirmed, as Stripe's billing data is: the history starts before the accounts were created.
     path = tmp_path / f"state{n}.csv"
     path.write_text(
         "Subscription ID,Account ID,Product,Plan,MRR,Currency,Start Date,Renewal Date,Seats,Status,"
-        "Auto Renew,Cancellation Date\n"
-        f"S-Sync,A-Sync,Cloud,Team,{seats * 25},USD,{START},{RENEWAL},{seats},{status},yes,{ended or ''}\n"
+        "Auto Renew,Cancellation Date,Confirm\n"
+        f"S-Sync,A-Sync,Cloud,Team,{seats * 25},USD,{START},{RENEWAL},{seats},{status},yes,{ended or ''},yes\n"
     )
     return path
 

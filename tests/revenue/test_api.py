@@ -20,20 +20,24 @@ def fields(response) -> list[str]:
 
 
 def test_create_change_cancel_a_subscription_records_its_movements(api, account):
-    created = api.send(
-        "post",
-        "/subscriptions",
-        {
-            "account": account.pk,
-            "product": "Cloud",
-            "plan": "Team",
-            "mrr": "1000.00",
-            "quantity": 10,
-            "started_on": "2026-01-05",
-            "renewal_date": "2027-01-05",
-            "external_id": "sub_1",
-        },
-    )
+    values = {
+        "account": account.pk,
+        "product": "Cloud",
+        "plan": "Team",
+        "mrr": "1000.00",
+        "quantity": 10,
+        "started_on": "2026-01-05",
+        "renewal_date": "2027-01-05",
+        "external_id": "sub_1",
+    }
+    # The account was created today: a start eleven months ago asks for confirmation first.
+    asked = api.send("post", "/subscriptions", values)
+    assert asked.status_code == 409
+    assert [(e["field"], e["code"]) for e in asked.json()["errors"]] == [
+        ("started_on", "start_before_account")
+    ]
+    assert not Subscription.objects.exists()
+    created = api.send("post", "/subscriptions", {**values, "confirm": ["start_before_account"]})
     assert created.status_code == 201, created.json()
     body = created.json()
     assert (body["mrr"], body["arr"], body["status"], body["account"]["id"]) == (
@@ -80,7 +84,14 @@ def test_bad_input_names_the_field(api, account):
         return api.send(
             "post",
             "/subscriptions",
-            {"account": account.pk, "product": "Cloud", "mrr": "10", "started_on": "2026-01-01", **body},
+            {
+                "account": account.pk,
+                "product": "Cloud",
+                "mrr": "10",
+                "started_on": "2026-01-01",
+                "confirm": True,
+                **body,
+            },
         )
 
     assert fields(post({"mrr": "-5"})) == ["mrr"]
@@ -103,7 +114,7 @@ def test_bad_input_names_the_field(api, account):
 
 def test_viewers_read_but_cannot_write(viewer_api, account):
     subscription = services.create_subscription(
-        account=account, product="Cloud", mrr=Decimal("100"), started_on=date(2026, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr=Decimal("100"), started_on=date(2026, 1, 1)
     )
     assert viewer_api.get("/subscriptions").status_code == 200
     assert viewer_api.get("/metrics/revenue").status_code == 200
@@ -125,13 +136,13 @@ def test_revenue_metrics_by_month_and_quarter_for_a_segment(api, csm):
     second = AccountFactory(segment=enterprise, owner=csm)
     elsewhere = AccountFactory(segment=SegmentFactory(name="SMB"))
     a = services.create_subscription(
-        account=first, product="Cloud", mrr=Decimal("1000"), started_on=date(2026, 1, 10)
+        confirm=True, account=first, product="Cloud", mrr=Decimal("1000"), started_on=date(2026, 1, 10)
     )
     b = services.create_subscription(
-        account=second, product="Cloud", mrr=Decimal("500"), started_on=date(2026, 1, 20)
+        confirm=True, account=second, product="Cloud", mrr=Decimal("500"), started_on=date(2026, 1, 20)
     )
     services.create_subscription(
-        account=elsewhere, product="Cloud", mrr=Decimal("9999"), started_on=date(2026, 1, 2)
+        confirm=True, account=elsewhere, product="Cloud", mrr=Decimal("9999"), started_on=date(2026, 1, 2)
     )
     services.change_subscription(subscription=a, mrr=Decimal("1500"), occurred_on=date(2026, 2, 14))
     services.cancel_subscription(
@@ -204,6 +215,7 @@ def test_renewals_and_the_forecast_over_the_api(api, account):
 
     today = timezone.localdate()
     services.create_subscription(
+        confirm=True,
         account=account,
         product="Cloud",
         mrr=Decimal("100"),

@@ -23,7 +23,13 @@ def payloads(kind: str) -> list[dict]:
 def test_a_subscription_lifecycle_records_its_events_and_each_mrr_movement(csm):
     account = AccountFactory()
     sub = services.create_subscription(
-        account=account, product="Cloud", mrr="1000", started_on=date(2026, 1, 1), actor=csm, external_id="S1"
+        confirm=True,
+        account=account,
+        product="Cloud",
+        mrr="1000",
+        started_on=date(2026, 1, 1),
+        actor=csm,
+        external_id="S1",
     )
     services.change_subscription(subscription=sub, mrr="1500", occurred_on=date(2026, 2, 1))
     reason = ChurnReason.objects.get(name="Budget cut")
@@ -73,7 +79,7 @@ def test_a_subscription_lifecycle_records_its_events_and_each_mrr_movement(csm):
 @pytest.mark.django_db
 def test_a_payment_failure_and_recovery_record_status_changes():
     sub = services.create_subscription(
-        account=AccountFactory(), product="Cloud", mrr="100", started_on=date(2026, 1, 1)
+        confirm=True, account=AccountFactory(), product="Cloud", mrr="100", started_on=date(2026, 1, 1)
     )
     services.record_payment_failed(subscription=sub)
     services.record_payment_succeeded(subscription=sub)
@@ -87,10 +93,12 @@ def test_a_payment_failure_and_recovery_record_status_changes():
 def test_a_rejected_or_rolled_back_revenue_write_leaves_no_event():
     account = AccountFactory()
     with pytest.raises(ValidationError):
-        services.create_subscription(account=account, product="Cloud", mrr="-1", started_on=date(2026, 1, 1))
+        services.create_subscription(
+            confirm=True, account=account, product="Cloud", mrr="-1", started_on=date(2026, 1, 1)
+        )
     with pytest.raises(RuntimeError), transaction.atomic():
         sub = services.create_subscription(
-            account=account, product="Cloud", mrr="100", started_on=date(2026, 1, 1)
+            confirm=True, account=account, product="Cloud", mrr="100", started_on=date(2026, 1, 1)
         )
         services.cancel_subscription(subscription=sub, canceled_on=date(2026, 2, 1))
         raise RuntimeError
@@ -103,7 +111,7 @@ def test_revenue_writes_lock_the_account_row():
     from django.test.utils import CaptureQueriesContext
 
     sub = services.create_subscription(
-        account=AccountFactory(), product="Cloud", mrr="100", started_on=date(2026, 1, 1)
+        confirm=True, account=AccountFactory(), product="Cloud", mrr="100", started_on=date(2026, 1, 1)
     )
     with CaptureQueriesContext(connection) as queries:
         services.cancel_subscription(subscription=sub, canceled_on=date(2026, 2, 1))
@@ -127,7 +135,7 @@ def test_two_subscriptions_canceled_at_once_still_record_churn():
         subscriptions.append(
             [
                 services.create_subscription(
-                    account=account, product=product, mrr="1000", started_on=date(2026, 1, 1)
+                    confirm=True, account=account, product=product, mrr="1000", started_on=date(2026, 1, 1)
                 )
                 for product in ("Cloud", "Support")
             ]

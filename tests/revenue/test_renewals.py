@@ -114,6 +114,7 @@ def test_renewals_due_carry_their_risk_signs(csm):
     def subscription(name, renews_in, **account):
         account = AccountFactory(name=name, owner=csm, segment=enterprise, **account)
         return services.create_subscription(
+            confirm=True,
             account=account,
             product="Cloud",
             mrr=Decimal("100"),
@@ -174,6 +175,7 @@ def test_a_csm_sees_their_renewals_by_default_and_can_see_everyone(csm, django_a
     other = UserFactory(role=Role.CSM, email="other@example.com")
     for owner, name in ((csm, "Mine"), (other, "Theirs")):
         services.create_subscription(
+            confirm=True,
             account=AccountFactory(name=name, owner=owner),
             product="Cloud",
             mrr=Decimal("50"),
@@ -182,6 +184,7 @@ def test_a_csm_sees_their_renewals_by_default_and_can_see_everyone(csm, django_a
         )
     for n in range(20):
         services.create_subscription(
+            confirm=True,
             account=AccountFactory(owner=other),
             product="Cloud",
             mrr=Decimal("5"),

@@ -22,7 +22,13 @@ def kinds(account):
 def test_a_subscription_lifecycle_leaves_movements_that_add_up_to_its_mrr(csm):
     account = AccountFactory()
     sub = services.create_subscription(
-        account=account, product="Cloud", plan="Team", mrr="1000", started_on=date(2025, 1, 1), actor=csm
+        confirm=True,
+        account=account,
+        product="Cloud",
+        plan="Team",
+        mrr="1000",
+        started_on=date(2025, 1, 1),
+        actor=csm,
     )
     assert sub.renewal_date == date(2026, 1, 1)
     services.change_subscription(
@@ -55,20 +61,22 @@ def test_a_subscription_lifecycle_leaves_movements_that_add_up_to_its_mrr(csm):
 def test_a_new_subscription_after_the_account_churned_is_a_reactivation():
     account = AccountFactory()
     first = services.create_subscription(
-        account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1)
     )
     services.cancel_subscription(subscription=first, canceled_on=date(2024, 6, 1))
-    services.create_subscription(account=account, product="Cloud", mrr="700", started_on=date(2025, 1, 1))
+    services.create_subscription(
+        confirm=True, account=account, product="Cloud", mrr="700", started_on=date(2025, 1, 1)
+    )
     assert [k for k, _ in kinds(account)] == ["new", "churn", "reactivation"]
 
 
 def test_movements_are_the_accounts_view_a_second_product_expands_and_cancelling_it_contracts():
     account = AccountFactory()
     main = services.create_subscription(
-        account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1)
     )
     add_on = services.create_subscription(
-        account=account, product="Add-on", mrr="100", started_on=date(2024, 2, 1)
+        confirm=True, account=account, product="Add-on", mrr="100", started_on=date(2024, 2, 1)
     )
     services.cancel_subscription(subscription=add_on, canceled_on=date(2024, 5, 1))
     services.cancel_subscription(subscription=main, canceled_on=date(2024, 9, 1))
@@ -83,7 +91,7 @@ def test_movements_are_the_accounts_view_a_second_product_expands_and_cancelling
 def test_cancelling_twice_records_one_churn():
     account = AccountFactory()
     sub = services.create_subscription(
-        account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1)
     )
     services.cancel_subscription(subscription=sub, canceled_on=date(2024, 6, 1))
     services.cancel_subscription(subscription=sub, canceled_on=date(2024, 6, 2))
@@ -93,6 +101,7 @@ def test_cancelling_twice_records_one_churn():
 def test_a_trial_records_nothing_until_it_becomes_active():
     account = AccountFactory()
     sub = services.create_subscription(
+        confirm=True,
         account=account,
         product="Cloud",
         mrr="300",
@@ -110,12 +119,22 @@ def test_other_currencies_are_converted_at_the_rate_admins_set():
     account = AccountFactory()
     with pytest.raises(ValidationError) as error:
         services.create_subscription(
-            account=account, product="Cloud", mrr="100000", currency="jpy", started_on=date(2024, 1, 1)
+            confirm=True,
+            account=account,
+            product="Cloud",
+            mrr="100000",
+            currency="jpy",
+            started_on=date(2024, 1, 1),
         )
     assert "currency" in error.value.message_dict
     ExchangeRate.objects.create(currency="JPY", rate=Decimal("0.0067"))
     sub = services.create_subscription(
-        account=account, product="Cloud", mrr="100000", currency="jpy", started_on=date(2024, 1, 1)
+        confirm=True,
+        account=account,
+        product="Cloud",
+        mrr="100000",
+        currency="jpy",
+        started_on=date(2024, 1, 1),
     )
     assert sub.currency == "JPY" and sub.mrr == Decimal("100000.00")
     assert kinds(account) == [("new", Decimal("670.00"))]
@@ -142,7 +161,7 @@ def test_bad_input_names_the_field_and_writes_nothing(field, kwargs):
         "started_on": date(2024, 1, 1),
     } | kwargs
     with pytest.raises(ValidationError) as error:
-        services.create_subscription(**arguments)
+        services.create_subscription(confirm=True, **arguments)
     assert field in error.value.message_dict
     assert not account.subscriptions.exists() and not MrrMovement.objects.exists()
 
@@ -150,7 +169,7 @@ def test_bad_input_names_the_field_and_writes_nothing(field, kwargs):
 def test_a_failed_payment_makes_the_subscription_past_due_and_says_so_on_the_timeline():
     account = AccountFactory()
     sub = services.create_subscription(
-        account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr="500", started_on=date(2024, 1, 1)
     )
     services.record_payment_failed(subscription=sub, amount=Decimal("500"))
     sub.refresh_from_db()
@@ -170,7 +189,7 @@ def test_movement_titles_render_in_the_readers_language():
 
     account = AccountFactory()
     sub = services.create_subscription(
-        account=account, product="Cloud", mrr="1000", started_on=date(2024, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr="1000", started_on=date(2024, 1, 1)
     )
     services.change_subscription(subscription=sub, mrr="1250.5", occurred_on=date(2024, 2, 1))
     entry = TimelineEntry.objects.filter(account=account, kind="mrr_movement").latest("occurred_at")

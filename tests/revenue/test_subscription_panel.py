@@ -22,20 +22,22 @@ pytestmark = pytest.mark.django_db
 def test_a_csm_adds_changes_cancels_and_reactivates(csm, account):
     client = logged_in_client(csm)
     url = f"/accounts/{account.pk}/subscriptions/"
-    added = client.post(
-        url,
-        {
-            "action": "add",
-            "new-product": "Cloud",
-            "new-plan": "Team",
-            "new-mrr": "500",
-            "new-currency": "USD",
-            "new-quantity": "5",
-            "new-started_on": "2026-01-01",
-            "new-term_months": "12",
-            "new-auto_renew": "on",
-        },
-    )
+    values = {
+        "action": "add",
+        "new-product": "Cloud",
+        "new-plan": "Team",
+        "new-mrr": "500",
+        "new-currency": "USD",
+        "new-quantity": "5",
+        "new-started_on": "2026-01-01",
+        "new-term_months": "12",
+        "new-auto_renew": "on",
+    }
+    # The account was created today: the form asks whether a start eleven months ago is right.
+    asked = client.post(url, values).content.decode()
+    assert "before the account was created" in asked and 'value="start_before_account"' in asked
+    assert not Subscription.objects.exists()
+    added = client.post(url, {**values, "new-confirm": "start_before_account"})
     assert added.status_code == 200 and "Cloud" in added.content.decode()
     subscription = Subscription.objects.get()
     reason = ChurnReason.objects.get(name="Budget cut")
@@ -101,7 +103,7 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_changes(csm, account):
     assert set(response.context["add_form"].errors) == {"product", "mrr", "started_on"}
     assert not Subscription.objects.exists()
     subscription = services.create_subscription(
-        account=account, product="Cloud", mrr=Decimal("10"), started_on=date(2026, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr=Decimal("10"), started_on=date(2026, 1, 1)
     )
     prefix = f"cancel-{subscription.pk}"
     missing_reason = client.post(
@@ -114,7 +116,7 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_changes(csm, account):
 
 def test_viewers_see_the_panel_without_forms_and_cannot_post(viewer, account):
     services.create_subscription(
-        account=account, product="Cloud", mrr=Decimal("10"), started_on=date(2026, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr=Decimal("10"), started_on=date(2026, 1, 1)
     )
     client = logged_in_client(viewer)
     page = client.get(f"/accounts/{account.pk}/subscriptions/").content.decode()
@@ -125,7 +127,7 @@ def test_viewers_see_the_panel_without_forms_and_cannot_post(viewer, account):
 def test_forms_post_back_ids_the_page_wrote_even_past_a_thousand(csm, account):
     """Numbers are shown with thousands separators; an id in a form must never be (\"2,023\" is not an id)."""
     subscription = services.create_subscription(
-        account=account, product="Cloud", mrr=Decimal("10"), started_on=date(2026, 1, 1)
+        confirm=True, account=account, product="Cloud", mrr=Decimal("10"), started_on=date(2026, 1, 1)
     )
     Subscription.objects.filter(pk=subscription.pk).update(id=12345)
     MrrMovement.objects.filter(subscription_id=subscription.pk).update(subscription_id=12345)

@@ -30,19 +30,25 @@ def history(csm):
     """Two accounts in Enterprise (CSM's), one in SMB: A expands in Feb, B churns in March (Budget cut)."""
     enterprise, smb = SegmentFactory(name="Enterprise"), SegmentFactory(name="SMB")
     a = services.create_subscription(
+        confirm=True,
         account=AccountFactory(segment=enterprise, owner=csm),
         product="Cloud",
         mrr=Decimal("1000"),
         started_on=date(2026, 1, 10),
     )
     b = services.create_subscription(
+        confirm=True,
         account=AccountFactory(segment=enterprise, owner=csm),
         product="Cloud",
         mrr=Decimal("500"),
         started_on=date(2026, 1, 20),
     )
     services.create_subscription(
-        account=AccountFactory(segment=smb), product="Cloud", mrr=Decimal("9000"), started_on=date(2026, 1, 2)
+        confirm=True,
+        account=AccountFactory(segment=smb),
+        product="Cloud",
+        mrr=Decimal("9000"),
+        started_on=date(2026, 1, 2),
     )
     services.change_subscription(subscription=a, mrr=Decimal("1500"), occurred_on=date(2026, 2, 14))
     services.cancel_subscription(
@@ -104,6 +110,7 @@ def test_bad_filters_are_shown_beside_the_field_and_the_page_still_answers(histo
 def test_the_dashboard_reads_a_bounded_number_of_queries(history, csm, django_assert_max_num_queries):
     for _n in range(30):
         services.create_subscription(
+            confirm=True,
             account=AccountFactory(),
             product="Cloud",
             mrr=Decimal("10"),

@@ -61,7 +61,11 @@ def data(admin_user):
     contact = ContactFactory(account=account)
     EngagementFactory(account=account)
     subscription = revenue.create_subscription(
-        account=account, product="Cloud", mrr="1000", started_on=date.today() - timedelta(days=60)
+        confirm=True,
+        account=account,
+        product="Cloud",
+        mrr="1000",
+        started_on=date.today() - timedelta(days=60),
     )
     health_services.recompute_health()
     source = create_source(name="App", actor=None)

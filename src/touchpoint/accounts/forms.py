@@ -3,12 +3,15 @@ log-a-touch form."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import (
@@ -131,6 +134,16 @@ class EngagementForm(forms.Form):
         cast(forms.ModelMultipleChoiceField, self.fields["contacts"]).queryset = Contact.objects.filter(
             account=account
         ).order_by("name")
+        # The browser's picker offers only the window the service accepts (it checks again).
+        now = timezone.localtime()
+        try:
+            earliest = now - timedelta(days=settings.TOUCHPOINT_TIMELINE_PAST_DAYS)
+            latest = now + timedelta(days=settings.TOUCHPOINT_TIMELINE_FUTURE_DAYS)
+        except OverflowError:
+            return
+        self.fields["occurred_at"].widget.attrs.update(
+            min=f"{earliest.date().isoformat()}T00:00", max=f"{latest.date().isoformat()}T23:59"
+        )
 
     def clean(self):
         cleaned = super().clean() or {}

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -571,6 +572,7 @@ def log_engagement(
     occurred_at = occurred_at or now
     if timezone.is_naive(occurred_at):
         raise ValidationError({"occurred_at": _("Give the time with its time zone.")})
+    _within_timeline_window(occurred_at, now)
     contacts = list(contacts)
     if any(c.account_id != account.pk for c in contacts):
         raise ValidationError({"contacts": _("Every contact must belong to this account.")})
@@ -614,6 +616,29 @@ def log_engagement(
         },
     )
     return engagement
+
+
+def _within_timeline_window(occurred_at: datetime, now: datetime) -> None:
+    """Refuse a date far in the past or the future (settings TOUCHPOINT_TIMELINE_PAST_DAYS/FUTURE_DAYS)."""
+    past, future = settings.TOUCHPOINT_TIMELINE_PAST_DAYS, settings.TOUCHPOINT_TIMELINE_FUTURE_DAYS
+    try:
+        earliest, latest = now - timedelta(days=past), now + timedelta(days=future)
+    except OverflowError:  # a window set wider than datetime reaches: nothing is too far then
+        return
+    if occurred_at < earliest:
+        raise ValidationError(
+            {
+                "occurred_at": _("Give a date within the last %(days)s days (from %(first)s).")
+                % {"days": past, "first": timezone.localdate(earliest).isoformat()}
+            }
+        )
+    if occurred_at > latest:
+        raise ValidationError(
+            {
+                "occurred_at": _("Give a date at most %(days)s days ahead (until %(last)s).")
+                % {"days": future, "last": timezone.localdate(latest).isoformat()}
+            }
+        )
 
 
 def _split_title(text: str, limit: int = 120) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import (
@@ -42,6 +42,7 @@ from touchpoint.accounts.forms import (
 from touchpoint.accounts.models import Account, SavedView
 from touchpoint.accounts.panels import account_header_facts, account_panels
 from touchpoint.accounts.portfolio import portfolio_columns, portfolio_export_columns, portfolio_sections
+from touchpoint.accounts.timeline import registered_kinds
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users.models import User
 from touchpoint.users.permissions import can, require
@@ -162,13 +163,18 @@ def _render_account_page(
     except Account.DoesNotExist:
         raise Http404 from None
     require(request.user, "accounts.view_account", account)
-    entries, next_cursor = selectors.timeline_page(account, after=None, size=settings.TIMELINE_PAGE_SIZE)
+    kind = _timeline_kind(request)
+    entries, next_cursor = selectors.timeline_page(
+        account, after=None, size=settings.TIMELINE_PAGE_SIZE, kinds=[kind] if kind else None
+    )
     context = {
         **_header_context(request, account),
         "panels": account_panels.visible_to(request.user),
         "contacts": selectors.contacts_of(account),
         "entries": entries,
         "next_cursor": next_cursor,
+        "timeline_kind": kind,
+        "timeline_kinds": _kind_choices(),
         "engagement_form": engagement_form or EngagementForm(account=account),
         "account_form": account_form or _account_form(request, account),
         **_team_context(request, account),
@@ -185,18 +191,42 @@ def _header_context(request: HttpRequest, account: Account) -> dict:
     }
 
 
+def _kind_choices() -> list[tuple[str, str]]:
+    """The registered timeline kinds, by label in the reader's language, for the filter above it."""
+    return sorted(
+        ((k.value, str(k.label)) for k in registered_kinds()), key=lambda choice: choice[1].casefold()
+    )
+
+
+def _timeline_kind(request: HttpRequest) -> str:
+    """The kind the timeline is filtered by (`?kind=`), or "" for all; an unknown kind is a 400."""
+    kind = request.GET.get("kind", "")
+    if kind and kind not in {k.value for k in registered_kinds()}:
+        raise BadRequest(_("Unknown kind of timeline entry."))
+    return kind
+
+
 @login_required
 @require_GET
 def account_timeline(request: HttpRequest, account_id: int) -> HttpResponse:
-    """The next page of the timeline (htmx "load more")."""
+    """A page of the timeline: the next one (htmx "load more"), or the first of one kind (the filter)."""
     account = get_object_or_404(Account, pk=account_id)
     require(request.user, "accounts.view_account", account)
+    kind = _timeline_kind(request)
     cursor = selectors.TimelineCursor.decode(request.GET.get("after", ""))
-    entries, next_cursor = selectors.timeline_page(account, after=cursor, size=settings.TIMELINE_PAGE_SIZE)
+    entries, next_cursor = selectors.timeline_page(
+        account, after=cursor, size=settings.TIMELINE_PAGE_SIZE, kinds=[kind] if kind else None
+    )
     return render(
         request,
         "accounts/_timeline_page.html",
-        {"account": account, "entries": entries, "next_cursor": next_cursor},
+        {
+            "account": account,
+            "entries": entries,
+            "next_cursor": next_cursor,
+            "timeline_kind": kind,
+            "first_page": cursor is None,
+        },
     )
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Segment
 from touchpoint.health.measures import registered_measures
-from touchpoint.health.scoring import Definition
+from touchpoint.health.scoring import MAX_THRESHOLD, MAX_WEIGHT, Definition
 
 
 class ScorecardForm(forms.Form):
@@ -45,13 +45,22 @@ class ScorecardForm(forms.Form):
                 label=label, required=False, initial=rule is not None or definition is None
             )
             self.fields[f"{measure.key}__weight"] = forms.FloatField(
-                label=_("Weight"), min_value=0, initial=rule.weight if rule else measure.weight
+                label=_("Weight"),
+                min_value=0,
+                max_value=MAX_WEIGHT,
+                initial=rule.weight if rule else measure.weight,
             )
             self.fields[f"{measure.key}__green"] = forms.FloatField(
-                label=_("Green at"), initial=rule.green if rule else measure.green
+                label=_("Green at"),
+                min_value=-MAX_THRESHOLD,
+                max_value=MAX_THRESHOLD,
+                initial=rule.green if rule else measure.green,
             )
             self.fields[f"{measure.key}__red"] = forms.FloatField(
-                label=_("Red at"), initial=rule.red if rule else measure.red
+                label=_("Red at"),
+                min_value=-MAX_THRESHOLD,
+                max_value=MAX_THRESHOLD,
+                initial=rule.red if rule else measure.red,
             )
             self.measure_rows.append(
                 (measure, [self[f"{measure.key}__{part}"] for part in ("on", "weight", "green", "red")])

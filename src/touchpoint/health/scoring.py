@@ -5,6 +5,7 @@ The recompute does the same arithmetic in SQL (see `recompute.py`); tests hold t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -13,6 +14,11 @@ from django.utils.translation import gettext as _
 
 DEFAULT_GREEN_AT = 70.0
 DEFAULT_RED_BELOW = 40.0
+# Weights are relative (the score is a weighted mean), so 0–100 says everything a scorecard needs;
+# a weight of a billion is a typo that would drown every other measure.
+MAX_WEIGHT = 100.0
+# Thresholds are in the measure's own unit (days, percent, seats…); past this they are typos too.
+MAX_THRESHOLD = 1e9
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,23 @@ class Definition:
                     errors.setdefault(f"{where}.{name}", []).append(_("Enter a number."))
             if len(numbers) < 3:
                 continue
+            if not all(math.isfinite(value) for value in numbers.values()):
+                for name, value in numbers.items():
+                    if not math.isfinite(value):
+                        errors.setdefault(f"{where}.{name}", []).append(_("Enter a finite number."))
+                continue
             if numbers["weight"] < 0:
                 errors.setdefault(f"{where}.weight", []).append(_("A weight cannot be negative."))
+            elif numbers["weight"] > MAX_WEIGHT:
+                errors.setdefault(f"{where}.weight", []).append(
+                    _("A weight is at most %(max)s (weights are relative to each other).")
+                    % {"max": int(MAX_WEIGHT)}
+                )
+            for name in ("green", "red"):
+                if abs(numbers[name]) > MAX_THRESHOLD:
+                    errors.setdefault(f"{where}.{name}", []).append(
+                        _("Use a threshold between -1,000,000,000 and 1,000,000,000.")
+                    )
             if numbers["green"] == numbers["red"]:
                 errors.setdefault(f"{where}.green", []).append(_("Green and red thresholds must differ."))
             rules.append(MeasureRule(measure=key, **numbers))
@@ -151,3 +172,41 @@ def default_definition() -> Definition:
             for m in registered_measures()
         )
     )
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def describe_changes(old: Definition | None, new: Definition, labels: Mapping[str, str]) -> list[str]:
+    """What changed from one version to the next, one line per change, in the active language:
+    "Weight of Logins 20 → 30". `labels` names each measure (its key when missing)."""
+    if old is None:
+        return []
+    lines: list[str] = []
+    before = {rule.measure: rule for rule in old.rules}
+    after = {rule.measure: rule for rule in new.rules}
+    for key, rule in after.items():
+        name = labels.get(key, key)
+        previous = before.get(key)
+        if previous is None:
+            lines.append(
+                _("%(measure)s added (weight %(weight)s)") % {"measure": name, "weight": _number(rule.weight)}
+            )
+            continue
+        for part, label in (
+            ("weight", _("Weight of %(measure)s")),
+            ("green", _("Green of %(measure)s")),
+            ("red", _("Red of %(measure)s")),
+        ):
+            was, now = getattr(previous, part), getattr(rule, part)
+            if was != now:
+                lines.append(f"{label % {'measure': name}} {_number(was)} → {_number(now)}")
+    for key in before:
+        if key not in after:
+            lines.append(_("%(measure)s removed") % {"measure": labels.get(key, key)})
+    if old.green_at != new.green_at:
+        lines.append(f"{_('Green from score')} {_number(old.green_at)} → {_number(new.green_at)}")
+    if old.red_below != new.red_below:
+        lines.append(f"{_('Red below score')} {_number(old.red_below)} → {_number(new.red_below)}")
+    return lines

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Segment
+from touchpoint.events.effects import enqueue_after_commit
 from touchpoint.health import recompute
 from touchpoint.health.models import Scorecard, ScorecardVersion
 from touchpoint.health.scoring import Definition, default_definition
@@ -101,6 +102,17 @@ def recompute_health(*, day: date | None = None) -> int:
     day = day or timezone.localdate()
     cards, segments, default_version = current_cards()
     return recompute.insert_scores(day, cards, segments, default_version)
+
+
+@transaction.atomic
+def request_rescore(*, actor: User | None, scorecard: Scorecard) -> None:
+    """Score every account again for today, in the background (the daily task, now): after a scorecard
+    changed, so people need not wait for the 01:30 run. One set-based pass scores all accounts with
+    their own scorecards, which costs what scoring only this scorecard's accounts would."""
+    from touchpoint.health.tasks import recompute_health_task
+
+    record_audit(actor=actor, action="rescore", instance=scorecard)
+    enqueue_after_commit(recompute_health_task)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ urlpatterns = [
     path("health/scorecards/export.yaml", views.scorecards_export, name="health-scorecards-export"),
     path("health/scorecards/new/", views.scorecard_edit, name="health-scorecard-new"),
     path("health/scorecards/<int:scorecard_id>/", views.scorecard_edit, name="health-scorecard"),
+    path("health/scorecards/<int:scorecard_id>/rescore/", views.rescore, name="health-scorecard-rescore"),
     path("health/backtest/", views.backtest_page, name="health-backtest"),
     path("health/backtest/accept/", views.accept_proposal, name="health-backtest-accept"),
 ]

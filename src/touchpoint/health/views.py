@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,8 +15,9 @@ from touchpoint.accounts.models import Account
 from touchpoint.accounts.selectors import portfolio
 from touchpoint.health import backtest, charts, fit, selectors, services
 from touchpoint.health.forms import ApplyYamlForm, BacktestForm, ScorecardForm
-from touchpoint.health.models import Grade, Scorecard
-from touchpoint.health.scoring import DEFAULT_GREEN_AT, DEFAULT_RED_BELOW, Definition
+from touchpoint.health.measures import registered_measures
+from touchpoint.health.models import Grade, Scorecard, ScorecardVersion
+from touchpoint.health.scoring import DEFAULT_GREEN_AT, DEFAULT_RED_BELOW, Definition, describe_changes
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users.permissions import can, permission_required, require
 
@@ -122,9 +124,10 @@ def scorecard_edit(request: AuthenticatedHttpRequest, scorecard_id: int | None =
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as error:
-                for field, messages in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, messages)
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
             else:
+                _say_what_changed(request, definition, version)
                 return redirect("health-scorecard", scorecard_id=version.scorecard_id)
     versions = scorecard.versions.select_related("created_by").order_by("-number") if scorecard else []
     return render(
@@ -138,6 +141,36 @@ def scorecard_edit(request: AuthenticatedHttpRequest, scorecard_id: int | None =
         },
         status=400 if form.errors else 200,
     )
+
+
+def _say_what_changed(request: HttpRequest, before: Definition | None, version: ScorecardVersion) -> None:
+    """A message after saving: the new version and each change ("Weight of Logins 20 → 30")."""
+    if before is None:
+        messages.success(request, _("Scorecard saved."))
+        return
+    labels = {measure.key: str(measure.label) for measure in registered_measures()}
+    changes = describe_changes(before, Definition.from_dict(version.definition), labels)
+    if not changes:
+        messages.info(request, _("Nothing changed: the scorecard is as it was."))
+        return
+    messages.success(
+        request,
+        _("Saved as version %(number)s: %(changes)s. Scores change at the next daily run, or rescore now.")
+        % {"number": version.number, "changes": "; ".join(changes)},
+    )
+
+
+@permission_required("health.change_scorecard")
+@require_POST
+def rescore(request: AuthenticatedHttpRequest, scorecard_id: int) -> HttpResponse:
+    """ "Rescore now": today's scores of every account, with the scorecards as they are, in the background."""
+    scorecard = get_object_or_404(selectors.scorecards(), pk=scorecard_id)
+    services.request_rescore(actor=request.user, scorecard=scorecard)
+    messages.info(
+        request,
+        _("Rescoring every account for today: the new scores show in a minute or two (the worker runs it)."),
+    )
+    return redirect("health-scorecard", scorecard_id=scorecard.pk)
 
 
 def _backtest_inputs(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -32,7 +32,7 @@ from touchpoint.api_contract import (
     require_perm,
 )
 from touchpoint.revenue import forecast, metrics, renewals, selectors, services
-from touchpoint.revenue.models import ChurnReason, Subscription
+from touchpoint.revenue.models import ChurnReason, MrrMovement, Subscription
 from touchpoint.users.models import User
 
 router = Router(tags=["revenue"])
@@ -45,6 +45,13 @@ MONTH_PATTERN = r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$"
 MONTH = re.compile(MONTH_PATTERN)
 CURRENCY_PATTERN = r"^([A-Za-z]{3})?$"
 MAX_MRR = Decimal("999999999999.99")  # what the MRR column holds (14 digits, 2 after the point)
+# Warnings a write can ask to confirm (touchpoint.confirmation): send `confirm: true` or a list of them.
+WarningCode = Literal["start_before_account", "mrr_jump"]
+Confirmation = bool | Annotated[list[WarningCode], Field(max_length=10)]
+CONFIRM_HELP = (
+    "Accept unusual values: true for all, or the warning codes a 409 answer named "
+    "(start_before_account: a start before the account was created; mrr_jump: MRR changed over ten times)."
+)
 
 
 class SubscriptionOut(Schema):
@@ -87,6 +94,7 @@ class SubscriptionIn(Strict):
     deal_closed_on: Day | None = None
     first_paid_on: Day | None = None
     note: str = Field("", max_length=20000)
+    confirm: Confirmation = Field(False, description=CONFIRM_HELP)
 
 
 class SubscriptionPatch(Strict):
@@ -106,6 +114,7 @@ class SubscriptionPatch(Strict):
     occurred_on: Day | None = None
     churn_reason: Id | None = None
     note: str = Field("", max_length=20000)
+    confirm: Confirmation = Field(False, description=CONFIRM_HELP)
 
 
 class CancelIn(Strict):
@@ -308,6 +317,7 @@ def change_subscription(request: HttpRequest, subscription_id: Id, body: Subscri
     changes = body.model_dump(exclude_unset=True)
     reason = _churn_reason(changes.pop("churn_reason", None))
     occurred_on, note = changes.pop("occurred_on", None), changes.pop("note", "")
+    confirm = changes.pop("confirm", False)
     for field in ("product", "plan", "quantity", "mrr", "currency", "term_months", "auto_renew", "status"):
         if field in changes and changes[field] is None:
             raise ValidationError({field: _("This field cannot be null.")})
@@ -317,6 +327,7 @@ def change_subscription(request: HttpRequest, subscription_id: Id, body: Subscri
         actor=caller(request),
         note=note,
         churn_reason=reason,
+        confirm=confirm,
         **changes,
     )
     return _subscription_out(_load(subscription_id))
@@ -339,6 +350,78 @@ def cancel_subscription(request: HttpRequest, subscription_id: Id, body: CancelI
         actor=caller(request),
     )
     return _subscription_out(_load(subscription_id))
+
+
+# --- Voiding a mistaken movement ---------------------------------------------------------------
+
+
+class VoidIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the movement was a mistake.")
+
+
+class MovementOut(Schema):
+    id: int
+    subscription: int
+    account: int
+    kind: Literal["new", "expansion", "contraction", "churn", "reactivation"]
+    occurred_on: date
+    mrr_before: Decimal
+    mrr_after: Decimal
+    delta: Decimal
+    currency: str
+    voided_at: datetime | None
+    void_reason: str
+    reverses: int | None
+
+
+class VoidOut(Schema):
+    voided: MovementOut
+    reversal: MovementOut
+
+
+def _movement_out(movement: MrrMovement) -> dict:
+    return {
+        "id": movement.pk,
+        "subscription": movement.subscription_id,
+        "account": movement.account_id,
+        "kind": movement.kind,
+        "occurred_on": movement.occurred_on,
+        "mrr_before": movement.mrr_before,
+        "mrr_after": movement.mrr_after,
+        "delta": movement.delta,
+        "currency": services.reporting_currency(),
+        "voided_at": movement.voided_at,
+        "void_reason": movement.void_reason,
+        "reverses": movement.reverses_id,
+    }
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/movements",
+    response=answers({200: Page[MovementOut]}, *READ, 404),
+    summary="A subscription's MRR movements",
+)
+def list_movements(request: HttpRequest, subscription_id: Id, paging: Query[Paging]):
+    """Every MRR movement of the subscription, oldest first, voided ones and their reversals included
+    (`voided_at`, `reverses`): the ids to void."""
+    subscription = _load(subscription_id)
+    require_perm(request, "revenue.view_mrrmovement", subscription)
+    return page_of(subscription.movements.order_by("occurred_on", "id"), paging, _movement_out)
+
+
+@router.post(
+    "/mrr-movements/{movement_id}/void",
+    response=answers({200: VoidOut}, *WRITE, 404),
+    summary="Void a mistaken MRR movement",
+)
+def void_movement(request: HttpRequest, movement_id: Id, body: VoidIn):
+    """Reverse a mistaken movement with an audited reversing movement (nothing is deleted); metrics then
+    leave out both, as if the mistake had not happened. Only a subscription's latest movement can be voided."""
+    movement = get_object_or_404(MrrMovement, pk=movement_id)
+    require_perm(request, "revenue.change_mrrmovement", movement)
+    reversal = services.void_movement(movement=movement, reason=body.reason, actor=caller(request))
+    movement.refresh_from_db()
+    return {"voided": _movement_out(movement), "reversal": _movement_out(reversal)}
 
 
 # --- Metrics ----------------------------------------------------------------------------------

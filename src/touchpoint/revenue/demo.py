@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
@@ -80,6 +81,11 @@ MOVEMENT_COLUMNS = (
     "source",
     "actor_id",
     "created_at",
+    "voided_at",
+    "voided_by_id",
+    "void_reason",
+    "reverses_id",
+    "subscription_before",
 )
 CENT = Decimal("0.01")
 
@@ -206,7 +212,8 @@ def revenue(ctx: DemoContext) -> None:
         histories.append((demo_account, movements, status))
     subscription_ids = ctx.insert_rows(Subscription, SUBSCRIPTION_COLUMNS, subscription_rows, return_ids=True)
 
-    movement_rows, entries = [], []
+    movement_rows: list[tuple[Any, ...]] = []
+    entries = []
     for subscription_id, (demo_account, movements, _status) in zip(subscription_ids, histories, strict=True):
         for kind, day, before, after, reason in movements:
             moment = ctx.at(day, 12)
@@ -225,6 +232,11 @@ def revenue(ctx: DemoContext) -> None:
                     MovementSource.DEMO,
                     None,
                     moment,
+                    None,
+                    None,
+                    "",
+                    None,
+                    {},
                 )
             )
             entries.append((demo_account.account.pk, kind, day, before, after, reason or ""))

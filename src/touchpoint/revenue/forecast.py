@@ -205,13 +205,24 @@ def forecast(
 
 
 def lifetimes(filters: RevenueFilter = RevenueFilter()) -> list[Lifetime]:
-    """Every subscription of the covered accounts with its MRR history (two queries)."""
+    """Every subscription of the covered accounts with its MRR history (three queries).
+
+    A subscription whose only movements were voided (entered by mistake) is left out, as if it had
+    never been entered.
+    """
     changes: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    movements = filters.apply(MrrMovement.objects.order_by("occurred_on", "id"))
+    movements = filters.apply(MrrMovement.objects.effective().order_by("occurred_on", "id"))
     for subscription_id, day, delta in movements.values_list("subscription_id", "occurred_on", "delta"):
         changes[subscription_id].append((day, delta))
-    rows = filters.apply(Subscription.objects.order_by()).values_list(
-        "id", "account__segment__name", "started_on", "term_months", "canceled_on"
+    voided = set(
+        filters.apply(MrrMovement.objects.filter(voided_at__isnull=False).order_by()).values_list(
+            "subscription_id", flat=True
+        )
+    )
+    rows = (
+        filters.apply(Subscription.objects.order_by())
+        .exclude(pk__in=voided - set(changes))
+        .values_list("id", "account__segment__name", "started_on", "term_months", "canceled_on")
     )
     return [
         Lifetime(pk, segment or "", started_on, term, canceled_on, tuple(changes.get(pk, ())))

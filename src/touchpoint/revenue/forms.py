@@ -136,6 +136,12 @@ class ChangeSubscriptionForm(forms.Form):
         self.fields["churn_reason"].help_text = _("If the MRR goes down.")
 
 
+class VoidMovementForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why was it a mistake?"), max_length=2000, widget=forms.TextInput(attrs={"maxlength": 2000})
+    )
+
+
 class CancelSubscriptionForm(forms.Form):
     canceled_on = forms.DateField(label=_("Canceled on"), widget=forms.DateInput(attrs={"type": "date"}))
     churn_reason = forms.Field(required=False)

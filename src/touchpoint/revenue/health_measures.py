@@ -33,7 +33,7 @@ def live_subscriptions_sql(at: AsOf) -> tuple[str, list]:
     """Subscriptions live at the end of the day: the last movement up to it left MRR above zero.
 
     A subscription without any movement (entered before revenue history was kept) counts from its
-    start date until it was canceled.
+    start date until it was canceled. Voided movements and their reversals do not count.
     """
     subscriptions, movements = Subscription._meta.db_table, MrrMovement._meta.db_table
     sql = f"""
@@ -42,6 +42,7 @@ def live_subscriptions_sql(at: AsOf) -> tuple[str, list]:
         WHERE s.started_on <= %s AND (
             (SELECT m.mrr_after FROM {movements} m
              WHERE m.subscription_id = s.id AND m.occurred_on <= %s
+               AND m.voided_at IS NULL AND m.reverses_id IS NULL
              ORDER BY m.occurred_on DESC, m.id DESC LIMIT 1) > 0
             OR (NOT EXISTS (SELECT 1 FROM {movements} m WHERE m.subscription_id = s.id)
                 AND (s.canceled_on IS NULL OR s.canceled_on > %s) AND s.status <> 'canceled'))
@@ -74,9 +75,11 @@ def _revenue_sql(at: AsOf) -> tuple[str, list]:
 
 def losses_between(after: date, until: date) -> Iterable[tuple[int, date]]:
     """(account, day) of every churn or contraction in (after, until]: what the back-test predicts."""
-    return MrrMovement.objects.filter(
-        kind__in=LOSS_KINDS, occurred_on__gt=after, occurred_on__lte=until
-    ).values_list("account_id", "occurred_on")
+    return (
+        MrrMovement.objects.effective()
+        .filter(kind__in=LOSS_KINDS, occurred_on__gt=after, occurred_on__lte=until)
+        .values_list("account_id", "occurred_on")
+    )
 
 
 def register() -> None:

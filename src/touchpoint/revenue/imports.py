@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from touchpoint.accounts.models import Account
+from touchpoint.confirmation import NeedsConfirmation
 from touchpoint.integrations.csv_import.importers import (
     Field,
     Importer,
@@ -94,6 +95,11 @@ def _clean_subscription(row: dict[str, str], lookups: Lookups, context: dict) ->
     values["canceled_on"] = date_value(row, "canceled_on", context)
     if values["canceled_on"] and values["canceled_on"] < values["started_on"]:
         raise RowProblem("canceled_on", _("Before the start date."))
+    if values.get("renewal_date") and values["renewal_date"] < values["started_on"]:
+        raise RowProblem("renewal_date", _("The renewal date cannot be before the start date."))
+    # A row says its unusual values are right (a start before the account was created, an MRR
+    # change of more than ten times) with yes in its confirm column; without it they are row problems.
+    values["confirm"] = bool(boolean(row, "confirm"))
     return values
 
 
@@ -115,6 +121,11 @@ def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> s
             **values,
         )
         return outcome
+    except NeedsConfirmation as warning:
+        field, messages = next(iter(warning.message_dict.items()))
+        raise RowProblem(
+            field, " ".join([*messages, _("If it is, put yes in the row's Confirm column.")])
+        ) from None
     except ValidationError as error:
         raise service_problem(error, "external_id") from None
 
@@ -182,6 +193,11 @@ def register_kind() -> None:
                     "canceled_on",
                     gettext_lazy("Canceled on"),
                     ("Cancellation Date", "Canceled Date", "Cancelled On", "Churn Date"),
+                ),
+                Field(
+                    "confirm",
+                    gettext_lazy("Confirmed (yes: the start date and MRR are right even if unusual)"),
+                    ("Confirm", "Confirmed"),
                 ),
             ],
         )

@@ -151,6 +151,16 @@ class MovementSource(models.TextChoices):
     DEMO = "demo", _("Demo data")
 
 
+class MrrMovementQuerySet(models.QuerySet["MrrMovement"]):
+    def effective(self) -> MrrMovementQuerySet:
+        """The movements that count: neither voided nor the reversal of a voided one.
+
+        Revenue metrics, charts, the forecast and health read only these, so a voided mistake
+        and its reversal both vanish and history reads as if the mistake had not happened.
+        """
+        return self.filter(voided_at__isnull=True, reverses__isnull=True)
+
+
 class MrrMovement(models.Model):
     """One change of a subscription's MRR. Movements of an account add up to its MRR change.
 
@@ -187,6 +197,28 @@ class MrrMovement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Voiding a mistaken movement never deletes it: it is marked here and a reversing movement
+    # (`reverses` pointing back at it, the same day, the opposite amounts) is recorded beside it.
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    void_reason = models.TextField(_("why it was voided"), blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        null=True,
+        blank=True,
+        # Only ever deleted with its subscription or account (voiding never deletes), and then together.
+        on_delete=models.CASCADE,
+        related_name="reversal",
+    )
+
+    # The subscription's fields as they were before the write that made this movement (only those it
+    # changed, as JSON), so voiding the movement can put the subscription back as it was.
+    subscription_before = models.JSONField(default=dict, blank=True)
+
+    objects = MrrMovementQuerySet.as_manager()
 
     class Meta:
         ordering = ["occurred_on", "id"]
@@ -213,11 +245,20 @@ class MrrMovement(models.Model):
                 ),
                 name="movement_kind_matches_amounts",
             ),
+            # A reversal is never itself voided; a voided movement says why.
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | Q(voided_at__isnull=True),
+                name="movement_reversal_not_voided",
+            ),
         ]
         indexes = [models.Index(fields=["account", "occurred_on"], name="movement_account_day")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.delta:+} ({self.occurred_on})"
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class RenewalStage(models.TextChoices):

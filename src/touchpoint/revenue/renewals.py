@@ -64,7 +64,7 @@ def due(filters: RevenueFilter, *, start: date, end: date, today: date | None = 
     latest_grade = (
         health_score.objects.filter(account_id=OuterRef("account_id")).order_by("-day").values("grade")[:1]
     )
-    contracted = MrrMovement.objects.filter(
+    contracted = MrrMovement.objects.effective().filter(
         account_id=OuterRef("account_id"),
         kind=MovementKind.CONTRACTION,
         occurred_on__gt=today - timedelta(days=CONTRACTION_LOOKBACK_DAYS),

@@ -37,8 +37,9 @@ class RevenueFilter:
 def movements(
     filters: RevenueFilter = RevenueFilter(), *, until: date | None = None
 ) -> list[metrics.Movement]:
-    """Every MRR movement of the covered accounts up to `until`, as plain records (one query)."""
-    queryset = filters.apply(MrrMovement.objects.order_by())
+    """Every MRR movement that counts (not voided, not a reversal) of the covered accounts up to `until`,
+    as plain records (one query)."""
+    queryset = filters.apply(MrrMovement.objects.effective().order_by())
     if until is not None:
         queryset = queryset.filter(occurred_on__lte=until)
     rows = queryset.values_list("account_id", "occurred_on", "kind", "delta", "churn_reason__name")

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.services import record_on_timeline
+from touchpoint.confirmation import Confirm, ask_to_confirm
 from touchpoint.events.services import record_event
 from touchpoint.revenue.models import (
     LIVE_STATUSES,
@@ -37,6 +40,12 @@ from touchpoint.users.services import record_audit
 
 CENT = Decimal("0.01")
 _UNSET: Any = object()
+# A change of a subscription's MRR past this factor (up or down) asks for confirmation: it is far
+# more often a typo (a zero too many) than a deal.
+MRR_JUMP_FACTOR = Decimal(10)
+# Dates a subscription may carry, as the API's Day type: far enough for any contract, and a term added
+# to them cannot overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 def reporting_currency() -> str:
@@ -82,6 +91,53 @@ def _currency(value: str) -> str:
     return code
 
 
+def _day(value: date | None, field: str) -> None:
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(
+            {
+                field: _("Enter a date between the years %(first)d and %(last)d.")
+                % {"first": FIRST_YEAR, "last": LAST_YEAR}
+            }
+        )
+
+
+def _renewal_not_before_start(renewal_date: date | None, started_on: date) -> None:
+    if renewal_date is not None and renewal_date < started_on:
+        raise ValidationError({"renewal_date": _("The renewal date cannot be before the start date.")})
+
+
+def _start_warning(account: Account, started_on: date) -> dict[str, tuple[str, str]]:
+    """A start before the account was created in Touchpoint: history, or a typo in the year?"""
+    created = timezone.localdate(account.created_at)
+    if started_on >= created:
+        return {}
+    return {
+        "started_on": (
+            "start_before_account",
+            _("This is before the account was created (%(created)s). Is the date right?")
+            % {"created": created.isoformat()},
+        )
+    }
+
+
+def _mrr_warning(before: Decimal, after: Decimal) -> dict[str, tuple[str, str]]:
+    """An MRR change of more than ten times, up or down."""
+    if before <= 0 or after == before:
+        return {}
+    if after <= before * MRR_JUMP_FACTOR and after * MRR_JUMP_FACTOR >= before:
+        return {}
+    return {
+        "mrr": (
+            "mrr_jump",
+            _("This changes the MRR from %(before)s to %(after)s, more than ten times. Is the amount right?")
+            % {
+                "before": number_format(before, decimal_pos=2, use_l10n=True, force_grouping=True),
+                "after": number_format(after, decimal_pos=2, use_l10n=True, force_grouping=True),
+            },
+        )
+    }
+
+
 def _at_noon(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(12)))
 
@@ -105,6 +161,7 @@ def _record_movement(
     note: str = "",
     source: str = MovementSource.MANUAL,
     actor: User | None = None,
+    subscription_before: dict[str, Any] | None = None,
 ) -> MrrMovement:
     movement = MrrMovement(
         subscription=subscription,
@@ -119,6 +176,7 @@ def _record_movement(
         note=note,
         source=source,
         actor=actor if actor is not None and actor.pk else None,
+        subscription_before=subscription_before or {},
     )
     movement.save()
     record_on_timeline(
@@ -160,9 +218,27 @@ def _record_movement(
     return movement
 
 
+def _as_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Field values as JSON keeps them (dates as ISO text, amounts as text), for `subscription_before`."""
+    out: dict[str, Any] = {}
+    for field, value in values.items():
+        if isinstance(value, date):
+            out[field] = value.isoformat()
+        elif isinstance(value, Decimal):
+            out[field] = str(value)
+        else:
+            out[field] = value
+    return out
+
+
 def _current_reporting_mrr(subscription: Subscription) -> Decimal:
     """What the subscription contributes now, as its movements recorded it."""
-    last = subscription.movements.order_by("-occurred_on", "-id").values_list("mrr_after", flat=True).first()
+    last = (
+        subscription.movements.effective()
+        .order_by("-occurred_on", "-id")
+        .values_list("mrr_after", flat=True)
+        .first()
+    )
     return last if last is not None else Decimal("0")
 
 
@@ -170,7 +246,7 @@ def _kind_of_increase(account: Account, *, before: Decimal) -> str:
     """What MRR arriving on one subscription is for the account as a whole."""
     if before > 0 or account_mrr(account) > 0:
         return MovementKind.EXPANSION  # a paying customer spends more (a bigger plan, or another product)
-    if MrrMovement.objects.filter(account=account, kind=MovementKind.CHURN).exists():
+    if MrrMovement.objects.effective().filter(account=account, kind=MovementKind.CHURN).exists():
         return MovementKind.REACTIVATION  # a customer who had left comes back
     return MovementKind.NEW
 
@@ -224,8 +300,12 @@ def create_subscription(
     actor: User | None = None,
     source: str = MovementSource.MANUAL,
     note: str = "",
+    confirm: Confirm = False,
 ) -> Subscription:
-    """Start a subscription; a live one with MRR records a `new` (or `reactivation`) movement."""
+    """Start a subscription; a live one with MRR records a `new` (or `reactivation`) movement.
+
+    A start before the account was created asks for confirmation (`confirm`, see touchpoint.confirmation).
+    """
     if not (product or "").strip():
         raise ValidationError({"product": _("Name the product.")})
     if status not in SubscriptionStatus.values or status == SubscriptionStatus.CANCELED:
@@ -238,7 +318,17 @@ def create_subscription(
         raise ValidationError({"external_id": _("A subscription with this external ID already exists.")})
     amount = _money(mrr, "mrr")
     code = _currency(currency or reporting_currency())
+    for field, day in (
+        ("started_on", started_on),
+        ("renewal_date", renewal_date),
+        ("deal_opened_on", deal_opened_on),
+        ("deal_closed_on", deal_closed_on),
+        ("first_paid_on", first_paid_on),
+    ):
+        _day(day, field)
+    _renewal_not_before_start(renewal_date, started_on)
     account = _lock_account(account.pk)
+    ask_to_confirm(_start_warning(account, started_on), confirm)
     subscription = Subscription.objects.create(
         account=account,
         external_id=external_id or None,
@@ -267,6 +357,11 @@ def create_subscription(
             note=note,
             source=source,
             actor=actor,
+            # Voiding it leaves the subscription as if it had never started.
+            subscription_before={
+                "status": SubscriptionStatus.CANCELED,
+                "canceled_on": started_on.isoformat(),
+            },
         )
     record_audit(
         actor=actor, action="create", instance=subscription, changes={"mrr": str(amount), "currency": code}
@@ -311,12 +406,14 @@ def change_subscription(
     source: str = MovementSource.MANUAL,
     note: str = "",
     churn_reason: ChurnReason | None = None,
+    confirm: Confirm = False,
     **changes: Any,
 ) -> Subscription:
     """Change a live subscription's terms; an MRR change records an expansion or contraction.
 
     A trialing subscription that gets MRR and turns active is started (`status="active"` with it).
     Cancelling and reactivating have their own functions because they need a date and a reason.
+    An MRR change of more than ten times asks for confirmation (`confirm`).
     """
     unknown = set(changes) - set(_CHANGEABLE) - {"status"}
     if unknown:
@@ -344,9 +441,19 @@ def change_subscription(
         raise ValidationError({"status": _("Use cancel to end a subscription.")})
     if "quantity" in changes and changes["quantity"] < 0:
         raise ValidationError({"quantity": _("Seats cannot be negative.")})
+    for field in ("renewal_date", "deal_opened_on", "deal_closed_on", "first_paid_on"):
+        _day(changes.get(field), field)
+    _day(occurred_on, "occurred_on")
+    if "renewal_date" in changes and changes["renewal_date"] != subscription.renewal_date:
+        # Only a new date is checked: a form sends the old one back with any other change.
+        _renewal_not_before_start(changes["renewal_date"], subscription.started_on)
+    if "mrr" in changes:
+        ask_to_confirm(_mrr_warning(subscription.mrr, changes["mrr"]), confirm)
+    previous: dict[str, Any] = {}
     for field, value in changes.items():
         if getattr(subscription, field) != value:
             diff[field] = [str(getattr(subscription, field)), str(value)]
+            previous[field] = getattr(subscription, field)
             setattr(subscription, field, value)
     if not diff:
         return subscription
@@ -367,6 +474,7 @@ def change_subscription(
             note=note,
             source=source,
             actor=actor,
+            subscription_before=_as_json(previous),
         )
     record_audit(actor=actor, action="change", instance=subscription, changes=diff)
     _subscription_event("subscription.changed", subscription, actor, changes=diff, source=source)
@@ -388,7 +496,9 @@ def cancel_subscription(
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status == SubscriptionStatus.CANCELED:
         return subscription  # cancelling twice (a replayed webhook, say) changes nothing
+    _day(canceled_on, "canceled_on")
     before = _current_reporting_mrr(subscription)
+    previous = {"status": subscription.status, "canceled_on": None, "auto_renew": subscription.auto_renew}
     subscription.status = SubscriptionStatus.CANCELED
     subscription.canceled_on = canceled_on
     subscription.auto_renew = False
@@ -404,6 +514,7 @@ def cancel_subscription(
             note=note,
             source=source,
             actor=actor,
+            subscription_before=previous,
         )
     record_audit(
         actor=actor,
@@ -438,6 +549,17 @@ def reactivate_subscription(
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.status != SubscriptionStatus.CANCELED:
         raise ValidationError({"status": _("Only a canceled subscription can be reactivated.")})
+    _day(reactivated_on, "reactivated_on")
+    _day(renewal_date, "renewal_date")
+    _renewal_not_before_start(renewal_date, subscription.started_on)
+    previous = _as_json(
+        {
+            "status": subscription.status,
+            "canceled_on": subscription.canceled_on,
+            "mrr": subscription.mrr,
+            "renewal_date": subscription.renewal_date,
+        }
+    )
     if mrr is not _UNSET:
         subscription.mrr = _money(mrr, "mrr")
     if subscription.mrr <= 0:
@@ -457,6 +579,7 @@ def reactivate_subscription(
         note=note,
         source=source,
         actor=actor,
+        subscription_before=previous,
     )
     record_audit(
         actor=actor, action="reactivate", instance=subscription, changes={"mrr": str(subscription.mrr)}
@@ -493,6 +616,7 @@ def sync_subscription(
     churn_reason: ChurnReason | None = None,
     occurred_on: date | None = None,
     actor: User | None = None,
+    confirm: Confirm = False,
 ) -> tuple[Subscription, str]:
     """Make the subscription with this external ID look as a billing system says; returns it and
     "created", "updated" or "unchanged".
@@ -503,7 +627,8 @@ def sync_subscription(
     is recorded with its history: started (a `new` movement), then canceled (churn or contraction).
     A reactivation is dated `occurred_on` (today by default), never before the day it was canceled.
     `account` is used only to create the subscription (required then); an existing one stays with
-    its account.
+    its account. `confirm` accepts the warnings of create and change (Stripe, real billing data,
+    sends True; the CSV import a row's `confirm` column).
     """
     day = occurred_on or timezone.localdate()
     optional: dict[str, Any] = {
@@ -528,6 +653,7 @@ def sync_subscription(
             status=SubscriptionStatus.ACTIVE if status == SubscriptionStatus.CANCELED else status,
             source=source,
             actor=actor,
+            confirm=confirm,
             **given,
         )
         if status == SubscriptionStatus.CANCELED:
@@ -571,7 +697,9 @@ def sync_subscription(
         wanted["currency"] = _currency(wanted["currency"])
     changes = {field: value for field, value in wanted.items() if getattr(subscription, field) != value}
     if changes:
-        change_subscription(subscription=subscription, occurred_on=day, source=source, actor=actor, **changes)
+        change_subscription(
+            subscription=subscription, occurred_on=day, source=source, actor=actor, confirm=confirm, **changes
+        )
         outcome = "updated"
     return subscription, outcome
 
@@ -688,3 +816,141 @@ def save_churn_reason(
     changes = {k: [str(v), str(getattr(reason, k))] for k, v in before.items() if v != getattr(reason, k)}
     record_audit(actor=actor, action="create" if creating else "change", instance=reason, changes=changes)
     return reason
+
+
+# --- Voiding a mistaken movement -----------------------------------------------------------------
+
+# What the reversal of each kind is (the constraint on kinds holds for it: it swaps before and after).
+_REVERSED_KIND = {
+    MovementKind.NEW: MovementKind.CHURN,
+    MovementKind.REACTIVATION: MovementKind.CHURN,
+    MovementKind.EXPANSION: MovementKind.CONTRACTION,
+    MovementKind.CONTRACTION: MovementKind.EXPANSION,
+    MovementKind.CHURN: MovementKind.REACTIVATION,
+}
+
+
+def _restore_subscription(movement: MrrMovement) -> dict[str, list[str]]:
+    """Put the subscription's fields back as they were before the movement's write; returns the diff."""
+    subscription = Subscription.objects.select_for_update().get(pk=movement.subscription_id)
+    before = dict(movement.subscription_before)
+    if not before:
+        # Movements recorded before voiding existed kept no snapshot: a change of MRR in the reporting
+        # currency can still be put back from its amounts; anything else is changed by hand instead.
+        if movement.kind in (MovementKind.EXPANSION, MovementKind.CONTRACTION) and (
+            subscription.currency == reporting_currency()
+        ):
+            before = {"mrr": str(movement.mrr_before)}
+        else:
+            raise ValidationError(
+                {"movement": _("This movement is older than voiding: change the subscription instead.")}
+            )
+    diff: dict[str, list[str]] = {}
+    for name, stored in before.items():
+        field = cast(models.Field, Subscription._meta.get_field(name))  # snapshots hold concrete fields only
+        value = None if stored is None else field.to_python(stored)
+        if getattr(subscription, name) != value:
+            diff[name] = [str(getattr(subscription, name)), str(value)]
+            setattr(subscription, name, value)
+    if diff:
+        subscription.save()
+    return diff
+
+
+@transaction.atomic
+def void_movement(*, movement: MrrMovement, reason: str, actor: User | None) -> MrrMovement:
+    """Void a mistaken MRR movement: a reversing movement is recorded and the original marked voided.
+
+    Nothing is deleted. The subscription goes back to what it was before the mistake; revenue
+    metrics, charts, the forecast and health read `MrrMovement.objects.effective()`, which leaves out
+    both the voided movement and its reversal, so history reads as if the mistake had not happened.
+    Only the latest movement of a subscription can be voided (later ones were built on it: void
+    them first). Returns the reversal.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the movement is voided.")})
+    if len(reason) > 2000:
+        raise ValidationError({"reason": _("Use at most 2000 characters.")})
+    _lock_account(movement.account_id)
+    movement = MrrMovement.objects.select_for_update().select_related("subscription").get(pk=movement.pk)
+    if movement.reverses_id is not None:
+        raise ValidationError({"movement": _("This movement reverses a voided one: it cannot be voided.")})
+    if movement.voided_at is not None:
+        raise ValidationError({"movement": _("This movement is already voided.")})
+    later = (
+        MrrMovement.objects.effective()
+        .filter(subscription_id=movement.subscription_id)
+        .exclude(pk=movement.pk)
+        .filter(
+            Q(occurred_on__gt=movement.occurred_on) | Q(occurred_on=movement.occurred_on, pk__gt=movement.pk)
+        )
+    )
+    if later.exists():
+        raise ValidationError(
+            {"movement": _("A later change of this subscription was built on it: void that one first.")}
+        )
+    changes = _restore_subscription(movement)
+    now = timezone.now()
+    reversal = MrrMovement.objects.create(
+        subscription_id=movement.subscription_id,
+        account_id=movement.account_id,
+        kind=_REVERSED_KIND[MovementKind(movement.kind)],
+        occurred_on=movement.occurred_on,
+        mrr_before=movement.mrr_after,
+        mrr_after=movement.mrr_before,
+        delta=movement.mrr_before - movement.mrr_after,
+        currency=movement.currency,
+        note=reason,
+        source=MovementSource.MANUAL,
+        actor=actor if actor is not None and actor.pk else None,
+        reverses=movement,
+    )
+    movement.voided_at = now
+    movement.voided_by = actor if actor is not None and actor.pk else None
+    movement.void_reason = reason
+    movement.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    subscription = movement.subscription
+    record_on_timeline(
+        account=subscription.account,
+        kind="mrr_voided",
+        title=f"Voided: {movement.get_kind_display()} {subscription} {movement.delta:+} {reporting_currency()} MRR",
+        body=reason,
+        actor=actor,
+        subject=movement,
+        data={
+            "kind": movement.kind,
+            "product": str(subscription),
+            "delta": str(movement.delta),
+            "occurred_on": movement.occurred_on.isoformat(),
+            "currency": reporting_currency(),
+            "reason": reason,
+        },
+    )
+    record_event(
+        kind="mrr.voided",
+        account=movement.account_id,
+        subject=movement,
+        actor=actor,
+        payload={
+            "movement_id": movement.pk,
+            "reversal_id": reversal.pk,
+            "subscription_id": movement.subscription_id,
+            "kind": movement.kind,
+            "occurred_on": movement.occurred_on.isoformat(),
+            "delta": str(movement.delta),
+            "currency": reporting_currency(),
+            "reason": reason,
+        },
+    )
+    record_audit(
+        actor=actor,
+        action="void",
+        instance=movement,
+        changes={
+            "reason": reason,
+            "reversal": str(reversal.pk),
+            **{f"subscription.{k}": v for k, v in changes.items()},
+        },
+    )
+    return reversal

@@ -367,6 +367,8 @@ def _apply_subscription(obj: dict, *, deleted: bool, occurred_on: date) -> str:
         churn_reason=_churn_reason(state.feedback) if ended else None,
         occurred_on=occurred_on,
         source=MovementSource.STRIPE,
+        # Billing data is what the customer pays: a big change or an old start is real, not a typo.
+        confirm=True,
     )
     if ended:
         return _("Subscription %(id)s canceled.") % {"id": state.external_id}

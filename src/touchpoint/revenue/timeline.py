@@ -38,6 +38,20 @@ def _describe_movement(entry) -> str:
     return gettext("Churned: %(product)s, MRR %(delta)s") % values
 
 
+def _describe_voided(entry) -> str:
+    data = entry.data
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    # The reason is the entry's body, shown under the title.
+    return gettext("Voided a mistaken change: %(product)s, MRR %(delta)s of %(day)s") % {
+        "product": data["product"],
+        "delta": _money(data["delta"], data["currency"]),
+        "day": date_format(date.fromisoformat(data["occurred_on"]), "DATE_FORMAT"),
+    }
+
+
 def _describe_payment_failed(entry) -> str:
     data = entry.data
     if data.get("amount"):
@@ -54,6 +68,7 @@ def _describe_payment_recovered(entry) -> str:
 
 register_kind("mrr_movement", label=_("Revenue"), icon="revenue", describe=_describe_movement)
 register_kind("payment_failed", label=_("Payment failed"), icon="warning", describe=_describe_payment_failed)
+register_kind("mrr_voided", label=_("Revenue correction"), icon="x-circle", describe=_describe_voided)
 register_kind(
     "payment_recovered",
     label=_("Payment received"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
+from touchpoint.confirmation import NeedsConfirmation
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.revenue import charts, forecast, metrics, renewal_views, renewals, selectors, services
 from touchpoint.revenue.forms import (
@@ -30,6 +31,7 @@ from touchpoint.revenue.forms import (
     RenewalsForm,
     RevenueFilterForm,
     SubscriptionForm,
+    VoidMovementForm,
 )
 from touchpoint.revenue.models import ChurnReason, MrrMovement, Subscription
 from touchpoint.revenue.selectors import RevenueReport
@@ -169,7 +171,8 @@ def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
 
 # --- The account page's subscriptions panel ---------------------------------------------------
 
-ACTIONS = {"add", "change", "cancel", "reactivate"}
+ACTIONS = {"add", "change", "cancel", "reactivate", "void"}
+WARNING_CODES = {"start_before_account", "mrr_jump"}  # what a "Yes, this is right" box may confirm
 CENT = Decimal("0.01")
 
 
@@ -179,6 +182,7 @@ def _panel(
     *,
     bound: tuple[str, int | None, forms.Form] | None = None,
     status: int = 200,
+    voiding: tuple[int, forms.Form] | None = None,
 ) -> HttpResponse:
     today = timezone.localdate()
     subscriptions = list(Subscription.objects.filter(account=account).order_by("status", "-started_on", "id"))
@@ -219,11 +223,31 @@ def _panel(
         if bound is not None and bound[0] == "add"
         else SubscriptionForm(initial={"started_on": today, "currency": services.reporting_currency()})
     )
-    movements = (
+    movements = list(
         MrrMovement.objects.filter(account=account)
-        .select_related("churn_reason", "subscription")
+        .select_related("churn_reason", "subscription", "voided_by")
         .order_by("-occurred_on", "-id")[:12]
     )
+    # Only a subscription's latest movement that counts can be voided (later ones were built on it).
+    latest: dict[int, int] = {}
+    for subscription_id, movement_id in (
+        MrrMovement.objects.effective()
+        .filter(account=account)
+        .order_by("subscription_id", "-occurred_on", "-id")
+        .values_list("subscription_id", "id")
+    ):
+        latest.setdefault(subscription_id, movement_id)
+    movement_rows = [
+        {
+            "movement": movement,
+            "voidable": latest.get(movement.subscription_id) == movement.pk,
+            "void": voiding[1]
+            if voiding is not None and voiding[0] == movement.pk
+            else VoidMovementForm(prefix=f"void-{movement.pk}"),
+            "open": voiding is not None and voiding[0] == movement.pk,
+        }
+        for movement in movements
+    ]
     return render(
         request,
         "revenue/_account_subscriptions.html",
@@ -232,7 +256,7 @@ def _panel(
             "rows": rows,
             "add_form": add_form,
             "adding": bound is not None and bound[0] == "add",
-            "movements": movements,
+            "movements": movement_rows,
             "mrr": services.account_mrr(account),
             "currency": services.reporting_currency(),
             "may_change": can(request.user, "revenue.change_subscription", account),
@@ -253,6 +277,8 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
     action = request.POST.get("action", "")
     if action not in ACTIONS:
         return HttpResponseBadRequest(_("Unknown action."))
+    if action == "void":
+        return _void(request, account)
     subscription = None
     if action != "add":
         subscription_id = request.POST.get("subscription", "")
@@ -268,6 +294,8 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
     form = form_class(
         request.POST, **({} if subscription is None else {"prefix": f"{action}-{subscription.pk}"})
     )
+    # The warnings the person ticked "Yes, this is right" for, after seeing them.
+    confirm = [code for code in request.POST.getlist(form.add_prefix("confirm")) if code in WARNING_CODES]
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -275,6 +303,7 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
                 services.create_subscription(
                     account=account,
                     actor=request.user,
+                    confirm=confirm,
                     **{k: v for k, v in data.items() if v is not None and v != ""},
                 )
             elif action == "change":
@@ -289,6 +318,7 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
                     quantity=data["quantity"],
                     plan=data["plan"],
                     renewal_date=data["renewal_date"],
+                    confirm=confirm,
                 )
             elif action == "cancel":
                 assert subscription is not None
@@ -307,6 +337,12 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
                     mrr=data["mrr"],
                     reactivated_on=data["reactivated_on"],
                 )
+        except NeedsConfirmation as warning:
+            # Shown beside the field with a "Yes, this is right" box; saved once it is ticked.
+            form.warnings = {
+                field: (errors[0].code, " ".join(e for error in errors for e in error.messages))
+                for field, errors in warning.error_dict.items()
+            }
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
@@ -319,6 +355,25 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
         bound=(action, subscription.pk if subscription else None, form),
         status=200 if request.htmx else 422,
     )
+
+
+def _void(request: AuthenticatedHttpRequest, account: Account) -> HttpResponse:
+    """Void one of the account's movements (the "Void" action of the movements list), with a reason."""
+    movement_id = request.POST.get("movement", "")
+    if not movement_id.isdecimal():
+        return HttpResponseBadRequest(_("Choose an MRR movement of this account."))
+    movement = get_object_or_404(MrrMovement, pk=int(movement_id), account=account)
+    require(request.user, "revenue.change_mrrmovement", movement)
+    form = VoidMovementForm(request.POST, prefix=f"void-{movement.pk}")
+    if form.is_valid():
+        try:
+            services.void_movement(movement=movement, reason=form.cleaned_data["reason"], actor=request.user)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            return _panel(request, account)
+    return _panel(request, account, voiding=(movement.pk, form), status=200 if request.htmx else 422)
 
 
 # --- Renewals ---------------------------------------------------------------------------------

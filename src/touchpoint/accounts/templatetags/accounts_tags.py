@@ -41,8 +41,30 @@ def timeline_link(entry) -> str | None:
     return entry_link(entry)
 
 
+@register.filter
 def days_since(moment: datetime | None) -> int | None:
     """Whole days from `moment` to today in the site's time zone (0 for today)."""
     if moment is None:
         return None
     return max(0, (timezone.localdate() - timezone.localtime(moment).date()).days)
+
+
+# A body longer than this (characters or lines) shows its first lines, the rest behind "Show all".
+LONG_TEXT_CHARS = 600
+LONG_TEXT_LINES = 6
+
+
+@register.filter
+def is_long_text(text: str) -> bool:
+    return len(text) > LONG_TEXT_CHARS or text.count("\n") >= LONG_TEXT_LINES
+
+
+@register.filter
+def text_preview(text: str) -> str:
+    """The first lines of a long text, cut at a word, with an ellipsis."""
+    lines = text.split("\n")[: LONG_TEXT_LINES - 2]
+    preview = "\n".join(lines)
+    limit = LONG_TEXT_CHARS // 2
+    if len(preview) > limit:
+        preview = preview[:limit].rsplit(" ", 1)[0] if " " in preview[:limit] else preview[:limit]
+    return preview.rstrip() + "…"
