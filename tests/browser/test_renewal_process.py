@@ -27,6 +27,7 @@ def test_a_csm_records_an_overdue_renewal_and_sees_it_on_the_timeline(page, live
         mrr=Decimal("250"),
         started_on=today - timedelta(days=380),
         renewal_date=today - timedelta(days=6),
+        confirm=True,  # a start before the test account was created is meant
     )
     log_in(page, csm)
     if language == "ja":

@@ -71,7 +71,7 @@ def test_an_event_read_again_makes_no_second_alert(csm):
 def test_a_churn_alerts_the_account_people(csm):
     account = AccountFactory(owner=csm, name="Globex")
     subscription = revenue_services.create_subscription(
-        account=account, product="Pro", mrr="500", started_on=date(2026, 1, 1)
+        account=account, product="Pro", mrr="500", started_on=date(2026, 1, 1), confirm=True
     )
     revenue_services.cancel_subscription(subscription=subscription, canceled_on=date(2026, 6, 1))
     _deliver()
@@ -83,10 +83,10 @@ def test_a_churn_alerts_the_account_people(csm):
 def test_a_contraction_is_no_churn_alert(csm):
     account = AccountFactory(owner=csm)
     first = revenue_services.create_subscription(
-        account=account, product="Pro", mrr="500", started_on=date(2026, 1, 1)
+        account=account, product="Pro", mrr="500", started_on=date(2026, 1, 1), confirm=True
     )
     revenue_services.create_subscription(
-        account=account, product="Add-on", mrr="50", started_on=date(2026, 1, 1)
+        account=account, product="Add-on", mrr="50", started_on=date(2026, 1, 1), confirm=True
     )
     revenue_services.cancel_subscription(subscription=first, canceled_on=date(2026, 6, 1))
     _deliver()

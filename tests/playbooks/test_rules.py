@@ -120,7 +120,7 @@ def test_separate_processes_at_once_and_after_a_restart_start_it_once(tmp_path):
             "account = create_account(name='Renewing Co', actor=None)\n"
             "create_subscription(account=account, actor=None, product='Cloud', mrr=100,"
             " started_on=timezone.localdate() - timedelta(days=300),"
-            " renewal_date=timezone.localdate() + timedelta(days=60))\n",
+            " renewal_date=timezone.localdate() + timedelta(days=60), confirm=True)\n",
         )
         both = [
             subprocess.Popen(

@@ -366,7 +366,7 @@ def test_a_void_is_on_the_timeline_in_the_audit_log_and_a_domain_event(leader):
     reversal = services.void_movement(movement=movement, reason="Meant 200", actor=leader)
     entry = TimelineEntry.objects.get(kind="mrr_voided")
     assert entry.actor == leader and entry.body == "Meant 200" and entry.account_id == sub.account_id
-    assert entry_title(entry) == "Voided a mistaken change: Cloud, MRR 1,900.00 USD of March 1, 2025"
+    assert entry_title(entry) == "Voided a mistaken change: Cloud, MRR 1,900.00 USD of 1 Mar 2025"
     event = DomainEvent.objects.get(kind="mrr.voided")
     assert event.payload["movement_id"] == movement.pk and event.payload["reversal_id"] == reversal.pk
     audit = AuditLogEntry.objects.get(action="void")

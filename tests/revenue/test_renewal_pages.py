@@ -36,6 +36,7 @@ def subscribe(account, *, mrr="1000", renews_in=30, currency="", **extra):
         started_on=today - timedelta(days=400),
         renewal_date=today + timedelta(days=renews_in),
         **extra,
+        confirm=True,  # a start before the test account was created is meant
     )
     return subscription, RenewalOpportunity.objects.get(subscription=subscription, stage__in=OPEN_STAGES)
 

@@ -39,6 +39,7 @@ def subscribe(account, *, mrr="1000", renews_in=30, started_days_ago=335, **extr
         started_on=today - timedelta(days=started_days_ago),
         renewal_date=today + timedelta(days=renews_in),
         **extra,
+        confirm=True,  # a start before the test account was created is meant
     )
 
 

@@ -192,7 +192,7 @@ def test_a_csm_sees_their_renewals_by_default_and_can_see_everyone(csm, django_a
             renewal_date=today + timedelta(days=n),
         )
     client = logged_in_client(csm)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):
         page = client.get("/renewals/").content.decode()
     assert "Mine" in page and "Theirs" not in page
     everyone = client.get("/renewals/", {"owner": "", "within": "30"}).content.decode()

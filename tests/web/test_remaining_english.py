@@ -54,7 +54,7 @@ def test_built_in_churn_reasons_are_translated_and_renamed_ones_kept(language):
 @pytest.mark.django_db
 def test_the_dashboard_and_the_account_show_translated_reasons(leader, account):
     subscription = revenue.create_subscription(
-        account=account, product="Cloud", mrr=Decimal("100"), started_on=date(2026, 1, 5)
+        account=account, product="Cloud", mrr=Decimal("100"), started_on=date(2026, 1, 5), confirm=True
     )
     revenue.cancel_subscription(
         subscription=subscription,
@@ -73,7 +73,7 @@ def test_the_dashboard_and_the_account_show_translated_reasons(leader, account):
 @pytest.mark.django_db
 def test_revenue_dashboard_ratios_are_percentages(leader, account):
     subscription = revenue.create_subscription(
-        account=account, product="Cloud", mrr=Decimal("1000"), started_on=date(2026, 1, 5)
+        account=account, product="Cloud", mrr=Decimal("1000"), started_on=date(2026, 1, 5), confirm=True
     )
     revenue.change_subscription(subscription=subscription, mrr=Decimal("900"), occurred_on=date(2026, 2, 10))
     client = logged_in_client(leader)
