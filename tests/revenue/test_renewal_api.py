@@ -175,3 +175,17 @@ def test_bad_outcomes_are_422_and_change_nothing(api, account, body, field):
 
 def test_unknown_opportunity_is_404(api):
     assert api.get("/renewal-opportunities/999999").status_code == 404
+
+
+def test_an_outcome_over_ten_times_the_price_is_409_until_confirmed(api, account):
+    subscription, opportunity = subscribe(account, mrr="100")
+    url = f"/renewal-opportunities/{opportunity.pk}/outcome"
+    asked = api.send("post", url, {"outcome": "renewed", "new_mrr": "5000"})
+    assert asked.status_code == 409, asked.content
+    assert [(e["field"], e["code"]) for e in asked.json()["errors"]] == [("mrr", "mrr_jump")]
+    subscription.refresh_from_db()
+    assert subscription.mrr == Decimal("100.00")
+    done = api.send("post", url, {"outcome": "renewed", "new_mrr": "5000", "confirm": ["mrr_jump"]})
+    assert done.status_code == 200, done.content
+    subscription.refresh_from_db()
+    assert subscription.mrr == Decimal("5000.00")

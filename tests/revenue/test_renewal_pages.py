@@ -312,3 +312,21 @@ def test_home_renewal_sections_are_a_fixed_number_of_queries(csm):
     for n in range(30):
         subscribe(AccountFactory(owner=csm), renews_in=n * 4 - 60)
     assert queries() == few <= 6  # per section: the rows, and what the read rule asks (role, settings)
+
+
+def test_a_renewal_at_over_ten_times_the_price_asks_to_confirm_beside_the_new_mrr(csm, account):
+    subscription, opportunity = subscribe(account, mrr="100")
+    client = logged_in_client(csm)
+    url = reverse("renewal-opportunity", args=[opportunity.pk])
+    body = {"action": "outcome", "outcome-outcome": "renewed", "outcome-new_mrr": "5000"}
+    asked = client.post(url, body)
+    assert asked.status_code == 422
+    page = asked.content.decode()
+    new_mrr_field = page[page.index('id="id_outcome-new_mrr"') :]
+    new_mrr_field = new_mrr_field[: new_mrr_field.index("</div>")]
+    assert "more than ten times" in new_mrr_field and 'value="mrr_jump"' in new_mrr_field
+    subscription.refresh_from_db()
+    assert subscription.mrr == Decimal("100.00")  # nothing written until confirmed
+    assert client.post(url, {**body, "outcome-confirm": "mrr_jump"}).status_code == 302
+    subscription.refresh_from_db()
+    assert subscription.mrr == Decimal("5000.00")

@@ -33,7 +33,7 @@ from touchpoint.api_contract import (
     require_perm,
 )
 from touchpoint.revenue import renewal_process, renewal_selectors
-from touchpoint.revenue.api import router
+from touchpoint.revenue.api import CONFIRM_HELP, Confirmation, router
 from touchpoint.revenue.models import MAX_EXPECTED_ARR, ChurnReason, RenewalOpportunity
 from touchpoint.users.models import User
 
@@ -98,6 +98,7 @@ class OutcomeIn(Strict):
     )
     new_renewal_date: Day | None = Field(None, description="Default: one term after this renewal.")
     effective_on: Day | None = Field(None, description="Default: the renewal date, or today if earlier.")
+    confirm: Confirmation = Field(False, description=CONFIRM_HELP)
 
 
 def _out(opportunity: RenewalOpportunity) -> dict:
@@ -201,7 +202,7 @@ def change_opportunity(request: HttpRequest, opportunity_id: Id, body: Opportuni
 
 @router.post(
     "/renewal-opportunities/{opportunity_id}/outcome",
-    response=answers({200: OpportunityOut}, *WRITE, 404),
+    response=answers({200: OpportunityOut}, *WRITE, 404, 409),
     summary="Record a renewal's outcome",
 )
 def record_outcome(request: HttpRequest, opportunity_id: Id, body: OutcomeIn):
@@ -223,5 +224,6 @@ def record_outcome(request: HttpRequest, opportunity_id: Id, body: OutcomeIn):
         new_mrr=body.new_mrr,
         new_renewal_date=body.new_renewal_date,
         effective_on=body.effective_on,
+        confirm=body.confirm,
     )
     return _out(_load(opportunity_id))

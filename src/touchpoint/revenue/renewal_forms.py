@@ -101,6 +101,8 @@ class OutcomeForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # {field: (warning code, message)}: unusual values to confirm (revenue/_confirm_warning.html).
+        self.warnings: dict[str, tuple[str, str]] = {}
         cast(forms.ModelChoiceField, self.fields["churn_reason"]).queryset = ChurnReason.objects.filter(
             is_active=True
         )

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.services import record_on_timeline
+from touchpoint.confirmation import Confirm
 from touchpoint.events.services import record_event
 from touchpoint.revenue import services
 from touchpoint.revenue.models import (
@@ -295,8 +296,12 @@ def record_renewal_outcome(
     new_mrr: Any = None,
     new_renewal_date: date | None = None,
     effective_on: date | None = None,
+    confirm: Confirm = False,
 ) -> RenewalOpportunity:
     """Close a renewal with what happened, and change the subscription to match (one transaction).
+
+    An unusual change (a new MRR over ten times the old) asks for confirmation as every revenue write
+    does (`confirm`, see touchpoint.confirmation); nothing is written until it is given.
 
     - renewed: the renewal date moves on by the term (or to `new_renewal_date`) and the next date
       opens its own opportunity; a higher `new_mrr` is recorded as an expansion;
@@ -385,6 +390,7 @@ def record_renewal_outcome(
             actor=actor,
             note=reason,
             churn_reason=churn_reason if outcome == RenewalStage.DOWNGRADED else None,
+            confirm=confirm,
             **changes,
         )
     data = {

@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
+from touchpoint.confirmation import NeedsConfirmation
 from touchpoint.request_types import AuthenticatedHttpRequest
-from touchpoint.revenue import renewal_process, renewal_selectors
+from touchpoint.revenue import renewal_process, renewal_selectors, services
 from touchpoint.revenue.models import OPEN_STAGES, OUTCOME_STAGES, RenewalOpportunity
 from touchpoint.revenue.renewal_forms import OpportunityFilterForm, OpportunityForm, OutcomeForm
 from touchpoint.revenue.renewals import Renewal
@@ -92,6 +93,10 @@ def _opportunity(pk: int) -> RenewalOpportunity:
     )
 
 
+# The subscription's fields a warning names, as the outcome form calls them.
+OUTCOME_FIELDS = {"mrr": "new_mrr", "renewal_date": "new_renewal_date", "started_on": "effective_on"}
+
+
 def _apply_errors(form, error: ValidationError) -> None:
     for field, messages in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
@@ -130,6 +135,12 @@ def opportunity_page(request: AuthenticatedHttpRequest, opportunity_id: int) -> 
                     return redirect("renewal-opportunity", opportunity_id=opportunity.pk)
         elif action == "outcome":
             outcome_form = OutcomeForm(request.POST, prefix="outcome")
+            # The warnings the person ticked "Yes, this is right" for, after seeing them.
+            confirm = [
+                code
+                for code in request.POST.getlist(outcome_form.add_prefix("confirm"))
+                if code in services.WARNING_CODES
+            ]
             if outcome_form.is_valid():
                 data = outcome_form.cleaned_data
                 try:
@@ -142,7 +153,17 @@ def opportunity_page(request: AuthenticatedHttpRequest, opportunity_id: int) -> 
                         new_mrr=data["new_mrr"],
                         new_renewal_date=data["new_renewal_date"],
                         effective_on=data["effective_on"],
+                        confirm=confirm,
                     )
+                except NeedsConfirmation as warning:
+                    # Shown beside the new MRR with a "Yes, this is right" box; recorded once it is ticked.
+                    outcome_form.warnings = {
+                        OUTCOME_FIELDS.get(field, field): (
+                            errors[0].code or "",
+                            " ".join(e for error in errors for e in error.messages),
+                        )
+                        for field, errors in warning.error_dict.items()
+                    }
                 except ValidationError as error:
                     _apply_errors(outcome_form, error)
                 else:

@@ -106,6 +106,10 @@ def _renewal_not_before_start(renewal_date: date | None, started_on: date) -> No
         raise ValidationError({"renewal_date": _("The renewal date cannot be before the start date.")})
 
 
+# The warnings a write here may ask to confirm (touchpoint.confirmation), by code.
+WARNING_CODES = frozenset({"start_before_account", "mrr_jump"})
+
+
 def _start_warning(account: Account, started_on: date) -> dict[str, tuple[str, str]]:
     """A start before the account was created in Touchpoint: history, or a typo in the year?"""
     created = timezone.localdate(account.created_at)

@@ -172,7 +172,6 @@ def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
 # --- The account page's subscriptions panel ---------------------------------------------------
 
 ACTIONS = {"add", "change", "cancel", "reactivate", "void"}
-WARNING_CODES = {"start_before_account", "mrr_jump"}  # what a "Yes, this is right" box may confirm
 CENT = Decimal("0.01")
 
 
@@ -295,7 +294,9 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
         request.POST, **({} if subscription is None else {"prefix": f"{action}-{subscription.pk}"})
     )
     # The warnings the person ticked "Yes, this is right" for, after seeing them.
-    confirm = [code for code in request.POST.getlist(form.add_prefix("confirm")) if code in WARNING_CODES]
+    confirm = [
+        code for code in request.POST.getlist(form.add_prefix("confirm")) if code in services.WARNING_CODES
+    ]
     if form.is_valid():
         data = form.cleaned_data
         try:
