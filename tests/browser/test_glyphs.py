@@ -82,7 +82,7 @@ def thai_and_japanese_book(db):
         name="บริษัท สยามคลาวด์ 株式会社", owner=csm, segment=SegmentFactory(name="Enterprise")
     )
     subscription = services.create_subscription(
-        account=account, product="Cloud", mrr=Decimal("1000"), started_on=date(2026, 1, 10)
+        account=account, product="Cloud", mrr=Decimal("1000"), started_on=date(2026, 1, 10), confirm=True
     )
     services.change_subscription(subscription=subscription, mrr=Decimal("800"), occurred_on=date(2026, 3, 3))
     other = services.create_subscription(
@@ -90,6 +90,7 @@ def thai_and_japanese_book(db):
         product="Cloud",
         mrr=Decimal("400"),
         started_on=date(2026, 1, 12),
+        confirm=True,
     )
     services.cancel_subscription(
         subscription=other,

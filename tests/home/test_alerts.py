@@ -54,7 +54,7 @@ def test_a_fall_of_grade_alerts_the_owner_and_the_team_csms_but_a_rise_does_not(
     with translation.override("en"):
         assert alert_text(alert) == "Health of Acme fell from Green to Red"
     with translation.override("ja"):  # said in the reader's language: the grades are translated
-        assert alert_text(alert) == "Health of Acme fell from 緑 to 赤"
+        assert alert_text(alert) == "Acmeのヘルスが緑から赤に低下しました"
 
 
 def test_an_event_read_again_makes_no_second_alert(csm):
