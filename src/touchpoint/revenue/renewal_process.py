@@ -159,7 +159,10 @@ def on_subscription_saved(sender: Any, instance: Subscription, raw: bool = False
     """post_save of Subscription (connected in RevenueConfig.ready()): keep its opportunities in step."""
     if raw:
         return  # loaddata: fixtures carry their own rows
-    sync_opportunity(instance)
+    # Inside the saving transaction when there is one (a savepoint); a save in autocommit (a fixture,
+    # a shell) gets a transaction of its own, which the row locks of sync_opportunity need.
+    with transaction.atomic():
+        sync_opportunity(instance)
 
 
 def _amount(value: Any, field: str) -> Decimal:
