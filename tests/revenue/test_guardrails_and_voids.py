@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.conftest import Api, logged_in_client
 from tests.factories import AccountFactory, SegmentFactory
@@ -81,6 +81,12 @@ def test_a_start_before_the_account_was_created_asks_for_confirmation():
         ("started_on", "start_before_account")
     ]
     assert not Subscription.objects.exists()
+    with translation.override("ja"), pytest.raises(NeedsConfirmation) as in_japanese:
+        subscription(account)
+    created = timezone.localdate(account.created_at)
+    assert (
+        f"{created.year}年{created.month}月{created.day}日" in in_japanese.value.messages[0]
+    )  # the reader's date
     assert subscription(account, confirm=["start_before_account"]).pk
     # From the day the account was created on, nothing to confirm.
     services.create_subscription(

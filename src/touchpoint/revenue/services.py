@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
@@ -119,7 +119,7 @@ def _start_warning(account: Account, started_on: date) -> dict[str, tuple[str, s
         "started_on": (
             "start_before_account",
             _("This is before the account was created (%(created)s). Is the date right?")
-            % {"created": created.isoformat()},
+            % {"created": date_format(created, "DATE_FORMAT")},
         )
     }
 
