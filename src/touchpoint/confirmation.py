@@ -9,7 +9,7 @@ row's `confirm` column says yes.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from django.core.exceptions import ValidationError
 
@@ -18,6 +18,15 @@ Confirm = bool | Collection[str]
 
 class NeedsConfirmation(ValidationError):
     """The values are valid but unusual: nothing was written; send them again, confirmed."""
+
+    def warnings(self, rename: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
+        """{field: (code, message)}, as `ask_to_confirm` took them: what a form shows beside each field
+        with its "Yes, this is right" box. `rename` maps the service's field names to the form's."""
+        rename = rename or {}
+        return {
+            rename.get(field, field): (errors[0].code or "", " ".join(m for e in errors for m in e.messages))
+            for field, errors in self.error_dict.items()
+        }
 
 
 def is_confirmed(confirm: Confirm, code: str) -> bool:

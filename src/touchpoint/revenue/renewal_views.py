@@ -157,13 +157,7 @@ def opportunity_page(request: AuthenticatedHttpRequest, opportunity_id: int) -> 
                     )
                 except NeedsConfirmation as warning:
                     # Shown beside the new MRR with a "Yes, this is right" box; recorded once it is ticked.
-                    outcome_form.warnings = {
-                        OUTCOME_FIELDS.get(field, field): (
-                            errors[0].code or "",
-                            " ".join(e for error in errors for e in error.messages),
-                        )
-                        for field, errors in warning.error_dict.items()
-                    }
+                    outcome_form.warnings = warning.warnings(OUTCOME_FIELDS)
                 except ValidationError as error:
                     _apply_errors(outcome_form, error)
                 else:

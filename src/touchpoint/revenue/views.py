@@ -340,10 +340,7 @@ def account_subscriptions(request: AuthenticatedHttpRequest, account_id: int) ->
                 )
         except NeedsConfirmation as warning:
             # Shown beside the field with a "Yes, this is right" box; saved once it is ticked.
-            form.warnings = {
-                field: (errors[0].code, " ".join(e for error in errors for e in error.messages))
-                for field, errors in warning.error_dict.items()
-            }
+            form.warnings = warning.warnings()
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
