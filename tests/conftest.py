@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from tests.factories import AccountFactory, UserFactory
 from touchpoint.accounts.models import Account, AccountTeamMember
@@ -17,6 +19,15 @@ from touchpoint.users.services import create_api_key
 # (with the test-only plugin app); let it import that module from the project root.
 _ROOT = str(Path(__file__).resolve().parents[1])
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
+
+
+@pytest.fixture(autouse=True)
+def _english_until_a_test_says_otherwise():
+    # LocaleMiddleware activates the request's language on the test thread and nothing switches it
+    # back, so a test after a Japanese page would otherwise read Japanese.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
