@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "touchpoint.tasks",
     "touchpoint.playbooks",
     "touchpoint.home",
+    "touchpoint.journeys",
     "touchpoint.web",
     "touchpoint.demo",
 ]

@@ -84,6 +84,17 @@ class Account(models.Model):
         default=EngagementModel.HYBRID,
         db_index=True,
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The language messages to this account's people use when a person has none of their own."
+        ),
+    )
+    # Free-form facts about the account (plan name, region, CRM fields) that journeys and filters read.
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -156,6 +167,19 @@ class Contact(models.Model):
         unique=True,
         help_text=_("The person's ID in your product (Segment userId)."),
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the messages this person gets; empty to use the account's."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("An IANA name such as Asia/Tokyo; quiet hours follow it. Empty for the site's."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -195,6 +219,23 @@ class ContactRoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact}: {self.role}"
+
+
+class AccountTag(models.Model):
+    """A label on an account ("beta", "at-risk-2026"), set by people or by a journey."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("tag"), max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(fields=["account", "name"], name="account_tag_once")]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class EngagementKind(models.TextChoices):

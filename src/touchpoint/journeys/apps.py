@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class JourneysConfig(AppConfig):
+    name = "touchpoint.journeys"
+    label = "journeys"
+    verbose_name = _("Journeys")
+
+    def ready(self) -> None:
+        # Each part registers its nav entry, panels, schedules, pollers and domain events here.
+        pass
