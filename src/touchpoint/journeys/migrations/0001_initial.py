@@ -7,208 +7,460 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0007_account_attributes_account_language_contact_language_and_more'),
+        ("accounts", "0007_account_attributes_account_language_contact_language_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeliverySettings',
+            name="DeliverySettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekly_email_cap', models.PositiveSmallIntegerField(default=3, verbose_name='journey emails per person per 7 days')),
-                ('quiet_hours_start', models.TimeField(default='21:00', verbose_name='quiet hours start')),
-                ('quiet_hours_end', models.TimeField(default='08:00', verbose_name='quiet hours end')),
-                ('track_opens_and_clicks', models.BooleanField(default=False, help_text='Adds a tracking pixel and rewrites links in journey emails. Off protects privacy.', verbose_name='track opens and clicks')),
-                ('from_address', models.EmailField(blank=True, help_text='Empty: DEFAULT_FROM_EMAIL.', max_length=254, verbose_name='from address')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekly_email_cap",
+                    models.PositiveSmallIntegerField(
+                        default=3, verbose_name="journey emails per person per 7 days"
+                    ),
+                ),
+                ("quiet_hours_start", models.TimeField(default="21:00", verbose_name="quiet hours start")),
+                ("quiet_hours_end", models.TimeField(default="08:00", verbose_name="quiet hours end")),
+                (
+                    "track_opens_and_clicks",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Adds a tracking pixel and rewrites links in journey emails. Off protects privacy.",
+                        verbose_name="track opens and clicks",
+                    ),
+                ),
+                (
+                    "from_address",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Empty: DEFAULT_FROM_EMAIL.",
+                        max_length=254,
+                        verbose_name="from address",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delivery settings',
-                'verbose_name_plural': 'delivery settings',
+                "verbose_name": "delivery settings",
+                "verbose_name_plural": "delivery settings",
             },
         ),
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=80, unique=True, verbose_name='name')),
-                ('url', models.URLField(max_length=500, verbose_name='URL')),
-                ('secret', models.CharField(max_length=128, verbose_name='signing secret')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=80, unique=True, verbose_name="name")),
+                ("url", models.URLField(max_length=500, verbose_name="URL")),
+                ("secret", models.CharField(max_length=128, verbose_name="signing secret")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'webhook endpoint',
-                'verbose_name_plural': 'webhook endpoints',
-                'ordering': ['name'],
+                "verbose_name": "webhook endpoint",
+                "verbose_name_plural": "webhook endpoints",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Journey',
+            name="Journey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text="The journey's name in YAML files.", max_length=80, unique=True, verbose_name='key')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('live', 'Live'), ('paused', 'Paused'), ('archived', 'Archived')], db_index=True, default='draft', max_length=8, verbose_name='status')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text="The journey's name in YAML files.",
+                        max_length=80,
+                        unique=True,
+                        verbose_name="key",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("live", "Live"),
+                            ("paused", "Paused"),
+                            ("archived", "Archived"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'journey',
-                'verbose_name_plural': 'journeys',
-                'ordering': ['name', 'id'],
+                "verbose_name": "journey",
+                "verbose_name_plural": "journeys",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='JourneyVersion',
+            name="JourneyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('definition', models.JSONField(verbose_name='definition')),
-                ('source', models.TextField(blank=True, verbose_name='source')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('launched_at', models.DateTimeField(blank=True, null=True, verbose_name='launched')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('journey', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='journeys.journey')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("definition", models.JSONField(verbose_name="definition")),
+                ("source", models.TextField(blank=True, verbose_name="source")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                ("launched_at", models.DateTimeField(blank=True, null=True, verbose_name="launched")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "journey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="journeys.journey",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'journey version',
-                'verbose_name_plural': 'journey versions',
-                'ordering': ['journey', '-number'],
+                "verbose_name": "journey version",
+                "verbose_name_plural": "journey versions",
+                "ordering": ["journey", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='journey',
-            name='live_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='journeys.journeyversion'),
+            model_name="journey",
+            name="live_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="journeys.journeyversion",
+            ),
         ),
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject_key', models.CharField(max_length=40)),
-                ('entry_key', models.CharField(blank=True, default='', max_length=200)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('converted', 'Converted'), ('exited', 'Exited'), ('completed', 'Completed'), ('failed', 'Failed')], default='active', max_length=10, verbose_name='status')),
-                ('step_id', models.CharField(blank=True, max_length=64, verbose_name='step')),
-                ('step_entered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('wake_at', models.DateTimeField(blank=True, null=True)),
-                ('waiting_for', models.CharField(blank=True, max_length=200)),
-                ('event_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('choices', models.JSONField(blank=True, default=dict)),
-                ('entry_data', models.JSONField(blank=True, default=dict)),
-                ('entered_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='entered')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended')),
-                ('exit_reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='journey_enrollments', to='accounts.account')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='journey_enrollments', to='accounts.contact')),
-                ('journey', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='journeys.journey')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrollments', to='journeys.journeyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject_key", models.CharField(max_length=40)),
+                ("entry_key", models.CharField(blank=True, default="", max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("converted", "Converted"),
+                            ("exited", "Exited"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("step_id", models.CharField(blank=True, max_length=64, verbose_name="step")),
+                ("step_entered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("wake_at", models.DateTimeField(blank=True, null=True)),
+                ("waiting_for", models.CharField(blank=True, max_length=200)),
+                ("event_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("choices", models.JSONField(blank=True, default=dict)),
+                ("entry_data", models.JSONField(blank=True, default=dict)),
+                (
+                    "entered_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="entered"),
+                ),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                ("exit_reason", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="journey_enrollments",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="journey_enrollments",
+                        to="accounts.contact",
+                    ),
+                ),
+                (
+                    "journey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="journeys.journey",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrollments",
+                        to="journeys.journeyversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'enrollment',
-                'verbose_name_plural': 'enrollments',
+                "verbose_name": "enrollment",
+                "verbose_name_plural": "enrollments",
             },
         ),
         migrations.CreateModel(
-            name='MessagingConsent',
+            name="MessagingConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('subscribed', 'Subscribed'), ('unsubscribed', 'Unsubscribed')], max_length=12)),
-                ('source', models.CharField(blank=True, max_length=40)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('contact', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='messaging_consent', to='accounts.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("subscribed", "Subscribed"), ("unsubscribed", "Unsubscribed")],
+                        max_length=12,
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=40)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "contact",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messaging_consent",
+                        to="accounts.contact",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'messaging consent',
-                'verbose_name_plural': 'messaging consents',
+                "verbose_name": "messaging consent",
+                "verbose_name_plural": "messaging consents",
             },
         ),
         migrations.CreateModel(
-            name='OutboxRow',
+            name="OutboxRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step_id', models.CharField(max_length=64)),
-                ('kind', models.CharField(choices=[('email', 'Email'), ('in_app', 'In-app message'), ('webhook', 'Webhook'), ('task', 'Task'), ('playbook', 'Playbook'), ('set_phase', 'Set phase'), ('set_attribute', 'Set attribute'), ('tag', 'Tag'), ('survey', 'Survey')], max_length=16)),
-                ('recipient_key', models.CharField(blank=True, default='', max_length=40)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('suppressed', 'Not sent')], default='pending', max_length=10)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('language', models.CharField(blank=True, max_length=8)),
-                ('to_address', models.CharField(blank=True, max_length=254)),
-                ('message_id', models.CharField(blank=True, max_length=255)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_error', models.TextField(blank=True)),
-                ('suppressed_reason', models.CharField(blank=True, max_length=32)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('opened_at', models.DateTimeField(blank=True, null=True)),
-                ('clicked_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.account')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.contact')),
-                ('enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outbox', to='journeys.enrollment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step_id", models.CharField(max_length=64)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("in_app", "In-app message"),
+                            ("webhook", "Webhook"),
+                            ("task", "Task"),
+                            ("playbook", "Playbook"),
+                            ("set_phase", "Set phase"),
+                            ("set_attribute", "Set attribute"),
+                            ("tag", "Tag"),
+                            ("survey", "Survey"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("recipient_key", models.CharField(blank=True, default="", max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("suppressed", "Not sent"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("language", models.CharField(blank=True, max_length=8)),
+                ("to_address", models.CharField(blank=True, max_length=254)),
+                ("message_id", models.CharField(blank=True, max_length=255)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_error", models.TextField(blank=True)),
+                ("suppressed_reason", models.CharField(blank=True, max_length=32)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("opened_at", models.DateTimeField(blank=True, null=True)),
+                ("clicked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.account"
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.contact",
+                    ),
+                ),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbox",
+                        to="journeys.enrollment",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StepVisit',
+            name="StepVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step_id', models.CharField(max_length=64)),
-                ('entered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('left_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, max_length=64)),
-                ('enrollment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='journeys.enrollment')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='journeys.journeyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step_id", models.CharField(max_length=64)),
+                ("entered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("left_at", models.DateTimeField(blank=True, null=True)),
+                ("outcome", models.CharField(blank=True, max_length=64)),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="visits",
+                        to="journeys.enrollment",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="journeys.journeyversion",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='journeyversion',
-            constraint=models.UniqueConstraint(fields=('journey', 'number'), name='journey_version_number_once'),
+            model_name="journeyversion",
+            constraint=models.UniqueConstraint(
+                fields=("journey", "number"), name="journey_version_number_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='enrollment',
-            index=models.Index(fields=['status', 'wake_at'], name='enrollment_due'),
+            model_name="enrollment",
+            index=models.Index(fields=["status", "wake_at"], name="enrollment_due"),
         ),
         migrations.AddIndex(
-            model_name='enrollment',
-            index=models.Index(fields=['version', 'step_id', 'status'], name='enrollment_step_status'),
+            model_name="enrollment",
+            index=models.Index(fields=["version", "step_id", "status"], name="enrollment_step_status"),
         ),
         migrations.AddIndex(
-            model_name='enrollment',
-            index=models.Index(fields=['waiting_for', 'status'], name='enrollment_waiting_for'),
+            model_name="enrollment",
+            index=models.Index(fields=["waiting_for", "status"], name="enrollment_waiting_for"),
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.UniqueConstraint(fields=('version', 'subject_key', 'entry_key'), name='enrollment_once_per_version_entry'),
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                fields=("version", "subject_key", "entry_key"), name="enrollment_once_per_version_entry"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('journey', 'subject_key', 'entry_key'), name='enrollment_one_active'),
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("journey", "subject_key", "entry_key"),
+                name="enrollment_one_active",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboxrow',
-            index=models.Index(fields=['status', 'kind', 'next_attempt_at'], name='outbox_due'),
+            model_name="outboxrow",
+            index=models.Index(fields=["status", "kind", "next_attempt_at"], name="outbox_due"),
         ),
         migrations.AddIndex(
-            model_name='outboxrow',
-            index=models.Index(fields=['contact', 'kind', 'sent_at'], name='outbox_contact_sent'),
+            model_name="outboxrow",
+            index=models.Index(fields=["contact", "kind", "sent_at"], name="outbox_contact_sent"),
         ),
         migrations.AddConstraint(
-            model_name='outboxrow',
-            constraint=models.UniqueConstraint(fields=('enrollment', 'step_id', 'kind', 'recipient_key'), name='outbox_once_per_step'),
+            model_name="outboxrow",
+            constraint=models.UniqueConstraint(
+                fields=("enrollment", "step_id", "kind", "recipient_key"), name="outbox_once_per_step"
+            ),
         ),
         migrations.AddIndex(
-            model_name='stepvisit',
-            index=models.Index(fields=['version', 'step_id'], name='step_visit_version_step'),
+            model_name="stepvisit",
+            index=models.Index(fields=["version", "step_id"], name="step_visit_version_step"),
         ),
         migrations.AddConstraint(
-            model_name='stepvisit',
-            constraint=models.UniqueConstraint(fields=('enrollment', 'step_id'), name='step_visit_once'),
+            model_name="stepvisit",
+            constraint=models.UniqueConstraint(fields=("enrollment", "step_id"), name="step_visit_once"),
         ),
     ]
