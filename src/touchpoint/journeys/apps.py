@@ -9,4 +9,4 @@ class JourneysConfig(AppConfig):
 
     def ready(self) -> None:
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
-        pass
+        from touchpoint.journeys import rules  # noqa: F401  (registers on import)
