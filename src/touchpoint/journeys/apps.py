@@ -10,3 +10,6 @@ class JourneysConfig(AppConfig):
     def ready(self) -> None:
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
         from touchpoint.journeys import rules  # noqa: F401  (registers on import)
+        from touchpoint.journeys.ui import register_pages
+
+        register_pages()
