@@ -202,4 +202,4 @@ def test_journeys_are_in_the_navigation(csm_client):
 def test_status_is_shown(csm_client):
     make_journey(live=True)
     html = csm_client.get(reverse("journey", args=["welcome"])).content.decode()
-    assert "status-live" in html and JourneyStatus.LIVE.label in html
+    assert "status-live" in html and str(JourneyStatus.LIVE.label) in html

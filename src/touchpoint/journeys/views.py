@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pydantic
 import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from touchpoint.accounts.models import Account
-from touchpoint.journeys import stats
+from touchpoint.journeys import documents, library, rendering, services, simulation, stats
 from touchpoint.journeys import selectors as select
-from touchpoint.journeys.definition import LANGUAGES, JourneyDefinition, walk
+from touchpoint.journeys.definition import LANGUAGES, JourneyDefinition, parse, walk
 from touchpoint.journeys.forms import (
     NEW_STEPS,
     AddStepForm,
@@ -48,8 +49,6 @@ from touchpoint.users.permissions import can, permission_required, require
 
 
 def _templates() -> list[Any]:
-    from touchpoint.journeys import library
-
     return list(library.templates())
 
 
@@ -76,7 +75,7 @@ def _problems_by_step(problems: list[Any], data: Any) -> tuple[dict[str, list[An
     by_step: dict[str, list[Any]] = {}
     others = []
     for problem in problems:
-        step_id = step_of_path(data, problem.path)
+        step_id = getattr(problem, "step_id", "") or step_of_path(data, problem.path)
         if step_id:
             by_step.setdefault(step_id, []).append(problem)
         else:
@@ -112,20 +111,31 @@ def step_of_path(data: Any, path: Any) -> str:
     return found
 
 
-def _save(*, source: str, actor: Any, note: str) -> tuple[JourneyVersion | None, list[Any]]:
+def _save(
+    *, source: str, actor: Any, note: str, journey: Journey | None = None
+) -> tuple[JourneyVersion | None, list[Any]]:
     """Validate the YAML and save it as a new version: (the version, []) or (None, the problems)."""
-    from touchpoint.journeys import documents, services
-
-    problems = documents.problems_of(source)
-    if problems:
-        return None, problems
     try:
-        version = services.save_version(source=source, actor=actor, note=note)
+        version = services.save_version(source=source, actor=actor, note=note, journey=journey)
     except documents.DocumentError as error:
         return None, list(error.problems)
     except ValidationError as error:
         return None, [documents.Problem(0, 0, "", message) for message in error.messages]
     return version, []
+
+
+def _save_data(
+    data: dict[str, Any], *, journey: Journey, actor: Any, note: str
+) -> tuple[JourneyVersion | None, list[Any]]:
+    """Save a definition edited as data (by the builder's forms): written out as the YAML a person
+    would write (documents.dump), so every check of a typed YAML applies to it too."""
+    try:
+        definition = parse(data)
+    except pydantic.ValidationError:
+        # Its shape is wrong: read it as text to get the problems with their paths and steps.
+        problems = documents.problems_of(_yaml(data))
+        return None, problems or [documents.Problem(0, 0, "", _("This change does not make a valid journey."))]
+    return _save(source=documents.dump(definition), actor=actor, note=note, journey=journey)
 
 
 # --- The list ----------------------------------------------------------------------------------
@@ -187,7 +197,7 @@ def _builder_context(
         "other_problems": other_problems,
         "may_change": can(request.user, "journeys.change_journey"),
         "new_steps": [(key, label) for key, (label, _default) in NEW_STEPS.items()],
-        "languages": LANGUAGES,
+        "message_languages": LANGUAGES,
         "entry_yaml": _yaml(definition.entry.model_dump(mode="json", by_alias=True, exclude_defaults=True)),
         "audience_yaml": _yaml(definition.audience.model_dump(mode="json", by_alias=True, exclude_defaults=True))
         if definition.audience.roles or definition.audience.when
@@ -267,7 +277,9 @@ def step(request: AuthenticatedHttpRequest, key: str, step_id: str) -> HttpRespo
         steps[index] = changed
 
     _replace_step(data["steps"], step_id, put)
-    saved, problems = _save(source=_yaml(data), actor=request.user, note=_("Changed step %(step)s") % {"step": step_id})
+    saved, problems = _save_data(
+        data, journey=journey, actor=request.user, note=_("Changed step %(step)s") % {"step": step_id}
+    )
     if saved is None:
         by_step, others = _problems_by_step(problems, data)
         return render(
@@ -357,7 +369,7 @@ def steps(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
         focus = ""
     else:
         return HttpResponseBadRequest(_("Unknown action."))
-    saved, problems = _save(source=_yaml(data), actor=request.user, note=note)
+    saved, problems = _save_data(data, journey=journey, actor=request.user, note=note)
     if saved is None:
         context = _builder_context(request, journey, problems=problems, data=data)
         return render(request, "journeys/builder.html", context, status=422)
@@ -383,8 +395,6 @@ def _place_into(steps: list[Any], split_id: str, branch: str, new_step: dict[str
 @require_http_methods(["GET", "POST"])
 def source(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """The YAML tab: the same definition as text; saving validates it and names line and column."""
-    from touchpoint.journeys import documents
-
     journey = _journey(key)
     version = _latest(journey)
     may_change = can(request.user, "journeys.change_journey")
@@ -394,16 +404,15 @@ def source(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
         require(request.user, "journeys.change_journey")
         form = SourceForm(request.POST)
         if form.is_valid():
-            text = form.cleaned_data["source"]
-            if documents.problems_of(text) == [] and documents.read(text).key != journey.key:
-                form.add_error("source", _("The key is the journey's name: keep “%(key)s”.") % {"key": journey.key})
-            else:
-                saved, problems = _save(
-                    source=text, actor=request.user, note=form.cleaned_data["note"] or _("Edited the YAML")
-                )
-                if saved is not None:
-                    messages.success(request, _("Saved as version %(number)s.") % {"number": saved.number})
-                    return redirect("journey-yaml", key=journey.key)
+            saved, problems = _save(
+                source=form.cleaned_data["source"],
+                actor=request.user,
+                note=form.cleaned_data["note"] or _("Edited the YAML"),
+                journey=journey,
+            )
+            if saved is not None:
+                messages.success(request, _("Saved as version %(number)s.") % {"number": saved.number})
+                return redirect("journey-yaml", key=journey.key)
         status = 422
     else:
         form = SourceForm(initial={"source": select.source_of(version)})
@@ -426,8 +435,6 @@ def source(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
 @require_GET
 def preview(request: AuthenticatedHttpRequest, key: str, message: str, language: str) -> HttpResponse:
     """One message rendered in one language, as a contact would get it (sample names)."""
-    from touchpoint.journeys import rendering
-
     journey = _journey(key)
     definition = select.definition_of(_latest(journey))
     if message not in definition.messages or language not in LANGUAGES:
@@ -450,8 +457,6 @@ def preview(request: AuthenticatedHttpRequest, key: str, message: str, language:
 @require_POST
 def simulate(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """Run the newest version against the last 90 days, without side effects, and show what it would do."""
-    from touchpoint.journeys import simulation
-
     journey = _journey(key)
     version = _latest(journey)
     try:
@@ -467,48 +472,31 @@ def simulate(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
 
 
 def simulation_summary(result: dict[str, Any]) -> dict[str, Any]:
-    """The simulation's JSON in the shape the panel shows: numbers, steps, paths and a few messages."""
-
-    def number(*names: str) -> int:
-        for name in names:
-            value = result.get(name)
-            if isinstance(value, bool):
-                continue
-            if isinstance(value, int | float):
-                return int(value)
-            if isinstance(value, list | dict):
-                return len(value)
-        return 0
-
-    steps = result.get("steps") or result.get("per_step") or result.get("step_counts") or {}
-    if isinstance(steps, dict):
-        step_rows = [(step_id, count) for step_id, count in steps.items()]
-    else:
-        step_rows = [
-            (row.get("step_id") or row.get("id") or row.get("step", ""), row.get("count", row.get("entered", 0)))
-            for row in steps
-            if isinstance(row, dict)
-        ]
-    paths = result.get("paths") or []
-    if isinstance(paths, dict):
-        path_rows = sorted(paths.items(), key=lambda item: -int(item[1] or 0))
-    else:
-        path_rows = []
-        for row in paths:
-            if isinstance(row, dict):
-                path = row.get("path") or row.get("steps") or []
-                path_rows.append((" → ".join(path) if isinstance(path, list) else str(path), row.get("count", 1)))
-    messages_out = result.get("messages") or result.get("rendered") or []
-    if isinstance(messages_out, dict):
-        messages_out = list(messages_out.values())
+    """The simulation's JSON (see journeys/simulation.py) as the panel shows it: the totals, each
+    step's count, the paths most taken and the first few messages."""
+    paths = [
+        {
+            "steps": " → ".join(
+                step["step"] + (f" ({step['outcome']})" if step.get("outcome") else "") for step in path["steps"]
+            ),
+            "ended": path.get("ended", ""),
+            "count": path.get("count", 0),
+        }
+        for path in result.get("paths", [])[:8]
+    ]
     return {
-        "entered": number("entered", "enrolled"),
-        "converted": number("converted", "conversions"),
-        "capped": number("capped", "hit_caps"),
-        "steps": step_rows,
-        "paths": [(path, count) for path, count in path_rows][:10],
-        "messages": [message for message in messages_out if isinstance(message, dict)][:3],
-        "message_count": len(messages_out),
+        "entered": result.get("entered", 0),
+        "converted": result.get("conversions", 0),
+        "capped": result.get("capped", 0),
+        "deferred": result.get("quiet_hours_deferred", 0),
+        "outcomes": result.get("outcomes", {}),
+        "steps": [(step_id, counts) for step_id, counts in result.get("steps", {}).items()],
+        "arms": result.get("arms", {}),
+        "paths": paths,
+        "messages": result.get("messages", [])[:5],
+        "message_count": result.get("messages_total", 0),
+        "notes": result.get("notes", []),
+        "refused": result.get("refused", {}),
     }
 
 
@@ -516,8 +504,6 @@ def simulation_summary(result: dict[str, Any]) -> dict[str, Any]:
 @require_POST
 def change_status(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """Launch (the newest version), pause or resume: the buttons ask first, this does it."""
-    from touchpoint.journeys import services
-
     journey = _journey(key)
     action = request.POST.get("action", "")
     try:
@@ -668,14 +654,14 @@ def account_journeys(request: AuthenticatedHttpRequest, account_id: int) -> Http
         return _panel(request, account, add_form=form, status=failed)
     if action == "exit":
         require(request.user, "journeys.change_enrollment", account)
-        from touchpoint.journeys import engine
-
         raw = request.POST.get("enrollment", "")
         if not raw.isdecimal():
             return HttpResponseBadRequest(_("Choose an enrollment of this account."))
         enrollment = get_object_or_404(Enrollment, pk=int(raw), account=account)
         take_out_form = TakeOutForm(request.POST)
         if take_out_form.is_valid():
+            from touchpoint.journeys import engine
+
             engine.exit_enrollment(
                 enrollment=enrollment, reason=take_out_form.cleaned_data["reason"], actor=request.user
             )
