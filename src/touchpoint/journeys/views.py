@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from touchpoint.accounts.models import Account
-from touchpoint.journeys import documents, library, rendering, services, simulation, stats
+from touchpoint.journeys import documents, engine, library, rendering, services, simulation, stats
 from touchpoint.journeys import selectors as select
 from touchpoint.journeys.definition import LANGUAGES, JourneyDefinition, parse, walk
 from touchpoint.journeys.forms import (
@@ -627,8 +627,6 @@ def account_journeys(request: AuthenticatedHttpRequest, account_id: int) -> Http
     failed = 200 if request.htmx else 422
     if action == "add":
         require(request.user, "journeys.add_enrollment", account)
-        from touchpoint.journeys import engine
-
         form = AddToJourneyForm(request.POST, account=account)
         if form.is_valid():
             journey = form.cleaned_data["journey"]
@@ -660,8 +658,6 @@ def account_journeys(request: AuthenticatedHttpRequest, account_id: int) -> Http
         enrollment = get_object_or_404(Enrollment, pk=int(raw), account=account)
         take_out_form = TakeOutForm(request.POST)
         if take_out_form.is_valid():
-            from touchpoint.journeys import engine
-
             engine.exit_enrollment(
                 enrollment=enrollment, reason=take_out_form.cleaned_data["reason"], actor=request.user
             )
