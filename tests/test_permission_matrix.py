@@ -146,6 +146,29 @@ def _rule_url(world: World) -> str:
     return reverse("playbook-rule", args=[PlaybookRule.objects.get(kind="new_account").pk])
 
 
+MATRIX_JOURNEY = """\
+key: matrix-journey
+name: Matrix journey
+entry: {trigger: manual}
+messages:
+  hello:
+    en: {subject: Hello, body: Hello there}
+steps:
+  - {id: pause, type: wait, days: 3}
+  - {id: mail, type: email, message: hello}
+"""
+
+
+def _journey_url(route: str, *args: str) -> Callable[[World], str]:
+    def build(world: World) -> str:
+        from touchpoint.journeys.services import save_version
+
+        save_version(source=MATRIX_JOURNEY)
+        return reverse(route, args=["matrix-journey", *args])
+
+    return build
+
+
 def _account_name(world: World) -> str:
     return world.account.name
 
@@ -265,6 +288,29 @@ PAGES: dict[str, list[Case]] = {
     "playbook-export": [
         Case(signed_in, url=lambda w: reverse("playbook-export", args=[_playbook("Renewal").pk]))
     ],
+    # Journeys: everyone reads them and their stats; leaders and admins write, simulate and launch;
+    # delivery settings and webhook endpoints are read by leaders and changed by admins; an account's
+    # enrollments follow its book.
+    "journeys": [Case(signed_in)],
+    "journey-new": [Case(leaders_only, method="post")],
+    "journeys-delivery": [Case(leaders_only), Case(admins_only, method="post")],
+    "journeys-webhooks": [Case(leaders_only), Case(admins_only, method="post")],
+    "journey": [Case(signed_in, url=_journey_url("journey"))],
+    "journey-steps": [Case(leaders_only, method="post", url=_journey_url("journey-steps"))],
+    "journey-step": [
+        Case(signed_in, url=_journey_url("journey-step", "pause")),
+        Case(leaders_only, method="post", url=_journey_url("journey-step", "pause")),
+    ],
+    "journey-yaml": [
+        Case(signed_in, url=_journey_url("journey-yaml")),
+        Case(leaders_only, method="post", url=_journey_url("journey-yaml")),
+    ],
+    "journey-preview": [Case(signed_in, url=_journey_url("journey-preview", "hello", "en"))],
+    "journey-simulate": [Case(leaders_only, method="post", url=_journey_url("journey-simulate"))],
+    "journey-status": [Case(leaders_only, method="post", url=_journey_url("journey-status"))],
+    "journey-versions": [Case(signed_in, url=_journey_url("journey-versions"))],
+    "journey-stats": [Case(signed_in, url=_journey_url("journey-stats"))],
+    "account-journeys": [Case(account_reads), Case(book_writes, method="post")],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],

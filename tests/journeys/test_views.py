@@ -203,3 +203,57 @@ def test_status_is_shown(csm_client):
     make_journey(live=True)
     html = csm_client.get(reverse("journey", args=["welcome"])).content.decode()
     assert "status-live" in html and str(JourneyStatus.LIVE.label) in html
+
+
+CHECK_IN = """\
+key: check-in
+name: Check-in
+entry: {trigger: manual}
+steps:
+  - {id: pause, type: wait, days: 3}
+  - {id: call, type: task, title: Check in}
+"""
+
+
+def test_a_csm_adds_the_account_to_a_live_journey_and_takes_it_out(csm_client, account, csm):
+    from touchpoint.journeys import services
+
+    version = services.save_version(source=CHECK_IN, actor=None)
+    services.launch(journey=version.journey, actor=None)
+    url = reverse("account-journeys", args=[account.pk])
+    html = csm_client.get(url).content.decode()
+    assert f'<option value="{version.journey.pk}">Check-in</option>' in html
+    response = csm_client.post(url, {"action": "add", "journey": version.journey.pk}, HTTP_HX_REQUEST="true")
+    enrollment = Enrollment.objects.get(account=account)
+    assert response.status_code == 200 and f'id="enrollment-{enrollment.pk}"' in response.content.decode()
+    assert enrollment.step_id == "pause" and enrollment.is_active
+    again = csm_client.post(url, {"action": "add", "journey": version.journey.pk}, HTTP_HX_REQUEST="true")
+    assert "Not added: already in this journey" in again.content.decode()
+    assert Enrollment.objects.filter(account=account).count() == 1
+    missing_reason = csm_client.post(url, {"action": "exit", "enrollment": enrollment.pk, "reason": ""})
+    assert missing_reason.status_code == 422
+    out = csm_client.post(url, {"action": "exit", "enrollment": enrollment.pk, "reason": "Customer asked"})
+    enrollment.refresh_from_db()
+    assert out.status_code == 200 and enrollment.status == EnrollmentStatus.EXITED
+    assert enrollment.exit_reason == "Customer asked"
+
+
+def test_an_outsider_cannot_take_an_enrollment_of_another_book(account, outsider):
+    from touchpoint.journeys import engine, services
+
+    version = services.save_version(source=CHECK_IN, actor=None)
+    services.launch(journey=version.journey, actor=None)
+    enrollment = engine.enroll(version=version, account=account)
+    assert enrollment is not None
+    response = logged_in_client(outsider).post(
+        reverse("account-journeys", args=[account.pk]), {"action": "exit", "enrollment": enrollment.pk, "reason": "x"}
+    )
+    assert response.status_code == 403
+    enrollment.refresh_from_db()
+    assert enrollment.is_active
+    # An enrollment of another account is not found through this account's panel.
+    other = AccountFactory(owner=account.owner)
+    response = logged_in_client(account.owner).post(
+        reverse("account-journeys", args=[other.pk]), {"action": "exit", "enrollment": enrollment.pk, "reason": "x"}
+    )
+    assert response.status_code == 404

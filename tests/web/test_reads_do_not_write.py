@@ -92,7 +92,21 @@ def data(admin_user):
     alert = Alert.objects.create(recipient=admin_user, account=account, kind="test", title="An alert")
     ship_playbooks()
     start_playbook(account=account, playbook=Playbook.objects.get(name="Onboarding"), actor=owner)
+    from touchpoint.journeys import engine
+    from touchpoint.journeys import services as journeys
+
+    journey_version = journeys.save_version(
+        source="key: reads\nname: Reads\nentry: {trigger: manual}\nmessages:\n  hello:\n"
+        "    en: {subject: Hi, body: Hello}\nsteps:\n  - {id: pause, type: wait, days: 3}\n"
+        "  - {id: mail, type: email, message: hello}\n"
+    )
+    journeys.launch(journey=journey_version.journey)
+    assert engine.enroll(version=journey_version, account=account) is not None
     return {
+        "key": "reads",
+        "step_id": "pause",
+        "message": "hello",
+        "language": "en",
         "rule_id": PlaybookRule.objects.get(kind="renewal_due").pk,
         "playbook_id": Playbook.objects.get(name="Renewal").pk,
         "account_id": account.pk,
@@ -137,6 +151,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "tasks",
             "account-tasks",
             "account-playbooks",
+            "account-journeys",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -146,6 +161,10 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/revenue/",
         "/renewals/",
         "/health/scorecards/",
+        "/journeys/",
+        "/journeys/reads/",
+        "/journeys/reads/stats/",
+        f"/accounts/{data['account_id']}/journeys/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(

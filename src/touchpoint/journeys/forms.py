@@ -264,6 +264,7 @@ class DeliverySettingsForm(forms.ModelForm):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     secret = forms.CharField(
         label=_("Signing secret"),
         max_length=128,

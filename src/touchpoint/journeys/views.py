@@ -623,6 +623,8 @@ def account_journeys(request: AuthenticatedHttpRequest, account_id: int) -> Http
     require(request.user, "journeys.view_enrollment", account)
     if request.method == "GET":
         return _panel(request, account)
+    # Every change here is a change to the account's book (add, take out, consent): check it first.
+    require(request.user, "journeys.change_enrollment", account)
     action = request.POST.get("action", "")
     failed = 200 if request.htmx else 422
     if action == "add":
