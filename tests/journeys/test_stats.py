@@ -90,7 +90,9 @@ def _world():
         contact = ContactFactory(email=f"person{index}@example.com")
         enrollment = _enrollment(journey, version, status=status, step_id=step_id, arm=arm, contact=contact)
         StepVisit.objects.create(enrollment=enrollment, version=version, step_id="say-hello")
-        outbox_status = [OutboxStatus.SENT, OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SUPPRESSED][index % 4]
+        outbox_status = [OutboxStatus.SENT, OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SUPPRESSED][
+            index % 4
+        ]
         OutboxRow.objects.create(
             enrollment=enrollment,
             step_id="say-hello",

@@ -22,7 +22,9 @@ from touchpoint.journeys.views import step_of_path
 pytestmark = pytest.mark.django_db
 
 
-def _enroll(journey, account, *, status=EnrollmentStatus.ACTIVE, step_id="wait-a-week", contact=None, **extra):
+def _enroll(
+    journey, account, *, status=EnrollmentStatus.ACTIVE, step_id="wait-a-week", contact=None, **extra
+):
     version = journey.live_version or journey.versions.first()
     return Enrollment.objects.create(
         journey=journey,
@@ -36,10 +38,12 @@ def _enroll(journey, account, *, status=EnrollmentStatus.ACTIVE, step_id="wait-a
     )
 
 
-def test_the_list_shows_each_journey_with_its_counts_and_live_version(csm_client, django_assert_max_num_queries):
+def test_the_list_shows_each_journey_with_its_counts_and_live_version(
+    csm_client, django_assert_max_num_queries
+):
     journey = make_journey(versions=2, live=True)
     make_journey(WELCOME.replace("key: welcome", "key: second").replace("Welcome series", "Second one"))
-    for index in range(3):
+    for _index in range(3):
         _enroll(journey, AccountFactory(), status=EnrollmentStatus.ACTIVE)
     _enroll(journey, AccountFactory(), status=EnrollmentStatus.CONVERTED)
     with django_assert_max_num_queries(12):
@@ -145,7 +149,11 @@ def test_delivery_settings_are_read_by_leaders_and_changed_by_admins(leader, adm
     )
     assert response.status_code == 302
     saved = DeliverySettings.load()
-    assert saved.weekly_email_cap == 2 and saved.track_opens_and_clicks and saved.from_address == "cs@example.com"
+    assert (
+        saved.weekly_email_cap == 2
+        and saved.track_opens_and_clicks
+        and saved.from_address == "cs@example.com"
+    )
     bad = admin.post(reverse("journeys-delivery"), {"weekly_email_cap": "-1", "quiet_hours_start": "25:00"})
     assert bad.status_code == 422 and "field-error" in bad.content.decode()
 
@@ -153,7 +161,8 @@ def test_delivery_settings_are_read_by_leaders_and_changed_by_admins(leader, adm
 def test_admins_add_webhook_endpoints_with_a_secret(admin_user, leader):
     admin = logged_in_client(admin_user)
     response = admin.post(
-        reverse("journeys-webhooks"), {"name": "crm", "url": "https://hooks.example.com/in", "is_active": "on"}
+        reverse("journeys-webhooks"),
+        {"name": "crm", "url": "https://hooks.example.com/in", "is_active": "on"},
     )
     assert response.status_code == 302
     endpoint = WebhookEndpoint.objects.get(name="crm")
@@ -180,10 +189,18 @@ def test_the_account_panel_lists_enrollments_and_consent(csm_client, account, vi
     assert "Welcome series" in html and "wait-a-week" in html and "Kim Champion" in html
     assert "Old series" in html and "Asked us to stop" in html
     assert 'value="add"' in html and 'value="exit"' in html and 'value="consent"' in html
-    viewer_html = logged_in_client(viewer).get(reverse("account-journeys", args=[account.pk])).content.decode()
-    assert "Welcome series" in viewer_html and 'value="add"' not in viewer_html and 'value="exit"' not in viewer_html
+    viewer_html = (
+        logged_in_client(viewer).get(reverse("account-journeys", args=[account.pk])).content.decode()
+    )
     assert (
-        logged_in_client(viewer).post(reverse("account-journeys", args=[account.pk]), {"action": "add"}).status_code
+        "Welcome series" in viewer_html
+        and 'value="add"' not in viewer_html
+        and 'value="exit"' not in viewer_html
+    )
+    assert (
+        logged_in_client(viewer)
+        .post(reverse("account-journeys", args=[account.pk]), {"action": "add"})
+        .status_code
         == 403
     )
 
@@ -191,7 +208,9 @@ def test_the_account_panel_lists_enrollments_and_consent(csm_client, account, vi
 def test_the_account_panel_refuses_unknown_actions(csm_client, account):
     response = csm_client.post(reverse("account-journeys", args=[account.pk]), {"action": "dance"})
     assert response.status_code == 400
-    assert csm_client.post(reverse("account-journeys", args=[account.pk]), {"action": "exit"}).status_code == 400
+    assert (
+        csm_client.post(reverse("account-journeys", args=[account.pk]), {"action": "exit"}).status_code == 400
+    )
 
 
 def test_journeys_are_in_the_navigation(csm_client):
@@ -246,7 +265,8 @@ def test_an_outsider_cannot_take_an_enrollment_of_another_book(account, outsider
     enrollment = engine.enroll(version=version, account=account)
     assert enrollment is not None
     response = logged_in_client(outsider).post(
-        reverse("account-journeys", args=[account.pk]), {"action": "exit", "enrollment": enrollment.pk, "reason": "x"}
+        reverse("account-journeys", args=[account.pk]),
+        {"action": "exit", "enrollment": enrollment.pk, "reason": "x"},
     )
     assert response.status_code == 403
     enrollment.refresh_from_db()
@@ -254,6 +274,7 @@ def test_an_outsider_cannot_take_an_enrollment_of_another_book(account, outsider
     # An enrollment of another account is not found through this account's panel.
     other = AccountFactory(owner=account.owner)
     response = logged_in_client(account.owner).post(
-        reverse("account-journeys", args=[other.pk]), {"action": "exit", "enrollment": enrollment.pk, "reason": "x"}
+        reverse("account-journeys", args=[other.pk]),
+        {"action": "exit", "enrollment": enrollment.pk, "reason": "x"},
     )
     assert response.status_code == 404

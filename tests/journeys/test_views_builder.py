@@ -29,7 +29,11 @@ def _step(version: JourneyVersion, step_id: str) -> dict:
         for step in steps:
             if step["id"] == step_id:
                 return step
-            for branch in (step.get("then", []), step.get("else", []), *[a["steps"] for a in step.get("arms", [])]):
+            for branch in (
+                step.get("then", []),
+                step.get("else", []),
+                *[a["steps"] for a in step.get("arms", [])],
+            ):
                 found = find(branch)
                 if found:
                     return found
@@ -53,7 +57,9 @@ def test_a_leader_makes_a_journey_from_a_shipped_template(leader_client, leader)
 
 
 def test_a_blank_journey_and_a_taken_key(leader_client):
-    assert leader_client.post(reverse("journey-new"), {"name": "Blank one", "key": "blank"}).status_code == 302
+    assert (
+        leader_client.post(reverse("journey-new"), {"name": "Blank one", "key": "blank"}).status_code == 302
+    )
     assert Journey.objects.get(key="blank").versions.get().definition["entry"]["trigger"] == "manual"
     again = leader_client.post(reverse("journey-new"), {"name": "Blank two", "key": "blank"})
     assert again.status_code == 422 and "A journey with this key exists already." in again.content.decode()
@@ -66,8 +72,12 @@ def test_a_csm_may_not_make_or_change_journeys(csm_client):
     assert csm_client.post(reverse("journey-new"), {"name": "Mine"}).status_code == 403
     url = reverse("journey-step", args=["welcome", "wait-a-week"])
     assert csm_client.post(url, {"days": "3"}).status_code == 403
-    assert csm_client.post(reverse("journey-steps", args=["welcome"]), {"action": "remove"}).status_code == 403
-    assert csm_client.post(reverse("journey-status", args=["welcome"]), {"action": "launch"}).status_code == 403
+    assert (
+        csm_client.post(reverse("journey-steps", args=["welcome"]), {"action": "remove"}).status_code == 403
+    )
+    assert (
+        csm_client.post(reverse("journey-status", args=["welcome"]), {"action": "launch"}).status_code == 403
+    )
     assert csm_client.post(reverse("journey-simulate", args=["welcome"])).status_code == 403
 
 
@@ -94,8 +104,13 @@ def test_saving_a_step_makes_a_new_version(leader_client, leader):
     version = _latest()
     assert version.number == 2 and version.created_by == leader
     changed = _step(version, "wait-a-week")
-    assert (changed["label"], changed["type"], changed["days"], changed["event"]) == ("A short pause", "wait", 3, None)
-    assert "days: 3" in version.source and "Changed step wait-a-week" == version.note
+    assert (changed["label"], changed["type"], changed["days"], changed["event"]) == (
+        "A short pause",
+        "wait",
+        3,
+        None,
+    )
+    assert "days: 3" in version.source and version.note == "Changed step wait-a-week"
     # The rest of the journey is as it was.
     assert _step(version, "call")["title"] == "Call the champion"
     assert version.definition["messages"] == _latest().journey.versions.get(number=1).definition["messages"]
@@ -139,9 +154,24 @@ def test_adding_and_removing_steps(leader_client):
     assert ids == ["say-hello", "wait-a-week", "task-1", "healthy", "ab"]
     leader_client.post(url, {"action": "add", "type": "email", "into": "ab:B"})
     arm_b = _latest().definition["steps"][-1]["arms"][1]
-    assert arm_b["steps"] == [{"id": "email-1", "label": "", "type": "email", "message": "hello", "to": ["subject"], "by_engagement": False, "task_title": ""}]
+    assert arm_b["steps"] == [
+        {
+            "id": "email-1",
+            "label": "",
+            "type": "email",
+            "message": "hello",
+            "to": ["subject"],
+            "by_engagement": False,
+            "task_title": "",
+        }
+    ]
     leader_client.post(url, {"action": "remove", "step": "task-1"})
-    assert [step["id"] for step in _latest().definition["steps"]] == ["say-hello", "wait-a-week", "healthy", "ab"]
+    assert [step["id"] for step in _latest().definition["steps"]] == [
+        "say-hello",
+        "wait-a-week",
+        "healthy",
+        "ab",
+    ]
     assert _latest().number == 4
     assert leader_client.post(url, {"action": "remove", "step": "nope"}).status_code == 400
     assert leader_client.post(url, {"action": "add", "type": "teleport", "after": "ab"}).status_code == 400
@@ -151,7 +181,9 @@ def test_removing_the_last_step_is_refused_with_the_reason(leader_client):
     make_journey(
         "key: tiny\nname: Tiny\nentry: {trigger: manual}\nsteps:\n  - {id: only, type: wait, days: 1}\n"
     )
-    response = leader_client.post(reverse("journey-steps", args=["tiny"]), {"action": "remove", "step": "only"})
+    response = leader_client.post(
+        reverse("journey-steps", args=["tiny"]), {"action": "remove", "step": "only"}
+    )
     assert response.status_code == 422 and "field-error" in response.content.decode()
     assert _latest("tiny").number == 1
 

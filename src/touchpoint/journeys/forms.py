@@ -62,15 +62,16 @@ class NewJourneyForm(forms.Form):
         max_length=80,
         required=False,
         help_text=_("Lowercase letters, digits and dashes; empty: made from the name."),
-        error_messages={"invalid": _("Use lowercase letters, digits and dashes, starting with a letter or digit.")},
+        error_messages={
+            "invalid": _("Use lowercase letters, digits and dashes, starting with a letter or digit.")
+        },
     )
 
     def __init__(self, *args: Any, templates: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.templates = {template.key: template for template in templates}
-        self.fields["template"].choices = [("", _("A blank journey"))] + [
-            (template.key, template.name) for template in templates
-        ]
+        choices = [("", _("A blank journey"))] + [(template.key, template.name) for template in templates]
+        self.fields["template"].choices = choices  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -115,7 +116,9 @@ class SourceForm(forms.Form):
 class AddStepForm(forms.Form):
     after = forms.CharField(max_length=64, required=False)  # the step it follows ("" = first)
     into = forms.CharField(max_length=100, required=False)  # "<split id>:then" for an empty branch
-    type = forms.ChoiceField(label=_("Step"), choices=[(key, label) for key, (label, _d) in NEW_STEPS.items()])
+    type = forms.ChoiceField(
+        label=_("Step"), choices=[(key, label) for key, (label, _d) in NEW_STEPS.items()]
+    )
 
 
 def _optional(annotation: Any) -> tuple[Any, bool]:
@@ -178,7 +181,9 @@ class StepForm(forms.Form):
                 default_flow_style=True,
             ).strip()
         if "value" in initial and step.type == "set_attribute":  # type: ignore[attr-defined]
-            initial["value"] = yaml.safe_dump(initial["value"], default_flow_style=True).strip().removesuffix("...").strip()
+            initial["value"] = (
+                yaml.safe_dump(initial["value"], default_flow_style=True).strip().removesuffix("...").strip()
+            )
         for index, arm in enumerate(getattr(step, "arms", []) or []):
             initial[f"arm_{index}"] = arm.percent
         kwargs.setdefault("initial", initial)
@@ -256,7 +261,13 @@ class ConsentForm(forms.Form):
 class DeliverySettingsForm(forms.ModelForm):
     class Meta:
         model = DeliverySettings
-        fields = ["weekly_email_cap", "quiet_hours_start", "quiet_hours_end", "track_opens_and_clicks", "from_address"]
+        fields = [
+            "weekly_email_cap",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "track_opens_and_clicks",
+            "from_address",
+        ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

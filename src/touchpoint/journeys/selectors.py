@@ -144,9 +144,7 @@ def live_journeys() -> QuerySet[Journey]:
 
 def consents_of(*, account: Account) -> dict[int, str]:
     """contact id → "subscribed"/"unsubscribed" for the contacts that said something (no row: subscribed)."""
-    return dict(
-        MessagingConsent.objects.filter(contact__account=account).values_list("contact_id", "status")
-    )
+    return dict(MessagingConsent.objects.filter(contact__account=account).values_list("contact_id", "status"))
 
 
 def is_unsubscribed(status: str | None) -> bool:

@@ -125,7 +125,9 @@ def journey_stats(*, journey: Journey, version: JourneyVersion | None = None) ->
         visits = visits.filter(version=version)
         outbox = outbox.filter(enrollment__version=version)
 
-    result = JourneyStats(journey=journey, version=version, tracking=delivery_settings().track_opens_and_clicks)
+    result = JourneyStats(
+        journey=journey, version=version, tracking=delivery_settings().track_opens_and_clicks
+    )
     by_status = dict(enrollments.values_list("status").annotate(n=Count("id")).order_by())
     result.entered = sum(by_status.values())
     result.waiting = by_status.get(EnrollmentStatus.ACTIVE, 0)
@@ -138,26 +140,28 @@ def journey_stats(*, journey: Journey, version: JourneyVersion | None = None) ->
     steps: dict[str, StepStats] = {}
     if definition is not None:
         depths = _depths(definition.steps)
-        for step in walk(definition.steps):
-            steps[step.id] = StepStats(step.id, step.label, step.type, depths[step.id])
+        for shown_step in walk(definition.steps):
+            steps[shown_step.id] = StepStats(
+                shown_step.id, shown_step.label, shown_step.type, depths[shown_step.id]
+            )
 
-    def step(step_id: str) -> StepStats:
+    def step_named(step_id: str) -> StepStats:
         if step_id not in steps:  # a step of another version
             steps[step_id] = StepStats(step_id, "", "", 0, in_definition=False)
         return steps[step_id]
 
     for step_id, count in visits.values_list("step_id").annotate(n=Count("id")).order_by():
-        step(step_id).entered = count
+        step_named(step_id).entered = count
     waiting = enrollments.filter(status=EnrollmentStatus.ACTIVE).exclude(step_id="")
     for step_id, count in waiting.values_list("step_id").annotate(n=Count("id")).order_by():
-        step(step_id).waiting = count
+        step_named(step_id).waiting = count
     rows = outbox.values_list("step_id", "status").annotate(
         n=Count("id"),
         opened=Count("id", filter=Q(opened_at__isnull=False)),
         clicked=Count("id", filter=Q(clicked_at__isnull=False)),
     )
     for step_id, status, count, opened, clicked in rows.order_by():
-        shown = step(step_id)
+        shown = step_named(step_id)
         if status == OutboxStatus.SENT:
             shown.sent += count
             result.sent += count

@@ -91,6 +91,19 @@ def _path_parts(path: Any) -> list[str | int]:
     return [int(part) if isinstance(part, str) and part.isdecimal() else part for part in raw]
 
 
+_MISSING = object()
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, list):
+        return node[part] if isinstance(part, int) and 0 <= part < len(node) else _MISSING
+    if isinstance(node, dict):
+        if part == "else_":
+            part = "else"
+        return node.get(part, _MISSING)
+    return _MISSING
+
+
 def step_of_path(data: Any, path: Any) -> str:
     """The id of the deepest step a problem's path (`steps.2.then.0.days`, or pydantic's loc tuple)
     goes through in the definition's data; "" when it concerns no step (the entry, the messages…).
@@ -98,14 +111,10 @@ def step_of_path(data: Any, path: Any) -> str:
     Parts that name no key here (pydantic puts the step's type in its loc) are skipped."""
     node, found = data, ""
     for part in _path_parts(path):
-        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, dict) and part == "else_" and "else" in node:
-            node = node["else"]
-        else:
+        child = _child(node, part)
+        if child is _MISSING:
             continue
+        node = child
         if isinstance(node, dict) and "id" in node and "type" in node:
             found = str(node["id"])
     return found
@@ -134,7 +143,9 @@ def _save_data(
     except pydantic.ValidationError:
         # Its shape is wrong: read it as text to get the problems with their paths and steps.
         problems = documents.problems_of(_yaml(data))
-        return None, problems or [documents.Problem(0, 0, "", _("This change does not make a valid journey."))]
+        return None, problems or [
+            documents.Problem(0, 0, "", _("This change does not make a valid journey."))
+        ]
     return _save(source=documents.dump(definition), actor=actor, note=note, journey=journey)
 
 
@@ -187,7 +198,9 @@ def _builder_context(
 ) -> dict[str, Any]:
     version = _latest(journey)
     definition = select.definition_of(version)
-    by_step, other_problems = _problems_by_step(problems or [], data if data is not None else version.definition)
+    by_step, other_problems = _problems_by_step(
+        problems or [], data if data is not None else version.definition
+    )
     return {
         "journey": journey,
         "version": version,
@@ -199,7 +212,9 @@ def _builder_context(
         "new_steps": [(key, label) for key, (label, _default) in NEW_STEPS.items()],
         "message_languages": LANGUAGES,
         "entry_yaml": _yaml(definition.entry.model_dump(mode="json", by_alias=True, exclude_defaults=True)),
-        "audience_yaml": _yaml(definition.audience.model_dump(mode="json", by_alias=True, exclude_defaults=True))
+        "audience_yaml": _yaml(
+            definition.audience.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        )
         if definition.audience.roles or definition.audience.when
         else "",
         "goal_yaml": _yaml(definition.goal.model_dump(mode="json", by_alias=True, exclude_defaults=True))
@@ -260,15 +275,22 @@ def step(request: AuthenticatedHttpRequest, key: str, step_id: str) -> HttpRespo
     if request.method == "GET":
         if request.GET.get("view") == "card" or not can(request.user, "journeys.change_journey"):
             context = _builder_context(request, journey)
-            return render(request, "journeys/_step.html", {**context, "node": _node(context["flow"], step_id)})
+            return render(
+                request, "journeys/_step.html", {**context, "node": _node(context["flow"], step_id)}
+            )
         form = StepForm(step=current, messages=message_keys)
-        return render(request, "journeys/_step_form.html", {"journey": journey, "step": current, "form": form})
+        return render(
+            request, "journeys/_step_form.html", {"journey": journey, "step": current, "form": form}
+        )
     require(request.user, "journeys.change_journey")
     form = StepForm(request.POST, step=current, messages=message_keys)
     failed = 200 if request.htmx else 422
     if not form.is_valid():
         return render(
-            request, "journeys/_step_form.html", {"journey": journey, "step": current, "form": form}, status=failed
+            request,
+            "journeys/_step_form.html",
+            {"journey": journey, "step": current, "form": form},
+            status=failed,
         )
     data = _definition_data(version)
     changed = form.changed_step()
@@ -285,7 +307,12 @@ def step(request: AuthenticatedHttpRequest, key: str, step_id: str) -> HttpRespo
         return render(
             request,
             "journeys/_step_form.html",
-            {"journey": journey, "step": current, "form": form, "problems": by_step.get(step_id, []) + others},
+            {
+                "journey": journey,
+                "step": current,
+                "form": form,
+                "problems": by_step.get(step_id, []) + others,
+            },
             status=failed,
         )
     if request.htmx:
@@ -477,7 +504,8 @@ def simulation_summary(result: dict[str, Any]) -> dict[str, Any]:
     paths = [
         {
             "steps": " → ".join(
-                step["step"] + (f" ({step['outcome']})" if step.get("outcome") else "") for step in path["steps"]
+                step["step"] + (f" ({step['outcome']})" if step.get("outcome") else "")
+                for step in path["steps"]
             ),
             "ended": path.get("ended", ""),
             "count": path.get("count", 0),
@@ -554,7 +582,14 @@ def versions(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "journeys/versions.html",
-        {"journey": journey, "versions": all_versions, "old": old, "new": new, "lines": lines, "tab": "versions"},
+        {
+            "journey": journey,
+            "versions": all_versions,
+            "old": old,
+            "new": new,
+            "lines": lines,
+            "tab": "versions",
+        },
     )
 
 
@@ -640,7 +675,9 @@ def account_journeys(request: AuthenticatedHttpRequest, account_id: int) -> Http
                     enrollment = engine.enroll(
                         version=journey.live_version,
                         account=account,
-                        contact=contact if journey.live_version.definition.get("subject") == "contact" else None,
+                        contact=contact
+                        if journey.live_version.definition.get("subject") == "contact"
+                        else None,
                         actor=request.user,
                     )
                 except ValidationError as error:
@@ -649,7 +686,8 @@ def account_journeys(request: AuthenticatedHttpRequest, account_id: int) -> Http
                     if enrollment is not None:
                         return _panel(request, account)
                     form.add_error(
-                        None, _("Not added: already in this journey, or outside its audience or re-entry rule.")
+                        None,
+                        _("Not added: already in this journey, or outside its audience or re-entry rule."),
                     )
         return _panel(request, account, add_form=form, status=failed)
     if action == "exit":
@@ -674,7 +712,10 @@ def account_journeys(request: AuthenticatedHttpRequest, account_id: int) -> Http
             return HttpResponseBadRequest(_("Choose a contact of this account."))
         contact = get_object_or_404(account.contacts, pk=consent_form.cleaned_data["contact"])
         consent.set_consent(
-            contact=contact, subscribed=consent_form.cleaned_data["subscribed"], source="csm", actor=request.user
+            contact=contact,
+            subscribed=consent_form.cleaned_data["subscribed"],
+            source="csm",
+            actor=request.user,
         )
         return _panel(request, account)
     return HttpResponseBadRequest(_("Unknown action."))
@@ -700,7 +741,10 @@ def delivery_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         form, status = DeliverySettingsForm(instance=current), 200
     return render(
-        request, "journeys/delivery.html", {"form": form, "may_change": may_change, "settings": current}, status=status
+        request,
+        "journeys/delivery.html",
+        {"form": form, "may_change": may_change, "settings": current},
+        status=status,
     )
 
 
@@ -725,4 +769,3 @@ def webhooks(request: AuthenticatedHttpRequest) -> HttpResponse:
         {"endpoints": WebhookEndpoint.objects.order_by("name"), "form": form, "may_change": may_change},
         status=status,
     )
-

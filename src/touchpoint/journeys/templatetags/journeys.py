@@ -46,9 +46,15 @@ def _wait(step: Any) -> str:
     if step.until:
         anchor = _("the renewal") if step.until == "renewal" else _("the subscription start")
         if step.days_before > 0:
-            return _("Wait until %(days)s before %(anchor)s") % {"days": _days(step.days_before), "anchor": anchor}
+            return _("Wait until %(days)s before %(anchor)s") % {
+                "days": _days(step.days_before),
+                "anchor": anchor,
+            }
         if step.days_before < 0:
-            return _("Wait until %(days)s after %(anchor)s") % {"days": _days(-step.days_before), "anchor": anchor}
+            return _("Wait until %(days)s after %(anchor)s") % {
+                "days": _days(-step.days_before),
+                "anchor": anchor,
+            }
         return _("Wait until %(anchor)s") % {"anchor": anchor}
     parts = []
     if step.days:
