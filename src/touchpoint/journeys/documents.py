@@ -515,20 +515,22 @@ def _segments(data: Any, loc: tuple[Any, ...], kind: str) -> list[tuple[str, Any
     """A loc from pydantic split into real keys of the data and the union members it went through."""
     segments: list[tuple[str, Any]] = []
     node = data
+    tagged = False  # the step's type was read as the union's tag here (a playbook step has a `playbook` key)
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
         if part == "[key]":
             segments.append(("key", None))
-        elif (
-            isinstance(node, dict)
-            and not isinstance(part, int)
-            and part in node
-            or isinstance(node, list)
-            and isinstance(part, int)
-            and 0 <= part < len(node)
-        ):
+            continue
+        if isinstance(node, dict) and not tagged and not last and node.get("type") == part:
+            segments.append(("t", part))
+            tagged = True
+            continue
+        in_mapping = isinstance(node, dict) and not isinstance(part, int) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             segments.append(("k", part))
             node = node[part]
+            tagged = False
         elif last and kind == "missing":
             segments.append(("k", part))  # the key that is not there
         else:
