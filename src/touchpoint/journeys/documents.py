@@ -49,7 +49,7 @@ from typing import Any
 import pydantic
 import yaml
 from django.core.exceptions import ValidationError
-from django.template import TemplateSyntaxError, engines
+from django.template import Engine, TemplateSyntaxError
 from django.utils.translation import gettext as _
 from yaml.composer import Composer
 from yaml.parser import Parser
@@ -743,6 +743,9 @@ def _raw_steps(steps: Any, prefix: Path) -> Iterator[tuple[Path, dict[str, Any]]
 
 # --- References: what must exist outside the text ---------------------------------------------------
 
+# The engine journeys/rendering.py renders messages with: Django's built-in tags and filters only, no
+# loaders, no project tag libraries. A template that compiles here compiles there.
+_MESSAGE_ENGINE = Engine(autoescape=True, string_if_invalid="")
 FORBIDDEN_TAGS = re.compile(r"{%-?\s*(include|extends|load|ssi|debug)\b")
 
 
@@ -835,9 +838,11 @@ def _template_problem(text: str) -> str | None:
     if forbidden:
         return _("the tag {%% %(tag)s %%} is not allowed in journey messages") % {"tag": forbidden.group(1)}
     try:
-        engines["django"].from_string(text)
+        _MESSAGE_ENGINE.from_string(text)
     except TemplateSyntaxError as error:
         return str(error)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as error:  # odd tag arguments
+        return _("the template cannot be read (%(error)s)") % {"error": error}
     return None
 
 
