@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
+from touchpoint.accounts.models import Account
 from touchpoint.events.models import DomainEvent
 from touchpoint.health.models import HealthScore
 from touchpoint.health.services import ensure_default_scorecard
@@ -124,6 +125,12 @@ def product_event(name: str, account, at: datetime, contact=None, **properties: 
         day=at.date(),
         properties=properties,
     )
+
+
+def many_accounts(count: int) -> list[Account]:
+    """Plain accounts in one insert (the factory's owner per account costs a password hash each)."""
+    Account.objects.bulk_create([Account(name=f"Customer {n}") for n in range(count)])
+    return list(Account.objects.order_by("-id")[:count])[::-1]
 
 
 def grades(account, by_days_ago: dict[int, str]) -> None:
@@ -254,7 +261,7 @@ def test_manual_entry_enters_nobody_and_says_so():
 
 @pytest.mark.django_db
 def test_schedule_fires_for_the_audience_and_the_one_active_rule_holds():
-    accounts = [AccountFactory() for _ in range(3)]
+    accounts = many_accounts(3)
     for account in accounts:
         ContactFactory(account=account)
     # Weekly on Mondays; the enrollment waits 10 days, so next Monday finds it still active.
@@ -321,7 +328,7 @@ def test_split_reads_the_health_grade_as_of_the_moment_it_is_reached():
 
 @pytest.mark.django_db
 def test_ab_split_spreads_enrollments_by_the_percentages_and_counts_conversions_per_arm():
-    accounts = [AccountFactory() for _ in range(200)]
+    accounts = many_accounts(200)
     for account in accounts:
         event("account.created", account, day(20))
     for account in accounts[::4]:
@@ -464,7 +471,7 @@ def test_quiet_hours_defer_in_the_contacts_time_zone_and_consent_and_addresses_a
 
 @pytest.mark.django_db
 def test_messages_shown_are_capped_but_all_are_counted():
-    accounts = AccountFactory.create_batch(3)
+    accounts = many_accounts(3)
     for account in accounts:
         ContactFactory(account=account)
     DomainEvent.objects.bulk_create(
@@ -515,7 +522,7 @@ def test_days_must_be_positive():
 
 @pytest.fixture
 def busy_history(db):
-    accounts = AccountFactory.create_batch(6)
+    accounts = many_accounts(6)
     events = []
     for n in range(60):
         account = accounts[(n * 7) % 6]
