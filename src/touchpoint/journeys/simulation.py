@@ -1,0 +1,955 @@
+"""Run a journey (a draft or a live one) against the last N days of history, as it would have happened.
+
+    result = simulate(definition, days=90)
+    result.to_json()
+
+Simulated time walks from `now - days` to `now`. Who would have entered, and when, comes from the
+history the entry names, each source read in one query for the whole window:
+
+- `event`: the domain events of that kind in the window (`where` is checked on the payload, read
+  by conditions as `entry.*`);
+- `product_event`: the product events of that name in the window, with the account and contact the
+  tracking pipeline matched them to (`entry.properties.*`);
+- `date`: renewal dates (every anniversary of a subscription's start while it was live, and its
+  current renewal date), subscription starts and account creations whose date plus `days` falls in
+  the window; the subject enters at the start of that day (the site's time zone);
+- `schedule`: every time the cron fires in the window (site time zone), times every subject of the
+  audience as of that moment;
+- `manual`: nobody enters by themselves; the result says so in `notes`.
+
+Each candidate is checked as the engine would at that moment: the audience (as of the entry), the
+re-entry policy and the one-active rule (one active enrollment per subject and entry key). Each
+enrollment is then driven by the interpreter the live engine uses (`interpreter.advance`) with a
+`HistoricalContext`, woken at each wait's end until `now`; a wait for an event ends when the event
+happened in history before the time-out. Nothing is written: the simulation only reads.
+
+Messages are counted as the delivery would treat them: an email to a contact who unsubscribed or has
+no address is not sent; one falling in the quiet hours of the contact's time zone is deferred to
+their end; one that would be the contact's (`DeliverySettings.weekly_email_cap` + 1)th in a rolling
+7 days is capped. The cap counts only this journey's simulated emails (other journeys' real sends in
+the window are not part of a simulation), which `cap_scope` states.
+
+`SimulationResult.to_json()` gives a JSON-serialisable dict with these keys (stable; the CLI's
+`--json` and the builder page read them):
+
+    journey            the definition's key
+    days, start, end   the window (ISO moments)
+    trigger            the entry's trigger
+    notes              [str]: what the reader should know (a manual trigger, a missing source…)
+    entered            int, enrollments that would have started
+    entered_by_day     {"YYYY-MM-DD": int}, by the site's calendar day
+    refused            {"audience": int, "reentry": int, "active": int}: candidates turned away
+    steps              {step_id: {"reached": int, "waiting": int}} for every step of the definition
+                       (waiting: still on that step at `end`)
+    paths              [{"steps": [{"step": id, "outcome": str}], "ended": str, "count": int}],
+                       most taken first; ended is converted/exited/completed or "active"
+    arms               {random step id: {arm: {"entered": int, "converted": int}}}
+    outcomes           {"converted": int, "exited": int, "completed": int, "active": int}
+    conversions        int (= outcomes.converted)
+    effects            {kind: int}: every effect steps made (email, in_app, task, webhook…)
+    messages_total     int: emails and in-app messages, one per recipient
+    messages           [message], the first MESSAGES_SHOWN in time order, rendered:
+                       {"at", "step", "kind", "account_id", "account", "contact_id", "to",
+                        "language", "subject", "text", "status", "error"} where status is one of
+                       sent, deferred (quiet hours, then sent), capped, unsubscribed, no_address,
+                       and error names a template that does not render ("" otherwise)
+    delivery           {"sent": int, "deferred": int, "capped": int, "unsubscribed": int,
+                        "no_address": int}
+    capped             int (= delivery.capped)
+    quiet_hours_deferred int (= delivery.deferred)
+    weekly_email_cap   int, the cap applied
+    cap_scope          str: what the cap counted
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
+
+from touchpoint.journeys import interpreter
+from touchpoint.journeys.definition import (
+    AllOf,
+    AnyOf,
+    DidCondition,
+    JourneyDefinition,
+    NotOf,
+    walk,
+)
+from touchpoint.journeys.interpreter import Graph, Position, Subject
+
+MESSAGES_SHOWN = 200  # rendered messages kept in the result; all are counted
+CAP_WINDOW = timedelta(days=7)
+CAP_SCOPE = "this journey's simulated emails only"
+MESSAGE_KINDS = ("email", "in_app")
+
+
+# --- Result ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SimulationResult:
+    journey: str
+    days: int
+    start: datetime
+    end: datetime
+    trigger: str
+    notes: list[str] = field(default_factory=list)
+    entered: int = 0
+    entered_by_day: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    steps: dict[str, dict[str, int]] = field(default_factory=dict)
+    paths: Counter[tuple[tuple[tuple[str, str], ...], str]] = field(default_factory=Counter)
+    arms: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    effects: Counter[str] = field(default_factory=Counter)
+    messages_total: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    delivery: Counter[str] = field(default_factory=Counter)
+    weekly_email_cap: int = 0
+
+    @property
+    def conversions(self) -> int:
+        return self.outcomes["converted"]
+
+    @property
+    def capped(self) -> int:
+        return self.delivery["capped"]
+
+    @property
+    def quiet_hours_deferred(self) -> int:
+        return self.delivery["deferred"]
+
+    def to_json(self) -> dict[str, Any]:
+        paths = sorted(self.paths.items(), key=lambda item: (-item[1], item[0]))
+        return {
+            "journey": self.journey,
+            "days": self.days,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "trigger": self.trigger,
+            "notes": list(self.notes),
+            "entered": self.entered,
+            "entered_by_day": dict(sorted(self.entered_by_day.items())),
+            "refused": {key: self.refused[key] for key in ("audience", "reentry", "active")},
+            "steps": {step_id: dict(counts) for step_id, counts in self.steps.items()},
+            "paths": [
+                {
+                    "steps": [{"step": step_id, "outcome": outcome} for step_id, outcome in steps],
+                    "ended": ended,
+                    "count": count,
+                }
+                for (steps, ended), count in paths
+            ],
+            "arms": {step: {arm: dict(c) for arm, c in arms.items()} for step, arms in self.arms.items()},
+            "outcomes": {key: self.outcomes[key] for key in ("converted", "exited", "completed", "active")},
+            "conversions": self.conversions,
+            "effects": dict(sorted(self.effects.items())),
+            "messages_total": self.messages_total,
+            "messages": [dict(message) for message in self.messages],
+            "delivery": {
+                key: self.delivery[key]
+                for key in ("sent", "deferred", "capped", "unsubscribed", "no_address")
+            },
+            "capped": self.capped,
+            "quiet_hours_deferred": self.quiet_hours_deferred,
+            "weekly_email_cap": self.weekly_email_cap,
+            "cap_scope": CAP_SCOPE,
+        }
+
+
+# --- History, read once per source ------------------------------------------------------------------
+
+
+@dataclass
+class ContactRow:
+    id: int
+    account_id: int
+    name: str
+    email: str
+    language: str
+    time_zone: str
+    roles: frozenset[str] = frozenset()
+    unsubscribed: bool = False
+
+
+@dataclass
+class Candidate:
+    at: datetime
+    subject: Subject
+    entry_key: str
+    entry_data: dict[str, Any]
+
+
+class History:
+    """What the window's history holds for this definition, each source read in one query."""
+
+    def __init__(self, definition: JourneyDefinition, *, start: datetime, end: datetime) -> None:
+        from touchpoint.accounts.models import Account
+
+        self.definition = definition
+        self.start, self.end = start, end
+        self.accounts: dict[int, dict[str, Any]] = {
+            row["id"]: dict(row)
+            for row in Account.objects.values(
+                "id", "name", "engagement_model", "attributes", "created_at", "language"
+            ).order_by("id")
+        }
+        self._contacts: dict[int, ContactRow] | None = None
+        self._renewals: dict[int, list[date]] | None = None
+        # Event moments per (account or contact key, name), sorted: for waits on events and `did`.
+        self._occurrences: dict[tuple[str, str], list[datetime]] | None = None
+        self._starts: dict[int, date] | None = None
+        self.contacts_by_account: dict[int, list[ContactRow]] = defaultdict(list)
+
+    # Contacts (recipients, contact subjects) -------------------------------------------------------
+
+    @property
+    def contacts(self) -> dict[int, ContactRow]:
+        if self._contacts is None:
+            from touchpoint.accounts.models import Contact, ContactRoleAssignment
+            from touchpoint.journeys.models import ConsentStatus, MessagingConsent
+
+            rows = {
+                row["id"]: ContactRow(**row)
+                for row in Contact.objects.values(
+                    "id", "account_id", "name", "email", "language", "time_zone"
+                ).order_by("id")
+            }
+            roles: dict[int, set[str]] = defaultdict(set)
+            for contact_id, role in ContactRoleAssignment.objects.values_list("contact_id", "role"):
+                roles[contact_id].add(role)
+            for contact_id, contact_roles in roles.items():
+                if contact_id in rows:
+                    rows[contact_id].roles = frozenset(contact_roles)
+            for contact_id in MessagingConsent.objects.filter(status=ConsentStatus.UNSUBSCRIBED).values_list(
+                "contact_id", flat=True
+            ):
+                if contact_id in rows:
+                    rows[contact_id].unsubscribed = True
+            self._contacts = rows
+            for contact in rows.values():
+                self.contacts_by_account[contact.account_id].append(contact)
+        return self._contacts
+
+    def contacts_of(self, account_id: int) -> list[ContactRow]:
+        self.contacts  # noqa: B018 - loads them
+        return self.contacts_by_account.get(account_id, [])
+
+    def subjects_of_account(self, account_id: int) -> list[Subject]:
+        """The subjects an account-level entry enrolls: the account, or its contacts with the roles."""
+        if self.definition.subject == "account":
+            return [Subject(account_id)]
+        wanted = set(self.definition.audience.roles)
+        return [
+            Subject(account_id, contact.id)
+            for contact in self.contacts_of(account_id)
+            if not wanted or contact.roles & wanted
+        ]
+
+    def all_subjects(self) -> list[Subject]:
+        subjects: list[Subject] = []
+        for account_id in self.accounts:
+            subjects.extend(self.subjects_of_account(account_id))
+        return subjects
+
+    # Dates ----------------------------------------------------------------------------------------
+
+    @property
+    def renewals(self) -> dict[int, list[date]]:
+        """Each account's renewal dates: past anniversaries while its subscriptions were live, and the next."""
+        if self._renewals is None:
+            self._renewals = defaultdict(list)
+            for _sub_id, account_id, when in self.renewal_dates():
+                self._renewals[account_id].append(when)
+            for dates in self._renewals.values():
+                dates.sort()
+        return self._renewals
+
+    def renewal_dates(self) -> Iterable[tuple[int, int, date]]:
+        from touchpoint.revenue.models import Subscription
+
+        horizon = self.end.date() + timedelta(days=3660)
+        for row in Subscription.objects.values(
+            "id", "account_id", "started_on", "term_months", "renewal_date", "canceled_on"
+        ).order_by("id"):
+            seen: set[date] = set()
+            term = max(row["term_months"] or 12, 1)
+            last = row["renewal_date"] or row["canceled_on"] or horizon
+            if row["canceled_on"] is not None:
+                last = min(last, row["canceled_on"])
+            step = 1
+            while step < 1000:
+                when = row["started_on"] + relativedelta(months=term * step)
+                if when > last:
+                    break
+                seen.add(when)
+                step += 1
+            if row["renewal_date"] is not None and row["canceled_on"] is None:
+                seen.add(row["renewal_date"])
+            for when in sorted(seen):
+                yield row["id"], row["account_id"], when
+
+    def anchor_date(self, account_id: int, anchor: str, at: datetime) -> date | None:
+        day = timezone.localtime(at).date()
+        if anchor == "renewal":
+            dates = self.renewals.get(account_id, [])
+            index = bisect.bisect_left(dates, day)
+            return dates[index] if index < len(dates) else None
+        if anchor == "subscription_start":
+            return self.starts.get(account_id)
+        return None
+
+    @property
+    def starts(self) -> dict[int, date]:
+        if self._starts is None:
+            from touchpoint.revenue.models import Subscription
+
+            starts: dict[int, date] = {}
+            for account_id, started_on in Subscription.objects.values_list(
+                "account_id", "started_on"
+            ).order_by("started_on", "id"):
+                starts.setdefault(account_id, started_on)
+            self._starts = starts
+        return self._starts
+
+    # Events: waits and `did` ------------------------------------------------------------------------
+
+    def occurrences(self, key: str, name: str) -> list[datetime]:
+        if self._occurrences is None:
+            self._occurrences = self._load_occurrences()
+        return self._occurrences.get((key, name), [])
+
+    def _load_occurrences(self) -> dict[tuple[str, str], list[datetime]]:
+        from touchpoint.events.models import DomainEvent
+        from touchpoint.usage.models import RawEvent
+
+        names: set[str] = set()
+        longest = 0
+        for step in walk(self.definition.steps):
+            if step.type == "wait" and step.event:
+                names.add(step.event)
+        for condition in self._conditions():
+            for leaf in _leaves(condition):
+                if isinstance(leaf, DidCondition):
+                    names.add(leaf.did)
+                    longest = max(longest, leaf.within_days)
+        found: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        if not names:
+            return found
+        since = self.start - timedelta(days=longest)
+        for kind, account_id, subject_type, subject_id, occurred_at in (
+            DomainEvent.objects.filter(kind__in=names, occurred_at__gte=since, occurred_at__lte=self.end)
+            .values_list("kind", "account_id", "subject_type", "subject_id", "occurred_at")
+            .iterator(chunk_size=5000)
+        ):
+            if account_id is None:
+                continue
+            found[(f"account:{account_id}", kind)].append(occurred_at)
+            if subject_type == "accounts.contact" and subject_id is not None:
+                found[(f"contact:{subject_id}", kind)].append(occurred_at)
+        for name, account_id, contact_id, timestamp in (
+            RawEvent.objects.filter(
+                event__in=names, account_id__isnull=False, timestamp__gte=since, timestamp__lte=self.end
+            )
+            .values_list("event", "account_id", "contact_id", "timestamp")
+            .iterator(chunk_size=5000)
+        ):
+            found[(f"account:{account_id}", name)].append(timestamp)
+            if contact_id is not None:
+                found[(f"contact:{contact_id}", name)].append(timestamp)
+        for moments in found.values():
+            moments.sort()
+        return found
+
+    def first_event_after(
+        self, subject: Subject, name: str, after: datetime, until: datetime
+    ) -> datetime | None:
+        """The first time the subject (a contact: itself, else its account) did `name` in (after, until]."""
+        moments = self.occurrences(_event_key(subject), name)
+        if subject.contact_id is not None and not moments:
+            moments = self.occurrences(f"account:{subject.account_id}", name)
+        index = bisect.bisect_right(moments, after)
+        if index < len(moments) and moments[index] <= until:
+            return moments[index]
+        return None
+
+    def count_between(self, subject: Subject, name: str, since: datetime, until: datetime) -> int:
+        moments = self.occurrences(_event_key(subject), name)
+        return bisect.bisect_right(moments, until) - bisect.bisect_left(moments, since)
+
+    def _conditions(self) -> Iterable[Any]:
+        definition = self.definition
+        if definition.audience.when is not None:
+            yield definition.audience.when
+        if definition.entry.where is not None:
+            yield definition.entry.where
+        if definition.goal is not None:
+            yield definition.goal
+        yield from definition.exit_when
+        for step in walk(definition.steps):
+            if step.type == "split":
+                yield step.when
+
+    # Who would have entered ------------------------------------------------------------------------
+
+    def candidates(self, notes: list[str]) -> list[Candidate]:
+        entry = self.definition.entry
+        if entry.trigger == "event":
+            return self._domain_event_candidates()
+        if entry.trigger == "product_event":
+            return self._product_event_candidates()
+        if entry.trigger == "date":
+            return self._date_candidates()
+        if entry.trigger == "schedule":
+            return self._schedule_candidates()
+        notes.append(
+            "This journey's entry is manual: nobody enters by themselves, so a simulation has no one to follow."
+        )
+        return []
+
+    def _domain_event_candidates(self) -> list[Candidate]:
+        from touchpoint.events.models import DomainEvent
+
+        found: list[Candidate] = []
+        rows = (
+            DomainEvent.objects.filter(
+                kind=self.definition.entry.event, occurred_at__gte=self.start, occurred_at__lte=self.end
+            )
+            .exclude(account_id__isnull=True)
+            .order_by("occurred_at", "id")
+            .values_list("id", "kind", "account_id", "subject_type", "subject_id", "payload", "occurred_at")
+        )
+        for event_id, kind, account_id, subject_type, subject_id, payload, occurred_at in rows.iterator(
+            chunk_size=5000
+        ):
+            if account_id not in self.accounts:
+                continue
+            data = dict(payload) if isinstance(payload, dict) else {}
+            data.setdefault("event", kind)
+            data.setdefault("event_id", event_id)
+            if self.definition.subject == "contact" and subject_type == "accounts.contact" and subject_id:
+                contact = self.contacts.get(subject_id)
+                wanted = set(self.definition.audience.roles)
+                subjects = (
+                    [Subject(account_id, subject_id)]
+                    if contact is not None and (not wanted or contact.roles & wanted)
+                    else []
+                )
+            else:
+                subjects = self.subjects_of_account(account_id)
+            for subject in subjects:
+                found.append(Candidate(occurred_at, subject, "", data))
+        return found
+
+    def _product_event_candidates(self) -> list[Candidate]:
+        from touchpoint.usage.models import RawEvent
+
+        found: list[Candidate] = []
+        rows = (
+            RawEvent.objects.filter(
+                event=self.definition.entry.product_event,
+                account_id__isnull=False,
+                timestamp__gte=self.start,
+                timestamp__lte=self.end,
+            )
+            .order_by("timestamp", "id")
+            .values_list("id", "event", "account_id", "contact_id", "user_id", "properties", "timestamp")
+        )
+        for event_id, name, account_id, contact_id, user_id, properties, timestamp in rows.iterator(
+            chunk_size=5000
+        ):
+            if account_id not in self.accounts:
+                continue
+            data = {
+                "event": name,
+                "event_id": event_id,
+                "user_id": user_id,
+                "properties": properties if isinstance(properties, dict) else {},
+            }
+            if self.definition.subject == "contact":
+                contact = self.contacts.get(contact_id) if contact_id else None
+                wanted = set(self.definition.audience.roles)
+                if contact is None or (wanted and not contact.roles & wanted):
+                    continue
+                found.append(Candidate(timestamp, Subject(account_id, contact_id), "", data))
+            else:
+                found.append(Candidate(timestamp, Subject(account_id), "", data))
+        return found
+
+    def _date_candidates(self) -> list[Candidate]:
+        entry = self.definition.entry
+        offset = timedelta(days=entry.days)
+        first, last = timezone.localtime(self.start).date(), timezone.localtime(self.end).date()
+        site = timezone.get_current_timezone()
+        found: list[Candidate] = []
+
+        def add(account_id: int, anchor_day: date, key: str, data: dict[str, Any]) -> None:
+            day = anchor_day + offset
+            if not first <= day <= last or account_id not in self.accounts:
+                return
+            moment = max(datetime.combine(day, time.min, site), self.start)
+            if moment > self.end:
+                return
+            for subject in self.subjects_of_account(account_id):
+                found.append(Candidate(moment, subject, key, {"date": anchor_day.isoformat(), **data}))
+
+        if entry.date == "renewal":
+            for sub_id, account_id, when in self.renewal_dates():
+                data = {"subscription_id": sub_id, "renewal_date": when.isoformat()}
+                add(account_id, when, f"renewal:{sub_id}:{when.isoformat()}", data)
+        elif entry.date == "subscription_start":
+            from touchpoint.revenue.models import Subscription
+
+            for sub_id, account_id, started_on in Subscription.objects.values_list(
+                "id", "account_id", "started_on"
+            ).order_by("id"):
+                add(account_id, started_on, f"subscription_start:{sub_id}", {"subscription_id": sub_id})
+        else:
+            for account_id, row in self.accounts.items():
+                created = timezone.localtime(row["created_at"]).date()
+                add(account_id, created, "account_created", {})
+        found.sort(key=lambda candidate: candidate.at)
+        return found
+
+    def _schedule_candidates(self) -> list[Candidate]:
+        from croniter import croniter
+
+        cron = croniter(self.definition.entry.cron or "", timezone.localtime(self.start))
+        subjects = self.all_subjects()
+        found: list[Candidate] = []
+        while True:
+            fire: datetime = cron.get_next(datetime)
+            if fire > self.end:
+                break
+            for subject in subjects:
+                found.append(Candidate(fire, subject, "", {"scheduled_at": fire.isoformat()}))
+        return found
+
+
+def _event_key(subject: Subject) -> str:
+    return (
+        f"contact:{subject.contact_id}" if subject.contact_id is not None else f"account:{subject.account_id}"
+    )
+
+
+def _leaves(condition: Any) -> Iterable[Any]:
+    if isinstance(condition, AllOf):
+        for part in condition.all:
+            yield from _leaves(part)
+    elif isinstance(condition, AnyOf):
+        for part in condition.any:
+            yield from _leaves(part)
+    elif isinstance(condition, NotOf):
+        yield from _leaves(condition.not_)
+    else:
+        yield condition
+
+
+# --- The context: the world as it was --------------------------------------------------------------
+
+
+class HistoricalContext:
+    """interpreter.Context over history: conditions read fields as of the simulated moment.
+
+    Field conditions go to `conditions.holds`, whose registry resolvers read each field as of `at`,
+    exactly as the live engine reads them at its now. `did` conditions count the product and domain
+    events read once for the whole window.
+    """
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def holds(self, condition: Any, subject: Subject, at: datetime, entry_data: dict[str, Any]) -> bool:
+        if isinstance(condition, AllOf):
+            return all(self.holds(part, subject, at, entry_data) for part in condition.all)
+        if isinstance(condition, AnyOf):
+            return any(self.holds(part, subject, at, entry_data) for part in condition.any)
+        if isinstance(condition, NotOf):
+            return not self.holds(condition.not_, subject, at, entry_data)
+        if isinstance(condition, DidCondition):
+            return self._did(condition, subject, at)
+        from touchpoint.journeys.conditions import holds
+
+        return bool(holds(condition, subject, at, entry_data))
+
+    def _did(self, condition: DidCondition, subject: Subject, at: datetime) -> bool:
+        since = at - timedelta(days=condition.within_days)
+        return self.history.count_between(subject, condition.did, since, at) >= condition.min_count
+
+    def engagement_model(self, subject: Subject, at: datetime) -> str:
+        account = self.history.accounts.get(subject.account_id)
+        return str(account["engagement_model"]) if account else "low_touch"
+
+    def anchor_date(self, subject: Subject, anchor: str, at: datetime) -> date | None:
+        return self.history.anchor_date(subject.account_id, anchor, at)
+
+
+# --- The run ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SimEnrollment:
+    subject: Subject
+    entry_key: str
+    entry_data: dict[str, Any]
+    entered_at: datetime
+    position: Position
+    seed: str
+    path: list[tuple[str, str]] = field(default_factory=list)
+    ended: str = ""
+
+
+@dataclass
+class Slot:
+    """What the re-entry policy remembers for one (subject, entry key)."""
+
+    active: bool
+    entered_at: datetime
+
+
+@dataclass
+class PendingMessage:
+    at: datetime
+    step_id: str
+    kind: str
+    message: str
+    account_id: int
+    contact: ContactRow | None
+    entry_data: dict[str, Any]
+    status: str
+
+
+def simulate(
+    definition: JourneyDefinition,
+    *,
+    days: int = 90,
+    now: datetime | None = None,
+    context: Any = None,
+) -> SimulationResult:
+    """What the journey would have done over the last `days` days: entries, paths, messages, conversions.
+
+    Reads only. `context` replaces the historical context (tests of the run itself).
+    """
+    if days < 1:
+        raise ValueError("a simulation covers at least one day")
+    end = now or timezone.now()
+    start = end - timedelta(days=days)
+    history = History(definition, start=start, end=end)
+    context = context or HistoricalContext(history)
+    result = SimulationResult(
+        journey=definition.key, days=days, start=start, end=end, trigger=definition.entry.trigger
+    )
+    graph = Graph(definition)
+    for step in walk(definition.steps):
+        result.steps[step.id] = {"reached": 0, "waiting": 0}
+        if step.type == "random":
+            result.arms[step.id] = {arm.arm: {"entered": 0, "converted": 0} for arm in step.arms}
+    result.weekly_email_cap = _weekly_email_cap()
+    run = _Run(definition, graph, history, context, result)
+    run.go(history.candidates(result.notes))
+    run.finish()
+    return result
+
+
+def _weekly_email_cap() -> int:
+    from touchpoint.journeys.models import DeliverySettings
+
+    row = DeliverySettings.objects.filter(pk=1).first()  # .load() would create the row: a write
+    return int((row or DeliverySettings()).weekly_email_cap)
+
+
+def _quiet_hours() -> tuple[time, time]:
+    from touchpoint.journeys.models import DeliverySettings
+
+    row = DeliverySettings.objects.filter(pk=1).first() or DeliverySettings()
+    return _as_time(row.quiet_hours_start), _as_time(row.quiet_hours_end)
+
+
+def _as_time(value: Any) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(str(value))
+
+
+class _Run:
+    def __init__(
+        self,
+        definition: JourneyDefinition,
+        graph: Graph,
+        history: History,
+        context: Any,
+        result: SimulationResult,
+    ) -> None:
+        self.definition = definition
+        self.graph = graph
+        self.history = history
+        self.context = context
+        self.result = result
+        self.end = result.end
+        self.slots: dict[tuple[Subject, str], Slot] = {}
+        self.queue: list[tuple[datetime, int, int, Any]] = []
+        self.sequence = 0
+        self.enrollments: list[SimEnrollment] = []
+        self.sent_by_contact: dict[int, list[datetime]] = defaultdict(list)
+        self.pending: list[PendingMessage] = []
+        self.quiet_start, self.quiet_end = _quiet_hours()
+        self.site_zone = timezone.get_current_timezone()
+        self.zones: dict[str, tzinfo] = {}
+
+    def push(self, at: datetime, order: int, item: Any) -> None:
+        self.sequence += 1
+        heapq.heappush(self.queue, (at, order, self.sequence, item))
+
+    def go(self, candidates: list[Candidate]) -> None:
+        # Wakes (order 0) before entries (order 1) at the same moment, so an enrollment that ends at t
+        # frees its slot for an entry at t, as the engine's clock would.
+        candidates.sort(key=lambda candidate: candidate.at)
+        index = 0
+        while index < len(candidates) or self.queue:
+            if self.queue and (index >= len(candidates) or self.queue[0][0] <= candidates[index].at):
+                at, _order, _seq, enrollment = heapq.heappop(self.queue)
+                self.step(enrollment, at)
+            else:
+                self.enter(candidates[index])
+                index += 1
+
+    def enter(self, candidate: Candidate) -> None:
+        entry_where = self.definition.entry.where
+        if entry_where is not None and not self.context.holds(
+            entry_where, candidate.subject, candidate.at, candidate.entry_data
+        ):
+            return  # not a match for the entry at all, so not counted as refused
+        policy = self.definition.reentry
+        slot_key = (candidate.subject, candidate.entry_key)
+        slot = self.slots.get(slot_key)
+        if slot is not None:
+            if slot.active:
+                self.result.refused["active"] += 1
+                return
+            if policy.policy == "never":
+                self.result.refused["reentry"] += 1
+                return
+            if policy.policy == "after_days" and candidate.at < slot.entered_at + timedelta(
+                days=policy.days or 0
+            ):
+                self.result.refused["reentry"] += 1
+                return
+        audience = self.definition.audience.when
+        if audience is not None and not self.context.holds(
+            audience, candidate.subject, candidate.at, candidate.entry_data
+        ):
+            self.result.refused["audience"] += 1
+            return
+        self.slots[slot_key] = Slot(active=True, entered_at=candidate.at)
+        position = interpreter.start(self.graph, candidate.at)
+        subject = candidate.subject
+        enrollment = SimEnrollment(
+            subject=subject,
+            entry_key=candidate.entry_key,
+            entry_data=candidate.entry_data,
+            entered_at=candidate.at,
+            position=position,
+            seed=f"{_event_key(subject)}:{candidate.entry_key}:{candidate.at.isoformat()}",
+        )
+        self.enrollments.append(enrollment)
+        self.result.entered += 1
+        self.result.entered_by_day[timezone.localtime(candidate.at).date().isoformat()] += 1
+        self.result.steps[self.graph.first]["reached"] += 1
+        self.step(enrollment, candidate.at)
+
+    def step(self, enrollment: SimEnrollment, at: datetime) -> None:
+        outcome = interpreter.advance(
+            self.graph,
+            enrollment.position,
+            subject=enrollment.subject,
+            now=at,
+            context=self.context,
+            seed=enrollment.seed,
+            entry_data=enrollment.entry_data,
+        )
+        for visit in outcome.visits:
+            self.result.steps[visit.step_id]["reached"] += 1
+        for visit in outcome.left:
+            enrollment.path.append((visit.step_id, visit.outcome))
+        for effect in outcome.effects:
+            self.effect(enrollment, effect, at)
+        if outcome.ended:
+            self.close(enrollment, outcome.ended)
+            return
+        position = outcome.position
+        enrollment.position = position
+        if position.waiting_for and position.event_seen_at is None and position.wake_at is not None:
+            seen = self.history.first_event_after(
+                enrollment.subject,
+                position.waiting_for,
+                position.step_entered_at,
+                min(position.wake_at, self.end),
+            )
+            if seen is not None:
+                position.event_seen_at = seen
+                self.push(seen, 0, enrollment)
+                return
+        if position.wake_at is not None and position.wake_at <= self.end:
+            self.push(max(position.wake_at, at), 0, enrollment)
+
+    def close(self, enrollment: SimEnrollment, ended: str) -> None:
+        enrollment.ended = ended
+        self.slots[(enrollment.subject, enrollment.entry_key)].active = False
+        self.result.outcomes[ended] += 1
+        self.result.paths[(tuple(enrollment.path), ended)] += 1
+        if ended == "converted":
+            for step_id, arm in enrollment.position.choices.items():
+                if step_id in self.result.arms and arm in self.result.arms[step_id]:
+                    self.result.arms[step_id][arm]["converted"] += 1
+        self._count_arms(enrollment)
+
+    def _count_arms(self, enrollment: SimEnrollment) -> None:
+        for step_id, arm in enrollment.position.choices.items():
+            if step_id in self.result.arms and arm in self.result.arms[step_id]:
+                self.result.arms[step_id][arm]["entered"] += 1
+
+    def finish(self) -> None:
+        for enrollment in self.enrollments:
+            if enrollment.ended:
+                continue
+            self.result.outcomes["active"] += 1
+            self.result.paths[(tuple(enrollment.path), "active")] += 1
+            if enrollment.position.step_id:
+                self.result.steps[enrollment.position.step_id]["waiting"] += 1
+            self._count_arms(enrollment)
+        self.render_shown()
+
+    # Effects ----------------------------------------------------------------------------------------
+
+    def effect(self, enrollment: SimEnrollment, effect: interpreter.Effect, at: datetime) -> None:
+        self.result.effects[effect.kind] += 1
+        if effect.kind not in MESSAGE_KINDS:
+            return
+        for contact in self.recipients(enrollment.subject, effect.params.get("to") or ["subject"]):
+            self.result.messages_total += 1
+            status, moment = "sent", at
+            if contact is None or (effect.kind == "email" and not contact.email):
+                status = "no_address"
+            elif contact.unsubscribed:
+                status = "unsubscribed"
+            elif effect.kind == "email":
+                moment = self.after_quiet_hours(contact, at)
+                status = "deferred" if moment != at else "sent"
+                if self.over_cap(contact.id, moment):
+                    status = "capped"
+                else:
+                    bisect.insort(self.sent_by_contact[contact.id], moment)
+            self.result.delivery[status] += 1
+            if len(self.pending) < MESSAGES_SHOWN:
+                self.pending.append(
+                    PendingMessage(
+                        at=moment,
+                        step_id=effect.step_id,
+                        kind=effect.kind,
+                        message=str(effect.params.get("message", "")),
+                        account_id=enrollment.subject.account_id,
+                        contact=contact,
+                        entry_data=enrollment.entry_data,
+                        status=status,
+                    )
+                )
+
+    def recipients(self, subject: Subject, to: list[str]) -> list[ContactRow | None]:
+        """The contacts a message goes to: the subject contact, or the account's contacts by role.
+
+        An account subject's "subject" is every contact of the account; nobody to write to gives one
+        `None` (counted as no_address), as the delivery would record it.
+        """
+        found: dict[int, ContactRow] = {}
+        for name in to:
+            if name == "subject" and subject.contact_id is not None:
+                contact = self.history.contacts.get(subject.contact_id)
+                if contact is not None:
+                    found[contact.id] = contact
+            else:
+                for contact in self.history.contacts_of(subject.account_id):
+                    if name == "subject" or name in contact.roles:
+                        found[contact.id] = contact
+        return list(found.values()) or [None]
+
+    def over_cap(self, contact_id: int, moment: datetime) -> bool:
+        sent = self.sent_by_contact[contact_id]
+        recent = len(sent) - bisect.bisect_right(sent, moment - CAP_WINDOW)
+        return recent >= self.result.weekly_email_cap
+
+    def after_quiet_hours(self, contact: ContactRow, at: datetime) -> datetime:
+        zone = self.zone_of(contact.time_zone)
+        local = at.astimezone(zone)
+        start, end = self.quiet_start, self.quiet_end
+        now = local.time()
+        if start == end:
+            return at
+        quiet = (now >= start or now < end) if start > end else (start <= now < end)
+        if not quiet:
+            return at
+        day = local.date() + timedelta(days=1) if start > end and now >= start else local.date()
+        return datetime.combine(day, end, zone).astimezone(at.tzinfo)
+
+    def zone_of(self, name: str) -> tzinfo:
+        if not name:
+            return self.site_zone
+        if name not in self.zones:
+            try:
+                self.zones[name] = ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                self.zones[name] = self.site_zone
+        return self.zones[name]
+
+    def render_shown(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from touchpoint.accounts.models import Account, Contact
+        from touchpoint.journeys.rendering import render
+
+        self.pending.sort(key=lambda message: message.at)
+        accounts = Account.objects.select_related("owner").in_bulk(
+            {message.account_id for message in self.pending}
+        )
+        contacts = Contact.objects.in_bulk(
+            {message.contact.id for message in self.pending if message.contact is not None}
+        )
+        for message in self.pending:
+            account = accounts.get(message.account_id)
+            contact = contacts.get(message.contact.id) if message.contact is not None else None
+            try:
+                rendered = render(
+                    self.definition,
+                    message.message,
+                    account=account,
+                    contact=contact,
+                    entry_data=message.entry_data,
+                )
+                language, subject, text, error = rendered.language, rendered.subject, rendered.text, ""
+            except ValidationError as problem:  # a broken template in a draft: show it, go on
+                language, subject, text, error = "", "", "", " ".join(problem.messages)
+            self.result.messages.append(
+                {
+                    "at": message.at.isoformat(),
+                    "step": message.step_id,
+                    "kind": message.kind,
+                    "account_id": message.account_id,
+                    "account": account.name if account else "",
+                    "contact_id": contact.pk if contact else None,
+                    "to": contact.email if contact else "",
+                    "language": language,
+                    "subject": subject,
+                    "text": text,
+                    "status": message.status,
+                    "error": error,
+                }
+            )
+
+
+__all__ = ["HistoricalContext", "History", "SimulationResult", "simulate"]
