@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -11,6 +13,7 @@ from django.core.management import CommandError, call_command
 
 from tests.factories import AccountFactory
 from tests.live import TOUCHPOINT
+from touchpoint.accounts.models import Account
 from touchpoint.journeys import documents
 from touchpoint.journeys.models import Enrollment, Journey, JourneyStatus, subject_key_of
 
@@ -142,3 +145,37 @@ def test_launch_pause_resume_archive_from_the_command_line(files, leader):
     assert Journey.objects.get().status == JourneyStatus.ARCHIVED
     with pytest.raises(CommandError, match="No user with email"):
         run("launch", "welcome", "--actor", "nobody@example.com")
+
+
+SIMULATED = """\
+key: new-account-welcome
+name: New account welcome
+entry: {trigger: date, date: account_created, days: 1}
+messages:
+  hello:
+    en: {subject: "Welcome, {{ account.name }}", body: "Hello from the team"}
+steps:
+  - {id: wait, type: wait, days: 2}
+  - {id: mail, type: email, message: hello}
+"""
+
+
+def test_simulate_prints_the_simulation_as_json_or_as_a_summary(tmp_path):
+    account = AccountFactory(name="Fresh Co")
+    Account.objects.filter(pk=account.pk).update(created_at=account.created_at - timedelta(days=10))
+    file = tmp_path / "sim.yaml"
+    file.write_text(SIMULATED, encoding="utf-8")
+    result = json.loads(run("simulate", str(file), "--days", "30", "--json"))
+    assert result["journey"] == "new-account-welcome" and result["days"] == 30
+    assert result["entered"] == 1
+    summary = run("simulate", str(file), "--days", "30")
+    assert summary.startswith("new-account-welcome: 30 days")
+    assert "Entered: 1" in summary
+    assert "Steps:" in summary and "  mail: " in summary
+    with pytest.raises(CommandError, match="--days must be between 1 and 3650"):
+        run("simulate", str(file), "--days", "0")
+    file.write_text(SIMULATED.replace("days: 2", "dayz: 2"), encoding="utf-8")
+    out = StringIO()
+    with pytest.raises(CommandError, match="nothing simulated"):
+        call_command("journey", "simulate", str(file), stdout=out)
+    assert ":8:28: unknown key “dayz”" in out.getvalue()
