@@ -65,7 +65,7 @@ def test_validate_prints_every_problem_as_file_line_column_and_fails(files):
     assert caught.value.returncode == 1
     lines = out.getvalue().splitlines()
     assert lines[0] == f"{good}: OK"
-    assert lines[1] == f"{bad}:5:28: unknown key “dayz”"
+    assert lines[1] == f"{bad}:5:28: unknown key “dayz” (did you mean “days”?)"
     assert lines[2].startswith(f"{bad}:6:10: “id” cannot be “Mail”")
     assert len(lines) == 3
 
@@ -80,7 +80,7 @@ def test_validate_exits_1_from_the_shell(files):
         timeout=120,
     )
     assert done.returncode == 1, done.stderr
-    assert f"{bad}:5:28: unknown key “dayz”" in done.stdout
+    assert f"{bad}:5:28: unknown key “dayz” (did you mean “days”?)" in done.stdout
     assert "2 problem(s)" in done.stderr
 
 
@@ -110,7 +110,7 @@ def test_apply_refuses_a_bad_file_with_its_problems_and_saves_nothing(files):
     out = StringIO()
     with pytest.raises(CommandError, match="nothing saved"):
         call_command("journey", "apply", str(bad), stdout=out)
-    assert f"{bad}:5:28: unknown key “dayz”" in out.getvalue()
+    assert f"{bad}:5:28: unknown key “dayz” (did you mean “days”?)" in out.getvalue()
     assert not Journey.objects.exists()
 
 
@@ -178,4 +178,4 @@ def test_simulate_prints_the_simulation_as_json_or_as_a_summary(tmp_path):
     out = StringIO()
     with pytest.raises(CommandError, match="nothing simulated"):
         call_command("journey", "simulate", str(file), stdout=out)
-    assert ":8:28: unknown key “dayz”" in out.getvalue()
+    assert ":8:28: unknown key “dayz” (did you mean “days”?)" in out.getvalue()
