@@ -50,8 +50,9 @@ the window are not part of a simulation), which `cap_scope` states.
     messages_total     int: emails and in-app messages, one per recipient
     messages           [message], the first MESSAGES_SHOWN in time order, rendered:
                        {"at", "step", "kind", "account_id", "account", "contact_id", "to",
-                        "language", "subject", "text", "status"} where status is one of
-                       sent, deferred (quiet hours, then sent), capped, unsubscribed, no_address
+                        "language", "subject", "text", "status", "error"} where status is one of
+                       sent, deferred (quiet hours, then sent), capped, unsubscribed, no_address,
+                       and error names a template that does not render ("" otherwise)
     delivery           {"sent": int, "deferred": int, "capped": int, "unsubscribed": int,
                         "no_address": int}
     capped             int (= delivery.capped)
@@ -503,7 +504,8 @@ class History:
 
         if entry.date == "renewal":
             for sub_id, account_id, when in self.renewal_dates():
-                add(account_id, when, f"renewal:{sub_id}:{when.isoformat()}", {"subscription_id": sub_id})
+                data = {"subscription_id": sub_id, "renewal_date": when.isoformat()}
+                add(account_id, when, f"renewal:{sub_id}:{when.isoformat()}", data)
         elif entry.date == "subscription_start":
             from touchpoint.revenue.models import Subscription
 
@@ -906,24 +908,32 @@ class _Run:
         return self.zones[name]
 
     def render_shown(self) -> None:
+        from django.core.exceptions import ValidationError
+
         from touchpoint.accounts.models import Account, Contact
         from touchpoint.journeys.rendering import render
 
         self.pending.sort(key=lambda message: message.at)
-        accounts = Account.objects.in_bulk({message.account_id for message in self.pending})
+        accounts = Account.objects.select_related("owner").in_bulk(
+            {message.account_id for message in self.pending}
+        )
         contacts = Contact.objects.in_bulk(
             {message.contact.id for message in self.pending if message.contact is not None}
         )
         for message in self.pending:
             account = accounts.get(message.account_id)
             contact = contacts.get(message.contact.id) if message.contact is not None else None
-            rendered = render(
-                self.definition,
-                message.message,
-                account=account,
-                contact=contact,
-                entry_data=message.entry_data,
-            )
+            try:
+                rendered = render(
+                    self.definition,
+                    message.message,
+                    account=account,
+                    contact=contact,
+                    entry_data=message.entry_data,
+                )
+                language, subject, text, error = rendered.language, rendered.subject, rendered.text, ""
+            except ValidationError as problem:  # a broken template in a draft: show it, go on
+                language, subject, text, error = "", "", "", " ".join(problem.messages)
             self.result.messages.append(
                 {
                     "at": message.at.isoformat(),
@@ -933,10 +943,11 @@ class _Run:
                     "account": account.name if account else "",
                     "contact_id": contact.pk if contact else None,
                     "to": contact.email if contact else "",
-                    "language": rendered.language,
-                    "subject": rendered.subject,
-                    "text": rendered.text,
+                    "language": language,
+                    "subject": subject,
+                    "text": text,
                     "status": message.status,
+                    "error": error,
                 }
             )
 
