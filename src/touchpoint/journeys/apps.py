@@ -9,4 +9,11 @@ class JourneysConfig(AppConfig):
 
     def ready(self) -> None:
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
-        from touchpoint.journeys import rules  # noqa: F401  (registers on import)
+        from touchpoint.journeys import (
+            consent,
+            delivery,
+            rules,  # noqa: F401  (registers on import)
+        )
+
+        delivery.register()  # the "journeys.send" poller
+        consent.register()  # the consent timeline kind
