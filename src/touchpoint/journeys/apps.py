@@ -11,6 +11,8 @@ class JourneysConfig(AppConfig):
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
         import touchpoint.journeys.domain_events  # noqa: F401  (journey.launched, .paused, .resumed, .archived)
         from touchpoint.journeys import (
+            consent,
+            delivery,
             fields_builtin,  # noqa: F401  (registers the built-in fields)
             rules,  # noqa: F401  (registers on import)
         )
@@ -26,4 +28,6 @@ class JourneysConfig(AppConfig):
             task=recheck_task,
             description="Look again at every waiting journey enrollment for goals and exit rules",
         )
+        delivery.register()  # the "journeys.send" poller
+        consent.register()  # the consent timeline kind
         register_pages()

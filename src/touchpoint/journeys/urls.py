@@ -1,6 +1,9 @@
+"""Journeys' pages. The public ones (the unsubscribe link) live in urls_public.py."""
+
 from django.urls import path
 
 from touchpoint.journeys import views
+from touchpoint.journeys.urls_public import urlpatterns as public_urlpatterns
 
 # "-" is no journey's key (keys start with a letter or digit): the pages about journeys in general
 # live under journeys/-/, so no key can hide them.
@@ -19,4 +22,5 @@ urlpatterns = [
     path("journeys/<slug:key>/versions/", views.versions, name="journey-versions"),
     path("journeys/<slug:key>/stats/", views.stats_page, name="journey-stats"),
     path("accounts/<int:account_id>/journeys/", views.account_journeys, name="account-journeys"),
+    *public_urlpatterns,
 ]

@@ -16,6 +16,7 @@ import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from touchpoint.accounts.models import Account
-from touchpoint.journeys import documents, engine, library, rendering, services, simulation, stats
+from touchpoint.journeys import consent, documents, engine, library, rendering, services, simulation, stats
 from touchpoint.journeys import selectors as select
 from touchpoint.journeys.definition import LANGUAGES, JourneyDefinition, parse, walk
 from touchpoint.journeys.forms import (
@@ -39,6 +40,7 @@ from touchpoint.journeys.forms import (
     WebhookEndpointForm,
 )
 from touchpoint.journeys.models import (
+    ConsentStatus,
     Enrollment,
     Journey,
     JourneyVersion,
@@ -705,18 +707,19 @@ def account_journeys(request: AuthenticatedHttpRequest, account_id: int) -> Http
         return _panel(request, account, take_out=(enrollment.pk, take_out_form), status=failed)
     if action == "consent":
         require(request.user, "journeys.change_enrollment", account)
-        from touchpoint.journeys import consent
-
         consent_form = ConsentForm(request.POST)
         if not consent_form.is_valid():
             return HttpResponseBadRequest(_("Choose a contact of this account."))
         contact = get_object_or_404(account.contacts, pk=consent_form.cleaned_data["contact"])
-        consent.set_consent(
-            contact=contact,
-            subscribed=consent_form.cleaned_data["subscribed"],
-            source="csm",
-            actor=request.user,
-        )
+        with transaction.atomic():  # set_consent locks the contact's row
+            consent.set_consent(
+                contact=contact,
+                status=ConsentStatus.SUBSCRIBED
+                if consent_form.cleaned_data["subscribed"]
+                else ConsentStatus.UNSUBSCRIBED,
+                source="csm",
+                actor=request.user,
+            )
         return _panel(request, account)
     return HttpResponseBadRequest(_("Unknown action."))
 
