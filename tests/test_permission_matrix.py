@@ -311,6 +311,13 @@ PAGES: dict[str, list[Case]] = {
     "journey-versions": [Case(signed_in, url=_journey_url("journey-versions"))],
     "journey-stats": [Case(signed_in, url=_journey_url("journey-stats"))],
     "account-journeys": [Case(account_reads), Case(book_writes, method="post")],
+    "journeys-unsubscribe": [
+        Case(
+            public,
+            url=lambda w: reverse("journeys-unsubscribe", args=["not-a-token"]),
+            why="the unsubscribe link of a journey email: a signed token names the person",
+        )
+    ],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],

@@ -93,6 +93,7 @@ def data(admin_user):
     ship_playbooks()
     start_playbook(account=account, playbook=Playbook.objects.get(name="Onboarding"), actor=owner)
     from touchpoint.journeys import engine
+    from touchpoint.journeys.consent import unsubscribe_token
     from touchpoint.journeys import services as journeys
 
     journey_version = journeys.save_version(
@@ -104,6 +105,7 @@ def data(admin_user):
     assert engine.enroll(version=journey_version, account=account) is not None
     return {
         "key": "reads",
+        "token": unsubscribe_token(contact),
         "step_id": "pause",
         "message": "hello",
         "language": "en",
