@@ -17,6 +17,7 @@ from scipy.stats import binomtest
 
 from touchpoint.journeys.definition import JourneyDefinition, parse, walk
 from touchpoint.journeys.models import (
+    EXTERNAL_KINDS,
     Enrollment,
     EnrollmentStatus,
     Journey,
@@ -119,7 +120,9 @@ def journey_stats(*, journey: Journey, version: JourneyVersion | None = None) ->
     """The journey's numbers (of one version, or all), per step in the order of the shown definition."""
     enrollments = Enrollment.objects.filter(journey=journey)
     visits = StepVisit.objects.filter(enrollment__journey=journey)
-    outbox = OutboxRow.objects.filter(enrollment__journey=journey)
+    # Messages and webhooks: the effects that leave the building (a task or a tag is "sent" once
+    # applied, which says nothing about delivery).
+    outbox = OutboxRow.objects.filter(enrollment__journey=journey, kind__in=EXTERNAL_KINDS)
     if version is not None:
         enrollments = enrollments.filter(version=version)
         visits = visits.filter(version=version)
