@@ -278,3 +278,19 @@ def test_an_outsider_cannot_take_an_enrollment_of_another_book(account, outsider
         {"action": "exit", "enrollment": enrollment.pk, "reason": "x"},
     )
     assert response.status_code == 404
+
+
+def test_a_csm_records_a_contacts_no_to_journey_emails_and_yes_again(csm_client, account, viewer):
+    from touchpoint.journeys.models import ConsentStatus, MessagingConsent
+
+    contact = ContactFactory(account=account, name="Kim Champion")
+    url = reverse("account-journeys", args=[account.pk])
+    response = csm_client.post(url, {"action": "consent", "contact": contact.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Unsubscribed" in response.content.decode()
+    assert MessagingConsent.objects.get(contact=contact).status == ConsentStatus.UNSUBSCRIBED
+    csm_client.post(url, {"action": "consent", "contact": contact.pk, "subscribed": "on"})
+    assert MessagingConsent.objects.get(contact=contact).status == ConsentStatus.SUBSCRIBED
+    # Someone else's contact is not found here; a viewer may not change it.
+    stranger = ContactFactory()
+    assert csm_client.post(url, {"action": "consent", "contact": stranger.pk}).status_code == 404
+    assert logged_in_client(viewer).post(url, {"action": "consent", "contact": contact.pk}).status_code == 403
