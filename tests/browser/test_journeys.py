@@ -174,3 +174,29 @@ def test_journeys_pages_fit_the_screen(page, live_server, log_in, language, widt
             Path(SCREENS).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=f"{SCREENS}/{name}-{width}-{language}.png", full_page=True)
         assert overflow <= 0, f"{path} is {overflow}px wider than a {width}px screen"
+
+
+def test_a_step_is_edited_in_place_and_saved_as_a_new_version(page, live_server, log_in):
+    from touchpoint.journeys import library, services
+
+    leader = UserFactory(role=Role.CS_LEADER, email="lead@example.com", full_name="Lee Lead")
+    journey = services.save_version(source=library.template("welcome-series").source).journey
+    log_in(page, leader)
+    page.goto(f"{live_server.url}/journeys/{journey.key}/")
+    card = page.locator("#step-wait-three-days-card")
+    card.get_by_role("link", name="Edit").click()
+    form = page.locator("#step-wait-three-days-card form.step-form")
+    expect(form.locator("input[name=days]")).to_have_value("3")
+    form.locator("input[name=days]").fill("5")
+    if SCREENS:
+        page.screenshot(path=f"{SCREENS}/step-form-1440-en.png", full_page=True)
+    form.get_by_role("button", name="Save as a new version").click()
+    expect(page.locator("#step-wait-three-days-card")).to_contain_text("Wait 5 days")
+    assert journey.versions.count() == 2
+    # A percentage that breaks the split is refused beside the step, and nothing is saved.
+    page.locator("#step-subject-line-test-card").get_by_role("link", name="Edit").click()
+    split_form = page.locator("#step-subject-line-test-card form.step-form")
+    split_form.locator("input[name=arm_0]").fill("70")
+    split_form.get_by_role("button", name="Save as a new version").click()
+    expect(page.locator("#step-subject-line-test-card .field-error").first).to_contain_text("100")
+    assert journey.versions.count() == 2

@@ -100,7 +100,7 @@ def test_saving_a_step_makes_a_new_version(leader_client, leader):
         {"label": "A short pause", "days": "3", "hours": "0", "days_before": "0", "on_timeout": "continue"},
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 204 and response["HX-Redirect"].endswith("#step-wait-a-week")
+    assert response.status_code == 204 and response["HX-Redirect"].endswith("?saved=2#step-wait-a-week")
     version = _latest()
     assert version.number == 2 and version.created_by == leader
     changed = _step(version, "wait-a-week")

@@ -317,11 +317,15 @@ def step(request: AuthenticatedHttpRequest, key: str, step_id: str) -> HttpRespo
             },
             status=failed,
         )
+    # The whole page changes (the version, the launch button, maybe other steps' problems): load it
+    # again, at the step. The query makes the address differ from the page's, so the browser does
+    # load it (a new #fragment alone only scrolls).
+    page = reverse("journey", kwargs={"key": journey.key}) + f"?saved={saved.number}#step-{step_id}"
     if request.htmx:
         response = HttpResponse(status=204)
-        response["HX-Redirect"] = reverse("journey", kwargs={"key": journey.key}) + f"#step-{step_id}"
+        response["HX-Redirect"] = page
         return response
-    return redirect(reverse("journey", kwargs={"key": journey.key}) + f"#step-{step_id}")
+    return redirect(page)
 
 
 def _node(flow: list[select.FlowStep], step_id: str) -> select.FlowStep:
