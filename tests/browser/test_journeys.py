@@ -193,6 +193,12 @@ def test_a_step_is_edited_in_place_and_saved_as_a_new_version(page, live_server,
     form.get_by_role("button", name="Save as a new version").click()
     expect(page.locator("#step-wait-three-days-card")).to_contain_text("Wait 5 days")
     assert journey.versions.count() == 2
+    # Each message previews in each language.
+    page.locator('#message-welcome_a a[data-language="ja"]').click()
+    expect(page.locator("#preview-welcome_a .preview-subject")).to_contain_text(
+        "ご利用開始ありがとうございます"
+    )
+    expect(page.locator("#preview-welcome_a iframe.preview-frame")).to_be_visible()
     # A percentage that breaks the split is refused beside the step, and nothing is saved.
     page.locator("#step-subject-line-test-card").get_by_role("link", name="Edit").click()
     split_form = page.locator("#step-subject-line-test-card form.step-form")

@@ -49,6 +49,35 @@ NEW_STEPS: dict[str, Any] = {
 
 # Fields the step form does not show: the id is the step's name in paths and stats, branches are
 # edited as steps of their own.
+# The names of the steps' fields as the form shows them (the YAML keys are the same in every language).
+FIELD_LABELS = {
+    "label": _("Label (what the builder shows)"),
+    "days": _("Days"),
+    "hours": _("Hours"),
+    "until": _("Until"),
+    "days_before": _("Days before (negative: after)"),
+    "event": _("Event"),
+    "timeout_days": _("Time-out (days)"),
+    "on_timeout": _("On time-out"),
+    "to": _("To"),
+    "by_engagement": _("By engagement model (high-touch: a task instead)"),
+    "task_title": _("Task title (high-touch)"),
+    "title": _("Title"),
+    "notes": _("Notes"),
+    "task_type": _("Task type"),
+    "priority": _("Priority"),
+    "due_in_days": _("Due in (days)"),
+    "playbook": _("Playbook"),
+    "endpoint": _("Webhook endpoint"),
+    "phase": _("Phase"),
+    "name": _("Attribute"),
+    "value": _("Value"),
+    "tag": _("Tag"),
+    "remove": _("Remove the tag"),
+    "survey": _("Survey"),
+    "reason": _("Reason"),
+}
+
 NOT_EDITED = {"id", "type", "then", "else_", "arms", "steps"}
 CONDITION_FIELDS = {"when"}
 
@@ -133,7 +162,7 @@ def _optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def _form_field(name: str, info: Any, *, messages: list[str]) -> forms.Field | None:
-    label = name.replace("_", " ").capitalize()
+    label = FIELD_LABELS.get(name, name)
     if name in CONDITION_FIELDS:
         return forms.CharField(
             label=_("Condition (YAML)"),
