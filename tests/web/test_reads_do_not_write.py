@@ -93,8 +93,8 @@ def data(admin_user):
     ship_playbooks()
     start_playbook(account=account, playbook=Playbook.objects.get(name="Onboarding"), actor=owner)
     from touchpoint.journeys import engine
-    from touchpoint.journeys.consent import unsubscribe_token
     from touchpoint.journeys import services as journeys
+    from touchpoint.journeys.consent import unsubscribe_token
 
     journey_version = journeys.save_version(
         source="key: reads\nname: Reads\nentry: {trigger: manual}\nmessages:\n  hello:\n"
