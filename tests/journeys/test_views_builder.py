@@ -256,3 +256,18 @@ def test_editing_a_live_journey_offers_to_launch_the_new_version(leader_client):
     assert "Launch version 2" in page and 'name="move_enrollments"' in page
     journey = Journey.objects.get(key="welcome")
     assert journey.live_version.number == 1
+
+
+def test_a_problem_of_a_step_just_added_is_shown_above_the_flow(leader_client):
+    # A journey without messages: an email step added to it names a message that does not exist.
+    make_journey(
+        "key: tiny\nname: Tiny\nentry: {trigger: manual}\nsteps:\n  - {id: only, type: wait, days: 1}\n"
+    )
+    response = leader_client.post(
+        reverse("journey-steps", args=["tiny"]), {"action": "add", "type": "email", "after": "only"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    problems = html[html.index('id="problems"') : html.index('id="flow"')]
+    assert "email-1" in problems and "field-error" in problems
+    assert _latest("tiny").number == 1

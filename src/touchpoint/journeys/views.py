@@ -203,6 +203,10 @@ def _builder_context(
     by_step, other_problems = _problems_by_step(
         problems or [], data if data is not None else version.definition
     )
+    # A problem of a step the saved version does not have (one just added) has no card to sit by.
+    shown = {step.id for step in walk(definition.steps)}
+    for step_id in [step_id for step_id in by_step if step_id not in shown]:
+        other_problems.extend(by_step.pop(step_id))
     return {
         "journey": journey,
         "version": version,
