@@ -1087,6 +1087,9 @@ class _Dumper(yaml.SafeDumper):
     """Quotes every string that YAML 1.1 or 1.2 would read as something else (`no`, `0o17`, `1:20`)."""
 
     def represent_str(self, data: str) -> Any:
+        if any(character in data for character in "\r\x85\u2028\u2029"):
+            # Line breaks YAML folds in plain, single-quoted and block text: only escapes keep them.
+            return self.represent_scalar(STR, data, style='"')
         if "\n" in data:
             return self.represent_scalar(STR, data, style="|")
         return self.represent_scalar(STR, data)
