@@ -499,3 +499,39 @@ def test_dump_reads_back_to_the_same_definition(data):
     definition = documents.parse(data)
     text = dump(definition)
     assert read(text) == definition, text
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "path"),
+    [
+        (
+            "key: a\nname: A\nentry: {trigger: event}\nsteps: [{id: a, type: exit}]\n",
+            "an entry triggered by event needs “event”",
+            "entry",
+        ),
+        (journey(head="reentry: {policy: after_days}\n"), "re-entry after_days needs “days”", "reentry"),
+        (
+            journey("  - {id: w, type: wait}\n"),
+            "a wait needs exactly one of: days (and/or hours), until, event",
+            "steps[0]",
+        ),
+        (
+            journey("  - {id: w, type: wait, event: signed_up}\n"),
+            "a wait for an event needs “timeout_days”",
+            "steps[0]",
+        ),
+        (
+            journey("  - {id: r, type: random, arms: [{arm: a, percent: 60}, {arm: b, percent: 60}]}\n"),
+            "the arms' percentages must add up to 100",
+            "steps[0]",
+        ),
+        (
+            journey("  - {id: r, type: random, arms: [{arm: a, percent: 50}, {arm: a, percent: 50}]}\n"),
+            "each arm needs its own name",
+            "steps[0]",
+        ),
+    ],
+)
+def test_the_definitions_own_rules_are_said_in_sentences_at_their_place(text, message, path):
+    problem = only(text)
+    assert (problem.message, problem.path) == (message, path)

@@ -446,6 +446,26 @@ _KINDS = {
 }
 
 
+def _rule_sentence(message: str) -> str:
+    """definition.py's own rules, said through gettext (definition.py stays free of Django)."""
+    entry = re.fullmatch(r"an entry triggered by (\w+) needs '(\w+)'", message)
+    if entry:
+        return _("an entry triggered by %(trigger)s needs “%(key)s”") % {
+            "trigger": entry.group(1),
+            "key": entry.group(2),
+        }
+    sentences = {
+        "re-entry after_days needs 'days'": _("re-entry after_days needs “days”"),
+        "a wait needs exactly one of: days/hours, until, event": _(
+            "a wait needs exactly one of: days (and/or hours), until, event"
+        ),
+        "a wait for an event needs 'timeout_days'": _("a wait for an event needs “timeout_days”"),
+        "the arms' percentages must add up to 100": _("the arms' percentages must add up to 100"),
+        "each arm needs its own name": _("each arm needs its own name"),
+    }
+    return str(sentences.get(message, message))
+
+
 @functools.cache
 def _known_keys() -> list[str]:
     """Every key a journey may use somewhere (for "did you mean" on an unknown one)."""
@@ -555,7 +575,7 @@ def _sentence(error: Any, key: str | None) -> str:
         message = str(error.get("msg", ""))
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
-        return message
+        return _rule_sentence(message)
     return str(error.get("msg", kind))
 
 
