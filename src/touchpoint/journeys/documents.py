@@ -26,6 +26,7 @@ Reading happens in three passes, each only when the one before found nothing:
    - a wait's `event`: a name with a dot (`health.grade_changed`) must be a registered domain event
      kind; a name without a dot (`report_exported`) is a product event, which needs no registration
      (product events arrive by name from the tracking API, often before anyone has seen one);
+     for the same reason `did:` conditions and `entry.product_event` accept any product event name;
    - `entry.cron` (trigger: schedule) is a valid cron expression;
    - a playbook step names an active playbook, a set_phase step a phase of the default success
      framework, a webhook step an active webhook endpoint; survey steps are refused while Touchpoint
