@@ -409,3 +409,129 @@ def test_documents_module_checks_every_reference_it_documents():
     # The docstring is the reference for authors: keep it naming what the code checks.
     for word in ("playbook", "set_phase", "webhook", "survey", "cron", "choices", "template"):
         assert word in (documents.__doc__ or "")
+
+
+# --- dump round trip ------------------------------------------------------------------------------------
+
+_words = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=30
+)
+_tricky = st.sampled_from(
+    [
+        "no",
+        "yes",
+        "on",
+        "off",
+        "~",
+        "null",
+        "0x1F",
+        "0o17",
+        "1e3",
+        ".5",
+        "1:20",
+        "2020-01-01",
+        "'",
+        '"',
+        "- a",
+        "# not a comment",
+        " lead",
+        "trail ",
+        "a\n b\n",
+        "x: y",
+        "*a",
+        "&a",
+        "!t",
+        "%x",
+        "@x",
+        "`x",
+    ]
+)
+_text_value = st.one_of(_words, _tricky)
+_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    _text_value,
+)
+
+
+def _leaf_step(index: int, kind: str, text: str, value) -> dict:
+    step_id = f"s{index}"
+    return {
+        "wait": {"id": step_id, "type": "wait", "days": index % 30 + 1},
+        "task": {"id": step_id, "type": "task", "title": text[:200], "notes": text},
+        "attribute": {"id": step_id, "type": "set_attribute", "name": "x", "value": value},
+        "tag": {"id": step_id, "type": "tag", "tag": text[:64]},
+        "email": {"id": step_id, "type": "email", "message": "hello", "label": text[:200]},
+    }[kind]
+
+
+@st.composite
+def journeys(draw):
+    kinds = draw(
+        st.lists(st.sampled_from(["wait", "task", "attribute", "tag", "email"]), min_size=1, max_size=6)
+    )
+    steps = [_leaf_step(index, kind, draw(_text_value), draw(_scalar)) for index, kind in enumerate(kinds)]
+    if draw(st.booleans()):
+        steps.append(
+            {
+                "id": "split",
+                "type": "split",
+                "when": {"field": "entry.plan", "op": "in", "value": draw(st.lists(_scalar, max_size=3))},
+                "then": [{"id": "then-exit", "type": "exit", "reason": draw(_text_value)[:200]}],
+                "else": [],
+            }
+        )
+    return {
+        "key": "round-trip",
+        "name": draw(_text_value)[:200],
+        "description": draw(_text_value),
+        "entry": {"trigger": "manual"},
+        "messages": {"hello": {"en": {"subject": draw(_text_value)[:300], "body": draw(_words)}}},
+        "steps": steps,
+    }
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=journeys())
+def test_dump_reads_back_to_the_same_definition(data):
+    definition = documents.parse(data)
+    text = dump(definition)
+    assert read(text) == definition, text
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "path"),
+    [
+        (
+            "key: a\nname: A\nentry: {trigger: event}\nsteps: [{id: a, type: exit}]\n",
+            "an entry triggered by event needs “event”",
+            "entry",
+        ),
+        (journey(head="reentry: {policy: after_days}\n"), "re-entry after_days needs “days”", "reentry"),
+        (
+            journey("  - {id: w, type: wait}\n"),
+            "a wait needs exactly one of: days (and/or hours), until, event",
+            "steps[0]",
+        ),
+        (
+            journey("  - {id: w, type: wait, event: signed_up}\n"),
+            "a wait for an event needs “timeout_days”",
+            "steps[0]",
+        ),
+        (
+            journey("  - {id: r, type: random, arms: [{arm: a, percent: 60}, {arm: b, percent: 60}]}\n"),
+            "the arms' percentages must add up to 100",
+            "steps[0]",
+        ),
+        (
+            journey("  - {id: r, type: random, arms: [{arm: a, percent: 50}, {arm: a, percent: 50}]}\n"),
+            "each arm needs its own name",
+            "steps[0]",
+        ),
+    ],
+)
+def test_the_definitions_own_rules_are_said_in_sentences_at_their_place(text, message, path):
+    problem = only(text)
+    assert (problem.message, problem.path) == (message, path)

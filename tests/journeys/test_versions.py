@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import AccountFactory
 from touchpoint.events.models import DomainEvent
@@ -230,3 +232,18 @@ def test_a_draft_can_be_archived():
     journey = services.save_version(source=V1).journey
     assert services.archive(journey=journey).status == JourneyStatus.ARCHIVED
     assert DomainEvent.objects.get(kind="journey.archived").payload["from"] == "draft"
+
+
+@pytest.mark.skipif(not connection.features.has_select_for_update, reason="the database has no row locks")
+def test_saving_and_launching_lock_the_journey_row_first():
+    # Two saves of the same journey would otherwise both read version N and both write N+1.
+    journey = services.save_version(source=V1).journey
+    for write in (
+        lambda: services.save_version(source=V2),
+        lambda: services.launch(journey=journey),
+        lambda: services.pause(journey=journey),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            write()
+        locking = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"] and '"journeys_journey"' in q["sql"]]
+        assert locking, [q["sql"] for q in queries]

@@ -26,6 +26,7 @@ Reading happens in three passes, each only when the one before found nothing:
    - a wait's `event`: a name with a dot (`health.grade_changed`) must be a registered domain event
      kind; a name without a dot (`report_exported`) is a product event, which needs no registration
      (product events arrive by name from the tracking API, often before anyone has seen one);
+     for the same reason `did:` conditions and `entry.product_event` accept any product event name;
    - `entry.cron` (trigger: schedule) is a valid cron expression;
    - a playbook step names an active playbook, a set_phase step a phase of the default success
      framework, a webhook step an active webhook endpoint; survey steps are refused while Touchpoint
@@ -446,6 +447,26 @@ _KINDS = {
 }
 
 
+def _rule_sentence(message: str) -> str:
+    """definition.py's own rules, said through gettext (definition.py stays free of Django)."""
+    entry = re.fullmatch(r"an entry triggered by (\w+) needs '(\w+)'", message)
+    if entry:
+        return _("an entry triggered by %(trigger)s needs “%(key)s”") % {
+            "trigger": entry.group(1),
+            "key": entry.group(2),
+        }
+    sentences = {
+        "re-entry after_days needs 'days'": _("re-entry after_days needs “days”"),
+        "a wait needs exactly one of: days/hours, until, event": _(
+            "a wait needs exactly one of: days (and/or hours), until, event"
+        ),
+        "a wait for an event needs 'timeout_days'": _("a wait for an event needs “timeout_days”"),
+        "the arms' percentages must add up to 100": _("the arms' percentages must add up to 100"),
+        "each arm needs its own name": _("each arm needs its own name"),
+    }
+    return str(sentences.get(message, message))
+
+
 @functools.cache
 def _known_keys() -> list[str]:
     """Every key a journey may use somewhere (for "did you mean" on an unknown one)."""
@@ -555,7 +576,7 @@ def _sentence(error: Any, key: str | None) -> str:
         message = str(error.get("msg", ""))
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
-        return message
+        return _rule_sentence(message)
     return str(error.get("msg", kind))
 
 
@@ -1087,6 +1108,9 @@ class _Dumper(yaml.SafeDumper):
     """Quotes every string that YAML 1.1 or 1.2 would read as something else (`no`, `0o17`, `1:20`)."""
 
     def represent_str(self, data: str) -> Any:
+        if any(character in data for character in "\r\x85\u2028\u2029"):
+            # Line breaks YAML folds in plain, single-quoted and block text: only escapes keep them.
+            return self.represent_scalar(STR, data, style='"')
         if "\n" in data:
             return self.represent_scalar(STR, data, style="|")
         return self.represent_scalar(STR, data)
