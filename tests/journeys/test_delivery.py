@@ -235,7 +235,7 @@ def test_a_row_left_sending_by_a_dead_worker_is_sent_after_its_lease(smtp, versi
 def test_a_slow_worker_whose_lease_was_taken_over_does_not_complete_its_copy(smtp, version, rules):
     row = email_row(version)
     moment = DAY
-    found, claim = delivery._claim_email(moment, delivery.LEASE, rules)
+    found, claim = delivery._claim_email(moment, delivery.LEASE, rules, delivery.Definitions())
     assert found and claim is not None
     # Meanwhile the lease ran out and another worker claimed the row (attempt 2).
     OutboxRow.objects.filter(pk=row.pk).update(attempts=2)
@@ -278,3 +278,18 @@ def test_the_command_sends_what_is_due(smtp, version, rules):
     call_command("journey_send", "--limit", "10")  # real clock: whatever the hour, the row moves on
     row = OutboxRow.objects.get(kind=OutboxKind.EMAIL)
     assert row.status == OutboxStatus.SENT or row.next_attempt_at > NOON - timedelta(days=300)
+
+
+def test_the_link_in_an_email_unsubscribes_and_the_next_email_is_not_sent(smtp, version, rules, client):
+    contact = ContactFactory()
+    email_row(version, contact)
+    assert send_due(now=DAY) == 1
+    header = "".join(smtp.messages[0]["List-Unsubscribe"].split())
+    path = header.strip("<>").removeprefix("https://cs.example.com")
+    # What a mail client's unsubscribe button does (RFC 8058).
+    assert client.post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    later = email_row(version, contact)
+    assert send_due(now=DAY) == 0
+    later.refresh_from_db()
+    assert later.suppressed_reason == "unsubscribed"
+    assert len(smtp.messages) == 1
