@@ -6,16 +6,21 @@
 Simulated time walks from `now - days` to `now`. Who would have entered, and when, comes from the
 history the entry names, each source read in one query for the whole window:
 
-- `event`: the domain events of that kind in the window (`where` is checked on the payload, read
-  by conditions as `entry.*`);
-- `product_event`: the product events of that name in the window, with the account and contact the
-  tracking pipeline matched them to (`entry.properties.*`);
+- `event`: the domain events of that kind in the window; `where` reads the payload as
+  `entry.payload.*` (entry data {"event", "payload", "event_id"}, key "event:<id>");
+- `product_event`: the track events of that name in the window, matched to an account and contact
+  as the live trigger matches them; `where` reads `entry.properties.*` (key "product:<id>");
 - `date`: renewal dates (every anniversary of a subscription's start while it was live, and its
   current renewal date), subscription starts and account creations whose date plus `days` falls in
-  the window; the subject enters at the start of that day (the site's time zone);
+  the window; the subject enters when the daily date scan runs that day (its schedule's cron, the
+  site's time zone) with {"date", "anchor_date", "days"} (key "renewal:<subscription>:<date>"…);
 - `schedule`: every time the cron fires in the window (site time zone), times every subject of the
-  audience as of that moment;
+  audience as of that moment (key "schedule:<time>");
 - `manual`: nobody enters by themselves; the result says so in `notes`.
+
+These are the entry data and keys journeys/triggers.py gives live enrollments; under re-entry
+"never" the key is "" (one enrollment per subject), "after_exit" refuses a subject with an active
+enrollment, "after_days" one who entered less than N days before.
 
 Each candidate is checked as the engine would at that moment: the audience (as of the entry), the
 re-entry policy and the one-active rule (one active enrollment per subject and entry key). Each
@@ -330,7 +335,6 @@ class History:
 
     def _load_occurrences(self) -> dict[tuple[str, str], list[datetime]]:
         from touchpoint.events.models import DomainEvent
-        from touchpoint.usage.models import RawEvent
 
         names: set[str] = set()
         longest = 0
@@ -356,16 +360,13 @@ class History:
             found[(f"account:{account_id}", kind)].append(occurred_at)
             if subject_type == "accounts.contact" and subject_id is not None:
                 found[(f"contact:{subject_id}", kind)].append(occurred_at)
-        for name, account_id, contact_id, timestamp in (
-            RawEvent.objects.filter(
-                event__in=names, account_id__isnull=False, timestamp__gte=since, timestamp__lte=self.end
-            )
-            .values_list("event", "account_id", "contact_id", "timestamp")
-            .iterator(chunk_size=5000)
-        ):
-            found[(f"account:{account_id}", name)].append(timestamp)
-            if contact_id is not None:
-                found[(f"contact:{contact_id}", name)].append(timestamp)
+        for name in sorted(names):
+            for _id, account_id, contact_id, _user, _properties, timestamp in self.product_events(
+                {name}, since=since
+            ):
+                found[(f"account:{account_id}", name)].append(timestamp)
+                if contact_id is not None:
+                    found[(f"contact:{contact_id}", name)].append(timestamp)
         for moments in found.values():
             moments.sort()
         return found
@@ -432,91 +433,140 @@ class History:
             chunk_size=5000
         ):
             if account_id not in self.accounts:
-                continue
-            data = dict(payload) if isinstance(payload, dict) else {}
-            data.setdefault("event", kind)
-            data.setdefault("event_id", event_id)
-            if self.definition.subject == "contact" and subject_type == "accounts.contact" and subject_id:
-                contact = self.contacts.get(subject_id)
-                wanted = set(self.definition.audience.roles)
-                subjects = (
-                    [Subject(account_id, subject_id)]
-                    if contact is not None and (not wanted or contact.roles & wanted)
-                    else []
-                )
-            else:
-                subjects = self.subjects_of_account(account_id)
-            for subject in subjects:
-                found.append(Candidate(occurred_at, subject, "", data))
+                continue  # an event of an account since deleted enrolls no one
+            contact_id = subject_id if subject_type == "accounts.contact" else None
+            data = {"event": kind, "payload": payload, "event_id": event_id}
+            for subject in self.subjects_for(account_id, contact_id):
+                found.append(Candidate(occurred_at, subject, f"event:{event_id}", data))
         return found
+
+    def subjects_for(self, account_id: int, contact_id: int | None) -> list[Subject]:
+        """Who an event of this account (and maybe contact) enrolls: as journeys/triggers.py decides."""
+        if self.definition.subject == "account":
+            return [Subject(account_id)]
+        contact = self.contacts.get(contact_id) if contact_id is not None else None
+        if contact is not None and contact.account_id == account_id:
+            wanted = set(self.definition.audience.roles)
+            return [Subject(account_id, contact.id)] if not wanted or contact.roles & wanted else []
+        return self.subjects_of_account(account_id)
 
     def _product_event_candidates(self) -> list[Candidate]:
-        from touchpoint.usage.models import RawEvent
-
         found: list[Candidate] = []
-        rows = (
-            RawEvent.objects.filter(
-                event=self.definition.entry.product_event,
-                account_id__isnull=False,
-                timestamp__gte=self.start,
-                timestamp__lte=self.end,
-            )
-            .order_by("timestamp", "id")
-            .values_list("id", "event", "account_id", "contact_id", "user_id", "properties", "timestamp")
-        )
-        for event_id, name, account_id, contact_id, user_id, properties, timestamp in rows.iterator(
-            chunk_size=5000
+        name = self.definition.entry.product_event or ""
+        for event_id, account_id, contact_id, user_id, properties, timestamp in self.product_events(
+            {name}, since=self.start, with_properties=True
         ):
-            if account_id not in self.accounts:
-                continue
+            if self.definition.subject == "contact" and contact_id is None:
+                continue  # a contact journey needs the person who did it
             data = {
                 "event": name,
-                "event_id": event_id,
-                "user_id": user_id,
                 "properties": properties if isinstance(properties, dict) else {},
+                "product_event_id": event_id,
+                "user_id": user_id,
+                "timestamp": timestamp.isoformat(),
             }
-            if self.definition.subject == "contact":
-                contact = self.contacts.get(contact_id) if contact_id else None
-                wanted = set(self.definition.audience.roles)
-                if contact is None or (wanted and not contact.roles & wanted):
-                    continue
-                found.append(Candidate(timestamp, Subject(account_id, contact_id), "", data))
-            else:
-                found.append(Candidate(timestamp, Subject(account_id), "", data))
+            for subject in self.subjects_for(account_id, contact_id):
+                found.append(Candidate(timestamp, subject, f"product:{event_id}", data))
+        found.sort(key=lambda candidate: candidate.at)
         return found
+
+    def product_events(
+        self, names: set[str], *, since: datetime, with_properties: bool = False
+    ) -> list[tuple[int, int, int | None, str, Any, datetime]]:
+        """(id, account, contact, user id, properties, timestamp) of the track events with these names.
+
+        One query. An event stored before its user or group was known is matched now, as the live
+        trigger matches it when it reads the event: the group id to an account's external id, the
+        user id to a contact's external id or to the product user's account and contact.
+        """
+        from touchpoint.accounts.models import Contact
+        from touchpoint.usage.models import ProductUser, RawEvent
+
+        fields = ["id", "account_id", "contact_id", "user_id", "group_id", "timestamp"]
+        if with_properties:
+            fields.append("properties")
+        rows = list(
+            RawEvent.objects.filter(
+                type="track", event__in=sorted(names), timestamp__gte=since, timestamp__lte=self.end
+            )
+            .order_by("timestamp", "id")
+            .values(*fields)
+            .iterator(chunk_size=5000)
+        )
+        groups = {row["group_id"] for row in rows if row["account_id"] is None and row["group_id"]}
+        users = {
+            row["user_id"]
+            for row in rows
+            if row["user_id"] and (row["account_id"] is None or row["contact_id"] is None)
+        }
+        by_group: dict[str, int] = {}
+        people: dict[str, tuple[int, int | None]] = {}
+        if groups:
+            by_group = {str(external_id): pk for external_id, pk in self.accounts_by_external_id(groups)}
+        if users:
+            for external_id, account_pk, pk in Contact.objects.filter(external_id__in=users).values_list(
+                "external_id", "account_id", "pk"
+            ):
+                people[str(external_id)] = (account_pk, pk)
+            for user_id, user_account, user_contact in ProductUser.objects.filter(
+                user_id__in=users
+            ).values_list("user_id", "account_id", "contact_id"):
+                if user_id not in people and user_account is not None:
+                    people[user_id] = (user_account, user_contact)
+        found: list[tuple[int, int, int | None, str, Any, datetime]] = []
+        for row in rows:
+            account_id: int | None = row["account_id"]
+            contact_id: int | None = row["contact_id"]
+            if account_id is None:
+                account_id = by_group.get(row["group_id"])
+            person = people.get(row["user_id"])
+            if person is not None:
+                account_id = account_id or person[0]
+                if contact_id is None and person[0] == account_id:
+                    contact_id = person[1]
+            if account_id is None or account_id not in self.accounts:
+                continue  # a user of no known account enrolls no one
+            found.append(
+                (row["id"], account_id, contact_id, row["user_id"], row.get("properties"), row["timestamp"])
+            )
+        return found
+
+    def accounts_by_external_id(self, external_ids: set[str]) -> list[tuple[str, int]]:
+        from touchpoint.accounts.models import Account
+
+        rows = Account.objects.filter(external_id__in=external_ids).values_list("external_id", "pk")
+        return [(str(external_id), pk) for external_id, pk in rows]
 
     def _date_candidates(self) -> list[Candidate]:
         entry = self.definition.entry
         offset = timedelta(days=entry.days)
         first, last = timezone.localtime(self.start).date(), timezone.localtime(self.end).date()
-        site = timezone.get_current_timezone()
         found: list[Candidate] = []
 
-        def add(account_id: int, anchor_day: date, key: str, data: dict[str, Any]) -> None:
+        def add(account_id: int, anchor_day: date, what: str) -> None:
             day = anchor_day + offset
             if not first <= day <= last or account_id not in self.accounts:
                 return
-            moment = max(datetime.combine(day, time.min, site), self.start)
-            if moment > self.end:
+            moment = _date_scan_time(day)
+            if not self.start <= moment <= self.end:
                 return
+            data = {"date": entry.date, "anchor_date": anchor_day.isoformat(), "days": entry.days}
             for subject in self.subjects_of_account(account_id):
-                found.append(Candidate(moment, subject, key, {"date": anchor_day.isoformat(), **data}))
+                found.append(Candidate(moment, subject, f"{what}:{anchor_day.isoformat()}", data))
 
         if entry.date == "renewal":
             for sub_id, account_id, when in self.renewal_dates():
-                data = {"subscription_id": sub_id, "renewal_date": when.isoformat()}
-                add(account_id, when, f"renewal:{sub_id}:{when.isoformat()}", data)
+                add(account_id, when, f"renewal:{sub_id}")
         elif entry.date == "subscription_start":
             from touchpoint.revenue.models import Subscription
 
             for sub_id, account_id, started_on in Subscription.objects.values_list(
                 "id", "account_id", "started_on"
             ).order_by("id"):
-                add(account_id, started_on, f"subscription_start:{sub_id}", {"subscription_id": sub_id})
+                add(account_id, started_on, f"subscription_start:{sub_id}")
         else:
             for account_id, row in self.accounts.items():
-                created = timezone.localtime(row["created_at"]).date()
-                add(account_id, created, "account_created", {})
+                add(account_id, timezone.localtime(row["created_at"]).date(), f"account_created:{account_id}")
         found.sort(key=lambda candidate: candidate.at)
         return found
 
@@ -530,9 +580,24 @@ class History:
             fire: datetime = cron.get_next(datetime)
             if fire > self.end:
                 break
+            data = {"scheduled_at": fire.isoformat()}
             for subject in subjects:
-                found.append(Candidate(fire, subject, "", {"scheduled_at": fire.isoformat()}))
+                found.append(Candidate(fire, subject, f"schedule:{fire.isoformat()}", data))
         return found
+
+
+DATE_SCAN_SCHEDULE = "journeys.date_entries"
+
+
+def _date_scan_time(day: date) -> datetime:
+    """When the live daily date scan runs on that day (its schedule's cron, site time); else the day's start."""
+    from touchpoint.scheduler.registry import registered_schedules
+
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    schedule = next((s for s in registered_schedules() if s.name == DATE_SCAN_SCHEDULE), None)
+    if schedule is None:
+        return start
+    return schedule.next_after(start - timedelta(microseconds=1))
 
 
 def _event_key(subject: Subject) -> str:
@@ -610,10 +675,10 @@ class SimEnrollment:
 
 @dataclass
 class Slot:
-    """What the re-entry policy remembers for one (subject, entry key)."""
+    """What the re-entry policy remembers of one subject: its active entry keys, its last entry."""
 
-    active: bool
-    entered_at: datetime
+    active_keys: set[str] = field(default_factory=set)
+    entered_at: datetime | None = None
 
 
 @dataclass
@@ -693,7 +758,7 @@ class _Run:
         self.context = context
         self.result = result
         self.end = result.end
-        self.slots: dict[tuple[Subject, str], Slot] = {}
+        self.slots: dict[Subject, Slot] = {}
         self.queue: list[tuple[datetime, int, int, Any]] = []
         self.sequence = 0
         self.enrollments: list[SimEnrollment] = []
@@ -726,37 +791,40 @@ class _Run:
             entry_where, candidate.subject, candidate.at, candidate.entry_data
         ):
             return  # not a match for the entry at all, so not counted as refused
-        policy = self.definition.reentry
-        slot_key = (candidate.subject, candidate.entry_key)
-        slot = self.slots.get(slot_key)
-        if slot is not None:
-            if slot.active:
-                self.result.refused["active"] += 1
-                return
-            if policy.policy == "never":
-                self.result.refused["reentry"] += 1
-                return
-            if policy.policy == "after_days" and candidate.at < slot.entered_at + timedelta(
-                days=policy.days or 0
-            ):
-                self.result.refused["reentry"] += 1
-                return
+        policy = self.definition.reentry.policy
+        # As journeys/triggers.py: under "never" every entry has the key "", so the unique key holds
+        # a subject to one enrollment; otherwise each event, date or fire time has its own key.
+        entry_key = "" if policy == "never" else candidate.entry_key
+        slot = self.slots.setdefault(candidate.subject, Slot())
+        if entry_key in slot.active_keys or (policy == "after_exit" and slot.active_keys):
+            self.result.refused["active"] += 1
+            return
+        if slot.entered_at is not None and (
+            policy == "never"
+            or (
+                policy == "after_days"
+                and candidate.at < slot.entered_at + timedelta(days=self.definition.reentry.days or 0)
+            )
+        ):
+            self.result.refused["reentry"] += 1
+            return
         audience = self.definition.audience.when
         if audience is not None and not self.context.holds(
             audience, candidate.subject, candidate.at, candidate.entry_data
         ):
             self.result.refused["audience"] += 1
             return
-        self.slots[slot_key] = Slot(active=True, entered_at=candidate.at)
+        slot.active_keys.add(entry_key)
+        slot.entered_at = candidate.at
         position = interpreter.start(self.graph, candidate.at)
         subject = candidate.subject
         enrollment = SimEnrollment(
             subject=subject,
-            entry_key=candidate.entry_key,
+            entry_key=entry_key,
             entry_data=candidate.entry_data,
             entered_at=candidate.at,
             position=position,
-            seed=f"{_event_key(subject)}:{candidate.entry_key}:{candidate.at.isoformat()}",
+            seed=f"{_event_key(subject)}:{candidate.entry_key}",
         )
         self.enrollments.append(enrollment)
         self.result.entered += 1
@@ -801,7 +869,7 @@ class _Run:
 
     def close(self, enrollment: SimEnrollment, ended: str) -> None:
         enrollment.ended = ended
-        self.slots[(enrollment.subject, enrollment.entry_key)].active = False
+        self.slots[enrollment.subject].active_keys.discard(enrollment.entry_key)
         self.result.outcomes[ended] += 1
         self.result.paths[(tuple(enrollment.path), ended)] += 1
         if ended == "converted":
