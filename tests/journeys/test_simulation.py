@@ -23,7 +23,7 @@ from touchpoint.journeys.definition import parse
 from touchpoint.journeys.interpreter import Subject
 from touchpoint.journeys.models import ConsentStatus, DeliverySettings, MessagingConsent
 from touchpoint.journeys.simulation import MESSAGES_SHOWN, simulate
-from touchpoint.usage.models import RawEvent, Source
+from touchpoint.usage.models import ProductUser, RawEvent, Source
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
@@ -568,3 +568,20 @@ def test_entries_never_exceed_what_the_audience_and_the_policy_allow(
         assert result.entered <= audience * (days // wait_days + 1)
     assert sum(result.outcomes.values()) == result.entered
     assert sum(path["count"] for path in result.to_json()["paths"]) == result.entered
+
+
+@pytest.mark.django_db
+def test_a_product_event_stored_before_its_user_was_known_is_matched_through_the_product_user():
+    account = AccountFactory()
+    contact = ContactFactory(account=account, name="Late Comer")
+    stored = product_event("Report created", account, day(3))
+    RawEvent.objects.filter(pk=stored.pk).update(account_id=None, contact_id=None, user_id="u-late")
+    ProductUser.objects.create(user_id="u-late", account=account, contact=contact)
+    journey = definition(
+        subject="contact", entry={"trigger": "product_event", "product_event": "Report created"}
+    )
+
+    result = simulate(journey, days=30, now=NOW)
+
+    assert result.entered == 1
+    assert result.messages[0]["contact_id"] == contact.pk
