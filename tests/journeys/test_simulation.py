@@ -5,8 +5,6 @@ converts."""
 from __future__ import annotations
 
 import json
-import sys
-import types
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,60 +18,11 @@ from touchpoint.events.models import DomainEvent
 from touchpoint.health.models import HealthScore
 from touchpoint.health.services import ensure_default_scorecard
 from touchpoint.journeys.definition import parse
-from touchpoint.journeys.interpreter import Subject
 from touchpoint.journeys.models import ConsentStatus, DeliverySettings, MessagingConsent
 from touchpoint.journeys.simulation import MESSAGES_SHOWN, simulate
 from touchpoint.usage.models import ProductUser, RawEvent, Source
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
-
-
-# Until the engine's conditions module lands on this branch, a small stand-in reads the fields these
-# tests use as of the moment asked (health by day, engagement model, attributes, entry data).
-def _fake_holds(condition: Any, subject: Subject, at: datetime, entry_data: dict[str, Any]) -> bool:
-    from touchpoint.accounts.models import Account
-
-    name = condition.field
-    if name.startswith("entry."):
-        value: Any = entry_data
-        for part in name.split(".")[1:]:
-            value = value.get(part) if isinstance(value, dict) else None
-    elif name == "account.health_grade":
-        row = (
-            HealthScore.objects.filter(account_id=subject.account_id, day__lte=at.date())
-            .order_by("-day")
-            .first()
-        )
-        value = row.grade if row else None
-    elif name == "account.engagement_model":
-        value = Account.objects.get(pk=subject.account_id).engagement_model
-    elif name.startswith("account.attributes."):
-        value = Account.objects.get(pk=subject.account_id).attributes.get(name.split(".", 2)[2])
-    else:
-        raise AssertionError(f"the stand-in does not know {name}")
-    expected = condition.value
-    return {
-        "eq": lambda: value == expected,
-        "ne": lambda: value != expected,
-        "in": lambda: value in (expected or []),
-        "not_in": lambda: value not in (expected or []),
-        "gt": lambda: value is not None and value > expected,
-        "gte": lambda: value is not None and value >= expected,
-        "lt": lambda: value is not None and value < expected,
-        "lte": lambda: value is not None and value <= expected,
-        "exists": lambda: value is not None,
-        "missing": lambda: value is None,
-    }[condition.op]()
-
-
-@pytest.fixture(autouse=True)
-def _conditions(monkeypatch):
-    try:
-        import touchpoint.journeys.conditions  # noqa: F401
-    except ImportError:
-        module = types.ModuleType("touchpoint.journeys.conditions")
-        module.holds = _fake_holds  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "touchpoint.journeys.conditions", module)
 
 
 def definition(**overrides: Any):
@@ -197,9 +146,9 @@ def test_a_past_renewal_anniversary_triggers_an_after_renewal_journey():
 
 @pytest.mark.django_db
 def test_domain_event_entry_checks_where_on_the_payload_and_the_audience_as_of_the_moment():
-    red_low = AccountFactory(engagement_model="low_touch")
-    green = AccountFactory(engagement_model="low_touch")
-    high = AccountFactory(engagement_model="high_touch")
+    red_low = AccountFactory(engagement_model="low")
+    green = AccountFactory(engagement_model="low")
+    high = AccountFactory(engagement_model="high")
     for account in (red_low, green, high):
         ContactFactory(account=account)
     event("health.grade_changed", red_low, day(10), grade="red", previous_grade="yellow")

@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import connection
 
 from tests.factories import AccountFactory, ContactFactory
-from tests.journeys.test_simulation import _conditions, definition  # noqa: F401 - the fixture too
+from tests.journeys.test_simulation import definition
 from touchpoint.events.models import DomainEvent
 from touchpoint.journeys.models import WebhookEndpoint
 from touchpoint.journeys.simulation import simulate
@@ -65,7 +65,7 @@ def row_counts() -> dict[str, int]:
 @pytest.mark.django_db
 def test_simulating_a_journey_with_every_kind_of_effect_writes_and_sends_nothing(receiver):
     WebhookEndpoint.objects.create(name="crm", url=receiver, secret="s3cret")
-    accounts = [AccountFactory(engagement_model=model) for model in ("low_touch", "hybrid", "high_touch")]
+    accounts = [AccountFactory(engagement_model=model) for model in ("low", "hybrid", "high")]
     for account in accounts:
         ContactFactory(account=account, roles=["champion"])
         DomainEvent.objects.create(

@@ -85,10 +85,12 @@ from touchpoint.journeys.definition import (
     AllOf,
     AnyOf,
     DidCondition,
+    FieldCondition,
     JourneyDefinition,
     NotOf,
     walk,
 )
+from touchpoint.journeys.fields_builtin import ENGAGEMENT_MODELS
 from touchpoint.journeys.interpreter import Graph, Position, Subject
 
 MESSAGES_SHOWN = 200  # rendered messages kept in the result; all are counted
@@ -210,8 +212,9 @@ class History:
         }
         self._contacts: dict[int, ContactRow] | None = None
         self._renewals: dict[int, list[date]] | None = None
-        # Event moments per (account or contact key, name), sorted: for waits on events and `did`.
-        self._occurrences: dict[tuple[str, str], list[datetime]] | None = None
+        self._occurrences: dict[tuple[int, str], tuple[list[datetime], list[int | None]]] | None = None
+        self._did: dict[tuple[int, int | None, str], list[datetime]] | None = None
+        self._health: dict[int, tuple[list[date], list[tuple[Any, Any]]]] | None = None
         self._starts: dict[int, date] | None = None
         self.contacts_by_account: dict[int, list[ContactRow]] = defaultdict(list)
 
@@ -328,64 +331,135 @@ class History:
 
     # Events: waits and `did` ------------------------------------------------------------------------
 
-    def occurrences(self, key: str, name: str) -> list[datetime]:
-        if self._occurrences is None:
-            self._occurrences = self._load_occurrences()
-        return self._occurrences.get((key, name), [])
-
-    def _load_occurrences(self) -> dict[tuple[str, str], list[datetime]]:
-        from touchpoint.events.models import DomainEvent
-
-        names: set[str] = set()
+    def _event_names(self) -> tuple[set[str], set[str], int]:
+        """(names waits wait for, names `did` conditions count, the longest `within_days`)."""
+        waits: set[str] = set()
+        counted: set[str] = set()
         longest = 0
         for step in walk(self.definition.steps):
             if step.type == "wait" and step.event:
-                names.add(step.event)
+                waits.add(step.event)
         for condition in self._conditions():
             for leaf in _leaves(condition):
                 if isinstance(leaf, DidCondition):
-                    names.add(leaf.did)
+                    counted.add(leaf.did)
                     longest = max(longest, leaf.within_days)
-        found: dict[tuple[str, str], list[datetime]] = defaultdict(list)
-        if not names:
-            return found
-        since = self.start - timedelta(days=longest)
-        for kind, account_id, subject_type, subject_id, occurred_at in (
-            DomainEvent.objects.filter(kind__in=names, occurred_at__gte=since, occurred_at__lte=self.end)
-            .values_list("kind", "account_id", "subject_type", "subject_id", "occurred_at")
-            .iterator(chunk_size=5000)
-        ):
-            if account_id is None:
-                continue
-            found[(f"account:{account_id}", kind)].append(occurred_at)
-            if subject_type == "accounts.contact" and subject_id is not None:
-                found[(f"contact:{subject_id}", kind)].append(occurred_at)
-        for name in sorted(names):
-            for _id, account_id, contact_id, _user, _properties, timestamp in self.product_events(
-                {name}, since=since
+        return waits, counted, longest
+
+    def occurrences(self, account_id: int, name: str) -> tuple[list[datetime], list[int | None]]:
+        """When the account's events of that name happened (sorted), and the contact of each."""
+        if self._occurrences is None:
+            self._occurrences = self._load_occurrences()
+        return self._occurrences.get((account_id, name), ([], []))
+
+    def _load_occurrences(self) -> dict[tuple[int, str], tuple[list[datetime], list[int | None]]]:
+        """The events waits wait for, as journeys/triggers.py hands them to `engine.notify_event`:
+        domain events of those kinds and product track events of those names. Two queries."""
+        from touchpoint.events.models import DomainEvent
+
+        names, _counted, _longest = self._event_names()
+        found: dict[tuple[int, str], list[tuple[datetime, int | None]]] = defaultdict(list)
+        if names:
+            for kind, account_id, subject_type, subject_id, occurred_at in (
+                DomainEvent.objects.filter(
+                    kind__in=names, occurred_at__gte=self.start, occurred_at__lte=self.end
+                )
+                .exclude(account_id__isnull=True)
+                .values_list("kind", "account_id", "subject_type", "subject_id", "occurred_at")
+                .iterator(chunk_size=5000)
             ):
-                found[(f"account:{account_id}", name)].append(timestamp)
-                if contact_id is not None:
-                    found[(f"contact:{contact_id}", name)].append(timestamp)
-        for moments in found.values():
-            moments.sort()
-        return found
+                contact = subject_id if subject_type == "accounts.contact" else None
+                if account_id is not None:
+                    found[(account_id, kind)].append((occurred_at, contact))
+            for name in sorted(names):
+                for _id, account_id, contact_id, _user, _properties, timestamp in self.product_events(
+                    {name}, since=self.start
+                ):
+                    found[(account_id, name)].append((timestamp, contact_id))
+        index: dict[tuple[int, str], tuple[list[datetime], list[int | None]]] = {}
+        for key, rows in found.items():
+            rows.sort(key=lambda row: row[0])
+            index[key] = ([row[0] for row in rows], [row[1] for row in rows])
+        return index
 
     def first_event_after(
         self, subject: Subject, name: str, after: datetime, until: datetime
     ) -> datetime | None:
-        """The first time the subject (a contact: itself, else its account) did `name` in (after, until]."""
-        moments = self.occurrences(_event_key(subject), name)
-        if subject.contact_id is not None and not moments:
-            moments = self.occurrences(f"account:{subject.account_id}", name)
-        index = bisect.bisect_right(moments, after)
-        if index < len(moments) and moments[index] <= until:
-            return moments[index]
+        """The first event that would have woken this enrollment's wait in [after, until], as
+        `engine.notify_event` wakes: an account's event wakes all its enrollments, a person's event
+        the enrollments of that person and of the account."""
+        moments, contacts = self.occurrences(subject.account_id, name)
+        for index in range(bisect.bisect_left(moments, after), len(moments)):
+            if moments[index] > until:
+                return None
+            contact = contacts[index]
+            if contact is None or subject.contact_id is None or contact == subject.contact_id:
+                return moments[index]
         return None
 
-    def count_between(self, subject: Subject, name: str, since: datetime, until: datetime) -> int:
-        moments = self.occurrences(_event_key(subject), name)
-        return bisect.bisect_right(moments, until) - bisect.bisect_left(moments, since)
+    def did_count(self, condition: DidCondition, subject: Subject, at: datetime) -> int:
+        """`conditions.did` over the preloaded events: the account's (or the person's) product events of
+        that name in (at - within_days, at], as stored (usage.selectors.event_count)."""
+        if self._did is None:
+            self._did = self._load_did()
+        key = (subject.account_id, subject.contact_id, condition.did)
+        moments = self._did.get(key, [])
+        since = at - timedelta(days=condition.within_days)
+        return bisect.bisect_right(moments, at) - bisect.bisect_right(moments, since)
+
+    def _load_did(self) -> dict[tuple[int, int | None, str], list[datetime]]:
+        from touchpoint.usage.models import RawEvent
+        from touchpoint.usage.rollups import USAGE_TYPES
+
+        _waits, names, longest = self._event_names()
+        found: dict[tuple[int, int | None, str], list[datetime]] = defaultdict(list)
+        if not names:
+            return found
+        since = self.start - timedelta(days=longest + 1)
+        for name, account_id, contact_id, timestamp in (
+            RawEvent.objects.filter(
+                type__in=USAGE_TYPES,
+                event__in=sorted(names),
+                account_id__isnull=False,
+                day__gte=timezone.localdate(since) - timedelta(days=1),
+                day__lte=timezone.localdate(self.end) + timedelta(days=1),
+                timestamp__gt=since,
+                timestamp__lte=self.end,
+            )
+            .values_list("event", "account_id", "contact_id", "timestamp")
+            .iterator(chunk_size=5000)
+        ):
+            found[(account_id, None, name)].append(timestamp)
+            if contact_id is not None:
+                found[(account_id, contact_id, name)].append(timestamp)
+        for moments in found.values():
+            moments.sort()
+        return found
+
+    # Health by day ----------------------------------------------------------------------------------
+
+    def health_on(self, account_id: int, day: date) -> tuple[Any, Any] | None:
+        """(grade, score) of the account's latest score on or before that day (health.selectors.score_on)."""
+        if self._health is None:
+            from touchpoint.health.models import HealthScore
+
+            series: dict[int, tuple[list[date], list[tuple[Any, Any]]]] = {}
+            for account, scored_on, grade, score in (
+                HealthScore.objects.filter(day__lte=timezone.localdate(self.end))
+                .order_by("account_id", "day")
+                .values_list("account_id", "day", "grade", "score")
+                .iterator(chunk_size=10000)
+            ):
+                days, values = series.setdefault(account, ([], []))
+                days.append(scored_on)
+                values.append((grade, score))
+            self._health = series
+        found = self._health.get(account_id)
+        if found is None:
+            return None
+        days, values = found
+        index = bisect.bisect_right(days, day) - 1
+        return values[index] if index >= 0 else None
 
     def _conditions(self) -> Iterable[Any]:
         definition = self.definition
@@ -587,14 +661,33 @@ class History:
 
 
 DATE_SCAN_SCHEDULE = "journeys.date_entries"
+RECHECK_SCHEDULE = "journeys.recheck"
+WAKE, RECHECK = 0, 1
+
+
+def _schedule(name: str) -> Any:
+    from touchpoint.scheduler.registry import registered_schedules
+
+    return next((schedule for schedule in registered_schedules() if schedule.name == name), None)
+
+
+def _fire_times(name: str, start: datetime, end: datetime) -> list[datetime]:
+    """When the registered schedule `name` fired in (start, end]; none when it is not registered."""
+    schedule = _schedule(name)
+    found: list[datetime] = []
+    if schedule is None:
+        return found
+    moment = schedule.next_after(start)
+    while moment <= end:
+        found.append(moment)
+        moment = schedule.next_after(moment)
+    return found
 
 
 def _date_scan_time(day: date) -> datetime:
     """When the live daily date scan runs on that day (its schedule's cron, site time); else the day's start."""
-    from touchpoint.scheduler.registry import registered_schedules
-
     start = timezone.make_aware(datetime.combine(day, time.min))
-    schedule = next((s for s in registered_schedules() if s.name == DATE_SCAN_SCHEDULE), None)
+    schedule = _schedule(DATE_SCAN_SCHEDULE)
     if schedule is None:
         return start
     return schedule.next_after(start - timedelta(microseconds=1))
@@ -622,37 +715,95 @@ def _leaves(condition: Any) -> Iterable[Any]:
 # --- The context: the world as it was --------------------------------------------------------------
 
 
-class HistoricalContext:
-    """interpreter.Context over history: conditions read fields as of the simulated moment.
+# Fields whose resolvers (journeys/fields_builtin.py) read one value per calendar day, or today's
+# value whatever the moment: their answer is remembered per (field, subject, day) or (field, subject).
+BY_DAY_FIELDS = frozenset(
+    {
+        "account.mrr",
+        "account.renewal_date",
+        "account.days_to_renewal",
+        "account.status",
+        "account.days_since_created",
+        "contact.days_since_created",
+    }
+)
+TODAYS_FIELDS = frozenset(
+    {
+        "account.segment",
+        "account.language",
+        "account.owner_email",
+        "account.tags",
+        "contact.role",
+        "contact.language",
+        "contact.email_domain",
+        "contact.title",
+    }
+)
 
-    Field conditions go to `conditions.holds`, whose registry resolvers read each field as of `at`,
-    exactly as the live engine reads them at its now. `did` conditions count the product and domain
-    events read once for the whole window.
+
+class HistoricalContext:
+    """interpreter.Context over history: conditions hold or not as of the simulated moment.
+
+    Conditions are judged by `conditions.compare`, the engine's own comparison, on the value
+    `conditions.value_of` reads as of `at`, except that the values the simulation has already read
+    for the whole window come from memory: health grade and score by day, the engagement model, the
+    account's attributes, and `did:` counts of product events (tests hold each equal to the
+    registry's resolver). Other fields are asked of their resolver once per subject and day.
     """
 
     def __init__(self, history: History) -> None:
         self.history = history
+        self._memo: dict[tuple[str, Subject, date | None], Any] = {}
 
-    def holds(self, condition: Any, subject: Subject, at: datetime, entry_data: dict[str, Any]) -> bool:
-        if isinstance(condition, AllOf):
-            return all(self.holds(part, subject, at, entry_data) for part in condition.all)
-        if isinstance(condition, AnyOf):
-            return any(self.holds(part, subject, at, entry_data) for part in condition.any)
-        if isinstance(condition, NotOf):
-            return not self.holds(condition.not_, subject, at, entry_data)
+    def holds(
+        self, condition: Any, subject: Subject, at: datetime, entry_data: dict[str, Any] | None
+    ) -> bool:
+        from touchpoint.journeys import conditions
+
+        entry = entry_data or {}
+        if isinstance(condition, FieldCondition):
+            return conditions.compare(
+                condition.op, self.value_of(condition.field, subject, at, entry), condition.value
+            )
         if isinstance(condition, DidCondition):
-            return self._did(condition, subject, at)
-        from touchpoint.journeys.conditions import holds
+            return self.history.did_count(condition, subject, at) >= condition.min_count
+        if isinstance(condition, AllOf):
+            return all(self.holds(part, subject, at, entry) for part in condition.all)
+        if isinstance(condition, AnyOf):
+            return any(self.holds(part, subject, at, entry) for part in condition.any)
+        if isinstance(condition, NotOf):
+            return not self.holds(condition.not_, subject, at, entry)
+        raise TypeError(f"not a condition: {condition!r}")
 
-        return bool(holds(condition, subject, at, entry_data))
+    def value_of(self, name: str, subject: Subject, at: datetime, entry: dict[str, Any]) -> Any:
+        from touchpoint.journeys import conditions
 
-    def _did(self, condition: DidCondition, subject: Subject, at: datetime) -> bool:
-        since = at - timedelta(days=condition.within_days)
-        return self.history.count_between(subject, condition.did, since, at) >= condition.min_count
+        if name.startswith("entry."):
+            return conditions.value_of(name, subject, at, entry)
+        account = self.history.accounts.get(subject.account_id)
+        if name in ("account.health_grade", "account.health_score"):
+            health = self.history.health_on(subject.account_id, timezone.localtime(at).date())
+            if health is None:
+                return None
+            return health[0] if name == "account.health_grade" else health[1]
+        if name == "account.engagement_model":
+            return ENGAGEMENT_MODELS.get(account["engagement_model"]) if account is not None else None
+        if name.startswith("account.attributes."):
+            attributes = account["attributes"] if account is not None else None
+            attribute = name.removeprefix("account.attributes.")
+            return attributes.get(attribute) if isinstance(attributes, dict) else None
+        if name in BY_DAY_FIELDS or name in TODAYS_FIELDS:
+            key = (name, subject, timezone.localtime(at).date() if name in BY_DAY_FIELDS else None)
+            if key not in self._memo:
+                self._memo[key] = conditions.value_of(name, subject, at, entry)
+            return self._memo[key]
+        return conditions.value_of(name, subject, at, entry)
 
     def engagement_model(self, subject: Subject, at: datetime) -> str:
         account = self.history.accounts.get(subject.account_id)
-        return str(account["engagement_model"]) if account else "low_touch"
+        if account is None:
+            return "hybrid"
+        return ENGAGEMENT_MODELS.get(account["engagement_model"], "hybrid")
 
     def anchor_date(self, subject: Subject, anchor: str, at: datetime) -> date | None:
         return self.history.anchor_date(subject.account_id, anchor, at)
@@ -671,14 +822,16 @@ class SimEnrollment:
     seed: str
     path: list[tuple[str, str]] = field(default_factory=list)
     ended: str = ""
+    generation: int = 0  # bumped at each advance: a queued wake or re-check of an older one is stale
 
 
 @dataclass
 class Slot:
-    """What the re-entry policy remembers of one subject: its active entry keys, its last entry."""
+    """What the re-entry rules remember of one subject (engine._may_enter and the unique keys)."""
 
     active_keys: set[str] = field(default_factory=set)
-    entered_at: datetime | None = None
+    used_keys: set[str] = field(default_factory=set)
+    ended_at: datetime | None = None
 
 
 @dataclass
@@ -767,63 +920,72 @@ class _Run:
         self.quiet_start, self.quiet_end = _quiet_hours()
         self.site_zone = timezone.get_current_timezone()
         self.zones: dict[str, tzinfo] = {}
+        self.rechecks: list[datetime] = []
+        if definition.goal is not None or definition.exit_when:
+            self.rechecks = _fire_times(RECHECK_SCHEDULE, result.start, result.end)
 
-    def push(self, at: datetime, order: int, item: Any) -> None:
+    def push(self, at: datetime, kind: int, enrollment: SimEnrollment) -> None:
         self.sequence += 1
-        heapq.heappush(self.queue, (at, order, self.sequence, item))
+        heapq.heappush(self.queue, (at, kind, self.sequence, (enrollment, enrollment.generation)))
 
     def go(self, candidates: list[Candidate]) -> None:
-        # Wakes (order 0) before entries (order 1) at the same moment, so an enrollment that ends at t
-        # frees its slot for an entry at t, as the engine's clock would.
+        # Wakes and re-checks before entries at the same moment, so an enrollment that ends at t
+        # frees its subject for an entry at t, as the engine's clock would.
         candidates.sort(key=lambda candidate: candidate.at)
         index = 0
         while index < len(candidates) or self.queue:
             if self.queue and (index >= len(candidates) or self.queue[0][0] <= candidates[index].at):
-                at, _order, _seq, enrollment = heapq.heappop(self.queue)
-                self.step(enrollment, at)
+                at, kind, _seq, (enrollment, generation) = heapq.heappop(self.queue)
+                if enrollment.ended or generation != enrollment.generation:
+                    continue  # it moved on (or ended) since this was queued
+                if kind == WAKE:
+                    self.step(enrollment, at)
+                else:
+                    self.recheck(enrollment, at)
             else:
                 self.enter(candidates[index])
                 index += 1
 
     def enter(self, candidate: Candidate) -> None:
+        subject = candidate.subject
         entry_where = self.definition.entry.where
         if entry_where is not None and not self.context.holds(
-            entry_where, candidate.subject, candidate.at, candidate.entry_data
+            entry_where, subject, candidate.at, candidate.entry_data
         ):
-            return  # not a match for the entry at all, so not counted as refused
-        policy = self.definition.reentry.policy
-        # As journeys/triggers.py: under "never" every entry has the key "", so the unique key holds
-        # a subject to one enrollment; otherwise each event, date or fire time has its own key.
-        entry_key = "" if policy == "never" else candidate.entry_key
-        slot = self.slots.setdefault(candidate.subject, Slot())
-        if entry_key in slot.active_keys or (policy == "after_exit" and slot.active_keys):
-            self.result.refused["active"] += 1
-            return
-        if slot.entered_at is not None and (
-            policy == "never"
-            or (
-                policy == "after_days"
-                and candidate.at < slot.entered_at + timedelta(days=self.definition.reentry.days or 0)
-            )
-        ):
-            self.result.refused["reentry"] += 1
-            return
+            return  # the trigger does not hand it to the engine: not a refusal
         audience = self.definition.audience.when
         if audience is not None and not self.context.holds(
-            audience, candidate.subject, candidate.at, candidate.entry_data
+            audience, subject, candidate.at, candidate.entry_data
         ):
             self.result.refused["audience"] += 1
             return
+        policy = self.definition.reentry.policy
+        # As journeys/triggers.py: under "never" every entry has the key "" (one per subject).
+        entry_key = "" if policy == "never" else candidate.entry_key
+        slot = self.slots.setdefault(subject, Slot())
+        # As engine._may_enter: never (anyone who entered before), not while active, after_days
+        # counted from the last end; then the unique key (version, subject, entry key).
+        if policy == "never" and slot.used_keys:
+            self.result.refused["reentry"] += 1
+            return
+        if slot.active_keys:
+            self.result.refused["active"] += 1
+            return
+        if (
+            policy == "after_days"
+            and slot.ended_at is not None
+            and candidate.at - slot.ended_at < timedelta(days=self.definition.reentry.days or 0)
+        ) or entry_key in slot.used_keys:
+            self.result.refused["reentry"] += 1
+            return
         slot.active_keys.add(entry_key)
-        slot.entered_at = candidate.at
-        position = interpreter.start(self.graph, candidate.at)
-        subject = candidate.subject
+        slot.used_keys.add(entry_key)
         enrollment = SimEnrollment(
             subject=subject,
             entry_key=entry_key,
             entry_data=candidate.entry_data,
             entered_at=candidate.at,
-            position=position,
+            position=interpreter.start(self.graph, candidate.at),
             seed=f"{_event_key(subject)}:{candidate.entry_key}",
         )
         self.enrollments.append(enrollment)
@@ -833,6 +995,7 @@ class _Run:
         self.step(enrollment, candidate.at)
 
     def step(self, enrollment: SimEnrollment, at: datetime) -> None:
+        enrollment.generation += 1
         outcome = interpreter.advance(
             self.graph,
             enrollment.position,
@@ -849,27 +1012,46 @@ class _Run:
         for effect in outcome.effects:
             self.effect(enrollment, effect, at)
         if outcome.ended:
-            self.close(enrollment, outcome.ended)
+            self.close(enrollment, outcome.ended, at)
             return
         position = outcome.position
         enrollment.position = position
-        if position.waiting_for and position.event_seen_at is None and position.wake_at is not None:
+        wake = position.wake_at
+        if position.waiting_for and position.event_seen_at is None and wake is not None:
             seen = self.history.first_event_after(
-                enrollment.subject,
-                position.waiting_for,
-                position.step_entered_at,
-                min(position.wake_at, self.end),
+                enrollment.subject, position.waiting_for, position.step_entered_at, min(wake, self.end)
             )
             if seen is not None:
-                position.event_seen_at = seen
-                self.push(seen, 0, enrollment)
-                return
-        if position.wake_at is not None and position.wake_at <= self.end:
-            self.push(max(position.wake_at, at), 0, enrollment)
+                position.event_seen_at = wake = seen  # engine.notify_event: wake now, event path
+        if wake is not None and wake <= self.end:
+            self.push(max(wake, at), WAKE, enrollment)
+        self.queue_recheck(enrollment, after=at, before=wake)
 
-    def close(self, enrollment: SimEnrollment, ended: str) -> None:
+    def queue_recheck(self, enrollment: SimEnrollment, *, after: datetime, before: datetime | None) -> None:
+        """The daily re-check (engine.recheck_active) advances every waiting enrollment, which ends it
+        when its goal or an exit rule holds by then."""
+        if not self.rechecks:
+            return
+        index = bisect.bisect_right(self.rechecks, after)
+        if index < len(self.rechecks) and (before is None or self.rechecks[index] < before):
+            self.push(self.rechecks[index], RECHECK, enrollment)
+
+    def recheck(self, enrollment: SimEnrollment, at: datetime) -> None:
+        # What advance would do first: the goal, then the exit rules; if neither holds it only waits on
+        # (same step, same wake), so the advance is made only when one does.
+        definition, subject, entry = self.definition, enrollment.subject, enrollment.entry_data
+        if (definition.goal is not None and self.context.holds(definition.goal, subject, at, entry)) or any(
+            self.context.holds(rule, subject, at, entry) for rule in definition.exit_when
+        ):
+            self.step(enrollment, at)
+            return
+        self.queue_recheck(enrollment, after=at, before=enrollment.position.wake_at)
+
+    def close(self, enrollment: SimEnrollment, ended: str, at: datetime) -> None:
         enrollment.ended = ended
-        self.slots[enrollment.subject].active_keys.discard(enrollment.entry_key)
+        slot = self.slots[enrollment.subject]
+        slot.active_keys.discard(enrollment.entry_key)
+        slot.ended_at = at
         self.result.outcomes[ended] += 1
         self.result.paths[(tuple(enrollment.path), ended)] += 1
         if ended == "converted":
