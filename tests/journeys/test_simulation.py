@@ -18,6 +18,7 @@ from touchpoint.events.models import DomainEvent
 from touchpoint.health.models import HealthScore
 from touchpoint.health.services import ensure_default_scorecard
 from touchpoint.journeys.definition import parse
+from touchpoint.journeys.interpreter import Subject
 from touchpoint.journeys.models import ConsentStatus, DeliverySettings, MessagingConsent
 from touchpoint.journeys.simulation import MESSAGES_SHOWN, simulate
 from touchpoint.usage.models import ProductUser, RawEvent, Source
@@ -534,3 +535,83 @@ def test_a_product_event_stored_before_its_user_was_known_is_matched_through_the
 
     assert result.entered == 1
     assert result.messages[0]["contact_id"] == contact.pk
+
+
+@pytest.mark.django_db
+def test_the_daily_recheck_notices_a_goal_met_during_a_long_wait():
+    account = AccountFactory()
+    event("account.created", account, day(20))
+    grades(account, {30: "red", 12: "green"})  # green eight days after it entered
+    journey = definition(
+        entry={"trigger": "event", "event": "account.created"},
+        goal={"field": "account.health_grade", "op": "eq", "value": "green"},
+        steps=[
+            {"id": "long", "type": "wait", "days": 60},
+            {"id": "mail", "type": "email", "message": "hello"},
+        ],
+    )
+
+    result = simulate(journey, days=30, now=NOW)
+
+    # The wait ends after `now`: only the engine's daily re-check (journeys.recheck) can see the goal.
+    assert result.conversions == 1
+    assert result.steps["long"] == {"reached": 1, "waiting": 0}
+    assert result.messages_total == 0
+
+
+# --- The values read once for the window are the resolvers' values ------------------------------------
+
+
+@pytest.fixture
+def varied_history(db):
+    accounts = []
+    for n, model in enumerate(["high", "low", "hybrid", "low"]):
+        account = AccountFactory(
+            engagement_model=model, attributes={"plan": ["pro", "basic"][n % 2], "seats": n}
+        )
+        accounts.append(account)
+        ContactFactory(account=account)
+    grades(accounts[0], {50: "red", 30: "yellow", 10: "green"})
+    grades(accounts[1], {5: "red"})
+    grades(accounts[2], {80: "green", 79: "red", 0: "yellow"})
+    contact = accounts[0].contacts.first()
+    for n in range(12):
+        product_event("Report created", accounts[n % 3], day(n * 4.5), contact=contact if n % 2 else None)
+    return accounts
+
+
+FIELDS = [
+    "account.health_grade",
+    "account.health_score",
+    "account.engagement_model",
+    "account.attributes.plan",
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    which=st.integers(min_value=0, max_value=4),
+    with_contact=st.booleans(),
+    days_ago=st.floats(min_value=0, max_value=89),
+    within=st.integers(min_value=1, max_value=40),
+)
+def test_values_read_for_the_window_equal_what_the_resolvers_read(
+    varied_history, which, with_contact, days_ago, within
+):
+    from touchpoint.journeys import conditions
+    from touchpoint.journeys.definition import DidCondition
+    from touchpoint.journeys.simulation import HistoricalContext, History
+
+    journey = definition(goal={"did": "Report created", "within_days": 40})
+    history = History(journey, start=NOW - timedelta(days=90), end=NOW)
+    context = HistoricalContext(history)
+    account_id = varied_history[which].pk if which < len(varied_history) else 10**9  # one that does not exist
+    contact_id = varied_history[0].contacts.first().pk if with_contact and which == 0 else None
+    subject = Subject(account_id, contact_id)
+    at = day(days_ago)
+    for name in FIELDS:
+        assert context.value_of(name, subject, at, {}) == conditions.value_of(name, subject, at, {}), name
+    did = DidCondition(did="Report created", within_days=within)
+    assert history.did_count(did, subject, at) == conditions.did(did, subject, at)
+    model = conditions.value_of("account.engagement_model", subject, at, {}) or "hybrid"
+    assert context.engagement_model(subject, at) == model
