@@ -10,6 +10,8 @@ class JourneysConfig(AppConfig):
     def ready(self) -> None:
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
         from touchpoint.journeys import (
+            consent,
+            delivery,
             fields_builtin,  # noqa: F401  (registers the built-in fields)
             rules,  # noqa: F401  (registers on import)
         )
@@ -24,3 +26,5 @@ class JourneysConfig(AppConfig):
             task=recheck_task,
             description="Look again at every waiting journey enrollment for goals and exit rules",
         )
+        delivery.register()  # the "journeys.send" poller
+        consent.register()  # the consent timeline kind
