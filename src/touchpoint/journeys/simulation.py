@@ -73,11 +73,12 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.utils import timezone
 
 from touchpoint.journeys import interpreter
@@ -94,7 +95,7 @@ from touchpoint.journeys.fields_builtin import ENGAGEMENT_MODELS
 from touchpoint.journeys.interpreter import Graph, Position, Subject
 
 MESSAGES_SHOWN = 200  # rendered messages kept in the result; all are counted
-CAP_WINDOW = timedelta(days=7)
+CAP_WINDOW = timedelta(days=7)  # as journeys/delivery.py
 CAP_SCOPE = "this journey's simulated emails only"
 MESSAGE_KINDS = ("email", "in_app")
 
@@ -184,8 +185,10 @@ class ContactRow:
     email: str
     language: str
     time_zone: str
+    external_id: str | None = None
     roles: frozenset[str] = frozenset()
     unsubscribed: bool = False
+    product_user: bool = False  # the product knows them (an in-app message can reach them)
 
 
 @dataclass
@@ -225,11 +228,12 @@ class History:
         if self._contacts is None:
             from touchpoint.accounts.models import Contact, ContactRoleAssignment
             from touchpoint.journeys.models import ConsentStatus, MessagingConsent
+            from touchpoint.usage.models import ProductUser
 
             rows = {
                 row["id"]: ContactRow(**row)
                 for row in Contact.objects.values(
-                    "id", "account_id", "name", "email", "language", "time_zone"
+                    "id", "account_id", "name", "email", "language", "time_zone", "external_id"
                 ).order_by("id")
             }
             roles: dict[int, set[str]] = defaultdict(set)
@@ -243,6 +247,11 @@ class History:
             ):
                 if contact_id in rows:
                     rows[contact_id].unsubscribed = True
+            for contact_id in ProductUser.objects.filter(contact__isnull=False).values_list(
+                "contact_id", flat=True
+            ):
+                if contact_id in rows:
+                    rows[contact_id].product_user = True
             self._contacts = rows
             for contact in rows.values():
                 self.contacts_by_account[contact.account_id].append(contact)
@@ -918,8 +927,7 @@ class _Run:
         self.sent_by_contact: dict[int, list[datetime]] = defaultdict(list)
         self.pending: list[PendingMessage] = []
         self.quiet_start, self.quiet_end = _quiet_hours()
-        self.site_zone = timezone.get_current_timezone()
-        self.zones: dict[str, tzinfo] = {}
+        self.zones: dict[str, ZoneInfo] = {}
         self.rechecks: list[datetime] = []
         if definition.goal is not None or definition.exit_when:
             self.rechecks = _fire_times(RECHECK_SCHEDULE, result.start, result.end)
@@ -1085,11 +1093,16 @@ class _Run:
         for contact in self.recipients(enrollment.subject, effect.params.get("to") or ["subject"]):
             self.result.messages_total += 1
             status, moment = "sent", at
-            if contact is None or (effect.kind == "email" and not contact.email):
+            if contact is None:
+                status = "no_address"  # nobody to write to (the engine's "no_recipient")
+            elif effect.kind == "in_app":
+                # As the engine: sent when the product knows the person (no consent or cap for in-app).
+                status = "sent" if contact.external_id or contact.product_user else "no_address"
+            elif not contact.email:
                 status = "no_address"
             elif contact.unsubscribed:
                 status = "unsubscribed"
-            elif effect.kind == "email":
+            else:
                 moment = self.after_quiet_hours(contact, at)
                 status = "deferred" if moment != at else "sent"
                 if self.over_cap(contact.id, moment):
@@ -1130,31 +1143,29 @@ class _Run:
         return list(found.values()) or [None]
 
     def over_cap(self, contact_id: int, moment: datetime) -> bool:
+        """delivery's rule: the person already got `weekly_email_cap` emails since moment - 7 days
+        (0: no cap); here only this journey's simulated ones count."""
+        cap = self.result.weekly_email_cap
+        if not cap:
+            return False
         sent = self.sent_by_contact[contact_id]
-        recent = len(sent) - bisect.bisect_right(sent, moment - CAP_WINDOW)
-        return recent >= self.result.weekly_email_cap
+        return len(sent) - bisect.bisect_left(sent, moment - CAP_WINDOW) >= cap
 
     def after_quiet_hours(self, contact: ContactRow, at: datetime) -> datetime:
-        zone = self.zone_of(contact.time_zone)
-        local = at.astimezone(zone)
-        start, end = self.quiet_start, self.quiet_end
-        now = local.time()
-        if start == end:
-            return at
-        quiet = (now >= start or now < end) if start > end else (start <= now < end)
-        if not quiet:
-            return at
-        day = local.date() + timedelta(days=1) if start > end and now >= start else local.date()
-        return datetime.combine(day, end, zone).astimezone(at.tzinfo)
+        """When delivery would send it: at once, or when the quiet hours in the person's zone end."""
+        from touchpoint.journeys.delivery import quiet_until
 
-    def zone_of(self, name: str) -> tzinfo:
-        if not name:
-            return self.site_zone
+        until = quiet_until(at, self.zone_of(contact.time_zone), self.quiet_start, self.quiet_end)
+        return at if until is None else until
+
+    def zone_of(self, name: str) -> ZoneInfo:
+        """delivery.zone_of for a contact's stored time zone name (else the site's TIME_ZONE)."""
+        name = name or settings.TIME_ZONE
         if name not in self.zones:
             try:
                 self.zones[name] = ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
-                self.zones[name] = self.site_zone
+                self.zones[name] = ZoneInfo(settings.TIME_ZONE)
         return self.zones[name]
 
     def render_shown(self) -> None:
