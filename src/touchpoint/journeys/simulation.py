@@ -80,6 +80,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from touchpoint.journeys import interpreter
 from touchpoint.journeys.definition import (
@@ -489,6 +490,24 @@ class History:
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
 
+    def todays_fields(self) -> set[str]:
+        """The fields the definition reads whose history is not kept (journeys/fields_builtin.py)."""
+        found: set[str] = set()
+        for condition in self._conditions():
+            for leaf in _leaves(condition):
+                name = getattr(leaf, "field", "")
+                if (
+                    name in TODAYS_FIELDS
+                    or name == "account.engagement_model"
+                    or name.startswith("account.attributes.")
+                ):
+                    found.add(name)
+        if self.definition.audience.roles:
+            found.add("contact.role")
+        if any(getattr(step, "by_engagement", False) for step in walk(self.definition.steps)):
+            found.add("account.engagement_model")
+        return found
+
     def _conditions(self) -> Iterable[Any]:
         definition = self.definition
         if definition.audience.when is not None:
@@ -515,7 +534,9 @@ class History:
         if entry.trigger == "schedule":
             return self._schedule_candidates()
         notes.append(
-            "This journey's entry is manual: nobody enters by themselves, so a simulation has no one to follow."
+            _(
+                "This journey's entry is manual: nobody enters by themselves, so a simulation has no one to follow."
+            )
         )
         return []
 
@@ -879,18 +900,17 @@ def simulate(
     *,
     days: int = 90,
     now: datetime | None = None,
-    context: Any = None,
 ) -> SimulationResult:
     """What the journey would have done over the last `days` days: entries, paths, messages, conversions.
 
-    Reads only. `context` replaces the historical context (tests of the run itself).
+    Reads only; `notes` (in the active language) say what the reader should know about the result.
     """
     if days < 1:
         raise ValueError("a simulation covers at least one day")
     end = now or timezone.now()
     start = end - timedelta(days=days)
     history = History(definition, start=start, end=end)
-    context = context or HistoricalContext(history)
+    context = HistoricalContext(history)
     result = SimulationResult(
         journey=definition.key, days=days, start=start, end=end, trigger=definition.entry.trigger
     )
@@ -903,6 +923,17 @@ def simulate(
     run = _Run(definition, graph, history, context, result)
     run.go(history.candidates(result.notes))
     run.finish()
+    todays = sorted(history.todays_fields())
+    if todays:
+        result.notes.append(
+            _(
+                "These are read as they are today, not as they were then (their history is not kept): %(fields)s."
+            )
+            % {"fields": ", ".join(todays)}
+        )
+    result.notes.append(
+        _("The weekly email cap counts only this journey's simulated emails, not other journeys' sends.")
+    )
     return result
 
 
