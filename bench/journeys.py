@@ -167,7 +167,7 @@ def build_accounts(count: int) -> None:
         cursor.execute(
             "INSERT INTO accounts_account (name, domain, engagement_model, attributes, language, created_at, updated_at) "
             "SELECT 'Customer ' || n, 'customer' || n || '.example', "
-            "CASE n % 3 WHEN 0 THEN 'low' WHEN 1 THEN 'hybrid' ELSE 'high' END, '{}', '', %s, %s "
+            "CASE n %% 3 WHEN 0 THEN 'low' WHEN 1 THEN 'hybrid' ELSE 'high' END, '{}', '', %s, %s "
             f"FROM ({numbers_sql(pg)}) nums",
             [created, now, count],
         )
