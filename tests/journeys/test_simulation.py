@@ -5,8 +5,6 @@ converts."""
 from __future__ import annotations
 
 import json
-import sys
-import types
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,57 +21,9 @@ from touchpoint.journeys.definition import parse
 from touchpoint.journeys.interpreter import Subject
 from touchpoint.journeys.models import ConsentStatus, DeliverySettings, MessagingConsent
 from touchpoint.journeys.simulation import MESSAGES_SHOWN, simulate
-from touchpoint.usage.models import RawEvent, Source
+from touchpoint.usage.models import ProductUser, RawEvent, Source
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
-
-
-# Until the engine's conditions module lands on this branch, a small stand-in reads the fields these
-# tests use as of the moment asked (health by day, engagement model, attributes, entry data).
-def _fake_holds(condition: Any, subject: Subject, at: datetime, entry_data: dict[str, Any]) -> bool:
-    from touchpoint.accounts.models import Account
-
-    name = condition.field
-    if name.startswith("entry."):
-        value: Any = entry_data
-        for part in name.split(".")[1:]:
-            value = value.get(part) if isinstance(value, dict) else None
-    elif name == "account.health_grade":
-        row = (
-            HealthScore.objects.filter(account_id=subject.account_id, day__lte=at.date())
-            .order_by("-day")
-            .first()
-        )
-        value = row.grade if row else None
-    elif name == "account.engagement_model":
-        value = Account.objects.get(pk=subject.account_id).engagement_model
-    elif name.startswith("account.attributes."):
-        value = Account.objects.get(pk=subject.account_id).attributes.get(name.split(".", 2)[2])
-    else:
-        raise AssertionError(f"the stand-in does not know {name}")
-    expected = condition.value
-    return {
-        "eq": lambda: value == expected,
-        "ne": lambda: value != expected,
-        "in": lambda: value in (expected or []),
-        "not_in": lambda: value not in (expected or []),
-        "gt": lambda: value is not None and value > expected,
-        "gte": lambda: value is not None and value >= expected,
-        "lt": lambda: value is not None and value < expected,
-        "lte": lambda: value is not None and value <= expected,
-        "exists": lambda: value is not None,
-        "missing": lambda: value is None,
-    }[condition.op]()
-
-
-@pytest.fixture(autouse=True)
-def _conditions(monkeypatch):
-    try:
-        import touchpoint.journeys.conditions  # noqa: F401
-    except ImportError:
-        module = types.ModuleType("touchpoint.journeys.conditions")
-        module.holds = _fake_holds  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "touchpoint.journeys.conditions", module)
 
 
 def definition(**overrides: Any):
@@ -197,9 +147,9 @@ def test_a_past_renewal_anniversary_triggers_an_after_renewal_journey():
 
 @pytest.mark.django_db
 def test_domain_event_entry_checks_where_on_the_payload_and_the_audience_as_of_the_moment():
-    red_low = AccountFactory(engagement_model="low_touch")
-    green = AccountFactory(engagement_model="low_touch")
-    high = AccountFactory(engagement_model="high_touch")
+    red_low = AccountFactory(engagement_model="low")
+    green = AccountFactory(engagement_model="low")
+    high = AccountFactory(engagement_model="high")
     for account in (red_low, green, high):
         ContactFactory(account=account)
     event("health.grade_changed", red_low, day(10), grade="red", previous_grade="yellow")
@@ -211,7 +161,7 @@ def test_domain_event_entry_checks_where_on_the_payload_and_the_audience_as_of_t
         entry={
             "trigger": "event",
             "event": "health.grade_changed",
-            "where": {"field": "entry.grade", "op": "eq", "value": "red"},
+            "where": {"field": "entry.payload.grade", "op": "eq", "value": "red"},
         },
         audience={
             "when": {"field": "account.engagement_model", "op": "in", "value": ["low_touch", "hybrid"]}
@@ -222,6 +172,8 @@ def test_domain_event_entry_checks_where_on_the_payload_and_the_audience_as_of_t
 
     assert result.entered == 1
     assert result.refused["audience"] == 1  # the high-touch account: a red grade, outside the audience
+    # The engagement model keeps no history: the result says it was read as it is today.
+    assert any("account.engagement_model" in note for note in result.notes)
     assert [m["account_id"] for m in result.messages] == [red_low.pk]
 
 
@@ -442,6 +394,7 @@ def test_messages_over_the_weekly_cap_are_counted_as_capped_per_contact():
     assert [m["status"] for m in result.messages] == ["sent", "sent", "capped", "capped", "sent"]
     assert {m["to"] for m in result.messages} == {contact.email}
     assert result.to_json()["cap_scope"] == "this journey's simulated emails only"
+    assert any("only this journey's simulated emails" in note for note in result.notes)
 
 
 @pytest.mark.django_db
@@ -564,7 +517,104 @@ def test_entries_never_exceed_what_the_audience_and_the_policy_allow(
         assert result.entered <= audience
     elif policy == "after_days":
         assert result.entered <= audience * (days // reentry_days + 1)
-    if wait_days:  # an enrollment is active for the whole wait, so entries are at least that far apart
+    if wait_days and policy == "after_exit":  # active for the whole wait: entries at least that far apart
         assert result.entered <= audience * (days // wait_days + 1)
     assert sum(result.outcomes.values()) == result.entered
     assert sum(path["count"] for path in result.to_json()["paths"]) == result.entered
+
+
+@pytest.mark.django_db
+def test_a_product_event_stored_before_its_user_was_known_is_matched_through_the_product_user():
+    account = AccountFactory()
+    contact = ContactFactory(account=account, name="Late Comer")
+    stored = product_event("Report created", account, day(3))
+    RawEvent.objects.filter(pk=stored.pk).update(account_id=None, contact_id=None, user_id="u-late")
+    ProductUser.objects.create(user_id="u-late", account=account, contact=contact)
+    journey = definition(
+        subject="contact", entry={"trigger": "product_event", "product_event": "Report created"}
+    )
+
+    result = simulate(journey, days=30, now=NOW)
+
+    assert result.entered == 1
+    assert result.messages[0]["contact_id"] == contact.pk
+
+
+@pytest.mark.django_db
+def test_the_daily_recheck_notices_a_goal_met_during_a_long_wait():
+    account = AccountFactory()
+    event("account.created", account, day(20))
+    grades(account, {30: "red", 12: "green"})  # green eight days after it entered
+    journey = definition(
+        entry={"trigger": "event", "event": "account.created"},
+        goal={"field": "account.health_grade", "op": "eq", "value": "green"},
+        steps=[
+            {"id": "long", "type": "wait", "days": 60},
+            {"id": "mail", "type": "email", "message": "hello"},
+        ],
+    )
+
+    result = simulate(journey, days=30, now=NOW)
+
+    # The wait ends after `now`: only the engine's daily re-check (journeys.recheck) can see the goal.
+    assert result.conversions == 1
+    assert result.steps["long"] == {"reached": 1, "waiting": 0}
+    assert result.messages_total == 0
+
+
+# --- The values read once for the window are the resolvers' values ------------------------------------
+
+
+@pytest.fixture
+def varied_history(db):
+    accounts = []
+    for n, model in enumerate(["high", "low", "hybrid", "low"]):
+        account = AccountFactory(
+            engagement_model=model, attributes={"plan": ["pro", "basic"][n % 2], "seats": n}
+        )
+        accounts.append(account)
+        ContactFactory(account=account)
+    grades(accounts[0], {50: "red", 30: "yellow", 10: "green"})
+    grades(accounts[1], {5: "red"})
+    grades(accounts[2], {80: "green", 79: "red", 0: "yellow"})
+    contact = accounts[0].contacts.first()
+    for n in range(12):
+        product_event("Report created", accounts[n % 3], day(n * 4.5), contact=contact if n % 2 else None)
+    return accounts
+
+
+FIELDS = [
+    "account.health_grade",
+    "account.health_score",
+    "account.engagement_model",
+    "account.attributes.plan",
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    which=st.integers(min_value=0, max_value=4),
+    with_contact=st.booleans(),
+    days_ago=st.floats(min_value=0, max_value=89),
+    within=st.integers(min_value=1, max_value=40),
+)
+def test_values_read_for_the_window_equal_what_the_resolvers_read(
+    varied_history, which, with_contact, days_ago, within
+):
+    from touchpoint.journeys import conditions
+    from touchpoint.journeys.definition import DidCondition
+    from touchpoint.journeys.simulation import HistoricalContext, History
+
+    journey = definition(goal={"did": "Report created", "within_days": 40})
+    history = History(journey, start=NOW - timedelta(days=90), end=NOW)
+    context = HistoricalContext(history)
+    account_id = varied_history[which].pk if which < len(varied_history) else 10**9  # one that does not exist
+    contact_id = varied_history[0].contacts.first().pk if with_contact and which == 0 else None
+    subject = Subject(account_id, contact_id)
+    at = day(days_ago)
+    for name in FIELDS:
+        assert context.value_of(name, subject, at, {}) == conditions.value_of(name, subject, at, {}), name
+    did = DidCondition(did="Report created", within_days=within)
+    assert history.did_count(did, subject, at) == conditions.did(did, subject, at)
+    model = conditions.value_of("account.engagement_model", subject, at, {}) or "hybrid"
+    assert context.engagement_model(subject, at) == model

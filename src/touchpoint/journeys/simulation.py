@@ -6,16 +6,21 @@
 Simulated time walks from `now - days` to `now`. Who would have entered, and when, comes from the
 history the entry names, each source read in one query for the whole window:
 
-- `event`: the domain events of that kind in the window (`where` is checked on the payload, read
-  by conditions as `entry.*`);
-- `product_event`: the product events of that name in the window, with the account and contact the
-  tracking pipeline matched them to (`entry.properties.*`);
+- `event`: the domain events of that kind in the window; `where` reads the payload as
+  `entry.payload.*` (entry data {"event", "payload", "event_id"}, key "event:<id>");
+- `product_event`: the track events of that name in the window, matched to an account and contact
+  as the live trigger matches them; `where` reads `entry.properties.*` (key "product:<id>");
 - `date`: renewal dates (every anniversary of a subscription's start while it was live, and its
   current renewal date), subscription starts and account creations whose date plus `days` falls in
-  the window; the subject enters at the start of that day (the site's time zone);
+  the window; the subject enters when the daily date scan runs that day (its schedule's cron, the
+  site's time zone) with {"date", "anchor_date", "days"} (key "renewal:<subscription>:<date>"…);
 - `schedule`: every time the cron fires in the window (site time zone), times every subject of the
-  audience as of that moment;
+  audience as of that moment (key "schedule:<time>");
 - `manual`: nobody enters by themselves; the result says so in `notes`.
+
+These are the entry data and keys journeys/triggers.py gives live enrollments; under re-entry
+"never" the key is "" (one enrollment per subject), "after_exit" refuses a subject with an active
+enrollment, "after_days" one who entered less than N days before.
 
 Each candidate is checked as the engine would at that moment: the audience (as of the entry), the
 re-entry policy and the one-active rule (one active enrollment per subject and entry key). Each
@@ -68,26 +73,30 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from touchpoint.journeys import interpreter
 from touchpoint.journeys.definition import (
     AllOf,
     AnyOf,
     DidCondition,
+    FieldCondition,
     JourneyDefinition,
     NotOf,
     walk,
 )
+from touchpoint.journeys.fields_builtin import ENGAGEMENT_MODELS
 from touchpoint.journeys.interpreter import Graph, Position, Subject
 
 MESSAGES_SHOWN = 200  # rendered messages kept in the result; all are counted
-CAP_WINDOW = timedelta(days=7)
+CAP_WINDOW = timedelta(days=7)  # as journeys/delivery.py
 CAP_SCOPE = "this journey's simulated emails only"
 MESSAGE_KINDS = ("email", "in_app")
 
@@ -177,8 +186,10 @@ class ContactRow:
     email: str
     language: str
     time_zone: str
+    external_id: str | None = None
     roles: frozenset[str] = frozenset()
     unsubscribed: bool = False
+    product_user: bool = False  # the product knows them (an in-app message can reach them)
 
 
 @dataclass
@@ -205,8 +216,10 @@ class History:
         }
         self._contacts: dict[int, ContactRow] | None = None
         self._renewals: dict[int, list[date]] | None = None
-        # Event moments per (account or contact key, name), sorted: for waits on events and `did`.
-        self._occurrences: dict[tuple[str, str], list[datetime]] | None = None
+        self._occurrences: dict[tuple[int, str], tuple[list[datetime], list[int | None]]] | None = None
+        self._did: dict[tuple[int, int | None, str], list[datetime]] | None = None
+        self._health: dict[int, tuple[list[date], list[tuple[Any, Any]]]] | None = None
+        self.zone = timezone.get_current_timezone()
         self._starts: dict[int, date] | None = None
         self.contacts_by_account: dict[int, list[ContactRow]] = defaultdict(list)
 
@@ -217,11 +230,12 @@ class History:
         if self._contacts is None:
             from touchpoint.accounts.models import Contact, ContactRoleAssignment
             from touchpoint.journeys.models import ConsentStatus, MessagingConsent
+            from touchpoint.usage.models import ProductUser
 
             rows = {
                 row["id"]: ContactRow(**row)
                 for row in Contact.objects.values(
-                    "id", "account_id", "name", "email", "language", "time_zone"
+                    "id", "account_id", "name", "email", "language", "time_zone", "external_id"
                 ).order_by("id")
             }
             roles: dict[int, set[str]] = defaultdict(set)
@@ -235,6 +249,11 @@ class History:
             ):
                 if contact_id in rows:
                     rows[contact_id].unsubscribed = True
+            for contact_id in ProductUser.objects.filter(contact__isnull=False).values_list(
+                "contact_id", flat=True
+            ):
+                if contact_id in rows:
+                    rows[contact_id].product_user = True
             self._contacts = rows
             for contact in rows.values():
                 self.contacts_by_account[contact.account_id].append(contact)
@@ -299,7 +318,7 @@ class History:
                 yield row["id"], row["account_id"], when
 
     def anchor_date(self, account_id: int, anchor: str, at: datetime) -> date | None:
-        day = timezone.localtime(at).date()
+        day = self.local_day(at)
         if anchor == "renewal":
             dates = self.renewals.get(account_id, [])
             index = bisect.bisect_left(dates, day)
@@ -323,68 +342,171 @@ class History:
 
     # Events: waits and `did` ------------------------------------------------------------------------
 
-    def occurrences(self, key: str, name: str) -> list[datetime]:
-        if self._occurrences is None:
-            self._occurrences = self._load_occurrences()
-        return self._occurrences.get((key, name), [])
-
-    def _load_occurrences(self) -> dict[tuple[str, str], list[datetime]]:
-        from touchpoint.events.models import DomainEvent
-        from touchpoint.usage.models import RawEvent
-
-        names: set[str] = set()
+    def _event_names(self) -> tuple[set[str], set[str], int]:
+        """(names waits wait for, names `did` conditions count, the longest `within_days`)."""
+        waits: set[str] = set()
+        counted: set[str] = set()
         longest = 0
         for step in walk(self.definition.steps):
             if step.type == "wait" and step.event:
-                names.add(step.event)
+                waits.add(step.event)
         for condition in self._conditions():
             for leaf in _leaves(condition):
                 if isinstance(leaf, DidCondition):
-                    names.add(leaf.did)
+                    counted.add(leaf.did)
                     longest = max(longest, leaf.within_days)
-        found: dict[tuple[str, str], list[datetime]] = defaultdict(list)
-        if not names:
-            return found
-        since = self.start - timedelta(days=longest)
-        for kind, account_id, subject_type, subject_id, occurred_at in (
-            DomainEvent.objects.filter(kind__in=names, occurred_at__gte=since, occurred_at__lte=self.end)
-            .values_list("kind", "account_id", "subject_type", "subject_id", "occurred_at")
-            .iterator(chunk_size=5000)
-        ):
-            if account_id is None:
-                continue
-            found[(f"account:{account_id}", kind)].append(occurred_at)
-            if subject_type == "accounts.contact" and subject_id is not None:
-                found[(f"contact:{subject_id}", kind)].append(occurred_at)
-        for name, account_id, contact_id, timestamp in (
-            RawEvent.objects.filter(
-                event__in=names, account_id__isnull=False, timestamp__gte=since, timestamp__lte=self.end
-            )
-            .values_list("event", "account_id", "contact_id", "timestamp")
-            .iterator(chunk_size=5000)
-        ):
-            found[(f"account:{account_id}", name)].append(timestamp)
-            if contact_id is not None:
-                found[(f"contact:{contact_id}", name)].append(timestamp)
-        for moments in found.values():
-            moments.sort()
-        return found
+        return waits, counted, longest
+
+    def occurrences(self, account_id: int, name: str) -> tuple[list[datetime], list[int | None]]:
+        """When the account's events of that name happened (sorted), and the contact of each."""
+        if self._occurrences is None:
+            self._occurrences = self._load_occurrences()
+        return self._occurrences.get((account_id, name), ([], []))
+
+    def _load_occurrences(self) -> dict[tuple[int, str], tuple[list[datetime], list[int | None]]]:
+        """The events waits wait for, as journeys/triggers.py hands them to `engine.notify_event`:
+        domain events of those kinds and product track events of those names. Two queries."""
+        from touchpoint.events.models import DomainEvent
+
+        names, _counted, _longest = self._event_names()
+        found: dict[tuple[int, str], list[tuple[datetime, int | None]]] = defaultdict(list)
+        if names:
+            for kind, account_id, subject_type, subject_id, occurred_at in (
+                DomainEvent.objects.filter(
+                    kind__in=names, occurred_at__gte=self.start, occurred_at__lte=self.end
+                )
+                .exclude(account_id__isnull=True)
+                .values_list("kind", "account_id", "subject_type", "subject_id", "occurred_at")
+                .iterator(chunk_size=5000)
+            ):
+                contact = subject_id if subject_type == "accounts.contact" else None
+                if account_id is not None:
+                    found[(account_id, kind)].append((occurred_at, contact))
+            for name in sorted(names):
+                for _id, account_id, contact_id, _user, _properties, timestamp in self.product_events(
+                    {name}, since=self.start
+                ):
+                    found[(account_id, name)].append((timestamp, contact_id))
+        index: dict[tuple[int, str], tuple[list[datetime], list[int | None]]] = {}
+        for key, rows in found.items():
+            rows.sort(key=lambda row: row[0])
+            index[key] = ([row[0] for row in rows], [row[1] for row in rows])
+        return index
 
     def first_event_after(
         self, subject: Subject, name: str, after: datetime, until: datetime
     ) -> datetime | None:
-        """The first time the subject (a contact: itself, else its account) did `name` in (after, until]."""
-        moments = self.occurrences(_event_key(subject), name)
-        if subject.contact_id is not None and not moments:
-            moments = self.occurrences(f"account:{subject.account_id}", name)
-        index = bisect.bisect_right(moments, after)
-        if index < len(moments) and moments[index] <= until:
-            return moments[index]
+        """The first event that would have woken this enrollment's wait in [after, until], as
+        `engine.notify_event` wakes: an account's event wakes all its enrollments, a person's event
+        the enrollments of that person and of the account."""
+        moments, contacts = self.occurrences(subject.account_id, name)
+        for index in range(bisect.bisect_left(moments, after), len(moments)):
+            if moments[index] > until:
+                return None
+            contact = contacts[index]
+            if contact is None or subject.contact_id is None or contact == subject.contact_id:
+                return moments[index]
         return None
 
-    def count_between(self, subject: Subject, name: str, since: datetime, until: datetime) -> int:
-        moments = self.occurrences(_event_key(subject), name)
-        return bisect.bisect_right(moments, until) - bisect.bisect_left(moments, since)
+    def did_count(self, condition: DidCondition, subject: Subject, at: datetime) -> int:
+        """`conditions.did` over the preloaded events: the account's (or the person's) product events of
+        that name in (at - within_days, at], as stored (usage.selectors.event_count)."""
+        if self._did is None:
+            self._did = self._load_did()
+        key = (subject.account_id, subject.contact_id, condition.did)
+        moments = self._did.get(key, [])
+        since = at - timedelta(days=condition.within_days)
+        return bisect.bisect_right(moments, at) - bisect.bisect_right(moments, since)
+
+    def _load_did(self) -> dict[tuple[int, int | None, str], list[datetime]]:
+        from touchpoint.usage.models import RawEvent
+        from touchpoint.usage.rollups import USAGE_TYPES
+
+        _waits, names, longest = self._event_names()
+        found: dict[tuple[int, int | None, str], list[datetime]] = defaultdict(list)
+        if not names:
+            return found
+        since = self.start - timedelta(days=longest + 1)
+        for name, account_id, contact_id, timestamp in (
+            RawEvent.objects.filter(
+                type__in=USAGE_TYPES,
+                event__in=sorted(names),
+                account_id__isnull=False,
+                day__gte=timezone.localdate(since) - timedelta(days=1),
+                day__lte=timezone.localdate(self.end) + timedelta(days=1),
+                timestamp__gt=since,
+                timestamp__lte=self.end,
+            )
+            .values_list("event", "account_id", "contact_id", "timestamp")
+            .iterator(chunk_size=5000)
+        ):
+            found[(account_id, None, name)].append(timestamp)
+            if contact_id is not None:
+                found[(account_id, contact_id, name)].append(timestamp)
+        for moments in found.values():
+            moments.sort()
+        return found
+
+    # Health by day ----------------------------------------------------------------------------------
+
+    def health_on(self, account_id: int, day: date) -> tuple[Any, Any] | None:
+        """(grade, score) of the account's latest score on or before that day (health.selectors.score_on)."""
+        if self._health is None:
+            self._health = self._load_health()
+        found = self._health.get(account_id)
+        if found is None:
+            return None
+        days, values = found
+        index = bisect.bisect_right(days, day) - 1
+        return values[index] if index >= 0 else None
+
+    def _load_health(self) -> dict[int, tuple[list[date], list[tuple[Any, Any]]]]:
+        """The window's scores, and each account's last score before it: two plain SQL reads (the
+        rows are many, and the ORM's date conversion of each would cost more than the read)."""
+        from django.db import connection
+
+        from touchpoint.health.models import HealthScore
+
+        table = HealthScore._meta.db_table
+        first, last = self.local_day(self.start), self.local_day(self.end)
+        series: dict[int, tuple[list[date], list[tuple[Any, Any]]]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.account_id, s.day, s.grade, s.score FROM {table} s "
+                f"JOIN (SELECT account_id, MAX(day) AS day FROM {table} WHERE day < %s GROUP BY account_id) b "
+                "ON b.account_id = s.account_id AND b.day = s.day "
+                "UNION ALL "
+                f"SELECT account_id, day, grade, score FROM {table} WHERE day >= %s AND day <= %s "
+                "ORDER BY 1, 2",
+                [first, first, last],
+            )
+            while rows := cursor.fetchmany(20000):
+                for account, scored_on, grade, score in rows:
+                    days, values = series.setdefault(account, ([], []))
+                    days.append(scored_on if isinstance(scored_on, date) else date.fromisoformat(scored_on))
+                    values.append((grade, score))
+        return series
+
+    def local_day(self, at: datetime) -> date:
+        return at.astimezone(self.zone).date()
+
+    def todays_fields(self) -> set[str]:
+        """The fields the definition reads whose history is not kept (journeys/fields_builtin.py)."""
+        found: set[str] = set()
+        for condition in self._conditions():
+            for leaf in _leaves(condition):
+                name = getattr(leaf, "field", "")
+                if (
+                    name in TODAYS_FIELDS
+                    or name == "account.engagement_model"
+                    or name.startswith("account.attributes.")
+                ):
+                    found.add(name)
+        if self.definition.audience.roles:
+            found.add("contact.role")
+        if any(getattr(step, "by_engagement", False) for step in walk(self.definition.steps)):
+            found.add("account.engagement_model")
+        return found
 
     def _conditions(self) -> Iterable[Any]:
         definition = self.definition
@@ -412,7 +534,9 @@ class History:
         if entry.trigger == "schedule":
             return self._schedule_candidates()
         notes.append(
-            "This journey's entry is manual: nobody enters by themselves, so a simulation has no one to follow."
+            _(
+                "This journey's entry is manual: nobody enters by themselves, so a simulation has no one to follow."
+            )
         )
         return []
 
@@ -432,91 +556,140 @@ class History:
             chunk_size=5000
         ):
             if account_id not in self.accounts:
-                continue
-            data = dict(payload) if isinstance(payload, dict) else {}
-            data.setdefault("event", kind)
-            data.setdefault("event_id", event_id)
-            if self.definition.subject == "contact" and subject_type == "accounts.contact" and subject_id:
-                contact = self.contacts.get(subject_id)
-                wanted = set(self.definition.audience.roles)
-                subjects = (
-                    [Subject(account_id, subject_id)]
-                    if contact is not None and (not wanted or contact.roles & wanted)
-                    else []
-                )
-            else:
-                subjects = self.subjects_of_account(account_id)
-            for subject in subjects:
-                found.append(Candidate(occurred_at, subject, "", data))
+                continue  # an event of an account since deleted enrolls no one
+            contact_id = subject_id if subject_type == "accounts.contact" else None
+            data = {"event": kind, "payload": payload, "event_id": event_id}
+            for subject in self.subjects_for(account_id, contact_id):
+                found.append(Candidate(occurred_at, subject, f"event:{event_id}", data))
         return found
+
+    def subjects_for(self, account_id: int, contact_id: int | None) -> list[Subject]:
+        """Who an event of this account (and maybe contact) enrolls: as journeys/triggers.py decides."""
+        if self.definition.subject == "account":
+            return [Subject(account_id)]
+        contact = self.contacts.get(contact_id) if contact_id is not None else None
+        if contact is not None and contact.account_id == account_id:
+            wanted = set(self.definition.audience.roles)
+            return [Subject(account_id, contact.id)] if not wanted or contact.roles & wanted else []
+        return self.subjects_of_account(account_id)
 
     def _product_event_candidates(self) -> list[Candidate]:
-        from touchpoint.usage.models import RawEvent
-
         found: list[Candidate] = []
-        rows = (
-            RawEvent.objects.filter(
-                event=self.definition.entry.product_event,
-                account_id__isnull=False,
-                timestamp__gte=self.start,
-                timestamp__lte=self.end,
-            )
-            .order_by("timestamp", "id")
-            .values_list("id", "event", "account_id", "contact_id", "user_id", "properties", "timestamp")
-        )
-        for event_id, name, account_id, contact_id, user_id, properties, timestamp in rows.iterator(
-            chunk_size=5000
+        name = self.definition.entry.product_event or ""
+        for event_id, account_id, contact_id, user_id, properties, timestamp in self.product_events(
+            {name}, since=self.start, with_properties=True
         ):
-            if account_id not in self.accounts:
-                continue
+            if self.definition.subject == "contact" and contact_id is None:
+                continue  # a contact journey needs the person who did it
             data = {
                 "event": name,
-                "event_id": event_id,
-                "user_id": user_id,
                 "properties": properties if isinstance(properties, dict) else {},
+                "product_event_id": event_id,
+                "user_id": user_id,
+                "timestamp": timestamp.isoformat(),
             }
-            if self.definition.subject == "contact":
-                contact = self.contacts.get(contact_id) if contact_id else None
-                wanted = set(self.definition.audience.roles)
-                if contact is None or (wanted and not contact.roles & wanted):
-                    continue
-                found.append(Candidate(timestamp, Subject(account_id, contact_id), "", data))
-            else:
-                found.append(Candidate(timestamp, Subject(account_id), "", data))
+            for subject in self.subjects_for(account_id, contact_id):
+                found.append(Candidate(timestamp, subject, f"product:{event_id}", data))
+        found.sort(key=lambda candidate: candidate.at)
         return found
+
+    def product_events(
+        self, names: set[str], *, since: datetime, with_properties: bool = False
+    ) -> list[tuple[int, int, int | None, str, Any, datetime]]:
+        """(id, account, contact, user id, properties, timestamp) of the track events with these names.
+
+        One query. An event stored before its user or group was known is matched now, as the live
+        trigger matches it when it reads the event: the group id to an account's external id, the
+        user id to a contact's external id or to the product user's account and contact.
+        """
+        from touchpoint.accounts.models import Contact
+        from touchpoint.usage.models import ProductUser, RawEvent
+
+        fields = ["id", "account_id", "contact_id", "user_id", "group_id", "timestamp"]
+        if with_properties:
+            fields.append("properties")
+        rows = list(
+            RawEvent.objects.filter(
+                type="track", event__in=sorted(names), timestamp__gte=since, timestamp__lte=self.end
+            )
+            .order_by("timestamp", "id")
+            .values(*fields)
+            .iterator(chunk_size=5000)
+        )
+        groups = {row["group_id"] for row in rows if row["account_id"] is None and row["group_id"]}
+        users = {
+            row["user_id"]
+            for row in rows
+            if row["user_id"] and (row["account_id"] is None or row["contact_id"] is None)
+        }
+        by_group: dict[str, int] = {}
+        people: dict[str, tuple[int, int | None]] = {}
+        if groups:
+            by_group = {str(external_id): pk for external_id, pk in self.accounts_by_external_id(groups)}
+        if users:
+            for external_id, account_pk, pk in Contact.objects.filter(external_id__in=users).values_list(
+                "external_id", "account_id", "pk"
+            ):
+                people[str(external_id)] = (account_pk, pk)
+            for user_id, user_account, user_contact in ProductUser.objects.filter(
+                user_id__in=users
+            ).values_list("user_id", "account_id", "contact_id"):
+                if user_id not in people and user_account is not None:
+                    people[user_id] = (user_account, user_contact)
+        found: list[tuple[int, int, int | None, str, Any, datetime]] = []
+        for row in rows:
+            account_id: int | None = row["account_id"]
+            contact_id: int | None = row["contact_id"]
+            if account_id is None:
+                account_id = by_group.get(row["group_id"])
+            person = people.get(row["user_id"])
+            if person is not None:
+                account_id = account_id or person[0]
+                if contact_id is None and person[0] == account_id:
+                    contact_id = person[1]
+            if account_id is None or account_id not in self.accounts:
+                continue  # a user of no known account enrolls no one
+            found.append(
+                (row["id"], account_id, contact_id, row["user_id"], row.get("properties"), row["timestamp"])
+            )
+        return found
+
+    def accounts_by_external_id(self, external_ids: set[str]) -> list[tuple[str, int]]:
+        from touchpoint.accounts.models import Account
+
+        rows = Account.objects.filter(external_id__in=external_ids).values_list("external_id", "pk")
+        return [(str(external_id), pk) for external_id, pk in rows]
 
     def _date_candidates(self) -> list[Candidate]:
         entry = self.definition.entry
         offset = timedelta(days=entry.days)
         first, last = timezone.localtime(self.start).date(), timezone.localtime(self.end).date()
-        site = timezone.get_current_timezone()
         found: list[Candidate] = []
 
-        def add(account_id: int, anchor_day: date, key: str, data: dict[str, Any]) -> None:
+        def add(account_id: int, anchor_day: date, what: str) -> None:
             day = anchor_day + offset
             if not first <= day <= last or account_id not in self.accounts:
                 return
-            moment = max(datetime.combine(day, time.min, site), self.start)
-            if moment > self.end:
+            moment = _date_scan_time(day)
+            if not self.start <= moment <= self.end:
                 return
+            data = {"date": entry.date, "anchor_date": anchor_day.isoformat(), "days": entry.days}
             for subject in self.subjects_of_account(account_id):
-                found.append(Candidate(moment, subject, key, {"date": anchor_day.isoformat(), **data}))
+                found.append(Candidate(moment, subject, f"{what}:{anchor_day.isoformat()}", data))
 
         if entry.date == "renewal":
             for sub_id, account_id, when in self.renewal_dates():
-                data = {"subscription_id": sub_id, "renewal_date": when.isoformat()}
-                add(account_id, when, f"renewal:{sub_id}:{when.isoformat()}", data)
+                add(account_id, when, f"renewal:{sub_id}")
         elif entry.date == "subscription_start":
             from touchpoint.revenue.models import Subscription
 
             for sub_id, account_id, started_on in Subscription.objects.values_list(
                 "id", "account_id", "started_on"
             ).order_by("id"):
-                add(account_id, started_on, f"subscription_start:{sub_id}", {"subscription_id": sub_id})
+                add(account_id, started_on, f"subscription_start:{sub_id}")
         else:
             for account_id, row in self.accounts.items():
-                created = timezone.localtime(row["created_at"]).date()
-                add(account_id, created, "account_created", {})
+                add(account_id, timezone.localtime(row["created_at"]).date(), f"account_created:{account_id}")
         found.sort(key=lambda candidate: candidate.at)
         return found
 
@@ -530,9 +703,43 @@ class History:
             fire: datetime = cron.get_next(datetime)
             if fire > self.end:
                 break
+            data = {"scheduled_at": fire.isoformat()}
             for subject in subjects:
-                found.append(Candidate(fire, subject, "", {"scheduled_at": fire.isoformat()}))
+                found.append(Candidate(fire, subject, f"schedule:{fire.isoformat()}", data))
         return found
+
+
+DATE_SCAN_SCHEDULE = "journeys.date_entries"
+RECHECK_SCHEDULE = "journeys.recheck"
+WAKE, RECHECK = 0, 1
+
+
+def _schedule(name: str) -> Any:
+    from touchpoint.scheduler.registry import registered_schedules
+
+    return next((schedule for schedule in registered_schedules() if schedule.name == name), None)
+
+
+def _fire_times(name: str, start: datetime, end: datetime) -> list[datetime]:
+    """When the registered schedule `name` fired in (start, end]; none when it is not registered."""
+    schedule = _schedule(name)
+    found: list[datetime] = []
+    if schedule is None:
+        return found
+    moment = schedule.next_after(start)
+    while moment <= end:
+        found.append(moment)
+        moment = schedule.next_after(moment)
+    return found
+
+
+def _date_scan_time(day: date) -> datetime:
+    """When the live daily date scan runs on that day (its schedule's cron, site time); else the day's start."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    schedule = _schedule(DATE_SCAN_SCHEDULE)
+    if schedule is None:
+        return start
+    return schedule.next_after(start - timedelta(microseconds=1))
 
 
 def _event_key(subject: Subject) -> str:
@@ -557,37 +764,95 @@ def _leaves(condition: Any) -> Iterable[Any]:
 # --- The context: the world as it was --------------------------------------------------------------
 
 
-class HistoricalContext:
-    """interpreter.Context over history: conditions read fields as of the simulated moment.
+# Fields whose resolvers (journeys/fields_builtin.py) read one value per calendar day, or today's
+# value whatever the moment: their answer is remembered per (field, subject, day) or (field, subject).
+BY_DAY_FIELDS = frozenset(
+    {
+        "account.mrr",
+        "account.renewal_date",
+        "account.days_to_renewal",
+        "account.status",
+        "account.days_since_created",
+        "contact.days_since_created",
+    }
+)
+TODAYS_FIELDS = frozenset(
+    {
+        "account.segment",
+        "account.language",
+        "account.owner_email",
+        "account.tags",
+        "contact.role",
+        "contact.language",
+        "contact.email_domain",
+        "contact.title",
+    }
+)
 
-    Field conditions go to `conditions.holds`, whose registry resolvers read each field as of `at`,
-    exactly as the live engine reads them at its now. `did` conditions count the product and domain
-    events read once for the whole window.
+
+class HistoricalContext:
+    """interpreter.Context over history: conditions hold or not as of the simulated moment.
+
+    Conditions are judged by `conditions.compare`, the engine's own comparison, on the value
+    `conditions.value_of` reads as of `at`, except that the values the simulation has already read
+    for the whole window come from memory: health grade and score by day, the engagement model, the
+    account's attributes, and `did:` counts of product events (tests hold each equal to the
+    registry's resolver). Other fields are asked of their resolver once per subject and day.
     """
 
     def __init__(self, history: History) -> None:
         self.history = history
+        self._memo: dict[tuple[str, Subject, date | None], Any] = {}
 
-    def holds(self, condition: Any, subject: Subject, at: datetime, entry_data: dict[str, Any]) -> bool:
-        if isinstance(condition, AllOf):
-            return all(self.holds(part, subject, at, entry_data) for part in condition.all)
-        if isinstance(condition, AnyOf):
-            return any(self.holds(part, subject, at, entry_data) for part in condition.any)
-        if isinstance(condition, NotOf):
-            return not self.holds(condition.not_, subject, at, entry_data)
+    def holds(
+        self, condition: Any, subject: Subject, at: datetime, entry_data: dict[str, Any] | None
+    ) -> bool:
+        from touchpoint.journeys import conditions
+
+        entry = entry_data or {}
+        if isinstance(condition, FieldCondition):
+            return conditions.compare(
+                condition.op, self.value_of(condition.field, subject, at, entry), condition.value
+            )
         if isinstance(condition, DidCondition):
-            return self._did(condition, subject, at)
-        from touchpoint.journeys.conditions import holds
+            return self.history.did_count(condition, subject, at) >= condition.min_count
+        if isinstance(condition, AllOf):
+            return all(self.holds(part, subject, at, entry) for part in condition.all)
+        if isinstance(condition, AnyOf):
+            return any(self.holds(part, subject, at, entry) for part in condition.any)
+        if isinstance(condition, NotOf):
+            return not self.holds(condition.not_, subject, at, entry)
+        raise TypeError(f"not a condition: {condition!r}")
 
-        return bool(holds(condition, subject, at, entry_data))
+    def value_of(self, name: str, subject: Subject, at: datetime, entry: dict[str, Any]) -> Any:
+        from touchpoint.journeys import conditions
 
-    def _did(self, condition: DidCondition, subject: Subject, at: datetime) -> bool:
-        since = at - timedelta(days=condition.within_days)
-        return self.history.count_between(subject, condition.did, since, at) >= condition.min_count
+        if name.startswith("entry."):
+            return conditions.value_of(name, subject, at, entry)
+        account = self.history.accounts.get(subject.account_id)
+        if name in ("account.health_grade", "account.health_score"):
+            health = self.history.health_on(subject.account_id, self.history.local_day(at))
+            if health is None:
+                return None
+            return health[0] if name == "account.health_grade" else health[1]
+        if name == "account.engagement_model":
+            return ENGAGEMENT_MODELS.get(account["engagement_model"]) if account is not None else None
+        if name.startswith("account.attributes."):
+            attributes = account["attributes"] if account is not None else None
+            attribute = name.removeprefix("account.attributes.")
+            return attributes.get(attribute) if isinstance(attributes, dict) else None
+        if name in BY_DAY_FIELDS or name in TODAYS_FIELDS:
+            key = (name, subject, self.history.local_day(at) if name in BY_DAY_FIELDS else None)
+            if key not in self._memo:
+                self._memo[key] = conditions.value_of(name, subject, at, entry)
+            return self._memo[key]
+        return conditions.value_of(name, subject, at, entry)
 
     def engagement_model(self, subject: Subject, at: datetime) -> str:
         account = self.history.accounts.get(subject.account_id)
-        return str(account["engagement_model"]) if account else "low_touch"
+        if account is None:
+            return "hybrid"
+        return ENGAGEMENT_MODELS.get(account["engagement_model"], "hybrid")
 
     def anchor_date(self, subject: Subject, anchor: str, at: datetime) -> date | None:
         return self.history.anchor_date(subject.account_id, anchor, at)
@@ -606,14 +871,16 @@ class SimEnrollment:
     seed: str
     path: list[tuple[str, str]] = field(default_factory=list)
     ended: str = ""
+    generation: int = 0  # bumped at each advance: a queued wake or re-check of an older one is stale
 
 
 @dataclass
 class Slot:
-    """What the re-entry policy remembers for one (subject, entry key)."""
+    """What the re-entry rules remember of one subject (engine._may_enter and the unique keys)."""
 
-    active: bool
-    entered_at: datetime
+    active_keys: set[str] = field(default_factory=set)
+    used_keys: set[str] = field(default_factory=set)
+    ended_at: datetime | None = None
 
 
 @dataclass
@@ -633,18 +900,17 @@ def simulate(
     *,
     days: int = 90,
     now: datetime | None = None,
-    context: Any = None,
 ) -> SimulationResult:
     """What the journey would have done over the last `days` days: entries, paths, messages, conversions.
 
-    Reads only. `context` replaces the historical context (tests of the run itself).
+    Reads only; `notes` (in the active language) say what the reader should know about the result.
     """
     if days < 1:
         raise ValueError("a simulation covers at least one day")
     end = now or timezone.now()
     start = end - timedelta(days=days)
     history = History(definition, start=start, end=end)
-    context = context or HistoricalContext(history)
+    context = HistoricalContext(history)
     result = SimulationResult(
         journey=definition.key, days=days, start=start, end=end, trigger=definition.entry.trigger
     )
@@ -657,6 +923,17 @@ def simulate(
     run = _Run(definition, graph, history, context, result)
     run.go(history.candidates(result.notes))
     run.finish()
+    todays = sorted(history.todays_fields())
+    if todays:
+        result.notes.append(
+            _(
+                "These are read as they are today, not as they were then (their history is not kept): %(fields)s."
+            )
+            % {"fields": ", ".join(todays)}
+        )
+    result.notes.append(
+        _("The weekly email cap counts only this journey's simulated emails, not other journeys' sends.")
+    )
     return result
 
 
@@ -693,78 +970,90 @@ class _Run:
         self.context = context
         self.result = result
         self.end = result.end
-        self.slots: dict[tuple[Subject, str], Slot] = {}
+        self.slots: dict[Subject, Slot] = {}
         self.queue: list[tuple[datetime, int, int, Any]] = []
         self.sequence = 0
         self.enrollments: list[SimEnrollment] = []
         self.sent_by_contact: dict[int, list[datetime]] = defaultdict(list)
         self.pending: list[PendingMessage] = []
         self.quiet_start, self.quiet_end = _quiet_hours()
-        self.site_zone = timezone.get_current_timezone()
-        self.zones: dict[str, tzinfo] = {}
+        self.zones: dict[str, ZoneInfo] = {}
+        self.rechecks: list[datetime] = []
+        if definition.goal is not None or definition.exit_when:
+            self.rechecks = _fire_times(RECHECK_SCHEDULE, result.start, result.end)
 
-    def push(self, at: datetime, order: int, item: Any) -> None:
+    def push(self, at: datetime, kind: int, enrollment: SimEnrollment) -> None:
         self.sequence += 1
-        heapq.heappush(self.queue, (at, order, self.sequence, item))
+        heapq.heappush(self.queue, (at, kind, self.sequence, (enrollment, enrollment.generation)))
 
     def go(self, candidates: list[Candidate]) -> None:
-        # Wakes (order 0) before entries (order 1) at the same moment, so an enrollment that ends at t
-        # frees its slot for an entry at t, as the engine's clock would.
+        # Wakes and re-checks before entries at the same moment, so an enrollment that ends at t
+        # frees its subject for an entry at t, as the engine's clock would.
         candidates.sort(key=lambda candidate: candidate.at)
         index = 0
         while index < len(candidates) or self.queue:
             if self.queue and (index >= len(candidates) or self.queue[0][0] <= candidates[index].at):
-                at, _order, _seq, enrollment = heapq.heappop(self.queue)
-                self.step(enrollment, at)
+                at, kind, _seq, (enrollment, generation) = heapq.heappop(self.queue)
+                if enrollment.ended or generation != enrollment.generation:
+                    continue  # it moved on (or ended) since this was queued
+                if kind == WAKE:
+                    self.step(enrollment, at)
+                else:
+                    self.recheck(enrollment, at)
             else:
                 self.enter(candidates[index])
                 index += 1
 
     def enter(self, candidate: Candidate) -> None:
+        subject = candidate.subject
         entry_where = self.definition.entry.where
         if entry_where is not None and not self.context.holds(
-            entry_where, candidate.subject, candidate.at, candidate.entry_data
+            entry_where, subject, candidate.at, candidate.entry_data
         ):
-            return  # not a match for the entry at all, so not counted as refused
-        policy = self.definition.reentry
-        slot_key = (candidate.subject, candidate.entry_key)
-        slot = self.slots.get(slot_key)
-        if slot is not None:
-            if slot.active:
-                self.result.refused["active"] += 1
-                return
-            if policy.policy == "never":
-                self.result.refused["reentry"] += 1
-                return
-            if policy.policy == "after_days" and candidate.at < slot.entered_at + timedelta(
-                days=policy.days or 0
-            ):
-                self.result.refused["reentry"] += 1
-                return
+            return  # the trigger does not hand it to the engine: not a refusal
         audience = self.definition.audience.when
         if audience is not None and not self.context.holds(
-            audience, candidate.subject, candidate.at, candidate.entry_data
+            audience, subject, candidate.at, candidate.entry_data
         ):
             self.result.refused["audience"] += 1
             return
-        self.slots[slot_key] = Slot(active=True, entered_at=candidate.at)
-        position = interpreter.start(self.graph, candidate.at)
-        subject = candidate.subject
+        policy = self.definition.reentry.policy
+        # As journeys/triggers.py: under "never" every entry has the key "" (one per subject).
+        entry_key = "" if policy == "never" else candidate.entry_key
+        slot = self.slots.setdefault(subject, Slot())
+        # As engine._may_enter: never (anyone who entered before), not while active, after_days
+        # counted from the last end; then the unique key (version, subject, entry key).
+        if policy == "never" and slot.used_keys:
+            self.result.refused["reentry"] += 1
+            return
+        if slot.active_keys:
+            self.result.refused["active"] += 1
+            return
+        if (
+            policy == "after_days"
+            and slot.ended_at is not None
+            and candidate.at - slot.ended_at < timedelta(days=self.definition.reentry.days or 0)
+        ) or entry_key in slot.used_keys:
+            self.result.refused["reentry"] += 1
+            return
+        slot.active_keys.add(entry_key)
+        slot.used_keys.add(entry_key)
         enrollment = SimEnrollment(
             subject=subject,
-            entry_key=candidate.entry_key,
+            entry_key=entry_key,
             entry_data=candidate.entry_data,
             entered_at=candidate.at,
-            position=position,
-            seed=f"{_event_key(subject)}:{candidate.entry_key}:{candidate.at.isoformat()}",
+            position=interpreter.start(self.graph, candidate.at),
+            seed=f"{_event_key(subject)}:{candidate.entry_key}",
         )
         self.enrollments.append(enrollment)
         self.result.entered += 1
-        self.result.entered_by_day[timezone.localtime(candidate.at).date().isoformat()] += 1
+        self.result.entered_by_day[self.history.local_day(candidate.at).isoformat()] += 1
         self.result.steps[self.graph.first]["reached"] += 1
         self.step(enrollment, candidate.at)
 
     def step(self, enrollment: SimEnrollment, at: datetime) -> None:
+        enrollment.generation += 1
         outcome = interpreter.advance(
             self.graph,
             enrollment.position,
@@ -781,27 +1070,46 @@ class _Run:
         for effect in outcome.effects:
             self.effect(enrollment, effect, at)
         if outcome.ended:
-            self.close(enrollment, outcome.ended)
+            self.close(enrollment, outcome.ended, at)
             return
         position = outcome.position
         enrollment.position = position
-        if position.waiting_for and position.event_seen_at is None and position.wake_at is not None:
+        wake = position.wake_at
+        if position.waiting_for and position.event_seen_at is None and wake is not None:
             seen = self.history.first_event_after(
-                enrollment.subject,
-                position.waiting_for,
-                position.step_entered_at,
-                min(position.wake_at, self.end),
+                enrollment.subject, position.waiting_for, position.step_entered_at, min(wake, self.end)
             )
             if seen is not None:
-                position.event_seen_at = seen
-                self.push(seen, 0, enrollment)
-                return
-        if position.wake_at is not None and position.wake_at <= self.end:
-            self.push(max(position.wake_at, at), 0, enrollment)
+                position.event_seen_at = wake = seen  # engine.notify_event: wake now, event path
+        if wake is not None and wake <= self.end:
+            self.push(max(wake, at), WAKE, enrollment)
+        self.queue_recheck(enrollment, after=at, before=wake)
 
-    def close(self, enrollment: SimEnrollment, ended: str) -> None:
+    def queue_recheck(self, enrollment: SimEnrollment, *, after: datetime, before: datetime | None) -> None:
+        """The daily re-check (engine.recheck_active) advances every waiting enrollment, which ends it
+        when its goal or an exit rule holds by then."""
+        if not self.rechecks:
+            return
+        index = bisect.bisect_right(self.rechecks, after)
+        if index < len(self.rechecks) and (before is None or self.rechecks[index] < before):
+            self.push(self.rechecks[index], RECHECK, enrollment)
+
+    def recheck(self, enrollment: SimEnrollment, at: datetime) -> None:
+        # What advance would do first: the goal, then the exit rules; if neither holds it only waits on
+        # (same step, same wake), so the advance is made only when one does.
+        definition, subject, entry = self.definition, enrollment.subject, enrollment.entry_data
+        if (definition.goal is not None and self.context.holds(definition.goal, subject, at, entry)) or any(
+            self.context.holds(rule, subject, at, entry) for rule in definition.exit_when
+        ):
+            self.step(enrollment, at)
+            return
+        self.queue_recheck(enrollment, after=at, before=enrollment.position.wake_at)
+
+    def close(self, enrollment: SimEnrollment, ended: str, at: datetime) -> None:
         enrollment.ended = ended
-        self.slots[(enrollment.subject, enrollment.entry_key)].active = False
+        slot = self.slots[enrollment.subject]
+        slot.active_keys.discard(enrollment.entry_key)
+        slot.ended_at = at
         self.result.outcomes[ended] += 1
         self.result.paths[(tuple(enrollment.path), ended)] += 1
         if ended == "converted":
@@ -835,11 +1143,16 @@ class _Run:
         for contact in self.recipients(enrollment.subject, effect.params.get("to") or ["subject"]):
             self.result.messages_total += 1
             status, moment = "sent", at
-            if contact is None or (effect.kind == "email" and not contact.email):
+            if contact is None:
+                status = "no_address"  # nobody to write to (the engine's "no_recipient")
+            elif effect.kind == "in_app":
+                # As the engine: sent when the product knows the person (no consent or cap for in-app).
+                status = "sent" if contact.external_id or contact.product_user else "no_address"
+            elif not contact.email:
                 status = "no_address"
             elif contact.unsubscribed:
                 status = "unsubscribed"
-            elif effect.kind == "email":
+            else:
                 moment = self.after_quiet_hours(contact, at)
                 status = "deferred" if moment != at else "sent"
                 if self.over_cap(contact.id, moment):
@@ -880,31 +1193,29 @@ class _Run:
         return list(found.values()) or [None]
 
     def over_cap(self, contact_id: int, moment: datetime) -> bool:
+        """delivery's rule: the person already got `weekly_email_cap` emails since moment - 7 days
+        (0: no cap); here only this journey's simulated ones count."""
+        cap = self.result.weekly_email_cap
+        if not cap:
+            return False
         sent = self.sent_by_contact[contact_id]
-        recent = len(sent) - bisect.bisect_right(sent, moment - CAP_WINDOW)
-        return recent >= self.result.weekly_email_cap
+        return len(sent) - bisect.bisect_left(sent, moment - CAP_WINDOW) >= cap
 
     def after_quiet_hours(self, contact: ContactRow, at: datetime) -> datetime:
-        zone = self.zone_of(contact.time_zone)
-        local = at.astimezone(zone)
-        start, end = self.quiet_start, self.quiet_end
-        now = local.time()
-        if start == end:
-            return at
-        quiet = (now >= start or now < end) if start > end else (start <= now < end)
-        if not quiet:
-            return at
-        day = local.date() + timedelta(days=1) if start > end and now >= start else local.date()
-        return datetime.combine(day, end, zone).astimezone(at.tzinfo)
+        """When delivery would send it: at once, or when the quiet hours in the person's zone end."""
+        from touchpoint.journeys.delivery import quiet_until
 
-    def zone_of(self, name: str) -> tzinfo:
-        if not name:
-            return self.site_zone
+        until = quiet_until(at, self.zone_of(contact.time_zone), self.quiet_start, self.quiet_end)
+        return at if until is None else until
+
+    def zone_of(self, name: str) -> ZoneInfo:
+        """delivery.zone_of for a contact's stored time zone name (else the site's TIME_ZONE)."""
+        name = name or settings.TIME_ZONE
         if name not in self.zones:
             try:
                 self.zones[name] = ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
-                self.zones[name] = self.site_zone
+                self.zones[name] = ZoneInfo(settings.TIME_ZONE)
         return self.zones[name]
 
     def render_shown(self) -> None:
