@@ -9,4 +9,9 @@ class JourneysConfig(AppConfig):
 
     def ready(self) -> None:
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
-        from touchpoint.journeys import rules  # noqa: F401  (registers on import)
+        from touchpoint.journeys import (
+            entries,
+            rules,  # noqa: F401  (registers on import)
+        )
+
+        entries.register()
