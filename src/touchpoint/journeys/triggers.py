@@ -67,16 +67,9 @@ MAX_CATCH_UP_DAYS = 366  # the date scan never looks further back than a year
 
 # --- Live versions --------------------------------------------------------------------------------
 
-_PARSED: dict[int, JourneyDefinition] = {}  # versions never change once saved: parse each once
-
-
 def definition_of(version: JourneyVersion) -> JourneyDefinition:
-    found = _PARSED.get(version.pk)
-    if found is None:
-        if len(_PARSED) > 500:
-            _PARSED.clear()
-        found = _PARSED[version.pk] = parse(version.definition)
-    return found
+    # Parsed on every use (no cache by id: SQLite may give a rolled-back version's id to the next one).
+    return parse(version.definition)
 
 
 def _live(trigger: str) -> Q:
