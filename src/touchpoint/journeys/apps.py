@@ -10,4 +10,9 @@ class JourneysConfig(AppConfig):
     def ready(self) -> None:
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
         import touchpoint.journeys.domain_events  # noqa: F401  (journey.launched, .paused, .resumed, .archived)
-        from touchpoint.journeys import rules  # noqa: F401  (registers on import)
+        from touchpoint.journeys import (
+            entries,
+            rules,  # noqa: F401  (registers on import)
+        )
+
+        entries.register()
