@@ -11,6 +11,8 @@ class JourneysConfig(AppConfig):
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
         import touchpoint.journeys.domain_events  # noqa: F401  (journey.launched, .paused, .resumed, .archived)
         from touchpoint.journeys import (
+            consent,
+            delivery,
             entries,
             fields_builtin,  # noqa: F401  (registers the built-in fields)
             rules,  # noqa: F401  (registers on import)
@@ -20,6 +22,8 @@ class JourneysConfig(AppConfig):
         from touchpoint.scheduler.registry import register_poller, register_schedule
 
         entries.register()
+        delivery.register()  # the "journeys.send" poller
+        consent.register()  # the consent timeline kind
         register_poller("journeys.advance", every=5, run=advance_all_due)
         register_schedule(
             "journeys.recheck",
