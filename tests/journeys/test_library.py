@@ -240,3 +240,42 @@ def test_every_message_renders_in_each_language_for_a_real_contact():
                 assert rendered.subject and "{{" not in rendered.subject + rendered.text, (key, message_key)
                 if "{{" in by_language[language].body:  # the person or the account is named
                     assert "Acme" in rendered.text or "Ana" in rendered.text, (key, message_key, language)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("engagement_model", ["high", "low", "hybrid"])
+def test_every_template_launches_and_runs_to_the_end_without_failing(engagement_model):
+    """Saved, launched and walked by the real engine for an account (and its champion) over 200 days:
+    no step fails (a playbook, a task title, a message), whatever the engagement model."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.factories import AccountFactory, ContactFactory, PhaseFactory, SubscriptionFactory
+    from touchpoint.journeys import engine, services
+    from touchpoint.journeys.models import Enrollment, EnrollmentStatus, OutboxRow
+
+    start = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    account = AccountFactory(engagement_model=engagement_model, phase=PhaseFactory(name="Onboarding"))
+    champion = ContactFactory(account=account, roles=["champion", "decision_maker", "user", "kpi_owner"])
+    SubscriptionFactory(
+        account=account, started_on=start.date(), renewal_date=start.date() + timedelta(days=120)
+    )
+    for item in library.templates():
+        version = services.save_version(source=item.source)
+        services.launch(journey=version.journey)
+        definition = services.definition_of(version)
+        if definition.subject == "contact":
+            enrolled = engine.enroll(
+                version=version, account=account, contact=champion, entry_key="t", at=start
+            )
+        else:
+            enrolled = engine.enroll(version=version, account=account, entry_key="t", at=start)
+        refused = {("training", "high"), ("quarterly-business-review", "low")}  # their audiences
+        expected = (item.key, engagement_model) not in refused
+        assert (enrolled is not None) == expected, item.key
+    for day in range(1, 200):
+        engine.advance_due(now=start + timedelta(days=day), limit=1000)
+    failed = Enrollment.objects.filter(status=EnrollmentStatus.FAILED)
+    assert not failed.exists(), list(failed.values_list("journey__key", "exit_reason"))
+    assert not Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE).exists()
+    assert OutboxRow.objects.filter(kind="email").exists() or engagement_model == "high"
+    assert OutboxRow.objects.filter(kind="task").exists()
