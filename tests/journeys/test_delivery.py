@@ -235,7 +235,7 @@ def test_a_row_left_sending_by_a_dead_worker_is_sent_after_its_lease(smtp, versi
 def test_a_slow_worker_whose_lease_was_taken_over_does_not_complete_its_copy(smtp, version, rules):
     row = email_row(version)
     moment = DAY
-    found, claim = delivery._claim_email(moment, delivery.LEASE, rules)
+    found, claim = delivery._claim_email(moment, delivery.LEASE, rules, delivery.Definitions())
     assert found and claim is not None
     # Meanwhile the lease ran out and another worker claimed the row (attempt 2).
     OutboxRow.objects.filter(pk=row.pk).update(attempts=2)

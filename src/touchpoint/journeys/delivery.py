@@ -22,11 +22,15 @@ A worker killed before (c) leaves a SENDING row whose message the server never c
 discarded). Once its lease has run out (`LEASE`, two minutes) any worker claims it again and sends it
 with the same Message-ID. A worker that was only slow, not dead, finds at (c) that the row is no longer
 its own (the attempt number moved on) and drops its connection without the dot: still one copy.
-A worker killed after (c) has already written the dot or is about to: the only gap is the few
-microseconds between the commit returning and the dot's write, where a kill loses that one message —
-SMTP gives no way to close it, and losing one is the side we chose over sending twice. If the
-connection fails after the dot was written but before the reply arrives, the row stays SENT (the
-server most likely has it).
+A worker killed between (c) and (d) would lose the message (the row says sent, the server never got
+the dot). The guardian (journeys/guardian.py, a small process in its own session that workers start)
+closes that gap: before (c) the worker hands it a copy of the SMTP socket; if the worker dies before
+it lets go, the guardian waits for the worker's transaction to end and reads the row: committed SENT,
+it writes the dot itself; not committed, it closes the socket and the server discards the message.
+(With STARTTLS/SMTPS the TLS session dies with the worker; there a kill in the microseconds between
+the commit and the dot loses that one message: at most once, never twice.) If the connection fails
+after the dot was written but before the reply arrives, the row stays SENT (the server most likely
+has it).
 
 Every email has a stable Message-ID made from the row (`<journey-<id>-<hash>@host>`), List-Unsubscribe
 and List-Unsubscribe-Post (one click, RFC 8058) headers, an unsubscribe link in the text and the HTML,
@@ -47,6 +51,7 @@ import importlib
 import logging
 import re
 import smtplib
+import socket
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -63,8 +68,11 @@ from django.utils.translation import gettext
 
 from touchpoint.accounts.models import Contact
 from touchpoint.journeys import consent, rendering
-from touchpoint.journeys.models import DeliverySettings, OutboxKind, OutboxRow, OutboxStatus
+from touchpoint.journeys.definition import JourneyDefinition, parse
+from touchpoint.journeys.guardian import Guardian
+from touchpoint.journeys.models import DeliverySettings, JourneyVersion, OutboxKind, OutboxRow, OutboxStatus
 from touchpoint.journeys.smtp import Connection, SMTPRefused
+from touchpoint.journeys.smtp import read_reply as smtp_read_reply
 
 logger = logging.getLogger(__name__)
 
@@ -237,17 +245,32 @@ def _park(row: OutboxRow, *, status: str, reason: str = "", error: str = "") -> 
     row.save(update_fields=["status", "suppressed_reason", "last_error"])
 
 
-def _claim_email(now: datetime, lease: timedelta, rules: DeliverySettings) -> tuple[bool, Claim | None]:
+class Definitions:
+    """Each version's parsed definition, read once per pass (a pass sends many rows of few versions)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[int, JourneyDefinition] = {}
+
+    def get(self, version_id: int) -> JourneyDefinition:
+        if version_id not in self._parsed:
+            data = JourneyVersion.objects.values_list("definition", flat=True).get(pk=version_id)
+            self._parsed[version_id] = parse(data)
+        return self._parsed[version_id]
+
+
+def _claim_email(
+    now: datetime, lease: timedelta, rules: DeliverySettings, definitions: Definitions
+) -> tuple[bool, Claim | None]:
     """Claim the next due email (step a). Returns (found a row, what to send or None)."""
     with transaction.atomic():
-        row = lock_skipping_taken(due(OutboxKind.EMAIL, now)).first()
+        row = (
+            lock_skipping_taken(due(OutboxKind.EMAIL, now))
+            .select_related("contact__account__owner", "enrollment")
+            .first()
+        )
         if row is None:
             return False, None
-        contact = (
-            Contact.objects.select_related("account").filter(pk=row.contact_id).first()
-            if row.contact_id
-            else None
-        )
+        contact = row.contact
         address = row.to_address or (contact.email if contact is not None else "")
         if contact is None or not address:
             _park(row, status=OutboxStatus.SUPPRESSED, reason="no_address")
@@ -273,7 +296,7 @@ def _claim_email(now: datetime, lease: timedelta, rules: DeliverySettings) -> tu
         enrollment = row.enrollment
         try:
             rendered = rendering.render(
-                enrollment.version.definition,
+                definitions.get(enrollment.version_id),
                 str(row.payload.get("message", "")),
                 account=contact.account,
                 contact=contact,
@@ -335,7 +358,7 @@ def _retry_or_fail(claim: Claim, *, from_status: str, error: str, temporary: boo
             )
 
 
-def _deliver(claim: Claim, smtp: Connection) -> bool:
+def _deliver(claim: Claim, smtp: Connection, guardian: Guardian | None = None) -> bool:
     """Steps b, c and d for one claimed email; True when the server took it."""
     try:
         smtp.prepare(sender=claim.sender, recipients=[claim.to], message=claim.message)
@@ -348,6 +371,20 @@ def _deliver(claim: Claim, smtp: Connection) -> bool:
         smtp.abort()
         _retry_or_fail(claim, from_status=OutboxStatus.SENDING, error=f"SMTP: {error}", temporary=True)
         return False
+    sock = smtp.plain_socket
+    held = (
+        guardian is not None
+        and sock is not None
+        and guardian.hold(sock, row_id=claim.row_id, attempts=claim.attempts)
+    )
+    try:
+        return _commit_then_dot(claim, smtp)
+    finally:
+        if held and guardian is not None:
+            guardian.release()
+
+
+def _commit_then_dot(claim: Claim, smtp: Connection) -> bool:
     # (c) The commit that decides: from here on the message counts as sent.
     with transaction.atomic():
         ours = _ours(claim, OutboxStatus.SENDING).update(
@@ -376,36 +413,79 @@ def _deliver(claim: Claim, smtp: Connection) -> bool:
     return True
 
 
-def send_emails(*, now: datetime | None = None, limit: int = 50, lease: timedelta | None = None) -> int:
-    """Send up to `limit` due journey emails; returns how many the SMTP server took."""
+def settle_orphan(sock: socket.socket, *, row_id: int, attempts: int) -> None:
+    """The guardian's work (journeys/guardian.py) once the worker holding this message died.
+
+    The row lock waits for the dead worker's transaction to end (PostgreSQL commits or rolls it
+    back when the connection drops), so the answer read here is final.
+    """
+    with transaction.atomic():
+        row = OutboxRow.objects.select_for_update().filter(pk=row_id).first()
+        committed = row is not None and row.status == OutboxStatus.SENT and row.attempts == attempts
+    if not committed:
+        sock.close()  # no dot: the server discards the message; the row is claimed again later
+        return
+    try:
+        sock.sendall(b".\r\n")
+        code, text = smtp_read_reply(sock)
+    except OSError as error:
+        logger.warning("Journey email %s: the worker died and its dot could not be sent: %s", row_id, error)
+        return
+    finally:
+        sock.close()
+    # 500/502: the dead worker's own dot had already ended DATA ("." is then an unknown command).
+    if code != 250 and code not in (500, 502):
+        claim = Claim(row_id, attempts, "", "", b"", "", timezone.now())
+        _retry_or_fail(
+            claim,
+            from_status=OutboxStatus.SENT,
+            error=f"end of DATA: {code} {text}",
+            temporary=400 <= code < 500,
+        )
+
+
+_GUARDIAN = Guardian()
+
+
+def send_emails(
+    *, now: datetime | None = None, limit: int = 50, lease: timedelta | None = None, guard: bool = False
+) -> int:
+    """Send up to `limit` due journey emails; returns how many the SMTP server took.
+
+    `guard`: use the guardian process (journeys/guardian.py) that finishes a message whose worker
+    was killed between the commit and the dot. Workers and `touchpoint journey_send` use it.
+    """
     rules = DeliverySettings.load()
+    definitions = Definitions()
     smtp = Connection()
     sent = 0
     try:
         for _ in range(limit):
             moment = now or timezone.now()
-            found, claim = _claim_email(moment, lease or LEASE, rules)
+            found, claim = _claim_email(moment, lease or LEASE, rules, definitions)
             if not found:
                 break
-            if claim is not None and _deliver(claim, smtp):
+            if claim is not None and _deliver(claim, smtp, _GUARDIAN if guard else None):
                 sent += 1
     finally:
         smtp.close()
     return sent
 
 
-def send_due(*, now: datetime | None = None, limit: int = 50, lease: timedelta | None = None) -> int:
+def send_due(
+    *, now: datetime | None = None, limit: int = 50, lease: timedelta | None = None, guard: bool = False
+) -> int:
     """Send what is due in the outbox: emails, then webhooks. Returns how many were handed over."""
     from touchpoint.journeys import webhooks
 
-    sent = send_emails(now=now, limit=limit, lease=lease)
+    sent = send_emails(now=now, limit=limit, lease=lease, guard=guard)
     sent += webhooks.send_webhooks(now=now, limit=limit, lease=lease)
     return sent
 
 
 def poll() -> None:
     """The worker's poller: what is due now."""
-    send_due()
+    send_due(guard=True)
 
 
 def register() -> None:

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -134,9 +135,15 @@ def template_context(
     }
 
 
+@lru_cache(maxsize=1024)
+def _compiled(autoescape: bool, source: str) -> Any:
+    """A compiled template, kept: a worker sends the same few templates thousands of times."""
+    return (_HTML_ENGINE if autoescape else _TEXT_ENGINE).from_string(source)
+
+
 def _compile(engine: Engine, source: str, *, message_key: str, language: str, part: str):
     try:
-        return engine.from_string(source)
+        return _compiled(engine.autoescape, source)
     except Exception as error:  # TemplateSyntaxError, an unknown library…: the author's mistake
         raise ValidationError(
             _("Message “%(message)s” (%(language)s), %(part)s: %(error)s")

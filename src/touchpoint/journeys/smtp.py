@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 
 from django.conf import settings
@@ -62,6 +63,10 @@ class Connection:
             smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
         else:
             smtp = smtplib.SMTP(host, port, timeout=timeout)
+        if smtp.sock is not None:
+            # The final dot is a 3-byte write after the message: without this, Nagle's algorithm holds
+            # it until the server's delayed ACK (~40 ms a message).
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         smtp.ehlo_or_helo_if_needed()
         if getattr(settings, "EMAIL_USE_TLS", False):
             smtp.starttls(context=ssl.create_default_context())
@@ -70,6 +75,13 @@ class Connection:
         if user:
             smtp.login(user, getattr(settings, "EMAIL_HOST_PASSWORD", ""))
         return smtp
+
+    @property
+    def plain_socket(self) -> socket.socket | None:
+        """The TCP socket, when the session is not encrypted (another process may then end DATA)."""
+        if self._smtp is None or self._smtp.sock is None or isinstance(self._smtp.sock, ssl.SSLSocket):
+            return None
+        return self._smtp.sock
 
     @property
     def smtp(self) -> smtplib.SMTP:
@@ -146,3 +158,16 @@ class Connection:
             pass
         finally:
             self.abort()
+
+
+def read_reply(sock: socket.socket) -> tuple[int, str]:
+    """An SMTP reply (possibly multi-line) read straight from a socket: (code, text)."""
+    lines: list[str] = []
+    with sock.makefile("rb") as stream:
+        while True:
+            line = stream.readline(1024)
+            if not line:
+                raise OSError("the SMTP server closed the connection")
+            lines.append(line[4:].strip().decode("utf-8", "replace"))
+            if line[3:4] != b"-":
+                return int(line[:3]), " ".join(lines)

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         lease_delta = timedelta(seconds=lease) if lease is not None else None
         total = 0
         while True:
-            sent = send_due(limit=limit, lease=lease_delta)
+            sent = send_due(limit=limit, lease=lease_delta, guard=True)
             total += sent
             if not loop:
                 break
