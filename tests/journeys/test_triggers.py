@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from tests.events.test_events import settle
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
 from tests.journeys.entries_support import definition, engine, enrollments, live_journey  # noqa: F401
 from touchpoint.accounts.models import Account
@@ -30,11 +31,8 @@ def _changed(account, **payload):
 
 
 def _follow():
-    # Other tests' transactions may still be settling on PostgreSQL: read until the stream is dry.
-    total = 0
-    for _attempt in range(5):
-        total += triggers.follow_events()
-    return total
+    settle()  # PostgreSQL: every event recorded so far can be handed out
+    return triggers.follow_events()
 
 
 # --- Domain events ----------------------------------------------------------------------------------
@@ -336,3 +334,41 @@ def test_a_schedule_for_contacts_enrolls_people_with_the_roles():
     assert triggers.fire_schedules() == 1
     assert [e.contact for e in enrollments(version)] == [decider]
     assert all(e.status == EnrollmentStatus.ACTIVE for e in enrollments(version))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_workers_fire_a_schedule_once(settings):
+    """PostgreSQL, real connections: each worker polls at the same moment; one claims the fire time."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("several workers run on PostgreSQL")
+    settings.TIME_ZONE = "UTC"
+    day = date(2026, 3, 2)
+    version = live_journey(
+        definition("weekly", {"trigger": "schedule", "cron": "0 9 * * *"}, reentry={"policy": "after_exit"}),
+        launched_at=_at(day, 8),
+    )
+    for _n in range(5):
+        AccountFactory()
+    JourneyCursor.objects.create(name=f"schedule:{version.pk}", moment=_at(day, 8))
+    start = threading.Barrier(4)
+    made: list[int] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            made.append(triggers.fire_schedules(now=_at(day, 9, 1)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(made) == [0, 0, 0, 5]
+    assert len(enrollments(version)) == 5
+    assert JourneyCursor.objects.get(name=f"schedule:{version.pk}").moment == _at(day, 9)

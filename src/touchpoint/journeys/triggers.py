@@ -257,12 +257,14 @@ def product_event_names() -> set[str]:
     starts = (
         JourneyVersion.objects.filter(_live("product_event"))
         .annotate(name=KT("definition__entry__product_event"))
+        .order_by()
         .values_list("name", flat=True)
     )
     waits = (
         Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE)
         .exclude(waiting_for="")
         .annotate(name=F("waiting_for"))
+        .order_by()
         .values_list("name", flat=True)
     )
     return {name for name in starts.union(waits) if name}
