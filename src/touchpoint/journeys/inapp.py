@@ -65,7 +65,8 @@ def _authenticated(request: HttpRequest, body: dict[str, Any]) -> None:
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
-    if not request.body:
+    # The person may be named in a JSON body ({"userId": ...}) or in the query string.
+    if request.content_type != "application/json" or not request.body:
         return {}
     if len(request.body) > MAX_BODY:
         raise _Refused(_error(413, _("The body is larger than %(kb)d KB.") % {"kb": MAX_BODY // 1024}))
@@ -123,7 +124,7 @@ def message_json(row: OutboxRow) -> dict[str, Any] | None:
     return {
         "id": row.pk,
         "title": rendered.subject,
-        "body": rendered.text,
+        "body": rendered.text.strip(),
         "html": rendered.html,
         "language": rendered.language,
         "cta": cta,
@@ -148,7 +149,11 @@ def messages(request: HttpRequest) -> JsonResponse:
 
 def _report(request: HttpRequest, message_id: int, *, clicked: bool) -> JsonResponse:
     try:
-        body = _body(request)
+        try:
+            body = _body(request)
+        except _Refused:
+            _authenticated(request, {})  # a stranger hears 401 before anything about their body
+            raise
         _authenticated(request, body)
         user_id = _user_id(request, body)
     except _Refused as refused:
