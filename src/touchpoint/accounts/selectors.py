@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 
 from touchpoint.accounts.models import (
     Account,
+    AccountTag,
     AccountTeamMember,
     Contact,
     ContactRole,
@@ -255,3 +256,25 @@ def saved_views(user: Any) -> QuerySet[SavedView]:
         .select_related("user")
         .order_by("name", "id")
     )
+
+
+def account_facts(account_id: int) -> Account | None:
+    """The account with its owner and segment (what journey conditions read), or None."""
+    return Account.objects.select_related("owner", "segment").filter(pk=account_id).first()
+
+
+def contact_facts(contact_id: int) -> Contact | None:
+    """The contact with its roles prefetched, or None."""
+    return Contact.objects.prefetch_related("roles").filter(pk=contact_id).first()
+
+
+def tag_names(account_id: int) -> list[str]:
+    return sorted(AccountTag.objects.filter(account_id=account_id).values_list("name", flat=True))
+
+
+def contacts_with_roles(account_id: int, roles: list[str] | None = None) -> list[Contact]:
+    """The account's contacts (those with one of `roles`, when given), in name order, roles prefetched."""
+    contacts = Contact.objects.filter(account_id=account_id).prefetch_related("roles").order_by("name", "id")
+    if roles is not None:
+        contacts = contacts.filter(roles__role__in=roles).distinct()
+    return list(contacts)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import (
     Account,
+    AccountTag,
     AccountTeamMember,
     Contact,
     ContactRole,
@@ -304,6 +305,89 @@ def delete_account(*, account: Account, actor: User | None) -> None:
         kind="account.deleted", account=account, subject=account, actor=actor, payload={"name": account.name}
     )
     account.delete()
+
+
+# --- Attributes and tags ----------------------------------------------------------------------
+
+_ATTRIBUTE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_TAG_MAX = 64
+
+
+@transaction.atomic
+def set_account_attribute(*, account: Account, name: str, value: Any, actor: User | None) -> Account:
+    """Set one of the account's free-form attributes (`None` removes it). Records the change."""
+    if not _ATTRIBUTE_NAME_RE.match(name or ""):
+        raise ValidationError(
+            {"name": _("An attribute name is 1 to 64 letters, digits, dots, dashes or underscores.")}
+        )
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise ValidationError({"value": _("An attribute holds text, a number, true or false.")})
+    # The row is locked so that two writers of different attributes do not lose each other's change.
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    attributes = dict(account.attributes or {})
+    old = attributes.get(name)
+    if old == value and (value is not None or name not in attributes):
+        return account
+    if value is None:
+        attributes.pop(name, None)
+    else:
+        attributes[name] = value
+    account.attributes = attributes
+    account.save(update_fields=["attributes", "updated_at"])
+    changes = {"attributes": {name: [old, value]}}
+    record_on_timeline(
+        account=account,
+        kind="account_changed",
+        title=f"Changed attribute {name}",
+        actor=actor,
+        subject=account,
+        data={"changes": changes},
+    )
+    record_audit(actor=actor, action="account.update", instance=account, changes=changes)
+    record_event(
+        kind="account.changed", account=account, subject=account, actor=actor, payload={"changes": changes}
+    )
+    return account
+
+
+def _clean_tag(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > _TAG_MAX:
+        raise ValidationError({"tag": _("A tag is 1 to 64 characters.")})
+    return name
+
+
+@transaction.atomic
+def tag_account(*, account: Account, name: str, actor: User | None) -> AccountTag:
+    """Put a tag on the account (nothing changes when it has it already)."""
+    name = _clean_tag(name)
+    tag, created = AccountTag.objects.get_or_create(account=account, name=name)
+    if created:
+        record_on_timeline(
+            account=account,
+            kind="tag_added",
+            title=f"Tagged {name}",
+            actor=actor,
+            subject=tag,
+            data={"tag": name},
+        )
+        record_audit(actor=actor, action="account.tag", instance=account, changes={"tag": name})
+        record_event(kind="account.tagged", account=account, subject=tag, actor=actor, payload={"tag": name})
+    return tag
+
+
+@transaction.atomic
+def untag_account(*, account: Account, name: str, actor: User | None) -> bool:
+    """Take a tag off the account; False when it did not have it."""
+    name = _clean_tag(name)
+    deleted, _rows = AccountTag.objects.filter(account=account, name=name).delete()
+    if deleted:
+        record_on_timeline(
+            account=account, kind="tag_removed", title=f"Untagged {name}", actor=actor, data={"tag": name}
+        )
+        record_audit(actor=actor, action="account.untag", instance=account, changes={"tag": name})
+        record_event(kind="account.untagged", account=account, actor=actor, payload={"tag": name})
+    return bool(deleted)
 
 
 # --- The account team ------------------------------------------------------------------------

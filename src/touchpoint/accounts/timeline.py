@@ -119,6 +119,18 @@ register_kind(
     describe=lambda entry: gettext("Account created"),
 )
 register_kind("account_changed", label=_("Account changed"), icon="edit", describe=_describe_account_changed)
+register_kind(
+    "tag_added",
+    label=_("Tag added"),
+    icon="edit",
+    describe=lambda entry: gettext("Tagged %(tag)s") % {"tag": entry.data["tag"]},
+)
+register_kind(
+    "tag_removed",
+    label=_("Tag removed"),
+    icon="edit",
+    describe=lambda entry: gettext("Tag %(tag)s removed") % {"tag": entry.data["tag"]},
+)
 register_kind("contact_added", label=_("Contact added"), icon="contact", describe=_describe_contact_added)
 
 

@@ -173,3 +173,8 @@ def scorecards_yaml() -> str:
             }
         )
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def score_on(account_id: int, day: date) -> HealthScore | None:
+    """The account's health score as of that day: the latest scored day on or before it."""
+    return HealthScore.objects.filter(account_id=account_id, day__lte=day).order_by("-day").first()

@@ -11,7 +11,18 @@ class JourneysConfig(AppConfig):
         # Each part registers its nav entry, panels, schedules, pollers and domain events here.
         from touchpoint.journeys import (
             entries,
+            fields_builtin,  # noqa: F401  (registers the built-in fields)
             rules,  # noqa: F401  (registers on import)
         )
+        from touchpoint.journeys.engine import advance_all_due
+        from touchpoint.journeys.tasks import recheck_task
+        from touchpoint.scheduler.registry import register_poller, register_schedule
 
-        entries.register()
+        register_poller("journeys.advance", every=5, run=advance_all_due)
+        register_schedule(
+            "journeys.recheck",
+            cron="40 5 * * *",
+            task=recheck_task,
+            description="Look again at every waiting journey enrollment for goals and exit rules",
+        )
+        entries.register()  # the entry triggers' pollers and the daily date scan

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from touchpoint.accounts.rules import readable_accounts_q
 from touchpoint.revenue import metrics
-from touchpoint.revenue.models import MrrMovement, Subscription
+from touchpoint.revenue.models import LIVE_STATUSES, MrrMovement, Subscription
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,49 @@ def subscriptions(*, reader: Any, account_id: int | None = None, status: str = "
     if status:
         queryset = queryset.filter(status=status)
     return queryset
+
+
+def account_mrr_on(account_id: int, day: date) -> Decimal:
+    """The account's MRR (reporting currency) at the end of that day: its movements that count, summed."""
+    total = (
+        MrrMovement.objects.effective()
+        .filter(account_id=account_id, occurred_on__lte=day)
+        .aggregate(total=Sum("delta"))["total"]
+    )
+    return total or Decimal("0")
+
+
+def next_renewal_on(account_id: int, day: date) -> date | None:
+    """The account's next renewal date (that day or later) among the subscriptions live on that day."""
+    return (
+        _live_on(day)
+        .filter(account_id=account_id, renewal_date__gte=day)
+        .order_by("renewal_date")
+        .values_list("renewal_date", flat=True)
+        .first()
+    )
+
+
+def first_start_on(account_id: int, day: date) -> date | None:
+    """When the account's earliest subscription started, counting those started by that day."""
+    return (
+        Subscription.objects.filter(account_id=account_id, started_on__lte=day)
+        .order_by("started_on")
+        .values_list("started_on", flat=True)
+        .first()
+    )
+
+
+def customer_status_on(account_id: int, day: date) -> str:
+    """ "customer" (a subscription live that day), "churned" (had some, none live) or "prospect"."""
+    started = Subscription.objects.filter(account_id=account_id, started_on__lte=day)
+    if _live_on(day).filter(account_id=account_id).exists():
+        return "customer"
+    return "churned" if started.exists() else "prospect"
+
+
+def _live_on(day: date) -> QuerySet[Subscription]:
+    # Started by then and not canceled by then (today's live subscriptions, and those canceled later).
+    return Subscription.objects.filter(started_on__lte=day).filter(
+        Q(canceled_on__isnull=True, status__in=LIVE_STATUSES) | Q(canceled_on__gt=day)
+    )

@@ -9,14 +9,21 @@ and only for the few days that wait (usually none).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from touchpoint.accounts.models import Account
-from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature, PendingRollup, RawEvent
+from touchpoint.usage.models import (
+    DailyAccountRollup,
+    DailyEventRollup,
+    KeyFeature,
+    PendingRollup,
+    ProductUser,
+    RawEvent,
+)
 from touchpoint.usage.rollups import USAGE_TYPES, event_key, person_of_event
 
 
@@ -210,3 +217,28 @@ def stickiness(trend: list[dict]) -> float | None:
         return None
     last_month = trend[-30:]
     return sum(day["dau"] for day in last_month) / len(last_month) / trend[-1]["mau"]
+
+
+def event_count(
+    *, event: str, since: datetime, until: datetime, account_id: int, contact_id: int | None = None
+) -> int:
+    """How many times the product reported that event name for the account (or one person at it)
+    in (since, until]: from the raw events, so an event of a moment ago counts."""
+    events = RawEvent.objects.filter(
+        account_id=account_id,
+        type__in=USAGE_TYPES,
+        event=event,
+        # The day bounds let PostgreSQL skip the months' partitions outside the window.
+        day__gte=timezone.localdate(since) - timedelta(days=1),
+        day__lte=timezone.localdate(until) + timedelta(days=1),
+        timestamp__gt=since,
+        timestamp__lte=until,
+    )
+    if contact_id is not None:
+        events = events.filter(contact_id=contact_id)
+    return events.count()
+
+
+def product_user_ids(contact_ids: list[int]) -> dict[int, str]:
+    """The product's user id (Segment userId) of each of these contacts that the product knows."""
+    return dict(ProductUser.objects.filter(contact_id__in=contact_ids).values_list("contact_id", "user_id"))
