@@ -6,11 +6,11 @@ import pytest
 
 from tests.conftest import Api
 from tests.factories import AccountFactory, ContactFactory
-from tests.journeys.entries_support import definition, engine, enrollments, live_journey  # noqa: F401
+from tests.journeys.entries_support import definition, enrollments, live_journey
 from touchpoint.journeys.models import Enrollment, EnrollmentStatus, JourneyStatus
 from touchpoint.users.services import create_api_key
 
-pytestmark = [pytest.mark.usefixtures("engine"), pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def _as(user) -> Api:
@@ -65,10 +65,11 @@ def test_enroll_answers_201_then_200_for_the_same_key(book):
         "post", "/journeys/by-hand/enrollments", {"account_id": book.account.pk, "entry_key": "k1"}
     )
     assert again.status_code == 200 and again.json()["id"] == body["id"]
-    other_key = owner.send(
-        "post", "/journeys/by-hand/enrollments", {"account_id": book.account.pk, "entry_key": "k2"}
-    )
-    assert other_key.status_code == 201
+    # Re-entry "after exit": another entry while the first is active is refused, then allowed once it ended.
+    url, k2 = "/journeys/by-hand/enrollments", {"account_id": book.account.pk, "entry_key": "k2"}
+    assert owner.send("post", url, k2).status_code == 409
+    assert owner.send("post", f"/enrollments/{body['id']}/exit", {"reason": "done"}).status_code == 200
+    assert owner.send("post", url, k2).status_code == 201
     assert len(enrollments(version)) == 2
 
 
@@ -194,3 +195,18 @@ def test_exit_an_enrollment(book):
     assert enrollment.status == EnrollmentStatus.EXITED and "Asked to stop" in enrollment.exit_reason
     assert owner.send("post", f"/enrollments/{enrollment.pk}/exit", {"reason": "again"}).status_code == 409
     assert owner.send("post", "/enrollments/99999999/exit", {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exit_works_in_autocommit_as_a_server_runs_it(book):
+    """No test transaction around the request: the engine's row lock needs the handler's own."""
+    version = _manual(key="autocommit")
+    enrollment = Enrollment.objects.create(
+        journey=version.journey,
+        version=version,
+        account=book.account,
+        subject_key=f"account:{book.account.pk}",
+        step_id="w",
+    )
+    done = _as(book.owner).send("post", f"/enrollments/{enrollment.pk}/exit", {"reason": "Asked to stop"})
+    assert done.status_code == 200 and done.json()["status"] == "exited"

@@ -67,6 +67,7 @@ MAX_CATCH_UP_DAYS = 366  # the date scan never looks further back than a year
 
 # --- Live versions --------------------------------------------------------------------------------
 
+
 def definition_of(version: JourneyVersion) -> JourneyDefinition:
     # Parsed on every use (no cache by id: SQLite may give a rolled-back version's id to the next one).
     return parse(version.definition)
