@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from touchpoint.accounts.models import Contact
 from touchpoint.journeys import tracking
+from touchpoint.journeys.definition import MessageText
 from touchpoint.journeys.models import OutboxKind, OutboxRow, OutboxStatus
 from touchpoint.journeys.triggers import definition_of
 from touchpoint.usage.models import ProductUser
@@ -118,7 +119,7 @@ def message_json(row: OutboxRow) -> dict[str, Any] | None:
     except Exception:
         logger.exception("In-app message %s could not be rendered", row.pk)
         return None
-    texts = definition.messages.get(key, {})
+    texts: dict[str, MessageText] = dict(definition.messages.get(key, {}))
     text = texts.get(rendered.language) or texts.get("en")
     cta = {"label": text.cta_label, "url": text.cta_url} if text and text.cta_url else None
     return {
