@@ -119,7 +119,9 @@ def message_json(row: OutboxRow) -> dict[str, Any] | None:
     except Exception:
         logger.exception("In-app message %s could not be rendered", row.pk)
         return None
-    texts: dict[str, MessageText] = dict(definition.messages.get(key, {}))
+    texts: dict[str, MessageText] = {
+        str(lang): text for lang, text in definition.messages.get(key, {}).items()
+    }
     text = texts.get(rendered.language) or texts.get("en")
     cta = {"label": text.cta_label, "url": text.cta_url} if text and text.cta_url else None
     return {
