@@ -353,9 +353,9 @@ def _api(path: str) -> Callable[[World], str]:
 
 
 def _journey_enrollment(world: World) -> Any:
-    """A live journey "matrix-journey" and an (ended) enrollment of the account in it."""
+    """A live journey "matrix-journey" and an active enrollment of the account in it."""
     from tests.journeys.entries_support import definition, live_journey
-    from touchpoint.journeys.models import Enrollment, EnrollmentStatus, Journey
+    from touchpoint.journeys.models import Enrollment, Journey
 
     journey = Journey.objects.filter(key="matrix-journey").first()
     version = (
@@ -369,7 +369,7 @@ def _journey_enrollment(world: World) -> Any:
         version=version,
         subject_key=f"account:{world.account.pk}",
         entry_key="zyxwv-matrix-entry",
-        defaults={"journey": version.journey, "account": world.account, "status": EnrollmentStatus.EXITED},
+        defaults={"journey": version.journey, "account": world.account, "step_id": "w"},
     )
     return enrollment
 
@@ -428,12 +428,11 @@ API: dict[str, list[Case]] = {
     "PATCH /api/v1/tasks/{task_id}": [Case(book_writes, data={"title": "Patched"})],
     "POST /api/v1/tasks/{task_id}/complete": [Case(book_writes)],
     "POST /api/v1/tasks/{task_id}/cancel": [Case(book_writes, data={"reason": "Matrix"})],
-    # Journeys: everyone reads them; enrollments follow the account's book. (The enrollment POST names
-    # a contact for an account journey and the exit an ended enrollment: 422/409 once the check passes.)
+    # Journeys: everyone reads them; enrollments follow the account's book.
     "GET /api/v1/journeys": [Case(API_SIGNED_IN)],
     "GET /api/v1/journeys/{key}": [Case(API_SIGNED_IN)],
     "POST /api/v1/journeys/{key}/enrollments": [
-        Case(book_writes, data=lambda w: {"account_id": w.account.pk, "contact_id": w.contact.pk})
+        Case(book_writes, data=lambda w: {"account_id": w.account.pk, "entry_key": "matrix"})
     ],
     "GET /api/v1/journeys/{key}/enrollments": [Case(API_SIGNED_IN, shows=lambda w: "zyxwv-matrix-entry")],
     "POST /api/v1/enrollments/{enrollment_id}/exit": [Case(book_writes, data={"reason": "Matrix"})],
