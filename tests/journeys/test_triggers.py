@@ -372,3 +372,25 @@ def test_several_workers_fire_a_schedule_once(settings):
     assert sorted(made) == [0, 0, 0, 5]
     assert len(enrollments(version)) == 5
     assert JourneyCursor.objects.get(name=f"schedule:{version.pk}").moment == _at(day, 9)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_journey_that_cannot_take_an_entry_does_not_hold_back_the_others(caplog):
+    broken = live_journey(
+        definition(
+            "broken-where",
+            {
+                "trigger": "event",
+                "event": "account.changed",
+                "where": {"field": "account.no_such_field", "op": "eq", "value": 1},
+            },
+        )
+    )
+    working = _event_journey()
+    account = AccountFactory()
+    _changed(account)
+    _follow()
+    assert enrollments(broken) == []
+    assert [e.account for e in enrollments(working)] == [account]
+    assert "could not enroll" in caplog.text
+    assert triggers.follow_events() == 0  # the position moved past the event

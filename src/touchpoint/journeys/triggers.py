@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from croniter import croniter
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -144,19 +144,32 @@ def _enroll(
     key: str,
     entry_data: dict[str, Any],
 ) -> bool:
-    """Enroll one subject if the entry's `where` holds; True when an enrollment was made."""
+    """Enroll one subject if the entry's `where` holds; True when an enrollment was made.
+
+    A journey that cannot take the entry (a condition naming a field that no longer exists, a broken
+    definition) is logged and skipped, in a savepoint so its partial writes go: one broken journey
+    must not hold back the entries of every other. Database errors (a deadlock, a lost connection)
+    still raise, so the batch and its position roll back and are tried again.
+    """
     from touchpoint.journeys.engine import enroll
 
     subject = Subject(account_id=account.pk, contact_id=contact.pk if contact else None)
-    if not _where_holds(definition, subject, entry_data):
+    try:
+        with transaction.atomic():
+            if not _where_holds(definition, subject, entry_data):
+                return False
+            enrollment = enroll(
+                version=version,
+                account=account,
+                contact=contact,
+                entry_key=entry_key_for(definition, key),
+                entry_data=entry_data,
+            )
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("Journey version %s could not enroll %s", version.pk, subject)
         return False
-    enrollment = enroll(
-        version=version,
-        account=account,
-        contact=contact,
-        entry_key=entry_key_for(definition, key),
-        entry_data=entry_data,
-    )
     return enrollment is not None
 
 
