@@ -215,3 +215,15 @@ def test_bad_report_bodies_are_a_4xx(source):
     assert client.post(url, {"userId": "x" * 100_000}, content_type="application/json").status_code == 413
     assert client.get(url).status_code == 405
     assert client.post("/v1/messages").status_code == 405
+
+
+def test_an_in_app_step_of_a_live_journey_reaches_the_product(source):
+    """End to end: the engine enrolls the person, its in-app step makes the row, the product reads it."""
+    from touchpoint.journeys.engine import enroll
+
+    version = live_journey({**WELCOME, "steps": [{"id": "hi", "type": "in_app", "message": "hello"}]})
+    person = ContactFactory(name="Chen", external_id="user-9")
+    assert enroll(version=version, account=person.account, contact=person) is not None
+    [message] = _client(source).get("/v1/messages", {"userId": "user-9"}).json()["messages"]
+    assert message["title"] == "Welcome, Chen"
+    assert message["cta"] == {"label": "Take the tour", "url": "https://app.example.com/tour"}
