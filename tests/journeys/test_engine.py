@@ -445,3 +445,42 @@ def test_mrr_condition_in_a_split(account):
     enrollment = engine.enroll(version=version, account=account)
     # the factory writes no MRR movement: MRR as the movements tell it is 0
     assert visits(enrollment) == [("big", "else")]
+
+
+def test_survey_steps_are_not_sent_while_no_surveys_exist(account):
+    enrollment = engine.enroll(
+        version=live_version([{"id": "ask", "type": "survey", "survey": "nps"}]), account=account
+    )
+    row = OutboxRow.objects.get(enrollment=enrollment)
+    assert (row.status, row.suppressed_reason) == (OutboxStatus.SUPPRESSED, "no_surveys")
+
+
+def test_a_definition_that_no_longer_reads_fails_its_enrollments_and_others_go_on(account):
+    broken = live_version([{"id": "wait", "type": "wait", "days": 1}])
+    fine = live_version(
+        [{"id": "wait", "type": "wait", "days": 1}, {"id": "tag", "type": "tag", "tag": "x"}], key="fine"
+    )
+    stuck = engine.enroll(version=broken, account=account, at=T0)
+    healthy = engine.enroll(version=fine, account=account, at=T0)
+    type(broken).objects.filter(pk=broken.pk).update(definition={"steps": "not a list"})
+    assert engine.advance_due(now=T0 + timedelta(days=1)) == 2
+    stuck.refresh_from_db()
+    healthy.refresh_from_db()
+    assert stuck.status == EnrollmentStatus.FAILED and stuck.exit_reason
+    assert healthy.status == EnrollmentStatus.COMPLETED
+
+
+def test_the_worker_advances_journeys_every_few_seconds_and_rechecks_daily(account):
+    from touchpoint.scheduler.registry import registered_pollers, registered_schedules
+
+    poller = next(p for p in registered_pollers() if p.name == "journeys.advance")
+    assert poller.every <= 10
+    version = live_version(
+        [{"id": "tag", "type": "tag", "tag": "x"}, {"id": "wait", "type": "wait", "hours": 1}]
+    )
+    enrollment = engine.enroll(version=version, account=account, at=T0)
+    assert poller.run() == 1  # T0 + 1 hour has long passed
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.COMPLETED
+    schedule = next(s for s in registered_schedules() if s.name == "journeys.recheck")
+    assert schedule.task.name.endswith("recheck_task")

@@ -108,7 +108,24 @@ def data(admin_user):
         "name": "movements",
         "task_id": task.pk,
         "opportunity_id": subscription.renewal_opportunities.get().pk,
+        "message_id": 1,
+        "token": "not-a-token",
+        "key": _journey_with_an_enrollment(account).journey.key,
     }
+
+
+def _journey_with_an_enrollment(account):
+    from tests.journeys.entries_support import definition, live_journey
+    from touchpoint.journeys.models import Enrollment
+
+    version = live_journey(definition("reads-only", {"trigger": "manual"}))
+    return Enrollment.objects.create(
+        journey=version.journey,
+        version=version,
+        account=account,
+        subject_key=f"account:{account.pk}",
+        step_id="w",
+    )
 
 
 def _writes(client, url: str, **headers) -> tuple[int, list[str]]:

@@ -4,7 +4,8 @@
 the journey's live version, whatever its usual trigger, as the engine enrolls any subject: the
 audience and the re-entry policy apply. It answers 201 with the new enrollment, 200 with the
 enrollment already active for the same subject and entry key (so a retried call enrolls nobody twice),
-409 when the journey is not live or the audience or re-entry policy refuses the subject.
+409 when the journey is not live or the audience or re-entry policy refuses the subject (under
+"after exit" that includes an enrollment still active with another entry key).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 
 import orjson
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -292,5 +294,6 @@ def exit_enrollment(request: HttpRequest, enrollment_id: Id, body: ExitIn):
         raise HttpError(409, _("This enrollment has already ended."))
     from touchpoint.journeys.engine import exit_enrollment as end
 
-    end(enrollment=enrollment, reason=body.reason, actor=caller(request))
+    with transaction.atomic():  # the engine locks the row
+        end(enrollment=enrollment, reason=body.reason, actor=caller(request))
     return _enrollment_out(_enrollments().get(pk=enrollment.pk))

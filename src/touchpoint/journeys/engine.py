@@ -131,7 +131,7 @@ def enroll(
         except IntegrityError:
             return None  # already enrolled with this entry key (or still active with it)
         StepVisit.objects.create(enrollment=enrollment, version=version, step_id=graph.first, entered_at=at)
-        _run(enrollment, graph, now=at)
+        _run(enrollment, now=at)
     return enrollment
 
 
@@ -183,7 +183,7 @@ def advance_due(*, now: datetime | None = None, limit: int = 100) -> int:
             if enrollment is None:
                 break
             seen.append(enrollment.pk)
-            _run(enrollment, graph_of(enrollment.version), now=moment)
+            _run(enrollment, now=moment)
         done += 1
     return done
 
@@ -212,11 +212,11 @@ def _claim(now: datetime, *, exclude: list[int]) -> Enrollment | None:
     return due.first()
 
 
-def _run(enrollment: Enrollment, graph: interpreter.Graph, *, now: datetime) -> None:
+def _run(enrollment: Enrollment, *, now: datetime) -> None:
     """Move one enrollment on; a failure fails it alone (its half-done writes are rolled back)."""
     try:
         with transaction.atomic():
-            _advance(enrollment, graph, now=now)
+            _advance(enrollment, graph_of(enrollment.version), now=now)
     except Exception as error:
         logger.warning(
             "Journey enrollment %s failed at step %s: %s", enrollment.pk, enrollment.step_id, error

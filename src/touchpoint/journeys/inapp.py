@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from touchpoint.accounts.models import Contact
 from touchpoint.journeys import tracking
+from touchpoint.journeys.definition import MessageText
 from touchpoint.journeys.models import OutboxKind, OutboxRow, OutboxStatus
 from touchpoint.journeys.triggers import definition_of
 from touchpoint.usage.models import ProductUser
@@ -65,7 +66,8 @@ def _authenticated(request: HttpRequest, body: dict[str, Any]) -> None:
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
-    if not request.body:
+    # The person may be named in a JSON body ({"userId": ...}) or in the query string.
+    if request.content_type != "application/json" or not request.body:
         return {}
     if len(request.body) > MAX_BODY:
         raise _Refused(_error(413, _("The body is larger than %(kb)d KB.") % {"kb": MAX_BODY // 1024}))
@@ -117,13 +119,15 @@ def message_json(row: OutboxRow) -> dict[str, Any] | None:
     except Exception:
         logger.exception("In-app message %s could not be rendered", row.pk)
         return None
-    texts = definition.messages.get(key, {})
+    texts: dict[str, MessageText] = {
+        str(lang): text for lang, text in definition.messages.get(key, {}).items()
+    }
     text = texts.get(rendered.language) or texts.get("en")
     cta = {"label": text.cta_label, "url": text.cta_url} if text and text.cta_url else None
     return {
         "id": row.pk,
         "title": rendered.subject,
-        "body": rendered.text,
+        "body": rendered.text.strip(),
         "html": rendered.html,
         "language": rendered.language,
         "cta": cta,
@@ -148,7 +152,11 @@ def messages(request: HttpRequest) -> JsonResponse:
 
 def _report(request: HttpRequest, message_id: int, *, clicked: bool) -> JsonResponse:
     try:
-        body = _body(request)
+        try:
+            body = _body(request)
+        except _Refused:
+            _authenticated(request, {})  # a stranger hears 401 before anything about their body
+            raise
         _authenticated(request, body)
         user_id = _user_id(request, body)
     except _Refused as refused:

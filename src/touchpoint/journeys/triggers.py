@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from croniter import croniter
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -66,6 +66,7 @@ MAX_BATCHES = 20  # a poller's turn stops after this many batches, so one worker
 MAX_CATCH_UP_DAYS = 366  # the date scan never looks further back than a year
 
 # --- Live versions --------------------------------------------------------------------------------
+
 
 def definition_of(version: JourneyVersion) -> JourneyDefinition:
     # Parsed on every use (no cache by id: SQLite may give a rolled-back version's id to the next one).
@@ -143,19 +144,32 @@ def _enroll(
     key: str,
     entry_data: dict[str, Any],
 ) -> bool:
-    """Enroll one subject if the entry's `where` holds; True when an enrollment was made."""
+    """Enroll one subject if the entry's `where` holds; True when an enrollment was made.
+
+    A journey that cannot take the entry (a condition naming a field that no longer exists, a broken
+    definition) is logged and skipped, in a savepoint so its partial writes go: one broken journey
+    must not hold back the entries of every other. Database errors (a deadlock, a lost connection)
+    still raise, so the batch and its position roll back and are tried again.
+    """
     from touchpoint.journeys.engine import enroll
 
     subject = Subject(account_id=account.pk, contact_id=contact.pk if contact else None)
-    if not _where_holds(definition, subject, entry_data):
+    try:
+        with transaction.atomic():
+            if not _where_holds(definition, subject, entry_data):
+                return False
+            enrollment = enroll(
+                version=version,
+                account=account,
+                contact=contact,
+                entry_key=entry_key_for(definition, key),
+                entry_data=entry_data,
+            )
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("Journey version %s could not enroll %s", version.pk, subject)
         return False
-    enrollment = enroll(
-        version=version,
-        account=account,
-        contact=contact,
-        entry_key=entry_key_for(definition, key),
-        entry_data=entry_data,
-    )
     return enrollment is not None
 
 
@@ -257,12 +271,14 @@ def product_event_names() -> set[str]:
     starts = (
         JourneyVersion.objects.filter(_live("product_event"))
         .annotate(name=KT("definition__entry__product_event"))
+        .order_by()
         .values_list("name", flat=True)
     )
     waits = (
         Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE)
         .exclude(waiting_for="")
         .annotate(name=F("waiting_for"))
+        .order_by()
         .values_list("name", flat=True)
     )
     return {name for name in starts.union(waits) if name}
