@@ -3,7 +3,7 @@ their history, and one draft the team is still working on.
 
 The team lead saved and launched the welcome series (an A/B test of two subject lines) and the
 renewal countdown four months before the demo's day, the health-red journey two months and the new
-contact welcome three weeks before it (`LIVE`); the training journey waits as a draft, and the
+contact welcome two weeks before it (`LIVE`); the training journey waits as a draft, and the
 demo's history holds the subscription starts its simulation needs. Everything goes through the real
 code: `services.save_version` and `launch`, then the engine (`engine.enroll`, `engine.advance_due`)
 driven by the demo's own clock. Entries come from the demo's history in time order, as the triggers
@@ -74,8 +74,8 @@ from touchpoint.tasks.services import complete_task
 from touchpoint.users.models import AuditLogEntry
 
 # The live journeys and how many days before the demo's day each was launched (the team started with
-# the welcome and the renewals, added health-red later and the new contact welcome last month).
-LIVE = {"welcome-series": 120, "renewal-countdown": 120, "health-red": 60, "new-contact-welcome": 21}
+# the welcome and the renewals, added health-red later and the new contact welcome lately).
+LIVE = {"welcome-series": 120, "renewal-countdown": 120, "health-red": 60, "new-contact-welcome": 14}
 DRAFT = "training"
 DEMO_WEEKLY_CAP = 2  # journey emails per person per 7 days in the demo company
 UNSUBSCRIBED_SHARE = 0.03  # people who clicked "unsubscribe" at some point
@@ -344,6 +344,7 @@ def _settle_emails(ctx: DemoContext) -> None:
         .order_by("created_at", "pk")
     )
     sent_to: dict[int, list[datetime]] = defaultdict(list)
+    definitions: dict[int, JourneyDefinition] = {}
     settled: list[OutboxRow] = []
     for row in rows:
         rng = random.Random(f"{ctx.seed}:email:{row.enrollment_id}:{row.step_id}:{row.recipient_key}")
@@ -364,8 +365,10 @@ def _settle_emails(ctx: DemoContext) -> None:
         elif rules.weekly_email_cap and len(recent) >= rules.weekly_email_cap:
             row.status, row.suppressed_reason = OutboxStatus.SUPPRESSED, "capped"
         else:
-            definition = services.definition_of(row.enrollment.version)
-            message = definition.messages.get(str(row.payload.get("message") or ""), {})
+            version = row.enrollment.version
+            if version.pk not in definitions:
+                definitions[version.pk] = services.definition_of(version)
+            message = definitions[version.pk].messages.get(str(row.payload.get("message") or ""), {})
             row.language = language_for(contact=row.contact, account=row.account, available=list(message))
             row.status, row.sent_at = OutboxStatus.SENT, moment
             row.message_id = delivery.message_id_for(row)
