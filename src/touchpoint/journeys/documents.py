@@ -26,6 +26,7 @@ Reading happens in three passes, each only when the one before found nothing:
    - a wait's `event`: a name with a dot (`health.grade_changed`) must be a registered domain event
      kind; a name without a dot (`report_exported`) is a product event, which needs no registration
      (product events arrive by name from the tracking API, often before anyone has seen one);
+     for the same reason `did:` conditions and `entry.product_event` accept any product event name;
    - `entry.cron` (trigger: schedule) is a valid cron expression;
    - a playbook step names an active playbook, a set_phase step a phase of the default success
      framework, a webhook step an active webhook endpoint; survey steps are refused while Touchpoint
@@ -38,9 +39,9 @@ Each problem carries the line and column of the step, condition or message that 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,14 +50,16 @@ from typing import Any
 import pydantic
 import yaml
 from django.core.exceptions import ValidationError
-from django.template import TemplateSyntaxError, engines
+from django.template import Engine, TemplateSyntaxError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from yaml.composer import Composer
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
+from touchpoint.journeys import definition as definition_module
 from touchpoint.journeys import fields
 from touchpoint.journeys.definition import (
     STEP_ID,
@@ -180,6 +183,18 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         return node
 
 
+_CLoader: Any = None
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _CoreCLoader(CParser, _CoreResolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _CoreResolver.__init__(self)
+
+    _CLoader = _CoreCLoader
+
+
 @dataclass(frozen=True)
 class _Where:
     line: int
@@ -297,6 +312,35 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, index - (before.rfind("\n") + 1) + 1
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """The text's node tree. With libyaml (20 times faster than PyYAML's Python parser on a 500 KB
+    text) the events are read once first to refuse deep nesting, since its composer recurses in C."""
+    if _CLoader is None:
+        loader: Any = _Loader(text)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
+    loader = _CLoader(text)
+    try:
+        depth = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _TooDeep(problem="too deep", problem_mark=event.start_mark)  # type: ignore[arg-type]
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+    loader = _CLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def _load(text: str) -> tuple[Any, _Builder, list[Problem]]:
     """The text's data and where each value is; or the problems that stopped reading it."""
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
@@ -307,11 +351,7 @@ def _load(text: str) -> tuple[Any, _Builder, list[Problem]]:
         )
     builder = _Builder()
     try:
-        loader = _Loader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
+        root = _compose(text)
         if root is None:
             return None, builder, [Problem(1, 1, "", _("the text is empty: expected a journey"))]
         data = builder.build(root, (), None, 1)
@@ -324,8 +364,18 @@ def _load(text: str) -> tuple[Any, _Builder, list[Problem]]:
         )
     except _Refused as error:
         return None, builder, [*builder.problems, Problem(error.line, error.column, "", error.message)]
+    except UnicodeEncodeError as error:  # a lone surrogate: no file or form gives one, but a caller might
+        line, column = _position(text, error.start)
+        return (
+            None,
+            builder,
+            [Problem(line, column, "", _("the text holds a character that is not Unicode text"))],
+        )
     except yaml.reader.ReaderError as error:
-        line, column = _position(text, error.position)
+        position = error.position
+        if _CLoader is not None:  # libyaml counts bytes of UTF-8
+            position = len(text.encode("utf-8")[:position].decode("utf-8", errors="ignore"))
+        line, column = _position(text, position)
         return (
             None,
             builder,
@@ -368,14 +418,16 @@ def _load(text: str) -> tuple[Any, _Builder, list[Problem]]:
 # --- pydantic's errors as sentences at a place -----------------------------------------------------
 
 _PATTERNS = {
-    STEP_ID: _(
+    STEP_ID: gettext_lazy(
         "a step id is up to 64 lower-case letters, digits, “-” and “_”, starting with a letter or digit"
     ),
-    r"^[a-z0-9][a-z0-9-]{0,79}$": _(
+    r"^[a-z0-9][a-z0-9-]{0,79}$": gettext_lazy(
         "a journey key is up to 80 lower-case letters, digits and “-”, starting with a letter or digit"
     ),
-    r"^[A-Za-z0-9_-]{1,32}$": _("an arm's name is up to 32 letters, digits, “-” and “_”"),
-    r"^[A-Za-z0-9_.-]{1,64}$": _("an attribute name is up to 64 letters, digits, “-”, “_” and “.”"),
+    r"^[A-Za-z0-9_-]{1,32}$": gettext_lazy("an arm's name is up to 32 letters, digits, “-” and “_”"),
+    r"^[A-Za-z0-9_.-]{1,64}$": gettext_lazy(
+        "an attribute name is up to 64 letters, digits, “-”, “_” and “.”"
+    ),
 }
 
 _KINDS = {
@@ -393,6 +445,36 @@ _KINDS = {
     "model_type": "a mapping (key: value)",
     "model_attributes_type": "a mapping (key: value)",
 }
+
+
+def _rule_sentence(message: str) -> str:
+    """definition.py's own rules, said through gettext (definition.py stays free of Django)."""
+    entry = re.fullmatch(r"an entry triggered by (\w+) needs '(\w+)'", message)
+    if entry:
+        return _("an entry triggered by %(trigger)s needs “%(key)s”") % {
+            "trigger": entry.group(1),
+            "key": entry.group(2),
+        }
+    sentences = {
+        "re-entry after_days needs 'days'": _("re-entry after_days needs “days”"),
+        "a wait needs exactly one of: days/hours, until, event": _(
+            "a wait needs exactly one of: days (and/or hours), until, event"
+        ),
+        "a wait for an event needs 'timeout_days'": _("a wait for an event needs “timeout_days”"),
+        "the arms' percentages must add up to 100": _("the arms' percentages must add up to 100"),
+        "each arm needs its own name": _("each arm needs its own name"),
+    }
+    return str(sentences.get(message, message))
+
+
+@functools.cache
+def _known_keys() -> list[str]:
+    """Every key a journey may use somewhere (for "did you mean" on an unknown one)."""
+    keys: set[str] = set()
+    for value in vars(definition_module).values():
+        if isinstance(value, type) and issubclass(value, pydantic.BaseModel):
+            keys.update(info.alias or name for name, info in value.model_fields.items())
+    return sorted(keys)
 
 
 def _kind_text(kind: str) -> str:
@@ -428,7 +510,10 @@ def _sentence(error: Any, key: str | None) -> str:
     if kind == "missing":
         return _("“%(key)s” is missing") % {"key": key}
     if kind == "extra_forbidden":
-        return _("unknown key “%(key)s”") % {"key": key}
+        return _("unknown key “%(key)s”%(hint)s") % {
+            "key": key,
+            "hint": _suggestion(str(key), _known_keys(), cutoff=0.7),
+        }
     if kind in _KINDS:
         return _("%(what)s must be %(kind)s, not %(value)s") % {
             "what": named,
@@ -491,7 +576,7 @@ def _sentence(error: Any, key: str | None) -> str:
         message = str(error.get("msg", ""))
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
-        return message
+        return _rule_sentence(message)
     return str(error.get("msg", kind))
 
 
@@ -515,20 +600,22 @@ def _segments(data: Any, loc: tuple[Any, ...], kind: str) -> list[tuple[str, Any
     """A loc from pydantic split into real keys of the data and the union members it went through."""
     segments: list[tuple[str, Any]] = []
     node = data
+    tagged = False  # the step's type was read as the union's tag here (a playbook step has a `playbook` key)
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
         if part == "[key]":
             segments.append(("key", None))
-        elif (
-            isinstance(node, dict)
-            and not isinstance(part, int)
-            and part in node
-            or isinstance(node, list)
-            and isinstance(part, int)
-            and 0 <= part < len(node)
-        ):
+            continue
+        if isinstance(node, dict) and not tagged and not last and node.get("type") == part:
+            segments.append(("t", part))
+            tagged = True
+            continue
+        in_mapping = isinstance(node, dict) and not isinstance(part, int) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             segments.append(("k", part))
             node = node[part]
+            tagged = False
         elif last and kind == "missing":
             segments.append(("k", part))  # the key that is not there
         else:
@@ -741,6 +828,9 @@ def _raw_steps(steps: Any, prefix: Path) -> Iterator[tuple[Path, dict[str, Any]]
 
 # --- References: what must exist outside the text ---------------------------------------------------
 
+# The engine journeys/rendering.py renders messages with: Django's built-in tags and filters only, no
+# loaders, no project tag libraries. A template that compiles here compiles there.
+_MESSAGE_ENGINE = Engine(autoescape=True, string_if_invalid="")
 FORBIDDEN_TAGS = re.compile(r"{%-?\s*(include|extends|load|ssi|debug)\b")
 
 
@@ -785,8 +875,8 @@ def _all_conditions(definition: JourneyDefinition) -> Iterator[tuple[Path, Any]]
             yield from _conditions(step.when, (*path, "when"))
 
 
-def _suggestion(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=1)
+def _suggestion(name: str, names: list[str], *, cutoff: float = 0.6) -> str:
+    close = difflib.get_close_matches(name, names, n=1, cutoff=cutoff)
     return _(" (did you mean “%(name)s”?)") % {"name": close[0]} if close else ""
 
 
@@ -833,9 +923,11 @@ def _template_problem(text: str) -> str | None:
     if forbidden:
         return _("the tag {%% %(tag)s %%} is not allowed in journey messages") % {"tag": forbidden.group(1)}
     try:
-        engines["django"].from_string(text)
+        _MESSAGE_ENGINE.from_string(text)
     except TemplateSyntaxError as error:
         return str(error)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as error:  # odd tag arguments
+        return _("the template cannot be read (%(error)s)") % {"error": error}
     return None
 
 
@@ -933,21 +1025,21 @@ def _reference_problems(definition: JourneyDefinition) -> list[tuple[Path, str]]
 # --- The public functions ---------------------------------------------------------------------------
 
 
-def _check(text: str) -> tuple[JourneyDefinition | None, list[Problem]]:
+def _check(text: str) -> tuple[JourneyDefinition | None, list[Problem], Any]:
     if not isinstance(text, str):
-        return None, [Problem(1, 1, "", _("a journey is text"))]
+        return None, [Problem(1, 1, "", _("a journey is text"))], None
     data, builder, problems = _load(text)
     if problems:
-        return None, problems
+        return None, problems, data
     try:
         definition = parse(data)
     except pydantic.ValidationError as error:
-        return None, _schema_problems(data, builder, error) or [Problem(1, 1, "", str(error))]
+        return None, _schema_problems(data, builder, error) or [Problem(1, 1, "", str(error))], data
     problems = []
     for path, message in _reference_problems(definition):
         line, column = _place(builder, path, on_key=False)
         problems.append(Problem(line, column, path_text(path), message))
-    return definition, problems
+    return definition, problems, data
 
 
 def _step_id_at(data: Any, path: str) -> str:
@@ -972,16 +1064,26 @@ def _step_id_at(data: Any, path: str) -> str:
     return step_id
 
 
+# The line breaks YAML counts (PyYAML's reader also breaks lines at NEL, LS and PS).
+LINE_BREAK = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
+
+
+def _within(problem: Problem, text: str) -> Problem:
+    """A problem at the end of the text (libyaml may point past the last line) on its last line."""
+    lines = LINE_BREAK.split(text)
+    if problem.line <= len(lines):
+        return problem
+    return dataclasses.replace(problem, line=len(lines), column=len(lines[-1]) + 1)
+
+
 def _checked(text: str) -> tuple[JourneyDefinition | None, list[Problem]]:
-    definition, problems = _check(text)
-    if problems and isinstance(text, str):
-        data = None
-        with contextlib.suppress(Exception):
-            data, _builder, _load_problems = _load(text)
-        if isinstance(data, dict):
-            problems = [
-                dataclasses.replace(problem, step_id=_step_id_at(data, problem.path)) for problem in problems
-            ]
+    definition, problems, data = _check(text)
+    if isinstance(text, str):
+        problems = [_within(problem, text) for problem in problems]
+    if isinstance(data, dict):
+        problems = [
+            dataclasses.replace(problem, step_id=_step_id_at(data, problem.path)) for problem in problems
+        ]
     return definition, sorted(problems, key=lambda problem: (problem.line, problem.column))
 
 
@@ -1006,6 +1108,9 @@ class _Dumper(yaml.SafeDumper):
     """Quotes every string that YAML 1.1 or 1.2 would read as something else (`no`, `0o17`, `1:20`)."""
 
     def represent_str(self, data: str) -> Any:
+        if any(character in data for character in "\r\x85\u2028\u2029"):
+            # Line breaks YAML folds in plain, single-quoted and block text: only escapes keep them.
+            return self.represent_scalar(STR, data, style='"')
         if "\n" in data:
             return self.represent_scalar(STR, data, style="|")
         return self.represent_scalar(STR, data)

@@ -250,25 +250,49 @@ def _json_text(data: Any) -> str:
 
 
 def _summary(result: dict[str, Any]) -> str:
-    """A readable page from the simulation's JSON: the top-level figures, then each part in brief."""
-    lines: list[str] = []
-    nested: list[tuple[str, Any]] = []
-    for key, value in result.items():
-        if isinstance(value, dict | list):
-            nested.append((key, value))
-        else:
-            lines.append(f"{key.replace('_', ' ')}: {value}")
-    for key, value in nested:
-        title = key.replace("_", " ")
-        if isinstance(value, dict):
-            lines.append(f"{title}:")
-            lines.extend(f"  {name}: {_brief(item)}" for name, item in value.items())
-        else:
-            lines.append(f"{title}: {len(value)}")
-            lines.extend(f"  - {_brief(item)}" for item in value[:20])
-            if len(value) > 20:
-                lines.append(f"  … and {len(value) - 20} more")
+    """The simulation's JSON as a page to read: who entered, where they went, what would have gone out."""
+    lines = [
+        f"{result.get('journey', '?')}: {result.get('days', '?')} days "
+        f"({str(result.get('start', '?'))[:10]} to {str(result.get('end', '?'))[:10]}), "
+        f"entry: {result.get('trigger', '?')}"
+    ]
+    refused = result.get("refused") or {}
+    lines.append(
+        f"Entered: {result.get('entered', 0)}" + (f" (refused: {_pairs(refused)})" if refused else "")
+    )
+    if result.get("outcomes"):
+        lines.append(f"Outcomes: {_pairs(result['outcomes'])}")
+    steps = result.get("steps") or {}
+    if steps:
+        lines.append("Steps:")
+        lines.extend(f"  {step}: {_pairs(counts)}" for step, counts in steps.items())
+    paths = result.get("paths") or []
+    if paths:
+        lines.append(f"Paths ({len(paths)}):")
+        for path in paths[:10]:
+            walked = " → ".join(
+                f"{leg.get('step')}({leg.get('outcome')})" if leg.get("outcome") else str(leg.get("step"))
+                for leg in path.get("steps", [])
+            )
+            lines.append(f"  {path.get('count', 0)} × {walked} → {path.get('ended', '')}")
+        if len(paths) > 10:
+            lines.append(f"  … and {len(paths) - 10} more")
+    for step, arms in (result.get("arms") or {}).items():
+        lines.append(f"A/B {step}: " + "; ".join(f"{arm}: {_pairs(counts)}" for arm, counts in arms.items()))
+    lines.append(
+        f"Messages: {result.get('messages_total', 0)}"
+        + (f" ({_pairs(result['delivery'])})" if result.get("delivery") else "")
+    )
+    for message in (result.get("messages") or [])[:5]:
+        lines.append(f"  - {_brief(message)}")
+    lines.extend(f"Note: {note}" for note in result.get("notes") or [])
     return "\n".join(lines)
+
+
+def _pairs(counts: Any) -> str:
+    if not isinstance(counts, dict):
+        return str(counts)
+    return ", ".join(f"{key} {value}" for key, value in counts.items())
 
 
 def _brief(value: Any) -> str:
@@ -276,7 +300,5 @@ def _brief(value: Any) -> str:
         return ", ".join(
             f"{key}={_brief(item)}" for key, item in value.items() if not isinstance(item, dict | list)
         )
-    if isinstance(value, list):
-        return f"[{len(value)}]"
-    text = str(value)
-    return text if len(text) <= 120 else text[:119] + "…"
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= 80 else text[:79] + "…"
