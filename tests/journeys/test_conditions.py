@@ -169,3 +169,18 @@ def test_did_counts_the_window_before_the_moment_for_the_account_or_the_person(a
     )
     # as of a moment in the past, the later events do not count yet
     assert not holds(DidCondition(did="Report created"), Subject(account.pk), NOW - timedelta(days=5), {})
+
+
+def test_did_counts_a_persons_events_sent_under_their_product_user_id(account):
+    from touchpoint.usage.models import ProductUser
+
+    source = Source.objects.create(name="Product")
+    ann = ContactFactory(account=account)
+    ProductUser.objects.create(user_id="u-ann", account=account, contact=ann)
+    unlinked = _event(source, account, None, "Report created", NOW - timedelta(days=1))
+    unlinked.user_id = "u-ann"
+    someone_else = _event(source, account, None, "Report created", NOW - timedelta(days=2))
+    someone_else.user_id = "u-bob"
+    RawEvent.objects.bulk_create([unlinked, someone_else])
+    assert holds(DidCondition(did="Report created"), Subject(account.pk, ann.pk), NOW, {})
+    assert not holds(DidCondition(did="Report created", min_count=2), Subject(account.pk, ann.pk), NOW, {})

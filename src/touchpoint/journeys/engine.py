@@ -175,14 +175,14 @@ def advance_due(*, now: datetime | None = None, limit: int = 100) -> int:
     """Advance up to `limit` enrollments whose time has come (or whose awaited event arrived), each in
     its own transaction; returns how many it advanced."""
     done = 0
-    seen: list[int] = []
+    seen: set[int] = set()
     for _ in range(limit):
         moment = now or timezone.now()
         with transaction.atomic():
-            enrollment = _claim(moment, exclude=seen)
-            if enrollment is None:
-                break
-            seen.append(enrollment.pk)
+            enrollment = _claim(moment)
+            if enrollment is None or enrollment.pk in seen:
+                break  # nothing due (or only what this call has just advanced: never loop on one)
+            seen.add(enrollment.pk)
             _run(enrollment, now=moment)
         done += 1
     return done
@@ -198,18 +198,18 @@ def advance_all_due(limit: int = 100) -> int:
             return total
 
 
-def _claim(now: datetime, *, exclude: list[int]) -> Enrollment | None:
+def _claim(now: datetime) -> Enrollment | None:
     # notify_event sets wake_at to the event's time, so "due" is one indexed range (status, wake_at).
     due = Enrollment.objects.filter(
         status=EnrollmentStatus.ACTIVE, wake_at__lte=now, journey__status=JourneyStatus.LIVE
-    )
-    if exclude:
-        due = due.exclude(pk__in=exclude)
-    due = due.select_related("version", "account", "contact").order_by("wake_at", "id")
+    ).order_by("wake_at", "id")
     if connection.features.has_select_for_update_skip_locked:
-        # Lock only the enrollment (not its journey, version, account): other workers skip it.
+        # Lock only the enrollment row (not its journey): other workers skip it until this commits.
         due = due.select_for_update(skip_locked=True, of=("self",))
-    return due.first()
+    pk = due.values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    return Enrollment.objects.select_related("version", "account", "contact").get(pk=pk)
 
 
 def _run(enrollment: Enrollment, *, now: datetime) -> None:
@@ -247,6 +247,9 @@ def _advance(enrollment: Enrollment, graph: interpreter.Graph, *, now: datetime)
         seed=str(enrollment.pk),
         entry_data=enrollment.entry_data,
     )
+    # Steps entered and left in this one advance are written whole; only the step the enrollment
+    # stood on (entered by an earlier advance) is updated.
+    left = {visit.step_id: visit for visit in result.left}
     if result.visits:
         StepVisit.objects.bulk_create(
             [
@@ -255,12 +258,17 @@ def _advance(enrollment: Enrollment, graph: interpreter.Graph, *, now: datetime)
                     version_id=enrollment.version_id,
                     step_id=v.step_id,
                     entered_at=v.at,
+                    left_at=left[v.step_id].at if v.step_id in left else None,
+                    outcome=left[v.step_id].outcome[:64] if v.step_id in left else "",
                 )
                 for v in result.visits
             ],
             ignore_conflicts=True,
         )
+    entered = {visit.step_id for visit in result.visits}
     for visit in result.left:
+        if visit.step_id in entered:
+            continue
         StepVisit.objects.filter(enrollment=enrollment, step_id=visit.step_id, left_at__isnull=True).update(
             left_at=visit.at, outcome=visit.outcome[:64]
         )

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, S
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
-from touchpoint.accounts.models import Account
+from touchpoint.accounts.models import Account, Contact
 from touchpoint.usage.models import (
     DailyAccountRollup,
     DailyEventRollup,
@@ -235,7 +235,15 @@ def event_count(
         timestamp__lte=until,
     )
     if contact_id is not None:
-        events = events.filter(contact_id=contact_id)
+        # The person's events: matched to them at ingestion, or sent under their product user id
+        # (an event that arrived before the person was linked to the contact keeps contact empty).
+        user_ids = set(ProductUser.objects.filter(contact_id=contact_id).values_list("user_id", flat=True))
+        user_ids |= set(
+            Contact.objects.filter(pk=contact_id, external_id__isnull=False).values_list(
+                "external_id", flat=True
+            )
+        )
+        events = events.filter(Q(contact_id=contact_id) | Q(user_id__in=sorted(user_ids - {""})))
     return events.count()
 
 
