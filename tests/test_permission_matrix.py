@@ -159,6 +159,12 @@ def _owners_alert(world: World) -> int:
     return alert.pk
 
 
+def _unsubscribe_url(world: World) -> str:
+    from touchpoint.journeys.consent import unsubscribe_path
+
+    return unsubscribe_path(world.contact)
+
+
 def _contact_name(world: World) -> str:
     return world.contact.name
 
@@ -185,6 +191,19 @@ PAGES: dict[str, list[Case]] = {
     "set_language": [Case(public, method="post", data={"language": "ja"}, why="Django's language switch")],
     "healthz": [Case(public, why="for load balancers; says only that the database answers")],
     "stripe-webhook": [Case(public, method="post", why="Stripe signs each request (400 without)")],
+    "journeys-unsubscribe": [
+        Case(
+            public,
+            url=lambda w: _unsubscribe_url(w),
+            why="a journey email's link: the signed token is the proof",
+        ),
+        Case(
+            public,
+            method="post",
+            url=lambda w: _unsubscribe_url(w),
+            why="unsubscribing (and RFC 8058 one-click)",
+        ),
+    ],
     **{
         name: [Case(public, method="post", why="Segment's tracking API: a source's write key (401 without)")]
         for name in (

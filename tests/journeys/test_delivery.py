@@ -278,3 +278,18 @@ def test_the_command_sends_what_is_due(smtp, version, rules):
     call_command("journey_send", "--limit", "10")  # real clock: whatever the hour, the row moves on
     row = OutboxRow.objects.get(kind=OutboxKind.EMAIL)
     assert row.status == OutboxStatus.SENT or row.next_attempt_at > NOON - timedelta(days=300)
+
+
+def test_the_link_in_an_email_unsubscribes_and_the_next_email_is_not_sent(smtp, version, rules, client):
+    contact = ContactFactory()
+    email_row(version, contact)
+    assert send_due(now=DAY) == 1
+    header = "".join(smtp.messages[0]["List-Unsubscribe"].split())
+    path = header.strip("<>").removeprefix("https://cs.example.com")
+    # What a mail client's unsubscribe button does (RFC 8058).
+    assert client.post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    later = email_row(version, contact)
+    assert send_due(now=DAY) == 0
+    later.refresh_from_db()
+    assert later.suppressed_reason == "unsubscribed"
+    assert len(smtp.messages) == 1

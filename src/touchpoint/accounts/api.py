@@ -108,6 +108,8 @@ def _contact_out(contact: Contact) -> dict:
         "phone": contact.phone,
         "external_id": contact.external_id,
         "roles": contact.role_values,
+        "language": contact.language,
+        "time_zone": contact.time_zone,
         "created_at": contact.created_at,
         "updated_at": contact.updated_at,
     }
@@ -326,7 +328,7 @@ def update_contact(request: HttpRequest, contact_id: Id, body: ContactPatch):
     contact = get_object_or_404(Contact.objects.select_related("account"), pk=contact_id)
     require_perm(request, "accounts.change_contact", contact)
     changes = body.model_dump(exclude_unset=True)
-    for field in ("name", "email", "title", "phone", "roles"):
+    for field in ("name", "email", "title", "phone", "roles", "language", "time_zone"):
         if field in changes and changes[field] is None:
             raise ValidationError({field: _("This field cannot be null.")})
     services.update_contact(contact=contact, actor=caller(request), **changes)

@@ -323,6 +323,26 @@ class NewContactForm(forms.Form):
         max_length=128,
         help_text=_("The person's ID in your product (Segment userId)."),
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("The account's")), *settings.LANGUAGES],
+        help_text=_("The language of the automated messages this person gets."),
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        help_text=_("An IANA name such as Asia/Tokyo; no journey email reaches them at night there."),
+    )
+
+    def clean_time_zone(self) -> str:
+        from touchpoint.accounts.services import clean_time_zone
+
+        try:
+            return clean_time_zone(self.cleaned_data.get("time_zone"))
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["time_zone"]) from None
 
 
 class SaveViewForm(forms.Form):

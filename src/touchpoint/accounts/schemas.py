@@ -71,8 +71,14 @@ class ContactOut(Schema):
     phone: str
     external_id: str | None
     roles: list[ContactRoleValue]
+    language: str = Field(description="Language of automated messages; empty: the account's.")
+    time_zone: str = Field(description="IANA time zone name (quiet hours); empty: the site's.")
     created_at: datetime
     updated_at: datetime
+
+
+# The languages messages can be written in ("" follows the account).
+MessageLanguage = Literal["", "en", "ja", "ru", "th"]
 
 
 class ContactIn(Strict):
@@ -82,6 +88,8 @@ class ContactIn(Strict):
     phone: str = Field("", max_length=50)
     external_id: str | None = Field(None, max_length=128)
     roles: list[ContactRoleValue] = []
+    language: MessageLanguage = ""
+    time_zone: str = Field("", max_length=64, description="An IANA name such as Asia/Tokyo.")
 
 
 class ContactPatch(Strict):
@@ -92,6 +100,8 @@ class ContactPatch(Strict):
     phone: str = Field(None, max_length=50)  # type: ignore[assignment]
     external_id: str | None = Field(None, max_length=128)
     roles: list[ContactRoleValue] = None  # type: ignore[assignment]
+    language: MessageLanguage = None  # type: ignore[assignment]
+    time_zone: str = Field(None, max_length=64)  # type: ignore[assignment]
 
 
 class TimelineEntryOut(Schema):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -466,6 +468,39 @@ def _clean_email(email: str) -> str:
     return email
 
 
+def clean_language(language: str | None) -> str:
+    """A person's language for messages: one of the site's languages, or "" (the account's)."""
+    language = (language or "").strip()
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(
+            {
+                "language": _("Unknown language “%(language)s”; choose from: %(choices)s.")
+                % {"language": language, "choices": ", ".join(code for code, _name in settings.LANGUAGES)}
+            }
+        )
+    return language
+
+
+@lru_cache(maxsize=1)
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def clean_time_zone(time_zone: str | None) -> str:
+    """An IANA time zone name such as Asia/Tokyo, or "" (the site's)."""
+    time_zone = (time_zone or "").strip()
+    if time_zone and time_zone not in _time_zone_names():
+        raise ValidationError(
+            {
+                "time_zone": _(
+                    "“%(zone)s” is not a time zone name; use one such as Europe/Paris or Asia/Tokyo."
+                )
+                % {"zone": time_zone[:64]}
+            }
+        )
+    return time_zone
+
+
 def _clean_roles(roles: Iterable[str]) -> list[str]:
     cleaned: list[str] = []
     for role in roles:
@@ -508,8 +543,10 @@ def create_contact(
     phone: str = "",
     external_id: str | None = None,
     roles: Iterable[str] = (),
+    language: str = "",
+    time_zone: str = "",
 ) -> Contact:
-    """Add a person to an account with their roles."""
+    """Add a person to an account with their roles (and the language and time zone messages use)."""
     email = _clean_email(email)
     _check_email_free(account, email, exclude_pk=None)
     contact = Contact.objects.create(
@@ -519,6 +556,8 @@ def create_contact(
         title=(title or "").strip()[:200],
         phone=(phone or "").strip()[:50],
         external_id=_clean_external_id(external_id, model=Contact, exclude_pk=None),
+        language=clean_language(language),
+        time_zone=clean_time_zone(time_zone),
     )
     role_values = _clean_roles(roles)
     ContactRoleAssignment.objects.bulk_create(
@@ -559,9 +598,15 @@ def update_contact(
     phone: str = UNSET,
     external_id: str | None = UNSET,
     roles: Iterable[str] = UNSET,
+    language: str = UNSET,
+    time_zone: str = UNSET,
 ) -> Contact:
     """Change a contact's details or roles; only the arguments given change."""
     changes: dict[str, list[Any]] = {}
+    if language is not UNSET:
+        language = clean_language(language)
+    if time_zone is not UNSET:
+        time_zone = clean_time_zone(time_zone)
     if name is not UNSET:
         name = _clean_name(name)
     if email is not UNSET:
@@ -575,6 +620,8 @@ def update_contact(
         ("title", title),
         ("phone", phone),
         ("external_id", external_id),
+        ("language", language),
+        ("time_zone", time_zone),
     ):
         if value is not UNSET and getattr(contact, field) != value:
             changes[field] = [getattr(contact, field), value]
