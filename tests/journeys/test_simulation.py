@@ -172,6 +172,8 @@ def test_domain_event_entry_checks_where_on_the_payload_and_the_audience_as_of_t
 
     assert result.entered == 1
     assert result.refused["audience"] == 1  # the high-touch account: a red grade, outside the audience
+    # The engagement model keeps no history: the result says it was read as it is today.
+    assert any("account.engagement_model" in note for note in result.notes)
     assert [m["account_id"] for m in result.messages] == [red_low.pk]
 
 
@@ -392,6 +394,7 @@ def test_messages_over_the_weekly_cap_are_counted_as_capped_per_contact():
     assert [m["status"] for m in result.messages] == ["sent", "sent", "capped", "capped", "sent"]
     assert {m["to"] for m in result.messages} == {contact.email}
     assert result.to_json()["cap_scope"] == "this journey's simulated emails only"
+    assert any("only this journey's simulated emails" in note for note in result.notes)
 
 
 @pytest.mark.django_db

@@ -80,6 +80,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from touchpoint.journeys import interpreter
 from touchpoint.journeys.definition import (
@@ -218,6 +219,7 @@ class History:
         self._occurrences: dict[tuple[int, str], tuple[list[datetime], list[int | None]]] | None = None
         self._did: dict[tuple[int, int | None, str], list[datetime]] | None = None
         self._health: dict[int, tuple[list[date], list[tuple[Any, Any]]]] | None = None
+        self.zone = timezone.get_current_timezone()
         self._starts: dict[int, date] | None = None
         self.contacts_by_account: dict[int, list[ContactRow]] = defaultdict(list)
 
@@ -316,7 +318,7 @@ class History:
                 yield row["id"], row["account_id"], when
 
     def anchor_date(self, account_id: int, anchor: str, at: datetime) -> date | None:
-        day = timezone.localtime(at).date()
+        day = self.local_day(at)
         if anchor == "renewal":
             dates = self.renewals.get(account_id, [])
             index = bisect.bisect_left(dates, day)
@@ -450,25 +452,61 @@ class History:
     def health_on(self, account_id: int, day: date) -> tuple[Any, Any] | None:
         """(grade, score) of the account's latest score on or before that day (health.selectors.score_on)."""
         if self._health is None:
-            from touchpoint.health.models import HealthScore
-
-            series: dict[int, tuple[list[date], list[tuple[Any, Any]]]] = {}
-            for account, scored_on, grade, score in (
-                HealthScore.objects.filter(day__lte=timezone.localdate(self.end))
-                .order_by("account_id", "day")
-                .values_list("account_id", "day", "grade", "score")
-                .iterator(chunk_size=10000)
-            ):
-                days, values = series.setdefault(account, ([], []))
-                days.append(scored_on)
-                values.append((grade, score))
-            self._health = series
+            self._health = self._load_health()
         found = self._health.get(account_id)
         if found is None:
             return None
         days, values = found
         index = bisect.bisect_right(days, day) - 1
         return values[index] if index >= 0 else None
+
+    def _load_health(self) -> dict[int, tuple[list[date], list[tuple[Any, Any]]]]:
+        """The window's scores, and each account's last score before it: two plain SQL reads (the
+        rows are many, and the ORM's date conversion of each would cost more than the read)."""
+        from django.db import connection
+
+        from touchpoint.health.models import HealthScore
+
+        table = HealthScore._meta.db_table
+        first, last = self.local_day(self.start), self.local_day(self.end)
+        series: dict[int, tuple[list[date], list[tuple[Any, Any]]]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.account_id, s.day, s.grade, s.score FROM {table} s "
+                f"JOIN (SELECT account_id, MAX(day) AS day FROM {table} WHERE day < %s GROUP BY account_id) b "
+                "ON b.account_id = s.account_id AND b.day = s.day "
+                "UNION ALL "
+                f"SELECT account_id, day, grade, score FROM {table} WHERE day >= %s AND day <= %s "
+                "ORDER BY 1, 2",
+                [first, first, last],
+            )
+            while rows := cursor.fetchmany(20000):
+                for account, scored_on, grade, score in rows:
+                    days, values = series.setdefault(account, ([], []))
+                    days.append(scored_on if isinstance(scored_on, date) else date.fromisoformat(scored_on))
+                    values.append((grade, score))
+        return series
+
+    def local_day(self, at: datetime) -> date:
+        return at.astimezone(self.zone).date()
+
+    def todays_fields(self) -> set[str]:
+        """The fields the definition reads whose history is not kept (journeys/fields_builtin.py)."""
+        found: set[str] = set()
+        for condition in self._conditions():
+            for leaf in _leaves(condition):
+                name = getattr(leaf, "field", "")
+                if (
+                    name in TODAYS_FIELDS
+                    or name == "account.engagement_model"
+                    or name.startswith("account.attributes.")
+                ):
+                    found.add(name)
+        if self.definition.audience.roles:
+            found.add("contact.role")
+        if any(getattr(step, "by_engagement", False) for step in walk(self.definition.steps)):
+            found.add("account.engagement_model")
+        return found
 
     def _conditions(self) -> Iterable[Any]:
         definition = self.definition
@@ -496,7 +534,9 @@ class History:
         if entry.trigger == "schedule":
             return self._schedule_candidates()
         notes.append(
-            "This journey's entry is manual: nobody enters by themselves, so a simulation has no one to follow."
+            _(
+                "This journey's entry is manual: nobody enters by themselves, so a simulation has no one to follow."
+            )
         )
         return []
 
@@ -791,7 +831,7 @@ class HistoricalContext:
             return conditions.value_of(name, subject, at, entry)
         account = self.history.accounts.get(subject.account_id)
         if name in ("account.health_grade", "account.health_score"):
-            health = self.history.health_on(subject.account_id, timezone.localtime(at).date())
+            health = self.history.health_on(subject.account_id, self.history.local_day(at))
             if health is None:
                 return None
             return health[0] if name == "account.health_grade" else health[1]
@@ -802,7 +842,7 @@ class HistoricalContext:
             attribute = name.removeprefix("account.attributes.")
             return attributes.get(attribute) if isinstance(attributes, dict) else None
         if name in BY_DAY_FIELDS or name in TODAYS_FIELDS:
-            key = (name, subject, timezone.localtime(at).date() if name in BY_DAY_FIELDS else None)
+            key = (name, subject, self.history.local_day(at) if name in BY_DAY_FIELDS else None)
             if key not in self._memo:
                 self._memo[key] = conditions.value_of(name, subject, at, entry)
             return self._memo[key]
@@ -860,18 +900,17 @@ def simulate(
     *,
     days: int = 90,
     now: datetime | None = None,
-    context: Any = None,
 ) -> SimulationResult:
     """What the journey would have done over the last `days` days: entries, paths, messages, conversions.
 
-    Reads only. `context` replaces the historical context (tests of the run itself).
+    Reads only; `notes` (in the active language) say what the reader should know about the result.
     """
     if days < 1:
         raise ValueError("a simulation covers at least one day")
     end = now or timezone.now()
     start = end - timedelta(days=days)
     history = History(definition, start=start, end=end)
-    context = context or HistoricalContext(history)
+    context = HistoricalContext(history)
     result = SimulationResult(
         journey=definition.key, days=days, start=start, end=end, trigger=definition.entry.trigger
     )
@@ -884,6 +923,17 @@ def simulate(
     run = _Run(definition, graph, history, context, result)
     run.go(history.candidates(result.notes))
     run.finish()
+    todays = sorted(history.todays_fields())
+    if todays:
+        result.notes.append(
+            _(
+                "These are read as they are today, not as they were then (their history is not kept): %(fields)s."
+            )
+            % {"fields": ", ".join(todays)}
+        )
+    result.notes.append(
+        _("The weekly email cap counts only this journey's simulated emails, not other journeys' sends.")
+    )
     return result
 
 
@@ -998,7 +1048,7 @@ class _Run:
         )
         self.enrollments.append(enrollment)
         self.result.entered += 1
-        self.result.entered_by_day[timezone.localtime(candidate.at).date().isoformat()] += 1
+        self.result.entered_by_day[self.history.local_day(candidate.at).isoformat()] += 1
         self.result.steps[self.graph.first]["reached"] += 1
         self.step(enrollment, candidate.at)
 
