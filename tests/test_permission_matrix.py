@@ -240,6 +240,26 @@ PAGES: dict[str, list[Case]] = {
             "segment-alias",
         )
     },
+    # Journeys: in-app messages for the product (a source's write key, as the tracking API), and the
+    # open pixel and click redirect of journey emails (signed tokens; 404 while tracking is off).
+    "journey-messages": [Case(public, why="in-app messages: a source's write key (401 without)")],
+    **{
+        name: [
+            Case(
+                public,
+                method="post",
+                url=lambda w, name=name: reverse(name, kwargs={"message_id": 1}),
+                why="in-app message reports: a source's write key (401 without)",
+            )
+        ]
+        for name in ("journey-message-seen", "journey-message-clicked")
+    },
+    "journey-open": [
+        Case(public, url=lambda w: reverse("journey-open", kwargs={"token": "x"}), why="a signed token")
+    ],
+    "journey-click": [
+        Case(public, url=lambda w: reverse("journey-click", kwargs={"token": "x"}), why="a signed token")
+    ],
     "api:openapi-json": [Case(public, why="the API's description")],
     "api:openapi-view": [Case(public, why="the API's documentation page")],
     "api:api-root": [Case(public, why="the API's root: nothing but a 404 in the API's error shape")],
@@ -330,13 +350,6 @@ PAGES: dict[str, list[Case]] = {
     "journey-versions": [Case(signed_in, url=_journey_url("journey-versions"))],
     "journey-stats": [Case(signed_in, url=_journey_url("journey-stats"))],
     "account-journeys": [Case(account_reads), Case(book_writes, method="post")],
-    "journeys-unsubscribe": [
-        Case(
-            public,
-            url=lambda w: reverse("journeys-unsubscribe", args=["not-a-token"]),
-            why="the unsubscribe link of a journey email: a signed token names the person",
-        )
-    ],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],
@@ -395,9 +408,35 @@ def _api(path: str) -> Callable[[World], str]:
             task_id=world.task.pk,
             **({"run_id": _playbook_run(world).pk} if "{run_id}" in path else {}),
             opportunity_id=world.opportunity_id if "{opportunity_id}" in path else 0,
+            key="matrix-journey",
+            enrollment_id=_journey_enrollment(world).pk
+            if "{key}" in path or "{enrollment_id}" in path
+            else 0,
         )
 
     return build
+
+
+def _journey_enrollment(world: World) -> Any:
+    """A live journey "matrix-journey" and an active enrollment of the account in it."""
+    from tests.journeys.entries_support import definition, live_journey
+    from touchpoint.journeys.models import Enrollment, Journey
+
+    journey = Journey.objects.filter(key="matrix-journey").first()
+    version = (
+        journey.live_version
+        if journey is not None
+        else live_journey(
+            definition("matrix-journey", {"trigger": "manual"}, reentry={"policy": "after_exit"})
+        )
+    )
+    enrollment, _created = Enrollment.objects.get_or_create(
+        version=version,
+        subject_key=f"account:{world.account.pk}",
+        entry_key="zyxwv-matrix-entry",
+        defaults={"journey": version.journey, "account": world.account, "step_id": "w"},
+    )
+    return enrollment
 
 
 API_SIGNED_IN = outcomes(**{**signed_in, "anonymous": LOGIN})
@@ -454,6 +493,14 @@ API: dict[str, list[Case]] = {
     "PATCH /api/v1/tasks/{task_id}": [Case(book_writes, data={"title": "Patched"})],
     "POST /api/v1/tasks/{task_id}/complete": [Case(book_writes)],
     "POST /api/v1/tasks/{task_id}/cancel": [Case(book_writes, data={"reason": "Matrix"})],
+    # Journeys: everyone reads them; enrollments follow the account's book.
+    "GET /api/v1/journeys": [Case(API_SIGNED_IN)],
+    "GET /api/v1/journeys/{key}": [Case(API_SIGNED_IN)],
+    "POST /api/v1/journeys/{key}/enrollments": [
+        Case(book_writes, data=lambda w: {"account_id": w.account.pk, "entry_key": "matrix"})
+    ],
+    "GET /api/v1/journeys/{key}/enrollments": [Case(API_SIGNED_IN, shows=lambda w: "zyxwv-matrix-entry")],
+    "POST /api/v1/enrollments/{enrollment_id}/exit": [Case(book_writes, data={"reason": "Matrix"})],
     "GET /api/v1/renewal-opportunities": [Case(API_SIGNED_IN, shows=_account_name)],
     "GET /api/v1/renewal-opportunities/{opportunity_id}": [Case(account_reads)],
     "PATCH /api/v1/renewal-opportunities/{opportunity_id}": [Case(book_writes, data={"stage": "commit"})],

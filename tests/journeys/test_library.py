@@ -195,11 +195,12 @@ def test_the_library_shows_ab_tests_engagement_rules_splits_tasks_and_goals():
 
 
 def test_conditions_name_values_the_data_can_take():
-    from touchpoint.accounts.models import ContactRole, EngagementModel
+    from touchpoint.accounts.models import ContactRole
     from touchpoint.health.models import Grade
 
     allowed = {
-        "account.engagement_model": set(EngagementModel.values),
+        # Conditions read the engagement model as the interpreter names it, not as the column stores it.
+        "account.engagement_model": {"high_touch", "low_touch", "hybrid"},
         "account.health_grade": set(Grade.values),
         "entry.payload.grade": set(Grade.values),
         "contact.role": set(ContactRole.values),
@@ -209,3 +210,72 @@ def test_conditions_name_values_the_data_can_take():
             if isinstance(condition, FieldCondition) and condition.field in allowed:
                 values = condition.value if isinstance(condition.value, list) else [condition.value]
                 assert set(values) <= allowed[condition.field], (key, condition)
+
+
+@pytest.mark.django_db
+def test_every_template_passes_the_full_validation_fields_events_playbooks_and_templates():
+    from touchpoint.journeys import documents
+    from touchpoint.journeys.fields import registered_fields
+
+    assert registered_fields()  # the built-in fields, so the field names are really checked
+    for item in library.templates():
+        assert documents.problems_of(item.source) == [], item.key
+        assert documents.read(item.source) == parse(yaml.safe_load(item.source))
+
+
+@pytest.mark.django_db
+def test_every_message_renders_in_each_language_for_a_real_contact():
+    from tests.factories import AccountFactory, ContactFactory
+    from touchpoint.journeys.rendering import render
+
+    account = AccountFactory(name="Acme", owner=None)
+    contact = ContactFactory(account=account, name="Ana Lima", email="ana@example.com")
+    for key, definition in definitions().items():
+        for message_key, by_language in definition.messages.items():
+            for language in by_language:
+                rendered = render(
+                    definition, message_key, language=language, account=account, contact=contact
+                )
+                assert rendered.language == language
+                assert rendered.subject and "{{" not in rendered.subject + rendered.text, (key, message_key)
+                if "{{" in by_language[language].body:  # the person or the account is named
+                    assert "Acme" in rendered.text or "Ana" in rendered.text, (key, message_key, language)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("engagement_model", ["high", "low", "hybrid"])
+def test_every_template_launches_and_runs_to_the_end_without_failing(engagement_model):
+    """Saved, launched and walked by the real engine for an account (and its champion) over 200 days:
+    no step fails (a playbook, a task title, a message), whatever the engagement model."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.factories import AccountFactory, ContactFactory, PhaseFactory, SubscriptionFactory
+    from touchpoint.journeys import engine, services
+    from touchpoint.journeys.models import Enrollment, EnrollmentStatus, OutboxRow
+
+    start = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    account = AccountFactory(engagement_model=engagement_model, phase=PhaseFactory(name="Onboarding"))
+    champion = ContactFactory(account=account, roles=["champion", "decision_maker", "user", "kpi_owner"])
+    SubscriptionFactory(
+        account=account, started_on=start.date(), renewal_date=start.date() + timedelta(days=120)
+    )
+    for item in library.templates():
+        version = services.save_version(source=item.source)
+        services.launch(journey=version.journey)
+        definition = services.definition_of(version)
+        if definition.subject == "contact":
+            enrolled = engine.enroll(
+                version=version, account=account, contact=champion, entry_key="t", at=start
+            )
+        else:
+            enrolled = engine.enroll(version=version, account=account, entry_key="t", at=start)
+        refused = {("training", "high"), ("quarterly-business-review", "low")}  # their audiences
+        expected = (item.key, engagement_model) not in refused
+        assert (enrolled is not None) == expected, item.key
+    for day in range(1, 200):
+        engine.advance_due(now=start + timedelta(days=day), limit=1000)
+    failed = Enrollment.objects.filter(status=EnrollmentStatus.FAILED)
+    assert not failed.exists(), list(failed.values_list("journey__key", "exit_reason"))
+    assert not Enrollment.objects.filter(status=EnrollmentStatus.ACTIVE).exists()
+    assert OutboxRow.objects.filter(kind="email").exists() or engagement_model == "high"
+    assert OutboxRow.objects.filter(kind="task").exists()

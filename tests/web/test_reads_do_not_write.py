@@ -124,6 +124,7 @@ def data(admin_user):
         "name": "movements",
         "task_id": task.pk,
         "opportunity_id": subscription.renewal_opportunities.get().pk,
+        "message_id": 1,
     }
 
 

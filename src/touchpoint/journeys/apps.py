@@ -13,6 +13,7 @@ class JourneysConfig(AppConfig):
         from touchpoint.journeys import (
             consent,
             delivery,
+            entries,
             fields_builtin,  # noqa: F401  (registers the built-in fields)
             rules,  # noqa: F401  (registers on import)
         )
@@ -21,6 +22,9 @@ class JourneysConfig(AppConfig):
         from touchpoint.journeys.ui import register_pages
         from touchpoint.scheduler.registry import register_poller, register_schedule
 
+        entries.register()
+        delivery.register()  # the "journeys.send" poller
+        consent.register()  # the consent timeline kind
         register_poller("journeys.advance", every=5, run=advance_all_due)
         register_schedule(
             "journeys.recheck",
@@ -28,6 +32,4 @@ class JourneysConfig(AppConfig):
             task=recheck_task,
             description="Look again at every waiting journey enrollment for goals and exit rules",
         )
-        delivery.register()  # the "journeys.send" poller
-        consent.register()  # the consent timeline kind
         register_pages()

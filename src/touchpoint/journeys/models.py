@@ -299,3 +299,25 @@ class DeliverySettings(models.Model):
     def load(cls) -> DeliverySettings:
         settings_row, _created = cls.objects.get_or_create(pk=1)
         return settings_row
+
+
+class JourneyCursor(models.Model):
+    """Where one entry trigger stands, shared by every worker (see journeys/triggers.py).
+
+    "product-events": `position` is the last raw product event handed out; on PostgreSQL `horizon`
+    and `horizon_xmax` are the highest event id taken and the snapshot's xmax at the previous poll
+    (events up to the horizon are read once every transaction running then has ended).
+    "dates:<version id>": `day` is the last day the date scan covered.
+    "schedule:<version id>": `moment` is the last fire time enrolled (claimed by a conditional UPDATE).
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    position = models.BigIntegerField(default=0)
+    horizon = models.BigIntegerField(default=0)
+    horizon_xmax = models.BigIntegerField(default=0)
+    day = models.DateField(null=True, blank=True)
+    moment = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name

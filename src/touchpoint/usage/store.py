@@ -226,3 +226,33 @@ def rename_user(*, previous_id: str, user_id: str) -> int:
 def recent_events(source: Source, *, limit: int = 50) -> list[RawEvent]:
     """The newest events from a source, for the live debugger."""
     return list(RawEvent.objects.filter(source=source).order_by("-received_at", "-id")[:limit])
+
+
+def event_id_horizon() -> tuple[int, int, int]:
+    """(the highest raw event id given out, the snapshot's xmin, its xmax) for followers of the store.
+
+    On PostgreSQL an id is taken from the sequence before its transaction commits, so a follower
+    reads up to an id only once every transaction running when it was the highest has ended (see
+    journeys/triggers.py). On SQLite ids commit in order: the highest committed id, and 0, 0.
+    """
+    if connection.vendor != "postgresql":
+        return RawEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0, 0, 0
+    table = RawEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence(%s, 'id')), 0), "
+            "pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+            "pg_snapshot_xmax(pg_current_snapshot())::text::bigint",
+            [table],
+        )
+        highest, xmin, xmax = cursor.fetchone()
+    return int(highest), int(xmin), int(xmax)
+
+
+def track_events_between(after_id: int, up_to_id: int, *, names: Iterable[str], limit: int) -> list[RawEvent]:
+    """Track events with one of these names and after_id < id <= up_to_id, in id order (at most `limit`)."""
+    return list(
+        RawEvent.objects.filter(
+            id__gt=after_id, id__lte=up_to_id, type="track", event__in=list(names)
+        ).order_by("id")[: max(0, int(limit))]
+    )
