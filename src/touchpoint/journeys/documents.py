@@ -660,7 +660,7 @@ def _choose(errors: list[_Error]) -> list[_Error]:
         best = min(scores.values())
         tied = [tag for tag, score in scores.items() if score == best]
         if len(tied) > 1 and all(len(error.path) <= depth + 1 for tag in tied for error in groups[tag]):
-            chosen = _merged(prefix, [groups[tag] for tag in tied], depth)
+            chosen = _merged(prefix, [groups[tag] for tag in tied])
         else:
             chosen = groups[tied[0]]
             for error in chosen:
@@ -668,9 +668,9 @@ def _choose(errors: list[_Error]) -> list[_Error]:
         errors = others + chosen
 
 
-def _merged(prefix: list[tuple[str, Any]], groups: list[list[_Error]], depth: int) -> list[_Error]:
+def _merged(prefix: list[tuple[str, Any]], groups: list[list[_Error]]) -> list[_Error]:
     """One sentence for a value that fits no member of a union and leans to none of them."""
-    here = [segment for segment in prefix]
+    here = list(prefix)
     missing: list[str] = []
     kinds: list[str] = []
     extra: dict[Any, _Error] = {}
