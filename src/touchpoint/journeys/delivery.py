@@ -447,6 +447,11 @@ def settle_orphan(sock: socket.socket, *, row_id: int, attempts: int) -> None:
 _GUARDIAN = Guardian()
 
 
+def close_guardian() -> None:
+    """Let this process's guardian go (it exits); the next guarded send starts a new one."""
+    _GUARDIAN.close()
+
+
 def send_emails(
     *, now: datetime | None = None, limit: int = 50, lease: timedelta | None = None, guard: bool = False
 ) -> int:
