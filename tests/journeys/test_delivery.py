@@ -264,9 +264,11 @@ def test_tracking_adds_a_pixel_and_rewrites_links_when_switched_on(smtp, version
     row = email_row(version)
     assert send_due(now=DAY) == 1
     row.refresh_from_db()
-    html = part_of(smtp.messages[0], "text/html")
-    assert tracking.pixel_url(row) in html.replace("&amp;", "&")
+    html = part_of(smtp.messages[0], "text/html").replace("&amp;", "&")
+    assert tracking.pixel_url(row) in html
+    assert tracking.click_url(row, "https://docs.example.com/start") in html
     assert 'href="https://docs.example.com/start"' not in html
+    assert f'href="{consent.unsubscribe_url(row.contact)}"' in html  # the unsubscribe link stays direct
 
 
 def test_the_worker_polls_the_outbox():

@@ -54,6 +54,7 @@ import smtplib
 import socket
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from html import unescape as html_unescape
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -138,7 +139,7 @@ def _tracked(row: OutboxRow, html: str, unsubscribe: str) -> str:
         return html
 
     def rewrite(match: re.Match[str]) -> str:
-        url = match.group(1)
+        url = html_unescape(match.group(1))  # the href as written in HTML (&amp; for &)
         if url == unsubscribe:
             return match.group(0)
         return f'href="{escape(tracking.click_url(row, url))}"'
