@@ -295,3 +295,18 @@ def test_the_link_in_an_email_unsubscribes_and_the_next_email_is_not_sent(smtp, 
     later.refresh_from_db()
     assert later.suppressed_reason == "unsubscribed"
     assert len(smtp.messages) == 1
+
+
+def test_a_stored_definition_that_no_longer_validates_fails_its_rows_without_blocking_others(
+    smtp, version, rules
+):
+    from touchpoint.journeys.models import JourneyVersion
+
+    broken_version = make_version(key="broken")
+    JourneyVersion.objects.filter(pk=broken_version.pk).update(definition={"key": "broken"})
+    stuck = email_row(broken_version, next_attempt_at=datetime(2025, 1, 1, tzinfo=UTC))  # first in line
+    fine = email_row(version)
+    assert send_due(now=DAY) == 1
+    stuck.refresh_from_db()
+    assert stuck.status == OutboxStatus.FAILED and "not valid" in stuck.last_error
+    assert OutboxRow.objects.get(pk=fine.pk).status == OutboxStatus.SENT

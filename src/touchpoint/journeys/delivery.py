@@ -66,6 +66,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
+from pydantic import ValidationError as PydanticValidationError
 
 from touchpoint.accounts.models import Contact
 from touchpoint.journeys import consent, rendering
@@ -253,9 +254,14 @@ class Definitions:
         self._parsed: dict[int, JourneyDefinition] = {}
 
     def get(self, version_id: int) -> JourneyDefinition:
+        """Raises ValidationError when the stored definition no longer validates (the row then fails
+        instead of blocking every pass at the head of the queue)."""
         if version_id not in self._parsed:
             data = JourneyVersion.objects.values_list("definition", flat=True).get(pk=version_id)
-            self._parsed[version_id] = parse(data)
+            try:
+                self._parsed[version_id] = parse(data)
+            except PydanticValidationError as error:
+                raise ValidationError(f"the journey version's definition is not valid: {error}") from error
         return self._parsed[version_id]
 
 
