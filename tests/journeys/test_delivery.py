@@ -264,9 +264,11 @@ def test_tracking_adds_a_pixel_and_rewrites_links_when_switched_on(smtp, version
     row = email_row(version)
     assert send_due(now=DAY) == 1
     row.refresh_from_db()
-    html = part_of(smtp.messages[0], "text/html")
-    assert tracking.pixel_url(row) in html.replace("&amp;", "&")
+    html = part_of(smtp.messages[0], "text/html").replace("&amp;", "&")
+    assert tracking.pixel_url(row) in html
+    assert tracking.click_url(row, "https://docs.example.com/start") in html
     assert 'href="https://docs.example.com/start"' not in html
+    assert f'href="{consent.unsubscribe_url(row.contact)}"' in html  # the unsubscribe link stays direct
 
 
 def test_the_worker_polls_the_outbox():
@@ -293,3 +295,18 @@ def test_the_link_in_an_email_unsubscribes_and_the_next_email_is_not_sent(smtp, 
     later.refresh_from_db()
     assert later.suppressed_reason == "unsubscribed"
     assert len(smtp.messages) == 1
+
+
+def test_a_stored_definition_that_no_longer_validates_fails_its_rows_without_blocking_others(
+    smtp, version, rules
+):
+    from touchpoint.journeys.models import JourneyVersion
+
+    broken_version = make_version(key="broken")
+    JourneyVersion.objects.filter(pk=broken_version.pk).update(definition={"key": "broken"})
+    stuck = email_row(broken_version, next_attempt_at=datetime(2025, 1, 1, tzinfo=UTC))  # first in line
+    fine = email_row(version)
+    assert send_due(now=DAY) == 1
+    stuck.refresh_from_db()
+    assert stuck.status == OutboxStatus.FAILED and "not valid" in stuck.last_error
+    assert OutboxRow.objects.get(pk=fine.pk).status == OutboxStatus.SENT

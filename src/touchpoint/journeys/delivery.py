@@ -54,6 +54,7 @@ import smtplib
 import socket
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from html import unescape as html_unescape
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,6 +66,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
+from pydantic import ValidationError as PydanticValidationError
 
 from touchpoint.accounts.models import Contact
 from touchpoint.journeys import consent, rendering
@@ -138,7 +140,7 @@ def _tracked(row: OutboxRow, html: str, unsubscribe: str) -> str:
         return html
 
     def rewrite(match: re.Match[str]) -> str:
-        url = match.group(1)
+        url = html_unescape(match.group(1))  # the href as written in HTML (&amp; for &)
         if url == unsubscribe:
             return match.group(0)
         return f'href="{escape(tracking.click_url(row, url))}"'
@@ -252,9 +254,14 @@ class Definitions:
         self._parsed: dict[int, JourneyDefinition] = {}
 
     def get(self, version_id: int) -> JourneyDefinition:
+        """Raises ValidationError when the stored definition no longer validates (the row then fails
+        instead of blocking every pass at the head of the queue)."""
         if version_id not in self._parsed:
             data = JourneyVersion.objects.values_list("definition", flat=True).get(pk=version_id)
-            self._parsed[version_id] = parse(data)
+            try:
+                self._parsed[version_id] = parse(data)
+            except PydanticValidationError as error:
+                raise ValidationError(f"the journey version's definition is not valid: {error}") from error
         return self._parsed[version_id]
 
 
@@ -445,6 +452,11 @@ def settle_orphan(sock: socket.socket, *, row_id: int, attempts: int) -> None:
 
 
 _GUARDIAN = Guardian()
+
+
+def close_guardian() -> None:
+    """Let this process's guardian go (it exits); the next guarded send starts a new one."""
+    _GUARDIAN.close()
 
 
 def send_emails(

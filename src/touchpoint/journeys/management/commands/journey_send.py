@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
-from touchpoint.journeys.delivery import send_due
+from touchpoint.journeys.delivery import close_guardian, send_due
 
 
 class Command(BaseCommand):
@@ -39,12 +39,15 @@ class Command(BaseCommand):
             raise CommandError(_("--lease must be more than 0 seconds."))
         lease_delta = timedelta(seconds=lease) if lease is not None else None
         total = 0
-        while True:
-            sent = send_due(limit=limit, lease=lease_delta, guard=True)
-            total += sent
-            if not loop:
-                break
-            close_old_connections()
-            if not sent:
-                time.sleep(idle)
+        try:
+            while True:
+                sent = send_due(limit=limit, lease=lease_delta, guard=True)
+                total += sent
+                if not loop:
+                    break
+                close_old_connections()
+                if not sent:
+                    time.sleep(idle)
+        finally:
+            close_guardian()
         self.stdout.write(_("Sent %(count)d.") % {"count": total})
