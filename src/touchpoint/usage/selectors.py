@@ -238,11 +238,11 @@ def event_count(
         # The person's events: matched to them at ingestion, or sent under their product user id
         # (an event that arrived before the person was linked to the contact keeps contact empty).
         user_ids = set(ProductUser.objects.filter(contact_id=contact_id).values_list("user_id", flat=True))
-        user_ids |= set(
-            Contact.objects.filter(pk=contact_id, external_id__isnull=False).values_list(
-                "external_id", flat=True
-            )
-        )
+        user_ids |= {
+            external_id
+            for external_id in Contact.objects.filter(pk=contact_id).values_list("external_id", flat=True)
+            if external_id
+        }
         events = events.filter(Q(contact_id=contact_id) | Q(user_id__in=sorted(user_ids - {""})))
     return events.count()
 
