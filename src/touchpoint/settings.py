@@ -72,8 +72,9 @@ INSTALLED_APPS = [
     "touchpoint.health",
     "touchpoint.tasks",
     "touchpoint.playbooks",
-    "touchpoint.home",
+    # Before home: its demo step must see the journeys step to run after it.
     "touchpoint.journeys",
+    "touchpoint.home",
     "touchpoint.web",
     "touchpoint.demo",
 ]

@@ -25,7 +25,8 @@ RECENT_DAYS = 7
 def _after() -> tuple[str, ...]:
     from touchpoint.demo import builders
 
-    return tuple(name for name in ("health", "revenue", "accounts") if name in builders._STEPS)
+    # After every step that writes events (journeys tag accounts and close tasks), so none is missed.
+    return tuple(name for name in ("health", "revenue", "accounts", "journeys") if name in builders._STEPS)
 
 
 @step("alerts", after=_after())

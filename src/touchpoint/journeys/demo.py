@@ -133,7 +133,7 @@ class _Clock:
         self.created.clear()
 
 
-@step("journeys", after=("usage", "health", "tasks", "playbooks", "renewals", "alerts"))
+@step("journeys", after=("usage", "health", "tasks", "playbooks", "renewals"))
 def journeys(ctx: DemoContext) -> None:
     if not ctx.accounts:
         return

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.db.models.fields.json import KT
-from scipy.stats import binomtest
 
 from touchpoint.journeys.definition import JourneyDefinition, parse, walk
 from touchpoint.journeys.models import (
@@ -36,6 +35,9 @@ def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) ->
         return None
     if not 0 <= successes <= trials:
         raise ValueError("successes must lie between 0 and the number of trials")
+    # Imported here: scipy is heavy, and only the stats page needs it (the worker starts without it).
+    from scipy.stats import binomtest
+
     interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
     return float(interval.low), float(interval.high)
 
