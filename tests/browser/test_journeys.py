@@ -39,7 +39,7 @@ def smtp(settings):
 
 def _customer(language: str):
     """A new customer (subscription started ten days ago) with a champion who reads `language`."""
-    account = AccountFactory(name="Orbit Labs", engagement_model="low_touch", language=language)
+    account = AccountFactory(name="Orbit Labs", engagement_model="low", language=language)
     champion = ContactFactory(
         account=account, name="Kim Sato", email="kim@orbit.example", language=language, roles=["champion"]
     )

@@ -90,6 +90,13 @@ def postgres_database() -> Iterator[tuple[str, bool]]:
         connections.close_all()  # CREATE DATABASE … TEMPLATE needs the template to itself
     with psycopg.connect(base, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if template:
+            # Threads of earlier tests in this process (live servers, racing workers) may still hold
+            # connections to this worker's own test database; nobody else uses it.
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (template,),
+            )
         admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
         yield base.rsplit("/", 1)[0] + f"/{name}", bool(template)
