@@ -244,15 +244,7 @@ def follow_events(*, batch_size: int = 100, max_batches: int = MAX_BATCHES) -> i
                 entry_data=entry_data,
             )
         if event.kind in waits:
-            from touchpoint.journeys.engine import notify_event
-
-            notify_event(
-                account_id=account.pk,
-                contact_id=contact.pk if contact else None,
-                name=event.kind,
-                at=event.occurred_at,
-                data=event.payload,
-            )
+            _wake_waiting(account, contact, name=event.kind, at=event.occurred_at, data=event.payload)
 
     total = 0
     for _batch in range(max_batches):
@@ -405,15 +397,7 @@ def _handle_product_events(rows: list[Any], names: set[str]) -> None:
                 entry_data=entry_data,
             )
         if row.event in waits:
-            from touchpoint.journeys.engine import notify_event
-
-            notify_event(
-                account_id=account.pk,
-                contact_id=contact.pk if contact else None,
-                name=row.event,
-                at=row.timestamp,
-                data=row.properties,
-            )
+            _wake_waiting(account, contact, name=row.event, at=row.timestamp, data=row.properties)
 
 
 # --- Dates ----------------------------------------------------------------------------------------
@@ -552,3 +536,12 @@ def enroll_audience(
             version, definition, account=contact.account, contact=contact, key=key, entry_data=entry_data
         )
     return made
+
+
+def _wake_waiting(account: Any, contact: Any, *, name: str, at: Any, data: Any) -> None:
+    """Wake the subject's enrollments whose wait step waits for this event (domain or product)."""
+    from touchpoint.journeys.engine import notify_event
+
+    notify_event(
+        account_id=account.pk, contact_id=contact.pk if contact else None, name=name, at=at, data=data
+    )
