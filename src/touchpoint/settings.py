@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "touchpoint.events",
     "touchpoint.accounts",
     "touchpoint.success",
+    "touchpoint.plans",
     "touchpoint.usage",
     "touchpoint.revenue",
     "touchpoint.integrations",

@@ -70,3 +70,11 @@ def put_placement(request: HttpRequest, account_id: Id, body: PlacementIn):
     phase = _resolve(LifecyclePhase, body.phase, "phase")
     services.place_account(account=account, actor=caller(request), framework=framework, phase=phase)
     return _placement_out(account, placement_for(account.pk))
+
+
+# Each part of success keeps its operations in its own module.
+from touchpoint.success import api_frameworks, api_funnel, api_milestones  # noqa: E402
+
+router.add_router("", api_frameworks.router)
+router.add_router("", api_milestones.router)
+router.add_router("", api_funnel.router)

@@ -9,9 +9,17 @@ class SuccessConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.success import (
             domain_events,  # noqa: F401  (registers phase.changed)
+            framework_plugins,
+            funnel_plugins,
+            milestone_plugins,
+            placement_plugins,
             plugins,
             rules,  # noqa: F401  (declares the success permissions)
             timeline,  # noqa: F401  (registers the timeline kinds)
         )
 
         plugins.register()
+        placement_plugins.register()
+        framework_plugins.register()
+        milestone_plugins.register()
+        funnel_plugins.register()

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlansConfig(AppConfig):
+    name = "touchpoint.plans"
+    label = "plans"
+    verbose_name = "Success plans"
