@@ -47,6 +47,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from touchpoint.accounts.models import Account, Contact
+from touchpoint.bulk import insert_rows
 from touchpoint.journeys import actions, interpreter
 from touchpoint.journeys.context import LiveContext
 from touchpoint.journeys.definition import JourneyDefinition, parse
@@ -399,7 +400,7 @@ def _write(plans: list[_Plan], *, now: datetime) -> None:
         return
     # Steps entered and left in this one advance are written whole; only the step an enrollment
     # stood on (entered by an earlier advance) is updated.
-    new_visits: list[StepVisit] = []
+    new_visits: list[dict[str, Any]] = []
     left_before: dict[tuple[str, datetime, str], list[int]] = defaultdict(list)
     for plan in plans:
         result, enrollment = plan.result, plan.enrollment
@@ -408,20 +409,19 @@ def _write(plans: list[_Plan], *, now: datetime) -> None:
         for v in result.visits:
             entered.add(v.step_id)
             new_visits.append(
-                StepVisit(
-                    enrollment=enrollment,
-                    version_id=enrollment.version_id,
-                    step_id=v.step_id,
-                    entered_at=v.at,
-                    left_at=left[v.step_id].at if v.step_id in left else None,
-                    outcome=left[v.step_id].outcome[:64] if v.step_id in left else "",
-                )
+                {
+                    "enrollment_id": enrollment.pk,
+                    "version_id": enrollment.version_id,
+                    "step_id": v.step_id,
+                    "entered_at": v.at,
+                    "left_at": left[v.step_id].at if v.step_id in left else None,
+                    "outcome": left[v.step_id].outcome[:64] if v.step_id in left else "",
+                }
             )
         for visit in result.left:
             if visit.step_id not in entered:
                 left_before[(visit.step_id, visit.at, visit.outcome[:64])].append(enrollment.pk)
-    if new_visits:
-        StepVisit.objects.bulk_create(new_visits, ignore_conflicts=True)
+    insert_rows(StepVisit, new_visits, ignore_conflicts=True)
     for (step_id, at, outcome), ids in left_before.items():
         StepVisit.objects.filter(enrollment_id__in=ids, step_id=step_id, left_at__isnull=True).update(
             left_at=at, outcome=outcome
@@ -596,8 +596,8 @@ def _write_effects(
             enrollment_id__in={enrollment.pk for enrollment, _e, _d in items}
         ).values_list("enrollment_id", "step_id", "kind", "recipient_key")
     )
-    rows: list[OutboxRow] = []
-    task_rows: list[OutboxRow] = []
+    rows: list[dict[str, Any]] = []
+    task_rows: list[dict[str, Any]] = []
     new_tasks = []
     reached = _recipients_of([(enrollment, effect) for enrollment, effect, _d in items])
     for (enrollment, effect, definition), recipients_ in zip(items, reached, strict=True):
@@ -606,39 +606,43 @@ def _write_effects(
             if key in written:
                 continue  # a replay: this effect reached this recipient already
             written.add(key)
-            row = OutboxRow(
-                enrollment=enrollment,
-                step_id=effect.step_id,
-                kind=effect.kind,
-                recipient_key=recipient.key,
-                account_id=enrollment.account_id,
-                contact=recipient.contact,
-                payload=dict(effect.params),
-                to_address=recipient.address[:254],
-                created_at=now,
-                next_attempt_at=now,
-            )
+            row: dict[str, Any] = {
+                "enrollment_id": enrollment.pk,
+                "step_id": effect.step_id,
+                "kind": effect.kind,
+                "recipient_key": recipient.key,
+                "account_id": enrollment.account_id,
+                "contact_id": recipient.contact.pk if recipient.contact is not None else None,
+                "status": OutboxStatus.PENDING,
+                "payload": dict(effect.params),
+                "to_address": recipient.address[:254],
+                "suppressed_reason": "",
+                "created_at": now,
+                "next_attempt_at": now,
+                "sent_at": None,
+            }
             if recipient.suppressed:
-                row.status, row.suppressed_reason = OutboxStatus.SUPPRESSED, recipient.suppressed
+                row["status"], row["suppressed_reason"] = OutboxStatus.SUPPRESSED, recipient.suppressed
             elif effect.kind == OutboxKind.IN_APP:
-                row.status, row.sent_at = OutboxStatus.SENT, now  # available to the product from now on
+                row["status"], row["sent_at"] = OutboxStatus.SENT, now  # available to the product from now on
             elif effect.kind == OutboxKind.TASK:
                 new_tasks.append(actions.new_task(effect, enrollment, definition, now))
                 task_rows.append(row)
             elif effect.kind not in EXTERNAL_KINDS:
                 applied = actions.apply(effect=effect, enrollment=enrollment, definition=definition, now=now)
-                row.status, row.suppressed_reason = applied.status, applied.reason
-                row.payload.update(applied.result)
+                row["status"], row["suppressed_reason"] = applied.status, applied.reason
+                row["payload"].update(applied.result)
                 if applied.status == OutboxStatus.SENT:
-                    row.sent_at = now
+                    row["sent_at"] = now
             rows.append(row)
     if new_tasks:
         tasks = create_tasks_bulk(tasks=new_tasks, source=TaskSource.JOURNEY, at=now)
         for row, task in zip(task_rows, tasks, strict=True):
-            row.status, row.sent_at = OutboxStatus.SENT, now
-            row.payload["task_id"] = task.pk
-    # No ignore_conflicts: the enrollments are locked, so a conflict here is a bug to fail loudly on.
-    OutboxRow.objects.bulk_create(rows)
+            row["status"], row["sent_at"] = OutboxStatus.SENT, now
+            row["payload"]["task_id"] = task.pk
+    # No ignore_conflicts: the enrollments are locked and their rows were read above, so a
+    # conflict here is a bug to fail on (the batch is split, the enrollment fails), not to hide.
+    insert_rows(OutboxRow, rows)
 
 
 # --- Events, exits, the daily re-check ---------------------------------------------------------------

@@ -9,13 +9,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
-from django.db.models.signals import post_save
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.services import record_on_timeline
+from touchpoint.bulk import insert_rows
 from touchpoint.events.models import DomainEvent
 from touchpoint.events.registry import is_registered
 from touchpoint.events.services import record_event, subject_type_of
@@ -123,12 +123,14 @@ def create_tasks_bulk(
     """Many new open tasks at once (a journey engine's batch), in the order given.
 
     Each is validated as `create_task` validates it and recorded as it records it (an audit entry
-    and a `task.created` domain event), with one INSERT per table for them all; `at` is their
-    creation moment (default now). One invalid task refuses them all (ValidationError, nothing
-    written). Listeners of `post_save` see every row written, as they would see create_task's.
+    and a `task.created` domain event), with one INSERT per table for them all (touchpoint.bulk:
+    no save(), no signals). `at` is when they were made (default now): the tasks', audit entries'
+    and events' moment. One invalid task refuses them all (ValidationError, nothing written).
     """
     if not tasks:
         return []
+    if not is_registered("task.created"):  # as record_event refuses it
+        raise ValueError("unknown domain event kind 'task.created'")
     at = at or timezone.now()
     today = timezone.localdate()
     made: list[Task] = []
@@ -150,45 +152,63 @@ def create_tasks_bulk(
         )
         task.clean_fields(exclude=_FOREIGN_KEYS)
         made.append(task)
-    Task.objects.bulk_create(made)
-    if not is_registered("task.created"):  # as record_event refuses it
-        raise ValueError("unknown domain event kind 'task.created'")
-    actor_or_none = actor if actor is not None and actor.pk else None
-    audits = AuditLogEntry.objects.bulk_create(
-        [
-            # As users.services.record_audit(actor=actor, action="create", instance=task).
-            AuditLogEntry(
-                actor=actor_or_none,
-                action="create",
-                object_type=task._meta.label_lower,
-                object_id=str(task.pk),
-                object_repr=str(task)[:255],
-                changes={},
-                created_at=at,
-            )
-            for task in made
-        ]
+    fields = (
+        "account_id",
+        "title",
+        "owner_id",
+        "due_on",
+        "priority",
+        "type",
+        "source",
+        "notes",
+        "created_by_id",
     )
-    events = DomainEvent.objects.bulk_create(
-        [
-            # As create_task's record_event(kind="task.created", ...).
-            DomainEvent(
-                kind="task.created",
-                account_id=task.account_id,
-                subject_type=subject_type_of(task),
-                subject_id=task.pk,
-                payload={"title": task.title, "due_on": task.due_on.isoformat(), "owner_id": task.owner_id},
-                actor=actor_or_none,
-                occurred_at=at,
-            )
-            for task in made
-        ]
+    ids = insert_rows(
+        Task,
+        [{name: getattr(task, name) for name in fields} | {"created_at": at} for task in made],
+        returning="id",
     )
-    using = router.db_for_write(Task)
-    for row in (*made, *audits, *events):
-        post_save.send(
-            sender=type(row), instance=row, created=True, update_fields=None, raw=False, using=using
-        )
+    for task, pk in zip(made, ids, strict=True):
+        task.pk = pk
+        task._state.adding = False
+    actor_id = actor.pk if actor is not None and actor.pk else None
+    # As users.services.record_audit(actor=actor, action="create", instance=task) for each.
+    insert_rows(
+        AuditLogEntry,
+        [
+            {
+                "actor_id": actor_id,
+                "action": "create",
+                "object_type": Task._meta.label_lower,
+                "object_id": str(task.pk),
+                "object_repr": str(task)[:255],
+                "changes": {},
+                "created_at": at,
+            }
+            for task in made
+        ],
+    )
+    # As create_task's record_event(kind="task.created", ...) for each.
+    insert_rows(
+        DomainEvent,
+        [
+            {
+                "kind": "task.created",
+                "account_id": task.account_id,
+                "subject_type": subject_type_of(task),
+                "subject_id": task.pk,
+                "payload": {
+                    "title": task.title,
+                    "due_on": task.due_on.isoformat(),
+                    "owner_id": task.owner_id,
+                },
+                "actor_id": actor_id,
+                "occurred_at": at,
+                "created_at": at,
+            }
+            for task in made
+        ],
+    )
     return made
 
 
