@@ -4,7 +4,8 @@ than the database does (the journeys engine's batches: step visits, outbox rows,
     ids = insert_rows(Task, [{"account_id": 7, "title": "Call", "due_on": day, ...}, ...], returning="id")
 
 Each row is a dict of field names (or attnames, "account_id") to values; every row names the same
-fields. Fields a row does not name take the model's default (`default=`, computed per row), and
+fields. Fields the rows do not name take the model's default (`default=`, computed once for them
+all: `created_at` defaulting to now is the same moment for every row of the call), and
 fields with a database default (`db_default=`) are left to the database. Values are adapted per
 column as the ORM adapts them (moments, days, JSON); no model instance is built, no `save()` runs
 and no signal is sent: what the caller would record around a save (audit, events) it writes itself.
@@ -15,6 +16,7 @@ column's values come back in the order of the rows, as `bulk_create` reads them 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from django.db import connections, models
@@ -43,16 +45,24 @@ def insert_rows(
     connection = connections[using]
     meta = model._meta
     given = list(rows[0])
-    named = {meta.get_field(name).attname: name for name in given}
-    fields: list[models.Field[Any, Any]] = []
+    named = {meta.get_field(name).attname: name for name in given}  # type: ignore[union-attr]
+    fields: list[Any] = []  # the concrete fields written
     for field in meta.concrete_fields:
         if field.primary_key and field.attname not in named:
             continue  # the database numbers it
-        if field.attname not in named and field.has_db_default():
+        if field.attname not in named and field.has_db_default():  # type: ignore[attr-defined]
             continue  # the database fills it
         fields.append(field)
-    keys = [named.get(field.attname) for field in fields]
-    adapters = [_adapter(field, connection) for field in fields]
+    # Per column, how a row's value is read and adapted; a default is adapted once for every row (it
+    # goes to the database as text or a number, so one value serves them all).
+    readers: list[Callable[[Mapping[str, Any]], Any]] = []
+    for field in fields:
+        adapt = _adapter(field, connection)
+        key = named.get(field.attname)
+        if key is None:
+            readers.append(partial(_constant, adapt(field.get_default())))
+        else:
+            readers.append(partial(_read, key, adapt))
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -64,15 +74,12 @@ def insert_rows(
         suffix = connection.ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
         back = f" {suffix}" if suffix else ""
     if returning is not None:
-        back = " RETURNING " + connection.ops.quote_name(meta.get_field(returning).column)
+        back = " RETURNING " + connection.ops.quote_name(meta.get_field(returning).column)  # type: ignore[union-attr,arg-type]
     found: list[Any] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
-            params: list[Any] = []
-            for row in chunk:
-                for key, field, adapt in zip(keys, fields, adapters, strict=True):
-                    params.append(adapt(row[key] if key is not None else field.get_default()))
+            params = [read(row) for row in chunk for read in readers]
             values = ", ".join([one] * len(chunk))
             cursor.execute(f"{insert} {table} ({columns}) VALUES {values}{back}", params)
             if returning is not None:
@@ -80,7 +87,7 @@ def insert_rows(
     return found
 
 
-def _adapter(field: models.Field[Any, Any], connection: Any) -> Callable[[Any], Any]:
+def _adapter(field: Any, connection: Any) -> Callable[[Any], Any]:
     """How the ORM would hand this field's values to the database driver, without the ORM's per-value steps."""
     kind = field.get_internal_type()
     ops = connection.ops
@@ -113,6 +120,14 @@ _PLAIN = frozenset(
         "BooleanField",
     }
 )
+
+
+def _read(key: str, adapt: Callable[[Any], Any], row: Mapping[str, Any]) -> Any:
+    return adapt(row[key])
+
+
+def _constant(value: Any, row: Mapping[str, Any]) -> Any:
+    return value
 
 
 def _as_is(value: Any) -> Any:

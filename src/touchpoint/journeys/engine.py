@@ -35,7 +35,6 @@ Concurrency:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -217,7 +216,7 @@ def advance_due(*, now: datetime | None = None, limit: int = 100) -> int:
             if not batch:
                 break
             seen.update(enrollment.pk for enrollment in batch)
-            _advance_batch(batch, now=moment, facts=_facts_of(batch, preloaded=True))
+            _advance_batch(batch, now=moment, facts=_facts_of(batch, attach=True))
         done += len(batch)
     return done
 
@@ -233,17 +232,13 @@ def advance_all_due(limit: int = 100) -> int:
 
 
 def _claim(now: datetime, *, count: int, exclude: set[int]) -> list[Enrollment]:
-    """The next `count` due enrollments, with their accounts (owner, segment), contacts and versions
-    (without the definition: the parsed graph is cached per version)."""
+    """The next `count` due enrollments (locked on PostgreSQL)."""
     # notify_event sets wake_at to the event's time, so "due" is one indexed range (status, wake_at).
     due = Enrollment.objects.filter(
         status=EnrollmentStatus.ACTIVE, wake_at__lte=now, journey__status=JourneyStatus.LIVE
     ).order_by("wake_at", "id")
     if exclude:
         due = due.exclude(pk__in=exclude)
-    due = due.select_related("account__owner", "account__segment", "contact", "version").defer(
-        "version__definition", "version__source"
-    )
     if connection.features.has_select_for_update_skip_locked:
         # Lock only the enrollment rows (not their journeys or accounts): other workers skip them
         # until this batch commits, and take the next ones.
@@ -251,18 +246,33 @@ def _claim(now: datetime, *, count: int, exclude: set[int]) -> list[Enrollment]:
     return list(due[:count])
 
 
-def _facts_of(enrollments: list[Enrollment], *, preloaded: bool) -> Facts:
-    accounts = {e.account_id: e.account for e in enrollments} if preloaded else None
-    return Facts(
-        account_ids={e.account_id for e in enrollments},
-        contact_ids={e.contact_id for e in enrollments},
-        accounts=accounts,
+_VERSION = Enrollment._meta.get_field("version")
+_ACCOUNT = Enrollment._meta.get_field("account")
+_CONTACT = Enrollment._meta.get_field("contact")
+
+
+def _facts_of(enrollments: list[Enrollment], *, attach: bool) -> Facts:
+    """The batch's Facts; with `attach`, each enrollment's version (without its definition: the
+    parsed graph is cached), account (with owner and segment) and contact (with roles) read with
+    one query per kind for the batch, not one per enrollment."""
+    facts = Facts(
+        account_ids={e.account_id for e in enrollments}, contact_ids={e.contact_id for e in enrollments}
     )
+    if attach:
+        versions = JourneyVersion.objects.defer("definition", "source").in_bulk(
+            {e.version_id for e in enrollments}
+        )
+        for enrollment in enrollments:
+            _VERSION.set_cached_value(enrollment, versions[enrollment.version_id])
+            _ACCOUNT.set_cached_value(enrollment, facts.account(enrollment.account_id))
+            if enrollment.contact_id is not None:
+                _CONTACT.set_cached_value(enrollment, facts.contact(enrollment.contact_id))
+    return facts
 
 
 def _run(enrollment: Enrollment, *, now: datetime) -> None:
     """Move one enrollment on; a failure fails it alone (its half-done writes are rolled back)."""
-    _advance_batch([enrollment], now=now, facts=_facts_of([enrollment], preloaded=False))
+    _advance_batch([enrollment], now=now, facts=_facts_of([enrollment], attach=False))
 
 
 def _advance_batch(enrollments: list[Enrollment], *, now: datetime, facts: Facts) -> None:
@@ -447,9 +457,12 @@ def _write(plans: list[_Plan], *, now: datetime) -> None:
 def _write_positions(positions: list[tuple[int, dict[str, Any]]]) -> None:
     """The enrollments' new positions: one UPDATE per distinct position (most of a batch usually
     ends, or waits until, the same), and one for all the others."""
-    alike: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    alike: dict[tuple[Any, ...], tuple[dict[str, Any], list[int]]] = {}
     for pk, values in positions:
-        key = json.dumps(values, sort_keys=True, default=str)
+        key = tuple(
+            (name, tuple(sorted(value.items())) if isinstance(value, dict) else value)
+            for name, value in values.items()
+        )
         alike.setdefault(key, (values, []))[1].append(pk)
     singles: dict[tuple[str, ...], list[Enrollment]] = defaultdict(list)
     for values, ids in alike.values():

@@ -59,11 +59,10 @@ class Facts:
         *,
         account_ids: Iterable[int],
         contact_ids: Iterable[int | None] = (),
-        accounts: dict[int, Any] | None = None,
     ) -> None:
         self.account_ids = set(account_ids)
         self.contact_ids = {pk for pk in contact_ids if pk is not None}
-        self._accounts: dict[int, Any] | None = accounts
+        self._accounts: dict[int, Any] | None = None
         self._contacts: dict[int, Any] | None = None
         self._tags: dict[int, list[str]] | None = None
         self._people: dict[int, list[Any]] | None = None

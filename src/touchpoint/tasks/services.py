@@ -108,10 +108,6 @@ class NewTask:
     notes: str = ""
 
 
-# Checked by the database and by full_clean's own queries in create_task; here without a query each.
-_FOREIGN_KEYS = ["account", "owner", "created_by", "closed_by"]
-
-
 @transaction.atomic
 def create_tasks_bulk(
     *,
@@ -133,11 +129,22 @@ def create_tasks_bulk(
         raise ValueError("unknown domain event kind 'task.created'")
     at = at or timezone.now()
     today = timezone.localdate()
+    # What full_clean checks in create_task, without its queries (the foreign keys are the given
+    # account, its owner and the actor; the database checks them again).
+    if source not in TaskSource.values:
+        raise ValidationError({"source": _("Unknown task source.")})
+    max_title = Task._meta.get_field("title").max_length or 200
     made: list[Task] = []
     for new in tasks:
         title = new.title.strip()
         if not title:
             raise ValidationError({"title": _("A task needs a title.")})
+        if len(title) > max_title:
+            raise ValidationError({"title": _("A task's title has at most 200 characters.")})
+        if new.priority not in TaskPriority.values:
+            raise ValidationError({"priority": _("Unknown task priority.")})
+        if new.type not in TaskType.values:
+            raise ValidationError({"type": _("Unknown task type.")})
         task = Task(
             account=new.account,
             title=title,
@@ -150,7 +157,6 @@ def create_tasks_bulk(
             created_by=actor,
             created_at=at,
         )
-        task.clean_fields(exclude=_FOREIGN_KEYS)
         made.append(task)
     fields = (
         "account_id",
