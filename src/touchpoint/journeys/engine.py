@@ -593,6 +593,12 @@ def _write_effect(
     _write_effects([(enrollment, effect, definition)], now=now)
 
 
+def _written(enrollment_ids: set[int]) -> set[tuple[int, str, str, str]]:
+    """The outbox rows these enrollments have already, as (enrollment, step, kind, recipient)."""
+    rows = OutboxRow.objects.filter(enrollment_id__in=enrollment_ids)
+    return set(rows.values_list("enrollment_id", "step_id", "kind", "recipient_key"))
+
+
 def _write_effects(
     items: list[tuple[Enrollment, interpreter.Effect, JourneyDefinition]], *, now: datetime
 ) -> None:
@@ -604,11 +610,7 @@ def _write_effects(
     from touchpoint.tasks.models import TaskSource
     from touchpoint.tasks.services import create_tasks_bulk
 
-    written = set(
-        OutboxRow.objects.filter(
-            enrollment_id__in={enrollment.pk for enrollment, _e, _d in items}
-        ).values_list("enrollment_id", "step_id", "kind", "recipient_key")
-    )
+    written = _written({enrollment.pk for enrollment, _e, _d in items})
     rows: list[dict[str, Any]] = []
     task_rows: list[dict[str, Any]] = []
     new_tasks = []
