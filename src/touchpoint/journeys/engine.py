@@ -298,11 +298,11 @@ def _advance_batch(enrollments: list[Enrollment], *, now: datetime, facts: Facts
     for enrollment, values in moved:
         for name, value in values.items():
             setattr(enrollment, name, value)
-    for enrollment, error in failures:
+    for enrollment, problem in failures:
         logger.warning(
-            "Journey enrollment %s failed at step %s: %s", enrollment.pk, enrollment.step_id, error
+            "Journey enrollment %s failed at step %s: %s", enrollment.pk, enrollment.step_id, problem
         )
-        _fail(enrollment, actions.describe_error(error), now=now)
+        _fail(enrollment, actions.describe_error(problem), now=now)
 
 
 @dataclass
