@@ -20,6 +20,7 @@
     window), fetched in the same run. Prints seconds for both and the ratio (goal ≤ 5×).
 
     .venv/bin/python bench/journeys.py [--enrollments 100000] [--accounts 10000] [--days 90] [--small]
+                                       [--part all|engine|simulation]
 Uses DATABASE_URL when set (PostgreSQL, in a throw-away test database beside it), else a temporary SQLite file.
 `--small` (200 enrollments, 100 accounts) is what tests/journeys/test_simulation_bench.py runs.
 """
@@ -119,6 +120,9 @@ def main() -> None:
         "--emails", type=int, default=2_000, help="how many of the email rows to send over SMTP"
     )
     parser.add_argument("--small", action="store_true", help="a quick run: 200 enrollments, 100 accounts")
+    parser.add_argument(
+        "--part", choices=("all", "engine", "simulation"), default="all", help="run only (a) or only (b)"
+    )
     args = parser.parse_args()
     if args.small:
         args.enrollments, args.accounts, args.emails = 200, 100, 20
@@ -137,8 +141,10 @@ def main() -> None:
 
         print(f"on {connection.vendor}")
         build_accounts(args.accounts)
-        engine_bench(args, sink)
-        simulation_bench(args)
+        if args.part in ("all", "engine"):
+            engine_bench(args, sink)
+        if args.part in ("all", "simulation"):
+            simulation_bench(args)
     finally:
         controller.stop()
         drop_database()

@@ -462,7 +462,10 @@ def test_a_definition_that_no_longer_reads_fails_its_enrollments_and_others_go_o
     )
     stuck = engine.enroll(version=broken, account=account, at=T0)
     healthy = engine.enroll(version=fine, account=account, at=T0)
+    # A version never changes once saved: what stops reading is the code (an upgrade, so a new
+    # process, which parses every version again).
     type(broken).objects.filter(pk=broken.pk).update(definition={"steps": "not a list"})
+    engine.forget_graphs()
     assert engine.advance_due(now=T0 + timedelta(days=1)) == 2
     stuck.refresh_from_db()
     healthy.refresh_from_db()

@@ -6,6 +6,9 @@ through the owning app's service (tasks, playbooks, success, accounts), with the
 audit entries, as a person's action would. An action that cannot run raises: the engine fails that
 one enrollment with the error and goes on with the others.
 
+The engine's batches make their tasks with one `create_tasks_bulk` per batch (the task `new_task`
+describes, recorded as `create_task` records it); `apply` makes one with `create_task`.
+
 Emails, in-app messages and webhooks leave the database: their rows stay pending for the senders
 (journeys/delivery.py), and `apply` is never called for them.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -22,6 +25,13 @@ from django.utils import timezone
 from touchpoint.journeys.definition import JourneyDefinition
 from touchpoint.journeys.interpreter import Effect
 from touchpoint.journeys.models import Enrollment, OutboxStatus
+
+if TYPE_CHECKING:
+    from touchpoint.tasks.services import NewTask
+
+# Effects that change what conditions read of the account (its tags, attributes, phase, playbooks):
+# the engine's batches read an account again after one of these.
+ACCOUNT_WRITES = frozenset({"playbook", "set_phase", "set_attribute", "tag"})
 
 TASK_PRIORITIES = {"high": 1, "normal": 2, "low": 3}  # tasks.TaskPriority's values
 DEFAULT_DUE_IN_DAYS = 3
@@ -58,9 +68,9 @@ def task_title(effect: Effect, definition: JourneyDefinition) -> str:
     return subject or f"Follow up: {params.get('message') or definition.name}"
 
 
-def _task(effect: Effect, enrollment: Enrollment, definition: JourneyDefinition, now: datetime) -> Applied:
-    from touchpoint.tasks.models import TaskSource
-    from touchpoint.tasks.services import create_task
+def new_task(effect: Effect, enrollment: Enrollment, definition: JourneyDefinition, now: datetime) -> NewTask:
+    """The task a `task` effect makes (for `create_task`, or `create_tasks_bulk` in the engine's batches)."""
+    from touchpoint.tasks.services import NewTask
 
     params = effect.params
     journey = definition.name
@@ -71,15 +81,30 @@ def _task(effect: Effect, enrollment: Enrollment, definition: JourneyDefinition,
     else:
         notes += f"From the journey {journey}."
     due_in = int(params.get("due_in_days", DEFAULT_DUE_IN_DAYS))
-    task = create_task(
+    return NewTask(
         account=enrollment.account,
         title=task_title(effect, definition)[:200],
         due_on=timezone.localdate(now) + timedelta(days=due_in),
-        actor=None,
         priority=TASK_PRIORITIES.get(str(params.get("priority") or "normal"), 2),
         type=str(params.get("task_type") or "other"),
-        source=TaskSource.JOURNEY,
         notes=notes,
+    )
+
+
+def _task(effect: Effect, enrollment: Enrollment, definition: JourneyDefinition, now: datetime) -> Applied:
+    from touchpoint.tasks.models import TaskSource
+    from touchpoint.tasks.services import create_task
+
+    new = new_task(effect, enrollment, definition, now)
+    task = create_task(
+        account=new.account,
+        title=new.title,
+        due_on=new.due_on,
+        actor=None,
+        priority=new.priority,
+        type=new.type,
+        source=TaskSource.JOURNEY,
+        notes=new.notes,
     )
     return Applied(result={"task_id": task.pk})
 

@@ -50,9 +50,9 @@ def value_of(name: str, subject: Subject, at: datetime, entry: dict[str, Any]) -
     if name.startswith("entry."):
         return _walk(entry, name.removeprefix("entry.").split("."))
     if name.startswith("account.attributes."):
-        from touchpoint.accounts.selectors import account_facts
+        from touchpoint.journeys.fields_builtin import account_of
 
-        account = account_facts(subject.account_id)
+        account = account_of(subject.account_id)
         attributes = account.attributes if account is not None else {}
         return _walk(attributes, [name.removeprefix("account.attributes.")])
     spec = field_named(name)

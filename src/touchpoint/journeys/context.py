@@ -3,6 +3,8 @@
 The interpreter asks three things: does a condition hold (journeys/conditions.py), what is the
 subject's engagement model (decides `by_engagement` steps), and when is its next renewal or its
 subscription's start (a wait `until:`). The simulation passes its own moments to the same reads.
+Inside the engine's batches, the subjects' accounts, contacts and tags come from the batch's
+`fields_builtin.Facts` (one query per kind for the batch).
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ class LiveContext:
         return conditions.holds(condition, subject, at, entry_data)
 
     def engagement_model(self, subject: Subject, at: datetime) -> str:
-        from touchpoint.accounts.selectors import account_facts
+        from touchpoint.journeys.fields_builtin import account_of
 
-        account = account_facts(subject.account_id)
+        account = account_of(subject.account_id)
         if account is None:
             return "hybrid"
         return ENGAGEMENT_MODELS.get(account.engagement_model, "hybrid")

@@ -3,7 +3,9 @@ the change (timeline for what a person closed, audit log, domain event)."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,9 +15,12 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.services import record_on_timeline
-from touchpoint.events.services import record_event
+from touchpoint.bulk import insert_rows
+from touchpoint.events.models import DomainEvent
+from touchpoint.events.registry import is_registered
+from touchpoint.events.services import record_event, subject_type_of
 from touchpoint.tasks.models import Task, TaskPriority, TaskSource, TaskStatus, TaskType
-from touchpoint.users.models import User
+from touchpoint.users.models import AuditLogEntry, User
 from touchpoint.users.permissions import can
 from touchpoint.users.services import record_audit
 
@@ -89,6 +94,128 @@ def create_task(
         actor=actor,
     )
     return task
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """One task for `create_tasks_bulk`: owned by its account's owner, as `create_task` without an owner."""
+
+    account: Account
+    title: str
+    due_on: date
+    priority: int = TaskPriority.NORMAL
+    type: str = TaskType.OTHER
+    notes: str = ""
+
+
+@transaction.atomic
+def create_tasks_bulk(
+    *,
+    tasks: Sequence[NewTask],
+    source: str,
+    actor: User | None = None,
+    at: datetime | None = None,
+) -> list[Task]:
+    """Many new open tasks at once (a journey engine's batch), in the order given.
+
+    Each is validated as `create_task` validates it and recorded as it records it (an audit entry
+    and a `task.created` domain event), with one INSERT per table for them all (touchpoint.bulk:
+    no save(), no signals). `at` is when they were made (default now): the tasks', audit entries'
+    and events' moment. One invalid task refuses them all (ValidationError, nothing written).
+    """
+    if not tasks:
+        return []
+    if not is_registered("task.created"):  # as record_event refuses it
+        raise ValueError("unknown domain event kind 'task.created'")
+    at = at or timezone.now()
+    today = timezone.localdate()
+    # What full_clean checks in create_task, without its queries (the foreign keys are the given
+    # account, its owner and the actor; the database checks them again).
+    if source not in TaskSource.values:
+        raise ValidationError({"source": _("Unknown task source.")})
+    max_title = Task._meta.get_field("title").max_length or 200
+    made: list[Task] = []
+    for new in tasks:
+        title = new.title.strip()
+        if not title:
+            raise ValidationError({"title": _("A task needs a title.")})
+        if len(title) > max_title:
+            raise ValidationError({"title": _("A task's title has at most 200 characters.")})
+        if new.priority not in TaskPriority.values:
+            raise ValidationError({"priority": _("Unknown task priority.")})
+        if new.type not in TaskType.values:
+            raise ValidationError({"type": _("Unknown task type.")})
+        task = Task(
+            account=new.account,
+            title=title,
+            due_on=check_due_on(new.due_on, today=today),
+            owner_id=new.account.owner_id,
+            priority=new.priority,
+            type=new.type,
+            source=source,
+            notes=new.notes,
+            created_by=actor,
+            created_at=at,
+        )
+        made.append(task)
+    fields = (
+        "account_id",
+        "title",
+        "owner_id",
+        "due_on",
+        "priority",
+        "type",
+        "source",
+        "notes",
+        "created_by_id",
+    )
+    ids = insert_rows(
+        Task,
+        [{name: getattr(task, name) for name in fields} | {"created_at": at} for task in made],
+        returning="id",
+    )
+    for task, pk in zip(made, ids, strict=True):
+        task.pk = pk
+        task._state.adding = False
+    actor_id = actor.pk if actor is not None and actor.pk else None
+    # As users.services.record_audit(actor=actor, action="create", instance=task) for each.
+    insert_rows(
+        AuditLogEntry,
+        [
+            {
+                "actor_id": actor_id,
+                "action": "create",
+                "object_type": Task._meta.label_lower,
+                "object_id": str(task.pk),
+                "object_repr": str(task)[:255],
+                "changes": {},
+                "created_at": at,
+            }
+            for task in made
+        ],
+    )
+    # As create_task's record_event(kind="task.created", ...) for each.
+    insert_rows(
+        DomainEvent,
+        [
+            {
+                "kind": "task.created",
+                "account_id": task.account_id,
+                "subject_type": subject_type_of(task),
+                "subject_id": task.pk,
+                "payload": {
+                    "title": task.title,
+                    "due_on": task.due_on.isoformat(),
+                    "owner_id": task.owner_id,
+                },
+                "actor_id": actor_id,
+                "occurred_at": at,
+                "created_at": at,
+            }
+            for task in made
+        ],
+    )
+    return made
 
 
 def _locked_open(task: Task) -> Task:
