@@ -419,7 +419,7 @@ class History:
         return bisect.bisect_right(moments, at) - bisect.bisect_right(moments, since)
 
     def _load_did(self) -> dict[tuple[int, int | None, str], list[datetime]]:
-        from touchpoint.usage.models import RawEvent
+        from touchpoint.usage import store
         from touchpoint.usage.rollups import USAGE_TYPES
 
         _waits, names, longest = self._event_names()
@@ -427,18 +427,8 @@ class History:
         if not names:
             return found
         since = self.start - timedelta(days=longest + 1)
-        for name, account_id, contact_id, timestamp in (
-            RawEvent.objects.filter(
-                type__in=USAGE_TYPES,
-                event__in=sorted(names),
-                account_id__isnull=False,
-                day__gte=timezone.localdate(since) - timedelta(days=1),
-                day__lte=timezone.localdate(self.end) + timedelta(days=1),
-                timestamp__gt=since,
-                timestamp__lte=self.end,
-            )
-            .values_list("event", "account_id", "contact_id", "timestamp")
-            .iterator(chunk_size=5000)
+        for name, account_id, contact_id, timestamp in store.event_times(
+            names, types=USAGE_TYPES, after=since, until=self.end
         ):
             found[(account_id, None, name)].append(timestamp)
             if contact_id is not None:
@@ -603,18 +593,11 @@ class History:
         user id to a contact's external id or to the product user's account and contact.
         """
         from touchpoint.accounts.models import Contact
-        from touchpoint.usage.models import ProductUser, RawEvent
+        from touchpoint.usage import store
+        from touchpoint.usage.models import ProductUser
 
-        fields = ["id", "account_id", "contact_id", "user_id", "group_id", "timestamp"]
-        if with_properties:
-            fields.append("properties")
         rows = list(
-            RawEvent.objects.filter(
-                type="track", event__in=sorted(names), timestamp__gte=since, timestamp__lte=self.end
-            )
-            .order_by("timestamp", "id")
-            .values(*fields)
-            .iterator(chunk_size=5000)
+            store.track_events_in(names, since=since, until=self.end, with_properties=with_properties)
         )
         groups = {row["group_id"] for row in rows if row["account_id"] is None and row["group_id"]}
         users = {
