@@ -71,7 +71,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -888,6 +888,28 @@ def simulate(
 
     Reads only; `notes` (in the active language) say what the reader should know about the result.
     """
+    return simulate_with_progress(definition, days=days, now=now, progress=None)
+
+
+# What a simulation is doing, as `progress(stage, done, total)` hears it: reading the window's
+# history, following the entries (done of total candidates), rendering the messages shown.
+STAGES = ("history", "entries", "messages")
+PROGRESS_EVERY = 500  # candidates between two reports
+
+
+def simulate_with_progress(
+    definition: JourneyDefinition,
+    *,
+    days: int = 90,
+    now: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SimulationResult:
+    """`simulate`, telling `progress(stage, done, total)` how far it got (see STAGES) as it goes.
+
+    The background run (journeys/simulation_runs.py) shows it on the builder page; an exception the
+    callback raises stops the simulation.
+    """
+    report = progress or _no_progress
     if days < 1:
         raise ValueError("a simulation covers at least one day")
     end = now or timezone.now()
@@ -903,7 +925,8 @@ def simulate(
         if step.type == "random":
             result.arms[step.id] = {arm.arm: {"entered": 0, "converted": 0} for arm in step.arms}
     result.weekly_email_cap = _weekly_email_cap()
-    run = _Run(definition, graph, history, context, result)
+    run = _Run(definition, graph, history, context, result, report)
+    report("history", 0, 0)
     run.go(history.candidates(result.notes))
     run.finish()
     todays = sorted(history.todays_fields())
@@ -918,6 +941,10 @@ def simulate(
         _("The weekly email cap counts only this journey's simulated emails, not other journeys' sends.")
     )
     return result
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
 
 
 def _weekly_email_cap() -> int:
@@ -946,7 +973,9 @@ class _Run:
         history: History,
         context: Any,
         result: SimulationResult,
+        report: Callable[[str, int, int], None] = _no_progress,
     ) -> None:
+        self.report = report
         self.definition = definition
         self.graph = graph
         self.history = history
@@ -984,8 +1013,11 @@ class _Run:
                 else:
                     self.recheck(enrollment, at)
             else:
+                if index % PROGRESS_EVERY == 0:
+                    self.report("entries", index, len(candidates))
                 self.enter(candidates[index])
                 index += 1
+        self.report("entries", len(candidates), len(candidates))
 
     def enter(self, candidate: Candidate) -> None:
         subject = candidate.subject
@@ -1207,6 +1239,7 @@ class _Run:
         from touchpoint.accounts.models import Account, Contact
         from touchpoint.journeys.rendering import render
 
+        self.report("messages", 0, len(self.pending))
         self.pending.sort(key=lambda message: message.at)
         accounts = Account.objects.select_related("owner").in_bulk(
             {message.account_id for message in self.pending}
@@ -1246,4 +1279,4 @@ class _Run:
             )
 
 
-__all__ = ["HistoricalContext", "History", "SimulationResult", "simulate"]
+__all__ = ["HistoricalContext", "History", "SimulationResult", "simulate", "simulate_with_progress"]
