@@ -2,6 +2,11 @@
 
     result = simulate(definition, days=90)
     result.to_json()
+    simulate_with_progress(definition, days=90, progress=callback)   # callback(stage, done, total)
+
+The builder page runs it in the background (journeys/simulation_runs.py), showing the progress the
+callback hears; the CLI runs `simulate` in its own process. Raw product events are read through
+usage/store.py, the one module that reads the raw event store.
 
 Simulated time walks from `now - days` to `now`. Who would have entered, and when, comes from the
 history the entry names, each source read in one query for the whole window:
