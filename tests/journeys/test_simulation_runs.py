@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
@@ -294,3 +294,40 @@ def test_only_those_who_may_change_the_journey_see_its_runs(leader_client, csm):
         leader_client.get(reverse("journey-simulation", args=[other.journey.key, run.pk])).status_code == 404
     )
     assert leader_client.get(reverse("journey-simulation", args=["welcome", 999999])).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
+def test_two_clicks_at_the_same_moment_start_one_run():
+    import threading
+
+    from django.db import connections
+
+    version = _version()
+    barrier = threading.Barrier(4)
+    got: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def click() -> None:
+        try:
+            barrier.wait(timeout=30)
+            run, started = simulation_runs.start_run(version=version, days=90)
+            got.append((run.pk, started))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len({pk for pk, _started in got}) == 1 and sorted(started for _pk, started in got) == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert SimulationRun.objects.count() == 1 and DBTaskResult.objects.count() == 1
