@@ -159,3 +159,10 @@ def test_a_word_without_a_label_is_shown_as_written():
     assert labels.label(labels.STEP_TYPES, None) == ""
     assert labels.outcome("random", "then") == "then"  # an arm named "then" is the author's word
     assert labels.outcome("split", "then") == "then" and labels.outcome("wait", "done") == "waited"
+
+
+def test_the_stats_page_names_step_types_in_words(leader_client):
+    make_journey(SOURCE)
+    html = leader_client.get(reverse("journey-stats", args=["labels"])).content.decode()
+    assert '<span class="badge" data-type="split">Condition split</span>' in html
+    assert '<span class="badge" data-type="random">A/B split</span>' in html
