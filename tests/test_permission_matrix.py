@@ -169,6 +169,15 @@ def _journey_url(route: str, *args: str) -> Callable[[World], str]:
     return build
 
 
+def _simulation_url(world: World) -> str:
+    from touchpoint.journeys.models import SimulationRun
+    from touchpoint.journeys.services import save_version
+
+    version = save_version(source=MATRIX_JOURNEY)
+    run = SimulationRun.objects.create(journey=version.journey, version=version, days=90)
+    return reverse("journey-simulation", args=["matrix-journey", run.pk])
+
+
 def _account_name(world: World) -> str:
     return world.account.name
 
@@ -346,6 +355,7 @@ PAGES: dict[str, list[Case]] = {
     ],
     "journey-preview": [Case(signed_in, url=_journey_url("journey-preview", "hello", "en"))],
     "journey-simulate": [Case(leaders_only, method="post", url=_journey_url("journey-simulate"))],
+    "journey-simulation": [Case(leaders_only, url=_simulation_url)],
     "journey-status": [Case(leaders_only, method="post", url=_journey_url("journey-status"))],
     "journey-versions": [Case(signed_in, url=_journey_url("journey-versions"))],
     "journey-stats": [Case(signed_in, url=_journey_url("journey-stats"))],

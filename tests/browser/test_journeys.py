@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -35,6 +36,12 @@ def smtp(settings):
     settings.EMAIL_PORT = controller.port
     yield inbox
     controller.stop()
+
+
+def run_the_worker() -> None:
+    """What `touchpoint serve` runs beside the web server (here in the test's own thread, as it sets
+    signal handlers), while the live server answers the page's polls: the queued simulation runs."""
+    call_command("worker", "--batch", "--no-schedules", verbosity=0)
 
 
 def _customer(language: str):
@@ -89,7 +96,10 @@ def test_build_simulate_launch_and_deliver_a_journey(page, live_server, log_in, 
         expect(page.locator(".topbar-end .link-button")).not_to_have_text("Log out")
 
     # Simulate it on the last 90 days: the customer who started ten days ago would have entered.
+    # It runs in the background: the page waits for a worker, then polls until the result is there.
     page.locator("#simulation button[type=submit]").click()
+    expect(page.locator('#simulation-run[data-status="queued"]')).to_be_visible()
+    run_the_worker()
     summary = page.locator("#simulation-summary")
     expect(summary.locator('[data-number="entered"]')).to_have_text("1")
     expect(summary.locator(".sim-messages li").first).to_be_visible()
@@ -166,6 +176,8 @@ def test_journeys_pages_fit_the_screen(page, live_server, log_in, language, widt
         page.goto(f"{live_server.url}{path}")
         if name == "builder":
             page.locator("#simulation button[type=submit]").click()
+            expect(page.locator("#simulation-run")).to_be_visible()
+            run_the_worker()
             expect(page.locator("#simulation-summary")).to_be_visible()
         if name == "account":
             expect(page.locator("#journeys-panel")).to_be_visible()

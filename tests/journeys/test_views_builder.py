@@ -10,7 +10,8 @@ from django.urls import reverse
 from tests.conftest import logged_in_client
 from tests.journeys.ui_support import WELCOME, make_journey
 from touchpoint.journeys import library
-from touchpoint.journeys.models import Journey, JourneyStatus, JourneyVersion
+from touchpoint.journeys.models import Journey, JourneyStatus, JourneyVersion, SimulationRun
+from touchpoint.journeys.simulation_runs import simulate_task
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +222,11 @@ def test_a_message_is_previewed_in_each_language(csm_client):
 def test_the_simulation_panel_shows_what_the_journey_would_have_done(leader_client):
     make_journey()
     response = leader_client.post(reverse("journey-simulate", args=["welcome"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'data-status="queued"' in response.content.decode()
+    # The simulation runs in the background (tests/journeys/test_simulation_runs.py): a worker runs it.
+    run = SimulationRun.objects.get()
+    simulate_task.call(run.pk)
+    response = leader_client.get(reverse("journey-simulation", args=["welcome", run.pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert 'data-number="entered">0<' in html and "simulation-steps" in html and "say-hello" in html

@@ -103,6 +103,10 @@ def data(admin_user):
     )
     journeys.launch(journey=journey_version.journey)
     assert engine.enroll(version=journey_version, account=account) is not None
+    from touchpoint.journeys import simulation_runs
+
+    simulation_run, _started = simulation_runs.start_run(version=journey_version, days=30)
+    simulation_runs.simulate_task.call(simulation_run.pk)  # done: the page shows its result
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -125,6 +129,7 @@ def data(admin_user):
         "task_id": task.pk,
         "opportunity_id": subscription.renewal_opportunities.get().pk,
         "message_id": 1,
+        "run_id": simulation_run.pk,
     }
 
 
@@ -167,6 +172,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/journeys/",
         "/journeys/reads/",
         "/journeys/reads/stats/",
+        f"/journeys/reads/simulations/{data['run_id']}/",
         f"/accounts/{data['account_id']}/journeys/",
     ):
         assert must in checked

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
 from touchpoint.accounts.models import Account, Contact
+from touchpoint.journeys import labels
 from touchpoint.journeys.models import DeliverySettings, Journey, WebhookEndpoint
 from touchpoint.journeys.selectors import live_journeys
 
@@ -168,6 +169,7 @@ def _form_field(name: str, info: Any, *, messages: list[str]) -> forms.Field | N
             label=_("Condition (YAML)"),
             widget=forms.Textarea(attrs={"rows": 3, "class": "code", "spellcheck": "false"}),
             max_length=5000,
+            help_text=operators_help(),
         )
     if name == "message":
         return forms.ChoiceField(label=_("Message"), choices=[(key, key) for key in messages] or [("", "—")])
@@ -177,15 +179,18 @@ def _form_field(name: str, info: Any, *, messages: list[str]) -> forms.Field | N
         return forms.BooleanField(label=label, required=False)
     if annotation is int:
         return forms.IntegerField(label=label, required=allows_none is False and info.is_required())
+    words = labels.FIELD_CHOICES.get(name, {})
     if origin is Literal:
-        choices = [(value, value) for value in typing.get_args(annotation)]
+        choices = [(value, words.get(value, value)) for value in typing.get_args(annotation)]
         return forms.ChoiceField(
             label=label, choices=([("", "—")] if allows_none else []) + choices, required=not allows_none
         )
     if origin is list and typing.get_origin(typing.get_args(annotation)[0]) is Literal:
         values = typing.get_args(typing.get_args(annotation)[0])
         return forms.MultipleChoiceField(
-            label=label, choices=[(value, value) for value in values], widget=forms.CheckboxSelectMultiple
+            label=label,
+            choices=[(value, words.get(value, value)) for value in values],
+            widget=forms.CheckboxSelectMultiple,
         )
     if annotation is str:
         required = info.is_required() and not allows_none
@@ -194,6 +199,14 @@ def _form_field(name: str, info: Any, *, messages: list[str]) -> forms.Field | N
         return forms.CharField(label=label, required=required, max_length=5000)
     # A scalar of any kind (set_attribute's value): written as YAML, so 3 is a number and "3" text.
     return forms.CharField(label=label, required=False, max_length=500, help_text=_("Written as YAML."))
+
+
+def operators_help() -> str:
+    """The condition box's help: each `op:` the YAML takes, with what it means in the reader's language
+    (built when the form is, so in the request's language)."""
+    return str(_("Operators (op): %(operators)s")) % {
+        "operators": ", ".join(f"{op} = {text}" for op, text in labels.OPERATORS.items())
+    }
 
 
 class StepForm(forms.Form):

@@ -321,3 +321,65 @@ class JourneyCursor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SimulationStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+UNFINISHED_SIMULATION = (SimulationStatus.QUEUED, SimulationStatus.RUNNING)
+
+
+class SimulationRun(models.Model):
+    """One simulation of a journey version, asked for on the builder page and run by a worker
+    (journeys/simulation_runs.py): its progress while it runs, then its result (the JSON of
+    simulation.SimulationResult.to_json) or what went wrong.
+
+    At most one is queued or running per version: a second click while one runs gets that one.
+    """
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="simulation_runs")
+    version = models.ForeignKey(JourneyVersion, on_delete=models.CASCADE, related_name="simulation_runs")
+    days = models.PositiveSmallIntegerField(_("days"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=SimulationStatus.choices, default=SimulationStatus.QUEUED
+    )
+    stage = models.CharField(max_length=16, blank=True)  # simulation.STAGES: history, entries, messages
+    percent = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # The asker's language: the result's notes are written in it.
+    language = models.CharField(max_length=16, default=settings.LANGUAGE_CODE)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life of the worker running it (each progress report): a run silent for
+    # simulation_runs.STALE_AFTER is taken as dead, and a new click starts another.
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("simulation")
+        verbose_name_plural = _("simulations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=Q(status__in=["queued", "running"]),
+                name="simulation_one_unfinished_per_version",
+            ),
+            models.CheckConstraint(condition=Q(days__gte=1, days__lte=365), name="simulation_days_1_to_365"),
+            models.CheckConstraint(condition=Q(percent__lte=100), name="simulation_percent_at_most_100"),
+        ]
+        indexes = [models.Index(fields=["version", "-created_at"], name="simulation_run_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.days} days): {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED_SIMULATION

@@ -20,6 +20,12 @@ for model in ("journey", "journeyversion"):
     rules.add_perm(f"journeys.change_{model}", leaders)
     rules.add_perm(f"journeys.delete_{model}", is_admin)
 
+# A simulation is run by those who may change the journey; its result names contacts, so only they read it.
+rules.add_perm("journeys.view_simulationrun", leaders)
+rules.add_perm("journeys.add_simulationrun", leaders)
+rules.add_perm("journeys.change_simulationrun", leaders)
+rules.add_perm("journeys.delete_simulationrun", is_admin)
+
 for model in ("enrollment", "stepvisit", "outboxrow"):
     rules.add_perm(f"journeys.view_{model}", can_read_account)
     rules.add_perm(f"journeys.add_{model}", can_change_in_book)

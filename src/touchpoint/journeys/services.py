@@ -275,31 +275,68 @@ def resume(*, journey: Journey, actor: Any = None) -> Journey:
     return journey
 
 
-@transaction.atomic
-def archive(*, journey: Journey, actor: Any = None) -> Journey:
-    """Retire a draft or paused journey for good; its active enrollments are exited."""
-    journey = _locked(journey)
-    if journey.status not in (JourneyStatus.DRAFT, JourneyStatus.PAUSED):
-        raise ValidationError(
-            {
-                "status": _("Pause the journey before archiving it.")
-                if journey.status == JourneyStatus.LIVE
-                else _("This journey is already archived.")
-            }
-        )
-    exited = Enrollment.objects.filter(journey=journey, status=EnrollmentStatus.ACTIVE).update(
-        status=EnrollmentStatus.EXITED,
-        ended_at=timezone.now(),
-        exit_reason="journey archived",
-        step_id="",
-        wake_at=None,
-        waiting_for="",
-    )
-    _change_status(
-        journey=journey,
-        to=JourneyStatus.ARCHIVED,
-        kind="journey.archived",
-        actor=actor,
-        changes={"exited": exited},
-    )
+EXIT_CHUNK = 200  # enrollments taken out per transaction when a journey is archived
+ARCHIVED_REASON = "journey archived"
+
+
+def archive(*, journey: Journey, actor: Any = None, chunk_size: int = EXIT_CHUNK) -> Journey:
+    """Retire a draft or paused journey for good; its active enrollments are exited.
+
+    The journey is archived first (one transaction, the journey's row locked): from then on nothing
+    enters it and the engine moves none of its enrollments (it only moves those of a live journey).
+    Then each active enrollment leaves through the engine's own exit path (`engine.exit_enrollment`:
+    its open step visit closed as "exit", the reason "journey archived", the audit entry), `chunk_size`
+    of them per transaction, so a journey with many enrollments never holds the database (SQLite's one
+    writer) for the whole run. Were it stopped half-way, archiving it again exits the rest.
+    """
+    with transaction.atomic():
+        journey = _locked(journey)
+        active = Enrollment.objects.filter(journey=journey, status=EnrollmentStatus.ACTIVE)
+        if journey.status == JourneyStatus.LIVE:
+            raise ValidationError({"status": _("Pause the journey before archiving it.")})
+        if journey.status == JourneyStatus.ARCHIVED and not active.exists():
+            raise ValidationError({"status": _("This journey is already archived.")})
+        # An archived journey with active enrollments was stopped half-way: only finish the exits.
+        if journey.status != JourneyStatus.ARCHIVED:
+            _change_status(
+                journey=journey,
+                to=JourneyStatus.ARCHIVED,
+                kind="journey.archived",
+                actor=actor,
+                changes={"exited": active.count()},
+            )
+    exit_active(journey=journey, reason=ARCHIVED_REASON, actor=actor, chunk_size=chunk_size)
     return journey
+
+
+def exit_active(*, journey: Journey, reason: str, actor: Any = None, chunk_size: int = EXIT_CHUNK) -> int:
+    """Exit every active enrollment of the journey through `engine.exit_enrollment`, a chunk of
+    `chunk_size` per transaction; returns how many it exited.
+
+    exit_enrollment locks each row (select_for_update) and leaves one that is no longer active as it
+    is, so an enrollment exited by hand or by the API meanwhile is neither exited twice nor counted.
+    """
+    from touchpoint.journeys import engine
+
+    chunk_size = max(1, int(chunk_size))
+    exited, after = 0, 0
+    while True:
+        ids = list(
+            Enrollment.objects.filter(journey=journey, status=EnrollmentStatus.ACTIVE, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk_size]
+        )
+        if not ids:
+            return exited
+        with transaction.atomic():
+            # Locked and re-read here, so only the ones still active are counted (exit_enrollment
+            # locks each again inside this transaction, which it already holds).
+            still_active = (
+                Enrollment.objects.select_for_update()
+                .filter(pk__in=ids, status=EnrollmentStatus.ACTIVE)
+                .order_by("pk")
+            )
+            for enrollment in still_active:
+                engine.exit_enrollment(enrollment=enrollment, reason=reason, actor=_user(actor))
+                exited += 1
+        after = ids[-1]

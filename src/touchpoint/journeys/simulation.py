@@ -2,6 +2,11 @@
 
     result = simulate(definition, days=90)
     result.to_json()
+    simulate_with_progress(definition, days=90, progress=callback)   # callback(stage, done, total)
+
+The builder page runs it in the background (journeys/simulation_runs.py), showing the progress the
+callback hears; the CLI runs `simulate` in its own process. Raw product events are read through
+usage/store.py, the one module that reads the raw event store.
 
 Simulated time walks from `now - days` to `now`. Who would have entered, and when, comes from the
 history the entry names, each source read in one query for the whole window:
@@ -71,7 +76,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -419,7 +424,7 @@ class History:
         return bisect.bisect_right(moments, at) - bisect.bisect_right(moments, since)
 
     def _load_did(self) -> dict[tuple[int, int | None, str], list[datetime]]:
-        from touchpoint.usage.models import RawEvent
+        from touchpoint.usage import store
         from touchpoint.usage.rollups import USAGE_TYPES
 
         _waits, names, longest = self._event_names()
@@ -427,18 +432,8 @@ class History:
         if not names:
             return found
         since = self.start - timedelta(days=longest + 1)
-        for name, account_id, contact_id, timestamp in (
-            RawEvent.objects.filter(
-                type__in=USAGE_TYPES,
-                event__in=sorted(names),
-                account_id__isnull=False,
-                day__gte=timezone.localdate(since) - timedelta(days=1),
-                day__lte=timezone.localdate(self.end) + timedelta(days=1),
-                timestamp__gt=since,
-                timestamp__lte=self.end,
-            )
-            .values_list("event", "account_id", "contact_id", "timestamp")
-            .iterator(chunk_size=5000)
+        for name, account_id, contact_id, timestamp in store.event_times(
+            names, types=USAGE_TYPES, after=since, until=self.end
         ):
             found[(account_id, None, name)].append(timestamp)
             if contact_id is not None:
@@ -603,18 +598,11 @@ class History:
         user id to a contact's external id or to the product user's account and contact.
         """
         from touchpoint.accounts.models import Contact
-        from touchpoint.usage.models import ProductUser, RawEvent
+        from touchpoint.usage import store
+        from touchpoint.usage.models import ProductUser
 
-        fields = ["id", "account_id", "contact_id", "user_id", "group_id", "timestamp"]
-        if with_properties:
-            fields.append("properties")
         rows = list(
-            RawEvent.objects.filter(
-                type="track", event__in=sorted(names), timestamp__gte=since, timestamp__lte=self.end
-            )
-            .order_by("timestamp", "id")
-            .values(*fields)
-            .iterator(chunk_size=5000)
+            store.track_events_in(names, since=since, until=self.end, with_properties=with_properties)
         )
         groups = {row["group_id"] for row in rows if row["account_id"] is None and row["group_id"]}
         users = {
@@ -905,6 +893,28 @@ def simulate(
 
     Reads only; `notes` (in the active language) say what the reader should know about the result.
     """
+    return simulate_with_progress(definition, days=days, now=now, progress=None)
+
+
+# What a simulation is doing, as `progress(stage, done, total)` hears it: reading the window's
+# history, following the entries (done of total candidates), rendering the messages shown.
+STAGES = ("history", "entries", "messages")
+PROGRESS_EVERY = 500  # candidates between two reports
+
+
+def simulate_with_progress(
+    definition: JourneyDefinition,
+    *,
+    days: int = 90,
+    now: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SimulationResult:
+    """`simulate`, telling `progress(stage, done, total)` how far it got (see STAGES) as it goes.
+
+    The background run (journeys/simulation_runs.py) shows it on the builder page; an exception the
+    callback raises stops the simulation.
+    """
+    report = progress or _no_progress
     if days < 1:
         raise ValueError("a simulation covers at least one day")
     end = now or timezone.now()
@@ -920,7 +930,8 @@ def simulate(
         if step.type == "random":
             result.arms[step.id] = {arm.arm: {"entered": 0, "converted": 0} for arm in step.arms}
     result.weekly_email_cap = _weekly_email_cap()
-    run = _Run(definition, graph, history, context, result)
+    run = _Run(definition, graph, history, context, result, report)
+    report("history", 0, 0)
     run.go(history.candidates(result.notes))
     run.finish()
     todays = sorted(history.todays_fields())
@@ -935,6 +946,10 @@ def simulate(
         _("The weekly email cap counts only this journey's simulated emails, not other journeys' sends.")
     )
     return result
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
 
 
 def _weekly_email_cap() -> int:
@@ -963,7 +978,9 @@ class _Run:
         history: History,
         context: Any,
         result: SimulationResult,
+        report: Callable[[str, int, int], None] = _no_progress,
     ) -> None:
+        self.report = report
         self.definition = definition
         self.graph = graph
         self.history = history
@@ -1001,8 +1018,11 @@ class _Run:
                 else:
                     self.recheck(enrollment, at)
             else:
+                if index % PROGRESS_EVERY == 0:
+                    self.report("entries", index, len(candidates))
                 self.enter(candidates[index])
                 index += 1
+        self.report("entries", len(candidates), len(candidates))
 
     def enter(self, candidate: Candidate) -> None:
         subject = candidate.subject
@@ -1224,6 +1244,7 @@ class _Run:
         from touchpoint.accounts.models import Account, Contact
         from touchpoint.journeys.rendering import render
 
+        self.report("messages", 0, len(self.pending))
         self.pending.sort(key=lambda message: message.at)
         accounts = Account.objects.select_related("owner").in_bulk(
             {message.account_id for message in self.pending}
@@ -1263,4 +1284,4 @@ class _Run:
             )
 
 
-__all__ = ["HistoricalContext", "History", "SimulationResult", "simulate"]
+__all__ = ["HistoricalContext", "History", "SimulationResult", "simulate", "simulate_with_progress"]

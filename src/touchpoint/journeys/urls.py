@@ -20,6 +20,7 @@ urlpatterns = [
     path("journeys/<slug:key>/yaml/", views.source, name="journey-yaml"),
     path("journeys/<slug:key>/preview/<str:message>/<slug:language>/", views.preview, name="journey-preview"),
     path("journeys/<slug:key>/simulate/", views.simulate, name="journey-simulate"),
+    path("journeys/<slug:key>/simulations/<int:run_id>/", views.simulation_run, name="journey-simulation"),
     path("journeys/<slug:key>/status/", views.change_status, name="journey-status"),
     path("journeys/<slug:key>/versions/", views.versions, name="journey-versions"),
     path("journeys/<slug:key>/stats/", views.stats_page, name="journey-stats"),

@@ -24,7 +24,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from touchpoint.accounts.models import Account
-from touchpoint.journeys import consent, documents, engine, library, rendering, services, simulation, stats
+from touchpoint.journeys import (
+    consent,
+    documents,
+    engine,
+    labels,
+    library,
+    rendering,
+    services,
+    simulation_runs,
+    stats,
+)
 from touchpoint.journeys import selectors as select
 from touchpoint.journeys.definition import LANGUAGES, JourneyDefinition, parse, walk
 from touchpoint.journeys.forms import (
@@ -44,6 +54,8 @@ from touchpoint.journeys.models import (
     Enrollment,
     Journey,
     JourneyVersion,
+    SimulationRun,
+    SimulationStatus,
     WebhookEndpoint,
 )
 from touchpoint.request_types import AuthenticatedHttpRequest
@@ -200,6 +212,7 @@ def _builder_context(
 ) -> dict[str, Any]:
     version = _latest(journey)
     definition = select.definition_of(version)
+    may_change = can(request.user, "journeys.change_journey")
     by_step, other_problems = _problems_by_step(
         problems or [], data if data is not None else version.definition
     )
@@ -214,7 +227,7 @@ def _builder_context(
         "flow": select.flow(definition.steps),
         "problems_by_step": by_step,
         "other_problems": other_problems,
-        "may_change": can(request.user, "journeys.change_journey"),
+        "may_change": may_change,
         "new_steps": [(key, label) for key, (label, _default) in NEW_STEPS.items()],
         "message_languages": LANGUAGES,
         "entry_yaml": _yaml(definition.entry.model_dump(mode="json", by_alias=True, exclude_defaults=True)),
@@ -227,6 +240,9 @@ def _builder_context(
         if definition.goal
         else "",
         "tab": "builder",
+        "simulation": _run_context(journey, run)
+        if may_change and (run := simulation_runs.latest_run(version))
+        else None,
     }
 
 
@@ -493,34 +509,81 @@ def preview(request: AuthenticatedHttpRequest, key: str, message: str, language:
 @permission_required("journeys.change_journey")
 @require_POST
 def simulate(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
-    """Run the newest version against the last 90 days, without side effects, and show what it would do."""
+    """Start a simulation of the newest version on the last N days (90 by default) in the background;
+    while one runs for that version, a second click gets the same one. Answers the run's panel, which
+    polls until it is done."""
     journey = _journey(key)
     version = _latest(journey)
-    try:
-        days = max(1, min(int(request.POST.get("days", "90")), 365))
-    except ValueError:
+    raw = request.POST.get("days", "90").strip()
+    if not raw.isdecimal():
         return HttpResponseBadRequest(_("The number of days must be a whole number."))
-    result = simulation.simulate(select.definition_of(version), days=days).to_json()
-    return render(
-        request,
-        "journeys/_simulation.html",
-        {"journey": journey, "version": version, "days": days, "result": simulation_summary(result)},
-    )
+    try:
+        run, _started = simulation_runs.start_run(version=version, days=int(raw[:4]), actor=request.user)
+    except ValidationError as error:
+        return HttpResponseBadRequest(" ".join(error.messages))
+    if not request.htmx:
+        return redirect(reverse("journey", kwargs={"key": journey.key}) + "#simulation")
+    return _simulation_panel(request, journey, run)
 
 
-def simulation_summary(result: dict[str, Any]) -> dict[str, Any]:
+@permission_required("journeys.change_journey")
+@require_GET
+def simulation_run(request: AuthenticatedHttpRequest, key: str, run_id: int) -> HttpResponse:
+    """A simulation's panel (htmx): its progress while it runs, then its result or what went wrong."""
+    journey = _journey(key)
+    run = get_object_or_404(SimulationRun.objects.select_related("version"), pk=run_id, journey=journey)
+    return _simulation_panel(request, journey, run)
+
+
+def _simulation_panel(
+    request: AuthenticatedHttpRequest, journey: Journey, run: SimulationRun
+) -> HttpResponse:
+    return render(request, "journeys/_simulation_run.html", _run_context(journey, run))
+
+
+def _run_context(journey: Journey, run: SimulationRun) -> dict[str, Any]:
+    definition = select.definition_of(run.version)
+    return {
+        "journey": journey,
+        "run": run,
+        "version": run.version,
+        "days": run.days,
+        "stale": simulation_runs.is_stale(run),
+        "stage_label": labels.label(labels.SIMULATION_STAGES, run.stage),
+        "result": simulation_summary(run.result, definition)
+        if run.status == SimulationStatus.DONE and run.result
+        else None,
+    }
+
+
+def simulation_summary(result: dict[str, Any], definition: JourneyDefinition | None = None) -> dict[str, Any]:
     """The simulation's JSON (see journeys/simulation.py) as the panel shows it: the totals, each
-    step's count, the paths most taken and the first few messages."""
+    step's count, the paths most taken and the first few messages, with the YAML's words (outcomes,
+    step types, message kinds and statuses) in the reader's language."""
+    types = {step.id: step.type for step in walk(definition.steps)} if definition is not None else {}
     paths = [
         {
             "steps": " → ".join(
-                step["step"] + (f" ({step['outcome']})" if step.get("outcome") else "")
+                step["step"]
+                + (
+                    f" ({labels.outcome(types.get(step['step'], ''), step['outcome'])})"
+                    if step.get("outcome")
+                    else ""
+                )
                 for step in path["steps"]
             ),
-            "ended": path.get("ended", ""),
+            "ended": labels.label(labels.ENDED, path.get("ended", "")),
             "count": path.get("count", 0),
         }
         for path in result.get("paths", [])[:8]
+    ]
+    messages = [
+        {
+            **message,
+            "kind_label": labels.label(labels.MESSAGE_KINDS, message.get("kind", "")),
+            "status_label": labels.label(labels.MESSAGE_STATUSES, message.get("status", "")),
+        }
+        for message in result.get("messages", [])[:5]
     ]
     return {
         "entered": result.get("entered", 0),
@@ -528,10 +591,13 @@ def simulation_summary(result: dict[str, Any]) -> dict[str, Any]:
         "capped": result.get("capped", 0),
         "deferred": result.get("quiet_hours_deferred", 0),
         "outcomes": result.get("outcomes", {}),
-        "steps": [(step_id, counts) for step_id, counts in result.get("steps", {}).items()],
+        "steps": [
+            (step_id, labels.label(labels.STEP_TYPES, types.get(step_id, "")), counts)
+            for step_id, counts in result.get("steps", {}).items()
+        ],
         "arms": result.get("arms", {}),
         "paths": paths,
-        "messages": result.get("messages", [])[:5],
+        "messages": messages,
         "message_count": result.get("messages_total", 0),
         "notes": result.get("notes", []),
         "refused": result.get("refused", {}),

@@ -6,9 +6,10 @@ events). A columnar engine can take this module over later; nothing else reads o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import orjson
 from django.db import connection, transaction
@@ -255,4 +256,51 @@ def track_events_between(after_id: int, up_to_id: int, *, names: Iterable[str], 
         RawEvent.objects.filter(
             id__gt=after_id, id__lte=up_to_id, type="track", event__in=list(names)
         ).order_by("id")[: max(0, int(limit))]
+    )
+
+
+def track_events_in(
+    names: Iterable[str], *, since: datetime, until: datetime, with_properties: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Track events with one of these names and since <= timestamp <= until, in time order (then id).
+
+    Each as a dict of id, account_id, contact_id, user_id, group_id, timestamp (and properties when
+    asked): the account and contact as stored, which may be None for an event that arrived before
+    its user or group was known. Read in chunks, for a window of many events (the journeys'
+    simulation).
+    """
+    fields = ["id", "account_id", "contact_id", "user_id", "group_id", "timestamp"]
+    if with_properties:
+        fields.append("properties")
+    return (
+        RawEvent.objects.filter(
+            type="track", event__in=sorted(set(names)), timestamp__gte=since, timestamp__lte=until
+        )
+        .order_by("timestamp", "id")
+        .values(*fields)
+        .iterator(chunk_size=5000)
+    )
+
+
+def event_times(
+    names: Iterable[str], *, types: Iterable[str], after: datetime, until: datetime
+) -> Iterator[tuple[str, int, int | None, datetime]]:
+    """(name, account id, contact id, timestamp) of the events of these types and names with
+    after < timestamp <= until that belong to an account, in no particular order.
+
+    `day` is bounded too (a day either side of the window, for time zones), so PostgreSQL reads only
+    the months' partitions the window touches.
+    """
+    return (
+        RawEvent.objects.filter(
+            type__in=list(types),
+            event__in=sorted(set(names)),
+            account_id__isnull=False,
+            day__gte=timezone.localdate(after) - timedelta(days=1),
+            day__lte=timezone.localdate(until) + timedelta(days=1),
+            timestamp__gt=after,
+            timestamp__lte=until,
+        )
+        .values_list("event", "account_id", "contact_id", "timestamp")
+        .iterator(chunk_size=5000)
     )

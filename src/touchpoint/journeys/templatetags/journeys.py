@@ -132,3 +132,18 @@ def percent(value: float | None) -> str:
     if value is None:
         return "—"
     return number_format(value * 100, 1) + "%"
+
+
+_WORDS = {"reentry": "REENTRY", "role": "ROLES", "step_type": "STEP_TYPES"}
+
+
+@register.filter
+def word(value: Any, kind: str) -> str:
+    """A YAML word as the reader says it (journeys/labels.py): `{{ policy|word:"reentry" }}`; a list
+    (roles) as its labels joined with commas."""
+    from touchpoint.journeys import labels
+
+    mapping = getattr(labels, _WORDS[kind])
+    if isinstance(value, list | tuple):
+        return ", ".join(labels.label(mapping, item) for item in value)
+    return labels.label(mapping, value)
