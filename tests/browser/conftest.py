@@ -7,9 +7,11 @@ In CI a missing browser fails the run; on a laptop it skips with a message that 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.signals import request_finished, request_started
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 
@@ -65,3 +67,41 @@ def log_in(live_server):
         page.wait_for_url(f"{live_server.url}/my-day/**")
 
     return _log_in
+
+
+# The live server answers in its own threads. A page that is still polling (htmx) when a test ends
+# leaves a request running while the test database is flushed; on PostgreSQL the flush's TRUNCATE
+# and that request's reads can deadlock, the flush fails and the next test starts on old rows. So
+# count requests in flight and let the flush wait until the server is idle.
+_requests = threading.Condition()
+_in_flight = 0
+
+
+def _request_started(**kwargs) -> None:
+    global _in_flight
+    with _requests:
+        _in_flight += 1
+
+
+def _request_finished(**kwargs) -> None:
+    global _in_flight
+    with _requests:
+        _in_flight = max(0, _in_flight - 1)
+        _requests.notify_all()
+
+
+request_started.connect(_request_started, dispatch_uid="browser-tests-request-started")
+request_finished.connect(_request_finished, dispatch_uid="browser-tests-request-finished")
+
+
+@pytest.fixture(autouse=True)
+def _live_server_idle_before_flush(request):
+    """Set up before the page and torn down after it: the page closes, the server drains, then the
+    database is flushed."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    with _requests:
+        _requests.wait_for(lambda: _in_flight == 0, timeout=15)
