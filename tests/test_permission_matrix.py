@@ -169,6 +169,28 @@ def _journey_url(route: str, *args: str) -> Callable[[World], str]:
     return build
 
 
+MATRIX_FRAMEWORK = """\
+key: matrix-framework
+name: Matrix framework
+phases:
+  - {key: start, name: Start}
+  - {key: later, name: Later, enter_when: [{days_since_start: {at_least: 30}}]}
+"""
+
+
+def _matrix_framework() -> Any:
+    from touchpoint.success.documents import apply_text
+    from touchpoint.success.models import SuccessFramework
+
+    return SuccessFramework.objects.filter(key="matrix-framework").first() or apply_text(
+        MATRIX_FRAMEWORK, actor=None
+    )
+
+
+def _framework_url(route: str) -> Callable[[World], str]:
+    return lambda world: reverse(route, args=[_matrix_framework().pk])
+
+
 def _simulation_url(world: World) -> str:
     from touchpoint.journeys.models import SimulationRun
     from touchpoint.journeys.services import save_version
@@ -360,6 +382,22 @@ PAGES: dict[str, list[Case]] = {
     "journey-versions": [Case(signed_in, url=_journey_url("journey-versions"))],
     "journey-stats": [Case(signed_in, url=_journey_url("journey-stats"))],
     "account-journeys": [Case(account_reads), Case(book_writes, method="post")],
+    # Success frameworks: everyone reads them; leaders and admins write them.
+    "success-frameworks": [Case(signed_in)],
+    "success-framework": [Case(signed_in, url=_framework_url("success-framework"))],
+    "success-framework-new": [
+        Case(leaders_only),
+        Case(leaders_only, method="post", data={"text": MATRIX_FRAMEWORK, "action": "check"}),
+    ],
+    "success-framework-edit": [
+        Case(leaders_only, url=_framework_url("success-framework-edit")),
+        Case(
+            leaders_only,
+            method="post",
+            url=_framework_url("success-framework-edit"),
+            data={"text": MATRIX_FRAMEWORK.replace("Later", "Much later"), "action": "save"},
+        ),
+    ],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],
@@ -419,6 +457,7 @@ def _api(path: str) -> Callable[[World], str]:
             **({"run_id": _playbook_run(world).pk} if "{run_id}" in path else {}),
             opportunity_id=world.opportunity_id if "{opportunity_id}" in path else 0,
             key="matrix-journey",
+            framework=_matrix_framework().key if "{framework}" in path else "",
             enrollment_id=_journey_enrollment(world).pk
             if "{key}" in path or "{enrollment_id}" in path
             else 0,
@@ -478,6 +517,9 @@ API: dict[str, list[Case]] = {
         Case(book_writes, data={"framework": None, "phase": None})
     ],
     "GET /api/v1/plugin/ping": [Case(API_SIGNED_IN)],
+    "GET /api/v1/success/frameworks": [Case(API_SIGNED_IN)],
+    "GET /api/v1/success/frameworks/{framework}": [Case(API_SIGNED_IN)],
+    "PUT /api/v1/success/frameworks/{framework}": [Case(leaders_only, data={"yaml": MATRIX_FRAMEWORK})],
     "GET /api/v1/accounts/{account_id}/health": [Case(account_reads)],
     "GET /api/v1/subscriptions": [Case(API_SIGNED_IN, shows=_account_name)],
     "POST /api/v1/subscriptions": [Case(book_writes, data=_subscription_body)],

@@ -107,6 +107,10 @@ def data(admin_user):
 
     simulation_run, _started = simulation_runs.start_run(version=journey_version, days=30)
     simulation_runs.simulate_task.call(simulation_run.pk)  # done: the page shows its result
+    from touchpoint.success.demo import LIBRARY
+    from touchpoint.success.documents import apply_text
+
+    framework = apply_text((LIBRARY / "standard.yaml").read_text(), actor=None)
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -130,6 +134,8 @@ def data(admin_user):
         "opportunity_id": subscription.renewal_opportunities.get().pk,
         "message_id": 1,
         "run_id": simulation_run.pk,
+        "framework_id": framework.pk,
+        "framework": framework.key,
     }
 
 
@@ -174,6 +180,9 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/journeys/reads/stats/",
         f"/journeys/reads/simulations/{data['run_id']}/",
         f"/accounts/{data['account_id']}/journeys/",
+        "/success/frameworks/",
+        f"/success/frameworks/{data['framework_id']}/",
+        f"/success/frameworks/{data['framework_id']}/edit/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(

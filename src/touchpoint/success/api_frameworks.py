@@ -34,9 +34,8 @@ from touchpoint.api_contract import (
     require_perm,
 )
 from touchpoint.success.definition_text import milestone_rule_in_words, rules_in_words
-from touchpoint.success.documents import DocumentError, apply_text, export_text, validate_text
+from touchpoint.success.documents import DocumentError, apply_text, export_text, key_problem, validate_text
 from touchpoint.success.models import LifecyclePhase, MilestoneDefinition, SuccessFramework
-from touchpoint.yaml_text import LINE_BREAK, Problem
 
 router = Router(tags=["success"])
 
@@ -239,33 +238,17 @@ def put_framework(request: HttpRequest, framework: FrameworkRef, body: Framework
     existed = SuccessFramework.objects.filter(key=framework).exists()
     try:
         definition = validate_text(body.yaml)
-        if definition.key != framework:
-            raise DocumentError([_key_problem(body.yaml, framework, definition.key)])
+        wrong_key = key_problem(body.yaml, definition, framework)
+        if wrong_key is not None:
+            raise DocumentError([wrong_key])
         applied = apply_text(body.yaml, actor=caller(request))
     except DocumentError as error:
         return Status(400, _problems_out(error))
     return Status(200 if existed else 201, _detail(applied))
 
 
-def _key_problem(text: str, wanted: str, given: str) -> Problem:
-    line = next(
-        (number for number, row in enumerate(LINE_BREAK.split(text), start=1) if row.startswith("key:")),
-        1,
-    )
-    return Problem(
-        line,
-        1,
-        "key",
-        _("the text's key “%(given)s” is not the one in the address, “%(wanted)s”")
-        % {"given": given, "wanted": wanted},
-    )
-
-
 def _problems_out(error: DocumentError) -> ErrorOut:
     return ErrorOut(
         detail=_("The framework's text has problems; nothing was saved."),
-        errors=[
-            ErrorItem(field="yaml", message=message, code="")
-            for message in error.messages
-        ],
+        errors=[ErrorItem(field="yaml", message=message, code="") for message in error.messages],
     )

@@ -43,6 +43,7 @@ from touchpoint.success.models import (
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
 from touchpoint.yaml_text import (
+    LINE_BREAK,
     Builder,
     DocumentError,
     Dumper,
@@ -261,6 +262,22 @@ def validate_text(text: str) -> FrameworkDefinition:
     if problems or definition is None:
         raise DocumentError(problems or [Problem(1, 1, "", _("this is not a success framework"))])
     return definition
+
+
+def key_problem(text: str, definition: FrameworkDefinition, key: str) -> Problem | None:
+    """A problem at the text's `key:` line when it names another framework than `key` (the editor of
+    one framework, and the API's address, may not turn into another framework)."""
+    if definition.key == key:
+        return None
+    line = next(
+        (number for number, row in enumerate(LINE_BREAK.split(text), start=1) if row.startswith("key:")), 1
+    )
+    return Problem(
+        line,
+        1,
+        "key",
+        _("the key must stay “%(key)s” (the text says “%(given)s”)") % {"key": key, "given": definition.key},
+    )
 
 
 # --- Applying -----------------------------------------------------------------------------------------

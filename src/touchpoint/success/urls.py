@@ -1,12 +1,22 @@
 from django.urls import path
 
-from touchpoint.success import views
+from touchpoint.success import views, views_frameworks
 
 urlpatterns = [
     path("accounts/<int:account_id>/placement/", views.account_placement, name="account-placement"),
 ]
 
 # Frameworks: list, detail, editor (framework part).
+urlpatterns += [
+    path("success/frameworks/", views_frameworks.frameworks_page, name="success-frameworks"),
+    path("success/frameworks/new/", views_frameworks.new_framework, name="success-framework-new"),
+    path("success/frameworks/<int:framework_id>/", views_frameworks.framework_page, name="success-framework"),
+    path(
+        "success/frameworks/<int:framework_id>/edit/",
+        views_frameworks.edit_framework,
+        name="success-framework-edit",
+    ),
+]
 
 # Milestones and time to value (milestone part).
 
