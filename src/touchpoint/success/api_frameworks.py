@@ -34,7 +34,7 @@ from touchpoint.api_contract import (
     require_perm,
 )
 from touchpoint.success.definition_text import milestone_rule_in_words, rules_in_words
-from touchpoint.success.documents import DocumentError, apply_text, export_text, key_problem, validate_text
+from touchpoint.success.documents import DocumentError, apply_text, export_text
 from touchpoint.success.models import LifecyclePhase, MilestoneDefinition, SuccessFramework
 
 router = Router(tags=["success"])
@@ -237,11 +237,7 @@ def put_framework(request: HttpRequest, framework: FrameworkRef, body: Framework
     require_perm(request, "success.change_successframework")
     existed = SuccessFramework.objects.filter(key=framework).exists()
     try:
-        definition = validate_text(body.yaml)
-        wrong_key = key_problem(body.yaml, definition, framework)
-        if wrong_key is not None:
-            raise DocumentError([wrong_key])
-        applied = apply_text(body.yaml, actor=caller(request))
+        applied = apply_text(body.yaml, actor=caller(request), key=framework)
     except DocumentError as error:
         return Status(400, _problems_out(error))
     return Status(200 if existed else 201, _detail(applied))

@@ -231,7 +231,9 @@ def _load(text: str) -> tuple[Any, Builder, list[Problem]]:
     )
 
 
-def _checked(text: Any, *, references: bool = True) -> tuple[FrameworkDefinition | None, list[Problem], Any]:
+def _checked(
+    text: Any, *, references: bool = True, key: str | None = None
+) -> tuple[FrameworkDefinition | None, list[Problem], Any]:
     if not isinstance(text, str):
         return None, [Problem(1, 1, "", _("a success framework is text"))], None
     data, builder, problems = _load(text)
@@ -243,6 +245,10 @@ def _checked(text: Any, *, references: bool = True) -> tuple[FrameworkDefinition
             problems = schema_problems(data, builder, error, _VOCABULARY) or [
                 Problem(1, 1, "", _("this is not a success framework"))
             ]
+    if definition is not None and key:
+        wrong_key = key_problem(text, definition, key)
+        if wrong_key is not None:
+            problems.append(wrong_key)
     if definition is not None and references:
         for path, message in _reference_problems(definition):
             line, column = place(builder, path, on_key=False)
@@ -251,14 +257,16 @@ def _checked(text: Any, *, references: bool = True) -> tuple[FrameworkDefinition
     return definition, sorted(problems, key=lambda problem: (problem.line, problem.column)), builder
 
 
-def problems_of(text: str) -> list[Problem]:
-    """Every problem of a framework text, in the order of the text; empty when it is good to apply."""
-    return _checked(text)[1]
+def problems_of(text: str, *, key: str | None = None) -> list[Problem]:
+    """Every problem of a framework text, in the order of the text; empty when it is good to apply.
+    With `key`, the text must define the framework of that key (the editor of one, the API's address)."""
+    return _checked(text, key=key)[1]
 
 
-def validate_text(text: str) -> FrameworkDefinition:
-    """The framework a YAML text defines; DocumentError (every problem, with line and column) if any."""
-    definition, problems, _builder = _checked(text)
+def validate_text(text: str, *, key: str | None = None) -> FrameworkDefinition:
+    """The framework a YAML text defines; DocumentError (every problem, with line and column) if any.
+    With `key`, the text must define the framework of that key."""
+    definition, problems, _builder = _checked(text, key=key)
     if problems or definition is None:
         raise DocumentError(problems or [Problem(1, 1, "", _("this is not a success framework"))])
     return definition
@@ -474,14 +482,16 @@ def _after_apply(framework: SuccessFramework) -> None:
             function(framework)
 
 
-def apply_text(text: str, *, actor: User | None, catch_up: bool = True) -> SuccessFramework:
+def apply_text(
+    text: str, *, actor: User | None, key: str | None = None, catch_up: bool = True
+) -> SuccessFramework:
     """Create or update the framework a YAML text defines (by its key), its phases and milestones (by
     theirs), in one transaction; then backfill milestones and place the accounts again. Raises
     DocumentError with every problem, and writes nothing, when the text has any.
 
-    `catch_up=False` leaves the backfill and placement to the caller (the demo places its accounts
+    With `key`, the text must define the framework of that key. `catch_up=False` leaves the backfill and placement to the caller (the demo places its accounts
     itself, before any usage exists)."""
-    definition, problems, builder = _checked(text)
+    definition, problems, builder = _checked(text, key=key)
     if problems or definition is None:
         raise DocumentError(problems or [Problem(1, 1, "", _("this is not a success framework"))])
     framework, changes = _write(text, definition, builder, actor)

@@ -138,13 +138,11 @@ def _editor(
         form = FrameworkTextForm(request.POST)
         if form.is_valid():
             text = form.cleaned_data["text"]
-            problems = documents.problems_of(text)
-            if not problems and framework is not None and framework.key:
-                wrong_key = documents.key_problem(text, documents.validate_text(text), framework.key)
-                problems = [wrong_key] if wrong_key is not None else []
+            key = framework.key if framework is not None else None
+            problems = documents.problems_of(text, key=key)
             if not problems and request.POST.get("action") == "save":
                 try:
-                    saved = documents.apply_text(text, actor=request.user)
+                    saved = documents.apply_text(text, actor=request.user, key=key)
                 except documents.DocumentError as error:
                     problems = error.problems
                 else:
