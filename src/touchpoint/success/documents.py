@@ -141,7 +141,8 @@ def _whole_document(data: dict[str, Any], builder: Builder) -> list[Problem]:
             else:
                 seen[key] = index
     for index, phase in _items(data, "phases"):
-        for rule_index, condition in enumerate(phase.get("enter_when") or []):
+        rules = phase.get("enter_when")
+        for rule_index, condition in enumerate(rules if isinstance(rules, list) else []):
             if isinstance(condition, dict) and isinstance(condition.get("milestone"), str):
                 key = condition["milestone"]
                 if key not in milestone_keys:
