@@ -418,3 +418,26 @@ def test_export_of_a_framework_made_by_hand_makes_keys_from_names():
     definition = validate_text(export_text(framework))
     assert definition.key == "hand-made"
     assert [p.key for p in definition.phases] == ["first-use", "first-use-2"]
+
+
+@pytest.mark.django_db
+def test_a_null_character_and_a_phase_name_used_twice_are_problems_not_database_errors():
+    nul = only(SMALL.replace("name: Start", 'name: "St\\0art"'))
+    assert nul.line == 5 and "Null" in nul.message
+    twice = only(SMALL.replace("name: Later", "name: Start"))
+    assert twice.line == 7 and "Start" in twice.message
+
+
+@pytest.mark.django_db(transaction=False)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=frameworks())
+def test_any_framework_shaped_data_is_applied_or_refused_never_an_error(leader, data):
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    try:
+        framework = apply_text(text, actor=leader)
+    except DocumentError as error:
+        assert error.problems and all(problem.line >= 1 for problem in error.problems)
+        return
+    assert framework.key == "fw"
+    assert list(framework.phases.values_list("key", flat=True)) == [p["key"] for p in data["phases"]]
+    assert export_text(framework) == text

@@ -182,20 +182,43 @@ _VOCABULARY = Vocabulary(
 # --- References: what must exist outside the text ---------------------------------------------------
 
 
+def _nul_problems(data: Any, path: Path = ()) -> list[tuple[Path, str]]:
+    """Text holding a null character (YAML's "\\0" escape): PostgreSQL cannot store it."""
+    if isinstance(data, str):
+        return [(path, _("Null characters are not allowed."))] if "\x00" in data else []
+    if isinstance(data, dict):
+        return [found for key, value in data.items() for found in _nul_problems(value, (*path, key))]
+    if isinstance(data, list):
+        return [found for index, value in enumerate(data) for found in _nul_problems(value, (*path, index))]
+    return []
+
+
 def _reference_problems(definition: FrameworkDefinition) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
+    names: dict[str, int] = {}
+    for index, phase in enumerate(definition.phases):
+        if phase.name in names:
+            found.append(
+                (
+                    ("phases", index, "name"),
+                    _("the phase name “%(name)s” is used twice (also at phases[%(other)d])")
+                    % {"name": phase.name, "other": names[phase.name]},
+                )
+            )
+        else:
+            names[phase.name] = index
     if definition.segments:
         known = set(Segment.objects.filter(name__in=definition.segments).values_list("name", flat=True))
-        names: list[str] | None = None
+        segment_names: list[str] | None = None
         for index, name in enumerate(definition.segments):
             if name not in known:
-                if names is None:
-                    names = list(Segment.objects.values_list("name", flat=True))
+                if segment_names is None:
+                    segment_names = list(Segment.objects.values_list("name", flat=True))
                 found.append(
                     (
                         ("segments", index),
                         _("no segment is called “%(name)s”%(hint)s")
-                        % {"name": name, "hint": suggestion(name, names)},
+                        % {"name": name, "hint": suggestion(name, segment_names)},
                     )
                 )
     other = (
@@ -239,6 +262,10 @@ def _checked(
         return None, [Problem(1, 1, "", _("a success framework is text"))], None
     data, builder, problems = _load(text)
     definition: FrameworkDefinition | None = None
+    if not problems:
+        for path, message in _nul_problems(data):
+            line, column = place(builder, path, on_key=False)
+            problems.append(Problem(line, column, path_text(path), message))
     if not problems:
         try:
             definition = parse(data)
