@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import logged_in_client
@@ -332,3 +332,21 @@ def test_the_command_is_documented_in_the_success_guide():
     ):
         assert words in guide
     assert json.dumps("enter_when")[1:-1] in guide
+
+
+@pytest.mark.django_db
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.sampled_from([STANDARD, STANDARD.replace("phases:", "phases: 5\nx:"), "{" * 400]),
+    ),
+    action=st.sampled_from(["check", "save"]),
+)
+def test_whatever_a_leader_types_the_editor_answers_with_problems_or_saves(leader, text, action):
+    response = logged_in_client(leader).post(
+        reverse("success-framework-new"), {"text": text, "action": action}
+    )
+    assert response.status_code in (200, 302, 422)
+    if response.status_code == 422 and "problem-where" in response.content.decode():
+        assert "line " in response.content.decode()
