@@ -1,0 +1,468 @@
+"""The placement engine: puts every account in the furthest phase of its framework whose rules hold.
+
+Set-based. A run reads the facts of every account it places with a handful of GROUP BY queries
+(accounts and their placements; subscriptions; usage rollups; today's health; milestones reached),
+evaluates each framework's phase rules in Python over those facts, and hands the accounts whose
+placement changed to `services.record_rule_placements`, which writes them in bulk. A query runs
+only when some rule needs its facts. Nothing is locked row by row: the writer's updates are
+conditional on the values this run read, so an override a leader saves in the meantime wins.
+
+For each account:
+- framework: the one set by hand, else the framework of its segment, else the default one;
+- ruled phase: the furthest phase (highest position) whose entry rules all hold (no rules: holds);
+- phase: the leader's override when there is one, else the ruled phase; an override is dropped
+  once the rules agree with it (or when the account leaves the override's framework).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from touchpoint.accounts.models import Account
+from touchpoint.success.definition import PhaseCondition, parse_conditions
+from touchpoint.success.models import (
+    AccountPlacement,
+    LifecyclePhase,
+    MilestoneDefinition,
+    MilestoneReached,
+    SuccessFramework,
+)
+
+ACTIVE_USERS_DAYS = 7  # the default window of an active_users condition
+KEY_FEATURES_DAYS = 30  # the default window of a key_features condition
+IDS_PER_QUERY = 500  # accounts named in one IN (...) when placing some accounts
+
+
+@dataclass
+class PlacementStats:
+    accounts: int = 0  # accounts looked at
+    placed: int = 0  # placements created (accounts never placed before)
+    moved: int = 0  # phase or framework changed (includes those created with a phase)
+    overrides_dropped: int = 0  # overrides the rules now agree with
+    seconds: float = 0.0
+
+
+@dataclass
+class Facts:
+    """What the rules read, per account id (an account absent from a map has no such data)."""
+
+    today: date
+    started_on: dict[int, date] = field(default_factory=dict)
+    milestones: dict[int, set[int]] = field(default_factory=dict)
+    active_users: dict[int, dict[int, int]] = field(default_factory=dict)  # days -> account -> peak
+    key_features: dict[int, dict[int, int]] = field(default_factory=dict)  # days -> account -> count
+    health: dict[int, tuple[float | None, str]] = field(default_factory=dict)  # (score, grade)
+    subscription_states: dict[int, set[str]] = field(default_factory=dict)
+    next_renewal: dict[int, date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Current:
+    """An account's row as the run read it (None fields: no placement yet)."""
+
+    account_id: int
+    segment_id: int | None
+    created_at: Any  # as the database gave it (see _local_date): converted only when needed
+    exists: bool
+    framework_id: int | None
+    framework_set_by_hand: bool
+    phase_id: int | None
+    ruled_phase_id: int | None
+    override_phase_id: int | None
+    started_on: date | None
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where the run puts an account (what the writer compares with `Current`)."""
+
+    current: Current
+    framework_id: int | None
+    phase_id: int | None
+    ruled_phase_id: int | None
+    override_phase_id: int | None
+    started_on: date
+
+
+Check = Callable[[int, Facts], bool]
+
+
+@dataclass(frozen=True)
+class PhaseRules:
+    phase_id: int
+    position: int
+    checks: tuple[Check, ...]
+
+
+class Plan:
+    """The frameworks with their phases' rules compiled to checks, and what facts they need."""
+
+    def __init__(self) -> None:
+        self.frameworks: dict[int, list[PhaseRules]] = {}  # furthest phase first
+        self.phase_framework: dict[int, int] = {}
+        self.default_id: int | None = None
+        self.by_segment: dict[int, int] = {}
+        self.milestone_ids: dict[tuple[int, str], int] = {}
+        self.needs: set[str] = set()
+        self.active_days: set[int] = set()
+        self.feature_days: set[int] = set()
+
+    @classmethod
+    def load(cls) -> Plan:
+        plan = cls()
+        frameworks = list(SuccessFramework.objects.order_by("name", "id").prefetch_related("segments"))
+        for framework in frameworks:
+            if framework.is_default:
+                plan.default_id = framework.pk
+            for segment in framework.segments.all():
+                plan.by_segment.setdefault(segment.pk, framework.pk)  # by name when two claim one
+        for framework_id, key, pk in MilestoneDefinition.objects.values_list("framework_id", "key", "pk"):
+            plan.milestone_ids[(framework_id, key)] = pk
+        phases = LifecyclePhase.objects.order_by("framework_id", "-position", "-id")
+        for phase in phases:
+            plan.phase_framework[phase.pk] = phase.framework_id
+            checks = tuple(plan.compile(phase.framework_id, c) for c in parse_conditions(phase.entry_rules))
+            plan.frameworks.setdefault(phase.framework_id, []).append(
+                PhaseRules(phase_id=phase.pk, position=phase.position, checks=checks)
+            )
+        return plan
+
+    def compile(self, framework_id: int, condition: PhaseCondition) -> Check:
+        """One condition as a function of (account id, facts)."""
+        kind = condition.kind
+        self.needs.add(kind)
+        if kind == "days_since_start":
+            bound = condition.days_since_start
+            assert bound is not None
+            return _bounded(
+                lambda a, f: (f.today - f.started_on[a]).days if a in f.started_on else None, bound
+            )
+        if kind == "milestone":
+            milestone_id = self.milestone_ids.get((framework_id, condition.milestone or ""))
+            if milestone_id is None:
+                return lambda a, f: False  # a milestone removed since: nobody has reached it
+            return lambda a, f: milestone_id in f.milestones.get(a, ())
+        if kind == "active_users":
+            usage = condition.active_users
+            assert usage is not None
+            days = usage.days or ACTIVE_USERS_DAYS
+            self.active_days.add(days)
+            return _bounded(lambda a, f: f.active_users.get(days, {}).get(a, 0), usage)
+        if kind == "key_features":
+            usage = condition.key_features
+            assert usage is not None
+            days = usage.days or KEY_FEATURES_DAYS
+            self.feature_days.add(days)
+            return _bounded(lambda a, f: f.key_features.get(days, {}).get(a, 0), usage)
+        if kind == "health":
+            health = condition.health
+            assert health is not None
+            grades = set(health.grades or ())
+            low, high = health.at_least, health.at_most
+
+            def check_health(a: int, f: Facts) -> bool:
+                score, grade = f.health.get(a, (None, "unknown"))
+                if grades and grade not in grades:
+                    return False
+                if low is not None and (score is None or score < low):
+                    return False
+                return not (high is not None and (score is None or score > high))
+
+            return check_health
+        if kind == "subscription":
+            states = set(condition.subscription or ())
+            return lambda a, f: not states.isdisjoint(f.subscription_states.get(a, ()))
+        if kind == "days_to_renewal":
+            bound = condition.days_to_renewal
+            assert bound is not None
+            return _bounded(
+                lambda a, f: (f.next_renewal[a] - f.today).days if a in f.next_renewal else None, bound
+            )
+        raise ValueError(f"unknown condition {kind}")
+
+    def framework_for(self, current: Current) -> int | None:
+        if current.framework_set_by_hand and current.framework_id is not None:
+            return current.framework_id
+        if current.segment_id is not None and current.segment_id in self.by_segment:
+            return self.by_segment[current.segment_id]
+        return self.default_id
+
+    def ruled_phase(self, framework_id: int | None, account_id: int, facts: Facts) -> int | None:
+        for phase in self.frameworks.get(framework_id, ()) if framework_id is not None else ():
+            if all(check(account_id, facts) for check in phase.checks):
+                return phase.phase_id
+        return None
+
+
+def _bounded(value: Callable[[int, Facts], int | None], bound: Any) -> Check:
+    low, high = bound.at_least, bound.at_most
+
+    def check(a: int, f: Facts) -> bool:
+        v = value(a, f)
+        if v is None:
+            return False
+        return (low is None or v >= low) and (high is None or v <= high)
+
+    return check
+
+
+# --- Facts: a few GROUP BY queries ------------------------------------------------------------------
+
+
+def _as_date(value: Any) -> date:
+    # Raw cursors hand SQLite's dates back as text.
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _rows(sql: str, params: list[Any], ids: list[int] | None, column: str) -> Iterable[tuple]:
+    """Run `sql` (with `{only}` where an account filter goes) for all accounts or for `ids` in chunks."""
+    with connection.cursor() as cursor:
+        if ids is None:
+            cursor.execute(sql.format(only=""), params)
+            yield from cursor.fetchall()
+            return
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start : start + IDS_PER_QUERY]
+            only = f" AND {column} IN ({', '.join(['%s'] * len(chunk))})"
+            cursor.execute(sql.format(only=only), [*params, *chunk])
+            yield from cursor.fetchall()
+
+
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _local_date(value: Any) -> date:
+    """The site's local date of a stored moment (raw SQLite cursors give text, in UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=dt_timezone.utc)
+    return timezone.localdate(value)
+
+
+def read_current(ids: list[int] | None) -> list[Current]:
+    """Every account (or those of `ids`) with its placement as stored."""
+    sql = f"""
+        SELECT a.id, a.segment_id, a.created_at, p.id, p.framework_id, p.framework_set_by_hand,
+               p.phase_id, p.ruled_phase_id, p.override_phase_id, p.started_on
+        FROM {_table(Account)} a LEFT JOIN {_table(AccountPlacement)} p ON p.account_id = a.id
+        WHERE 1 = 1{{only}}
+    """
+    found = []
+    for row in _rows(sql, [], ids, "a.id"):
+        found.append(
+            Current(
+                account_id=row[0],
+                segment_id=row[1],
+                created_at=row[2],
+                exists=row[3] is not None,
+                framework_id=row[4],
+                framework_set_by_hand=bool(row[5]),
+                phase_id=row[6],
+                ruled_phase_id=row[7],
+                override_phase_id=row[8],
+                started_on=_as_date(row[9]) if row[9] is not None else None,
+            )
+        )
+    return found
+
+
+def gather_facts(plan: Plan, ids: list[int] | None, today: date) -> Facts:
+    from touchpoint.health.models import HealthScore
+    from touchpoint.revenue.models import Subscription
+    from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature
+
+    facts = Facts(today=today)
+    # Subscriptions: the first start (always: started_on), the states, the next renewal.
+    subscriptions = f"""
+        SELECT account_id, MIN(started_on),
+               MAX(CASE WHEN status = 'trialing' THEN 1 ELSE 0 END),
+               MAX(CASE WHEN status = 'active' THEN 1 ELSE 0 END),
+               MAX(CASE WHEN status = 'past_due' THEN 1 ELSE 0 END),
+               MAX(CASE WHEN status = 'canceled' THEN 1 ELSE 0 END),
+               MIN(CASE WHEN status <> 'canceled' AND renewal_date >= %s THEN renewal_date END)
+        FROM {_table(Subscription)} WHERE 1 = 1{{only}} GROUP BY account_id
+    """
+    states = ("trialing", "active", "past_due", "canceled")
+    for row in _rows(subscriptions, [today], ids, "account_id"):
+        account_id = row[0]
+        facts.started_on[account_id] = _as_date(row[1])
+        facts.subscription_states[account_id] = {s for s, flag in zip(states, row[2:6], strict=True) if flag}
+        if row[6] is not None:
+            facts.next_renewal[account_id] = _as_date(row[6])
+
+    if plan.active_days:
+        windows = sorted(plan.active_days)
+        columns = ", ".join("MAX(CASE WHEN day >= %s THEN active_users ELSE 0 END)" for _ in windows)
+        sql = f"""SELECT account_id, {columns} FROM {_table(DailyAccountRollup)}
+                  WHERE day >= %s AND day <= %s{{only}} GROUP BY account_id"""
+        starts = [today - timedelta(days=d - 1) for d in windows]
+        by_days: dict[int, dict[int, int]] = {d: {} for d in windows}
+        for row in _rows(sql, [*starts, min(starts), today], ids, "account_id"):
+            for d, value in zip(windows, row[1:], strict=True):
+                if value:
+                    by_days[d][row[0]] = int(value)
+        facts.active_users = by_days
+
+    if plan.feature_days:
+        windows = sorted(plan.feature_days)
+        columns = ", ".join("COUNT(DISTINCT CASE WHEN r.day >= %s THEN r.event END)" for _ in windows)
+        sql = f"""SELECT r.account_id, {columns} FROM {_table(DailyEventRollup)} r
+                  JOIN {_table(KeyFeature)} k ON k.event = r.event
+                  WHERE r.day >= %s AND r.day <= %s{{only}} GROUP BY r.account_id"""
+        starts = [today - timedelta(days=d - 1) for d in windows]
+        by_days = {d: {} for d in windows}
+        for row in _rows(sql, [*starts, min(starts), today], ids, "r.account_id"):
+            for d, value in zip(windows, row[1:], strict=True):
+                if value:
+                    by_days[d][row[0]] = int(value)
+        facts.key_features = by_days
+
+    if "health" in plan.needs:
+        # Today's health: the scores of the latest scored day up to today (the daily recompute).
+        latest = (
+            HealthScore.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
+        )
+        if latest is not None:
+            sql = f"SELECT account_id, score, grade FROM {_table(HealthScore)} WHERE day = %s{{only}}"
+            for account_id, score, grade in _rows(sql, [latest], ids, "account_id"):
+                facts.health[account_id] = (score, grade)
+
+    if "milestone" in plan.needs:
+        wanted = sorted(set(plan.milestone_ids.values()))
+        if wanted:
+            sql = f"""SELECT account_id, milestone_id FROM {_table(MilestoneReached)}
+                      WHERE reached_on <= %s{{only}}"""
+            reached: dict[int, set[int]] = defaultdict(set)
+            for account_id, milestone_id in _rows(sql, [today], ids, "account_id"):
+                reached[account_id].add(milestone_id)
+            facts.milestones = dict(reached)
+    return facts
+
+
+# --- Deciding ---------------------------------------------------------------------------------------
+
+
+def decide(plan: Plan, accounts: list[Current], facts: Facts) -> list[Placed]:
+    """Where each account belongs; only those whose stored row differs are returned."""
+    changed = []
+    for current in accounts:
+        account_id = current.account_id
+        started_on = facts.started_on.get(account_id)
+        if started_on is None:
+            # No subscription: the journey started when the account was created.
+            started_on = facts.started_on[account_id] = _local_date(current.created_at)
+        framework_id = plan.framework_for(current)
+        ruled = plan.ruled_phase(framework_id, account_id, facts)
+        override = current.override_phase_id
+        if override is not None and (override == ruled or plan.phase_framework.get(override) != framework_id):
+            override = None
+        phase = override if override is not None else ruled
+        placed = Placed(
+            current=current,
+            framework_id=framework_id,
+            phase_id=phase,
+            ruled_phase_id=ruled,
+            override_phase_id=override,
+            started_on=started_on,
+        )
+        if (
+            not current.exists
+            or current.framework_id != framework_id
+            or current.phase_id != phase
+            or current.ruled_phase_id != ruled
+            or current.override_phase_id != override
+            or current.started_on != started_on
+        ):
+            changed.append(placed)
+    return changed
+
+
+def _place(ids: list[int] | None, now: datetime | None) -> PlacementStats:
+    from touchpoint.success import services
+
+    started = timezone.now()
+    clock = time.perf_counter()
+    now = now or started
+    today = timezone.localdate(now)
+    plan = Plan.load()
+    accounts = read_current(ids)
+    facts = gather_facts(plan, ids, today)
+    changed = decide(plan, accounts, facts)
+    stats = services.record_rule_placements(changed, now=now)
+    stats.accounts = len(accounts)
+    stats.seconds = time.perf_counter() - clock
+    return stats
+
+
+def place_all(*, now: datetime | None = None) -> PlacementStats:
+    """Place every account (the daily run, and after a framework changes)."""
+    return _place(None, now)
+
+
+def place_accounts(ids: Iterable[int], *, now: datetime | None = None) -> PlacementStats:
+    """Place these accounts (after a domain event about them)."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return PlacementStats()
+    return _place(wanted, now)
+
+
+def place_framework(framework: SuccessFramework) -> PlacementStats:
+    """After a framework's rules, segments or phases changed: accounts may join it, leave it or move
+    within it, so every account is placed again (a full run costs a few queries)."""
+    return place_all()
+
+
+# --- What the account panel shows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleState:
+    condition: PhaseCondition
+    holds: bool
+
+
+def next_phase_rules(
+    account: Account, placement: AccountPlacement | None, *, now: datetime | None = None
+) -> tuple[LifecyclePhase | None, list[RuleState]]:
+    """The phase after the account's current one in its framework, and each of its rules met or not."""
+    if placement is None or placement.framework_id is None:
+        return None, []
+    phases = list(
+        LifecyclePhase.objects.filter(framework_id=placement.framework_id).order_by("position", "id")
+    )
+    current_index = next((i for i, p in enumerate(phases) if p.pk == placement.phase_id), -1)
+    if current_index + 1 >= len(phases):
+        return None, []
+    following = phases[current_index + 1]
+    plan = Plan()
+    plan.milestone_ids = {
+        (fid, key): pk
+        for fid, key, pk in MilestoneDefinition.objects.filter(
+            framework_id=placement.framework_id
+        ).values_list("framework_id", "key", "pk")
+    }
+    conditions = parse_conditions(following.entry_rules)
+    checks = [plan.compile(placement.framework_id, c) for c in conditions]
+    today = timezone.localdate(now or timezone.now())
+    facts = gather_facts(plan, [account.pk], today)
+    if account.pk not in facts.started_on:
+        facts.started_on[account.pk] = placement.started_on or timezone.localdate(account.created_at)
+    return following, [
+        RuleState(c, check(account.pk, facts)) for c, check in zip(conditions, checks, strict=True)
+    ]
