@@ -49,7 +49,12 @@ def main() -> None:
 
     from touchpoint.accounts.models import Account
     from touchpoint.success import placement
-    from touchpoint.success.models import AccountPlacement, LifecyclePhase, MilestoneDefinition, SuccessFramework
+    from touchpoint.success.models import (
+        AccountPlacement,
+        LifecyclePhase,
+        MilestoneDefinition,
+        SuccessFramework,
+    )
     from touchpoint.usage.models import KeyFeature
 
     pg = connection.vendor == "postgresql"
@@ -94,7 +99,9 @@ def main() -> None:
     )
     day_expr = "(%s::date - d.d)" if pg else "date(%s, '-' || d.d || ' days')"
     start_expr = "(%s::date - (a.id %% 200)::integer)" if pg else "date(%s, '-' || (a.id %% 200) || ' days')"
-    renewal_expr = "(%s::date + (a.id %% 365)::integer)" if pg else "date(%s, '+' || (a.id %% 365) || ' days')"
+    renewal_expr = (
+        "(%s::date + (a.id %% 365)::integer)" if pg else "date(%s, '+' || (a.id %% 365) || ' days')"
+    )
     now_param = connection.ops.adapt_datetimefield_value(now)
     today_param = connection.ops.adapt_datefield_value(today)
     if not built:
@@ -103,7 +110,11 @@ def main() -> None:
                 "INSERT INTO accounts_account (name, domain, engagement_model, attributes, language, created_at, "
                 "updated_at) SELECT 'Customer ' || n, 'customer' || n || '.example', 'hybrid', '{}', '', %s, %s "
                 f"FROM ({numbers}) nums",
-                [connection.ops.adapt_datetimefield_value(now - timedelta(days=400)), now_param, args.accounts],
+                [
+                    connection.ops.adapt_datetimefield_value(now - timedelta(days=400)),
+                    now_param,
+                    args.accounts,
+                ],
             )
             cursor.execute(
                 "INSERT INTO usage_dailyaccountrollup (account_id, day, events, active_users) "
@@ -130,7 +141,7 @@ def main() -> None:
             cursor.execute(
                 "INSERT INTO success_milestonereached (account_id, milestone_id, reached_on, source, evidence, "
                 "evidence_url, confirmed_by_name, recorded_at) "
-                f"SELECT a.id, %s, %s, 'rule', '', '', '', %s FROM accounts_account a WHERE a.id %% 3 = 0",
+                "SELECT a.id, %s, %s, 'rule', '', '', '', %s FROM accounts_account a WHERE a.id %% 3 = 0",
                 [milestone.pk, today_param, now_param],
             )
             cursor.execute("ANALYZE")
@@ -236,7 +247,9 @@ def main() -> None:
     if record is not None:
         t0 = time.perf_counter()
         found = record()
-        print(f"milestones.record_from_usage over the same data: {time.perf_counter() - t0:.2f}s ({found:,} reached)")
+        print(
+            f"milestones.record_from_usage over the same data: {time.perf_counter() - t0:.2f}s ({found:,} reached)"
+        )
     else:
         print("milestones.record_from_usage: not present on this branch")
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import AccountFactory, FrameworkFactory, PhaseFactory, SegmentFactory, SubscriptionFactory
+from tests.factories import (
+    AccountFactory,
+    FrameworkFactory,
+    PhaseFactory,
+    SegmentFactory,
+    SubscriptionFactory,
+)
 from touchpoint.accounts.models import TimelineEntry
 from touchpoint.events.models import DomainEvent
 from touchpoint.health.models import HealthScore, Scorecard, ScorecardVersion
@@ -20,7 +25,7 @@ from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFea
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 6, 15, 12, 0, tzinfo=dt_timezone.utc)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 
@@ -57,14 +62,18 @@ def test_every_account_lands_in_the_furthest_phase_whose_rules_hold(standard):
     framework, onboarding, adoption, renewal = standard
     new = AccountFactory()  # created today: no rule beyond the first holds
     used = AccountFactory()
-    SubscriptionFactory(account=used, started_on=TODAY - timedelta(days=100), renewal_date=TODAY + timedelta(days=200))
+    SubscriptionFactory(
+        account=used, started_on=TODAY - timedelta(days=100), renewal_date=TODAY + timedelta(days=200)
+    )
     _usage(used, users=5)
     renewing = AccountFactory()
     SubscriptionFactory(
         account=renewing, started_on=TODAY - timedelta(days=300), renewal_date=TODAY + timedelta(days=60)
     )  # renewal holds though adoption does not: the furthest phase wins
     stale = AccountFactory()
-    SubscriptionFactory(account=stale, started_on=TODAY - timedelta(days=100), renewal_date=TODAY + timedelta(days=200))
+    SubscriptionFactory(
+        account=stale, started_on=TODAY - timedelta(days=100), renewal_date=TODAY + timedelta(days=200)
+    )
     _usage(stale, users=5, days_ago=8)  # outside the 7-day window
 
     stats = placement.place_all(now=NOW)
@@ -142,13 +151,17 @@ def test_milestones_key_features_and_health_rules(standard):
     )
     for name in ("Report created", "Dashboard shared"):
         KeyFeature.objects.create(event=name)
-    version = ScorecardVersion.objects.filter(scorecard__in=Scorecard.objects.all()).first() or ScorecardVersion.objects.create(
+    version = ScorecardVersion.objects.filter(
+        scorecard__in=Scorecard.objects.all()
+    ).first() or ScorecardVersion.objects.create(
         scorecard=Scorecard.objects.create(name="Default"), number=1, definition={}
     )
     ready, unhealthy, no_milestone = AccountFactory(), AccountFactory(), AccountFactory()
     for account in (ready, unhealthy, no_milestone):
         for name in ("Report created", "Dashboard shared"):
-            DailyEventRollup.objects.create(account=account, day=TODAY - timedelta(days=20), event=name, events=1, users=1)
+            DailyEventRollup.objects.create(
+                account=account, day=TODAY - timedelta(days=20), event=name, events=1, users=1
+            )
     for account in (ready, unhealthy):
         MilestoneReached.objects.create(account=account, milestone=first, reached_on=TODAY, source="rule")
     for account, score, grade in ((ready, 80, "green"), (unhealthy, 30, "red"), (no_milestone, 90, "green")):
@@ -255,7 +268,9 @@ def test_next_phase_rules_say_which_hold(standard):
 def test_days_since_start_bound(standard, days):
     _framework, onboarding, adoption, _renewal = standard
     account = AccountFactory()
-    SubscriptionFactory(account=account, started_on=date(2026, 6, 15) - timedelta(days=days), renewal_date=None)
+    SubscriptionFactory(
+        account=account, started_on=date(2026, 6, 15) - timedelta(days=days), renewal_date=None
+    )
     _usage(account, users=3)
     placement.place_all(now=NOW)
     assert _placement(account).phase == (adoption if days >= 30 else onboarding)

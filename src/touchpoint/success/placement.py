@@ -20,12 +20,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from touchpoint.accounts.models import Account
 from touchpoint.success.definition import PhaseCondition, parse_conditions
@@ -250,7 +250,7 @@ def _local_date(value: Any) -> date:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if timezone.is_naive(value):
-        value = value.replace(tzinfo=dt_timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return timezone.localdate(value)
 
 
@@ -466,3 +466,111 @@ def next_phase_rules(
     return following, [
         RuleState(c, check(account.pk, facts)) for c, check in zip(conditions, checks, strict=True)
     ]
+
+
+def account_facts(
+    account: Account, row: AccountPlacement | None, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """What the rules read about one account, for its panel (7-day active users, 30-day key features)."""
+    plan = Plan()
+    plan.needs = {"health", "milestone"}
+    plan.active_days, plan.feature_days = {ACTIVE_USERS_DAYS}, {KEY_FEATURES_DAYS}
+    plan.milestone_ids = {
+        (fid, key): pk
+        for fid, key, pk in MilestoneDefinition.objects.values_list("framework_id", "key", "pk")
+    }
+    today = timezone.localdate(now or timezone.now())
+    facts = gather_facts(plan, [account.pk], today)
+    started_on = facts.started_on.get(account.pk) or timezone.localdate(account.created_at)
+    score, grade = facts.health.get(account.pk, (None, "unknown"))
+    renewal = facts.next_renewal.get(account.pk)
+    reached = facts.milestones.get(account.pk, set())
+    names = (
+        list(
+            MilestoneDefinition.objects.filter(pk__in=reached)
+            .order_by("position", "id")
+            .values_list("name", flat=True)
+        )
+        if reached
+        else []
+    )
+    from touchpoint.health.models import Grade
+    from touchpoint.revenue.models import SubscriptionStatus
+
+    return {
+        "started_on": started_on,
+        "days_since_start": (today - started_on).days,
+        "active_users": facts.active_users.get(ACTIVE_USERS_DAYS, {}).get(account.pk, 0),
+        "key_features": facts.key_features.get(KEY_FEATURES_DAYS, {}).get(account.pk, 0),
+        "health_score": score,
+        "health_grade": Grade(grade).label if grade in Grade.values else grade,
+        "subscription_states": [
+            SubscriptionStatus(s).label
+            for s in SubscriptionStatus.values
+            if s in facts.subscription_states.get(account.pk, ())
+        ],
+        "days_to_renewal": (renewal - today).days if renewal is not None else None,
+        "milestones": names,
+    }
+
+
+def condition_in_words(condition: PhaseCondition) -> str:
+    """One entry rule as a sentence (the framework part's rules_in_words when present)."""
+    import importlib
+
+    try:
+        definition_text: Any = importlib.import_module("touchpoint.success.definition_text")
+    except ImportError:  # the framework part's module, not on every branch
+        definition_text = None
+    in_words = getattr(definition_text, "rules_in_words", None)
+    if in_words is not None:
+        return str(in_words([condition])[0])
+    return _in_words(condition)
+
+
+def _bound_words(bound: Any) -> str:
+    if bound.at_least is not None and bound.at_most is not None:
+        return gettext("between %(low)s and %(high)s") % {"low": bound.at_least, "high": bound.at_most}
+    if bound.at_least is not None:
+        return gettext("at least %(count)s") % {"count": bound.at_least}
+    return gettext("at most %(count)s") % {"count": bound.at_most}
+
+
+def _in_words(condition: PhaseCondition) -> str:
+    kind = condition.kind
+    if kind == "days_since_start":
+        return gettext("Days since the start: %(bound)s") % {
+            "bound": _bound_words(condition.days_since_start)
+        }
+    if kind == "milestone":
+        name = (
+            MilestoneDefinition.objects.filter(key=condition.milestone).values_list("name", flat=True).first()
+            or condition.milestone
+        )
+        return gettext("Milestone reached: %(name)s") % {"name": name}
+    if kind == "active_users":
+        usage = condition.active_users
+        assert usage is not None
+        return gettext("Active users in the last %(days)s days: %(bound)s") % {
+            "days": usage.days or ACTIVE_USERS_DAYS,
+            "bound": _bound_words(usage),
+        }
+    if kind == "key_features":
+        usage = condition.key_features
+        assert usage is not None
+        return gettext("Key features used in the last %(days)s days: %(bound)s") % {
+            "days": usage.days or KEY_FEATURES_DAYS,
+            "bound": _bound_words(usage),
+        }
+    if kind == "health":
+        health = condition.health
+        assert health is not None
+        parts = []
+        if health.grades:
+            parts.append(gettext("grade %(grades)s") % {"grades": ", ".join(health.grades)})
+        if health.at_least is not None or health.at_most is not None:
+            parts.append(gettext("score %(bound)s") % {"bound": _bound_words(health)})
+        return gettext("Health today: %(what)s") % {"what": "; ".join(parts)}
+    if kind == "subscription":
+        return gettext("A subscription is %(states)s") % {"states": ", ".join(condition.subscription or ())}
+    return gettext("Days to the next renewal: %(bound)s") % {"bound": _bound_words(condition.days_to_renewal)}

@@ -327,8 +327,8 @@ def record_rule_placements(changed: list[Placed], *, now: Any) -> PlacementStats
         if not moved:
             return stats
         before = {p.current.account_id: p.current for p in changed}
-        frameworks = dict(SuccessFramework.objects.values_list("pk", "name"))
-        phases = dict(LifecyclePhase.objects.values_list("pk", "name"))
+        frameworks: dict[int | None, str] = dict(SuccessFramework.objects.values_list("pk", "name"))
+        phases: dict[int | None, str] = dict(LifecyclePhase.objects.values_list("pk", "name"))
         content_type = ContentType.objects.get_for_model(AccountPlacement)
         entries, events = [], []
         for pk, account_id, fw, phase in moved:
