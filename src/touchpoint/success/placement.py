@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -65,14 +65,14 @@ class Facts:
     next_renewal: dict[int, date] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Current:
-    """An account's row as the run read it (None fields: no placement yet)."""
+class Current(NamedTuple):
+    """An account's row as the run read it (None fields: no placement yet). A tuple: 100,000 of
+    them are built per run."""
 
     account_id: int
     segment_id: int | None
     created_at: Any  # as the database gave it (see _local_date): converted only when needed
-    exists: bool
+    placement_id: int | None
     framework_id: int | None
     framework_set_by_hand: bool
     phase_id: int | None
@@ -80,9 +80,12 @@ class Current:
     override_phase_id: int | None
     started_on: date | None
 
+    @property
+    def exists(self) -> bool:
+        return self.placement_id is not None
 
-@dataclass(frozen=True)
-class Placed:
+
+class Placed(NamedTuple):
     """Where the run puts an account (what the writer compares with `Current`)."""
 
     current: Current
@@ -218,13 +221,22 @@ def _bounded(value: Callable[[int, Facts], int | None], bound: Any) -> Check:
 # --- Facts: a few GROUP BY queries ------------------------------------------------------------------
 
 
+_DATES: dict[Any, date] = {}
+
+
 def _as_date(value: Any) -> date:
-    # Raw cursors hand SQLite's dates back as text.
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    """A date column's value (raw cursors hand SQLite's dates back as text; few distinct values)."""
+    found = _DATES.get(value)
+    if found is None:
+        if isinstance(value, datetime):
+            found = value.date()
+        elif isinstance(value, date):
+            found = value
+        else:
+            found = date.fromisoformat(str(value)[:10])
+        if len(_DATES) < 100_000:
+            _DATES[value] = found
+    return found
 
 
 def _rows(sql: str, params: list[Any], ids: list[int] | None, column: str) -> Iterable[tuple]:
@@ -256,29 +268,20 @@ def _local_date(value: Any) -> date:
 
 def read_current(ids: list[int] | None) -> list[Current]:
     """Every account (or those of `ids`) with its placement as stored."""
+    # On SQLite, the creation moment as text skips the driver's datetime parsing of every row;
+    # only accounts without a subscription need it (parsed in _local_date).
+    created = "a.created_at || ''" if connection.vendor == "sqlite" else "a.created_at"
     sql = f"""
-        SELECT a.id, a.segment_id, a.created_at, p.id, p.framework_id, p.framework_set_by_hand,
+        SELECT a.id, a.segment_id, {created}, p.id, p.framework_id, p.framework_set_by_hand,
                p.phase_id, p.ruled_phase_id, p.override_phase_id, p.started_on
         FROM {_table(Account)} a LEFT JOIN {_table(AccountPlacement)} p ON p.account_id = a.id
         WHERE 1 = 1{{only}}
     """
-    found = []
-    for row in _rows(sql, [], ids, "a.id"):
-        found.append(
-            Current(
-                account_id=row[0],
-                segment_id=row[1],
-                created_at=row[2],
-                exists=row[3] is not None,
-                framework_id=row[4],
-                framework_set_by_hand=bool(row[5]),
-                phase_id=row[6],
-                ruled_phase_id=row[7],
-                override_phase_id=row[8],
-                started_on=_as_date(row[9]) if row[9] is not None else None,
-            )
-        )
-    return found
+    make, as_date = Current._make, _as_date
+    return [
+        make((*row[:9], as_date(row[9]))) if row[9] is not None else make(row)
+        for row in _rows(sql, [], ids, "a.id")
+    ]
 
 
 def gather_facts(plan: Plan, ids: list[int] | None, today: date) -> Facts:
@@ -360,35 +363,40 @@ def gather_facts(plan: Plan, ids: list[int] | None, today: date) -> Facts:
 def decide(plan: Plan, accounts: list[Current], facts: Facts) -> list[Placed]:
     """Where each account belongs; only those whose stored row differs are returned."""
     changed = []
+    started = facts.started_on
+    by_segment, default_id = plan.by_segment, plan.default_id
+    frameworks, phase_framework = plan.frameworks, plan.phase_framework
     for current in accounts:
         account_id = current.account_id
-        started_on = facts.started_on.get(account_id)
+        started_on = started.get(account_id)
         if started_on is None:
             # No subscription: the journey started when the account was created.
-            started_on = facts.started_on[account_id] = _local_date(current.created_at)
-        framework_id = plan.framework_for(current)
-        ruled = plan.ruled_phase(framework_id, account_id, facts)
+            started_on = started[account_id] = _local_date(current.created_at)
+        if current.framework_set_by_hand and current.framework_id is not None:
+            framework_id = current.framework_id
+        else:
+            framework_id = by_segment.get(current.segment_id, default_id)  # type: ignore[arg-type,assignment]
+        ruled = None
+        for phase_rules in frameworks.get(framework_id, ()) if framework_id is not None else ():
+            for check in phase_rules.checks:
+                if not check(account_id, facts):
+                    break
+            else:
+                ruled = phase_rules.phase_id
+                break
         override = current.override_phase_id
-        if override is not None and (override == ruled or plan.phase_framework.get(override) != framework_id):
+        if override is not None and (override == ruled or phase_framework.get(override) != framework_id):
             override = None
         phase = override if override is not None else ruled
-        placed = Placed(
-            current=current,
-            framework_id=framework_id,
-            phase_id=phase,
-            ruled_phase_id=ruled,
-            override_phase_id=override,
-            started_on=started_on,
-        )
         if (
-            not current.exists
+            current.placement_id is None
             or current.framework_id != framework_id
             or current.phase_id != phase
             or current.ruled_phase_id != ruled
             or current.override_phase_id != override
             or current.started_on != started_on
         ):
-            changed.append(placed)
+            changed.append(Placed(current, framework_id, phase, ruled, override, started_on))
     return changed
 
 
