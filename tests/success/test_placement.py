@@ -274,3 +274,55 @@ def test_days_since_start_bound(standard, days):
     _usage(account, users=3)
     placement.place_all(now=NOW)
     assert _placement(account).phase == (adoption if days >= 30 else onboarding)
+
+
+def test_domain_events_place_the_account_again(standard):
+    from touchpoint.events.services import record_event
+    from touchpoint.success import placement_plugins
+
+    _framework, onboarding, _adoption, renewal = standard
+    account, other = AccountFactory(), AccountFactory()
+    placement.place_all(now=NOW)
+    placement_plugins.follow_events()  # catch up with what came before
+    subscription = SubscriptionFactory(
+        account=account,
+        started_on=date.today() - timedelta(days=200),
+        renewal_date=date.today() + timedelta(days=30),
+    )
+    SubscriptionFactory(
+        account=other,
+        started_on=date.today() - timedelta(days=200),
+        renewal_date=date.today() + timedelta(days=30),
+    )
+    record_event(kind="subscription.created", account=account, subject=subscription)
+    assert placement_plugins.follow_events() == 1
+    assert _placement(account).phase == renewal
+    assert _placement(other).phase == onboarding  # no event about it: the daily run will move it
+    assert placement_plugins.follow_events() == 0
+
+
+def test_the_daily_run_is_scheduled_and_the_task_places_everyone(standard):
+    from touchpoint.scheduler.registry import registered_schedules
+    from touchpoint.success.placement_plugins import place_all_task
+
+    assert "success.placement" in {schedule.name for schedule in registered_schedules()}
+    account = AccountFactory()
+    place_all_task.call()
+    assert AccountPlacement.objects.filter(account=account, phase__isnull=False).exists()
+
+
+def test_the_demo_step_places_by_the_rules_at_the_end_of_the_window(standard):
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from touchpoint.success.demo_placement import success_placement
+
+    _framework, _onboarding, adoption, _renewal = standard
+    account = AccountFactory()
+    SubscriptionFactory(account=account, started_on=TODAY - timedelta(days=60), renewal_date=None)
+    _usage(account, users=4)
+    ctx = SimpleNamespace(end=NOW, counts=Counter(), shared={})
+    success_placement(ctx)
+    assert _placement(account).phase == adoption
+    assert ctx.counts["success phase moves"] == 1
+    assert TimelineEntry.objects.get(account=account, kind="phase_changed").occurred_at < NOW
