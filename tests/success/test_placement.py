@@ -226,11 +226,10 @@ def test_a_run_leaves_an_override_saved_after_it_read(standard, leader):
     account = AccountFactory()
     placement.place_all(now=NOW)
     plan = placement.Plan.load()
-    current = placement.read_current(None)
-    facts = placement.gather_facts(plan, None, TODAY)
     SubscriptionFactory(account=account, started_on=TODAY, renewal_date=TODAY + timedelta(days=10))
-    facts = placement.gather_facts(plan, None, TODAY)
-    changed = placement.decide(plan, current, facts)
+    rows, facts = placement.read_rows(plan, None, TODAY)
+    changed = placement.decide(plan, rows, facts)
+    assert [p.phase_id for p in changed] == [renewal.pk]
     services.override_phase(account=account, phase=adoption, reason="Meanwhile", actor=leader)
     services.record_rule_placements(changed, now=NOW + timedelta(hours=1))
     assert _placement(account).phase == adoption

@@ -1,17 +1,26 @@
 """The placement engine: puts every account in the furthest phase of its framework whose rules hold.
 
-Set-based. A run reads the facts of every account it places with a handful of GROUP BY queries
-(accounts and their placements; subscriptions; usage rollups; today's health; milestones reached),
-evaluates each framework's phase rules in Python over those facts, and hands the accounts whose
-placement changed to `services.record_rule_placements`, which writes them in bulk. A query runs
-only when some rule needs its facts. Nothing is locked row by row: the writer's updates are
-conditional on the values this run read, so an override a leader saves in the meantime wins.
+Set-based. A run reads every account it places with ONE statement: the accounts, their placements
+and, joined to them, a GROUP BY per kind of fact the rules need (subscriptions; usage rollups per
+window; key features per window; today's health), plus one query for the milestones reached. It
+evaluates each framework's phase rules in Python over those rows (each rule compiled once to a
+small function of the row), and hands the accounts whose placement changed to
+`services.record_rule_placements`, which writes them in bulk. Nothing is locked row by row: the
+writer's updates are conditional on the values this run read, so an override a leader saves in
+the meantime wins.
 
 For each account:
 - framework: the one set by hand, else the framework of its segment, else the default one;
 - ruled phase: the furthest phase (highest position) whose entry rules all hold (no rules: holds);
 - phase: the leader's override when there is one, else the ruled phase; an override is dropped
   once the rules agree with it (or when the account leaves the override's framework).
+
+The facts: days since start (first subscription start, else the account's creation day), the
+framework's milestones reached (success_milestonereached), active users (the most people active on
+one day of the last D days, from the daily account rollups: distinct people over several days are
+not kept), key features used (distinct, last D days, from the event rollups), health (the scores of
+the latest scored day), subscription states (any subscription), days to the next renewal (of a
+subscription not canceled).
 """
 
 from __future__ import annotations
@@ -40,6 +49,13 @@ from touchpoint.success.models import (
 ACTIVE_USERS_DAYS = 7  # the default window of an active_users condition
 KEY_FEATURES_DAYS = 30  # the default window of a key_features condition
 IDS_PER_QUERY = 500  # accounts named in one IN (...) when placing some accounts
+STATES = ("trialing", "active", "past_due", "canceled")
+
+# The columns of a row every run reads (rules' own columns follow, see Plan.column).
+ID, SEGMENT, CREATED, PLACEMENT, FRAMEWORK, BY_HAND, PHASE, RULED, OVERRIDE, STARTED_ON = range(10)
+FIRST_START, TRIALING, ACTIVE, PAST_DUE, CANCELED, RENEWAL = range(10, 16)
+BASE_COLUMNS = 16
+STATE_COLUMN = dict(zip(STATES, (TRIALING, ACTIVE, PAST_DUE, CANCELED), strict=True))
 
 
 @dataclass
@@ -53,25 +69,20 @@ class PlacementStats:
 
 @dataclass
 class Facts:
-    """What the rules read, per account id (an account absent from a map has no such data)."""
+    """What the rules read besides the row: the day, the milestones reached, and the days since the
+    start of the account being evaluated (set by `decide` before its checks run)."""
 
     today: date
-    started_on: dict[int, date] = field(default_factory=dict)
     milestones: dict[int, set[int]] = field(default_factory=dict)
-    active_users: dict[int, dict[int, int]] = field(default_factory=dict)  # days -> account -> peak
-    key_features: dict[int, dict[int, int]] = field(default_factory=dict)  # days -> account -> count
-    health: dict[int, tuple[float | None, str]] = field(default_factory=dict)  # (score, grade)
-    subscription_states: dict[int, set[str]] = field(default_factory=dict)
-    next_renewal: dict[int, date] = field(default_factory=dict)
+    start_days: int = 0
 
 
 class Current(NamedTuple):
-    """An account's row as the run read it (None fields: no placement yet). A tuple: 100,000 of
-    them are built per run."""
+    """An account's placement as the run read it (None fields: no placement yet)."""
 
     account_id: int
     segment_id: int | None
-    created_at: Any  # as the database gave it (see _local_date): converted only when needed
+    created_at: Any  # as the database gave it (see _local_date)
     placement_id: int | None
     framework_id: int | None
     framework_set_by_hand: bool
@@ -96,7 +107,7 @@ class Placed(NamedTuple):
     started_on: date
 
 
-Check = Callable[[int, Facts], bool]
+Check = Callable[[tuple, Facts], bool]
 
 
 @dataclass(frozen=True)
@@ -107,7 +118,7 @@ class PhaseRules:
 
 
 class Plan:
-    """The frameworks with their phases' rules compiled to checks, and what facts they need."""
+    """The frameworks with their phases' rules compiled to checks, and the columns they read."""
 
     def __init__(self) -> None:
         self.frameworks: dict[int, list[PhaseRules]] = {}  # furthest phase first
@@ -115,23 +126,29 @@ class Plan:
         self.default_id: int | None = None
         self.by_segment: dict[int, int] = {}
         self.milestone_ids: dict[tuple[int, str], int] = {}
-        self.needs: set[str] = set()
-        self.active_days: set[int] = set()
-        self.feature_days: set[int] = set()
+        self.needs_milestones = False
+        self.extra: list[tuple[str, int]] = []  # ("active", days) / ("features", days) / ("score"|"grade", 0)
+
+    def column(self, kind: str, days: int = 0) -> int:
+        """The row index of a rule's column, added to the statement the first time a rule needs it."""
+        key = (kind, days)
+        if key not in self.extra:
+            self.extra.append(key)
+        return BASE_COLUMNS + self.extra.index(key)
 
     @classmethod
     def load(cls) -> Plan:
         plan = cls()
-        frameworks = list(SuccessFramework.objects.order_by("name", "id").prefetch_related("segments"))
-        for framework in frameworks:
+        for framework in SuccessFramework.objects.order_by("name", "id").prefetch_related("segments"):
             if framework.is_default:
                 plan.default_id = framework.pk
             for segment in framework.segments.all():
                 plan.by_segment.setdefault(segment.pk, framework.pk)  # by name when two claim one
-        for framework_id, key, pk in MilestoneDefinition.objects.values_list("framework_id", "key", "pk"):
-            plan.milestone_ids[(framework_id, key)] = pk
-        phases = LifecyclePhase.objects.order_by("framework_id", "-position", "-id")
-        for phase in phases:
+        plan.milestone_ids = {
+            (framework_id, key): pk
+            for framework_id, key, pk in MilestoneDefinition.objects.values_list("framework_id", "key", "pk")
+        }
+        for phase in LifecyclePhase.objects.order_by("framework_id", "-position", "-id"):
             plan.phase_framework[phase.pk] = phase.framework_id
             checks = tuple(plan.compile(phase.framework_id, c) for c in parse_conditions(phase.entry_rules))
             plan.frameworks.setdefault(phase.framework_id, []).append(
@@ -140,40 +157,33 @@ class Plan:
         return plan
 
     def compile(self, framework_id: int, condition: PhaseCondition) -> Check:
-        """One condition as a function of (account id, facts)."""
+        """One condition as a function of (row, facts)."""
         kind = condition.kind
-        self.needs.add(kind)
         if kind == "days_since_start":
-            bound = condition.days_since_start
-            assert bound is not None
-            return _bounded(
-                lambda a, f: (f.today - f.started_on[a]).days if a in f.started_on else None, bound
-            )
+            return _bounded(lambda row, f: f.start_days, condition.days_since_start)
         if kind == "milestone":
+            self.needs_milestones = True
             milestone_id = self.milestone_ids.get((framework_id, condition.milestone or ""))
             if milestone_id is None:
-                return lambda a, f: False  # a milestone removed since: nobody has reached it
-            return lambda a, f: milestone_id in f.milestones.get(a, ())
-        if kind == "active_users":
-            usage = condition.active_users
+                return lambda row, f: False  # a milestone removed since: nobody has reached it
+            return lambda row, f: milestone_id in f.milestones.get(row[ID], ())
+        if kind in ("active_users", "key_features"):
+            usage = condition.active_users if kind == "active_users" else condition.key_features
             assert usage is not None
-            days = usage.days or ACTIVE_USERS_DAYS
-            self.active_days.add(days)
-            return _bounded(lambda a, f: f.active_users.get(days, {}).get(a, 0), usage)
-        if kind == "key_features":
-            usage = condition.key_features
-            assert usage is not None
-            days = usage.days or KEY_FEATURES_DAYS
-            self.feature_days.add(days)
-            return _bounded(lambda a, f: f.key_features.get(days, {}).get(a, 0), usage)
+            if kind == "active_users":
+                index = self.column("active", usage.days or ACTIVE_USERS_DAYS)
+            else:
+                index = self.column("features", usage.days or KEY_FEATURES_DAYS)
+            return _bounded(lambda row, f: row[index] or 0, usage)
         if kind == "health":
             health = condition.health
             assert health is not None
+            score_at, grade_at = self.column("score"), self.column("grade")
             grades = set(health.grades or ())
             low, high = health.at_least, health.at_most
 
-            def check_health(a: int, f: Facts) -> bool:
-                score, grade = f.health.get(a, (None, "unknown"))
+            def check_health(row: tuple, f: Facts) -> bool:
+                score, grade = row[score_at], row[grade_at] or "unknown"
                 if grades and grade not in grades:
                     return False
                 if low is not None and (score is None or score < low):
@@ -182,35 +192,21 @@ class Plan:
 
             return check_health
         if kind == "subscription":
-            states = set(condition.subscription or ())
-            return lambda a, f: not states.isdisjoint(f.subscription_states.get(a, ()))
+            columns = tuple(STATE_COLUMN[state] for state in condition.subscription or ())
+            return lambda row, f: any(row[c] for c in columns)
         if kind == "days_to_renewal":
-            bound = condition.days_to_renewal
-            assert bound is not None
             return _bounded(
-                lambda a, f: (f.next_renewal[a] - f.today).days if a in f.next_renewal else None, bound
+                lambda row, f: (_as_date(row[RENEWAL]) - f.today).days if row[RENEWAL] is not None else None,
+                condition.days_to_renewal,
             )
         raise ValueError(f"unknown condition {kind}")
 
-    def framework_for(self, current: Current) -> int | None:
-        if current.framework_set_by_hand and current.framework_id is not None:
-            return current.framework_id
-        if current.segment_id is not None and current.segment_id in self.by_segment:
-            return self.by_segment[current.segment_id]
-        return self.default_id
 
-    def ruled_phase(self, framework_id: int | None, account_id: int, facts: Facts) -> int | None:
-        for phase in self.frameworks.get(framework_id, ()) if framework_id is not None else ():
-            if all(check(account_id, facts) for check in phase.checks):
-                return phase.phase_id
-        return None
-
-
-def _bounded(value: Callable[[int, Facts], int | None], bound: Any) -> Check:
+def _bounded(value: Callable[[tuple, Facts], int | None], bound: Any) -> Check:
     low, high = bound.at_least, bound.at_most
 
-    def check(a: int, f: Facts) -> bool:
-        v = value(a, f)
+    def check(row: tuple, f: Facts) -> bool:
+        v = value(row, f)
         if v is None:
             return False
         return (low is None or v >= low) and (high is None or v <= high)
@@ -218,14 +214,13 @@ def _bounded(value: Callable[[int, Facts], int | None], bound: Any) -> Check:
     return check
 
 
-# --- Facts: a few GROUP BY queries ------------------------------------------------------------------
-
+# --- Reading: one statement of GROUP BYs, and the milestones reached -------------------------------
 
 _DATES: dict[Any, date] = {}
 
 
 def _as_date(value: Any) -> date:
-    """A date column's value (raw cursors hand SQLite's dates back as text; few distinct values)."""
+    """A date column's value (raw cursors hand SQLite's computed dates back as text; few distinct values)."""
     found = _DATES.get(value)
     if found is None:
         if isinstance(value, datetime):
@@ -239,26 +234,8 @@ def _as_date(value: Any) -> date:
     return found
 
 
-def _rows(sql: str, params: list[Any], ids: list[int] | None, column: str) -> Iterable[tuple]:
-    """Run `sql` (with `{only}` where an account filter goes) for all accounts or for `ids` in chunks."""
-    with connection.cursor() as cursor:
-        if ids is None:
-            cursor.execute(sql.format(only=""), params)
-            yield from cursor.fetchall()
-            return
-        for start in range(0, len(ids), IDS_PER_QUERY):
-            chunk = ids[start : start + IDS_PER_QUERY]
-            only = f" AND {column} IN ({', '.join(['%s'] * len(chunk))})"
-            cursor.execute(sql.format(only=only), [*params, *chunk])
-            yield from cursor.fetchall()
-
-
-def _table(model: Any) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _local_date(value: Any) -> date:
-    """The site's local date of a stored moment (raw SQLite cursors give text, in UTC)."""
+    """The site's local date of a stored moment (given as text on SQLite: see _statement)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if timezone.is_naive(value):
@@ -266,136 +243,158 @@ def _local_date(value: Any) -> date:
     return timezone.localdate(value)
 
 
-def read_current(ids: list[int] | None) -> list[Current]:
-    """Every account (or those of `ids`) with its placement as stored."""
-    # On SQLite, the creation moment as text skips the driver's datetime parsing of every row;
-    # only accounts without a subscription need it (parsed in _local_date).
-    created = "a.created_at || ''" if connection.vendor == "sqlite" else "a.created_at"
-    sql = f"""
-        SELECT a.id, a.segment_id, {created}, p.id, p.framework_id, p.framework_set_by_hand,
-               p.phase_id, p.ruled_phase_id, p.override_phase_id, p.started_on
-        FROM {_table(Account)} a LEFT JOIN {_table(AccountPlacement)} p ON p.account_id = a.id
-        WHERE 1 = 1{{only}}
-    """
-    make, as_date = Current._make, _as_date
-    return [
-        make((*row[:9], as_date(row[9]))) if row[9] is not None else make(row)
-        for row in _rows(sql, [], ids, "a.id")
-    ]
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
-def gather_facts(plan: Plan, ids: list[int] | None, today: date) -> Facts:
+def _latest_health_day(today: date) -> date | None:
+    from touchpoint.health.models import HealthScore
+
+    return HealthScore.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
+
+
+def _statement(plan: Plan, today: date, ids: list[int] | None) -> tuple[str, list[Any]]:
+    """The one SELECT of a run (for all accounts, or those of `ids`), and its parameters."""
     from touchpoint.health.models import HealthScore
     from touchpoint.revenue.models import Subscription
     from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature
 
-    facts = Facts(today=today)
-    # Subscriptions: the first start (always: started_on), the states, the next renewal.
-    subscriptions = f"""
-        SELECT account_id, MIN(started_on),
-               MAX(CASE WHEN status = 'trialing' THEN 1 ELSE 0 END),
-               MAX(CASE WHEN status = 'active' THEN 1 ELSE 0 END),
-               MAX(CASE WHEN status = 'past_due' THEN 1 ELSE 0 END),
-               MAX(CASE WHEN status = 'canceled' THEN 1 ELSE 0 END),
-               MIN(CASE WHEN status <> 'canceled' AND renewal_date >= %s THEN renewal_date END)
-        FROM {_table(Subscription)} WHERE 1 = 1{{only}} GROUP BY account_id
-    """
-    states = ("trialing", "active", "past_due", "canceled")
-    for row in _rows(subscriptions, [today], ids, "account_id"):
-        account_id = row[0]
-        facts.started_on[account_id] = _as_date(row[1])
-        facts.subscription_states[account_id] = {s for s, flag in zip(states, row[2:6], strict=True) if flag}
-        if row[6] is not None:
-            facts.next_renewal[account_id] = _as_date(row[6])
+    def only(column: str) -> tuple[str, list[Any]]:
+        if ids is None:
+            return "", []
+        return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
-    if plan.active_days:
-        windows = sorted(plan.active_days)
-        columns = ", ".join("MAX(CASE WHEN day >= %s THEN active_users ELSE 0 END)" for _ in windows)
-        sql = f"""SELECT account_id, {columns} FROM {_table(DailyAccountRollup)}
-                  WHERE day >= %s AND day <= %s{{only}} GROUP BY account_id"""
-        starts = [today - timedelta(days=d - 1) for d in windows]
-        by_days: dict[int, dict[int, int]] = {d: {} for d in windows}
-        for row in _rows(sql, [*starts, min(starts), today], ids, "account_id"):
-            for d, value in zip(windows, row[1:], strict=True):
-                if value:
-                    by_days[d][row[0]] = int(value)
-        facts.active_users = by_days
-
-    if plan.feature_days:
-        windows = sorted(plan.feature_days)
-        columns = ", ".join("COUNT(DISTINCT CASE WHEN r.day >= %s THEN r.event END)" for _ in windows)
-        sql = f"""SELECT r.account_id, {columns} FROM {_table(DailyEventRollup)} r
-                  JOIN {_table(KeyFeature)} k ON k.event = r.event
-                  WHERE r.day >= %s AND r.day <= %s{{only}} GROUP BY r.account_id"""
-        starts = [today - timedelta(days=d - 1) for d in windows]
-        by_days = {d: {} for d in windows}
-        for row in _rows(sql, [*starts, min(starts), today], ids, "r.account_id"):
-            for d, value in zip(windows, row[1:], strict=True):
-                if value:
-                    by_days[d][row[0]] = int(value)
-        facts.key_features = by_days
-
-    if "health" in plan.needs:
-        # Today's health: the scores of the latest scored day up to today (the daily recompute).
-        latest = (
-            HealthScore.objects.filter(day__lte=today).order_by("-day").values_list("day", flat=True).first()
+    # On SQLite the creation moment as text skips the driver's parsing of every row; only accounts
+    # without a subscription need it (_local_date).
+    created = "a.created_at || ''" if connection.vendor == "sqlite" else "a.created_at"
+    columns = [
+        f"a.id, a.segment_id, {created}, p.id, p.framework_id, p.framework_set_by_hand, p.phase_id,"
+        " p.ruled_phase_id, p.override_phase_id, p.started_on",
+        "s.started, s.trialing, s.active, s.past_due, s.canceled, s.renewal",
+    ]
+    where, where_params = only("account_id")
+    joins = [
+        f"""LEFT JOIN (SELECT account_id, MIN(started_on) AS started,
+                  MAX(CASE WHEN status = 'trialing' THEN 1 ELSE 0 END) AS trialing,
+                  MAX(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active,
+                  MAX(CASE WHEN status = 'past_due' THEN 1 ELSE 0 END) AS past_due,
+                  MAX(CASE WHEN status = 'canceled' THEN 1 ELSE 0 END) AS canceled,
+                  MIN(CASE WHEN status <> 'canceled' AND renewal_date >= %s THEN renewal_date END) AS renewal
+           FROM {_table(Subscription)} WHERE 1 = 1{where} GROUP BY account_id) s ON s.account_id = a.id"""
+    ]
+    params: list[Any] = [today, *where_params]
+    active = sorted(days for kind, days in plan.extra if kind == "active")
+    features = sorted(days for kind, days in plan.extra if kind == "features")
+    if active:
+        starts = [today - timedelta(days=d - 1) for d in active]
+        peaks = ", ".join(f"MAX(CASE WHEN day >= %s THEN active_users ELSE 0 END) AS a{d}" for d in active)
+        joins.append(
+            f"""LEFT JOIN (SELECT account_id, {peaks} FROM {_table(DailyAccountRollup)}
+                WHERE day >= %s AND day <= %s{where} GROUP BY account_id) u ON u.account_id = a.id"""
         )
-        if latest is not None:
-            sql = f"SELECT account_id, score, grade FROM {_table(HealthScore)} WHERE day = %s{{only}}"
-            for account_id, score, grade in _rows(sql, [latest], ids, "account_id"):
-                facts.health[account_id] = (score, grade)
+        params += [*starts, min(starts), today, *where_params]
+    if features:
+        starts = [today - timedelta(days=d - 1) for d in features]
+        where_r, _same = only("r.account_id")
+        used = ", ".join(f"COUNT(DISTINCT CASE WHEN r.day >= %s THEN r.event END) AS f{d}" for d in features)
+        joins.append(
+            f"""LEFT JOIN (SELECT r.account_id, {used} FROM {_table(DailyEventRollup)} r
+                JOIN {_table(KeyFeature)} k ON k.event = r.event
+                WHERE r.day >= %s AND r.day <= %s{where_r} GROUP BY r.account_id) kf ON kf.account_id = a.id"""
+        )
+        params += [*starts, min(starts), today, *where_params]
+    health_day = _latest_health_day(today) if any(k in ("score", "grade") for k, _d in plan.extra) else None
+    if health_day is not None:
+        joins.append(f"LEFT JOIN {_table(HealthScore)} h ON h.account_id = a.id AND h.day = %s")
+        params.append(health_day)
+    for kind, days in plan.extra:
+        if kind == "active":
+            columns.append(f"u.a{days}")
+        elif kind == "features":
+            columns.append(f"kf.f{days}")
+        else:
+            columns.append(f"h.{kind}" if health_day is not None else "NULL")
+    outer, outer_params = only("a.id")
+    sql = f"""SELECT {", ".join(columns)}
+              FROM {_table(Account)} a LEFT JOIN {_table(AccountPlacement)} p ON p.account_id = a.id
+              {" ".join(joins)}
+              WHERE 1 = 1{outer}"""
+    return sql, [*params, *outer_params]
 
-    if "milestone" in plan.needs:
-        wanted = sorted(set(plan.milestone_ids.values()))
-        if wanted:
-            sql = f"""SELECT account_id, milestone_id FROM {_table(MilestoneReached)}
-                      WHERE reached_on <= %s{{only}}"""
+
+def read_rows(plan: Plan, ids: list[int] | None, today: date) -> tuple[list[tuple], Facts]:
+    """Every account's row (or those of `ids`) and the facts beside it."""
+    facts = Facts(today=today)
+    rows: list[tuple] = []
+    chunks: list[list[int] | None] = (
+        [None] if ids is None else [ids[i : i + IDS_PER_QUERY] for i in range(0, len(ids), IDS_PER_QUERY)]
+    )
+    with connection.cursor() as cursor:
+        for chunk in chunks:
+            cursor.execute(*_statement(plan, today, chunk))
+            rows.extend(cursor.fetchall())
+        if plan.needs_milestones and plan.milestone_ids:
             reached: dict[int, set[int]] = defaultdict(set)
-            for account_id, milestone_id in _rows(sql, [today], ids, "account_id"):
-                reached[account_id].add(milestone_id)
+            table = _table(MilestoneReached)
+            for chunk in chunks:
+                only = "" if chunk is None else f" AND account_id IN ({', '.join(['%s'] * len(chunk))})"
+                cursor.execute(
+                    f"SELECT account_id, milestone_id FROM {table} WHERE reached_on <= %s{only}",
+                    [today, *(chunk or [])],
+                )
+                for account_id, milestone_id in cursor.fetchall():
+                    reached[account_id].add(milestone_id)
             facts.milestones = dict(reached)
-    return facts
+    return rows, facts
 
 
 # --- Deciding ---------------------------------------------------------------------------------------
 
 
-def decide(plan: Plan, accounts: list[Current], facts: Facts) -> list[Placed]:
+def started_on_of(row: tuple) -> date:
+    first = row[FIRST_START]
+    # No subscription: the journey started when the account was created.
+    return _as_date(first) if first is not None else _local_date(row[CREATED])
+
+
+def decide(plan: Plan, rows: list[tuple], facts: Facts) -> list[Placed]:
     """Where each account belongs; only those whose stored row differs are returned."""
     changed = []
-    started = facts.started_on
+    today = facts.today
     by_segment, default_id = plan.by_segment, plan.default_id
     frameworks, phase_framework = plan.frameworks, plan.phase_framework
-    for current in accounts:
-        account_id = current.account_id
-        started_on = started.get(account_id)
-        if started_on is None:
-            # No subscription: the journey started when the account was created.
-            started_on = started[account_id] = _local_date(current.created_at)
-        if current.framework_set_by_hand and current.framework_id is not None:
-            framework_id = current.framework_id
+    as_date = _as_date
+    for row in rows:
+        first = row[FIRST_START]
+        started_on = as_date(first) if first is not None else _local_date(row[CREATED])
+        facts.start_days = (today - started_on).days
+        if row[BY_HAND] and row[FRAMEWORK] is not None:
+            framework_id = row[FRAMEWORK]
         else:
-            framework_id = by_segment.get(current.segment_id, default_id)  # type: ignore[arg-type,assignment]
+            framework_id = by_segment.get(row[SEGMENT], default_id)
         ruled = None
-        for phase_rules in frameworks.get(framework_id, ()) if framework_id is not None else ():
+        for phase_rules in frameworks.get(framework_id, ()):
             for check in phase_rules.checks:
-                if not check(account_id, facts):
+                if not check(row, facts):
                     break
             else:
                 ruled = phase_rules.phase_id
                 break
-        override = current.override_phase_id
+        override = row[OVERRIDE]
         if override is not None and (override == ruled or phase_framework.get(override) != framework_id):
             override = None
         phase = override if override is not None else ruled
         if (
-            current.placement_id is None
-            or current.framework_id != framework_id
-            or current.phase_id != phase
-            or current.ruled_phase_id != ruled
-            or current.override_phase_id != override
-            or current.started_on != started_on
+            row[PLACEMENT] is None
+            or row[FRAMEWORK] != framework_id
+            or row[PHASE] != phase
+            or row[RULED] != ruled
+            or row[OVERRIDE] != override
+            or row[STARTED_ON] != started_on
         ):
+            current = Current._make(
+                (*row[:STARTED_ON], as_date(row[STARTED_ON]) if row[STARTED_ON] else None)
+            )
             changed.append(Placed(current, framework_id, phase, ruled, override, started_on))
     return changed
 
@@ -403,16 +402,12 @@ def decide(plan: Plan, accounts: list[Current], facts: Facts) -> list[Placed]:
 def _place(ids: list[int] | None, now: datetime | None) -> PlacementStats:
     from touchpoint.success import services
 
-    started = timezone.now()
     clock = time.perf_counter()
-    now = now or started
-    today = timezone.localdate(now)
+    now = now or timezone.now()
     plan = Plan.load()
-    accounts = read_current(ids)
-    facts = gather_facts(plan, ids, today)
-    changed = decide(plan, accounts, facts)
-    stats = services.record_rule_placements(changed, now=now)
-    stats.accounts = len(accounts)
+    rows, facts = read_rows(plan, ids, timezone.localdate(now))
+    stats = services.record_rule_placements(decide(plan, rows, facts), now=now)
+    stats.accounts = len(rows)
     stats.seconds = time.perf_counter() - clock
     return stats
 
@@ -432,7 +427,7 @@ def place_accounts(ids: Iterable[int], *, now: datetime | None = None) -> Placem
 
 def place_framework(framework: SuccessFramework) -> PlacementStats:
     """After a framework's rules, segments or phases changed: accounts may join it, leave it or move
-    within it, so every account is placed again (a full run costs a few queries)."""
+    within it, so every account is placed again (a full run is one statement and a few small queries)."""
     return place_all()
 
 
@@ -467,12 +462,12 @@ def next_phase_rules(
     }
     conditions = parse_conditions(following.entry_rules)
     checks = [plan.compile(placement.framework_id, c) for c in conditions]
-    today = timezone.localdate(now or timezone.now())
-    facts = gather_facts(plan, [account.pk], today)
-    if account.pk not in facts.started_on:
-        facts.started_on[account.pk] = placement.started_on or timezone.localdate(account.created_at)
+    rows, facts = read_rows(plan, [account.pk], timezone.localdate(now or timezone.now()))
+    if not rows:
+        return following, [RuleState(c, False) for c in conditions]
+    facts.start_days = (facts.today - started_on_of(rows[0])).days
     return following, [
-        RuleState(c, check(account.pk, facts)) for c, check in zip(conditions, checks, strict=True)
+        RuleState(c, check(rows[0], facts)) for c, check in zip(conditions, checks, strict=True)
     ]
 
 
@@ -480,18 +475,18 @@ def account_facts(
     account: Account, row: AccountPlacement | None, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """What the rules read about one account, for its panel (7-day active users, 30-day key features)."""
+    from touchpoint.health.models import Grade
+    from touchpoint.revenue.models import SubscriptionStatus
+
     plan = Plan()
-    plan.needs = {"health", "milestone"}
-    plan.active_days, plan.feature_days = {ACTIVE_USERS_DAYS}, {KEY_FEATURES_DAYS}
-    plan.milestone_ids = {
-        (fid, key): pk
-        for fid, key, pk in MilestoneDefinition.objects.values_list("framework_id", "key", "pk")
-    }
+    plan.needs_milestones = True
+    plan.milestone_ids = {("all", "all"): 0}  # type: ignore[dict-item]  # any: read every milestone reached
+    active, features = plan.column("active", ACTIVE_USERS_DAYS), plan.column("features", KEY_FEATURES_DAYS)
+    score_at, grade_at = plan.column("score"), plan.column("grade")
     today = timezone.localdate(now or timezone.now())
-    facts = gather_facts(plan, [account.pk], today)
-    started_on = facts.started_on.get(account.pk) or timezone.localdate(account.created_at)
-    score, grade = facts.health.get(account.pk, (None, "unknown"))
-    renewal = facts.next_renewal.get(account.pk)
+    rows, facts = read_rows(plan, [account.pk], today)
+    values = rows[0] if rows else (account.pk,) + (None,) * (BASE_COLUMNS + len(plan.extra) - 1)
+    started_on = started_on_of(values) if rows else timezone.localdate(account.created_at)
     reached = facts.milestones.get(account.pk, set())
     names = (
         list(
@@ -502,22 +497,17 @@ def account_facts(
         if reached
         else []
     )
-    from touchpoint.health.models import Grade
-    from touchpoint.revenue.models import SubscriptionStatus
-
+    grade = str(values[grade_at] or Grade.UNKNOWN)
+    renewal = values[RENEWAL]
     return {
         "started_on": started_on,
         "days_since_start": (today - started_on).days,
-        "active_users": facts.active_users.get(ACTIVE_USERS_DAYS, {}).get(account.pk, 0),
-        "key_features": facts.key_features.get(KEY_FEATURES_DAYS, {}).get(account.pk, 0),
-        "health_score": score,
+        "active_users": values[active] or 0,
+        "key_features": values[features] or 0,
+        "health_score": values[score_at],
         "health_grade": Grade(grade).label if grade in Grade.values else grade,
-        "subscription_states": [
-            SubscriptionStatus(s).label
-            for s in SubscriptionStatus.values
-            if s in facts.subscription_states.get(account.pk, ())
-        ],
-        "days_to_renewal": (renewal - today).days if renewal is not None else None,
+        "subscription_states": [SubscriptionStatus(s).label for s in STATES if values[STATE_COLUMN[s]]],
+        "days_to_renewal": (_as_date(renewal) - today).days if renewal is not None else None,
         "milestones": names,
     }
 
