@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -275,6 +276,7 @@ def test_days_since_start_bound(standard, days):
     assert _placement(account).phase == (adoption if days >= 30 else onboarding)
 
 
+@pytest.mark.django_db(transaction=True)  # events settle only once their transaction commits
 def test_domain_events_place_the_account_again(standard):
     from touchpoint.events.services import record_event
     from touchpoint.success import placement_plugins
@@ -294,7 +296,13 @@ def test_domain_events_place_the_account_again(standard):
         renewal_date=date.today() + timedelta(days=30),
     )
     record_event(kind="subscription.created", account=account, subject=subscription)
-    assert placement_plugins.follow_events() == 1
+    # On PostgreSQL an event is handed out once every older transaction in the cluster has ended.
+    read, deadline = 0, time.monotonic() + 20
+    while not read and time.monotonic() < deadline:
+        read = placement_plugins.follow_events()
+        if not read:
+            time.sleep(0.2)
+    assert read == 1
     assert _placement(account).phase == renewal
     assert _placement(other).phase == onboarding  # no event about it: the daily run will move it
     assert placement_plugins.follow_events() == 0
