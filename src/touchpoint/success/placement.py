@@ -264,9 +264,10 @@ def _statement(plan: Plan, today: date, ids: list[int] | None) -> tuple[str, lis
             return "", []
         return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
-    # On SQLite the creation moment as text skips the driver's parsing of every row; only accounts
-    # without a subscription need it (_local_date).
+    # The creation moment counts only for accounts without a subscription (_local_date parses it);
+    # on SQLite as text, which skips the driver's parsing.
     created = "a.created_at || ''" if connection.vendor == "sqlite" else "a.created_at"
+    created = f"CASE WHEN s.started IS NULL THEN {created} END"  # not parsed for the others
     columns = [
         f"a.id, a.segment_id, {created}, p.id, p.framework_id, p.framework_set_by_hand, p.phase_id,"
         " p.ruled_phase_id, p.override_phase_id, p.started_on",
