@@ -324,6 +324,8 @@ PAGES: dict[str, list[Case]] = {
     "account-edit": [Case(book_writes, method="post")],
     "account-log-engagement": [Case(book_writes, method="post")],
     "account-placement": [Case(book_writes, method="post")],
+    # The "Success phase" panel: its readers read it; overriding the rules is a leader's call.
+    "account-success-phase": [Case(account_reads), Case(leaders_only, method="post")],
     # Tasks follow their account: its readers read them, its book changes them.
     "tasks": [
         Case(signed_in, url=lambda w: reverse("tasks") + "?owner=", shows=_account_name),

@@ -166,6 +166,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-tasks",
             "account-playbooks",
             "account-journeys",
+            "account-success-phase",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -183,6 +184,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/success/frameworks/",
         f"/success/frameworks/{data['framework_id']}/",
         f"/success/frameworks/{data['framework_id']}/edit/",
+        f"/accounts/{data['account_id']}/success-phase/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(
@@ -209,3 +211,14 @@ def test_no_api_read_writes(data, admin_user):
         assert writes == [], f"GET {url} wrote: {writes}"
         checked += 1
     assert checked >= 10
+
+
+def test_the_placement_panel_reads_without_writing(data, admin_user):
+    from touchpoint.success.placement import place_all
+
+    place_all()  # placed, so the panel shows facts and the next phase's rules
+    client = logged_in_client(admin_user)
+    url = f"/accounts/{data['account_id']}/success-phase/"
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        status, writes = _writes(client, url, **headers)
+        assert status == 200 and writes == [], writes

@@ -135,3 +135,6 @@ register_data(
     delete=lambda: SuccessFramework.objects.all().delete(),
     order=30,
 )
+
+# The placement engine's step (runs at the end of the demo's window).
+from touchpoint.success import demo_placement  # noqa: E402, F401
