@@ -17,7 +17,12 @@ from touchpoint.events.models import DomainEvent
 from touchpoint.success import milestones
 from touchpoint.success.definition import MilestoneRule
 from touchpoint.success.milestones import DayOfUse, first_day_reference, first_days, record_from_usage
-from touchpoint.success.models import AccountPlacement, MilestoneDefinition, MilestoneReached, SuccessFramework
+from touchpoint.success.models import (
+    AccountPlacement,
+    MilestoneDefinition,
+    MilestoneReached,
+    SuccessFramework,
+)
 from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFeature, RawEvent, Source
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +51,10 @@ def _rollups(account_id: int, days: list[DayOfUse]) -> None:
         )
         if d.people:
             DailyAccountRollup.objects.create(
-                account_id=account_id, day=d.day, events=sum(d.events.values()) or 1, active_users=len(d.people)
+                account_id=account_id,
+                day=d.day,
+                events=sum(d.events.values()) or 1,
+                active_users=len(d.people),
             )
         moment = timezone.make_aware(datetime.combine(d.day, datetime.min.time().replace(hour=10)))
         RawEvent.objects.bulk_create(
@@ -150,9 +158,15 @@ def test_key_features_first_day_in_sql_is_the_first_day_the_rule_held(db, rule, 
 
 def test_the_reference_by_hand():
     day = [DayOfUse(START + timedelta(days=n), {"a": 1}, frozenset({f"p{n}"})) for n in (0, 2, 5)]
-    assert first_day_reference(MilestoneRule(event="a", count=2), day, key_features=set()) == START + timedelta(2)
-    assert first_day_reference(MilestoneRule(event="a", count=2, within_days=2), day, key_features=set()) is None
-    assert first_day_reference(MilestoneRule(active_users=2, within_days=3), day, key_features=set()) == START + timedelta(2)
+    assert first_day_reference(
+        MilestoneRule(event="a", count=2), day, key_features=set()
+    ) == START + timedelta(2)
+    assert (
+        first_day_reference(MilestoneRule(event="a", count=2, within_days=2), day, key_features=set()) is None
+    )
+    assert first_day_reference(
+        MilestoneRule(active_users=2, within_days=3), day, key_features=set()
+    ) == START + timedelta(2)
     assert first_day_reference(MilestoneRule(key_features=1), day, key_features={"a"}) == START
 
 
@@ -178,7 +192,10 @@ def test_recording_backfills_once_and_dates_each_reach_the_day_it_held():
     assert reached == {first.pk: START + timedelta(3), third.pk: START + timedelta(20)}
     assert not MilestoneReached.objects.filter(account=idle).exists()
     entries = TimelineEntry.objects.filter(account=account, kind="milestone_reached").order_by("occurred_at")
-    assert [timezone.localdate(e.occurred_at) for e in entries] == [START + timedelta(3), START + timedelta(20)]
+    assert [timezone.localdate(e.occurred_at) for e in entries] == [
+        START + timedelta(3),
+        START + timedelta(20),
+    ]
     assert entry_title(entries[0]) == "Reached milestone First Report"
     # Old history: on the timeline, but no domain events to wake journeys.
     assert not DomainEvent.objects.filter(kind="milestone.reached").exists()
@@ -286,8 +303,12 @@ def test_an_outcome_is_recorded_with_evidence_and_undone(csm):
     assert DomainEvent.objects.filter(kind="milestone.reached", subject_id=reach.pk).exists()
     with pytest.raises(ValidationError) as error:
         milestones.record_outcome(
-            account=account, milestone=outcome, reached_on=date(2026, 2, 2), evidence="x",
-            confirmed_by_name="Ann", actor=csm,
+            account=account,
+            milestone=outcome,
+            reached_on=date(2026, 2, 2),
+            evidence="x",
+            confirmed_by_name="Ann",
+            actor=csm,
         )
     assert error.value.error_dict["milestone"][0].code == "unique"
 
@@ -333,12 +354,21 @@ def test_product_milestones_and_other_accounts_contacts_are_refused(csm):
     stranger = ContactFactory()
     with pytest.raises(ValidationError) as error:
         milestones.record_outcome(
-            account=account, milestone=product, reached_on=START, evidence="x", confirmed_by_name="A", actor=csm
+            account=account,
+            milestone=product,
+            reached_on=START,
+            evidence="x",
+            confirmed_by_name="A",
+            actor=csm,
         )
     assert "milestone" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
         milestones.record_outcome(
-            account=account, milestone=outcome, reached_on=START, evidence="x",
-            confirmed_by_contact=stranger, actor=csm,
+            account=account,
+            milestone=outcome,
+            reached_on=START,
+            evidence="x",
+            confirmed_by_contact=stranger,
+            actor=csm,
         )
     assert "confirmed_by_contact" in error.value.message_dict

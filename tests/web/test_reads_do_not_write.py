@@ -107,6 +107,23 @@ def data(admin_user):
 
     simulation_run, _started = simulation_runs.start_run(version=journey_version, days=30)
     simulation_runs.simulate_task.call(simulation_run.pk)  # done: the page shows its result
+    # A framework with milestones, one reached, so the milestone panel and time to value show numbers.
+    from touchpoint.success.milestones import record_from_usage
+    from touchpoint.success.models import MilestoneDefinition, SuccessFramework
+    from touchpoint.usage import rollups
+
+    framework = SuccessFramework.objects.create(name="Reads", is_default=True)
+    MilestoneDefinition.objects.create(
+        framework=framework,
+        key="first-login",
+        name="First login",
+        rule={"event": "Report created"},
+        is_first_value=True,
+    )
+    MilestoneDefinition.objects.create(framework=framework, key="roi", name="ROI", kind="outcome")
+    rollups.refresh_pending()
+    PendingRollup.objects.create(account=account, day=date.today())
+    record_from_usage()
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -160,6 +177,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-tasks",
             "account-playbooks",
             "account-journeys",
+            "account-milestones",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -174,6 +192,8 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/journeys/reads/stats/",
         f"/journeys/reads/simulations/{data['run_id']}/",
         f"/accounts/{data['account_id']}/journeys/",
+        f"/accounts/{data['account_id']}/milestones/",
+        "/success/time-to-value/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(

@@ -221,7 +221,9 @@ class DayOfUse:
     people: frozenset[str]
 
 
-def first_day_reference(rule: MilestoneRule, days: Iterable[DayOfUse], *, key_features: set[str]) -> date | None:
+def first_day_reference(
+    rule: MilestoneRule, days: Iterable[DayOfUse], *, key_features: set[str]
+) -> date | None:
     """The first day the rule held for one account, by trying every day in turn (slow and obvious)."""
     by_day = {d.day: d for d in days}
     if not by_day:
@@ -261,7 +263,9 @@ def timeline_title(milestone: MilestoneDefinition) -> str:
     return f"Reached milestone {milestone.name}"[:255]
 
 
-def timeline_data(milestone: MilestoneDefinition, reach: MilestoneReached | None = None, **extra: Any) -> dict:
+def timeline_data(
+    milestone: MilestoneDefinition, reach: MilestoneReached | None = None, **extra: Any
+) -> dict:
     data = {
         "milestone": milestone.name,
         "milestone_id": milestone.pk,
@@ -410,7 +414,10 @@ def record_from_recent_usage() -> int:
 def _check_outcome(account: Account, milestone: MilestoneDefinition) -> None:
     if milestone.kind != MilestoneKind.OUTCOME:
         raise ValidationError(
-            {"milestone": _("%(name)s is found in product usage; it cannot be set by hand.") % {"name": milestone.name}}
+            {
+                "milestone": _("%(name)s is found in product usage; it cannot be set by hand.")
+                % {"name": milestone.name}
+            }
         )
     if not walks(account, milestone.framework):
         raise ValidationError(
@@ -432,7 +439,11 @@ def record_outcome(
 ) -> MilestoneReached:
     """Record that the customer reached an outcome milestone, with the evidence and who confirmed it."""
     _check_outcome(account, milestone)
-    evidence, confirmed_by_name, evidence_url = evidence.strip(), confirmed_by_name.strip(), evidence_url.strip()
+    evidence, confirmed_by_name, evidence_url = (
+        evidence.strip(),
+        confirmed_by_name.strip(),
+        evidence_url.strip(),
+    )
     errors: dict[str, str] = {}
     today = timezone.localdate()
     if reached_on > today:
@@ -464,7 +475,11 @@ def record_outcome(
     Account.objects.select_for_update().filter(pk=account.pk).exists()
     if MilestoneReached.objects.filter(account=account, milestone=milestone).exists():
         raise ValidationError(
-            {"milestone": ValidationError(_("This milestone is already recorded for this account."), code="unique")}
+            {
+                "milestone": ValidationError(
+                    _("This milestone is already recorded for this account."), code="unique"
+                )
+            }
         )
     reach = MilestoneReached.objects.create(
         account=account,
@@ -508,9 +523,7 @@ def undo_outcome(*, account: Account, milestone: MilestoneDefinition, actor: Use
     """Take back an outcome milestone recorded by hand (and its timeline entry); False when none was."""
     if milestone.kind != MilestoneKind.OUTCOME:
         raise ValidationError({"milestone": _("Only outcome milestones set by hand can be undone.")})
-    reach = (
-        MilestoneReached.objects.select_for_update().filter(account=account, milestone=milestone).first()
-    )
+    reach = MilestoneReached.objects.select_for_update().filter(account=account, milestone=milestone).first()
     if reach is None:
         return False
     from django.contrib.contenttypes.models import ContentType
