@@ -18,7 +18,11 @@ pytestmark = pytest.mark.django_db
 def outcome(account):
     framework = FrameworkFactory()
     MilestoneDefinition.objects.create(
-        framework=framework, key="first-report", name="First report", rule={"event": "Report created"}, position=1
+        framework=framework,
+        key="first-report",
+        name="First report",
+        rule={"event": "Report created"},
+        position=1,
     )
     return MilestoneDefinition.objects.create(
         framework=framework, key="roi", name="ROI confirmed", kind="outcome", position=2

@@ -89,7 +89,11 @@ def reached(db):
     one that never reached it; and a second milestone 30 days after the first for two of them."""
     framework = FrameworkFactory()
     first = MilestoneDefinition.objects.create(
-        framework=framework, key="first-report", name="First report", rule={"event": "x"}, is_first_value=True,
+        framework=framework,
+        key="first-report",
+        name="First report",
+        rule={"event": "x"},
+        is_first_value=True,
         position=1,
     )
     later = MilestoneDefinition.objects.create(
@@ -98,7 +102,13 @@ def reached(db):
     smb, enterprise = SegmentFactory(name="SMB"), SegmentFactory(name="Enterprise")
     start = date(2026, 1, 10)
     accounts = []
-    for days, segment, month in ((5, smb, 1), (10, smb, 1), (20, smb, 2), (40, enterprise, 2), (None, smb, 2)):
+    for days, segment, month in (
+        (5, smb, 1),
+        (10, smb, 1),
+        (20, smb, 2),
+        (40, enterprise, 2),
+        (None, smb, 2),
+    ):
         account = AccountFactory(segment=segment, name=f"TTV {days}")
         began = start.replace(month=month)
         _created(account, began)
@@ -120,8 +130,13 @@ def test_time_to_value_by_segment_cohort_and_between_milestones(reached):
     assert (found.accounts, found.reached) == (5, 4)
     assert (found.overall.median, found.overall.p75) == (15, 25)
     assert [(name, s.median) for name, s in found.by_segment] == [("Enterprise", 40), ("SMB", 10)]
-    assert [(month, s.count) for month, s in found.by_cohort] == [(date(2026, 1, 1), 2), (date(2026, 2, 1), 2)]
-    assert [(s.previous.key if s.previous else None, s.milestone.key, s.stats.median) for s in found.steps] == [
+    assert [(month, s.count) for month, s in found.by_cohort] == [
+        (date(2026, 1, 1), 2),
+        (date(2026, 2, 1), 2),
+    ]
+    assert [
+        (s.previous.key if s.previous else None, s.milestone.key, s.stats.median) for s in found.steps
+    ] == [
         (None, "first-report", 15),
         ("first-report", "roi", 30),
     ]
@@ -136,7 +151,9 @@ def test_the_page_shows_the_numbers_and_a_chart(reached, viewer):
     assert response.status_code == 200
     assert 'id="ttv-median">15 days' in body and "<svg" in body
     assert "Enterprise" in body
-    filtered = logged_in_client(viewer).get("/success/time-to-value/", {"segment": smb.pk, "cohort": "2026-02"})
+    filtered = logged_in_client(viewer).get(
+        "/success/time-to-value/", {"segment": smb.pk, "cohort": "2026-02"}
+    )
     assert 'id="ttv-median">20 days' in filtered.content.decode()
     bad = logged_in_client(viewer).get("/success/time-to-value/", {"cohort": "soon"})
     assert bad.status_code == 200 and "YYYY-MM" in bad.content.decode()
@@ -148,11 +165,15 @@ def test_the_api_answers_the_same_numbers(reached, viewer_api):
     assert body["first_value"] == "first-report"
     assert (body["overall"]["median"], body["overall"]["p75"], body["reached"]) == (15, 25, 4)
     assert [c["cohort"] for c in body["by_cohort"]] == ["2026-01", "2026-02"]
-    assert body["steps"][1] == {
-        "milestone": "roi",
-        "previous": "first-report",
-        "stats": body["steps"][1]["stats"],
-    } and body["steps"][1]["stats"]["median"] == 30
+    assert (
+        body["steps"][1]
+        == {
+            "milestone": "roi",
+            "previous": "first-report",
+            "stats": body["steps"][1]["stats"],
+        }
+        and body["steps"][1]["stats"]["median"] == 30
+    )
     assert viewer_api.get("/success/time-to-value?cohort=2026-13").status_code == 422
     assert viewer_api.get(f"/success/time-to-value?framework={2**63}").status_code == 422
     assert viewer_api.get(f"/success/time-to-value?framework={2**62}").status_code == 404
