@@ -25,6 +25,7 @@ Outcome milestones ("the customer got what they bought it for") are recorded by 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -104,20 +105,34 @@ def _date_param(day: date) -> Any:
     return connection.ops.adapt_datefield_value(day)
 
 
-def _accounts_clause(column: str, account_ids: Sequence[int] | None) -> tuple[str, list[Any]]:
-    if account_ids is None:
-        return "", []
-    return f" AND {column} IN ({', '.join(['%s'] * len(account_ids))})", list(account_ids)
+def _accounts_clause(
+    column: str, account_ids: Sequence[int] | None, not_reached: int | None = None
+) -> tuple[str, list[Any]]:
+    """The accounts to look at: those named (all when None), less those that reached `not_reached`
+    already (a nightly run then reads only the accounts still on their way)."""
+    clause, params = "", []
+    if account_ids is not None:
+        clause, params = f" AND {column} IN ({', '.join(['%s'] * len(account_ids))})", list(account_ids)
+    if not_reached is not None:
+        table = _q(MilestoneReached._meta.db_table)
+        clause += f" AND {column} NOT IN (SELECT account_id FROM {table} WHERE milestone_id = %s)"
+        params.append(not_reached)
+    return clause, params
 
 
 def first_days_sql(
-    rule: MilestoneRule, *, as_of: date, account_ids: Sequence[int] | None = None
+    rule: MilestoneRule,
+    *,
+    as_of: date,
+    account_ids: Sequence[int] | None = None,
+    not_reached: int | None = None,
 ) -> tuple[str, list[Any]]:
-    """SELECT account_id, day: for each account, the first day on or before `as_of` the rule held."""
+    """SELECT account_id, day: for each account, the first day on or before `as_of` the rule held
+    (skipping the accounts that already reached milestone `not_reached`, when given)."""
     event_table, account_table = _q(DailyEventRollup._meta.db_table), _q(DailyAccountRollup._meta.db_table)
     until = _date_param(as_of)
     if rule.event is not None:
-        where, params = _accounts_clause("account_id", account_ids)
+        where, params = _accounts_clause("account_id", account_ids, not_reached)
         if rule.within_days is None:
             frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
             order = "day"
@@ -132,7 +147,7 @@ def first_days_sql(
         )
         return sql, [rule.event, until, *params, rule.count]
     if rule.key_features is not None:
-        where, params = _accounts_clause("e.account_id", account_ids)
+        where, params = _accounts_clause("e.account_id", account_ids, not_reached)
         sql = (
             "SELECT account_id, day FROM ("
             "SELECT account_id, day, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY day, event) AS n FROM ("
@@ -143,7 +158,7 @@ def first_days_sql(
         )
         return sql, [until, *params, rule.key_features]
     assert rule.active_users is not None
-    where, params = _accounts_clause("account_id", account_ids)
+    where, params = _accounts_clause("account_id", account_ids, not_reached)
     daily = (
         f"SELECT account_id, MIN(day) AS day FROM {account_table} "
         f"WHERE active_users >= %s AND day <= %s{where} GROUP BY account_id"
@@ -320,7 +335,9 @@ def record_from_usage(
 def _record_milestone(
     milestone: MilestoneDefinition, rule: MilestoneRule, *, as_of: date, account_ids: list[int] | None
 ) -> int:
-    found_sql, found_params = first_days_sql(rule, as_of=as_of, account_ids=account_ids)
+    found_sql, found_params = first_days_sql(
+        rule, as_of=as_of, account_ids=account_ids, not_reached=milestone.pk
+    )
     walkers = Account.objects.filter(walkers_q(milestone.framework)).order_by().values("pk")
     walkers_sql, walkers_params = walkers.query.sql_with_params()
     table = _q(MilestoneReached._meta.db_table)
@@ -357,21 +374,50 @@ def _announce(
 
     subject_type = ContentType.objects.get_for_model(MilestoneReached)
     title = timeline_title(milestone)
-    TimelineEntry.objects.bulk_create(
-        (
-            TimelineEntry(
-                account_id=account_id,
-                kind="milestone_reached",
-                occurred_at=_moment(day),
-                title=title,
-                subject_type=subject_type,
-                subject_id=row_id,
-                data=timeline_data(milestone, source=source, reached_on=day.isoformat()),
+    # Plain rows through one executemany: a backfill writes hundreds of thousands of entries, and
+    # model instances would cost most of its time. Each value is written as the ORM would write it.
+    ops = connection.ops
+    created = ops.adapt_datetimefield_value(timezone.now())
+    moments: dict[date, Any] = {}
+    rows = []
+    for row_id, account_id, day in new:
+        if day not in moments:
+            moments[day] = ops.adapt_datetimefield_value(_moment(day))
+        data = timeline_data(milestone, source=source, reached_on=day.isoformat())
+        rows.append(
+            (
+                account_id,
+                "milestone_reached",
+                moments[day],
+                title,
+                "",
+                subject_type.pk,
+                row_id,
+                json.dumps(data),
+                created,
             )
-            for row_id, account_id, day in new
-        ),
-        batch_size=2000,
+        )
+    columns = (
+        "account_id",
+        "kind",
+        "occurred_at",
+        "title",
+        "body",
+        "subject_type_id",
+        "subject_id",
+        "data",
+        "created_at",
     )
+    table, names = _q(TimelineEntry._meta.db_table), ", ".join(_q(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # COPY: several times faster than executemany there
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows
+            )
     recent = as_of - timedelta(days=EVENT_DAYS)
     label = subject_type_of(MilestoneReached())
     DomainEvent.objects.bulk_create(
