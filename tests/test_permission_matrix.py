@@ -326,6 +326,12 @@ PAGES: dict[str, list[Case]] = {
     "account-placement": [Case(book_writes, method="post")],
     # The "Success phase" panel: its readers read it; overriding the rules is a leader's call.
     "account-success-phase": [Case(account_reads), Case(leaders_only, method="post")],
+    # Milestones follow their account: its readers read them, its book records outcomes.
+    "account-milestones": [
+        Case(account_reads),
+        Case(book_writes, method="post", data=lambda w: _outcome_form(w)),
+    ],
+    "time-to-value": [Case(signed_in)],
     # Tasks follow their account: its readers read them, its book changes them.
     "tasks": [
         Case(signed_in, url=lambda w: reverse("tasks") + "?owner=", shows=_account_name),
@@ -439,6 +445,42 @@ PAGES: dict[str, list[Case]] = {
 # --- API operations, by "METHOD /path" as in the OpenAPI ------------------------------------------
 
 
+def _outcome_milestone(world: World) -> Any:
+    """An outcome milestone "matrix-outcome" of the default framework, which the account walks."""
+    from touchpoint.success.models import MilestoneDefinition, SuccessFramework
+
+    framework = SuccessFramework.objects.get_or_create(name="Standard", defaults={"is_default": True})[0]
+    return MilestoneDefinition.objects.get_or_create(
+        framework=framework, key="matrix-outcome", defaults={"name": "Matrix outcome", "kind": "outcome"}
+    )[0]
+
+
+def _outcome_body(world: World) -> dict:
+    _outcome_milestone(world)
+    return {"reached_on": "2026-01-01", "evidence": "Matrix", "confirmed_by_name": "Ann"}
+
+
+def _outcome_form(world: World) -> dict:
+    return {
+        "action": "record",
+        "outcome-milestone": _outcome_milestone(world).pk,
+        "outcome-reached_on": "2026-01-01",
+        "outcome-evidence": "Matrix",
+        "outcome-confirmed_by_name": "Ann",
+    }
+
+
+def _outcome_reached(world: World) -> dict:
+    from touchpoint.success.models import MilestoneReached
+
+    MilestoneReached.objects.get_or_create(
+        account=world.account,
+        milestone=_outcome_milestone(world),
+        defaults={"reached_on": "2026-01-01", "source": "manual", "evidence": "Matrix"},
+    )
+    return {}
+
+
 def _subscription_body(world: World) -> dict:
     return {"account": world.account.pk, "product": "Extra seats", "mrr": "10.00", "started_on": "2026-01-01"}
 
@@ -460,6 +502,7 @@ def _api(path: str) -> Callable[[World], str]:
             opportunity_id=world.opportunity_id if "{opportunity_id}" in path else 0,
             key="matrix-journey",
             framework=_matrix_framework().key if "{framework}" in path else "",
+            milestone_key="matrix-outcome",
             enrollment_id=_journey_enrollment(world).pk
             if "{key}" in path or "{enrollment_id}" in path
             else 0,
@@ -522,6 +565,12 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/success/frameworks": [Case(API_SIGNED_IN)],
     "GET /api/v1/success/frameworks/{framework}": [Case(API_SIGNED_IN)],
     "PUT /api/v1/success/frameworks/{framework}": [Case(leaders_only, data={"yaml": MATRIX_FRAMEWORK})],
+    "GET /api/v1/accounts/{account_id}/milestones": [Case(account_reads)],
+    "POST /api/v1/accounts/{account_id}/milestones/{milestone_key}": [Case(book_writes, data=_outcome_body)],
+    "DELETE /api/v1/accounts/{account_id}/milestones/{milestone_key}": [
+        Case(book_writes, data=_outcome_reached)
+    ],
+    "GET /api/v1/success/time-to-value": [Case(API_SIGNED_IN)],
     "GET /api/v1/accounts/{account_id}/health": [Case(account_reads)],
     "GET /api/v1/subscriptions": [Case(API_SIGNED_IN, shows=_account_name)],
     "POST /api/v1/subscriptions": [Case(book_writes, data=_subscription_body)],

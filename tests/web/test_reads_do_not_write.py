@@ -111,6 +111,23 @@ def data(admin_user):
     from touchpoint.success.documents import apply_text
 
     framework = apply_text((LIBRARY / "standard.yaml").read_text(), actor=None)
+    # A framework with milestones, one reached, so the milestone panel and time to value show numbers.
+    from touchpoint.success.milestones import record_from_usage
+    from touchpoint.success.models import MilestoneDefinition, SuccessFramework
+    from touchpoint.usage import rollups
+
+    framework = SuccessFramework.objects.create(name="Reads", is_default=True)
+    MilestoneDefinition.objects.create(
+        framework=framework,
+        key="first-login",
+        name="First login",
+        rule={"event": "Report created"},
+        is_first_value=True,
+    )
+    MilestoneDefinition.objects.create(framework=framework, key="roi", name="ROI", kind="outcome")
+    rollups.refresh_pending()
+    PendingRollup.objects.create(account=account, day=date.today())
+    record_from_usage()
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -167,6 +184,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-playbooks",
             "account-journeys",
             "account-success-phase",
+            "account-milestones",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -185,6 +203,8 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         f"/success/frameworks/{data['framework_id']}/",
         f"/success/frameworks/{data['framework_id']}/edit/",
         f"/accounts/{data['account_id']}/success-phase/",
+        f"/accounts/{data['account_id']}/milestones/",
+        "/success/time-to-value/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(

@@ -138,3 +138,6 @@ register_data(
 
 # The placement engine's step (runs at the end of the demo's window).
 from touchpoint.success import demo_placement  # noqa: E402, F401
+
+# The milestone part's step lives in its own module; the demo runner imports only `demo`.
+from touchpoint.success import demo_milestones  # noqa: E402, F401
