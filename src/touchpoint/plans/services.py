@@ -309,7 +309,7 @@ def add_kpi(*, objective: PlanObjective, values: KpiValues, actor: User | None) 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Contact):
