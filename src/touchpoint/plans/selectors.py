@@ -69,6 +69,13 @@ class MilestoneRow:
     def done(self) -> bool:
         return self.milestone.status == PlanMilestoneStatus.DONE or self.reached_on is not None
 
+    def done_by(self, day: date) -> bool:
+        """Done as of `day` (what the health measure counts for that day)."""
+        m = self.milestone
+        if m.status == PlanMilestoneStatus.DONE and (m.done_on is None or m.done_on <= day):
+            return True
+        return self.reached_on is not None and self.reached_on <= day
+
     @property
     def overdue(self) -> bool:
         due = self.milestone.due_on
@@ -124,7 +131,7 @@ def plan_view(plan: SuccessPlan, *, today: date | None = None) -> PlanView:
     progress = plan_progress(
         kpi_progresses=[k.progress for o in objectives for k in o.kpis],
         milestones_due=len(due),
-        milestones_done=sum(row.done for row in due),
+        milestones_done=sum(row.done_by(today) for row in due),
     )
     return PlanView(plan=plan, objectives=objectives, milestones=rows, stakeholders=stakeholders, progress=progress)
 
