@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from touchpoint.accounts.models import Account, Contact
@@ -261,4 +261,4 @@ def put_success_plan(request: HttpRequest, account_id: Id, body: PlanIn):
     account = get_object_or_404(Account, pk=account_id)
     require_perm(request, "plans.change_successplan", account)
     _plan, created = services.replace_plan(account=account, values=_values(account, body), actor=caller(request))
-    return (201 if created else 200), _plan_out(account)
+    return Status(201 if created else 200, _plan_out(account))
