@@ -107,6 +107,9 @@ def data(admin_user):
 
     simulation_run, _started = simulation_runs.start_run(version=journey_version, days=30)
     simulation_runs.simulate_task.call(simulation_run.pk)  # done: the page shows its result
+    from touchpoint.plans import services as plans
+
+    plans.create_plan(account=account, actor=owner)
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -160,6 +163,8 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-tasks",
             "account-playbooks",
             "account-journeys",
+            "account-success-plan",
+            "account-plan-panel",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -174,6 +179,8 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/journeys/reads/stats/",
         f"/journeys/reads/simulations/{data['run_id']}/",
         f"/accounts/{data['account_id']}/journeys/",
+        f"/accounts/{data['account_id']}/success-plan/",
+        f"/accounts/{data['account_id']}/success-plan/panel/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(
