@@ -334,7 +334,11 @@ PAGES: dict[str, list[Case]] = {
         Case(public, url=lambda w: reverse("shared-plan", kwargs={"token": "x"}), why="a share link's token")
     ],
     "shared-plan-pdf": [
-        Case(public, url=lambda w: reverse("shared-plan-pdf", kwargs={"token": "x"}), why="a share link's token")
+        Case(
+            public,
+            url=lambda w: reverse("shared-plan-pdf", kwargs={"token": "x"}),
+            why="a share link's token",
+        )
     ],
     "account-tasks": [
         Case(account_reads),

@@ -11,7 +11,9 @@ TEMPLATE = {
     "objectives": [
         {
             "text": "Cut the time to close the month",
-            "kpis": [{"name": "Days to close", "unit": "days", "baseline": "10", "target": "5", "due_in_days": 90}],
+            "kpis": [
+                {"name": "Days to close", "unit": "days", "baseline": "10", "target": "5", "due_in_days": 90}
+            ],
         }
     ],
     "milestones": [

@@ -22,8 +22,15 @@ def _body(champion, **overrides):
             {
                 "text": "Cut the time to close the month",
                 "kpis": [
-                    {"name": "Days to close", "unit": "days", "baseline": "10", "target": "5", "current": "8",
-                     "due_on": "2026-09-30", "owner": champion.pk}
+                    {
+                        "name": "Days to close",
+                        "unit": "days",
+                        "baseline": "10",
+                        "target": "5",
+                        "current": "8",
+                        "due_on": "2026-09-30",
+                        "owner": champion.pk,
+                    }
                 ],
             }
         ],
@@ -60,7 +67,10 @@ def test_put_writes_the_plan_get_reads_it_and_the_same_put_changes_nothing(place
         ({"stakeholders": [{"contact": 1, "role": "boss"}]}, "stakeholders.0.role"),
         ({"milestones": [{"title": "M", "progress": 101}]}, "milestones.0.progress"),
         ({"milestones": [{"title": "M", "due_on": "9999-12-31"}]}, "milestones.0.due_on"),
-        ({"objectives": [{"text": "T", "kpis": [{"name": "K", "target": "1e20"}]}]}, "objectives.0.kpis.0.target"),
+        (
+            {"objectives": [{"text": "T", "kpis": [{"name": "K", "target": "1e20"}]}]},
+            "objectives.0.kpis.0.target",
+        ),
         ({"objectives": [{"text": "T", "kpis": [{"name": "K", "current": 5}]}]}, None),
         ({"surprise": 1}, "surprise"),
     ],

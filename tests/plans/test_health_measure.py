@@ -28,7 +28,9 @@ TODAY = timezone.localdate()
 def _values(day: date) -> dict[int, float]:
     sql, params = measured_sql(AsOf(day), keys=[MEASURE])
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {sql} SELECT account_id, value FROM measured WHERE measure = %s", [*params, MEASURE])
+        cursor.execute(
+            f"WITH {sql} SELECT account_id, value FROM measured WHERE measure = %s", [*params, MEASURE]
+        )
         return dict(cursor.fetchall())
 
 
@@ -85,7 +87,7 @@ def test_kpis_and_milestones_weigh_half_each(placed, csm):
     assert selectors.plan_view(selectors.plan_of(placed), today=day).progress == pytest.approx(50.0)
 
 
-numbers = st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
+numbers = st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
 
 
 @given(baseline=numbers, target=numbers, current=numbers)

@@ -23,9 +23,9 @@ pytestmark = pytest.mark.django_db
 
 def _plan_changes(account) -> list[str]:
     return list(
-        TimelineEntry.objects.filter(account=account, kind="plan_changed").order_by("id").values_list(
-            "data__change", flat=True
-        )
+        TimelineEntry.objects.filter(account=account, kind="plan_changed")
+        .order_by("id")
+        .values_list("data__change", flat=True)
     )
 
 
@@ -34,17 +34,28 @@ def test_a_plan_starts_from_the_framework_template_with_due_dates_from_today(pla
     objective = plan.objectives.get()
     assert objective.text == "Cut the time to close the month"
     kpi = objective.kpis.get()
-    assert (kpi.name, kpi.unit, kpi.baseline, kpi.target) == ("Days to close", "days", Decimal(10), Decimal(5))
+    assert (kpi.name, kpi.unit, kpi.baseline, kpi.target) == (
+        "Days to close",
+        "days",
+        Decimal(10),
+        Decimal(5),
+    )
     assert kpi.due_on == TODAY + timedelta(days=90)
     kickoff, report = plan.milestones.all()
-    assert (kickoff.title, kickoff.due_on, kickoff.milestone) == ("Kick-off held", TODAY + timedelta(days=14), None)
+    assert (kickoff.title, kickoff.due_on, kickoff.milestone) == (
+        "Kick-off held",
+        TODAY + timedelta(days=14),
+        None,
+    )
     assert report.milestone.key == "first-report" and report.due_on == TODAY + timedelta(days=30)
     assert plan.status == PlanStatus.DRAFT and plan.framework.key == "standard"
     assert _plan_changes(placed) == ["created"]
     assert AuditLogEntry.objects.filter(action="plan.created", object_id=str(plan.pk)).exists()
 
 
-def test_an_account_without_a_framework_takes_the_default_and_a_second_plan_is_refused(account, framework, csm):
+def test_an_account_without_a_framework_takes_the_default_and_a_second_plan_is_refused(
+    account, framework, csm
+):
     plan = services.create_plan(account=account, actor=csm)
     assert plan.framework == framework
     with pytest.raises(ValidationError) as error:
@@ -63,7 +74,9 @@ def test_every_change_lands_on_the_timeline_saying_what_changed(placed, csm, cha
     assert objective.text == "Onboard the Osaka team"
     kpi = services.add_kpi(
         objective=objective,
-        values=services.KpiValues(name="Active users", baseline=Decimal(0), target=Decimal(40), owner=champion),
+        values=services.KpiValues(
+            name="Active users", baseline=Decimal(0), target=Decimal(40), owner=champion
+        ),
         actor=csm,
     )
     services.change_kpi(
@@ -77,14 +90,25 @@ def test_every_change_lands_on_the_timeline_saying_what_changed(placed, csm, cha
     services.change_kpi(
         kpi=kpi,
         values=services.KpiValues(
-            name="Active users", baseline=Decimal("0.0"), target=Decimal(40), current=Decimal(10), owner=champion
+            name="Active users",
+            baseline=Decimal("0.0"),
+            target=Decimal(40),
+            current=Decimal(10),
+            owner=champion,
         ),
         actor=csm,
     )
     services.add_stakeholder(plan=plan, contact=champion, role="champion", actor=csm)
     services.add_stakeholder(plan=plan, contact=champion, role="champion", actor=csm)  # idempotent
     services.agree_plan(plan=plan, agreed_by=champion, agreed_on=TODAY, actor=csm)
-    assert _plan_changes(placed) == ["created", "objective_added", "kpi_added", "kpi_changed", "stakeholder_added", "agreed"]
+    assert _plan_changes(placed) == [
+        "created",
+        "objective_added",
+        "kpi_added",
+        "kpi_changed",
+        "stakeholder_added",
+        "agreed",
+    ]
     entry = TimelineEntry.objects.filter(kind="plan_changed", data__change="kpi_changed").get()
     assert entry.data["what"] == "Active users — → 10"
     audit = AuditLogEntry.objects.get(action="plan.kpi_changed")
@@ -130,10 +154,15 @@ def test_a_kpi_out_of_range_is_refused_naming_the_field(placed, csm, values, fie
 def test_a_milestone_may_track_only_a_milestone_of_the_accounts_framework(placed, csm):
     plan = services.create_plan(account=placed, actor=csm)
     other = MilestoneDefinition.objects.create(
-        framework=FrameworkFactory(name="Other", key="other", is_default=False), key="x", name="X", rule={"event": "x"}
+        framework=FrameworkFactory(name="Other", key="other", is_default=False),
+        key="x",
+        name="X",
+        rule={"event": "x"},
     )
     with pytest.raises(ValidationError) as error:
-        services.add_milestone(plan=plan, values=services.MilestoneValues(title="T", milestone=other), actor=csm)
+        services.add_milestone(
+            plan=plan, values=services.MilestoneValues(title="T", milestone=other), actor=csm
+        )
     assert "milestone" in error.value.message_dict
 
 
@@ -145,7 +174,9 @@ def test_a_milestone_done_gets_its_day_and_full_progress_and_a_reached_framework
     )
     kickoff.refresh_from_db()
     assert kickoff.progress == 100 and kickoff.done_on == timezone.localdate()
-    MilestoneReached.objects.create(account=placed, milestone=report.milestone, reached_on=TODAY, source="rule")
+    MilestoneReached.objects.create(
+        account=placed, milestone=report.milestone, reached_on=TODAY, source="rule"
+    )
     view = selectors.plan_view(selectors.plan_of(placed), today=TODAY + timedelta(days=60))
     rows = {row.milestone.title: row for row in view.milestones}
     assert rows["First report shared"].reached_on == TODAY and rows["First report shared"].done
@@ -167,7 +198,9 @@ def test_a_share_link_keeps_only_the_tokens_hash_opens_until_revoked(placed, csm
     assert _plan_changes(placed) == ["created", "shared", "share_revoked"]
 
 
-@pytest.mark.parametrize(("language", "days", "field"), [("xx", 7, "language"), ("en", 0, "days"), ("en", 366, "days")])
+@pytest.mark.parametrize(
+    ("language", "days", "field"), [("xx", 7, "language"), ("en", 0, "days"), ("en", 366, "days")]
+)
 def test_a_share_link_needs_a_site_language_and_a_sensible_life(placed, csm, language, days, field):
     plan = services.create_plan(account=placed, actor=csm)
     with pytest.raises(ValidationError) as error:
@@ -193,7 +226,11 @@ def test_replacing_a_plan_twice_with_the_same_content_records_one_change(placed,
         objectives=[
             services.ObjectiveValues(
                 text="Close faster",
-                kpis=[services.KpiValues(name="Days", baseline=Decimal(10), target=Decimal(5), current=Decimal(8))],
+                kpis=[
+                    services.KpiValues(
+                        name="Days", baseline=Decimal(10), target=Decimal(5), current=Decimal(8)
+                    )
+                ],
             )
         ],
         stakeholders=[(champion, "champion")],

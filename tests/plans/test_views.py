@@ -86,7 +86,9 @@ def test_the_panel_shows_the_plan_and_its_progress(placed, csm):
 
 
 def _shared(placed, csm, language="en", days=30):
-    plan = SuccessPlan.objects.filter(account=placed).first() or services.create_plan(account=placed, actor=csm)
+    plan = SuccessPlan.objects.filter(account=placed).first() or services.create_plan(
+        account=placed, actor=csm
+    )
     link, token = services.create_share_link(plan=plan, language=language, days=days, actor=csm)
     return plan, link, f"/shared/plans/{token}/"
 
@@ -129,7 +131,9 @@ def test_a_revoked_an_expired_and_an_unknown_link_do_not_open(placed, csm):
 def test_a_shared_link_created_on_the_page_is_shown_once(placed, csm):
     services.create_plan(account=placed, actor=csm)
     client = logged_in_client(csm)
-    answer = client.post(_url(placed), {"action": "share", "share-language": "en", "share-days": "14"}, HTTP_HX_REQUEST="true")
+    answer = client.post(
+        _url(placed), {"action": "share", "share-language": "en", "share-days": "14"}, HTTP_HX_REQUEST="true"
+    )
     assert answer.status_code == 200 and b"/shared/plans/" in answer.content
     assert b"/shared/plans/" not in client.get(_url(placed)).content
 
@@ -138,7 +142,9 @@ def test_the_plan_page_asks_a_bounded_number_of_queries(placed, csm, champion, d
     plan = services.create_plan(account=placed, actor=csm)
     for n in range(5):
         objective = services.add_objective(plan=plan, text=f"Objective {n}", actor=csm)
-        services.add_kpi(objective=objective, values=services.KpiValues(name=f"K{n}", owner=champion), actor=csm)
+        services.add_kpi(
+            objective=objective, values=services.KpiValues(name=f"K{n}", owner=champion), actor=csm
+        )
     client = logged_in_client(csm)
     with django_assert_max_num_queries(60):
         assert client.get(_url(placed)).status_code == 200

@@ -23,7 +23,8 @@ from touchpoint.success.models import MilestoneDefinition
 router = Router(tags=["success plans"])
 
 KpiNumber = Annotated[
-    Decimal, Field(strict=False, max_digits=18, decimal_places=4, ge=-services.KPI_LIMIT, le=services.KPI_LIMIT)
+    Decimal,
+    Field(strict=False, max_digits=18, decimal_places=4, ge=-services.KPI_LIMIT, le=services.KPI_LIMIT),
 ]
 RoleValue = Literal["champion", "decision_maker", "executive_sponsor"]
 MilestoneStatusValue = Literal["planned", "in_progress", "done", "missed"]
@@ -260,5 +261,7 @@ def put_success_plan(request: HttpRequest, account_id: Id, body: PlanIn):
     the same body twice changes nothing. `agreed_by` and `agreed_on` go together."""
     account = get_object_or_404(Account, pk=account_id)
     require_perm(request, "plans.change_successplan", account)
-    _plan, created = services.replace_plan(account=account, values=_values(account, body), actor=caller(request))
+    _plan, created = services.replace_plan(
+        account=account, values=_values(account, body), actor=caller(request)
+    )
     return Status(201 if created else 200, _plan_out(account))

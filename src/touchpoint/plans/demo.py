@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError as PydanticValidationError
 
 from touchpoint.accounts.models import EngagementModel, TimelineEntry
-from touchpoint.demo.builders import TIMELINE_COLUMNS, DemoAccount, DemoContext, register_data, step, timeline_row
+from touchpoint.demo.builders import (
+    TIMELINE_COLUMNS,
+    DemoAccount,
+    DemoContext,
+    register_data,
+    step,
+    timeline_row,
+)
 from touchpoint.plans.models import (
     PlanKpi,
     PlanMilestone,
@@ -30,7 +37,7 @@ from touchpoint.plans.models import (
     StakeholderRole,
     SuccessPlan,
 )
-from touchpoint.success.definition import PlanTemplate
+from touchpoint.success.definition import KpiTemplate, PlanTemplate
 from touchpoint.success.models import AccountPlacement, MilestoneDefinition, SuccessFramework
 
 # For frameworks that ship no plan template: what demo customers say they want.
@@ -39,11 +46,27 @@ FALLBACK = PlanTemplate.model_validate(
         "objectives": [
             {
                 "text": "Close the books in five days instead of ten",
-                "kpis": [{"name": "Days to close the month", "unit": "days", "baseline": 10, "target": 5, "due_in_days": 180}],
+                "kpis": [
+                    {
+                        "name": "Days to close the month",
+                        "unit": "days",
+                        "baseline": 10,
+                        "target": 5,
+                        "due_in_days": 180,
+                    }
+                ],
             },
             {
                 "text": "Every regional manager reads the weekly report without asking finance",
-                "kpis": [{"name": "Managers reading the report weekly", "unit": "%", "baseline": 10, "target": 80, "due_in_days": 120}],
+                "kpis": [
+                    {
+                        "name": "Managers reading the report weekly",
+                        "unit": "%",
+                        "baseline": 10,
+                        "target": 80,
+                        "due_in_days": 120,
+                    }
+                ],
             },
         ],
         "milestones": [
@@ -104,7 +127,9 @@ def success_plans(ctx: DemoContext) -> None:
             continue
         account = demo_account.account
         started = account.created_at.astimezone(ctx.tz).date()
-        written = min(last_day, max(started, ctx.anchor - timedelta(days=ctx.days)) + timedelta(days=rng.randint(7, 30)))
+        written = min(
+            last_day, max(started, ctx.anchor - timedelta(days=ctx.days)) + timedelta(days=rng.randint(7, 30))
+        )
         if written < started:
             continue
         framework = placements.get(account.pk)
@@ -127,7 +152,7 @@ def success_plans(ctx: DemoContext) -> None:
     ctx.bulk_create(SuccessPlan, plans)
 
     objectives: list[PlanObjective] = []
-    kpi_specs: list[tuple[int, object, SuccessPlan, DemoAccount, date]] = []
+    kpi_specs: list[tuple[int, KpiTemplate, SuccessPlan, DemoAccount, date]] = []
     plan_milestones: list[PlanMilestone] = []
     stakeholders: list[PlanStakeholder] = []
     for plan, demo_account, template, written in pending:
@@ -140,7 +165,11 @@ def success_plans(ctx: DemoContext) -> None:
             done = due is not None and due <= last_day and rng.random() < 0.45 + 0.5 * demo_account.fit
             done_on = min(last_day, due + timedelta(days=rng.randint(-5, 7))) if done and due else None
             if due is not None and due > last_day:
-                status = PlanMilestoneStatus.IN_PROGRESS if due - last_day < timedelta(days=30) else PlanMilestoneStatus.PLANNED
+                status = (
+                    PlanMilestoneStatus.IN_PROGRESS
+                    if due - last_day < timedelta(days=30)
+                    else PlanMilestoneStatus.PLANNED
+                )
             else:
                 status = PlanMilestoneStatus.DONE if done else PlanMilestoneStatus.MISSED
             plan_milestones.append(
@@ -149,9 +178,13 @@ def success_plans(ctx: DemoContext) -> None:
                     title=item.title,
                     due_on=due,
                     status=status,
-                    progress=100 if done else (rng.choice([0, 20, 40, 60]) if status != PlanMilestoneStatus.PLANNED else 0),
+                    progress=100
+                    if done
+                    else (rng.choice([0, 20, 40, 60]) if status != PlanMilestoneStatus.PLANNED else 0),
                     done_on=max(written, done_on) if done_on else None,
-                    milestone=milestones.get((plan.framework_id, item.milestone)) if item.milestone else None,
+                    milestone=milestones.get((plan.framework_id or 0, item.milestone))
+                    if item.milestone
+                    else None,
                     position=position,
                 )
             )
@@ -165,25 +198,29 @@ def success_plans(ctx: DemoContext) -> None:
         deciders = demo_account.contacts_with("decision_maker")
         if deciders and rng.random() < 0.5:
             stakeholders.append(
-                PlanStakeholder(plan=plan, contact=deciders[0].contact, role=StakeholderRole.EXECUTIVE_SPONSOR)
+                PlanStakeholder(
+                    plan=plan, contact=deciders[0].contact, role=StakeholderRole.EXECUTIVE_SPONSOR
+                )
             )
     ctx.bulk_create(PlanObjective, objectives)
     kpis: list[PlanKpi] = []
     for index, kpi, plan, demo_account, written in kpi_specs:
-        baseline = Decimal(kpi.baseline) if kpi.baseline is not None else Decimal(rng.randint(5, 20))  # type: ignore[attr-defined]
-        target = Decimal(kpi.target) if kpi.target is not None else baseline * 2  # type: ignore[attr-defined]
-        due = written + timedelta(days=kpi.due_in_days) if kpi.due_in_days is not None else None  # type: ignore[attr-defined]
+        baseline = Decimal(kpi.baseline) if kpi.baseline is not None else Decimal(rng.randint(5, 20))
+        target = Decimal(kpi.target) if kpi.target is not None else baseline * 2
+        due = written + timedelta(days=kpi.due_in_days) if kpi.due_in_days is not None else None
         elapsed = (last_day - written).days / max(1, (due - written).days if due else 180)
         share = max(0.0, min(1.1, elapsed * (0.3 + demo_account.fit) + rng.uniform(-0.15, 0.1)))
         owners = demo_account.contacts_with("kpi_owner") or demo_account.contacts_with("champion")
         kpis.append(
             PlanKpi(
                 objective=objectives[index],
-                name=kpi.name,  # type: ignore[attr-defined]
-                unit=kpi.unit,  # type: ignore[attr-defined]
+                name=kpi.name,
+                unit=kpi.unit,
                 baseline=baseline,
                 target=target,
-                current=_kpi_current(rng, baseline, target, share) if plan.status == PlanStatus.AGREED else None,
+                current=_kpi_current(rng, baseline, target, share)
+                if plan.status == PlanStatus.AGREED
+                else None,
                 due_on=due,
                 owner=owners[0].contact if owners else None,
             )

@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Account, Contact
 from touchpoint.plans.models import PlanMilestoneStatus, StakeholderRole
-from touchpoint.plans.services import KPI_LIMIT, SHARE_DAYS_DEFAULT, SHARE_DAYS_MAX, KpiValues, MilestoneValues
+from touchpoint.plans.services import (
+    KPI_LIMIT,
+    SHARE_DAYS_DEFAULT,
+    SHARE_DAYS_MAX,
+    KpiValues,
+    MilestoneValues,
+)
 from touchpoint.success.models import MilestoneDefinition
 
 # type="date" inputs speak ISO-8601 whatever the reader's language.
@@ -24,25 +30,34 @@ class ContactField(forms.ModelChoiceField):
 
 def _contacts(form: forms.Form, account: Account, *names: str) -> None:
     for name in names:
-        cast(forms.ModelChoiceField, form.fields[name]).queryset = Contact.objects.filter(account=account).order_by(
-            "name", "id"
-        )
+        cast(forms.ModelChoiceField, form.fields[name]).queryset = Contact.objects.filter(
+            account=account
+        ).order_by("name", "id")
 
 
 def _number(label: Any) -> forms.DecimalField:
     return forms.DecimalField(
-        label=label, required=False, max_digits=18, decimal_places=4, max_value=KPI_LIMIT, min_value=-KPI_LIMIT
+        label=label,
+        required=False,
+        max_digits=18,
+        decimal_places=4,
+        max_value=KPI_LIMIT,
+        min_value=-KPI_LIMIT,
     )
 
 
 class PlanDetailsForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    summary = forms.CharField(label=_("Summary"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(
+        label=_("Summary"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ObjectiveForm(forms.Form):
     text = forms.CharField(
-        label=_("Objective, in the customer's words"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Objective, in the customer's words"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -53,7 +68,9 @@ class KpiForm(forms.Form):
     target = _number(_("Target"))
     current = _number(_("Current"))
     due_on = forms.DateField(label=_("Due"), required=False, widget=DATE_WIDGET)
-    owner = ContactField(label=_("KPI owner"), required=False, queryset=Contact.objects.none(), empty_label="—")
+    owner = ContactField(
+        label=_("KPI owner"), required=False, queryset=Contact.objects.none(), empty_label="—"
+    )
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,7 +92,9 @@ class StakeholderForm(forms.Form):
 class MilestoneForm(forms.Form):
     title = forms.CharField(label=_("Milestone"), max_length=100)
     due_on = forms.DateField(label=_("Due"), required=False, widget=DATE_WIDGET)
-    status = forms.ChoiceField(label=_("Status"), choices=PlanMilestoneStatus.choices, initial=PlanMilestoneStatus.PLANNED)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=PlanMilestoneStatus.choices, initial=PlanMilestoneStatus.PLANNED
+    )
     progress = forms.IntegerField(label=_("Progress (%)"), min_value=0, max_value=100, initial=0)
     milestone = forms.ModelChoiceField(
         label=_("Tracks the framework milestone"),

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 
-def kpi_progress(*, baseline: Decimal | None, target: Decimal | None, current: Decimal | None) -> float | None:
+def kpi_progress(
+    *, baseline: Decimal | None, target: Decimal | None, current: Decimal | None
+) -> float | None:
     """How far a KPI has come from its baseline toward its target, 0 to 1 (None: not measurable yet).
 
     Works for KPIs that should fall (days to close: baseline 10, target 5) as for those that should rise.
@@ -18,7 +20,9 @@ def kpi_progress(*, baseline: Decimal | None, target: Decimal | None, current: D
     return min(1.0, max(0.0, share))
 
 
-def plan_progress(*, kpi_progresses: Iterable[float | None], milestones_due: int, milestones_done: int) -> float | None:
+def plan_progress(
+    *, kpi_progresses: Iterable[float | None], milestones_due: int, milestones_done: int
+) -> float | None:
     """A plan's progress in percent: the mean of its KPIs' progress and its due milestones done.
 
     Each part counts when it has something to say (a measurable KPI, a milestone due); nothing to say

@@ -37,7 +37,10 @@ def plan_of(account: Account | int) -> SuccessPlan | None:
                     Prefetch("kpis", queryset=PlanKpi.objects.select_related("owner"))
                 ),
             ),
-            Prefetch("stakeholders", queryset=PlanStakeholder.objects.select_related("contact").order_by("role", "id")),
+            Prefetch(
+                "stakeholders",
+                queryset=PlanStakeholder.objects.select_related("contact").order_by("role", "id"),
+            ),
             Prefetch("milestones", queryset=PlanMilestone.objects.select_related("milestone")),
         )
         .first()
@@ -115,7 +118,10 @@ def plan_view(plan: SuccessPlan, *, today: date | None = None) -> PlanView:
         ObjectiveRow(
             objective=objective,
             kpis=[
-                KpiRow(kpi=kpi, progress=kpi_progress(baseline=kpi.baseline, target=kpi.target, current=kpi.current))
+                KpiRow(
+                    kpi=kpi,
+                    progress=kpi_progress(baseline=kpi.baseline, target=kpi.target, current=kpi.current),
+                )
                 for kpi in objective.kpis.all()
             ],
         )
@@ -123,7 +129,10 @@ def plan_view(plan: SuccessPlan, *, today: date | None = None) -> PlanView:
     ]
     milestones = list(plan.milestones.all())
     reached = reached_days(plan.account_id, {m.milestone_id for m in milestones if m.milestone_id})
-    rows = [MilestoneRow(milestone=m, reached_on=reached.get(m.milestone_id) if m.milestone_id else None) for m in milestones]
+    rows = [
+        MilestoneRow(milestone=m, reached_on=reached.get(m.milestone_id) if m.milestone_id else None)
+        for m in milestones
+    ]
     stakeholders: dict[str, list[PlanStakeholder]] = {}
     for stakeholder in plan.stakeholders.all():
         stakeholders.setdefault(stakeholder.role, []).append(stakeholder)
@@ -133,7 +142,9 @@ def plan_view(plan: SuccessPlan, *, today: date | None = None) -> PlanView:
         milestones_due=len(due),
         milestones_done=sum(row.done_by(today) for row in due),
     )
-    return PlanView(plan=plan, objectives=objectives, milestones=rows, stakeholders=stakeholders, progress=progress)
+    return PlanView(
+        plan=plan, objectives=objectives, milestones=rows, stakeholders=stakeholders, progress=progress
+    )
 
 
 def account_contacts(account: Account) -> list[Contact]:
@@ -157,7 +168,11 @@ def link_for_token(token: str) -> PlanShareLink | None:
     """The share link a token opens (revoked and expired ones too: the page says which)."""
     if not token or len(token) > 200:
         return None
-    return PlanShareLink.objects.select_related("plan", "plan__account").filter(token_hash=token_hash(token)).first()
+    return (
+        PlanShareLink.objects.select_related("plan", "plan__account")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
 
 
 def link_is_open(link: PlanShareLink) -> bool:

@@ -106,7 +106,9 @@ def _check_milestone(plan: SuccessPlan, milestone: MilestoneDefinition | None) -
         raise ValidationError({"milestone": _("Choose a milestone of this account's success framework.")})
 
 
-def _changed(plan: SuccessPlan, *, change: str, what: str, actor: User | None, audit: dict | None = None) -> None:
+def _changed(
+    plan: SuccessPlan, *, change: str, what: str, actor: User | None, audit: dict | None = None
+) -> None:
     """The timeline entry and audit row every change writes (inside the change's transaction)."""
     record_on_timeline(
         account=plan.account,
@@ -156,7 +158,9 @@ def create_plan(
     title = _check_text("title", title, limit=200, required=False) or _("Success plan for %(account)s") % {
         "account": account.name
     }
-    plan = SuccessPlan.objects.create(account=account, title=title[:200], framework=framework, created_by=actor)
+    plan = SuccessPlan.objects.create(
+        account=account, title=title[:200], framework=framework, created_by=actor
+    )
     for position, objective_template in enumerate(template.objectives):
         objective = PlanObjective.objects.create(plan=plan, text=objective_template.text, position=position)
         PlanKpi.objects.bulk_create(
@@ -170,9 +174,7 @@ def create_plan(
             )
             for kpi in objective_template.kpis
         )
-    tracked = (
-        {m.key: m for m in MilestoneDefinition.objects.filter(framework=framework)} if framework else {}
-    )
+    tracked = {m.key: m for m in MilestoneDefinition.objects.filter(framework=framework)} if framework else {}
     PlanMilestone.objects.bulk_create(
         PlanMilestone(
             plan=plan,
@@ -425,7 +427,9 @@ def add_milestone(*, plan: SuccessPlan, values: MilestoneValues, actor: User | N
 
 
 @transaction.atomic
-def change_milestone(*, milestone: PlanMilestone, values: MilestoneValues, actor: User | None) -> PlanMilestone:
+def change_milestone(
+    *, milestone: PlanMilestone, values: MilestoneValues, actor: User | None
+) -> PlanMilestone:
     """Move a plan milestone on: its status, progress, due date or what it tracks."""
     plan = milestone.plan
     values.check(plan)
@@ -490,7 +494,13 @@ def _snapshot(plan: SuccessPlan) -> Any:
         plan.agreed_by_id,
         plan.agreed_on,
         [
-            (o.text, [tuple(_plain(getattr(k, n)) for n in KPI_FIELDS if n != "owner") + (k.owner_id,) for k in o.kpis.all()])
+            (
+                o.text,
+                [
+                    (*(_plain(getattr(k, n)) for n in KPI_FIELDS if n != "owner"), k.owner_id)
+                    for k in o.kpis.all()
+                ],
+            )
             for o in plan.objectives.all()
         ],
         sorted((s.contact_id, s.role) for s in plan.stakeholders.all()),
@@ -517,6 +527,10 @@ def replace_plan(*, account: Account, values: PlanValues, actor: User | None) ->
             _nested(f"objectives.{index}.kpis.{kpi_index}", lambda k=kpi: k.check(account))
     for index, (contact, role) in enumerate(values.stakeholders):
         _nested(f"stakeholders.{index}.contact", lambda c=contact: _check_contact("contact", account, c))
+        if role not in StakeholderRole.values:
+            raise ValidationError(
+                {f"stakeholders.{index}.role": _("Choose champion, decision maker or executive sponsor.")}
+            )
     if len(set(values.stakeholders)) != len(values.stakeholders):
         raise ValidationError({"stakeholders": _("A contact is named twice in the same role.")})
     for index, milestone in enumerate(values.milestones):
@@ -539,9 +553,9 @@ def replace_plan(*, account: Account, values: PlanValues, actor: User | None) ->
     plan.stakeholders.all().delete()
     plan.milestones.all().delete()
     for position, objective_values in enumerate(values.objectives):
-        objective = PlanObjective.objects.create(plan=plan, text=objective_values.text, position=position)
+        written = PlanObjective.objects.create(plan=plan, text=objective_values.text, position=position)
         PlanKpi.objects.bulk_create(
-            PlanKpi(objective=objective, **{name: getattr(kpi, name) for name in KPI_FIELDS})
+            PlanKpi(objective=written, **{name: getattr(kpi, name) for name in KPI_FIELDS})
             for kpi in objective_values.kpis
         )
     PlanStakeholder.objects.bulk_create(
@@ -597,9 +611,7 @@ def create_share_link(
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Choose one of the site's languages.")})
     if not 1 <= days <= SHARE_DAYS_MAX:
-        raise ValidationError(
-            {"days": _("A link lasts from 1 to %(max)s days.") % {"max": SHARE_DAYS_MAX}}
-        )
+        raise ValidationError({"days": _("A link lasts from 1 to %(max)s days.") % {"max": SHARE_DAYS_MAX}})
     if plan.status == PlanStatus.CLOSED:
         raise ValidationError({"plan": _("A closed plan cannot be shared.")})
     token = secrets.token_urlsafe(32)
@@ -630,4 +642,6 @@ def note_link_opened(link: PlanShareLink) -> None:
     """Count an opening of a shared link (one UPDATE; what the CSM sees as "opened N times")."""
     from django.db.models import F
 
-    PlanShareLink.objects.filter(pk=link.pk).update(times_opened=F("times_opened") + 1, last_opened_at=timezone.now())
+    PlanShareLink.objects.filter(pk=link.pk).update(
+        times_opened=F("times_opened") + 1, last_opened_at=timezone.now()
+    )

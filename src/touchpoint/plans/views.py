@@ -31,7 +31,14 @@ from touchpoint.plans.forms import (
     ShareForm,
     StakeholderForm,
 )
-from touchpoint.plans.models import PlanKpi, PlanMilestone, PlanObjective, PlanShareLink, PlanStakeholder, SuccessPlan
+from touchpoint.plans.models import (
+    PlanKpi,
+    PlanMilestone,
+    PlanObjective,
+    PlanShareLink,
+    PlanStakeholder,
+    SuccessPlan,
+)
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users.permissions import can, require
 
@@ -50,15 +57,17 @@ class _Forms:
     def __init__(self, account: Account, view: selectors.PlanView | None, bound: dict[str, Any]) -> None:
         self.account = account
         self.bound = bound
-        plan = view.plan if view else None
-        self.milestone_choices = selectors.trackable_milestones(account, plan)
+        self.milestone_choices = selectors.trackable_milestones(account, view.plan if view else None)
         if view is None:
             return
+        plan = view.plan
         self.details = bound.get("details") or PlanDetailsForm(
             prefix="details", initial={"title": plan.title, "summary": plan.summary}
         )
         self.objective = bound.get("objective-add") or ObjectiveForm(prefix="objective-add")
-        self.stakeholder = bound.get("stakeholder-add") or StakeholderForm(prefix="stakeholder-add", account=account)
+        self.stakeholder = bound.get("stakeholder-add") or StakeholderForm(
+            prefix="stakeholder-add", account=account
+        )
         self.milestone = bound.get("milestone-add") or MilestoneForm(
             prefix="milestone-add", milestones=self.milestone_choices
         )
@@ -67,7 +76,9 @@ class _Forms:
             account=account,
             initial={"agreed_by": plan.agreed_by_id, "agreed_on": plan.agreed_on or timezone.localdate()},
         )
-        self.share = bound.get("share") or ShareForm(prefix="share", initial={"language": services.link_language(plan)})
+        self.share = bound.get("share") or ShareForm(
+            prefix="share", initial={"language": services.link_language(plan)}
+        )
         for row in view.objectives:
             objective = row.objective
             objective.edit_form = bound.get(f"objective-{objective.pk}") or ObjectiveForm(  # type: ignore[attr-defined]
@@ -205,7 +216,11 @@ def _details(request: AuthenticatedHttpRequest, account: Account, plan: SuccessP
 def _objective_add(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPlan) -> Any:
     form = ObjectiveForm(request.POST, prefix="objective-add")
     data = _valid("objective-add", form)
-    return _call("objective-add", form, lambda: services.add_objective(plan=plan, text=data["text"], actor=request.user))
+    return _call(
+        "objective-add",
+        form,
+        lambda: services.add_objective(plan=plan, text=data["text"], actor=request.user),
+    )
 
 
 def _objective_change(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPlan) -> Any:
@@ -213,7 +228,11 @@ def _objective_change(request: AuthenticatedHttpRequest, account: Account, plan:
     key = f"objective-{objective.pk}"
     form = ObjectiveForm(request.POST, prefix=key)
     data = _valid(key, form)
-    return _call(key, form, lambda: services.change_objective(objective=objective, text=data["text"], actor=request.user))
+    return _call(
+        key,
+        form,
+        lambda: services.change_objective(objective=objective, text=data["text"], actor=request.user),
+    )
 
 
 def _objective_remove(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPlan) -> Any:
@@ -225,7 +244,9 @@ def _kpi_add(request: AuthenticatedHttpRequest, account: Account, plan: SuccessP
     key = f"kpi-add-{objective.pk}"
     form = KpiForm(request.POST, prefix=key, account=account)
     _valid(key, form)
-    return _call(key, form, lambda: services.add_kpi(objective=objective, values=form.values(), actor=request.user))
+    return _call(
+        key, form, lambda: services.add_kpi(objective=objective, values=form.values(), actor=request.user)
+    )
 
 
 def _kpi_change(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPlan) -> Any:
@@ -244,11 +265,15 @@ def _kpi_remove(request: AuthenticatedHttpRequest, account: Account, plan: Succe
 def _stakeholder_add(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPlan) -> Any:
     form = StakeholderForm(request.POST, prefix="stakeholder-add", account=account)
     data = _valid("stakeholder-add", form)
-    return _call("stakeholder-add", form, lambda: services.add_stakeholder(plan=plan, actor=request.user, **data))
+    return _call(
+        "stakeholder-add", form, lambda: services.add_stakeholder(plan=plan, actor=request.user, **data)
+    )
 
 
 def _stakeholder_remove(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPlan) -> Any:
-    stakeholder = _item(request, PlanStakeholder.objects.select_related("contact", "plan__account"), plan=plan)
+    stakeholder = _item(
+        request, PlanStakeholder.objects.select_related("contact", "plan__account"), plan=plan
+    )
     return services.remove_stakeholder(stakeholder=stakeholder, actor=request.user)
 
 
@@ -257,7 +282,11 @@ def _milestone_add(request: AuthenticatedHttpRequest, account: Account, plan: Su
         request.POST, prefix="milestone-add", milestones=selectors.trackable_milestones(account, plan)
     )
     _valid("milestone-add", form)
-    return _call("milestone-add", form, lambda: services.add_milestone(plan=plan, values=form.values(), actor=request.user))
+    return _call(
+        "milestone-add",
+        form,
+        lambda: services.add_milestone(plan=plan, values=form.values(), actor=request.user),
+    )
 
 
 def _milestone_change(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPlan) -> Any:
@@ -266,7 +295,9 @@ def _milestone_change(request: AuthenticatedHttpRequest, account: Account, plan:
     form = MilestoneForm(request.POST, prefix=key, milestones=selectors.trackable_milestones(account, plan))
     _valid(key, form)
     return _call(
-        key, form, lambda: services.change_milestone(milestone=milestone, values=form.values(), actor=request.user)
+        key,
+        form,
+        lambda: services.change_milestone(milestone=milestone, values=form.values(), actor=request.user),
     )
 
 
@@ -292,7 +323,9 @@ def _reopen(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPl
 def _share(request: AuthenticatedHttpRequest, account: Account, plan: SuccessPlan) -> str:
     form = ShareForm(request.POST, prefix="share")
     data = _valid("share", form)
-    _link, token = _call("share", form, lambda: services.create_share_link(plan=plan, actor=request.user, **data))
+    _link, token = _call(
+        "share", form, lambda: services.create_share_link(plan=plan, actor=request.user, **data)
+    )
     return request.build_absolute_uri(reverse("shared-plan", args=[token]))
 
 
