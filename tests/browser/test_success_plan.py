@@ -91,3 +91,9 @@ def test_a_csm_writes_shares_and_revokes_a_success_plan(page, browser, live_serv
     timeline = page.locator("#timeline-entries")
     expect(timeline).to_contain_text("KPI added to the success plan: Days to close the month")
     expect(timeline).to_contain_text("Success plan link revoked")
+
+    # At a phone's width the plan page fits the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/accounts/{account.pk}/success-plan/")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
