@@ -98,6 +98,7 @@ def test_the_shared_page_opens_without_signing_in_read_only_private_and_in_the_l
     page = Client().get(url)
     assert page.status_code == 200
     assert page["Cache-Control"].startswith("no-store") and "noindex" in page["X-Robots-Tag"]
+    assert page["Content-Language"] == "ja" and page["Referrer-Policy"] == "no-referrer"
     content = page.content.decode()
     # Labels the catalogue already has, and Japanese dates (the new texts are translated at merge).
     assert 'lang="ja"' in content and "チャンピオン" in content and "予定" in content and "年" in content

@@ -415,7 +415,9 @@ def shared_plan(request: HttpRequest, token: str) -> HttpResponse:
         assert gone is not None
         return gone
     services.note_link_opened(link)
-    return _private(HttpResponse(_shared_html(request, link)))
+    response = HttpResponse(_shared_html(request, link))
+    response["Content-Language"] = link.language
+    return _private(response)
 
 
 @require_GET
