@@ -223,6 +223,20 @@ def _contact_name(world: World) -> str:
     return world.contact.name
 
 
+def _with_success_plan(data: dict) -> Callable[[World], dict]:
+    """`data`, once the account has a success plan (written outside the rolled-back calls)."""
+
+    def build(world: World) -> dict:
+        from touchpoint.plans.models import SuccessPlan
+        from touchpoint.plans.services import create_plan
+
+        if not SuccessPlan.objects.filter(account=world.account).exists():
+            create_plan(account=world.account, actor=world.people["owner"])
+        return data
+
+    return build
+
+
 # --- Pages, htmx partials and CSV exports, by URL name -----------------------------------------
 
 PAGES: dict[str, list[Case]] = {
@@ -340,6 +354,22 @@ PAGES: dict[str, list[Case]] = {
     "task-detail": [Case(account_reads), Case(book_writes, method="post")],
     "task-complete": [Case(book_writes, method="post")],
     "task-cancel": [Case(book_writes, method="post", data={"reason": "Matrix"})],
+    # Success plans follow the account's book; the shared page is opened by its token alone.
+    "account-success-plan": [
+        Case(account_reads),
+        Case(book_writes, method="post", data=_with_success_plan({"action": "close"})),
+    ],
+    "account-plan-panel": [Case(account_reads)],
+    "shared-plan": [
+        Case(public, url=lambda w: reverse("shared-plan", kwargs={"token": "x"}), why="a share link's token")
+    ],
+    "shared-plan-pdf": [
+        Case(
+            public,
+            url=lambda w: reverse("shared-plan-pdf", kwargs={"token": "x"}),
+            why="a share link's token",
+        )
+    ],
     "account-tasks": [
         Case(account_reads),
         Case(book_writes, method="post", data={"action": "add"}),
@@ -561,6 +591,8 @@ API: dict[str, list[Case]] = {
     "PUT /api/v1/accounts/{account_id}/placement": [
         Case(book_writes, data={"framework": None, "phase": None})
     ],
+    "GET /api/v1/accounts/{account_id}/success-plan": [Case(account_reads, data=_with_success_plan({}))],
+    "PUT /api/v1/accounts/{account_id}/success-plan": [Case(book_writes, data={"title": "Matrix plan"})],
     "GET /api/v1/plugin/ping": [Case(API_SIGNED_IN)],
     "GET /api/v1/success/frameworks": [Case(API_SIGNED_IN)],
     "GET /api/v1/success/frameworks/{framework}": [Case(API_SIGNED_IN)],

@@ -128,6 +128,9 @@ def data(admin_user):
     rollups.refresh_pending()
     PendingRollup.objects.create(account=account, day=date.today())
     record_from_usage()
+    from touchpoint.plans import services as plans
+
+    plans.create_plan(account=account, actor=owner)
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -185,6 +188,8 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-journeys",
             "account-success-phase",
             "account-milestones",
+            "account-success-plan",
+            "account-plan-panel",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -205,6 +210,8 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         f"/accounts/{data['account_id']}/success-phase/",
         f"/accounts/{data['account_id']}/milestones/",
         "/success/time-to-value/",
+        f"/accounts/{data['account_id']}/success-plan/",
+        f"/accounts/{data['account_id']}/success-plan/panel/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(
