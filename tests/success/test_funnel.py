@@ -59,7 +59,10 @@ def _brute_force(framework, milestones, filters: FunnelFilter, as_of: date):
             continue
         if filters.owner_id is not None and account.owner_id != filters.owner_id:
             continue
-        if filters.cohort is not None and (start.year, start.month) != (filters.cohort.year, filters.cohort.month):
+        if filters.cohort is not None and (start.year, start.month) != (
+            filters.cohort.year,
+            filters.cohort.month,
+        ):
             continue
         started += 1
         on = {r.milestone_id: r.reached_on for r in MilestoneReached.objects.filter(account=account)}
@@ -109,7 +112,9 @@ def worlds(draw):
     return milestones, accounts, filters
 
 
-@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(world=worlds())
 def test_the_sql_funnel_counts_what_walking_each_account_counts(world):
     milestone_specs, account_specs, (segment_pick, owner_pick, cohort_pick) = world
@@ -182,7 +187,7 @@ def _gap_world():
     outcome = _milestone(framework, "outcome", 2, kind=MilestoneKind.OUTCOME, stall=30)
     owner = UserFactory(role=Role.CSM)
     accounts = []
-    for i in range(6):
+    for _i in range(6):
         account = AccountFactory(owner=owner)
         AccountPlacement.objects.create(account=account, framework=framework, started_on=DAY0)
         accounts.append(account)

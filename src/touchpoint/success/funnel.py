@@ -164,7 +164,9 @@ def _in_funnel(framework: SuccessFramework, filters: FunnelFilter) -> QuerySet[A
     if filters.owner_id is not None:
         placements = placements.filter(account__owner_id=filters.owner_id)
     if filters.cohort is not None:
-        placements = placements.filter(start_day__gte=filters.cohort, start_day__lt=_next_month(filters.cohort))
+        placements = placements.filter(
+            start_day__gte=filters.cohort, start_day__lt=_next_month(filters.cohort)
+        )
     return placements
 
 
@@ -232,13 +234,15 @@ def _funnel_rows(
             f"FROM base WHERE {before} IS NOT NULL) AS step{k} GROUP BY days, stalled"
         )
         params += [as_of, milestone.stall_after_days]
-    sql = (
-        f"WITH base AS MATERIALIZED (SELECT {columns} FROM ({pivot_sql}) AS pivot) "
-        + " UNION ALL ".join(branches)
+    sql = f"WITH base AS MATERIALIZED (SELECT {columns} FROM ({pivot_sql}) AS pivot) " + " UNION ALL ".join(
+        branches
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(int(step), None if days is None else int(days), int(stalled), int(n)) for step, days, stalled, n in cursor.fetchall()]
+        return [
+            (int(step), None if days is None else int(days), int(stalled), int(n))
+            for step, days, stalled, n in cursor.fetchall()
+        ]
 
 
 def _change_marker(milestones: Sequence[MilestoneDefinition]) -> str:
@@ -248,7 +252,9 @@ def _change_marker(milestones: Sequence[MilestoneDefinition]) -> str:
     marker = [
         Account.objects.aggregate(edited=Max("updated_at")),
         reached.aggregate(last=Max("id"), latest=Max("recorded_at"), rows=Count("id")),
-        AccountPlacement.objects.aggregate(last=Max("id"), placed=Max("placed_at"), entered=Max("entered_at")),
+        AccountPlacement.objects.aggregate(
+            last=Max("id"), placed=Max("placed_at"), entered=Max("entered_at")
+        ),
     ]
     return hashlib.sha256(repr(marker).encode()).hexdigest()[:24]
 
@@ -384,6 +390,12 @@ class StalledAccount:
     days: int
     health_grade: str | None
 
+    @property
+    def grade_label(self) -> str:
+        from touchpoint.health.models import Grade
+
+        return str(Grade(self.health_grade).label) if self.health_grade in Grade.values else ""
+
 
 def stalled_accounts(
     *,
@@ -414,13 +426,24 @@ def stalled_accounts(
         f"WHERE {before} IS NOT NULL AND {here} IS NULL AND {before} < {today} - %s "
         f"ORDER BY days DESC, account_id LIMIT %s OFFSET %s"
     )
-    params = [as_of, *pivot_params, as_of, milestone.stall_after_days, limit, offset]  # in the order they appear
+    params = [
+        as_of,
+        *pivot_params,
+        as_of,
+        milestone.stall_after_days,
+        limit,
+        offset,
+    ]  # in the order they appear
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = [(int(account_id), int(days)) for account_id, days in cursor.fetchall()]
     latest = HealthScore.objects.filter(account_id=OuterRef("pk")).order_by("-day")
-    accounts = Account.objects.select_related("owner").annotate(health_grade=Subquery(latest.values("grade")[:1]))
-    by_id = {account.pk: account for account in accounts.filter(pk__in=[account_id for account_id, _d in found])}
+    accounts = Account.objects.select_related("owner").annotate(
+        health_grade=Subquery(latest.values("grade")[:1])
+    )
+    by_id = {
+        account.pk: account for account in accounts.filter(pk__in=[account_id for account_id, _d in found])
+    }
     return [
         StalledAccount(
             account=by_id[account_id],

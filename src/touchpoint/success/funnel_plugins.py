@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 
 def register() -> None:
     """Called from SuccessConfig.ready()."""
+    from touchpoint.web.navigation import nav
+
+    nav.add(
+        key="success-funnel",
+        label=_("Success funnel"),
+        url_name="success-funnel",
+        permission="success.view_successframework",
+        order=56,
+    )
