@@ -107,6 +107,18 @@ def data(admin_user):
 
     simulation_run, _started = simulation_runs.start_run(version=journey_version, days=30)
     simulation_runs.simulate_task.call(simulation_run.pk)  # done: the page shows its result
+    from touchpoint.success.models import AccountPlacement, MilestoneDefinition, SuccessFramework
+
+    funnel_framework = SuccessFramework.objects.create(
+        name="Reads funnel", key="reads-funnel", is_default=True
+    )
+    stalled_before = MilestoneDefinition.objects.create(
+        framework=funnel_framework, key="first", name="First", stall_after_days=5
+    )
+    AccountPlacement.objects.update_or_create(
+        account=account,
+        defaults={"framework": funnel_framework, "started_on": date.today() - timedelta(days=60)},
+    )
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -130,6 +142,7 @@ def data(admin_user):
         "opportunity_id": subscription.renewal_opportunities.get().pk,
         "message_id": 1,
         "run_id": simulation_run.pk,
+        "milestone_id": stalled_before.pk,
     }
 
 
@@ -200,3 +213,27 @@ def test_no_api_read_writes(data, admin_user):
         assert writes == [], f"GET {url} wrote: {writes}"
         checked += 1
     assert checked >= 10
+
+
+def test_the_funnel_page_drill_down_and_api_do_not_write(data, admin_user):
+    from django.test import Client
+
+    client = logged_in_client(admin_user)
+    for url in (
+        "/success/funnel/",
+        "/success/funnel/?cohort=2026-01",
+        f"/success/funnel/stalled/{data['milestone_id']}/",
+    ):
+        status, writes = _writes(client, url)
+        assert status == 200 and writes == [], f"GET {url} wrote: {writes}"
+    status, writes = _writes(
+        client, f"/success/funnel/stalled/{data['milestone_id']}/", HTTP_HX_REQUEST="true"
+    )
+    assert status == 200 and writes == []
+    key = create_api_key(user=admin_user)[1]
+    api_client = Client()
+    _writes(api_client, "/api/v1/accounts", HTTP_AUTHORIZATION=f"Bearer {key}")  # the key's last-use stamp
+    status, writes = _writes(
+        api_client, "/api/v1/success/funnel?framework=reads-funnel", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    assert status == 200 and writes == [], writes

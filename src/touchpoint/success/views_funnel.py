@@ -32,13 +32,12 @@ STALLED_PAGE_SIZE = 50
 PRODUCT_COLOUR, OUTCOME_COLOUR, START_COLOUR = "#2857c5", "#157f3b", "#98a2b3"
 
 
-class CohortField(forms.CharField):
+class CohortField(forms.Field):
     """A start month typed as YYYY-MM (what <input type="month"> sends); cleans to its first day."""
 
     def to_python(self, value: Any):
-        text = super().to_python(value)
         try:
-            return parse_cohort(text)
+            return parse_cohort("" if value in self.empty_values else str(value))
         except ValueError as error:
             raise forms.ValidationError(str(error)) from error
 
@@ -62,7 +61,7 @@ class FunnelFilterForm(forms.Form):
         queryset=account_owners().none(),
         empty_label=gettext_lazy("All owners"),
     )
-    cohort = CohortField(label=gettext_lazy("Started in (month)"), required=False, max_length=7)
+    cohort = CohortField(label=gettext_lazy("Started in (month)"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
