@@ -252,3 +252,24 @@ def test_an_unknown_framework_has_no_milestones_and_counts_nobody():
     found = funnel(framework=empty, filters=FunnelFilter(), as_of=AS_OF, use_cache=False)
     assert found.started == 0 and found.steps == [] and found.gap is None
     assert funnel_module.milestones_of(empty) == []
+
+
+def test_a_bulk_update_is_seen_once_its_writer_says_so():
+    framework, accounts, _outcome = _gap_world()
+    assert funnel(framework=framework, filters=FunnelFilter(), as_of=AS_OF).started == 6
+    # A bulk update sends no signal and adds no row: the cache cannot see it...
+    elsewhere = FrameworkFactory(name="Elsewhere", is_default=False)
+    AccountPlacement.objects.filter(account=accounts[5]).update(framework=elsewhere)
+    assert funnel(framework=framework, filters=FunnelFilter(), as_of=AS_OF).from_cache
+    # ...until the writer calls data_changed(), as bulk writers do.
+    funnel_module.data_changed()
+    assert funnel(framework=framework, filters=FunnelFilter(), as_of=AS_OF).started == 5
+
+
+def test_moving_an_account_to_another_framework_is_seen_at_once():
+    framework, accounts, _outcome = _gap_world()
+    assert funnel(framework=framework, filters=FunnelFilter(), as_of=AS_OF).started == 6
+    placement = AccountPlacement.objects.get(account=accounts[5])
+    placement.framework = FrameworkFactory(name="Elsewhere", is_default=False)
+    placement.save()
+    assert funnel(framework=framework, filters=FunnelFilter(), as_of=AS_OF).started == 5

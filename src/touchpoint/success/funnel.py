@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,7 +33,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,8 +51,8 @@ from touchpoint.success.models import (
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # The years the API contract accepts for any date (touchpoint.api_contract.FIRST_DAY/LAST_DAY).
 FIRST_YEAR, LAST_YEAR = 1900, 2999
-# A cached funnel is used for at most this long even when no change is seen (an owner or segment
-# changed by a bulk update does not move any marker).
+# A cached funnel is used for at most this long even when no change is seen (a bulk update or raw
+# SQL that does not call `data_changed` moves no marker).
 CACHE_SECONDS = 300
 
 
@@ -245,18 +246,29 @@ def _funnel_rows(
         ]
 
 
+VERSION_KEY = "success-funnel-version"
+
+
+def data_changed(**_ignored: Any) -> None:
+    """Tell the funnel its rows changed (connected to the ORM's save/delete signals of the rows it reads;
+    writers that bypass them, bulk updates and raw SQL, call it themselves)."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value differs from what the keys hold
+        cache.set(VERSION_KEY, int(time.time() * 1000), None)
+
+
 def _change_marker(milestones: Sequence[MilestoneDefinition]) -> str:
-    """What changes when a row the funnel reads changes: the newest reach and placement (ids, times),
-    how many reaches there are (a deleted one), and the latest account edit (owner, segment)."""
-    reached = MilestoneReached.objects.filter(milestone__in=[m.pk for m in milestones])
-    marker = [
-        Account.objects.aggregate(edited=Max("updated_at")),
-        reached.aggregate(last=Max("id"), latest=Max("recorded_at"), rows=Count("id")),
-        AccountPlacement.objects.aggregate(
-            last=Max("id"), placed=Max("placed_at"), entered=Max("entered_at")
-        ),
-    ]
-    return hashlib.sha256(repr(marker).encode()).hexdigest()[:24]
+    """What changes when a row the funnel reads changes, read in O(1): the newest reach and placement
+    ids (every insert, bulk ones included) and the version the save/delete signals bump (edits and
+    deletes through the ORM). Two primary-key lookups and a cache read: the whole point of the cache
+    is to answer without scanning."""
+    marker = (
+        MilestoneReached.objects.aggregate(last=Max("id"))["last"],
+        AccountPlacement.objects.aggregate(last=Max("id"))["last"],
+        cache.get(VERSION_KEY),
+    )
+    return repr(marker)
 
 
 # --- Building the funnel --------------------------------------------------------------------------
