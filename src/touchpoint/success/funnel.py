@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.db import connection
@@ -174,9 +174,10 @@ def _in_funnel(framework: SuccessFramework, filters: FunnelFilter) -> QuerySet[A
 def _pivot(framework: SuccessFramework, filters: FunnelFilter, milestones: Sequence[MilestoneDefinition]):
     """One row per account: account_id, start_day, d0..dN (the day it reached each milestone or NULL)."""
     reached = "account__milestones_reached"
+    # Any: the stubs cannot know the `start_day` annotation.
+    placements = cast("QuerySet[Any]", _in_funnel(framework, filters))
     return (
-        _in_funnel(framework, filters)
-        .order_by()
+        placements.order_by()
         .values("account_id", "start_day")
         .annotate(
             **{

@@ -77,9 +77,7 @@ class FunnelFilterForm(forms.Form):
         """The framework (else the default, else the first) and filters; fields in error are left out."""
         self.is_valid()
         data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
-        framework = (
-            data.get("framework") or cast(forms.ModelChoiceField, self.fields["framework"]).queryset.first()
-        )
+        framework = data.get("framework") or SuccessFramework.objects.order_by("-is_default", "name").first()
         segment, owner = data.get("segment"), data.get("owner")
         return framework, FunnelFilter(
             segment_id=segment.pk if segment else None,
