@@ -157,7 +157,12 @@ def test_the_sql_funnel_counts_what_walking_each_account_counts(world):
         # The stalled list is the same accounts the count counts.
         for step in found.steps:
             listed = stalled_accounts(
-                framework=ours, milestone=step.milestone, filters=filters, as_of=AS_OF, limit=1000
+                framework=ours,
+                milestone=step.milestone,
+                filters=filters,
+                as_of=AS_OF,
+                limit=1000,
+                use_cache=False,
             )
             assert len(listed) == step.stalled
             assert all(entry.days > step.milestone.stall_after_days for entry in listed)

@@ -418,6 +418,7 @@ def stalled_accounts(
     as_of: date | None = None,
     limit: int = 50,
     offset: int = 0,
+    use_cache: bool = True,
 ) -> list[StalledAccount]:
     """The accounts stalled before this milestone, longest stalled first, with owner and latest health grade."""
     from touchpoint.health.models import HealthScore  # success reads health; health never reads success
@@ -447,9 +448,13 @@ def stalled_accounts(
         limit,
         offset,
     ]  # in the order they appear
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = [(int(account_id), int(days)) for account_id, days in cursor.fetchall()]
+    key = f"{_cache_key(framework, milestones, filters, as_of)}:stalled:{milestone.pk}:{limit}:{offset}"
+    found = cache.get(key) if use_cache else None
+    if found is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = [(int(account_id), int(days)) for account_id, days in cursor.fetchall()]
+        cache.set(key, found, CACHE_SECONDS)
     latest = HealthScore.objects.filter(account_id=OuterRef("pk")).order_by("-day")
     accounts = Account.objects.select_related("owner").annotate(
         health_grade=Subquery(latest.values("grade")[:1])
