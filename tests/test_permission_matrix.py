@@ -213,6 +213,39 @@ def _owners_alert(world: World) -> int:
     return alert.pk
 
 
+def _funnel_framework(world: World) -> str:
+    """A framework the world's account walks, stalled before its first milestone; returns its key."""
+    from touchpoint.success.models import AccountPlacement, MilestoneDefinition, SuccessFramework
+
+    framework, _created = SuccessFramework.objects.get_or_create(
+        key="matrix-funnel", defaults={"name": "Matrix funnel"}
+    )
+    MilestoneDefinition.objects.get_or_create(
+        framework=framework, key="first", defaults={"name": "First", "stall_after_days": 5}
+    )
+    AccountPlacement.objects.update_or_create(
+        account=world.account,
+        defaults={"framework": framework, "started_on": timezone.localdate() - timedelta(days=60)},
+    )
+    return framework.key
+
+
+def _funnel_url(world: World) -> str:
+    from touchpoint.success.models import SuccessFramework
+
+    return (
+        reverse("success-funnel")
+        + f"?framework={SuccessFramework.objects.get(key=_funnel_framework(world)).pk}"
+    )
+
+
+def _funnel_stalled_url(world: World) -> str:
+    from touchpoint.success.models import MilestoneDefinition
+
+    key = _funnel_framework(world)
+    return reverse("success-funnel-stalled", args=[MilestoneDefinition.objects.get(framework__key=key).pk])
+
+
 def _unsubscribe_url(world: World) -> str:
     from touchpoint.journeys.consent import unsubscribe_path
 
@@ -346,6 +379,9 @@ PAGES: dict[str, list[Case]] = {
         Case(book_writes, method="post", data=lambda w: _outcome_form(w)),
     ],
     "time-to-value": [Case(signed_in)],
+    # The success funnel: every role reads it, counting and listing only the accounts they may read.
+    "success-funnel": [Case(signed_in, url=_funnel_url)],
+    "success-funnel-stalled": [Case(signed_in, url=_funnel_stalled_url, shows=_account_name)],
     # Tasks follow their account: its readers read them, its book changes them.
     "tasks": [
         Case(signed_in, url=lambda w: reverse("tasks") + "?owner=", shows=_account_name),
@@ -603,6 +639,7 @@ API: dict[str, list[Case]] = {
         Case(book_writes, data=_outcome_reached)
     ],
     "GET /api/v1/success/time-to-value": [Case(API_SIGNED_IN)],
+    "GET /api/v1/success/funnel": [Case(API_SIGNED_IN, data=lambda w: {"framework": _funnel_framework(w)})],
     "GET /api/v1/accounts/{account_id}/health": [Case(account_reads)],
     "GET /api/v1/subscriptions": [Case(API_SIGNED_IN, shows=_account_name)],
     "POST /api/v1/subscriptions": [Case(book_writes, data=_subscription_body)],

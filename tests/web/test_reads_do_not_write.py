@@ -131,6 +131,18 @@ def data(admin_user):
     from touchpoint.plans import services as plans
 
     plans.create_plan(account=account, actor=owner)
+    from touchpoint.success.models import AccountPlacement, MilestoneDefinition, SuccessFramework
+
+    funnel_framework = SuccessFramework.objects.create(
+        name="Reads funnel", key="reads-funnel", is_default=True
+    )
+    stalled_before = MilestoneDefinition.objects.create(
+        framework=funnel_framework, key="first", name="First", stall_after_days=5
+    )
+    AccountPlacement.objects.update_or_create(
+        account=account,
+        defaults={"framework": funnel_framework, "started_on": date.today() - timedelta(days=60)},
+    )
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -156,6 +168,7 @@ def data(admin_user):
         "run_id": simulation_run.pk,
         "framework_id": framework.pk,
         "framework": framework.key,
+        "milestone_id": stalled_before.pk,
     }
 
 
@@ -249,3 +262,25 @@ def test_the_placement_panel_reads_without_writing(data, admin_user):
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
         status, writes = _writes(client, url, **headers)
         assert status == 200 and writes == [], writes
+def test_the_funnel_page_drill_down_and_api_do_not_write(data, admin_user):
+    from django.test import Client
+
+    client = logged_in_client(admin_user)
+    for url in (
+        "/success/funnel/",
+        "/success/funnel/?cohort=2026-01",
+        f"/success/funnel/stalled/{data['milestone_id']}/",
+    ):
+        status, writes = _writes(client, url)
+        assert status == 200 and writes == [], f"GET {url} wrote: {writes}"
+    status, writes = _writes(
+        client, f"/success/funnel/stalled/{data['milestone_id']}/", HTTP_HX_REQUEST="true"
+    )
+    assert status == 200 and writes == []
+    key = create_api_key(user=admin_user)[1]
+    api_client = Client()
+    _writes(api_client, "/api/v1/accounts", HTTP_AUTHORIZATION=f"Bearer {key}")  # the key's last-use stamp
+    status, writes = _writes(
+        api_client, "/api/v1/success/funnel?framework=reads-funnel", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    assert status == 200 and writes == [], writes

@@ -38,5 +38,13 @@ urlpatterns += [
         "accounts/<int:account_id>/success-phase/",
         views_placement.account_success_phase,
         name="account-success-phase",
+from touchpoint.success import views_funnel  # noqa: E402
+
+urlpatterns += [
+    path("success/funnel/", views_funnel.funnel_page, name="success-funnel"),
+    path(
+        "success/funnel/stalled/<int:milestone_id>/",
+        views_funnel.funnel_stalled,
+        name="success-funnel-stalled",
     ),
 ]
