@@ -262,6 +262,8 @@ def test_the_placement_panel_reads_without_writing(data, admin_user):
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
         status, writes = _writes(client, url, **headers)
         assert status == 200 and writes == [], writes
+
+
 def test_the_funnel_page_drill_down_and_api_do_not_write(data, admin_user):
     from django.test import Client
 

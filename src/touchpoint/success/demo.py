@@ -137,7 +137,8 @@ register_data(
 )
 
 # The placement engine's step (runs at the end of the demo's window).
-from touchpoint.success import demo_placement  # noqa: E402, F401
-
 # The milestone part's step lives in its own module; the demo runner imports only `demo`.
-from touchpoint.success import demo_milestones  # noqa: E402, F401
+from touchpoint.success import (
+    demo_milestones,  # noqa: F401
+    demo_placement,  # noqa: F401
+)

@@ -1,8 +1,6 @@
 from django.urls import path
 
-from touchpoint.success import views, views_frameworks
-from touchpoint.success import views, views_placement
-from touchpoint.success import views, views_milestones
+from touchpoint.success import views, views_frameworks, views_funnel, views_milestones, views_placement
 
 urlpatterns = [
     path("accounts/<int:account_id>/placement/", views.account_placement, name="account-placement"),
@@ -20,6 +18,15 @@ urlpatterns += [
     ),
 ]
 
+# Placement: the account panel "Success phase" with the override (placement part).
+urlpatterns += [
+    path(
+        "accounts/<int:account_id>/success-phase/",
+        views_placement.account_success_phase,
+        name="account-success-phase",
+    ),
+]
+
 # Milestones and time to value (milestone part).
 urlpatterns += [
     path(
@@ -31,15 +38,6 @@ urlpatterns += [
 ]
 
 # The success-gap funnel (funnel part).
-
-# Placement: the account panel "Success phase" with the override (placement part).
-urlpatterns += [
-    path(
-        "accounts/<int:account_id>/success-phase/",
-        views_placement.account_success_phase,
-        name="account-success-phase",
-from touchpoint.success import views_funnel  # noqa: E402
-
 urlpatterns += [
     path("success/funnel/", views_funnel.funnel_page, name="success-funnel"),
     path(
