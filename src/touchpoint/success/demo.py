@@ -138,7 +138,7 @@ register_data(
 
 # The placement engine's step (runs at the end of the demo's window).
 # The milestone part's step lives in its own module; the demo runner imports only `demo`.
-from touchpoint.success import (
+from touchpoint.success import (  # noqa: E402
     demo_milestones,  # noqa: F401
     demo_placement,  # noqa: F401
 )
