@@ -169,6 +169,28 @@ def _journey_url(route: str, *args: str) -> Callable[[World], str]:
     return build
 
 
+MATRIX_FRAMEWORK = """\
+key: matrix-framework
+name: Matrix framework
+phases:
+  - {key: start, name: Start}
+  - {key: later, name: Later, enter_when: [{days_since_start: {at_least: 30}}]}
+"""
+
+
+def _matrix_framework() -> Any:
+    from touchpoint.success.documents import apply_text
+    from touchpoint.success.models import SuccessFramework
+
+    return SuccessFramework.objects.filter(key="matrix-framework").first() or apply_text(
+        MATRIX_FRAMEWORK, actor=None
+    )
+
+
+def _framework_url(route: str) -> Callable[[World], str]:
+    return lambda world: reverse(route, args=[_matrix_framework().pk])
+
+
 def _simulation_url(world: World) -> str:
     from touchpoint.journeys.models import SimulationRun
     from touchpoint.journeys.services import save_version
@@ -191,6 +213,39 @@ def _owners_alert(world: World) -> int:
     return alert.pk
 
 
+def _funnel_framework(world: World) -> str:
+    """A framework the world's account walks, stalled before its first milestone; returns its key."""
+    from touchpoint.success.models import AccountPlacement, MilestoneDefinition, SuccessFramework
+
+    framework, _created = SuccessFramework.objects.get_or_create(
+        key="matrix-funnel", defaults={"name": "Matrix funnel"}
+    )
+    MilestoneDefinition.objects.get_or_create(
+        framework=framework, key="first", defaults={"name": "First", "stall_after_days": 5}
+    )
+    AccountPlacement.objects.update_or_create(
+        account=world.account,
+        defaults={"framework": framework, "started_on": timezone.localdate() - timedelta(days=60)},
+    )
+    return framework.key
+
+
+def _funnel_url(world: World) -> str:
+    from touchpoint.success.models import SuccessFramework
+
+    return (
+        reverse("success-funnel")
+        + f"?framework={SuccessFramework.objects.get(key=_funnel_framework(world)).pk}"
+    )
+
+
+def _funnel_stalled_url(world: World) -> str:
+    from touchpoint.success.models import MilestoneDefinition
+
+    key = _funnel_framework(world)
+    return reverse("success-funnel-stalled", args=[MilestoneDefinition.objects.get(framework__key=key).pk])
+
+
 def _unsubscribe_url(world: World) -> str:
     from touchpoint.journeys.consent import unsubscribe_path
 
@@ -199,6 +254,20 @@ def _unsubscribe_url(world: World) -> str:
 
 def _contact_name(world: World) -> str:
     return world.contact.name
+
+
+def _with_success_plan(data: dict) -> Callable[[World], dict]:
+    """`data`, once the account has a success plan (written outside the rolled-back calls)."""
+
+    def build(world: World) -> dict:
+        from touchpoint.plans.models import SuccessPlan
+        from touchpoint.plans.services import create_plan
+
+        if not SuccessPlan.objects.filter(account=world.account).exists():
+            create_plan(account=world.account, actor=world.people["owner"])
+        return data
+
+    return build
 
 
 # --- Pages, htmx partials and CSV exports, by URL name -----------------------------------------
@@ -302,6 +371,17 @@ PAGES: dict[str, list[Case]] = {
     "account-edit": [Case(book_writes, method="post")],
     "account-log-engagement": [Case(book_writes, method="post")],
     "account-placement": [Case(book_writes, method="post")],
+    # The "Success phase" panel: its readers read it; overriding the rules is a leader's call.
+    "account-success-phase": [Case(account_reads), Case(leaders_only, method="post")],
+    # Milestones follow their account: its readers read them, its book records outcomes.
+    "account-milestones": [
+        Case(account_reads),
+        Case(book_writes, method="post", data=lambda w: _outcome_form(w)),
+    ],
+    "time-to-value": [Case(signed_in)],
+    # The success funnel: every role reads it, counting and listing only the accounts they may read.
+    "success-funnel": [Case(signed_in, url=_funnel_url)],
+    "success-funnel-stalled": [Case(signed_in, url=_funnel_stalled_url, shows=_account_name)],
     # Tasks follow their account: its readers read them, its book changes them.
     "tasks": [
         Case(signed_in, url=lambda w: reverse("tasks") + "?owner=", shows=_account_name),
@@ -310,6 +390,22 @@ PAGES: dict[str, list[Case]] = {
     "task-detail": [Case(account_reads), Case(book_writes, method="post")],
     "task-complete": [Case(book_writes, method="post")],
     "task-cancel": [Case(book_writes, method="post", data={"reason": "Matrix"})],
+    # Success plans follow the account's book; the shared page is opened by its token alone.
+    "account-success-plan": [
+        Case(account_reads),
+        Case(book_writes, method="post", data=_with_success_plan({"action": "close"})),
+    ],
+    "account-plan-panel": [Case(account_reads)],
+    "shared-plan": [
+        Case(public, url=lambda w: reverse("shared-plan", kwargs={"token": "x"}), why="a share link's token")
+    ],
+    "shared-plan-pdf": [
+        Case(
+            public,
+            url=lambda w: reverse("shared-plan-pdf", kwargs={"token": "x"}),
+            why="a share link's token",
+        )
+    ],
     "account-tasks": [
         Case(account_reads),
         Case(book_writes, method="post", data={"action": "add"}),
@@ -360,6 +456,22 @@ PAGES: dict[str, list[Case]] = {
     "journey-versions": [Case(signed_in, url=_journey_url("journey-versions"))],
     "journey-stats": [Case(signed_in, url=_journey_url("journey-stats"))],
     "account-journeys": [Case(account_reads), Case(book_writes, method="post")],
+    # Success frameworks: everyone reads them; leaders and admins write them.
+    "success-frameworks": [Case(signed_in)],
+    "success-framework": [Case(signed_in, url=_framework_url("success-framework"))],
+    "success-framework-new": [
+        Case(leaders_only),
+        Case(leaders_only, method="post", data={"text": MATRIX_FRAMEWORK, "action": "check"}),
+    ],
+    "success-framework-edit": [
+        Case(leaders_only, url=_framework_url("success-framework-edit")),
+        Case(
+            leaders_only,
+            method="post",
+            url=_framework_url("success-framework-edit"),
+            data={"text": MATRIX_FRAMEWORK.replace("Later", "Much later"), "action": "save"},
+        ),
+    ],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],
@@ -399,6 +511,42 @@ PAGES: dict[str, list[Case]] = {
 # --- API operations, by "METHOD /path" as in the OpenAPI ------------------------------------------
 
 
+def _outcome_milestone(world: World) -> Any:
+    """An outcome milestone "matrix-outcome" of the default framework, which the account walks."""
+    from touchpoint.success.models import MilestoneDefinition, SuccessFramework
+
+    framework = SuccessFramework.objects.get_or_create(name="Standard", defaults={"is_default": True})[0]
+    return MilestoneDefinition.objects.get_or_create(
+        framework=framework, key="matrix-outcome", defaults={"name": "Matrix outcome", "kind": "outcome"}
+    )[0]
+
+
+def _outcome_body(world: World) -> dict:
+    _outcome_milestone(world)
+    return {"reached_on": "2026-01-01", "evidence": "Matrix", "confirmed_by_name": "Ann"}
+
+
+def _outcome_form(world: World) -> dict:
+    return {
+        "action": "record",
+        "outcome-milestone": _outcome_milestone(world).pk,
+        "outcome-reached_on": "2026-01-01",
+        "outcome-evidence": "Matrix",
+        "outcome-confirmed_by_name": "Ann",
+    }
+
+
+def _outcome_reached(world: World) -> dict:
+    from touchpoint.success.models import MilestoneReached
+
+    MilestoneReached.objects.get_or_create(
+        account=world.account,
+        milestone=_outcome_milestone(world),
+        defaults={"reached_on": "2026-01-01", "source": "manual", "evidence": "Matrix"},
+    )
+    return {}
+
+
 def _subscription_body(world: World) -> dict:
     return {"account": world.account.pk, "product": "Extra seats", "mrr": "10.00", "started_on": "2026-01-01"}
 
@@ -419,6 +567,8 @@ def _api(path: str) -> Callable[[World], str]:
             **({"run_id": _playbook_run(world).pk} if "{run_id}" in path else {}),
             opportunity_id=world.opportunity_id if "{opportunity_id}" in path else 0,
             key="matrix-journey",
+            framework=_matrix_framework().key if "{framework}" in path else "",
+            milestone_key="matrix-outcome",
             enrollment_id=_journey_enrollment(world).pk
             if "{key}" in path or "{enrollment_id}" in path
             else 0,
@@ -477,7 +627,19 @@ API: dict[str, list[Case]] = {
     "PUT /api/v1/accounts/{account_id}/placement": [
         Case(book_writes, data={"framework": None, "phase": None})
     ],
+    "GET /api/v1/accounts/{account_id}/success-plan": [Case(account_reads, data=_with_success_plan({}))],
+    "PUT /api/v1/accounts/{account_id}/success-plan": [Case(book_writes, data={"title": "Matrix plan"})],
     "GET /api/v1/plugin/ping": [Case(API_SIGNED_IN)],
+    "GET /api/v1/success/frameworks": [Case(API_SIGNED_IN)],
+    "GET /api/v1/success/frameworks/{framework}": [Case(API_SIGNED_IN)],
+    "PUT /api/v1/success/frameworks/{framework}": [Case(leaders_only, data={"yaml": MATRIX_FRAMEWORK})],
+    "GET /api/v1/accounts/{account_id}/milestones": [Case(account_reads)],
+    "POST /api/v1/accounts/{account_id}/milestones/{milestone_key}": [Case(book_writes, data=_outcome_body)],
+    "DELETE /api/v1/accounts/{account_id}/milestones/{milestone_key}": [
+        Case(book_writes, data=_outcome_reached)
+    ],
+    "GET /api/v1/success/time-to-value": [Case(API_SIGNED_IN)],
+    "GET /api/v1/success/funnel": [Case(API_SIGNED_IN, data=lambda w: {"framework": _funnel_framework(w)})],
     "GET /api/v1/accounts/{account_id}/health": [Case(account_reads)],
     "GET /api/v1/subscriptions": [Case(API_SIGNED_IN, shows=_account_name)],
     "POST /api/v1/subscriptions": [Case(book_writes, data=_subscription_body)],

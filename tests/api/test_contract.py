@@ -206,17 +206,35 @@ def admin_api(admin_user):
         (f"/accounts/{TOO_BIG}/timeline", {}, "account_id"),
         (f"/accounts/{TOO_BIG}/health", {}, "account_id"),
         (f"/accounts/{TOO_BIG}/usage", {}, "account_id"),
+        (f"/accounts/{TOO_BIG}/success-plan", {}, "account_id"),
         (f"/contacts/{TOO_BIG}", {}, "contact_id"),
         (f"/subscriptions/{TOO_BIG}", {}, "subscription_id"),
         ("/accounts/0", {}, "account_id"),
         ("/accounts/1/timeline", {"after": f"2026-01-01T00:00:00+00:00~{TOO_BIG}"}, "after"),
         ("/accounts/1/timeline", {"after": "0001-01-01T00:00:00+05:00~1"}, "after"),
         ("/accounts/1/timeline", {"after": "2026-01-01T00:00:00~1"}, "after"),
+        ("/success/funnel", {"segment": TOO_BIG}, "segment"),
+        ("/success/funnel", {"owner": 10**30}, "owner"),
+        ("/success/funnel", {"framework": "a\x00b"}, "framework"),
+        ("/success/funnel", {"cohort": "2026-01\x00"}, "cohort"),
     ],
 )
 def test_a_read_out_of_range_is_422_naming_the_field(admin_api, path, params, field):
     AccountFactory(id=1)
     assert_error(admin_api.get(path, **params), 422, field)
+
+
+@pytest.mark.parametrize("cohort", ["0000-01", "9999-12", "2026-13", "2026-1", "x" * 100_000])
+def test_a_bad_funnel_cohort_is_400_naming_the_field(admin_api, cohort):
+    from touchpoint.success.models import SuccessFramework
+
+    SuccessFramework.objects.create(name="Contract funnel", key="contract-funnel")
+    assert_error(admin_api.get("/success/funnel", framework="contract-funnel", cohort=cohort), 400, "cohort")
+
+
+def test_an_unknown_funnel_framework_is_404(admin_api):
+    assert_error(admin_api.get("/success/funnel", framework="no-such-framework"), 404)
+    assert_error(admin_api.get("/success/funnel", framework=str(TOO_BIG * 10)), 404)
 
 
 @pytest.fixture
@@ -235,6 +253,16 @@ def ids(csm):
         ("post", "/accounts", {"name": "A", "owner": 2**64}, "owner"),
         ("post", "/accounts", {"name": "A", "segment": "7"}, "segment"),  # a string is not an id
         ("patch", "/accounts/{account}", {"phase": TOO_BIG}, "phase"),
+        ("put", f"/accounts/{TOO_BIG}/success-plan", {"title": "P"}, "account_id"),
+        ("put", "/accounts/{account}/success-plan", {"title": "P", "agreed_by": TOO_BIG}, "agreed_by"),
+        ("put", "/accounts/{account}/success-plan", {"title": "P", "agreed_on": "0001-01-01"}, "agreed_on"),
+        (
+            "put",
+            "/accounts/{account}/success-plan",
+            {"title": "P", "objectives": [{"text": "T", "kpis": [{"name": "K", "target": "1e19"}]}]},
+            "objectives.0.kpis.0.target",
+        ),
+        ("put", "/accounts/{account}/success-plan", {"title": "x" * 100_000}, "title"),
         ("patch", f"/accounts/{TOO_BIG}", {"name": "A"}, "account_id"),
         ("delete", f"/contacts/{TOO_BIG}", None, "contact_id"),
         ("post", "/accounts/{account}/contacts", {"name": "A", "email": "x" * 255}, "email"),

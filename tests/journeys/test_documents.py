@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import FrameworkFactory, PhaseFactory
+from touchpoint import yaml_text
 from touchpoint.journeys import documents, fields
 from touchpoint.journeys.documents import DocumentError, Problem, dump, problems_of, read
 from touchpoint.journeys.models import WebhookEndpoint
@@ -67,8 +68,8 @@ def only(text: str) -> Problem:
 def parser(request, monkeypatch):
     """Both ways of reading YAML give the same answers: libyaml when PyYAML has it, else pure Python."""
     if request.param == "python":
-        monkeypatch.setattr(documents, "_CLoader", None)
-    elif documents._CLoader is None:
+        monkeypatch.setattr(yaml_text, "_CLoader", None)
+    elif yaml_text._CLoader is None:
         pytest.skip("PyYAML was built without libyaml")
     return request.param
 

@@ -107,6 +107,42 @@ def data(admin_user):
 
     simulation_run, _started = simulation_runs.start_run(version=journey_version, days=30)
     simulation_runs.simulate_task.call(simulation_run.pk)  # done: the page shows its result
+    from touchpoint.success.demo import LIBRARY
+    from touchpoint.success.documents import apply_text
+
+    framework = apply_text((LIBRARY / "standard.yaml").read_text(), actor=None)
+    # A framework with milestones, one reached, so the milestone panel and time to value show numbers.
+    from touchpoint.success.milestones import record_from_usage
+    from touchpoint.success.models import MilestoneDefinition, SuccessFramework
+    from touchpoint.usage import rollups
+
+    framework = SuccessFramework.objects.create(name="Reads", is_default=True)
+    MilestoneDefinition.objects.create(
+        framework=framework,
+        key="first-login",
+        name="First login",
+        rule={"event": "Report created"},
+        is_first_value=True,
+    )
+    MilestoneDefinition.objects.create(framework=framework, key="roi", name="ROI", kind="outcome")
+    rollups.refresh_pending()
+    PendingRollup.objects.create(account=account, day=date.today())
+    record_from_usage()
+    from touchpoint.plans import services as plans
+
+    plans.create_plan(account=account, actor=owner)
+    from touchpoint.success.models import AccountPlacement, MilestoneDefinition, SuccessFramework
+
+    funnel_framework = SuccessFramework.objects.create(
+        name="Reads funnel", key="reads-funnel", is_default=True
+    )
+    stalled_before = MilestoneDefinition.objects.create(
+        framework=funnel_framework, key="first", name="First", stall_after_days=5
+    )
+    AccountPlacement.objects.update_or_create(
+        account=account,
+        defaults={"framework": funnel_framework, "started_on": date.today() - timedelta(days=60)},
+    )
     return {
         "key": "reads",
         "token": unsubscribe_token(contact),
@@ -130,6 +166,9 @@ def data(admin_user):
         "opportunity_id": subscription.renewal_opportunities.get().pk,
         "message_id": 1,
         "run_id": simulation_run.pk,
+        "framework_id": framework.pk,
+        "framework": framework.key,
+        "milestone_id": stalled_before.pk,
     }
 
 
@@ -160,6 +199,10 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-tasks",
             "account-playbooks",
             "account-journeys",
+            "account-success-phase",
+            "account-milestones",
+            "account-success-plan",
+            "account-plan-panel",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -174,6 +217,14 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/journeys/reads/stats/",
         f"/journeys/reads/simulations/{data['run_id']}/",
         f"/accounts/{data['account_id']}/journeys/",
+        "/success/frameworks/",
+        f"/success/frameworks/{data['framework_id']}/",
+        f"/success/frameworks/{data['framework_id']}/edit/",
+        f"/accounts/{data['account_id']}/success-phase/",
+        f"/accounts/{data['account_id']}/milestones/",
+        "/success/time-to-value/",
+        f"/accounts/{data['account_id']}/success-plan/",
+        f"/accounts/{data['account_id']}/success-plan/panel/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(
@@ -200,3 +251,38 @@ def test_no_api_read_writes(data, admin_user):
         assert writes == [], f"GET {url} wrote: {writes}"
         checked += 1
     assert checked >= 10
+
+
+def test_the_placement_panel_reads_without_writing(data, admin_user):
+    from touchpoint.success.placement import place_all
+
+    place_all()  # placed, so the panel shows facts and the next phase's rules
+    client = logged_in_client(admin_user)
+    url = f"/accounts/{data['account_id']}/success-phase/"
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        status, writes = _writes(client, url, **headers)
+        assert status == 200 and writes == [], writes
+
+
+def test_the_funnel_page_drill_down_and_api_do_not_write(data, admin_user):
+    from django.test import Client
+
+    client = logged_in_client(admin_user)
+    for url in (
+        "/success/funnel/",
+        "/success/funnel/?cohort=2026-01",
+        f"/success/funnel/stalled/{data['milestone_id']}/",
+    ):
+        status, writes = _writes(client, url)
+        assert status == 200 and writes == [], f"GET {url} wrote: {writes}"
+    status, writes = _writes(
+        client, f"/success/funnel/stalled/{data['milestone_id']}/", HTTP_HX_REQUEST="true"
+    )
+    assert status == 200 and writes == []
+    key = create_api_key(user=admin_user)[1]
+    api_client = Client()
+    _writes(api_client, "/api/v1/accounts", HTTP_AUTHORIZATION=f"Bearer {key}")  # the key's last-use stamp
+    status, writes = _writes(
+        api_client, "/api/v1/success/funnel?framework=reads-funnel", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    assert status == 200 and writes == [], writes

@@ -5,3 +5,8 @@ class PlansConfig(AppConfig):
     name = "touchpoint.plans"
     label = "plans"
     verbose_name = "Success plans"
+
+    def ready(self) -> None:
+        from touchpoint.plans import plugins, rules, timeline  # noqa: F401  (each registers on import)
+
+        plugins.register()  # account panel, health measure

@@ -1,10 +1,11 @@
 """Demo step "success": the default "Standard" framework (four phases) and a shorter "Self-serve" one,
-and every account's place in them.
+applied from the shipped YAML files (success/library/), and every account's place in them.
 
-Each phase says, in the customer's terms, what they do in it and what they expect from us. Small
-low-touch customers mostly walk the self-serve path. Which phase an account is in follows from its
-age (`phase_for_age`), as the phase rules will decide it from data later: young accounts onboard,
-older ones adopt, and those near an anniversary renew. Placements are written as
+Each phase says, in the customer's terms, what they do in it and what they expect from us, and which
+rules on data put an account in it. Small low-touch customers mostly walk the self-serve path (set by
+hand: the shipped frameworks name no segments). Which phase an account is in here follows from its
+age (`phase_for_age`), which the phase rules mostly agree with: young accounts onboard, older ones
+adopt, and those near an anniversary renew. Placements are written as
 `success.services.place_account` writes them: the row, and a "phase_changed" timeline entry.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
@@ -26,65 +28,17 @@ from touchpoint.demo.builders import (
     step,
     timeline_row,
 )
+from touchpoint.success.documents import apply_text
 from touchpoint.success.models import AccountPlacement, LifecyclePhase, SuccessFramework
 from touchpoint.success.services import placement_title
 
 STANDARD = "Standard"
 SELF_SERVE = "Self-serve"
 
-FRAMEWORKS: dict[str, dict] = {
-    STANDARD: {
-        "description": "The path for customers with a named CSM, from the kickoff to the renewal.",
-        "is_default": True,
-        "phases": [
-            (
-                "Onboarding",
-                "Signs the contract, meets the team at a kickoff, connects data sources and invites the "
-                "first admins.",
-                "A clear plan with dates, one named contact, and a working setup within weeks.",
-            ),
-            (
-                "First use",
-                "Runs the first real workflows, trains the core team and reaches the first agreed milestone.",
-                "Quick answers to early questions and visible value from the first reports.",
-            ),
-            (
-                "Adoption",
-                "Rolls the product out to more teams, uses more of it and reviews results against the "
-                "success plan.",
-                "Regular reviews, good practice from similar customers, and a say in the roadmap.",
-            ),
-            (
-                "Renewal",
-                "Looks back at the value delivered over the term, confirms the budget and decides on the "
-                "renewal and any expansion.",
-                "An honest summary of outcomes, a fair proposal in good time, and no surprises on price.",
-            ),
-        ],
-    },
-    SELF_SERVE: {
-        "description": "For small teams that buy online and set themselves up, helped by email, "
-        "in-app guides and webinars.",
-        "is_default": False,
-        "phases": [
-            (
-                "Activation",
-                "Signs up, follows the in-app setup guide and invites teammates.",
-                "To get going without a call, with help one click away.",
-            ),
-            (
-                "Adoption",
-                "Uses the product every week and tries the features suggested in the app and by email.",
-                "Timely tips, webinars, and a quick answer from support when stuck.",
-            ),
-            (
-                "Renewal",
-                "Renews the plan online, or changes it as the team grows or shrinks.",
-                "A reminder before the charge, easy plan changes and a clear invoice.",
-            ),
-        ],
-    },
-}
+# The shipped frameworks (success/library/), applied as a leader would apply them: their phases carry
+# entry rules on data, which the placement engine applies from then on.
+LIBRARY = Path(__file__).parent / "library"
+LIBRARY_FILES = {STANDARD: "standard.yaml", SELF_SERVE: "self-serve.yaml"}
 
 
 def phase_for_age(framework: str, age_days: int) -> str:
@@ -125,27 +79,16 @@ def _entered_at(ctx: DemoContext, created_at: datetime, framework: str, age_days
 def success(ctx: DemoContext) -> None:
     frameworks: dict[str, SuccessFramework] = {}
     phases: dict[tuple[str, str], LifecyclePhase] = {}
-    for name, spec in FRAMEWORKS.items():
-        framework = SuccessFramework.objects.create(
-            name=name, description=spec["description"], is_default=spec["is_default"]
-        )
+    for name, file_name in LIBRARY_FILES.items():
+        # The demo places its accounts below, before any usage exists: no catching up here.
+        framework = apply_text((LIBRARY / file_name).read_text(encoding="utf-8"), actor=None, catch_up=False)
+        assert framework.name == name, framework.name
         frameworks[name] = framework
         ctx.counts["success.successframework"] += 1
-        created = ctx.bulk_create(
-            LifecyclePhase,
-            [
-                LifecyclePhase(
-                    framework=framework,
-                    name=phase,
-                    position=position,
-                    customer_does=does,
-                    customer_expects=expects,
-                )
-                for position, (phase, does, expects) in enumerate(spec["phases"])
-            ],
-        )
-        for phase in created:
+        for phase in framework.phases.all():
             phases[(name, phase.name)] = phase
+            ctx.counts["success.lifecyclephase"] += 1
+        ctx.counts["success.milestonedefinition"] += framework.milestones.count()
     ctx.shared["success"] = {"frameworks": frameworks, "phases": phases}
 
     placements: list[AccountPlacement] = []
@@ -159,6 +102,8 @@ def success(ctx: DemoContext) -> None:
                 framework=frameworks[path],
                 phase=phases[(path, phase_for_age(path, age_days))],
                 entered_at=_entered_at(ctx, account.created_at, path, age_days),
+                # Not the default's path: kept when the placement engine places accounts by segment.
+                framework_set_by_hand=path != STANDARD,
             )
         )
     ctx.bulk_create(AccountPlacement, placements)
@@ -189,4 +134,11 @@ register_data(
     count=lambda: SuccessFramework.objects.count(),
     delete=lambda: SuccessFramework.objects.all().delete(),
     order=30,
+)
+
+# The placement engine's step (runs at the end of the demo's window).
+# The milestone part's step lives in its own module; the demo runner imports only `demo`.
+from touchpoint.success import (  # noqa: E402
+    demo_milestones,  # noqa: F401
+    demo_placement,  # noqa: F401
 )

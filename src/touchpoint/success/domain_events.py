@@ -5,3 +5,4 @@ from django.utils.translation import gettext_lazy as _
 from touchpoint.events.registry import register_kind
 
 register_kind("phase.changed", _("Lifecycle phase changed"))
+register_kind("milestone.reached", _("Milestone reached"))

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 
 def register() -> None:
-    """Called from SuccessConfig.ready()."""
+    """Called from SuccessConfig.ready(): the main navigation's "Success" entry opens the frameworks."""
+    from touchpoint.web.navigation import nav
+
+    nav.add(
+        key="success",
+        label=_("Success"),
+        url_name="success-frameworks",
+        permission="success.view_successframework",
+        order=36,
+    )

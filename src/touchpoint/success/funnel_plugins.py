@@ -2,6 +2,29 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 
 def register() -> None:
     """Called from SuccessConfig.ready()."""
+    from django.db.models.signals import post_delete, post_save
+
+    from touchpoint.accounts.models import Account
+    from touchpoint.success.funnel import data_changed
+    from touchpoint.success.models import AccountPlacement, MilestoneDefinition, MilestoneReached
+    from touchpoint.web.navigation import nav
+
+    # The funnel's cache is keyed on a version these bump (success/funnel.py, `_change_marker`).
+    for model in (MilestoneReached, AccountPlacement, MilestoneDefinition, Account):
+        post_save.connect(data_changed, sender=model, dispatch_uid=f"success-funnel-{model.__name__}-saved")
+        post_delete.connect(
+            data_changed, sender=model, dispatch_uid=f"success-funnel-{model.__name__}-deleted"
+        )
+
+    nav.add(
+        key="success-funnel",
+        label=_("Success funnel"),
+        url_name="success-funnel",
+        permission="success.view_successframework",
+        order=56,
+    )

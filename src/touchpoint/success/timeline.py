@@ -21,3 +21,15 @@ def _describe_phase_changed(entry: TimelineEntry) -> str:
 
 
 register_kind("phase_changed", label=_("Phase changed"), icon="compass", describe=_describe_phase_changed)
+
+
+def _describe_milestone_reached(entry: TimelineEntry) -> str:
+    name = entry.data.get("milestone", "")
+    if entry.data.get("source") == "manual":
+        return gettext("Reached milestone %(milestone)s (confirmed by the customer)") % {"milestone": name}
+    return gettext("Reached milestone %(milestone)s") % {"milestone": name}
+
+
+register_kind(
+    "milestone_reached", label=_("Milestone reached"), icon="flag", describe=_describe_milestone_reached
+)
