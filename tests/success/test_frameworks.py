@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 import json
 
 import pytest
@@ -12,12 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import logged_in_client
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, SubscriptionFactory
+from touchpoint.accounts.models import TimelineEntry
 from touchpoint.success.definition import PhaseCondition
 from touchpoint.success.definition_text import milestone_rule_in_words, rules_in_words
 from touchpoint.success.demo import LIBRARY
 from touchpoint.success.documents import apply_text
-from touchpoint.success.models import AccountPlacement, LifecyclePhase, SuccessFramework
+from touchpoint.success.models import AccountPlacement, LifecyclePhase, MilestoneReached, SuccessFramework
+from touchpoint.success.placement import place_all
 from touchpoint.users.services import create_api_key
 
 STANDARD = (LIBRARY / "standard.yaml").read_text()
@@ -140,10 +143,23 @@ def test_the_framework_page_shows_phases_rules_in_words_milestones_and_accounts(
 
 
 @pytest.mark.django_db
-def test_a_leader_checks_then_saves_an_edit_and_accounts_keep_their_phase(leader, standard):
-    phase = standard.phases.get(key="adoption")
+def test_a_leader_checks_then_saves_an_edit_and_accounts_move_by_the_new_rule(leader, standard):
+    # 70 days in, first value reached: "First use" under the shipped rule (adoption from day 90).
     account = AccountFactory()
-    AccountPlacement.objects.create(account=account, framework=standard, phase=phase)
+    SubscriptionFactory(
+        account=account,
+        started_on=date.today() - timedelta(days=70),
+        renewal_date=date.today() + timedelta(days=295),
+    )
+    MilestoneReached.objects.create(
+        account=account,
+        milestone=standard.milestones.get(key="first-report"),
+        reached_on=date.today() - timedelta(days=20),
+        source="usage",
+    )
+    place_all()
+    adoption = standard.phases.get(key="adoption")
+    assert AccountPlacement.objects.get(account=account).phase == standard.phases.get(key="first-use")
     client = logged_in_client(leader)
     url = reverse("success-framework-edit", args=[standard.pk])
     page = client.get(url).content.decode()
@@ -151,11 +167,14 @@ def test_a_leader_checks_then_saves_an_edit_and_accounts_keep_their_phase(leader
     changed = STANDARD.replace("days_since_start: {at_least: 90}", "days_since_start: {at_least: 60}")
     checked = client.post(url, {"text": changed, "action": "check"})
     assert checked.status_code == 200 and "No problems found" in checked.content.decode()
-    assert LifecyclePhase.objects.get(pk=phase.pk).entry_rules[0] == {"days_since_start": {"at_least": 90}}
+    assert LifecyclePhase.objects.get(pk=adoption.pk).entry_rules[0] == {"days_since_start": {"at_least": 90}}
+    assert AccountPlacement.objects.get(account=account).phase == standard.phases.get(key="first-use")
     saved = client.post(url, {"text": changed, "action": "save"})
     assert saved.status_code == 302 and saved["Location"] == reverse("success-framework", args=[standard.pk])
-    assert LifecyclePhase.objects.get(pk=phase.pk).entry_rules[0] == {"days_since_start": {"at_least": 60}}
-    assert AccountPlacement.objects.get(account=account).phase_id == phase.pk
+    assert LifecyclePhase.objects.get(pk=adoption.pk).entry_rules[0] == {"days_since_start": {"at_least": 60}}
+    # Saved rules apply at once: the account moved on, and the move is on its timeline.
+    assert AccountPlacement.objects.get(account=account).phase_id == adoption.pk
+    assert TimelineEntry.objects.filter(account=account, kind="phase_changed").exists()
 
 
 @pytest.mark.django_db

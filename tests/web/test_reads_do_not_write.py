@@ -110,21 +110,12 @@ def data(admin_user):
     from touchpoint.success.demo import LIBRARY
     from touchpoint.success.documents import apply_text
 
+    # The shipped framework (the default) has usage milestones: "Report created" above reaches its
+    # first value, so the milestone panel and time to value show numbers.
     framework = apply_text((LIBRARY / "standard.yaml").read_text(), actor=None)
-    # A framework with milestones, one reached, so the milestone panel and time to value show numbers.
     from touchpoint.success.milestones import record_from_usage
-    from touchpoint.success.models import MilestoneDefinition, SuccessFramework
     from touchpoint.usage import rollups
 
-    framework = SuccessFramework.objects.create(name="Reads", is_default=True)
-    MilestoneDefinition.objects.create(
-        framework=framework,
-        key="first-login",
-        name="First login",
-        rule={"event": "Report created"},
-        is_first_value=True,
-    )
-    MilestoneDefinition.objects.create(framework=framework, key="roi", name="ROI", kind="outcome")
     rollups.refresh_pending()
     PendingRollup.objects.create(account=account, day=date.today())
     record_from_usage()
@@ -133,9 +124,7 @@ def data(admin_user):
     plans.create_plan(account=account, actor=owner)
     from touchpoint.success.models import AccountPlacement, MilestoneDefinition, SuccessFramework
 
-    funnel_framework = SuccessFramework.objects.create(
-        name="Reads funnel", key="reads-funnel", is_default=True
-    )
+    funnel_framework = SuccessFramework.objects.create(name="Reads funnel", key="reads-funnel")
     stalled_before = MilestoneDefinition.objects.create(
         framework=funnel_framework, key="first", name="First", stall_after_days=5
     )
