@@ -70,14 +70,20 @@ def snapshot() -> dict[str, list]:
             )
         ),
         "roles": sorted(ContactRoleAssignment.objects.values_list("contact__email", "role")),
-        "timeline": list(
-            TimelineEntry.objects.order_by(
+        "timeline": [
+            (*row[:5], _without_ids(row[5]), row[6])
+            for row in TimelineEntry.objects.order_by(
                 "account__external_id", "occurred_at", "kind", "title"
             ).values_list(
                 "account__external_id", "occurred_at", "kind", "title", "body", "data", "actor__email"
             )
-        ),
+        ],
     }
+
+
+def _without_ids(data: dict) -> dict:
+    # Ids in an entry's data (a milestone's, a contact's) are not reused after --reset on SQLite.
+    return {key: value for key, value in data.items() if not key.endswith("_id")}
 
 
 def test_the_same_seed_and_day_give_the_same_company_and_another_seed_another():
