@@ -189,10 +189,14 @@ def milestone_rule_in_words(rule: MilestoneRule | Mapping[str, Any] | None) -> s
     if rule.event is not None:
         if rule.count == 1 and rule.within_days is None:
             return _("the first “%(event)s”") % {"event": rule.event}
-        what = ngettext("“%(event)s” once", "“%(event)s” %(count)d times", rule.count) % {
-            "event": rule.event,
-            "count": rule.count,
-        }
+        if rule.count == 1:
+            what = _("“%(event)s” once") % {"event": rule.event}
+        else:
+            # Every form names the count: languages with one plural form use it for "once" too.
+            what = ngettext("“%(event)s” %(count)d time", "“%(event)s” %(count)d times", rule.count) % {
+                "event": rule.event,
+                "count": rule.count,
+            }
         if rule.within_days is None:
             return what
         return ngettext("%(what)s within %(days)d day", "%(what)s within %(days)d days", rule.within_days) % {
