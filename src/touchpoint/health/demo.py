@@ -13,11 +13,18 @@ from datetime import timedelta
 from touchpoint.demo import builders
 from touchpoint.demo.builders import DemoContext, step
 from touchpoint.health import services
+from touchpoint.health.measures import registered_sources
 from touchpoint.health.models import HealthScore
 
 HISTORY_DAYS = 90
 
-_after = tuple(name for name in ("usage", "revenue") if name in builders._STEPS)
+# Scored after the steps that write what the measures read: usage, revenue, and whatever step a
+# plugged-in measure source names (success plans, …) among those already registered.
+_after = tuple(
+    name
+    for name in ("usage", "revenue", *(source.demo_step for source in registered_sources()))
+    if name and name in builders._STEPS
+)
 
 
 @step("health", after=_after)

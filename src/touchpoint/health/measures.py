@@ -85,6 +85,8 @@ class MeasureSource:
     key: str
     columns: tuple[str, ...]
     query: SqlBuilder  # SELECT account_id, <columns…> … (one row per account at most)
+    # The demo step that writes what the query reads: the health demo step scores history after it.
+    demo_step: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,10 @@ def register_measure(measure: Measure) -> Measure:
         raise ValueError(f"measure {measure.key}: no column {measure.column!r} in source {measure.source!r}")
     _MEASURES[measure.key] = measure
     return measure
+
+
+def registered_sources() -> list[MeasureSource]:
+    return list(_SOURCES.values())
 
 
 def registered_measures() -> list[Measure]:
