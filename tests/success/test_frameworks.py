@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
 import json
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -272,18 +272,18 @@ def test_a_leader_puts_a_framework_by_key(leader):
 
 
 @pytest.mark.django_db
-def test_a_bad_framework_is_a_400_naming_lines(leader):
+def test_a_bad_framework_is_a_422_naming_lines(leader):
     api = _api(leader)
     bad = STANDARD.replace("first_value: true", "first_value: maybe")
     response = api.send("put", "/success/frameworks/standard", {"yaml": bad})
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.json()
     assert set(body) == {"detail", "errors"}
     assert body["errors"][0]["field"] == "yaml" and body["errors"][0]["message"].startswith(
         "line 58, column 18"
     )
     wrong_key = api.send("put", "/success/frameworks/other", {"yaml": STANDARD})
-    assert wrong_key.status_code == 400 and "line 4, column 1" in wrong_key.json()["errors"][0]["message"]
+    assert wrong_key.status_code == 422 and "line 4, column 1" in wrong_key.json()["errors"][0]["message"]
     assert not SuccessFramework.objects.exists()
 
 
@@ -297,8 +297,9 @@ def test_a_csm_cannot_put_a_framework(csm):
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        ({"yaml": "a: " + "[" * 300 + "]" * 300}, 400),
-        ({"yaml": "key: x\n" + "y" * (200 * 1024)}, 400),
+        ({"yaml": "a: " + "[" * 300 + "]" * 300}, 422),
+        ({"yaml": "key: x\n" + "y" * (200 * 1024)}, 422),
+        ({"yaml": ""}, 422),
         ({"yaml": STANDARD, "extra": 1}, 422),
         ({"yaml": 5}, 422),
         ({"yaml": "a\x00b"}, 422),

@@ -103,11 +103,12 @@ def test_the_api_gives_the_same_numbers(csm, gap):
     assert by_id.status_code == 200 and by_id.json()["framework"]["key"] == "standard"
 
 
-def test_the_api_answers_404_for_an_unknown_framework_and_400_for_a_bad_cohort(csm, gap):
+def test_the_api_answers_404_for_an_unknown_framework_and_422_for_a_bad_cohort(csm, gap):
     api = Api(create_api_key(user=csm)[1])
     assert api.get("/success/funnel", framework="nope").status_code == 404
     assert api.get("/success/funnel", framework="9" * 30).status_code == 404
-    bad = api.get("/success/funnel", framework="standard", cohort="2026-13")
-    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cohort"
+    for cohort in ("2026-13", "1899-12", "March", "2026-3"):
+        bad = api.get("/success/funnel", framework="standard", cohort=cohort)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cohort", bad.json()
     unknown = api.get("/success/funnel", framework="standard", segment=999999)
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "segment"

@@ -51,3 +51,12 @@ def test_home_and_login_lead_to_the_first_entry(csm_client, csm, client):
     )
     assert response.status_code == 302
     assert client.get(response["Location"])["Location"] == reverse("my-day")
+
+
+@pytest.mark.django_db
+def test_a_section_entry_stays_current_on_every_page_of_its_section(client, admin_user):
+    client.force_login(admin_user)
+    for url in ("/success/frameworks/", "/success/funnel/", "/success/time-to-value/"):
+        html = client.get(url).content.decode()
+        assert re.search(r'data-nav="success" aria-current="page"', html), url
+        assert 'data-nav="time-to-value"' not in html  # a tab of the section, not a menu entry

@@ -59,7 +59,9 @@ def _plan_sql(at: AsOf) -> tuple[str, list]:
 
 
 def register() -> None:
-    register_source(MeasureSource("plans", columns=("plan_progress",), query=_plan_sql, demo_step="success-plans"))
+    register_source(
+        MeasureSource("plans", columns=("plan_progress",), query=_plan_sql, demo_step="success-plans")
+    )
     register_measure(
         Measure(
             MEASURE,

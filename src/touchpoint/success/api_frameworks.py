@@ -4,7 +4,7 @@ GET /success/frameworks              every framework (a page)
 GET /success/frameworks/{framework}  one, by id or key: phases, rules (as data and in words),
                                      milestones, and its YAML
 PUT /success/frameworks/{framework}  create or update the framework with that key from YAML;
-                                     400 naming the line and column of every problem
+                                     422 naming the line and column of every problem
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class FrameworkOut(FrameworkSummaryOut):
 
 
 class FrameworkIn(Strict):
-    # Bounded generously: the text's own limit (100 KB) answers with a 400 at line 1, in words.
+    # Bounded generously: the text's own limit (100 KB) answers with a 422 at line 1, in words.
     yaml: Annotated[Text, Field(max_length=1_000_000, description="The framework as YAML.")]
 
 
@@ -233,13 +233,14 @@ def get_framework(request: HttpRequest, framework: FrameworkRef):
 )
 def put_framework(request: HttpRequest, framework: FrameworkRef, body: FrameworkIn) -> Any:
     """Apply the YAML (its `key` must be the one in the path): 201 when it made the framework, 200
-    when it updated it; 400 with every problem as "line N, column M: …" when it has any."""
+    when it updated it; 422 with every problem as "line N, column M: …" when it has any (the body is
+    well-formed JSON; it is the text inside that the framework's rules refuse)."""
     require_perm(request, "success.change_successframework")
     existed = SuccessFramework.objects.filter(key=framework).exists()
     try:
         applied = apply_text(body.yaml, actor=caller(request), key=framework)
     except DocumentError as error:
-        return Status(400, _problems_out(error))
+        return Status(422, _problems_out(error))
     return Status(200 if existed else 201, _detail(applied))
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from touchpoint.accounts.models import Segment
 from touchpoint.api_contract import READ, Id, Text, answers, require_perm
 from touchpoint.success.funnel import FunnelFilter, FunnelStep, funnel, parse_cohort
 from touchpoint.success.models import SuccessFramework
 from touchpoint.users.models import User
+
+# The months parse_cohort accepts (1900-01 to 2999-12), or nothing: said in the schema, so a client
+# knows before it asks.
+COHORT_PATTERN = r"^((19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2]))?$"
 
 router = Router(tags=["success"])
 
@@ -93,13 +100,15 @@ def _step_out(step: FunnelStep) -> dict:
 
 @router.get(
     "/success/funnel",
-    response=answers({200: FunnelOut}, *READ, 400, 404),
+    response=answers({200: FunnelOut}, *READ, 404),
     summary="The success-gap funnel of a framework",
 )
 def get_funnel(
     request: HttpRequest,
     framework: Text = "",
-    cohort: Text = "",
+    cohort: Annotated[
+        str, Field(pattern=COHORT_PATTERN, max_length=7, description="Start month, YYYY-MM")
+    ] = "",
     segment: Id | None = None,
     owner: Id | None = None,
 ):
@@ -114,7 +123,7 @@ def get_funnel(
         cohort_day = parse_cohort(cohort)
     except ValueError as error:
         return Status(
-            400,
+            422,
             {
                 "detail": _("Some fields are not valid."),
                 "errors": [{"field": "cohort", "message": str(error)}],

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 def register() -> None:
-    """Called from SuccessConfig.ready(): the main navigation's "Success" entry opens the frameworks."""
+    """Called from SuccessConfig.ready(): the main navigation's one "Success" entry opens the
+    frameworks; time to value and the funnel are tabs of the section (success/_section_nav.html)."""
     from touchpoint.web.navigation import nav
 
     nav.add(
@@ -15,4 +16,5 @@ def register() -> None:
         url_name="success-frameworks",
         permission="success.view_successframework",
         order=36,
+        prefix="/success/",
     )

@@ -1,8 +1,6 @@
-"""What the success-gap funnel (nav entry) adds to the shared screens and registries."""
+"""What the success-gap funnel adds to the shared registries: the signals that move its cache on."""
 
 from __future__ import annotations
-
-from django.utils.translation import gettext_lazy as _
 
 
 def register() -> None:
@@ -12,7 +10,6 @@ def register() -> None:
     from touchpoint.accounts.models import Account
     from touchpoint.success.funnel import data_changed
     from touchpoint.success.models import AccountPlacement, MilestoneDefinition, MilestoneReached
-    from touchpoint.web.navigation import nav
 
     # The funnel's cache is keyed on a version these bump (success/funnel.py, `_change_marker`).
     for model in (MilestoneReached, AccountPlacement, MilestoneDefinition, Account):
@@ -21,10 +18,3 @@ def register() -> None:
             data_changed, sender=model, dispatch_uid=f"success-funnel-{model.__name__}-deleted"
         )
 
-    nav.add(
-        key="success-funnel",
-        label=_("Success funnel"),
-        url_name="success-funnel",
-        permission="success.view_successframework",
-        order=56,
-    )

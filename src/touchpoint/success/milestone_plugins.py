@@ -33,16 +33,8 @@ def register() -> None:
     """Called from SuccessConfig.ready()."""
     from touchpoint.accounts.panels import account_panels
     from touchpoint.scheduler.registry import register_poller, register_schedule
-    from touchpoint.web.navigation import nav
 
     account_panels.add(key="milestones", title=_("Milestones"), url_name="account-milestones", order=26)
-    nav.add(
-        key="time-to-value",
-        label=_("Time to value"),
-        url_name="time-to-value",
-        permission="success.view_successframework",
-        order=46,
-    )
     # After midnight once yesterday's events are in the rollups, before health (01:30) and placement
     # read the milestones.
     register_schedule(

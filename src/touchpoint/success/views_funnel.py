@@ -134,7 +134,7 @@ def _draw(values: list[dict[str, Any]], *, order: list[str], kinds: tuple[str, s
         alt.Chart(alt.Data(values=values))
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", title=None, sort=order),
+            y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
             x=alt.X("n:Q", title=_("Accounts"), axis=alt.Axis(format=",d", tickMinStep=1)),
             color=alt.Color(
                 "kind:N",

@@ -17,5 +17,6 @@ def navigation(request: HttpRequest) -> dict:
     items = []
     for entry in nav.visible_to(user):
         url = reverse(entry.url_name)
-        items.append({"key": entry.key, "url": url, "label": entry.label, "active": path.startswith(url)})
+        active = path.startswith(entry.prefix or url)
+        items.append({"key": entry.key, "url": url, "label": entry.label, "active": active})
     return {"nav_items": items}

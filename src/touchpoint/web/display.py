@@ -39,6 +39,16 @@ def period_label(span: Span) -> str:
     return month_label(span.start)
 
 
+def plain_number(value: float | Decimal | None) -> str:
+    """A measured figure with the digits it has and no more (27.3, not 27.3000), in the reader's
+    number format; "—" when unknown."""
+    if value is None:
+        return "—"
+    exact = Decimal(str(value)).normalize()
+    digits = max(0, -exact.as_tuple().exponent) if isinstance(exact.as_tuple().exponent, int) else 0
+    return number_format(exact, digits)
+
+
 def percent(value: float | Decimal | None, digits: int = 1) -> str:
     """A ratio (0.977) as a percentage in the reader's number format ("97.7%"); "—" when unknown."""
     if value is None:

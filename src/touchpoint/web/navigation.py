@@ -6,7 +6,9 @@
             permission="revenue.view_subscription", order=40)
 
 The layout (web/base.html) shows the entries in `order`, each only to people who hold its
-permission (none: everyone signed in). web itself names no other app's pages.
+permission (none: everyone signed in), and marks the current one: the entry whose `prefix` (by
+default its own URL) the page's path starts with, so a section of several pages (e.g. /success/…)
+keeps one entry. web itself names no other app's pages.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class NavEntry:
     url_name: str
     permission: str | None = None
     order: int = 100
+    prefix: str = ""  # the paths that count as this entry's section; empty: its own URL
 
 
 class Navigation(Registry[NavEntry]):
@@ -38,10 +41,14 @@ class Navigation(Registry[NavEntry]):
         url_name: str,
         permission: str | None = None,
         order: int = 100,
+        prefix: str = "",
     ) -> NavEntry:
         """Add (or, with a key already taken, replace) an entry."""
         return self._put(
-            key, NavEntry(key=key, label=label, url_name=url_name, permission=permission, order=order)
+            key,
+            NavEntry(
+                key=key, label=label, url_name=url_name, permission=permission, order=order, prefix=prefix
+            ),
         )
 
     def entries(self) -> list[NavEntry]:

@@ -1,4 +1,5 @@
-"""{% load display %}: `period|period_label`, `ratio|percent` (see touchpoint.web.display)."""
+"""{% load display %}: `period|period_label`, `ratio|percent`, `figure|plain_number` (see
+touchpoint.web.display)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,8 @@ def period_label(span: display.Span) -> str:
 @register.filter
 def percent(value, digits: int = 1) -> str:
     return display.percent(value, int(digits))
+
+
+@register.filter
+def plain_number(value) -> str:
+    return display.plain_number(value)
