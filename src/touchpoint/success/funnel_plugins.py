@@ -17,4 +17,3 @@ def register() -> None:
         post_delete.connect(
             data_changed, sender=model, dispatch_uid=f"success-funnel-{model.__name__}-deleted"
         )
-
