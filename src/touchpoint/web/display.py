@@ -45,7 +45,8 @@ def plain_number(value: float | Decimal | None) -> str:
     if value is None:
         return "—"
     exact = Decimal(str(value)).normalize()
-    digits = max(0, -exact.as_tuple().exponent) if isinstance(exact.as_tuple().exponent, int) else 0
+    exponent = exact.as_tuple().exponent
+    digits = max(0, -exponent) if isinstance(exponent, int) else 0  # NaN/Infinity have no digits
     return number_format(exact, digits)
 
 
