@@ -737,12 +737,6 @@ def test_every_api_operation_is_in_the_matrix(client):
 # --- Calling them -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Seven people per case: a slow password hash would cost seconds a case and tests nothing here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(book) -> World:
     account = book.account

@@ -225,11 +225,11 @@ def test_a_read_out_of_range_is_422_naming_the_field(admin_api, path, params, fi
 
 
 @pytest.mark.parametrize("cohort", ["0000-01", "9999-12", "2026-13", "2026-1", "x" * 100_000])
-def test_a_bad_funnel_cohort_is_400_naming_the_field(admin_api, cohort):
+def test_a_bad_funnel_cohort_is_422_naming_the_field(admin_api, cohort):
     from touchpoint.success.models import SuccessFramework
 
     SuccessFramework.objects.create(name="Contract funnel", key="contract-funnel")
-    assert_error(admin_api.get("/success/funnel", framework="contract-funnel", cohort=cohort), 400, "cohort")
+    assert_error(admin_api.get("/success/funnel", framework="contract-funnel", cohort=cohort), 422, "cohort")
 
 
 def test_an_unknown_funnel_framework_is_404(admin_api):

@@ -23,7 +23,7 @@ from tests.live import TOUCHPOINT, free_port, fresh_database_url, touchpoint, wa
 SCHEMATHESIS = Path(TOUCHPOINT).with_name("schemathesis")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Cases per operation and phase; bounded so each database takes a minute or two.
-MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25")
+MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15")
 
 
 def _call(base: str, key: str, method: str, path: str, body: dict) -> dict:

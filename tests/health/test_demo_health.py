@@ -14,8 +14,7 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 20)
 
 
-def test_demo_scores_every_account_today_with_history(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_demo_scores_every_account_today_with_history():
     call_command(
         "demo",
         "--accounts",
@@ -39,13 +38,12 @@ def test_demo_scores_every_account_today_with_history(settings):
     assert len(grades - {"unknown"}) >= 2
 
 
-def test_demo_back_test_finds_the_churners_better_than_chance(settings):
+def test_demo_back_test_finds_the_churners_better_than_chance():
     """The demo's churners fade before they leave; the default scorecard must see that in past scores.
 
     A guard against demo data whose usage history no longer reaches the back-test's days (it once
     covered only the last 90 days, and the back-test scored unknowns: AUC 0.52).
     """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command(
         "demo",
         "--accounts",

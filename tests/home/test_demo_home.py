@@ -18,8 +18,7 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 20)
 
 
-def test_the_demo_has_alerts_of_the_last_week_and_a_team_under_the_leader(settings, client):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_has_alerts_of_the_last_week_and_a_team_under_the_leader(client):
     call_command(
         "demo",
         "--accounts",

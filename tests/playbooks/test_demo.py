@@ -14,11 +14,6 @@ from touchpoint.tasks.models import TaskSource, TaskStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_the_demo_runs_renewal_onboarding_and_risk_playbooks(shipped):
     demo(
         "--accounts=40", "--days=500", f"--today={TODAY.isoformat()}"

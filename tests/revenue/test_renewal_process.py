@@ -359,8 +359,7 @@ def test_an_inactive_churn_reason_is_not_accepted(account, csm):
 # --- The demo company -----------------------------------------------------------------------------
 
 
-def test_the_demo_has_renewals_at_every_stage_overdue_ones_and_closed_ones(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_has_renewals_at_every_stage_overdue_ones_and_closed_ones():
     anchor = date(2026, 11, 20)
     call_command("demo", "--accounts", "150", "--days", "540", "--seed", "5", "--today", anchor.isoformat())
     stages = set(RenewalOpportunity.objects.values_list("stage", flat=True))

@@ -30,12 +30,6 @@ AS_OF = date(2026, 6, 30)
 DAY0 = date(2026, 1, 1)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Each example makes two people: a slow password hash would cost most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _milestone(framework, key, position, kind=MilestoneKind.PRODUCT, stall=10) -> MilestoneDefinition:
     return MilestoneDefinition.objects.create(
         framework=framework, key=key, name=key.title(), kind=kind, position=position, stall_after_days=stall

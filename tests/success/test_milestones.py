@@ -233,7 +233,10 @@ def test_only_accounts_that_walk_the_framework_reach_its_milestones():
     self_serve.segments.add(smb)
     ours = _milestone(self_serve, "first-report", {"event": "Report created"})
     theirs = _milestone(standard, "first-report", {"event": "Report created"})
-    by_segment, by_hand, default = AccountFactory(segment=smb), AccountFactory(segment=smb), AccountFactory()
+    # The factory's own segments come round in turn and one of them is "SMB": name the default's.
+    enterprise = SegmentFactory(name="Enterprise")
+    by_segment, by_hand = AccountFactory(segment=smb), AccountFactory(segment=smb)
+    default = AccountFactory(segment=enterprise)
     AccountPlacement.objects.create(account=by_hand, framework=standard)
     for account in (by_segment, by_hand, default):
         _usage(account.pk, report_days=[1])

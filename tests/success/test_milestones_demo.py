@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 3, 2)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_the_demo_reaches_milestones_over_its_history_and_some_accounts_stall():
     call_command("demo", "--accounts=40", "--days=200", f"--today={TODAY.isoformat()}", stdout=StringIO())
     reaches = MilestoneReached.objects.all()

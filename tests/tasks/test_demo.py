@@ -19,11 +19,6 @@ TODAY = date(2026, 3, 2)
 SMALL = ["--accounts=40", "--days=120", f"--today={TODAY.isoformat()}"]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _tasks() -> list[tuple]:
     return list(
         Task.objects.order_by("account__external_id", "created_at", "title").values_list(

@@ -13,8 +13,7 @@ TODAY = date(2026, 11, 20)
 
 
 @pytest.fixture
-def demo_company(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def demo_company():
     call_command("demo", "--accounts", "60", "--days", "200", "--seed", "7", "--today", TODAY.isoformat())
 
 
