@@ -140,5 +140,20 @@ def api(csm):
 
 
 @pytest.fixture
+def admin_api(admin_user):
+    return Api(create_api_key(user=admin_user)[1])
+
+
+def assert_api_error(response, status: int, field: str | None = None) -> dict:
+    """The one error shape of the API (detail and errors), with `status`, naming `field` if given."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"detail", "errors"} and body["detail"], body
+    if field is not None:
+        assert field in [error["field"] for error in body["errors"]], body
+    return body
+
+
+@pytest.fixture
 def viewer_api(viewer):
     return Api(create_api_key(user=viewer)[1])

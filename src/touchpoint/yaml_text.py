@@ -2,8 +2,9 @@
 value starts, turn pydantic's errors about that data into sentences at a line and column, and write
 data back as YAML that reads the same.
 
-Journeys (journeys/documents.py) and success frameworks (success/documents.py) both read their texts
-through this module; each brings its own words (a `Vocabulary`) and its own checks on top.
+Journeys (journeys/documents.py), success frameworks (success/documents.py) and readiness maps
+(readiness/documents.py) read their texts through this module; each brings its own words (a
+`Vocabulary`) and its own checks on top.
 
     data, builder, problems = load(text, empty=..., not_a_mapping=...)
     problems = schema_problems(data, builder, error, vocabulary)   # pydantic.ValidationError → Problems
@@ -711,6 +712,37 @@ def place(builder: Builder, path: Path, *, on_key: bool) -> tuple[int, int]:
 def suggestion(name: str, names: list[str], *, cutoff: float = 0.6) -> str:
     close = difflib.get_close_matches(name, names, n=1, cutoff=cutoff)
     return _(" (did you mean “%(name)s”?)") % {"name": close[0]} if close else ""
+
+
+def model_keys(module: Any) -> list[str]:
+    """Every key the pydantic models of a definition module accept (for "did you mean" on an unknown
+    key): their field names, or the aliases where they have one."""
+    keys: set[str] = set()
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, pydantic.BaseModel):
+            keys.update(info.alias or name for name, info in value.model_fields.items())
+    return sorted(keys)
+
+
+def mapping_items(data: dict[str, Any], name: str) -> list[tuple[int, dict[str, Any]]]:
+    """(index, item) of the mappings listed under `name`, skipping what is not one (the shape's pass
+    reports those)."""
+    value = data.get(name)
+    if not isinstance(value, list):
+        return []
+    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+
+
+def nul_problems(data: Any, path: Path = ()) -> list[tuple[Path, str]]:
+    """Every text holding a null character (YAML's "\\0" escape), at its path: PostgreSQL cannot store
+    one, so a document's texts are refused before anything is written."""
+    if isinstance(data, str):
+        return [(path, _("Null characters are not allowed."))] if "\x00" in data else []
+    if isinstance(data, dict):
+        return [found for key, value in data.items() for found in nul_problems(value, (*path, key))]
+    if isinstance(data, list):
+        return [found for index, value in enumerate(data) for found in nul_problems(value, (*path, index))]
+    return []
 
 
 # The line breaks YAML counts (PyYAML's reader also breaks lines at NEL, LS and PS).

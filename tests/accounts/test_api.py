@@ -5,7 +5,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Api
+from tests.conftest import Api, assert_api_error
 from tests.factories import AccountFactory, ContactFactory, PhaseFactory, SegmentFactory, UserFactory
 from touchpoint.accounts import services
 from touchpoint.accounts.models import Account, Contact, TimelineEntry
@@ -16,38 +16,30 @@ from touchpoint.users.services import create_api_key, revoke_api_key
 pytestmark = pytest.mark.django_db
 
 
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"detail", "errors"} and body["detail"]
-    if field is not None:
-        assert field in [error["field"] for error in body["errors"]], body
-
-
 # --- Authentication ---------------------------------------------------------------------------
 
 
 def test_no_key_is_401_in_the_error_shape(account):
-    assert_error(Api(None).get("/accounts"), 401)
+    assert_api_error(Api(None).get("/accounts"), 401)
 
 
 @pytest.mark.parametrize("key", ["nonsense", "tp_abc_def", "tp_123456789012_wrongsecret"])
 def test_bad_keys_are_401(account, key):
-    assert_error(Api(key).get("/accounts"), 401)
+    assert_api_error(Api(key).get("/accounts"), 401)
 
 
 def test_revoked_key_is_401(csm, account):
     api_key, raw = create_api_key(user=csm)
     assert Api(raw).get("/accounts").status_code == 200
     revoke_api_key(api_key=api_key)
-    assert_error(Api(raw).get("/accounts"), 401)
+    assert_api_error(Api(raw).get("/accounts"), 401)
 
 
 def test_key_of_a_deactivated_user_is_401(csm, account):
     raw = create_api_key(user=csm)[1]
     csm.is_active = False
     csm.save()
-    assert_error(Api(raw).get("/accounts"), 401)
+    assert_api_error(Api(raw).get("/accounts"), 401)
 
 
 def test_keys_are_stored_hashed(csm):
@@ -140,7 +132,7 @@ def test_list_accounts_pages_with_limit_and_offset(api, csm):
     ],
 )
 def test_bad_list_parameters_are_422_naming_the_parameter(api, params, field):
-    assert_error(api.get("/accounts", **params), 422, field)
+    assert_api_error(api.get("/accounts", **params), 422, field)
 
 
 def test_account_list_query_count_is_flat(api, csm, django_assert_max_num_queries):
@@ -173,7 +165,7 @@ def test_create_get_patch_and_delete_an_account(api, csm, leader):
 
     # The owner (a CSM) changes their account, but handing it to someone else is a leader's action.
     refused = api.send("patch", f"/accounts/{account_id}", {"owner": leader.pk, "domain": "initech.test"})
-    assert_error(refused, 403)
+    assert_api_error(refused, 403)
     assert Account.objects.get(pk=account_id).owner == csm
     patched = api.send("patch", f"/accounts/{account_id}", {"domain": "initech.test"})
     assert patched.status_code == 200
@@ -188,7 +180,7 @@ def test_create_get_patch_and_delete_an_account(api, csm, leader):
 
     assert api.send("delete", f"/accounts/{account_id}").status_code == 403  # a CSM may not delete
     assert leader_api.send("delete", f"/accounts/{account_id}").status_code == 204
-    assert_error(api.get(f"/accounts/{account_id}"), 404)
+    assert_api_error(api.get(f"/accounts/{account_id}"), 404)
 
 
 @pytest.mark.parametrize(
@@ -207,7 +199,7 @@ def test_create_get_patch_and_delete_an_account(api, csm, leader):
     ],
 )
 def test_bad_account_bodies_name_the_field_and_write_nothing(api, body, status, field):
-    assert_error(api.send("post", "/accounts", body), status, field)
+    assert_api_error(api.send("post", "/accounts", body), status, field)
     assert not Account.objects.exists()
 
 
@@ -215,45 +207,47 @@ def test_bad_account_bodies_name_the_field_and_write_nothing(api, body, status, 
 def test_malformed_bodies_are_4xx_never_500(api, raw):
     response = api.send("post", "/accounts", raw=raw)
     assert response.status_code in (400, 422)
-    assert_error(response, response.status_code)
+    assert_api_error(response, response.status_code)
 
 
 def test_malformed_json_is_400(api):
-    assert_error(api.send("post", "/accounts", raw="{bad json"), 400)
+    assert_api_error(api.send("post", "/accounts", raw="{bad json"), 400)
 
 
 def test_duplicate_external_id_is_409(api):
     api.send("post", "/accounts", {"name": "One", "external_id": "crm-1"})
-    assert_error(api.send("post", "/accounts", {"name": "Two", "external_id": "crm-1"}), 409, "external_id")
+    assert_api_error(
+        api.send("post", "/accounts", {"name": "Two", "external_id": "crm-1"}), 409, "external_id"
+    )
 
 
 def test_parent_cycle_is_422(api, csm):
     parent = AccountFactory(owner=csm)
     child = AccountFactory(owner=csm, parent=parent)
-    assert_error(api.send("patch", f"/accounts/{parent.pk}", {"parent": child.pk}), 422, "parent")
+    assert_api_error(api.send("patch", f"/accounts/{parent.pk}", {"parent": child.pk}), 422, "parent")
 
 
 def test_patching_name_to_null_is_422(api, account):
-    assert_error(api.send("patch", f"/accounts/{account.pk}", {"name": None}), 422, "name")
+    assert_api_error(api.send("patch", f"/accounts/{account.pk}", {"name": None}), 422, "name")
 
 
 def test_unknown_account_is_404_everywhere(api):
-    assert_error(api.get("/accounts/999999"), 404)
-    assert_error(api.send("patch", "/accounts/999999", {"name": "x"}), 404)
-    assert_error(api.get("/accounts/999999/contacts"), 404)
-    assert_error(api.get("/accounts/999999/timeline"), 404)
-    assert_error(api.send("post", "/accounts/999999/notes", {"body": "x"}), 404)
+    assert_api_error(api.get("/accounts/999999"), 404)
+    assert_api_error(api.send("patch", "/accounts/999999", {"name": "x"}), 404)
+    assert_api_error(api.get("/accounts/999999/contacts"), 404)
+    assert_api_error(api.get("/accounts/999999/timeline"), 404)
+    assert_api_error(api.send("post", "/accounts/999999/notes", {"body": "x"}), 404)
 
 
 def test_viewer_reads_but_every_write_is_403(viewer_api, account):
     contact = ContactFactory(account=account)
     assert viewer_api.get("/accounts").status_code == 200
-    assert_error(viewer_api.send("post", "/accounts", {"name": "Nope"}), 403)
-    assert_error(viewer_api.send("patch", f"/accounts/{account.pk}", {"name": "Nope"}), 403)
-    assert_error(viewer_api.send("delete", f"/accounts/{account.pk}"), 403)
-    assert_error(viewer_api.send("post", f"/accounts/{account.pk}/contacts", {"name": "Nope"}), 403)
-    assert_error(viewer_api.send("patch", f"/contacts/{contact.pk}", {"name": "Nope"}), 403)
-    assert_error(viewer_api.send("post", f"/accounts/{account.pk}/notes", {"body": "Nope"}), 403)
+    assert_api_error(viewer_api.send("post", "/accounts", {"name": "Nope"}), 403)
+    assert_api_error(viewer_api.send("patch", f"/accounts/{account.pk}", {"name": "Nope"}), 403)
+    assert_api_error(viewer_api.send("delete", f"/accounts/{account.pk}"), 403)
+    assert_api_error(viewer_api.send("post", f"/accounts/{account.pk}/contacts", {"name": "Nope"}), 403)
+    assert_api_error(viewer_api.send("patch", f"/contacts/{contact.pk}", {"name": "Nope"}), 403)
+    assert_api_error(viewer_api.send("post", f"/accounts/{account.pk}/notes", {"body": "Nope"}), 403)
     assert Account.objects.get(pk=account.pk).name != "Nope"
     assert not TimelineEntry.objects.filter(kind="note").exists()
 
@@ -274,7 +268,7 @@ def test_contacts_crud_with_roles(api, account, leader):
     patched = api.send("patch", f"/contacts/{contact_id}", {"roles": ["billing"], "title": "CFO"})
     assert patched.json()["roles"] == ["billing"] and patched.json()["title"] == "CFO"
     assert api.get(f"/contacts/{contact_id}").json()["name"] == "Somchai Jaidee"
-    assert_error(api.send("delete", f"/contacts/{contact_id}"), 403)  # a CSM may not delete
+    assert_api_error(api.send("delete", f"/contacts/{contact_id}"), 403)  # a CSM may not delete
     assert Api(create_api_key(user=leader)[1]).send("delete", f"/contacts/{contact_id}").status_code == 204
     assert not Contact.objects.exists()
 
@@ -312,13 +306,13 @@ def test_contact_filters(api, account):
     ],
 )
 def test_bad_contact_bodies(api, account, body, status, field):
-    assert_error(api.send("post", f"/accounts/{account.pk}/contacts", body), status, field)
+    assert_api_error(api.send("post", f"/accounts/{account.pk}/contacts", body), status, field)
     assert not Contact.objects.exists()
 
 
 def test_same_email_twice_in_an_account_is_409(api, account):
     api.send("post", f"/accounts/{account.pk}/contacts", {"name": "A", "email": "a@x.example"})
-    assert_error(
+    assert_api_error(
         api.send("post", f"/accounts/{account.pk}/contacts", {"name": "B", "email": "a@x.example"}),
         409,
         "email",
@@ -356,7 +350,7 @@ def test_timeline_filters_by_kind_and_rejects_a_forged_cursor(api, csm, account)
     services.log_engagement(account=account, kind="note", body="Thought", actor=csm)
     calls = api.get(f"/accounts/{account.pk}/timeline", kind="call").json()
     assert [i["kind"] for i in calls["items"]] == ["call"] and calls["items"][0]["kind_label"] == "Call"
-    assert_error(api.get(f"/accounts/{account.pk}/timeline", after="garbage"), 422, "after")
+    assert_api_error(api.get(f"/accounts/{account.pk}/timeline", after="garbage"), 422, "after")
 
 
 def test_system_entries_read_in_the_callers_language(api, csm):
@@ -377,7 +371,7 @@ def test_system_entries_read_in_the_callers_language(api, csm):
     ],
 )
 def test_bad_notes_are_422(api, account, body, field):
-    assert_error(api.send("post", f"/accounts/{account.pk}/notes", body), 422, field)
+    assert_api_error(api.send("post", f"/accounts/{account.pk}/notes", body), 422, field)
     assert not TimelineEntry.objects.filter(kind="note").exists()
 
 
@@ -402,7 +396,7 @@ def test_log_a_meeting_with_contacts(api, account):
 
 def test_meeting_with_someone_elses_contact_is_422(api, account):
     stranger = ContactFactory()
-    assert_error(
+    assert_api_error(
         api.send(
             "post",
             f"/accounts/{account.pk}/engagements",
@@ -411,7 +405,7 @@ def test_meeting_with_someone_elses_contact_is_422(api, account):
         422,
         "contacts",
     )
-    assert_error(
+    assert_api_error(
         api.send(
             "post",
             f"/accounts/{account.pk}/engagements",
@@ -464,5 +458,5 @@ def test_no_byte_string_makes_a_500(api, account, raw):
 
 def test_a_nul_character_is_refused_not_a_500(api, account):
     # PostgreSQL cannot store NUL in text; SQLite can. Both must answer the same 422.
-    assert_error(api.send("post", "/accounts", {"name": "Bad\u0000Name"}), 422, "name")
-    assert_error(api.send("post", f"/accounts/{account.pk}/notes", {"body": "a\u0000b"}), 422, "body")
+    assert_api_error(api.send("post", "/accounts", {"name": "Bad\u0000Name"}), 422, "name")
+    assert_api_error(api.send("post", f"/accounts/{account.pk}/notes", {"body": "a\u0000b"}), 422, "body")

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.conftest import Api
+from tests.conftest import Api, assert_api_error
 from tests.factories import AccountFactory, ContactFactory
 from touchpoint.api_contract import BIGINT_MAX, INTEGER_MAX
 from touchpoint.users.services import create_api_key, revoke_api_key
@@ -15,14 +15,6 @@ from touchpoint.users.services import create_api_key, revoke_api_key
 pytestmark = pytest.mark.django_db
 
 METHODS = ("get", "post", "put", "patch", "delete")
-
-
-def assert_error(response, status: int, field: str | None = None) -> None:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"detail", "errors"} and body["detail"], body
-    if field is not None:
-        assert field in [error["field"] for error in body["errors"]], body
 
 
 # --- The served OpenAPI -----------------------------------------------------------------------
@@ -115,7 +107,7 @@ def test_an_account_name_must_say_something_in_the_schema_too(openapi):
 def test_a_body_over_the_upload_limit_is_413_in_the_error_shape(admin_user):
     api = Api(create_api_key(user=admin_user)[1])
     body = b'{"name": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
-    assert_error(api.send("post", "/accounts", raw=body), 413)
+    assert_api_error(api.send("post", "/accounts", raw=body), 413)
 
 
 # --- Authentication -----------------------------------------------------------------------------
@@ -133,7 +125,7 @@ def test_a_write_with_no_key_a_wrong_key_or_a_revoked_key_is_401_not_a_csrf_403(
         response = client.post(
             "/api/v1/accounts", {"name": "Acme"}, content_type="application/json", **header
         )
-        assert_error(response, 401)
+        assert_api_error(response, 401)
 
 
 def test_a_wrong_key_is_401_even_beside_a_signed_in_session(csm):
@@ -145,7 +137,7 @@ def test_a_wrong_key_is_401_even_beside_a_signed_in_session(csm):
         content_type="application/json",
         HTTP_AUTHORIZATION="Bearer nope",
     )
-    assert_error(response, 401)
+    assert_api_error(response, 401)
 
 
 def test_a_browser_session_write_still_needs_its_csrf_token(csm):
@@ -176,11 +168,6 @@ def test_a_valid_key_writes_without_csrf(csm):
 # --- Out of range: 422 naming the field ----------------------------------------------------------
 
 TOO_BIG = BIGINT_MAX + 1
-
-
-@pytest.fixture
-def admin_api(admin_user):
-    return Api(create_api_key(user=admin_user)[1])
 
 
 @pytest.mark.parametrize(
@@ -221,7 +208,7 @@ def admin_api(admin_user):
 )
 def test_a_read_out_of_range_is_422_naming_the_field(admin_api, path, params, field):
     AccountFactory(id=1)
-    assert_error(admin_api.get(path, **params), 422, field)
+    assert_api_error(admin_api.get(path, **params), 422, field)
 
 
 @pytest.mark.parametrize("cohort", ["0000-01", "9999-12", "2026-13", "2026-1", "x" * 100_000])
@@ -229,12 +216,14 @@ def test_a_bad_funnel_cohort_is_422_naming_the_field(admin_api, cohort):
     from touchpoint.success.models import SuccessFramework
 
     SuccessFramework.objects.create(name="Contract funnel", key="contract-funnel")
-    assert_error(admin_api.get("/success/funnel", framework="contract-funnel", cohort=cohort), 422, "cohort")
+    assert_api_error(
+        admin_api.get("/success/funnel", framework="contract-funnel", cohort=cohort), 422, "cohort"
+    )
 
 
 def test_an_unknown_funnel_framework_is_404(admin_api):
-    assert_error(admin_api.get("/success/funnel", framework="no-such-framework"), 404)
-    assert_error(admin_api.get("/success/funnel", framework=str(TOO_BIG * 10)), 404)
+    assert_api_error(admin_api.get("/success/funnel", framework="no-such-framework"), 404)
+    assert_api_error(admin_api.get("/success/funnel", framework=str(TOO_BIG * 10)), 404)
 
 
 @pytest.fixture
@@ -340,4 +329,4 @@ def test_a_write_out_of_range_is_422_naming_the_field(admin_api, ids, method, pa
     path = path.format(**ids)
     if body and body.get("account") == "{account}":
         body = {**body, "account": ids["account"]}
-    assert_error(admin_api.send(method, path, body), 422, field)
+    assert_api_error(admin_api.send(method, path, body), 422, field)

@@ -73,6 +73,7 @@ from touchpoint.yaml_text import (
     Problem,
     Vocabulary,
     load,
+    model_keys,
     path_text,
     place,
     schema_problems,
@@ -123,11 +124,7 @@ def _rule_sentence(message: str) -> str:
 @functools.cache
 def _known_keys() -> list[str]:
     """Every key a journey may use somewhere (for "did you mean" on an unknown one)."""
-    keys: set[str] = set()
-    for value in vars(definition_module).values():
-        if isinstance(value, type) and issubclass(value, pydantic.BaseModel):
-            keys.update(info.alias or name for name, info in value.model_fields.items())
-    return sorted(keys)
+    return model_keys(definition_module)
 
 
 def _consistency_problems(data: dict[str, Any], builder: Builder) -> list[Problem]:

@@ -51,6 +51,9 @@ from touchpoint.yaml_text import (
     Problem,
     Vocabulary,
     load,
+    mapping_items,
+    model_keys,
+    nul_problems,
     path_text,
     place,
     schema_problems,
@@ -99,18 +102,7 @@ def _rule_sentence(message: str) -> str:
 @functools.cache
 def _known_keys() -> list[str]:
     """Every key a framework may use somewhere (for "did you mean" on an unknown one)."""
-    keys: set[str] = set()
-    for value in vars(definition_module).values():
-        if isinstance(value, type) and issubclass(value, pydantic.BaseModel):
-            keys.update(info.alias or name for name, info in value.model_fields.items())
-    return sorted(keys)
-
-
-def _items(data: dict[str, Any], name: str) -> list[tuple[int, dict[str, Any]]]:
-    value = data.get(name)
-    if not isinstance(value, list):
-        return []
-    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+    return model_keys(definition_module)
 
 
 def _whole_document(data: dict[str, Any], builder: Builder) -> list[Problem]:
@@ -125,7 +117,7 @@ def _whole_document(data: dict[str, Any], builder: Builder) -> list[Problem]:
     milestone_keys: set[str] = set()
     for label, name in (("phase", "phases"), ("milestone", "milestones")):
         seen: dict[str, int] = {}
-        for index, item in _items(data, name):
+        for index, item in mapping_items(data, name):
             key = item.get("key")
             if not isinstance(key, str):
                 continue
@@ -140,7 +132,7 @@ def _whole_document(data: dict[str, Any], builder: Builder) -> list[Problem]:
                 problem((name, index, "key"), message % {"key": key, "other": f"{name}[{seen[key]}]"})
             else:
                 seen[key] = index
-    for index, phase in _items(data, "phases"):
+    for index, phase in mapping_items(data, "phases"):
         rules = phase.get("enter_when")
         for rule_index, condition in enumerate(rules if isinstance(rules, list) else []):
             if isinstance(condition, dict) and isinstance(condition.get("milestone"), str):
@@ -153,7 +145,7 @@ def _whole_document(data: dict[str, Any], builder: Builder) -> list[Problem]:
                     )
     plan = data.get("plan_template")
     if isinstance(plan, dict):
-        for index, item in _items(plan, "milestones"):
+        for index, item in mapping_items(plan, "milestones"):
             key = item.get("milestone")
             if isinstance(key, str) and key not in milestone_keys:
                 problem(
@@ -161,7 +153,9 @@ def _whole_document(data: dict[str, Any], builder: Builder) -> list[Problem]:
                     _("no milestone “%(key)s” in this framework%(hint)s")
                     % {"key": key, "hint": suggestion(key, sorted(milestone_keys))},
                 )
-    first_values = [index for index, item in _items(data, "milestones") if item.get("first_value") is True]
+    first_values = [
+        index for index, item in mapping_items(data, "milestones") if item.get("first_value") is True
+    ]
     for index in first_values[1:]:
         problem(
             ("milestones", index, "first_value"),
@@ -180,17 +174,6 @@ _VOCABULARY = Vocabulary(
 
 
 # --- References: what must exist outside the text ---------------------------------------------------
-
-
-def _nul_problems(data: Any, path: Path = ()) -> list[tuple[Path, str]]:
-    """Text holding a null character (YAML's "\\0" escape): PostgreSQL cannot store it."""
-    if isinstance(data, str):
-        return [(path, _("Null characters are not allowed."))] if "\x00" in data else []
-    if isinstance(data, dict):
-        return [found for key, value in data.items() for found in _nul_problems(value, (*path, key))]
-    if isinstance(data, list):
-        return [found for index, value in enumerate(data) for found in _nul_problems(value, (*path, index))]
-    return []
 
 
 def _reference_problems(definition: FrameworkDefinition) -> list[tuple[Path, str]]:
@@ -263,7 +246,7 @@ def _checked(
     data, builder, problems = _load(text)
     definition: FrameworkDefinition | None = None
     if not problems:
-        for path, message in _nul_problems(data):
+        for path, message in nul_problems(data):
             line, column = place(builder, path, on_key=False)
             problems.append(Problem(line, column, path_text(path), message))
     if not problems:
