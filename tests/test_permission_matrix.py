@@ -187,6 +187,52 @@ def _matrix_framework() -> Any:
     )
 
 
+def _matrix_map(world: World) -> Any:
+    """A readiness map the account's owner owns, with one touchpoint of one question (nobody answers for
+    it by name, so shaping and answering both fall to the map's owner, leaders and admins)."""
+    from touchpoint.readiness import services as readiness
+    from touchpoint.readiness.models import ReadinessMap
+    from touchpoint.readiness.structure import (
+        FunctionShape,
+        MapShape,
+        QuestionShape,
+        StageShape,
+        TouchpointShape,
+    )
+
+    found = ReadinessMap.objects.filter(name="Matrix map").first()
+    if found is not None:
+        return found
+    return readiness.create_map(
+        name="Matrix map",
+        owner=world.people["owner"],
+        actor=world.people["admin"],
+        start_from=MapShape(
+            key="matrix",
+            name="Matrix map",
+            stages=(StageShape("buy", "Buy it"),),
+            functions=(FunctionShape("legal", "Legal"),),
+            touchpoints=(
+                TouchpointShape(
+                    key="contract",
+                    stage="buy",
+                    function="legal",
+                    name="Contract",
+                    checklist=(QuestionShape("Terms?"),),
+                ),
+            ),
+        ),
+    )
+
+
+def _map_url(route: str) -> Callable[[World], str]:
+    return lambda world: reverse(route, args=[_matrix_map(world).pk])
+
+
+def _touchpoint_url(world: World) -> str:
+    return reverse("readiness-touchpoint", args=[_matrix_map(world).touchpoints.get().pk])
+
+
 def _framework_url(route: str) -> Callable[[World], str]:
     return lambda world: reverse(route, args=[_matrix_framework().pk])
 
@@ -472,6 +518,26 @@ PAGES: dict[str, list[Case]] = {
             data={"text": MATRIX_FRAMEWORK.replace("Later", "Much later"), "action": "save"},
         ),
     ],
+    # Readiness maps: everyone signed in reads them; CSMs, leaders and admins start one; the map's owner,
+    # leaders and admins shape it and (no one named on the touchpoint) answer it; CSMs comment.
+    "readiness-maps": [Case(signed_in)],
+    "readiness-map-new": [Case(csm_creates), Case(csm_creates, method="post", data={"name": ""})],
+    "readiness-uptime": [
+        Case(signed_in),
+        Case(leaders_only, method="post", data={"product": "", "month": "", "uptime_percent": ""}),
+    ],
+    "readiness-map": [
+        Case(signed_in, url=_map_url("readiness-map")),
+        Case(owner_manages, method="post", url=_map_url("readiness-map"), data={"action": "add-stage"}),
+    ],
+    "readiness-map-csv": [Case(signed_in, url=_map_url("readiness-map-csv"))],
+    "readiness-map-pdf": [Case(signed_in, url=_map_url("readiness-map-pdf"))],
+    "readiness-map-yaml": [Case(signed_in, url=_map_url("readiness-map-yaml"))],
+    "readiness-touchpoint": [
+        Case(signed_in, url=_touchpoint_url),
+        Case(owner_manages, method="post", url=_touchpoint_url, data={"action": "status"}),
+        Case(csm_creates, method="post", url=_touchpoint_url, data={"action": "comment"}),
+    ],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],
@@ -569,6 +635,7 @@ def _api(path: str) -> Callable[[World], str]:
             key="matrix-journey",
             framework=_matrix_framework().key if "{framework}" in path else "",
             milestone_key="matrix-outcome",
+            map_id=_matrix_map(world).pk if "{map_id}" in path else 0,
             enrollment_id=_journey_enrollment(world).pk
             if "{key}" in path or "{enrollment_id}" in path
             else 0,
@@ -631,6 +698,11 @@ API: dict[str, list[Case]] = {
     "PUT /api/v1/accounts/{account_id}/success-plan": [Case(book_writes, data={"title": "Matrix plan"})],
     "GET /api/v1/plugin/ping": [Case(API_SIGNED_IN)],
     "GET /api/v1/success/frameworks": [Case(API_SIGNED_IN)],
+    "GET /api/v1/readiness/maps": [Case(API_SIGNED_IN)],
+    "GET /api/v1/readiness/maps/{map_id}": [Case(API_SIGNED_IN)],
+    "POST /api/v1/readiness/uptime": [
+        Case(leaders_only, data={"product": "Matrix", "month": "2026-01-01", "uptime_percent": "99.9"})
+    ],
     "GET /api/v1/success/frameworks/{framework}": [Case(API_SIGNED_IN)],
     "PUT /api/v1/success/frameworks/{framework}": [Case(leaders_only, data={"yaml": MATRIX_FRAMEWORK})],
     "GET /api/v1/accounts/{account_id}/milestones": [Case(account_reads)],

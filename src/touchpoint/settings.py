@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     # Before home: its demo step must see the journeys step to run after it.
     "touchpoint.journeys",
     "touchpoint.home",
+    # After the apps whose journeys, playbooks and milestones serve its touchpoints (its demo links them).
+    "touchpoint.readiness",
     "touchpoint.web",
     "touchpoint.demo",
 ]

@@ -45,7 +45,9 @@ def test_the_demo_has_open_overdue_done_and_cancelled_tasks_the_same_for_the_sam
     assert open_tasks.filter(due_on__lt=TODAY).exists() and open_tasks.filter(due_on__gte=TODAY).exists()
     # Tasks made by hand belong to the accounts' owners (a playbook step may go to a leader), and
     # several of the named CSMs have tasks.
-    assert not Task.objects.filter(source=TaskSource.MANUAL).exclude(owner_id=F("account__owner_id")).exists()
+    # (A task about something else, such as a readiness gap, goes to whoever answers for it.)
+    by_hand = Task.objects.filter(source=TaskSource.MANUAL, account__isnull=False)
+    assert not by_hand.exclude(owner_id=F("account__owner_id")).exists()
     assert Task.objects.filter(owner__email__contains="success-team").count() < Task.objects.count() / 4
     assert Task.objects.values("owner").distinct().count() >= 4
     # Every closed task has its timeline entry, linked to it; open ones have none.

@@ -132,7 +132,31 @@ def data(admin_user):
         account=account,
         defaults={"framework": funnel_framework, "started_on": date.today() - timedelta(days=60)},
     )
+    from touchpoint.readiness import library
+    from touchpoint.readiness import services as readiness
+
+    # A map from the shipped template, with an answer, a
+    # link, a comment, a task about a gap and a month of uptime: every part of its pages has rows.
+    readiness_map = readiness.create_map(
+        name="Reads map", product="Cloud", actor=admin_user, start_from=library.template("standard", "en")
+    )
+    touchpoint = readiness.update_touchpoint(
+        touchpoint=readiness_map.touchpoints.order_by("pk").first(), owner=owner, actor=admin_user
+    )
+    readiness.answer_question(item=touchpoint.checklist.order_by("pk").first(), answer="partly", actor=owner)
+    readiness.link(touchpoint=touchpoint, kind="journey", target="reads", actor=admin_user)
+    readiness.add_comment(touchpoint=touchpoint, body="Legal has the draft.", actor=admin_user)
+    readiness.set_status_by_hand(touchpoint=touchpoint, status="gap", reason="No owner yet", actor=admin_user)
+    readiness.make_task(touchpoint=touchpoint, due_on=date.today(), actor=admin_user)
+    readiness.record_uptime(
+        product="Cloud",
+        month=date.today().replace(day=1) - timedelta(days=1),
+        uptime_percent="99.95",
+        actor=None,
+    )
     return {
+        "map_id": readiness_map.pk,
+        "touchpoint_id": touchpoint.pk,
         "key": "reads",
         "token": unsubscribe_token(contact),
         "step_id": "pause",

@@ -444,6 +444,16 @@ def _audit(action: str, description: str, changes: dict[str, Any]) -> None:
     )
 
 
+def _consumers_past_the_history() -> None:
+    """Every event consumer a step placed stands past every event the demo wrote, also those of steps
+    that ran after it: the demo's history is not news, a worker started afterwards replays none of it."""
+    newest = apps.get_model("events", "DomainEvent").objects.order_by("-transaction_id", "-id").first()
+    if newest is not None:
+        apps.get_model("events", "ConsumerPosition").objects.update(
+            transaction_id=newest.transaction_id, event_id=newest.pk
+        )
+
+
 def _refresh_planner_statistics() -> None:
     """Let PostgreSQL's planner see the rows a step just wrote, before later steps query them.
 
@@ -487,6 +497,7 @@ def build(*, seed: int = 42, accounts: int = 300, days: int = 540, anchor: date 
             demo_step.run(context)
             _refresh_planner_statistics()
             context.seconds[demo_step.name] = time.perf_counter() - started
+        _consumers_past_the_history()
         _audit(
             "demo.load",
             f"Demo company (seed {seed})",

@@ -15,6 +15,7 @@ class JourneysConfig(AppConfig):
             delivery,
             entries,
             fields_builtin,  # noqa: F401  (registers the built-in fields)
+            readiness_plugins,
             rules,  # noqa: F401  (registers on import)
         )
         from touchpoint.journeys.engine import advance_all_due
@@ -33,3 +34,4 @@ class JourneysConfig(AppConfig):
             description="Look again at every waiting journey enrollment for goals and exit rules",
         )
         register_pages()
+        readiness_plugins.register()  # journeys as what automates a readiness touchpoint

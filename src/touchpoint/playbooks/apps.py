@@ -11,6 +11,7 @@ class PlaybooksConfig(AppConfig):
         from touchpoint.accounts.panels import account_panels
         from touchpoint.playbooks import (  # noqa: F401  (each registers on import)
             domain_events,
+            readiness_plugins,
             rules,
             timeline,
         )
@@ -41,3 +42,4 @@ class PlaybooksConfig(AppConfig):
         )
         # Health turned red, new accounts, champions leaving, and runs whose tasks are all closed.
         register_poller("playbooks.rules", every=30, run=follow_events)
+        readiness_plugins.register()  # playbooks as how people serve a readiness touchpoint

@@ -15,6 +15,7 @@ class RevenueConfig(AppConfig):
             health_measures,
             imports,
             portfolio_columns,
+            readiness_plugins,
             rules,  # noqa: F401  (declares the revenue permissions)
             timeline,  # noqa: F401  (registers the revenue timeline kinds)
         )
@@ -49,6 +50,7 @@ class RevenueConfig(AppConfig):
         alerts.register()  # a churn alerts the account's people
         portfolio_columns.register()  # ARR and next renewal: portfolio columns, CSV columns, header facts
         self._renewal_process()
+        readiness_plugins.register()  # time to close and to revenue, lifetime value, GRR, NRR on readiness maps
 
     def _renewal_process(self) -> None:
         """Renewal opportunities: kept in step with every subscription save, on the account page and home."""

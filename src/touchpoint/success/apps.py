@@ -14,6 +14,7 @@ class SuccessConfig(AppConfig):
             milestone_plugins,
             placement_plugins,
             plugins,
+            readiness_plugins,
             rules,  # noqa: F401  (declares the success permissions)
             timeline,  # noqa: F401  (registers the timeline kinds)
         )
@@ -23,3 +24,4 @@ class SuccessConfig(AppConfig):
         framework_plugins.register()
         milestone_plugins.register()
         funnel_plugins.register()
+        readiness_plugins.register()  # time to first value and milestone links on readiness maps

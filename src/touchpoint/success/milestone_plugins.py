@@ -1,5 +1,5 @@
 """What milestones and time to value add to the shared screens and registries (from SuccessConfig.ready()):
-the account page's "Milestones" panel, the "Time to value" page in the menu, the nightly backfill, and
+the account page's "Milestones" panel, the nightly backfill, and
 a quarter-hourly check of the accounts with fresh usage (so a milestone reached today becomes a domain
 event within minutes, not tomorrow)."""
 

@@ -1,5 +1,6 @@
 """REST API for tasks: list (filters owner, account, status, due_before), read, create, change,
-complete and cancel. Every row is checked against the account's book."""
+complete and cancel. Every row is checked as the pages check it: a task about an account against the
+account's book, a task about no account against whose it is (tasks/rules.py)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def _task_out(task: Task) -> TaskOut:
     today = timezone.localdate()
     return TaskOut(
         id=task.pk,
-        account=Ref(id=task.account.pk, name=task.account.name),
+        account=Ref(id=task.account.pk, name=task.account.name) if task.account is not None else None,
+        about_label=task.about_label,
+        about_url=task.about_url,
         title=task.title,
         owner=_user(task.owner),
         due_on=task.due_on,
@@ -73,8 +76,9 @@ def list_tasks(
     status: StatusValue | None = None,
     due_before: Day | None = None,
 ):
-    """Tasks of the accounts the caller reads, soonest due first, as `{"items": [...], "count": N}`.
-    Every status unless `status` is given; `due_before` keeps tasks due strictly before that day."""
+    """Tasks of the accounts the caller reads (and theirs about no account), soonest due first, as
+    `{"items": [...], "count": N}`. Every status unless `status` is given; `due_before` keeps tasks
+    due strictly before that day."""
     require_perm(request, "tasks.view_task")
     filters = selectors.TaskFilters(
         owner_id=owner, status=status or "", due_before=due_before, account_id=account
@@ -86,17 +90,21 @@ def list_tasks(
 @router.get("/tasks/{task_id}", response=answers({200: TaskOut}, *READ, 404), summary="Get a task")
 def get_task(request: HttpRequest, task_id: Id):
     task = _load(task_id)
-    require_perm(request, "tasks.view_task", task.account)
+    require_perm(request, "tasks.view_task", task)
     return _task_out(task)
 
 
 @router.post("/tasks", response=answers({201: TaskOut}, *WRITE), summary="Create a task")
 def create_task(request: HttpRequest, body: TaskIn):
     """A new open task on the account; its owner defaults to the account's owner and must be able to
-    work on the account (its book, a leader or an admin)."""
-    account = Account.objects.filter(pk=body.account).first()
-    if account is None:
-        raise ValidationError({"account": _("No such account: %(id)s.") % {"id": body.account}})
+    work on the account (its book, a leader or an admin). Without an account, a task about what
+    `about_label` names (linked back by `about_url`), for the `owner` given; asked again with the same
+    link for the same owner while it is open, the answer is that task (a 201 all the same)."""
+    account = None
+    if body.account is not None:
+        account = Account.objects.filter(pk=body.account).first()
+        if account is None:
+            raise ValidationError({"account": _("No such account: %(id)s.") % {"id": body.account}})
     require_perm(request, "tasks.add_task", account)
     task = services.create_task(
         account=account,
@@ -107,7 +115,11 @@ def create_task(request: HttpRequest, body: TaskIn):
         priority=body.priority,
         type=body.type,
         notes=body.notes,
+        about_label=body.about_label,
+        about_url=body.about_url,
     )
+    # The same link asked for again answers the open task already made, perhaps by someone else.
+    require_perm(request, "tasks.view_task", task)
     return Status(201, _task_out(_load(task.pk)))
 
 
@@ -115,7 +127,7 @@ def create_task(request: HttpRequest, body: TaskIn):
 def change_task(request: HttpRequest, task_id: Id, body: TaskPatch):
     """Change only the fields sent, on an open task (a closed task is a 422)."""
     task = _load(task_id)
-    require_perm(request, "tasks.change_task", task.account)
+    require_perm(request, "tasks.change_task", task)
     changes = body.model_dump(exclude_unset=True)
     for field in ("title", "due_on", "priority", "type", "notes"):
         if field in changes and changes[field] is None:
@@ -130,9 +142,9 @@ def change_task(request: HttpRequest, task_id: Id, body: TaskPatch):
     "/tasks/{task_id}/complete", response=answers({200: TaskOut}, *WRITE, 404), summary="Complete a task"
 )
 def complete_task(request: HttpRequest, task_id: Id):
-    """Mark an open task done; it lands on the account's timeline (a closed task is a 422)."""
+    """Mark an open task done; it lands on the account's timeline, if any (a closed task is a 422)."""
     task = _load(task_id)
-    require_perm(request, "tasks.change_task", task.account)
+    require_perm(request, "tasks.change_task", task)
     services.complete_task(task=task, actor=caller(request))
     return _task_out(_load(task_id))
 
@@ -141,8 +153,8 @@ def complete_task(request: HttpRequest, task_id: Id):
     "/tasks/{task_id}/cancel", response=answers({200: TaskOut}, *WRITE, 404), summary="Cancel a task"
 )
 def cancel_task(request: HttpRequest, task_id: Id, body: TaskCancelIn):
-    """Cancel an open task with a reason; it lands on the account's timeline."""
+    """Cancel an open task with a reason; it lands on the account's timeline, if any."""
     task = _load(task_id)
-    require_perm(request, "tasks.change_task", task.account)
+    require_perm(request, "tasks.change_task", task)
     services.cancel_task(task=task, reason=body.reason, actor=caller(request))
     return _task_out(_load(task_id))

@@ -161,7 +161,7 @@ def tasks(ctx: DemoContext) -> None:
                 actor_id=task.closed_by_id if task.closed_by_id in creators else None,
             )
             for task in created_rows
-            if task.closed_at is not None
+            if task.closed_at is not None and task.account_id is not None  # the demo's are all on accounts
         ],
     )
 

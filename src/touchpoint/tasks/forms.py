@@ -7,8 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from touchpoint.accounts.models import Account
-from touchpoint.tasks.models import TaskPriority, TaskStatus, TaskType
-from touchpoint.tasks.selectors import DUE_CHOICES, ORDERS, TaskFilters, changeable_accounts, possible_owners
+from touchpoint.tasks.models import Task, TaskPriority, TaskStatus, TaskType
+from touchpoint.tasks.selectors import (
+    DUE_CHOICES,
+    ORDERS,
+    TaskFilters,
+    changeable_accounts,
+    possible_owners,
+    possible_owners_of,
+)
 
 # type="date" inputs speak ISO-8601 whatever the reader's language.
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -33,10 +40,20 @@ class TaskForm(forms.Form):
         label=_("Notes"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, account: Account | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, account: Account | None = None, task: Task | None = None, **kwargs: Any
+    ) -> None:
+        """Owners to choose from: of `account`'s book, or of `task` when it is an existing one's plan
+        (a task about no account must keep an owner)."""
         super().__init__(*args, **kwargs)
-        if account is not None:
-            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = possible_owners(account)
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        if task is not None:
+            owner.queryset = possible_owners_of(task)
+            if not task.is_about_an_account:
+                owner.required = True
+                owner.empty_label = None
+        elif account is not None:
+            owner.queryset = possible_owners(account)
 
 
 class NewTaskForm(TaskForm):
@@ -68,7 +85,7 @@ class TaskFilterForm(forms.Form):
         required=False,
         choices=[(key, DUE_LABELS[key]) for key in DUE_CHOICES],
     )
-    q = forms.CharField(label=_("Account"), required=False, max_length=200)
+    q = forms.CharField(label=_("Account"), required=False, max_length=200)  # or what a task is about
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[(key, key) for key in ORDERS])
 
     DEFAULTS = {"owner": "me", "status": TaskStatus.OPEN, "due": "all", "q": "", "sort": "due"}

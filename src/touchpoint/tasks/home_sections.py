@@ -1,5 +1,6 @@
-"""The home page's "Overdue and due" section: the open tasks of the page's books that are overdue or
-due within a week, most urgent first (registered from TasksConfig.ready())."""
+"""The home page's "Overdue and due" section: the open tasks of the page's books (and the page's
+people's tasks about no account) that are overdue or due within a week, most urgent first (registered
+from TasksConfig.ready())."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.accounts.models import Account
 from touchpoint.home.sections import HomeScope, home_sections
 from touchpoint.tasks import selectors
 
@@ -15,18 +15,16 @@ SHOWN = 20
 
 
 def overdue_and_due(scope: HomeScope) -> dict[str, Any]:
-    """Three queries however large the books: the counts, the first rows, and which of their accounts
-    the viewer may change (for the Complete buttons)."""
+    """Three queries however large the books: the counts, the first rows, and which of them the
+    viewer may change (for the Complete buttons)."""
     rows, total, overdue = selectors.due_for_home(
-        accounts_q=scope.accounts_q("account__"), owner_ids=scope.owner_ids, today=scope.today, limit=SHOWN
+        accounts_q=scope.accounts_q("account__"),
+        viewer=scope.viewer,
+        owner_ids=scope.owner_ids,
+        today=scope.today,
+        limit=SHOWN,
     )
-    changeable: set[int] = set()
-    if rows:
-        changeable = set(
-            Account.objects.filter(
-                selectors.changeable_accounts_q(scope.viewer), pk__in={task.account_id for task in rows}
-            ).values_list("pk", flat=True)
-        )
+    changeable = selectors.changeable_task_ids(scope.viewer, rows)
     return {"items": rows, "total": total, "overdue": overdue, "changeable": changeable}
 
 

@@ -1,4 +1,5 @@
-"""Tasks (calls to action): one thing a person has to do about an account, by a date."""
+"""Tasks (calls to action): one thing a person has to do, by a date, about an account or about something
+else another app names (`about_label`, with `about_url` linking back to it)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,19 @@ class TaskSource(models.TextChoices):
 
 
 class Task(models.Model):
+    # Most tasks are about an account. A task about something else (another app's row: a readiness
+    # touchpoint, say) has no account; it says what it is about in `about_label`, and `about_url` is
+    # the site-relative page it links back to. An account task may carry them too.
     account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="tasks"
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
     )
+    about_label = models.CharField(_("about"), max_length=200, blank=True)
+    about_url = models.CharField(_("link back"), max_length=500, blank=True)
     title = models.CharField(_("title"), max_length=200)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -91,6 +102,21 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | ~Q(cancel_reason=""), name="task_cancel_has_reason"
             ),
+            models.CheckConstraint(
+                condition=Q(account__isnull=False) | ~Q(about_label=""),
+                name="task_about_an_account_or_a_label",
+            ),
+            # A path on this site, never another host: to a browser "//host" names one, and so does a
+            # slash then a backslash. services.check_about_url says why to the person.
+            models.CheckConstraint(
+                condition=Q(about_url="")
+                | (
+                    Q(about_url__startswith="/")
+                    & ~Q(about_url__startswith="//")
+                    & ~Q(about_url__startswith="/\\")
+                ),
+                name="task_about_url_on_this_site",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,3 +125,7 @@ class Task(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == TaskStatus.OPEN
+
+    @property
+    def is_about_an_account(self) -> bool:
+        return self.account_id is not None

@@ -19,7 +19,11 @@ PriorityValue = Literal[1, 2, 3]
 
 class TaskOut(Schema):
     id: int
-    account: Ref
+    account: Ref | None = Field(
+        description="The account the task is about; null for a task about something else."
+    )
+    about_label: str = Field(description="What the task is about besides an account (another app's row).")
+    about_url: str = Field(description="A path on this site leading back to what the task is about.")
     title: str
     owner: UserRef | None
     due_on: date
@@ -37,13 +41,19 @@ class TaskOut(Schema):
 
 
 class TaskIn(Strict):
-    account: Id
+    account: Id | None = Field(
+        None, description="Null for a task about something else: name it in `about_label`."
+    )
     title: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
     due_on: Day
-    owner: Id | None = Field(None, description="Defaults to the account's owner.")
+    owner: Id | None = Field(
+        None, description="Defaults to the account's owner; required without an account."
+    )
     priority: PriorityValue = 2
     type: TypeValue = "other"
     notes: str = Field("", max_length=20000)
+    about_label: str = Field("", max_length=200)
+    about_url: str = Field("", max_length=500, description='A path on this site, starting with one "/".')
 
 
 class TaskPatch(Strict):

@@ -13,7 +13,7 @@ from touchpoint.accounts.models import Account, AccountTeamMember
 from touchpoint.accounts.rules import readable_accounts_q
 from touchpoint.tasks.models import Task, TaskStatus
 from touchpoint.users.models import User
-from touchpoint.users.permissions import is_admin, is_csm, is_leader
+from touchpoint.users.permissions import has_any_role, is_admin, is_csm, is_leader
 from touchpoint.users.roles import Role
 
 # What the pages call "due soon": within a week.
@@ -42,6 +42,38 @@ def changeable_accounts(user: Any) -> QuerySet[Account]:
     return Account.objects.filter(changeable_accounts_q(user)).order_by("name")
 
 
+def _about_no_account_q(user: Any) -> Q:
+    """Tasks about no account that `user` may read and change: leaders and admins all of them, anyone
+    else with a role those they own or made (the rule `its_people` in tasks/rules.py, as a filter)."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if user.is_superuser or is_admin(user) or is_leader(user):
+        return Q(account__isnull=True)
+    if has_any_role(user):
+        return Q(account__isnull=True) & (Q(owner_id=user.pk) | Q(created_by_id=user.pk))
+    return Q(pk__in=[])
+
+
+def readable_tasks_q(user: Any) -> Q:
+    """`tasks.view_task` on tasks as a filter: those of the accounts `user` reads, and their tasks
+    about no account."""
+    return (Q(account__isnull=False) & readable_accounts_q(user, "account__")) | _about_no_account_q(user)
+
+
+def changeable_tasks_q(user: Any) -> Q:
+    """`tasks.change_task` on tasks as a filter: those of the accounts `user` changes, and their tasks
+    about no account."""
+    return (Q(account__isnull=False) & changeable_accounts_q(user, "account__")) | _about_no_account_q(user)
+
+
+def changeable_task_ids(user: Any, tasks: list[Task]) -> set[int]:
+    """Which of these tasks `user` may change (close): one query, however many."""
+    if not tasks:
+        return set()
+    ids = {task.pk for task in tasks}
+    return set(Task.objects.filter(changeable_tasks_q(user), pk__in=ids).values_list("pk", flat=True))
+
+
 def possible_owners(account: Account | None = None) -> QuerySet[User]:
     """People who may own a task (on `account`, when given): leaders, admins and CSMs (of its book).
 
@@ -52,6 +84,15 @@ def possible_owners(account: Account | None = None) -> QuerySet[User]:
     if account is not None:
         csms &= Q(pk=account.owner_id) | Q(pk__in=account.team.values("user_id"))
     return User.objects.filter(Q(is_active=True) & (staff | csms)).distinct().order_by("full_name", "email")
+
+
+def possible_owners_of(task: Task) -> QuerySet[User]:
+    """Who may own this task: as `possible_owners` on its account; for a task about no account, anyone
+    active with a role (the app that made it may have given it to a viewer), its owner included."""
+    if task.account is not None:
+        return possible_owners(task.account)
+    anyone = Q(is_active=True, groups__name__in=[role.value for role in Role])
+    return User.objects.filter(anyone | Q(pk=task.owner_id)).distinct().order_by("full_name", "email")
 
 
 @dataclass(frozen=True)
@@ -68,8 +109,9 @@ class TaskFilters:
 
 
 def tasks(*, reader: Any, filters: TaskFilters, today: date) -> QuerySet[Task]:
-    """The tasks `reader` may read (those of the accounts they read), filtered and ordered."""
-    qs = Task.objects.filter(readable_accounts_q(reader, "account__")).select_related(
+    """The tasks `reader` may read (those of the accounts they read, and theirs about no account),
+    filtered and ordered. The search matches the account's name or what the task is about."""
+    qs = Task.objects.filter(readable_tasks_q(reader)).select_related(
         "account", "owner", "created_by", "closed_by"
     )
     if filters.owner_id == 0:
@@ -87,7 +129,8 @@ def tasks(*, reader: Any, filters: TaskFilters, today: date) -> QuerySet[Task]:
     if filters.account_id is not None:
         qs = qs.filter(account_id=filters.account_id)
     if filters.search.strip():
-        qs = qs.filter(account__name__icontains=filters.search.strip())
+        words = filters.search.strip()
+        qs = qs.filter(Q(account__name__icontains=words) | Q(about_label__icontains=words))
     return qs.order_by(*ORDERS.get(filters.order, ORDERS["due"]))
 
 
@@ -104,14 +147,22 @@ def account_tasks(account: Account, *, closed_limit: int = 5) -> tuple[list[Task
     return open_tasks, closed
 
 
-def due_for_home(*, accounts_q: Q, owner_ids: frozenset[int] | None, today: date, limit: int = 20):
+def due_for_home(
+    *, accounts_q: Q, viewer: Any, owner_ids: frozenset[int] | None, today: date, limit: int = 20
+):
     """Open tasks overdue or due within a week on the given accounts (of the given owners, and
-    nobody's), most urgent first: two queries however many there are."""
-    qs = Task.objects.filter(
-        accounts_q, status=TaskStatus.OPEN, due_on__lte=today + timedelta(days=DUE_SOON_DAYS)
-    )
+    nobody's), and those about no account that the viewer reads (of the given owners), most urgent
+    first: two queries however many there are."""
+    on_accounts = Q(account__isnull=False) & accounts_q
+    about_no_account = _about_no_account_q(viewer)
     if owner_ids is not None:
-        qs = qs.filter(Q(owner_id__in=owner_ids) | Q(owner__isnull=True))
+        on_accounts &= Q(owner_id__in=owner_ids) | Q(owner__isnull=True)
+        about_no_account &= Q(owner_id__in=owner_ids)
+    qs = Task.objects.filter(
+        on_accounts | about_no_account,
+        status=TaskStatus.OPEN,
+        due_on__lte=today + timedelta(days=DUE_SOON_DAYS),
+    )
     counts = qs.aggregate(total=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
     rows = list(qs.select_related("account", "owner").order_by("due_on", "priority", "id")[:limit])
     return rows, counts["total"], counts["overdue"]

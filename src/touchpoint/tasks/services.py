@@ -1,5 +1,10 @@
 """Every write to tasks. Each public function is one transaction: it validates, writes, and records
-the change (timeline for what a person closed, audit log, domain event)."""
+the change (timeline for what a person closed, audit log, domain event).
+
+A task about something other than an account (another app's row, named by `about_label` and linked by
+`about_url`) is written by the same functions with `account=None`: it must have an owner, it has no
+account timeline, and its domain events carry no account (their subject is the task).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
@@ -24,7 +30,8 @@ from touchpoint.users.models import AuditLogEntry, User
 from touchpoint.users.permissions import can
 from touchpoint.users.services import record_audit
 
-# What `update_task` may change (closing has its own services; the account and the source stay).
+# What `update_task` may change (closing has its own services; the account, what the task is about
+# and the source stay).
 EDITABLE = ("title", "owner", "due_on", "priority", "type", "notes")
 
 
@@ -48,39 +55,94 @@ def check_due_on(due_on: date, *, today: date | None = None) -> date:
     return due_on
 
 
-def check_owner(owner: User | None, *, account: Account) -> User | None:
-    """A task's owner must be someone who may change the account's tasks (its book, a leader, an admin)."""
+def check_owner(owner: User | None, *, account: Account | None) -> User | None:
+    """A task's owner must be someone who may change the account's tasks (its book, a leader, an admin).
+
+    A task about no account may belong to anyone active (the other app chose them), but to someone.
+    """
+    if account is None:
+        if owner is None:
+            raise ValidationError({"owner": _("A task about no account needs an owner.")})
+        if not owner.is_active:
+            raise ValidationError({"owner": _("%(name)s cannot work on tasks.") % {"name": owner}})
+        return owner
     if owner is not None and not (owner.is_active and can(owner, "tasks.change_task", account)):
         raise ValidationError({"owner": _("%(name)s cannot work on this account's tasks.") % {"name": owner}})
     return owner
 
 
+def check_about(*, account: Account | None, about_label: str, about_url: str) -> tuple[str, str]:
+    """What a task is about, cleaned: a label (required without an account) and a path on this site."""
+    about_label = about_label.strip()
+    about_url = about_url.strip()
+    if account is None and not about_label:
+        raise ValidationError({"about_label": _("A task about no account must say what it is about.")})
+    if about_url and not about_label:
+        raise ValidationError({"about_label": _("Name what the link leads to.")})
+    if about_url and not (
+        about_url.startswith("/")
+        and not about_url.startswith(("//", "/\\"))
+        and about_url.isprintable()
+        and " " not in about_url
+        and url_has_allowed_host_and_scheme(about_url, allowed_hosts=set())
+    ):
+        # Only a path on this site: a link back must not lead anyone to another host.
+        raise ValidationError({"about_url": _('Give a path on this site, starting with a single "/".')})
+    return about_label, about_url
+
+
 @transaction.atomic
 def create_task(
     *,
-    account: Account,
     title: str,
     due_on: date,
     actor: User | None,
+    account: Account | None = None,
     owner: User | None = None,
     priority: int = TaskPriority.NORMAL,
     type: str = TaskType.OTHER,
     source: str = TaskSource.MANUAL,
     notes: str = "",
+    about_label: str = "",
+    about_url: str = "",
 ) -> Task:
-    """A new open task on the account (owned by the account's owner unless someone else is named)."""
+    """A new open task on the account (owned by the account's owner unless someone else is named), or,
+    without an account, about what `about_label` names (then `owner` is required).
+
+    `about_url` links back to what the task is about (a path on this site). Asking again for a task
+    with the same link, for the same owner (and account), while the first is open gives that first
+    task back unchanged, so clicking "make a task" twice makes one.
+    """
     title = title.strip()
     if not title:
         raise ValidationError({"title": _("A task needs a title.")})
+    about_label, about_url = check_about(account=account, about_label=about_label, about_url=about_url)
+    if account is None:
+        owner = check_owner(owner, account=None)
+    else:
+        owner = check_owner(owner, account=account) if owner is not None else account.owner
+    if about_url and owner is not None:
+        # The owner's row is locked until this transaction ends, so two clicks at once take turns:
+        # the second finds the task the first made.
+        User.objects.select_for_update().get(pk=owner.pk)
+        already = (
+            Task.objects.filter(owner=owner, account=account, about_url=about_url, status=TaskStatus.OPEN)
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if already is not None:
+            return already
     task = Task(
         account=account,
         title=title,
         due_on=check_due_on(due_on),
-        owner=check_owner(owner, account=account) if owner is not None else account.owner,
+        owner=owner,
         priority=priority,
         type=type,
         source=source,
         notes=notes,
+        about_label=about_label,
+        about_url=about_url,
         created_by=actor,
     )
     task.full_clean()
@@ -88,7 +150,7 @@ def create_task(
     record_audit(actor=actor, action="create", instance=task)
     record_event(
         kind="task.created",
-        account=account,
+        account=account,  # None for a task about no account: the event's subject is the task itself
         subject=task,
         payload={"title": task.title, "due_on": task.due_on.isoformat(), "owner_id": task.owner_id},
         actor=actor,
@@ -219,7 +281,9 @@ def create_tasks_bulk(
 
 
 def _locked_open(task: Task) -> Task:
-    locked = Task.objects.select_for_update().select_related("account").get(pk=task.pk)
+    # Only the task's row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of the outer
+    # join to the account (a task about no account has none).
+    locked = Task.objects.select_for_update(of=("self",)).select_related("account").get(pk=task.pk)
     if locked.status != TaskStatus.OPEN:
         raise ValidationError({"status": _("This task is already closed.")})
     return locked
@@ -227,20 +291,21 @@ def _locked_open(task: Task) -> Task:
 
 @transaction.atomic
 def complete_task(*, task: Task, actor: User | None) -> Task:
-    """Mark an open task done; it lands on the account's timeline."""
+    """Mark an open task done; it lands on the account's timeline (when it is about one)."""
     task = _locked_open(task)
     task.status = TaskStatus.DONE
     task.closed_at = timezone.now()
     task.closed_by = actor
     task.save(update_fields=["status", "closed_at", "closed_by"])
-    record_on_timeline(
-        account=task.account,
-        kind="task_done",
-        title=f"Task done: {task.title}",
-        actor=actor,
-        subject=task,
-        data={"title": task.title},
-    )
+    if task.account is not None:
+        record_on_timeline(
+            account=task.account,
+            kind="task_done",
+            title=f"Task done: {task.title}",
+            actor=actor,
+            subject=task,
+            data={"title": task.title},
+        )
     record_audit(actor=actor, action="complete", instance=task)
     record_event(
         kind="task.completed", account=task.account, subject=task, payload={"title": task.title}, actor=actor
@@ -250,7 +315,7 @@ def complete_task(*, task: Task, actor: User | None) -> Task:
 
 @transaction.atomic
 def cancel_task(*, task: Task, reason: str, actor: User | None) -> Task:
-    """Cancel an open task with a reason; it lands on the account's timeline."""
+    """Cancel an open task with a reason; it lands on the account's timeline (when it is about one)."""
     reason = reason.strip()
     if not reason:
         raise ValidationError({"cancel_reason": _("Say why the task is cancelled.")})
@@ -260,14 +325,15 @@ def cancel_task(*, task: Task, reason: str, actor: User | None) -> Task:
     task.closed_at = timezone.now()
     task.closed_by = actor
     task.save(update_fields=["status", "cancel_reason", "closed_at", "closed_by"])
-    record_on_timeline(
-        account=task.account,
-        kind="task_cancelled",
-        title=f"Task cancelled: {task.title}",
-        actor=actor,
-        subject=task,
-        data={"title": task.title, "reason": task.cancel_reason},
-    )
+    if task.account is not None:
+        record_on_timeline(
+            account=task.account,
+            kind="task_cancelled",
+            title=f"Task cancelled: {task.title}",
+            actor=actor,
+            subject=task,
+            data={"title": task.title, "reason": task.cancel_reason},
+        )
     record_audit(actor=actor, action="cancel", instance=task, changes={"reason": task.cancel_reason})
     record_event(
         kind="task.cancelled",
@@ -291,7 +357,8 @@ def update_task(
     type: str = UNSET,
     notes: str = UNSET,
 ) -> Task:
-    """Change an open task's plan (only the arguments given; `owner=None` leaves it unowned).
+    """Change an open task's plan (only the arguments given; `owner=None` leaves it unowned, except a
+    task about no account, which must stay someone's).
 
     A closed task stays as it was closed: its history is what it was.
     """

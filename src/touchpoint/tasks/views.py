@@ -1,5 +1,8 @@
 """Task pages: the account's tasks panel, the tasks page, one task's page, and closing a task.
 
+A task's own pages check the rules on the task (a task about an account is judged by its account, a
+task about no account by whose it is: tasks/rules.py).
+
 Every form works as a plain form post; with htmx the same views answer with the part of the page
 that changed (the panel, a row). Errors are shown beside the field: a 200 to htmx (it swaps only
 successful answers), a 422 to a plain post.
@@ -166,11 +169,7 @@ def tasks_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     found: QuerySet[Task] = selectors.tasks(reader=request.user, filters=filters, today=today)
     rows = list(found[:PAGE_SIZE])
-    changeable = set(
-        Account.objects.filter(
-            selectors.changeable_accounts_q(request.user), pk__in={task.account_id for task in rows}
-        ).values_list("pk", flat=True)
-    )
+    changeable = selectors.changeable_task_ids(request.user, rows)
     query = request.GET.copy()
     query.pop("sort", None)
     context = {
@@ -198,11 +197,11 @@ def tasks_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 def task_detail(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """One task: its plan, notes and history; the edit form while it is open."""
     task = _load_task(task_id)
-    require(request.user, "tasks.view_task", task.account)
+    require(request.user, "tasks.view_task", task)
     form = None
     if request.method == "POST":
-        require(request.user, "tasks.change_task", task.account)
-        form = TaskForm(request.POST, account=task.account)
+        require(request.user, "tasks.change_task", task)
+        form = TaskForm(request.POST, task=task)
         if form.is_valid():
             try:
                 services.update_task(task=task, actor=request.user, **_plan(form))
@@ -221,7 +220,7 @@ def _detail(
     cancel_form: CancelForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    may_change = task.is_open and can(request.user, "tasks.change_task", task.account)
+    may_change = task.is_open and can(request.user, "tasks.change_task", task)
     initial = {name: getattr(task, name) for name in TASK_FIELDS}
     history = AuditLogEntry.objects.filter(object_type="tasks.task", object_id=str(task.pk)).select_related(
         "actor"
@@ -233,7 +232,7 @@ def _detail(
             "task": task,
             "today": timezone.localdate(),
             "may_change": may_change,
-            "edit_form": edit_form or TaskForm(initial=initial, account=task.account),
+            "edit_form": edit_form or TaskForm(initial=initial, task=task),
             "cancel_form": cancel_form or CancelForm(),
             "history": history,
         },
@@ -257,7 +256,7 @@ def _after_close(request: AuthenticatedHttpRequest, task: Task, view: str) -> Ht
 def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """Mark the task done (from the tasks page, the home page or the task's page)."""
     task = _load_task(task_id)
-    require(request.user, "tasks.change_task", task.account)
+    require(request.user, "tasks.change_task", task)
     view = request.POST.get("view", "")
     try:
         task = services.complete_task(task=task, actor=request.user)
@@ -274,7 +273,7 @@ def task_complete(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
 def task_cancel(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """Cancel the task with a reason (the form asks for one)."""
     task = _load_task(task_id)
-    require(request.user, "tasks.change_task", task.account)
+    require(request.user, "tasks.change_task", task)
     view = request.POST.get("view", "")
     form = CancelForm(request.POST)
     if form.is_valid():
@@ -297,7 +296,7 @@ def _closing_failed(
             "task": task,
             "today": timezone.localdate(),
             "cancel_form": form,
-            "changeable": {task.account_id},  # the view required tasks.change_task on it
+            "changeable": {task.pk},  # the view required tasks.change_task on it
         }
         return render(request, template, context)
     return _detail(request, selectors.task_for_page(task.pk), cancel_form=form, status=422)
