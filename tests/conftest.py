@@ -157,3 +157,33 @@ def assert_api_error(response, status: int, field: str | None = None) -> dict:
 @pytest.fixture
 def viewer_api(viewer):
     return Api(create_api_key(user=viewer)[1])
+
+
+def demo_once_per_module(*args: str):
+    """A module-scoped fixture: the demo company built once (with `touchpoint demo *args`) for every
+    test of the module that reads it, its output the value. It is built inside a transaction held
+    open for the module: each test runs in a savepoint of it (rolled back, so a test may change the
+    company), and the module's end rolls the whole company back, leaving the database as it was
+    (rows the migrations wrote included, which a flush would lose)."""
+
+    @pytest.fixture(scope="module")
+    def fixture(django_db_setup, django_db_blocker):
+        from io import StringIO
+
+        from django.core.management import call_command
+        from django.db import transaction
+
+        out = StringIO()
+        held = transaction.atomic()
+        with django_db_blocker.unblock():
+            held.__enter__()
+        try:
+            with django_db_blocker.unblock():
+                call_command("demo", *args, stdout=out)
+            yield out.getvalue()
+        finally:
+            with django_db_blocker.unblock():
+                transaction.set_rollback(True)
+                held.__exit__(None, None, None)
+
+    return fixture

@@ -6,8 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from tests.accounts.test_api import assert_error
-from tests.conftest import Api, logged_in_client
+from tests.conftest import Api, assert_api_error, logged_in_client
 from tests.factories import AccountFactory, ContactFactory, UserFactory
 from touchpoint.accounts import services
 from touchpoint.accounts.models import Account, AccountTeamMember, TeamRole, TimelineEntry
@@ -91,8 +90,8 @@ def test_a_csm_changes_only_the_accounts_of_their_book(book):
 
 def test_an_outsider_gets_403_and_never_data_from_the_api(book, own_books_only):
     outsider = api_as(book.outsider)
-    assert_error(outsider.get(f"/accounts/{book.account.pk}"), 403)
-    assert_error(outsider.send("patch", f"/accounts/{book.account.pk}", {"name": "Mine now"}), 403)
+    assert_api_error(outsider.get(f"/accounts/{book.account.pk}"), 403)
+    assert_api_error(outsider.send("patch", f"/accounts/{book.account.pk}", {"name": "Mine now"}), 403)
     listed = outsider.get("/accounts").json()
     assert listed == {"items": [], "count": 0}
     assert Account.objects.get(pk=book.account.pk).name != "Mine now"
@@ -101,7 +100,7 @@ def test_an_outsider_gets_403_and_never_data_from_the_api(book, own_books_only):
 def test_with_the_setting_on_an_outsider_reads_but_does_not_write(book):
     outsider = api_as(book.outsider)
     assert outsider.get(f"/accounts/{book.account.pk}").json()["name"] == book.account.name
-    assert_error(outsider.send("patch", f"/accounts/{book.account.pk}", {"name": "Mine now"}), 403)
+    assert_api_error(outsider.send("patch", f"/accounts/{book.account.pk}", {"name": "Mine now"}), 403)
     page = logged_in_client(book.outsider).get(reverse("account-detail", args=[book.account.pk]))
     body = page.content.decode()
     assert page.status_code == 200 and "Edit account" not in body and 'name="subject"' not in body
@@ -175,19 +174,19 @@ def test_the_team_api_lists_adds_and_removes(book):
     assert listed["count"] == 1
     added = owner.send("post", f"/accounts/{book.account.pk}/team", {"user": book.viewer.pk, "role": "other"})
     assert added.status_code == 201 and added.json()["user"]["id"] == book.viewer.pk
-    assert_error(
+    assert_api_error(
         owner.send("post", f"/accounts/{book.account.pk}/team", {"user": book.viewer.pk}), 409, "user"
     )
-    assert_error(owner.send("post", f"/accounts/{book.account.pk}/team", {"user": 999999}), 422, "user")
-    assert_error(
+    assert_api_error(owner.send("post", f"/accounts/{book.account.pk}/team", {"user": 999999}), 422, "user")
+    assert_api_error(
         owner.send("post", f"/accounts/{book.account.pk}/team", {"user": book.outsider.pk, "role": "x"}),
         422,
         "role",
     )
     assert owner.send("delete", f"/accounts/{book.account.pk}/team/{book.viewer.pk}").status_code == 204
-    assert_error(owner.send("delete", f"/accounts/{book.account.pk}/team/{book.viewer.pk}"), 404)
+    assert_api_error(owner.send("delete", f"/accounts/{book.account.pk}/team/{book.viewer.pk}"), 404)
     teammate = api_as(book.teammate)
-    assert_error(teammate.send("delete", f"/accounts/{book.account.pk}/team/{book.teammate.pk}"), 403)
+    assert_api_error(teammate.send("delete", f"/accounts/{book.account.pk}/team/{book.teammate.pk}"), 403)
 
 
 def test_a_teammate_lists_their_accounts_when_csms_read_only_their_book(book, own_books_only):

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Max
 
+from tests.conftest import demo_once_per_module
 from touchpoint.accounts.models import TimelineEntry
 from touchpoint.events.models import ConsumerPosition, DomainEvent
 from touchpoint.journeys import engine, services, triggers
@@ -39,6 +40,9 @@ END = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
 ARGS = ["--accounts=40", "--days=400", f"--today={TODAY.isoformat()}"]
 
 
+company = demo_once_per_module(*ARGS)
+
+
 def demo(*args: str) -> None:
     call_command("demo", *args, stdout=StringIO())
 
@@ -59,8 +63,7 @@ def enrollment_story() -> list[tuple]:
     )
 
 
-def test_the_demo_company_has_live_journeys_with_history_and_a_draft_with_results():
-    demo(*ARGS)
+def test_the_demo_company_has_live_journeys_with_history_and_a_draft_with_results(company):
     journeys = {journey.key: journey for journey in Journey.objects.all()}
     assert {key for key, j in journeys.items() if j.status == JourneyStatus.LIVE} == {
         "welcome-series",
@@ -133,8 +136,7 @@ def test_the_demo_company_has_live_journeys_with_history_and_a_draft_with_result
     assert result["entered"] > 0 and result["messages_total"] > 0 and result["messages"]
 
 
-def test_what_the_services_wrote_is_dated_in_the_demo_and_a_worker_replays_nothing():
-    demo(*ARGS)
+def test_what_the_services_wrote_is_dated_in_the_demo_and_a_worker_replays_nothing(company):
     assert TimelineEntry.objects.aggregate(last=Max("occurred_at"))["last"] < END
     # (The health step's grade changes carry their day in the payload; the journeys' events are dated.)
     written = DomainEvent.objects.filter(kind__regex=r"^(task|journey|account)\.")
@@ -153,8 +155,7 @@ def test_what_the_services_wrote_is_dated_in_the_demo_and_a_worker_replays_nothi
     assert enrollment_story() == before
 
 
-def test_the_same_seed_gives_the_same_journeys():
-    demo(*ARGS)
+def test_the_same_seed_gives_the_same_journeys(company):
     first = enrollment_story()
     demo(*ARGS, "--reset")
     assert enrollment_story() == first

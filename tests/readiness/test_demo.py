@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.conftest import demo_once_per_module
 from touchpoint.readiness import selectors
 from touchpoint.readiness.kpis import KpiContext, cells
 from touchpoint.readiness.models import MapKind, ReadinessMap, Status, TouchpointLink, UptimeMonth
@@ -19,11 +20,11 @@ from touchpoint.tasks.models import Task
 pytestmark = pytest.mark.django_db
 
 
-def _demo(seed: int = 3) -> None:
-    today = timezone.localdate()
-    call_command(
-        "demo", "--accounts=40", "--days=200", f"--seed={seed}", f"--today={today}", stdout=StringIO()
-    )
+def _args(seed: int) -> list[str]:
+    return ["--accounts=40", "--days=200", f"--seed={seed}", f"--today={timezone.localdate()}"]
+
+
+company = demo_once_per_module(*_args(3))
 
 
 def _statuses() -> dict[str, list[tuple[str, str, str]]]:
@@ -33,8 +34,7 @@ def _statuses() -> dict[str, list[tuple[str, str, str]]]:
     }
 
 
-def test_the_demo_has_a_product_map_and_a_launch_map_with_a_mix_of_statuses():
-    _demo()
+def test_the_demo_has_a_product_map_and_a_launch_map_with_a_mix_of_statuses(company):
     product = ReadinessMap.objects.get(kind=MapKind.PRODUCT)
     launch = ReadinessMap.objects.exclude(kind=MapKind.PRODUCT).get()
     assert launch.launch_on > timezone.localdate()
@@ -57,8 +57,7 @@ def test_the_demo_has_a_product_map_and_a_launch_map_with_a_mix_of_statuses():
     assert UptimeMonth.objects.filter(product=product.product).count() == 12
 
 
-def test_the_stages_show_kpis_from_the_demo_data():
-    _demo()
+def test_the_stages_show_kpis_from_the_demo_data(company):
     product = ReadinessMap.objects.get(kind=MapKind.PRODUCT)
     context = KpiContext(product=product.product, today=timezone.localdate())
     admin = product.owner
@@ -70,16 +69,7 @@ def test_the_stages_show_kpis_from_the_demo_data():
     assert len(measured) >= 4, names
 
 
-def test_the_same_seed_gives_the_same_maps():
-    _demo(seed=5)
+def test_the_same_seed_gives_the_same_maps(company):
     first = _statuses()
-    call_command(
-        "demo",
-        "--reset",
-        "--accounts=40",
-        "--days=200",
-        "--seed=5",
-        f"--today={timezone.localdate()}",
-        stdout=StringIO(),
-    )
+    call_command("demo", "--reset", *_args(3), stdout=StringIO())
     assert _statuses() == first

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Max, Sum
 
+from tests.conftest import demo_once_per_module
 from touchpoint.accounts.models import TimelineEntry
 from touchpoint.revenue.models import MovementKind, MrrMovement, Subscription, SubscriptionStatus
 from touchpoint.usage.models import DailyAccountRollup, RawEvent
@@ -16,9 +17,8 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 20)
 
 
-@pytest.fixture
-def demo_company():
-    call_command("demo", "--accounts", "150", "--days", "540", "--seed", "11", "--today", TODAY.isoformat())
+DEMO = ("--accounts", "150", "--days", "540", "--seed", "11", "--today", TODAY.isoformat())
+demo_company = demo_once_per_module(*DEMO)
 
 
 def test_every_subscription_has_movements_that_add_up_to_its_mrr(demo_company):
@@ -64,7 +64,5 @@ def test_churned_customers_stop_using_the_product_and_recent_churners_declined_f
 
 def test_the_demo_revenue_is_the_same_for_the_same_seed(demo_company):
     first = sorted(MrrMovement.objects.values_list("account__name", "kind", "occurred_on", "delta"))
-    call_command(
-        "demo", "--accounts", "150", "--days", "540", "--seed", "11", "--today", TODAY.isoformat(), "--reset"
-    )
+    call_command("demo", *DEMO, "--reset")
     assert sorted(MrrMovement.objects.values_list("account__name", "kind", "occurred_on", "delta")) == first

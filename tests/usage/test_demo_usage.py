@@ -6,15 +6,16 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 
+from tests.conftest import demo_once_per_module
 from touchpoint.usage.models import DailyAccountRollup, KeyFeature, RawEvent
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 20)
 
 
-@pytest.fixture
-def demo_company():
-    call_command("demo", "--accounts", "60", "--days", "200", "--seed", "7", "--today", TODAY.isoformat())
+demo_company = demo_once_per_module(
+    "--accounts", "60", "--days", "200", "--seed", "7", "--today", TODAY.isoformat()
+)
 
 
 def test_demo_events_have_a_weekday_rhythm_and_both_growth_and_decline(demo_company):
