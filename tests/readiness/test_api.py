@@ -16,6 +16,7 @@ from tests.conftest import Api, assert_api_error
 from tests.readiness.shapes import CONTRACT, LEGAL, MARKETING, PRICING_PAGE, STATUS_PAGE
 from touchpoint.api_contract import BIGINT_MAX
 from touchpoint.readiness import services
+from touchpoint.readiness.kpis import Kpi
 from touchpoint.readiness.models import ReadinessMap, UptimeMonth
 from touchpoint.readiness.structure import MapShape, StageShape
 from touchpoint.users.models import AuditLogEntry
@@ -174,6 +175,17 @@ def test_a_map_gives_each_stages_kpis_with_a_value_or_how_to_bring_it(launch, le
     assert uptime["unit"] == "%" and uptime["better"] == "higher"
     no_data = kpis["use"]["time_to_fix"]
     assert no_data["value"] is None and no_data["trend"] == "" and no_data["how_to_bring"]
+
+
+def test_a_kpi_that_fails_is_flagged_as_an_error_not_given_as_no_data(launch, viewer_api, registered):
+    def broken(_context):
+        raise ZeroDivisionError("boom")
+
+    registered(Kpi(key="uptime", label="Uptime", stage="use", unit="%", compute=broken))
+    body = viewer_api.get(f"/readiness/maps/{launch.pk}").json()
+    use = {kpi["key"]: kpi for stage in body["kpis"] if stage["stage"] == "use" for kpi in stage["kpis"]}
+    assert use["uptime"]["error"] is True and use["uptime"]["value"] is None
+    assert use["time_to_fix"]["error"] is False
 
 
 def test_an_unknown_map_is_404_in_the_error_shape(viewer_api):

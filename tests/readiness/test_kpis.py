@@ -34,23 +34,6 @@ def by_key(found: list[KpiCell]) -> dict[str, KpiCell]:
     return {cell.key: cell for cell in found}
 
 
-@pytest.fixture
-def registered():
-    """Add or replace KPIs for one test; the registry is as it was afterwards."""
-    before: dict[str, Kpi | None] = {}
-
-    def add(kpi: Kpi) -> Kpi:
-        before.setdefault(kpi.key, kpis.get(kpi.key))
-        return kpis.add(kpi)
-
-    yield add
-    for key, kpi in before.items():
-        if kpi is None:
-            kpis.remove(key)
-        else:
-            kpis.add(kpi)
-
-
 # --- The registry and the cells -------------------------------------------------------------------
 
 # Which app fills which slot: each is there when its app is installed, under the slot's stage.

@@ -102,6 +102,7 @@ class KpiOut(Schema):
     better: Literal["higher", "lower"] | None
     count: int | None
     how_to_bring: str
+    error: bool = Field(description="true when the figure could not be computed just now (value is null)")
 
 
 class StageKpisOut(Schema):
@@ -222,6 +223,7 @@ def get_map(request: HttpRequest, map_id: Id):
                         "better": cell.value.better if cell.value else None,
                         "count": cell.value.count if cell.value else None,
                         "how_to_bring": "" if cell.value else str(cell.how_to_bring),
+                        "error": cell.error,
                     }
                     for cell in cells(stage.key, context, user)
                 ],
