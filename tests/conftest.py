@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.test.testcases import LiveServerThread
 from django.utils import translation
 
 from tests.factories import AccountFactory, UserFactory
@@ -107,6 +108,25 @@ def csm_client(csm) -> Client:
 @pytest.fixture
 def viewer_client(viewer) -> Client:
     return logged_in_client(viewer)
+
+
+def _live_server(*args, connections_override=None, **kwargs):
+    """The live server answers one request at a time where its threads would share the test's
+    connection (SQLite's in-memory test database: pytest-django passes the connection over).
+
+    Concurrent requests on one sqlite3 connection can deadlock: a thread inside one of Django's SQL
+    functions holds SQLite's mutex and waits for the GIL while another holds the GIL and waits for the
+    mutex. An account page loads its panels at once, and a CI run hung there. Django's server closes
+    each connection after its response when it is not threaded, so the browser never waits on one.
+    Elsewhere (PostgreSQL, each thread with a connection of its own) it stays threaded."""
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIServer
+
+    if connections_override:
+        return WSGIServer(*args, **kwargs)
+    return ThreadedWSGIServer(*args, connections_override=connections_override, **kwargs)
+
+
+LiveServerThread.server_class = staticmethod(_live_server)  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")
