@@ -136,7 +136,13 @@ def _detail(framework: SuccessFramework) -> dict[str, Any]:
     framework = (
         frameworks_for_api()
         .prefetch_related(
-            Prefetch("phases", queryset=LifecyclePhase.objects.annotate(account_count=Count("placements"))),
+            # With an aggregate the model's ordering is not applied: order the phases explicitly.
+            Prefetch(
+                "phases",
+                queryset=LifecyclePhase.objects.annotate(account_count=Count("placements")).order_by(
+                    "position", "id"
+                ),
+            ),
             Prefetch("milestones", queryset=MilestoneDefinition.objects.order_by("position", "id")),
         )
         .get(pk=framework.pk)
