@@ -75,6 +75,12 @@ INSTALLED_APPS = [
     "touchpoint.playbooks",
     # Before home: its demo step must see the journeys step to run after it.
     "touchpoint.journeys",
+    # The voice of the customer and support (issue 16); before home, whose alerts step must run
+    # after their demo events.
+    "touchpoint.surveys",
+    "touchpoint.support",
+    "touchpoint.feature_requests",
+    "touchpoint.advocacy",
     "touchpoint.home",
     # After the apps whose journeys, playbooks and milestones serve its touchpoints (its demo links them).
     "touchpoint.readiness",

@@ -1,0 +1,1 @@
+"""Advocacy: advocates, asks, rewards and the pool of candidates."""

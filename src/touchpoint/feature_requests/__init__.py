@@ -1,0 +1,1 @@
+"""Feature requests: asked by accounts, ranked by the revenue at stake."""

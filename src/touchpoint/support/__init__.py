@@ -1,0 +1,1 @@
+"""Support: tickets, SLA policies in business hours, breaches and time to fix."""

@@ -1,0 +1,1 @@
+"""Surveys (NPS, CSAT, CES): sending, answers, scores and themes."""
