@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -44,6 +43,7 @@ from touchpoint.accounts.panels import account_header_facts, account_panels
 from touchpoint.accounts.portfolio import portfolio_columns, portfolio_export_columns, portfolio_sections
 from touchpoint.accounts.timeline import registered_kinds
 from touchpoint.request_types import AuthenticatedHttpRequest
+from touchpoint.spreadsheet import SafeWriter
 from touchpoint.users.models import User
 from touchpoint.users.permissions import can, require
 
@@ -129,7 +129,7 @@ def portfolio_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse
         def write(self, value: str) -> str:
             return value
 
-    writer = csv.writer(Echo())
+    writer = SafeWriter(Echo())
 
     def rows() -> Iterator[str]:
         # A byte-order mark makes spreadsheet programs read the UTF-8 (Japanese, Thai, Russian names) right.

@@ -3,7 +3,6 @@ and the open gaps, for a launch review)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.http import HttpRequest
@@ -13,15 +12,11 @@ from django.utils.translation import gettext as _
 
 from touchpoint.readiness import selectors
 from touchpoint.readiness.models import Answer, ChecklistItem, ReadinessMap, Status, Touchpoint
-
-# A cell starting with one of these is read as a formula by spreadsheet programs: typed text must not
-# turn into one (a touchpoint called "=HYPERLINK(…)").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from touchpoint.spreadsheet import SafeWriter
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "" if value is None else str(value)
 
 
 def map_csv(readiness_map: ReadinessMap) -> str:
@@ -29,7 +24,7 @@ def map_csv(readiness_map: ReadinessMap) -> str:
     statuses, answers = dict(Status.choices), dict(Answer.choices)
     out = io.StringIO()
     out.write("\ufeff")  # spreadsheet programs read the UTF-8 right with a byte-order mark
-    writer = csv.writer(out)
+    writer = SafeWriter(out)  # a touchpoint called "=HYPERLINK(…)" stays text
     writer.writerow(
         [
             _("Stage"),

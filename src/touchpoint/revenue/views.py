@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from datetime import date, timedelta
@@ -35,6 +34,7 @@ from touchpoint.revenue.forms import (
 )
 from touchpoint.revenue.models import ChurnReason, MrrMovement, Subscription
 from touchpoint.revenue.selectors import RevenueReport
+from touchpoint.spreadsheet import SafeWriter
 from touchpoint.users.permissions import can, permission_required, require
 
 
@@ -160,7 +160,7 @@ def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
     header, rows = _table(selectors.revenue_report(filters, first=first, last=last, unit=unit), name)
     out = io.StringIO()
     out.write("\ufeff")  # spreadsheet programs read the UTF-8 right with a byte-order mark
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(header)
     writer.writerows(rows)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -432,7 +432,7 @@ def renewals_export(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(
         [
             _("Renewal date"),
