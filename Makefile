@@ -23,6 +23,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed translations
 
+install-test: $(VENV)/.installed-test translations
+
 translations: $(VENV)/.installed
 	@$(TP) compiletranslations
 
