@@ -63,4 +63,6 @@ def test_portfolio_and_renewals_exports_keep_an_account_name_that_looks_like_a_f
         cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
         assert "'" + name in cells
         assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
-        assert not any(cell.startswith("-") and not cell.lstrip("-").replace(".", "").isdigit() for cell in cells)
+        assert not any(
+            cell.startswith("-") and not cell.lstrip("-").replace(".", "").isdigit() for cell in cells
+        )
