@@ -13,7 +13,8 @@ if [ "${1:-}" = "--fast" ]; then
 fi
 # Two workers (pytest-xdist) by default: the machine has two cores and the suite waits on browsers and
 # servers often enough that both stay busy. TEST_WORKERS=0 runs it in one process.
-PYTEST=(.venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" "$@")
+# The slowest tests are listed at the end of each half: where the next minutes of the suite go.
+PYTEST=(.venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --durations=15 "$@")
 
 echo "=== Test suite on SQLite"
 DATABASE_URL="sqlite:///$TOUCHPOINT_DATA_DIR/test.sqlite3" "${PYTEST[@]}"
