@@ -52,7 +52,31 @@ def test_account_without_data_is_unknown_not_zero():
     account = old_account()
     assert services.recompute_health(day=DAY) == 1
     row = HealthScore.objects.get(account=account, day=DAY)
-    assert row.score is None and row.grade == "unknown" and row.measures == {}
+    assert row.score is None and row.grade == "unknown"
+    # Every weighed measure is stored as "not enough data", with the points that state earns.
+    assert row.measures and all(
+        entry["known"] == 0 and "value" not in entry and entry["points"] == 50.0
+        for entry in row.measures.values()
+    )
+
+
+def test_a_measure_without_data_keeps_its_weight_at_its_points_without_data(admin_user):
+    """The newest accounts (no trend yet) must not look healthiest: a missing measure is not left out
+    with the others rescaled, it counts at the scorecard's points for "no data"."""
+    card = Definition(
+        rules=(
+            MeasureRule("engagement_recency", weight=1, green=5, red=15),
+            MeasureRule("renewal_proximity", weight=3, green=120, red=30, missing=20),
+        )
+    )
+    services.save_scorecard(definition=card, actor=admin_user, scorecard=services.ensure_default_scorecard())
+    account = old_account()
+    touch(account, on=DAY - timedelta(days=1))  # recency: 100 points; no subscription: no renewal date
+    services.recompute_health(day=DAY)
+    row = HealthScore.objects.get(account=account, day=DAY)
+    assert row.score == pytest.approx((1 * 100 + 3 * 20) / 4)
+    assert row.measures["renewal_proximity"] == {"known": 0, "points": 20.0, "weight": 3.0}
+    assert row.measures["engagement_recency"]["known"] == 1
 
 
 def test_stored_score_matches_the_python_scoring_for_random_accounts():
@@ -95,7 +119,9 @@ def test_stored_score_matches_the_python_scoring_for_random_accounts():
             assert row.score is None
         else:
             assert row.score == pytest.approx(expected)
-        assert set(row.measures) == set(measures_of(account))
+        known = {key for key, entry in row.measures.items() if entry["known"]}
+        assert known == set(measures_of(account))
+        assert set(row.measures) == {rule.measure for rule in definition.rules}
 
 
 def test_segment_scorecard_scores_its_accounts_and_the_default_the_rest(admin_user):
@@ -109,7 +135,12 @@ def test_segment_scorecard_scores_its_accounts_and_the_default_the_rest(admin_us
     services.recompute_health(day=DAY)
     assert HealthScore.objects.get(account=inside).score == pytest.approx(50.0)
     assert HealthScore.objects.get(account=inside).version_id == version.pk
-    assert HealthScore.objects.get(account=outside).score == pytest.approx(100.0)  # default: green at 14 days
+    # The default scorecard: green at 14 days for recency, every other measure without data.
+    default = Definition.from_dict(Scorecard.objects.get(segment=None).current_version.definition)
+    assert HealthScore.objects.get(account=outside).score == pytest.approx(
+        score({"engagement_recency": 10}, default)
+    )
+    assert HealthScore.objects.get(account=outside).measures["engagement_recency"]["points"] == 100.0
 
 
 def test_recompute_replaces_the_days_scores():
@@ -118,7 +149,9 @@ def test_recompute_replaces_the_days_scores():
     services.recompute_health(day=DAY)
     touch(account, on=DAY - timedelta(days=1))
     services.recompute_health(day=DAY)
-    assert HealthScore.objects.filter(account=account, day=DAY).get().score == pytest.approx(100.0)
+    assert HealthScore.objects.filter(account=account, day=DAY).get().measures["engagement_recency"][
+        "points"
+    ] == pytest.approx(100.0)
 
 
 def test_no_later_data_leaks_into_a_past_score():

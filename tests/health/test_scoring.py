@@ -1,7 +1,9 @@
-"""Properties of the score: in range, monotone in each measure, unknowns left out of the weighting."""
+"""Properties of the score: in range, monotone in each measure, a measure without data scored as a
+state of its own (its "points without data"), never left out with the others rescaled."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,9 +20,10 @@ def definitions(draw, positive: bool = False):
         green = draw(finite)
         red = draw(finite.filter(lambda value, green=green: abs(value - green) > 1e-3))
         weight = draw(st.floats(min_value=0.01 if positive else 0, max_value=100))
-        rules.append(MeasureRule(measure=key, weight=weight, green=green, red=red))
+        missing = draw(st.floats(min_value=0, max_value=100))
+        rules.append(MeasureRule(measure=key, weight=weight, green=green, red=red, missing=missing))
     if sum(rule.weight for rule in rules) == 0:
-        rules[0] = MeasureRule(rules[0].measure, 1.0, rules[0].green, rules[0].red)
+        rules[0] = MeasureRule(rules[0].measure, 1.0, rules[0].green, rules[0].red, rules[0].missing)
     return Definition(rules=tuple(rules))
 
 
@@ -44,16 +47,40 @@ def test_improving_one_measure_never_lowers_the_score(definition, measured, key,
 
 
 @given(definitions(positive=True), values)
-def test_unknown_measures_are_left_out_not_counted_as_zero(definition, measured):
+def test_a_measure_without_data_counts_at_its_points_without_data(definition, measured):
     known = {key: value for key, value in measured.items() if value is not None}
-    only_known_rules = Definition(rules=tuple(r for r in definition.rules if r.measure in known))
-    expected = score(known, only_known_rules) if only_known_rules.rules else None
-    assert score(measured, definition) == expected
-    # Adding an unknown never changes the score, whatever its weight.
-    unknown_key = next((k for k in KEYS if k not in known), None)
-    if unknown_key is not None and expected is not None:
-        heavier = Definition(rules=(*only_known_rules.rules, MeasureRule(unknown_key, 1000.0, 1.0, 0.0)))
-        assert score(known, heavier) == expected
+    if not any(rule.measure in known for rule in definition.rules):
+        assert score(measured, definition) is None  # no data at all: no score, not a made-up one
+        return
+    # The same as giving each missing measure a value that earns exactly its "no data" points.
+    total = sum(
+        rule.weight
+        * (
+            measure_points(known[rule.measure], green=rule.green, red=rule.red)
+            if rule.measure in known
+            else rule.missing
+        )
+        for rule in definition.rules
+    )
+    expected = total / sum(rule.weight for rule in definition.rules)
+    assert score(measured, definition) == pytest.approx(min(100.0, max(0.0, expected)))
+
+
+@given(definitions(positive=True), values, st.floats(min_value=0, max_value=100))
+def test_missing_data_never_lifts_an_account_above_its_points_without_data(definition, measured, low):
+    """The newest accounts must not look healthiest: with "no data" worth `low` points, an account
+    missing a measure scores exactly as one whose value there earns `low` points."""
+    key = definition.rules[0].measure
+    if not any(measured.get(rule.measure) is not None for rule in definition.rules if rule.measure != key):
+        return
+    rule = definition.rules[0]
+    lowered = Definition(
+        rules=(MeasureRule(key, rule.weight, rule.green, rule.red, low), *definition.rules[1:])
+    )
+    without = {**measured, key: None}
+    # A value on the red side earns 0 points: "no data" at `low` points is never below it.
+    at_red = {**measured, key: rule.red}
+    assert score(without, lowered) >= score(at_red, lowered) - 1e-9
 
 
 @given(

@@ -39,9 +39,10 @@ def test_api_explains_the_score_and_what_moved_it(csm):
     assert set(body) >= {"score", "grade", "trend", "drivers"}
     drivers = {d["measure"]: d for d in body["drivers"]}
     assert drivers["engagement_recency"]["known"] and drivers["engagement_recency"]["change_7_days"] > 0
-    assert not drivers["usage_trend"]["known"] and drivers["usage_trend"]["contribution"] is None
-    known = [d for d in body["drivers"] if d["known"]]
-    assert sum(d["contribution"] for d in known) == pytest.approx(body["score"], abs=0.3)
+    # No usage: "not enough data", counted at its points without data (not left out).
+    assert not drivers["usage_trend"]["known"] and drivers["usage_trend"]["value"] is None
+    assert drivers["usage_trend"]["points"] == 50.0 and drivers["usage_trend"]["contribution"] > 0
+    assert sum(d["contribution"] for d in body["drivers"]) == pytest.approx(body["score"], abs=0.5)
     assert body["trend"]["change_7_days"] > 0
     assert body["drivers"][0]["measure"] == "engagement_recency"  # what moved most comes first
 
@@ -71,7 +72,7 @@ def test_account_panel_shows_contributions(csm):
     response = logged_in_client(csm).get(reverse("account-health", args=[account.pk]))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Engagement recency" in body and "Unknown: no data" in body and "Since last week" in body
+    assert "Engagement recency" in body and "Not enough data" in body and "Since last week" in body
 
 
 def test_account_page_loads_the_health_panel(csm):
@@ -180,7 +181,7 @@ def test_leader_creates_a_segment_scorecard(leader):
     assert response.status_code == 302, response.context["form"].errors
     scorecard = Scorecard.objects.get(segment=segment)
     assert Definition.from_dict(scorecard.current_version.definition).rules == (
-        MeasureRule("engagement_recency", 1.0, 7.0, 30.0),
+        MeasureRule("engagement_recency", 1.0, 7.0, 30.0, 50.0),  # points without data: the default
     )
 
 

@@ -50,8 +50,9 @@ class HealthOut(Schema):
 def account_health(request: HttpRequest, account_id: Id):
     """The latest score (0–100, null when no measure has data), its grade, its change over 7 and 30
     days, and per measure: the raw value, the points (0–100), the weight, the points it adds to the
-    score and how that changed since a week before. Unknown measures are listed with `known: false`
-    and do not count."""
+    score and how that changed since a week before. A measure without data that day is listed with
+    `known: false` and `value: null`: it still counts, with the points its scorecard gives "not
+    enough data" (50 unless set or fitted), so a new account does not look healthy for lack of data."""
     account = get_object_or_404(Account, pk=account_id)
     require_perm(request, "health.view_healthscore", account)
     explained = selectors.explain(account, history_days=31)

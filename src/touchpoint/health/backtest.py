@@ -25,25 +25,36 @@ from touchpoint.health.models import Scorecard
 from touchpoint.health.recompute import without_jit
 from touchpoint.health.scoring import Definition, measure_points, score
 
+# One default everywhere (the page, the command, the API): a quarter ahead is what a CS team can act
+# on before a renewal, and 180 days of sampled days hold enough churn to judge a scorecard.
+DEFAULT_HORIZON = 90
+DEFAULT_SPAN = 180
+
 
 @dataclass(frozen=True)
 class Period:
     start: date
     end: date
     every: int = 7
-    horizon: int = 30
+    horizon: int = DEFAULT_HORIZON
 
     @classmethod
     def around_today(
-        cls, *, start: date | None = None, end: date | None = None, every: int = 7, horizon: int = 30
+        cls,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        every: int = 7,
+        horizon: int = DEFAULT_HORIZON,
     ) -> Period:
-        """A period ending `horizon` days ago by default, so every outcome window is complete."""
+        """Sampled days from `DEFAULT_SPAN` days before the end to the end, which is `horizon` days
+        ago by default, so every outcome window is complete."""
         if every < 1:
             raise ValidationError({"every": _("Must be at least 1 day.")})
         if not 1 <= horizon <= 730:
             raise ValidationError({"horizon": _("Must be between 1 and 730 days.")})
         end = end or timezone.localdate() - timedelta(days=horizon)
-        start = start or end - timedelta(days=120)
+        start = start or end - timedelta(days=DEFAULT_SPAN)
         if start > end:
             raise ValidationError({"start": _("The start must not be after the end.")})
         if (end - start).days / every > 200:

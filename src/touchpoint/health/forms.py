@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Segment
+from touchpoint.health.backtest import DEFAULT_HORIZON
 from touchpoint.health.measures import registered_measures
-from touchpoint.health.scoring import MAX_THRESHOLD, MAX_WEIGHT, Definition
+from touchpoint.health.scoring import DEFAULT_MISSING_POINTS, MAX_THRESHOLD, MAX_WEIGHT, Definition
 
 
 class ScorecardForm(forms.Form):
@@ -62,8 +63,19 @@ class ScorecardForm(forms.Form):
                 max_value=MAX_THRESHOLD,
                 initial=rule.red if rule else measure.red,
             )
+            self.fields[f"{measure.key}__missing"] = forms.FloatField(
+                label=_("Points without data"),
+                help_text=_("What the measure gives an account that has no value for it yet (0–100)."),
+                min_value=0,
+                max_value=100,
+                required=False,  # blank: the default
+                initial=rule.missing if rule else DEFAULT_MISSING_POINTS,
+            )
             self.measure_rows.append(
-                (measure, [self[f"{measure.key}__{part}"] for part in ("on", "weight", "green", "red")])
+                (
+                    measure,
+                    [self[f"{measure.key}__{part}"] for part in ("on", "weight", "green", "red", "missing")],
+                )
             )
 
     def clean(self):
@@ -79,6 +91,7 @@ class ScorecardForm(forms.Form):
                     "weight": data.get(f"{key}__weight"),
                     "green": data.get(f"{key}__green"),
                     "red": data.get(f"{key}__red"),
+                    "missing": data.get(f"{key}__missing"),
                 }
                 for key in keys
             ],
@@ -112,5 +125,5 @@ class BacktestForm(forms.Form):
     end = forms.DateField(label=_("To"), required=False)
     every = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=90, initial=7, required=False)
     horizon = forms.IntegerField(
-        label=_("Churn within (days)"), min_value=1, max_value=730, initial=30, required=False
+        label=_("Churn within (days)"), min_value=1, max_value=730, initial=DEFAULT_HORIZON, required=False
     )

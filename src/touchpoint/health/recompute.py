@@ -20,10 +20,13 @@ from touchpoint.health.scoring import Definition
 
 
 def _points(index: int) -> str:
-    # measure_points() of scoring.py, in SQL: the share of the way from red to green, clamped to 0–1.
-    # NULL when the value is unknown or the account's scorecard does not weigh the measure.
+    # rule_points() of scoring.py, in SQL: the share of the way from red to green, clamped to 0–1; the
+    # rule's "no data" points when the value is unknown; NULL when the scorecard does not weigh it.
     share = f"((v{index} - r{index}) / (g{index} - r{index}))"
-    return f"(CASE WHEN {share} >= 1 THEN 100.0 WHEN {share} <= 0 THEN 0.0 ELSE 100.0 * {share} END)"
+    return (
+        f"(CASE WHEN w{index} IS NULL THEN NULL WHEN v{index} IS NULL THEN m{index} "
+        f"WHEN {share} >= 1 THEN 100.0 WHEN {share} <= 0 THEN 0.0 ELSE 100.0 * {share} END)"
+    )
 
 
 def scoring_select(
@@ -42,7 +45,7 @@ def scoring_select(
     sources, params, measures = sources_sql(at, keys)
     measures.sort(key=lambda m: m.key)
     n = len(measures)
-    card_columns = ["version_id", "green_at", "red_below"] + [f"{p}{i}" for i in range(n) for p in "wgr"]
+    card_columns = ["version_id", "green_at", "red_below"] + [f"{p}{i}" for i in range(n) for p in "wgrm"]
     card_rows = []
     for version_id, definition in cards.items():
         rules = {rule.measure: rule for rule in definition.rules}
@@ -50,7 +53,11 @@ def scoring_select(
         params.extend([version_id, float(definition.green_at), float(definition.red_below)])
         for measure in measures:
             rule = rules.get(measure.key)
-            params.extend([float(rule.weight), float(rule.green), float(rule.red)] if rule else [None] * 3)
+            params.extend(
+                [float(rule.weight), float(rule.green), float(rule.red), float(rule.missing)]
+                if rule
+                else [None] * 4
+            )
     whens = " ".join(
         f"WHEN {int(segment)} THEN {int(version)}" for segment, version in segment_versions.items()
     )
@@ -60,17 +67,24 @@ def scoring_select(
     points = ", ".join(f"{_points(i)} AS p{i}" for i in range(n))
     total = " + ".join(f"COALESCE(w{i} * p{i}, 0)" for i in range(n)) or "0"
     weights = " + ".join(f"(CASE WHEN p{i} IS NULL THEN 0 ELSE w{i} END)" for i in range(n)) or "0"
+    # An account with no value for any weighed measure has no score at all ("unknown").
+    known = (
+        " + ".join(f"(CASE WHEN w{i} IS NOT NULL AND v{i} IS NOT NULL THEN 1 ELSE 0 END)" for i in range(n))
+        or "0"
+    )
     if connection.vendor == "sqlite":
         entries = ", ".join(
-            f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN json_object('value', v{i}, 'points', p{i}, 'weight', w{i}) END"
+            f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN json_object('value', v{i}, 'points', p{i}, "
+            f"'weight', w{i}, 'known', CASE WHEN v{i} IS NULL THEN 0 ELSE 1 END) END"
             for i, m in enumerate(measures)
         )
-        # json_patch drops the keys whose value is null: unknown measures are absent, not null.
+        # json_patch drops the keys whose value is null: measures the scorecard does not weigh are
+        # absent, and a measure without data has no "value" (it is stored with its points, known 0).
         measures_json = f"json_patch('{{}}', json_object({entries}))" if entries else "'{}'"
     else:
         pairs = [
-            f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN "
-            f"jsonb_build_object('value', v{i}, 'points', p{i}, 'weight', w{i}) END"
+            f"'{m.key}', CASE WHEN p{i} IS NOT NULL THEN jsonb_build_object('value', v{i}, 'points', p{i}, "
+            f"'weight', w{i}, 'known', CASE WHEN v{i} IS NULL THEN 0 ELSE 1 END) END"
             for i, m in enumerate(measures)
         ]
         # One jsonb_build_object per 50 measures (a function takes at most 100 arguments).
@@ -92,12 +106,14 @@ def scoring_select(
             WHERE a.created_at < %s
         ),
         pointed AS MATERIALIZED (SELECT valued.*{", " + points if points else ""} FROM valued),
-        weighed AS (SELECT pointed.*, {total} AS total, {weights} AS weights FROM pointed)
+        weighed AS (
+            SELECT pointed.*, {total} AS total, {weights} AS weights, {known} AS known FROM pointed
+        )
         SELECT account_id, {"%s AS day," if with_day else ""} version_id,
-               CASE WHEN weights > 0 THEN
+               CASE WHEN weights > 0 AND known > 0 THEN
                    (CASE WHEN total / weights > 100 THEN 100.0 WHEN total / weights < 0 THEN 0.0
                          ELSE total / weights END) END AS score,
-               CASE WHEN weights <= 0 THEN 'unknown'
+               CASE WHEN weights <= 0 OR known = 0 THEN 'unknown'
                     WHEN total / weights >= green_at THEN 'green'
                     WHEN total / weights < red_below THEN 'red'
                     ELSE 'yellow' END AS grade,

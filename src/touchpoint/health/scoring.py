@@ -19,6 +19,10 @@ DEFAULT_RED_BELOW = 40.0
 MAX_WEIGHT = 100.0
 # Thresholds are in the measure's own unit (days, percent, seats…); past this they are typos too.
 MAX_THRESHOLD = 1e9
+# What a measure without a value earns unless the scorecard (or a fit) says otherwise: halfway, so
+# "no data yet" neither lifts an account to green nor sinks it to red. It is never left out of the
+# weighting: dropping it would rescale the others and make the newest accounts look the healthiest.
+DEFAULT_MISSING_POINTS = 50.0
 
 
 @dataclass(frozen=True)
@@ -27,9 +31,16 @@ class MeasureRule:
     weight: float
     green: float  # the value that earns all 100 points
     red: float  # the value that earns none
+    missing: float = DEFAULT_MISSING_POINTS  # the points when the measure has no value for the account
 
     def as_dict(self) -> dict:
-        return {"measure": self.measure, "weight": self.weight, "green": self.green, "red": self.red}
+        return {
+            "measure": self.measure,
+            "weight": self.weight,
+            "green": self.green,
+            "red": self.red,
+            "missing": self.missing,
+        }
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,16 @@ class Definition:
                     )
             if numbers["green"] == numbers["red"]:
                 errors.setdefault(f"{where}.green", []).append(_("Green and red thresholds must differ."))
+            missing = raw.get("missing", DEFAULT_MISSING_POINTS)
+            try:
+                numbers["missing"] = float(DEFAULT_MISSING_POINTS if missing is None else missing)
+            except (TypeError, ValueError):
+                errors.setdefault(f"{where}.missing", []).append(_("Enter a number."))
+                continue
+            if not 0 <= numbers["missing"] <= 100:  # also refuses NaN
+                errors.setdefault(f"{where}.missing", []).append(
+                    _("Points without data are between 0 and 100.")
+                )
             rules.append(MeasureRule(measure=key, **numbers))
         grades = data.get("grades") or {}
         try:
@@ -127,20 +148,28 @@ def measure_points(value: float, *, green: float, red: float) -> float:
     return 100.0 * min(1.0, max(0.0, share))
 
 
-def score(values: Mapping[str, float | None], definition: Definition) -> float | None:
-    """The weighted mean of the points of the measures with a value; None when none has one.
+def rule_points(value: float | None, rule: MeasureRule) -> float:
+    """A rule's points for a value, or its points for "no data" when there is none."""
+    if value is None:
+        return rule.missing
+    return measure_points(value, green=rule.green, red=rule.red)
 
-    An unknown measure (missing or None) leaves the weighting: the others' weights are renormalised.
+
+def score(values: Mapping[str, float | None], definition: Definition) -> float | None:
+    """The weighted mean of every rule's points; None when no measure has a value for the account.
+
+    A measure without a value (missing or None) keeps its weight and earns the rule's `missing`
+    points: "not enough data" is a state of its own, not a reason to rescale the others.
     """
     total = 0.0
     weights = 0.0
+    known = 0
     for rule in definition.rules:
         value = values.get(rule.measure)
-        if value is None:
-            continue
-        total += rule.weight * measure_points(value, green=rule.green, red=rule.red)
+        known += value is not None
+        total += rule.weight * rule_points(value, rule)
         weights += rule.weight
-    if weights <= 0:
+    if weights <= 0 or not known:
         return None
     return min(100.0, max(0.0, total / weights))
 
@@ -156,7 +185,8 @@ def grade(value: float | None, definition: Definition) -> str:
 
 
 def contributions(measures: Mapping[str, Mapping]) -> dict[str, float]:
-    """Points each known measure adds to the score (they sum to the score), from a stored row."""
+    """Points each measure adds to the score (they sum to the score), from a stored row: measures
+    without data are stored with their "no data" points (older rows left them out)."""
     weights = sum(float(entry["weight"]) for entry in measures.values())
     if weights <= 0:
         return {key: 0.0 for key in measures}
@@ -198,6 +228,7 @@ def describe_changes(old: Definition | None, new: Definition, labels: Mapping[st
             ("weight", _("Weight of %(measure)s")),
             ("green", _("Green of %(measure)s")),
             ("red", _("Red of %(measure)s")),
+            ("missing", _("Points without data of %(measure)s")),
         ):
             was, now = getattr(previous, part), getattr(rule, part)
             if was != now:

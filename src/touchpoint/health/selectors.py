@@ -13,7 +13,7 @@ from django.utils import timezone
 from touchpoint.accounts.models import Account
 from touchpoint.health.measures import get_measure
 from touchpoint.health.models import HealthScore, Scorecard, ScorecardVersion
-from touchpoint.health.scoring import contributions
+from touchpoint.health.scoring import DEFAULT_MISSING_POINTS, contributions
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -26,8 +26,8 @@ class Driver:
     measure: str
     label: str
     unit: str
-    value: float | None  # None: unknown (no data)
-    points: float | None
+    value: float | None  # None: not enough data (points then are the rule's "no data" points)
+    points: float | None  # None: the score did not weigh it (rows stored before "no data" counted)
     weight: float | None
     contribution: float | None  # points it adds to the score
     change: float | None  # contribution now minus then (None when either is unknown)
@@ -103,7 +103,7 @@ def _drivers(now: HealthScore | None, then: HealthScore | None) -> list[Driver]:
                 measure=key,
                 label=str(measure.label) if measure else key,
                 unit=str(measure.unit) if measure else "",
-                value=entry["value"] if entry else None,
+                value=entry.get("value") if entry else None,  # absent: not enough data that day
                 points=entry["points"] if entry else None,
                 weight=entry["weight"] if entry else None,
                 contribution=contribution,
@@ -167,7 +167,12 @@ def scorecards_yaml() -> str:
                 "version": version.number,
                 "grades": definition.get("grades", {}),
                 "measures": {
-                    rule["measure"]: {"weight": rule["weight"], "green": rule["green"], "red": rule["red"]}
+                    rule["measure"]: {
+                        "weight": rule["weight"],
+                        "green": rule["green"],
+                        "red": rule["red"],
+                        "missing": rule.get("missing", DEFAULT_MISSING_POINTS),
+                    }
                     for rule in definition.get("measures", [])
                 },
             }

@@ -137,7 +137,7 @@ def apply_scorecards_yaml(*, text: str, actor: User | None, note: str = "") -> l
                     {f"{where}.segment": _("No segment named “%(name)s”.") % {"name": entry["segment"]}}
                 )
         measures = entry.get("measures")
-        if isinstance(measures, dict):  # the export's form: {measure: {weight, green, red}}
+        if isinstance(measures, dict):  # the export's form: {measure: {weight, green, red, missing}}
             measures = [{"measure": key, **(value or {})} for key, value in measures.items()]
         try:
             definition = Definition.from_dict({"measures": measures, "grades": entry.get("grades") or {}})

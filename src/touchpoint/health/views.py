@@ -193,7 +193,7 @@ def _backtest_inputs(
                 start=cleaned.get("start"),
                 end=cleaned.get("end"),
                 every=cleaned.get("every") or 7,
-                horizon=cleaned.get("horizon") or 30,
+                horizon=cleaned.get("horizon") or backtest.DEFAULT_HORIZON,
             )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
@@ -266,12 +266,25 @@ def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
             {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
             status=400,
         )
-    auc = proposal.proposed.auc
+    override = request.POST.get("override") == "1"
+    if not proposal.improves and not override:
+        form.add_error(
+            None,
+            _(
+                "The proposal is no improvement on the current scorecard on the test days; "
+                "tick “Apply it anyway” to apply it all the same."
+            ),
+        )
+        return render(
+            request,
+            "health/backtest.html",
+            {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
+            status=400,
+        )
     services.save_scorecard(
         definition=proposal.definition,
         actor=request.user,
         scorecard=scorecard,
-        note=f"Fitted on {period.start}…{period.end}, horizon {period.horizon} days"
-        + (f"; test AUC {auc:.3f}" if auc is not None else ""),
+        note=fit.fit_note(proposal, period),
     )
     return redirect("health-scorecard", scorecard_id=scorecard.pk)

@@ -1,4 +1,5 @@
-"""`touchpoint health recompute [--date D] [--days N]` and `touchpoint health backtest [--json]`."""
+"""`touchpoint health recompute [--date D] [--days N]`, `touchpoint health backtest [--json]` and
+`touchpoint health fit [--json] [--apply [--override]]`: everything the back-test page does."""
 
 from __future__ import annotations
 
@@ -30,17 +31,40 @@ class Command(BaseCommand):
             default=1,
             help="Also score the N-1 days before it (history), one set-based pass per day.",
         )
-        backtest = sub.add_parser("backtest", help="How well a scorecard's past scores foresaw churn.")
-        backtest.add_argument("--scorecard", help="Scorecard name (the default scorecard if omitted).")
-        backtest.add_argument("--start", type=_date, help="First scored day (default: 180 days ago).")
-        backtest.add_argument("--end", type=_date, help="Last scored day (default: horizon days ago).")
-        backtest.add_argument("--every", type=int, default=7, help="Days between scored days.")
-        backtest.add_argument("--horizon", type=int, default=90, help="Days after a score to look for churn.")
-        backtest.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        from touchpoint.health.backtest import DEFAULT_HORIZON, DEFAULT_SPAN
+
+        for name, text in (
+            ("backtest", "How well a scorecard's past scores foresaw churn."),
+            ("fit", "Fit thresholds, points without data and weights on history; test them on later days."),
+        ):
+            command = sub.add_parser(name, help=text)
+            command.add_argument("--scorecard", help="Scorecard name (the default scorecard if omitted).")
+            command.add_argument(
+                "--start", type=_date, help=f"First scored day (default: {DEFAULT_SPAN} days before the end)."
+            )
+            command.add_argument("--end", type=_date, help="Last scored day (default: horizon days ago).")
+            command.add_argument("--every", type=int, default=7, help="Days between scored days.")
+            command.add_argument(
+                "--horizon",
+                type=int,
+                default=DEFAULT_HORIZON,
+                help=f"Days after a score to look for churn (default {DEFAULT_HORIZON}).",
+            )
+            command.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        fit = sub.choices["fit"]
+        fit.add_argument(
+            "--apply", action="store_true", help="Keep the proposal as the scorecard's new version."
+        )
+        fit.add_argument(
+            "--override", action="store_true", help="With --apply: apply it even though it is no improvement."
+        )
+        fit.add_argument("--actor", help="Email of the person applying it (recorded on the version).")
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "recompute":
             self._recompute(options["date"] or timezone.localdate(), options["days"])
+        elif action == "fit":
+            self._fit(options)
         else:
             self._backtest(options)
 
@@ -52,12 +76,26 @@ class Command(BaseCommand):
             raise CommandError("--days must be at least 1")
         prepare_for_scoring()  # e.g. events ingested but not yet rolled up count too
         started = timezone.now()
+        written, empty = 0, []
         for offset in range(days - 1, -1, -1):
-            rows = services.recompute_health(day=day - timedelta(days=offset))
+            scored_day = day - timedelta(days=offset)
+            rows = services.recompute_health(day=scored_day)
+            written += rows
+            if not rows:
+                empty.append(scored_day)
         seconds = (timezone.now() - started).total_seconds()
-        self.stdout.write(f"Scored {rows} accounts for {days} day(s) up to {day} in {seconds:.1f}s.")
+        self.stdout.write(
+            f"Wrote {written} scores over {days} day(s) up to {day} ({rows} accounts on {day}) in {seconds:.1f}s."
+        )
+        if empty:
+            first, last = min(empty), max(empty)
+            self.stdout.write(
+                f"No account existed yet on {len(empty)} of those days ({first} … {last}), so nothing was "
+                "written for them: an account counts from the day it was created in Touchpoint."
+            )
 
-    def _backtest(self, options) -> None:
+    def _inputs(self, options):
+        """The scorecard, its current definition and the period the options name."""
         from touchpoint.health import backtest, services
         from touchpoint.health.models import Scorecard
         from touchpoint.health.scoring import Definition
@@ -79,6 +117,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
             ) from error
+        return scorecard, definition, period
+
+    def _backtest(self, options) -> None:
+        from touchpoint.health import backtest
+
+        scorecard, definition, period = self._inputs(options)
         result = backtest.run(definition, period, segment=scorecard.segment)
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict(), indent=2))
@@ -93,3 +137,70 @@ class Command(BaseCommand):
         self.stdout.write("Decile (worst scores first): churn rate, lift")
         for row in result.deciles:
             self.stdout.write(f"  {row['decile']:>2}: {row['rate']:.1%}  lift {row['lift']:.2f}")
+
+    def _fit(self, options) -> None:
+        from touchpoint.health import fit, services
+        from touchpoint.users.models import User
+
+        scorecard, definition, period = self._inputs(options)
+        actor = None
+        if options["apply"]:
+            if not options["actor"]:
+                raise CommandError("--apply needs --actor EMAIL (who applies it is recorded)")
+            actor = User.objects.filter(email__iexact=options["actor"]).first()
+            if actor is None:
+                raise CommandError(f"No user with the email {options['actor']!r}")
+        try:
+            proposal = fit.propose(definition, period, segment=scorecard.segment)
+        except ValidationError as error:
+            raise CommandError(
+                " ".join(m for messages in error.message_dict.values() for m in messages)
+            ) from error
+        if options["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "scorecard": scorecard.name,
+                        "version": scorecard.current_version.number,
+                        "improves": proposal.improves,
+                        "train_days": [d.isoformat() for d in proposal.train_days],
+                        "test_days": [d.isoformat() for d in proposal.test_days],
+                        "outcome_windows_overlap": proposal.outcome_windows_overlap,
+                        "current": proposal.current.as_dict(),
+                        "proposed": proposal.proposed.as_dict(),
+                        "current_definition": definition.as_dict(),
+                        "proposed_definition": proposal.definition.as_dict(),
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            auc = lambda result: "n/a" if result.auc is None else f"{result.auc:.3f}"  # noqa: E731
+            self.stdout.write(
+                f"Fitted on {len(proposal.train_days)} sampled days, tested on {len(proposal.test_days)} later "
+                f"days: ROC AUC {auc(proposal.proposed)} for the proposal against {auc(proposal.current)} "
+                f"for {scorecard.name} v{scorecard.current_version.number}."
+            )
+            self.stdout.write("measure: weight, green, red, points without data (current → proposed)")
+            for now, proposed in zip(definition.rules, proposal.definition.rules, strict=True):
+                self.stdout.write(
+                    f"  {now.measure}: {now.weight:g} → {proposed.weight:g}, {now.green:g} → {proposed.green:g}, "
+                    f"{now.red:g} → {proposed.red:g}, {now.missing:g} → {proposed.missing:g}"
+                )
+            if not proposal.improves:
+                self.stdout.write(
+                    "No improvement: the proposal did not beat the current scorecard on the test days."
+                )
+        if not options["apply"]:
+            return
+        if not proposal.improves and not options["override"]:
+            raise CommandError(
+                "Not applied: the proposal is no improvement (add --override to apply it anyway)."
+            )
+        version = services.save_scorecard(
+            definition=proposal.definition,
+            actor=actor,
+            scorecard=scorecard,
+            note=fit.fit_note(proposal, period),
+        )
+        self.stdout.write(f"Applied as {scorecard.name} v{version.number}.")
