@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -52,8 +52,10 @@ def test_account_without_data_is_unknown_not_zero():
     account = old_account()
     assert services.recompute_health(day=DAY) == 1
     row = HealthScore.objects.get(account=account, day=DAY)
+    # Tenure is known from the first day, but alone it is no data to score on.
     assert row.score is None and row.grade == "unknown"
-    # Every weighed measure is stored as "not enough data", with the points that state earns.
+    assert row.measures.pop("tenure")["known"] == 1
+    # Every other weighed measure is stored as "not enough data", with the points that state earns.
     assert row.measures and all(
         entry["known"] == 0 and "value" not in entry and entry["points"] == 50.0
         for entry in row.measures.values()
@@ -138,7 +140,7 @@ def test_segment_scorecard_scores_its_accounts_and_the_default_the_rest(admin_us
     # The default scorecard: green at 14 days for recency, every other measure without data.
     default = Definition.from_dict(Scorecard.objects.get(segment=None).current_version.definition)
     assert HealthScore.objects.get(account=outside).score == pytest.approx(
-        score({"engagement_recency": 10}, default)
+        score(measures_of(outside), default)
     )
     assert HealthScore.objects.get(account=outside).measures["engagement_recency"]["points"] == 100.0
 
@@ -275,3 +277,31 @@ def test_a_backfill_of_past_days_records_no_grade_event():
     services.recompute_health(day=DAY - timedelta(days=40))  # history, after today was scored
     assert HealthScore.objects.get(account=account, day=DAY - timedelta(days=40)).grade != "unknown"
     assert not DomainEvent.objects.exists()
+
+
+def test_tenure_counts_from_customer_since_and_alone_gives_no_score():
+    young = old_account()
+    young.created_at = timezone.make_aware(datetime.combine(DAY - timedelta(days=20), time(9)))
+    young.save(update_fields=["created_at"])
+    veteran = old_account()
+    assert (
+        measures_of(young)["tenure"] == 20
+        and measures_of(veteran)["tenure"] == (DAY - date(2025, 1, 1)).days + 1  # created at midnight
+    )
+    services.recompute_health(day=DAY)
+    assert HealthScore.objects.get(account=young).score is None  # tenure only: not enough to score
+    touch(young, on=DAY - timedelta(days=1))
+    touch(veteran, on=DAY - timedelta(days=1))
+    services.recompute_health(day=DAY)
+    # Same touch, same everything else: the 20-day-old customer scores lower than the veteran.
+    assert HealthScore.objects.get(account=young).score < HealthScore.objects.get(account=veteran).score
+    assert HealthScore.objects.get(account=young).measures["tenure"]["points"] == 0.0  # red at 60 days
+
+
+def test_usage_trend_waits_for_two_complete_windows():
+    newcomer, regular = old_account(), old_account()
+    # The newcomer started 45 days ago: its "previous 30 days" are half empty, not a quiet month.
+    usage(newcomer, first=DAY - timedelta(days=44), last=DAY, events=10)
+    usage(regular, first=DAY - timedelta(days=80), last=DAY, events=10)
+    assert "usage_trend" not in measures_of(newcomer)
+    assert measures_of(regular)["usage_trend"] == pytest.approx(0.0)

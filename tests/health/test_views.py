@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.conftest import logged_in_client
 from tests.factories import AccountFactory
-from tests.health.helpers import old_account, subscription, touch
+from tests.health.helpers import old_account, subscription, touch, usage
 from touchpoint.health import services
 from touchpoint.health.measures import registered_measures
 from touchpoint.health.models import HealthScore, Scorecard, ScorecardVersion
@@ -88,6 +88,9 @@ def test_portfolio_health_column_sorts_and_filters_by_grade(csm, django_assert_m
     subscription(quiet, started=today - timedelta(days=400))
     touch(quiet, on=today - timedelta(days=200))
     touch(quiet, on=today - timedelta(days=2), kind="payment_failed")
+    # Its usage fell away: an old customer (tenure earns it full points) that is leaving.
+    usage(quiet, first=today - timedelta(days=59), last=today - timedelta(days=30), events=20)
+    usage(quiet, first=today - timedelta(days=29), last=today, events=1)
     AccountFactory.create_batch(30, owner=csm)
     services.recompute_health(day=today)
     client = logged_in_client(csm)

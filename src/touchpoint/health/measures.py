@@ -105,6 +105,9 @@ class Measure:
     # Where the measure stands in lists (forms, explanations, a new scorecard): apps register in the
     # order Django loads them, which is not the order people read them in.
     position: int = 100
+    # Whether a value of this measure is data about how the customer is doing. Tenure is known for
+    # every account from its first day: it shapes the score but alone is no reason to give one.
+    evidence: bool = True
 
 
 @dataclass(frozen=True)
@@ -290,3 +293,37 @@ register_measure(
         position=40,
     )
 )
+
+
+def _tenure_sql(at: AsOf) -> tuple[str, list]:
+    # Customer since: the account's created_at, which an import sets to the real start date.
+    from touchpoint.accounts.models import Account
+
+    sql = f"""
+        SELECT id AS account_id, {at.days_since("created_at")} AS tenure_days
+        FROM {Account._meta.db_table} WHERE created_at < %s
+    """
+    return sql, [at.end, at.end]
+
+
+register_source(MeasureSource("tenure", columns=("tenure_days",), query=_tenure_sql))
+register_measure(
+    Measure(
+        "tenure",
+        label=_("Tenure"),
+        source="tenure",
+        column="tenure_days",
+        unit=_("days"),
+        help=_("Days since the account became a customer: the first months carry the most churn."),
+        weight=1,
+        green=365,
+        red=60,
+        position=5,
+        evidence=False,
+    )
+)
+
+
+def evidence_measures() -> frozenset[str]:
+    """Keys of the measures whose value counts as data about the account (see `Measure.evidence`)."""
+    return frozenset(key for key, measure in _MEASURES.items() if measure.evidence)

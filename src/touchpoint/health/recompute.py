@@ -68,8 +68,13 @@ def scoring_select(
     total = " + ".join(f"COALESCE(w{i} * p{i}, 0)" for i in range(n)) or "0"
     weights = " + ".join(f"(CASE WHEN p{i} IS NULL THEN 0 ELSE w{i} END)" for i in range(n)) or "0"
     # An account with no value for any weighed measure has no score at all ("unknown").
+    # Only measures that are evidence count as data (tenure is known for every account).
     known = (
-        " + ".join(f"(CASE WHEN w{i} IS NOT NULL AND v{i} IS NOT NULL THEN 1 ELSE 0 END)" for i in range(n))
+        " + ".join(
+            f"(CASE WHEN w{i} IS NOT NULL AND v{i} IS NOT NULL THEN 1 ELSE 0 END)"
+            for i, m in enumerate(measures)
+            if m.evidence
+        )
         or "0"
     )
     if connection.vendor == "sqlite":

@@ -156,17 +156,22 @@ def rule_points(value: float | None, rule: MeasureRule) -> float:
 
 
 def score(values: Mapping[str, float | None], definition: Definition) -> float | None:
-    """The weighted mean of every rule's points; None when no measure has a value for the account.
+    """The weighted mean of every rule's points; None when no measure that is evidence (see
+    `Measure.evidence`) has a value for the account.
 
     A measure without a value (missing or None) keeps its weight and earns the rule's `missing`
     points: "not enough data" is a state of its own, not a reason to rescale the others.
     """
+    from touchpoint.health.measures import get_measure
+
     total = 0.0
     weights = 0.0
     known = 0
     for rule in definition.rules:
         value = values.get(rule.measure)
-        known += value is not None
+        measure = get_measure(rule.measure)
+        # A measure such as tenure is known for every account: alone it is no data to score on.
+        known += value is not None and (measure is None or measure.evidence)
         total += rule.weight * rule_points(value, rule)
         weights += rule.weight
     if weights <= 0 or not known:

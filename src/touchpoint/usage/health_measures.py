@@ -38,14 +38,16 @@ def _usage_sql(at: AsOf) -> tuple[str, list]:
         seats_join, seats = "", "NULL"
     sql = f"""
         SELECT u.account_id,
-               CASE WHEN u.previous > 0 THEN 100.0 * (u.recent - u.previous) / u.previous END AS usage_trend,
+               CASE WHEN u.previous > 0 AND u.first_day <= %s
+                    THEN 100.0 * (u.recent - u.previous) / u.previous END AS usage_trend,
                CASE WHEN COALESCE({seats}, contacts.n, 0) > 0
                     THEN 100.0 * u.peak_users / COALESCE({seats}, contacts.n) END AS active_users
         FROM (
             SELECT account_id,
                    SUM(CASE WHEN day >= %s THEN events ELSE 0 END) AS recent,
                    SUM(CASE WHEN day >= %s AND day < %s THEN events ELSE 0 END) AS previous,
-                   MAX(CASE WHEN day >= %s THEN active_users ELSE 0 END) AS peak_users
+                   MAX(CASE WHEN day >= %s THEN active_users ELSE 0 END) AS peak_users,
+                   MIN(day) AS first_day
             FROM {DailyAccountRollup._meta.db_table}
             WHERE day > %s AND day <= %s
             GROUP BY account_id
@@ -56,7 +58,10 @@ def _usage_sql(at: AsOf) -> tuple[str, list]:
     """
     recent_start = at.date(RECENT_DAYS - 1)
     previous_start = at.date(2 * RECENT_DAYS - 1)
+    # The trend compares two whole windows: an account whose usage starts inside the earlier one (a
+    # new customer) would read as a huge rise; its trend is unknown until both windows are complete.
     params = [
+        previous_start,
         recent_start,
         previous_start,
         recent_start,
