@@ -60,3 +60,54 @@ def test_a_section_entry_stays_current_on_every_page_of_its_section(client, admi
         html = client.get(url).content.decode()
         assert re.search(r'data-nav="success" aria-current="page"', html), url
         assert 'data-nav="time-to-value"' not in html  # a tab of the section, not a menu entry
+
+
+def test_grouped_entries_show_once_as_a_drop_down_and_a_lone_member_stands_alone(rf, admin_user, csm):
+    from django.contrib.auth.models import AnonymousUser
+
+    from touchpoint.web import context_processors
+    from touchpoint.web import navigation as navigation_module
+
+    menu = Navigation()
+    menu.add_group(key="tools", label="Tools", order=50)
+    menu.add_group(key="solo", label="Solo", order=60)
+    menu.add(key="home", label="Home", url_name="my-day", order=0)
+    menu.add(key="a", label="A", url_name="portfolio", order=10, group="tools")
+    menu.add(key="b", label="B", url_name="tasks", order=5, group="tools")
+    menu.add(
+        key="c",
+        label="C",
+        url_name="health-scorecards",
+        order=1,
+        group="solo",
+        permission="health.view_scorecard",
+    )
+    menu.add(key="d", label="D", url_name="key-features", order=70, group="no-such-group")
+    original = navigation_module.nav
+    context_processors.nav = menu
+    try:
+        request = rf.get(reverse("portfolio"))
+        request.user = admin_user
+        items = context_processors.navigation(request)["nav_items"]
+        assert [item["key"] for item in items] == [
+            "home",
+            "tools",
+            "c",
+            "d",
+        ]  # by order; the group at its own
+        tools = items[1]
+        assert tools["group"] and [m["key"] for m in tools["items"]] == ["b", "a"] and tools["active"]
+        request.user = AnonymousUser()
+        assert context_processors.navigation(request)["nav_items"] == []
+    finally:
+        context_processors.nav = original
+
+
+def test_the_page_menu_puts_setup_pages_in_their_drop_down(client, admin_user):
+    client.force_login(admin_user)
+    html = client.get(reverse("portfolio")).content.decode()
+    setup = html[html.index('data-nav-group="setup"') :]
+    setup = setup[: setup.index("</div>\n        </div>")]
+    for key in ("sources", "key-features", "health-scorecards", "imports"):
+        assert f'data-nav="{key}"' in setup
+    assert html.index('data-nav="portfolio"') < html.index('data-nav-group="setup"')

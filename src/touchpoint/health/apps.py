@@ -37,4 +37,5 @@ class HealthConfig(AppConfig):
             url_name="health-scorecards",
             permission="health.view_scorecard",
             order=60,
+            group="setup",
         )

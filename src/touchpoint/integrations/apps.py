@@ -19,4 +19,5 @@ class IntegrationsConfig(AppConfig):
             url_name="imports",
             permission="integrations.add_importjob",
             order=70,
+            group="setup",
         )

@@ -10,7 +10,12 @@ def register_pages() -> None:
     from touchpoint.web.navigation import nav
 
     nav.add(
-        key="journeys", label=_("Journeys"), url_name="journeys", permission="journeys.view_journey", order=37
+        key="journeys",
+        label=_("Journeys"),
+        url_name="journeys",
+        permission="journeys.view_journey",
+        order=37,
+        group="engage",
     )
     account_panels.add(
         key="journeys",

@@ -26,6 +26,7 @@ class PlaybooksConfig(AppConfig):
             url_name="playbooks",
             permission="playbooks.view_playbook",
             order=35,
+            group="engage",
         )
         account_panels.add(
             key="playbooks",

@@ -27,6 +27,7 @@ class RevenueConfig(AppConfig):
             url_name="renewals",
             permission="revenue.view_subscription",
             order=40,
+            group="revenue",
         )
         nav.add(
             key="revenue-dashboard",
@@ -34,6 +35,7 @@ class RevenueConfig(AppConfig):
             url_name="revenue-dashboard",
             permission="revenue.view_mrrmovement",
             order=50,
+            group="revenue",
         )
         nav.add(
             key="integrations-stripe",
@@ -41,6 +43,7 @@ class RevenueConfig(AppConfig):
             url_name="integrations-stripe",
             permission="integrations.view_stripeevent",
             order=80,
+            group="setup",
         )
         account_panels.add(
             key="subscriptions", title=_("Subscriptions"), url_name="account-subscriptions", order=30

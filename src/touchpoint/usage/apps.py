@@ -29,7 +29,8 @@ class UsageConfig(AppConfig):
             url_name="sources",
             permission="usage.view_source",
             order=20,
+            group="setup",
         )
-        nav.add(key="key-features", label=_("Key features"), url_name="key-features", order=30)
+        nav.add(key="key-features", label=_("Key features"), url_name="key-features", order=30, group="setup")
         account_panels.add(key="usage", title=_("Product usage"), url_name="account-usage", order=20)
         health_measures.register()  # usage trend, active users, breadth of adoption
