@@ -23,6 +23,7 @@ def test_upload_a_csv_with_an_error_see_row_and_column_fix_the_mapping_and_impor
         call_command("worker", "--batch", "--no-schedules")
 
     log_in(page, admin)
+    page.hover("[data-nav-group=setup] .navgroup-label")  # the menu's drop-down
     page.get_by_role("link", name="Import").click()
     page.get_by_label("The file holds").select_option("accounts")
     page.get_by_label("CSV file").set_input_files(str(csv_file))

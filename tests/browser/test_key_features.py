@@ -33,6 +33,7 @@ def test_admin_marks_a_key_feature_and_the_account_shows_it_in_its_breadth(page,
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
     expect(page.locator("#usage-panel")).to_contain_text("No key features defined")
 
+    page.hover("[data-nav-group=setup] .navgroup-label")  # the menu's drop-down
     page.get_by_role("link", name="Key features").click()
     row = page.locator("tr", has_text="Report shared")
     row.get_by_placeholder("Label (optional)").fill("Sharing")

@@ -38,6 +38,7 @@ def test_a_csm_sees_their_renewals_opens_the_calendar_and_manages_a_subscription
         renewal_date=today + timedelta(days=5),
     )
     log_in(page, csm)
+    page.hover("[data-nav-group=revenue] .navgroup-label")  # the menu's drop-down
     page.get_by_role("link", name="Renewals").click()
     expect(page.locator("#renewals")).to_contain_text("Orbit Labs")
     expect(page.locator("#renewals")).to_contain_text("3,000")

@@ -39,6 +39,7 @@ def test_a_leader_reads_revenue_filters_by_segment_and_downloads_a_chart_as_csv(
         churn_reason=ChurnReason.objects.get_or_create(name="Switched to a competitor")[0],
     )
     log_in(page, leader)
+    page.hover("[data-nav-group=revenue] .navgroup-label")  # the menu's drop-down
     page.get_by_role("link", name="Revenue").click()
     page.get_by_label("From month").fill("2026-01")
     page.get_by_label("To month").fill("2026-03")

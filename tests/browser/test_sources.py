@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_admin_creates_a_source_and_watches_an_event_arrive(page, live_server, log_in):
     admin = UserFactory(role=Role.ADMIN, email="admin@example.com")
     log_in(page, admin)
+    page.hover("[data-nav-group=setup] .navgroup-label")  # the menu's drop-down
     page.get_by_role("link", name="Event sources").click()
     page.get_by_label("New source").fill("Web app")
     page.get_by_role("button", name="Create source").click()
