@@ -99,6 +99,40 @@ def _english(label: Any) -> str:
         return str(label)
 
 
+# What the timeline entries say (the titles in plain English; `describe` renders them for the
+# reader from the data). The demo writes the same.
+
+
+def ask_title(name: str, kind: str, status: str) -> str:
+    return f"{name}: {_english(ActivityKind(kind).label)} {status}"[:255]
+
+
+def ask_data(contact: Contact, kind: str, status: str) -> dict[str, Any]:
+    return {"contact": contact.name, "contact_id": contact.pk, "kind": kind, "status": status}
+
+
+def activity_title(name: str, kind: str) -> str:
+    return f"{name}: {_english(ActivityKind(kind).label)} done"[:255]
+
+
+def activity_data(contact: Contact, kind: str, link: str) -> dict[str, Any]:
+    return {"contact": contact.name, "contact_id": contact.pk, "kind": kind, "link": link}
+
+
+def reward_title(name: str, kind: str, amount: Decimal, currency: str) -> str:
+    return f"Reward for {name}: {_english(RewardKind(kind).label)} {amount} {currency}"[:255]
+
+
+def reward_data(contact: Contact, kind: str, amount: Decimal, currency: str) -> dict[str, Any]:
+    return {
+        "contact": contact.name,
+        "contact_id": contact.pk,
+        "kind": kind,
+        "value": str(amount),
+        "currency": currency,
+    }
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
@@ -241,12 +275,12 @@ def _record_activity(
     record_on_timeline(
         account=advocate.account,
         kind="advocacy_activity",
-        title=f"{contact.name}: {_english(ActivityKind(kind).label)} done"[:255],
+        title=activity_title(contact.name, kind),
         occurred_at=_moment(occurred_on),
         body=note,
         actor=actor,
         subject=activity,
-        data={"contact": contact.name, "contact_id": contact.pk, "kind": kind, "link": link},
+        data=activity_data(contact, kind, link),
     )
     record_audit(actor=actor, action="create", instance=activity)
     record_event(
@@ -345,17 +379,12 @@ def _on_timeline(the_ask: Ask, *, actor: User | None, occurred_on: date) -> None
     record_on_timeline(
         account=contact.account,
         kind="advocacy_ask",
-        title=f"{contact.name}: {_english(ActivityKind(the_ask.kind).label)} {the_ask.status}"[:255],
+        title=ask_title(contact.name, the_ask.kind, the_ask.status),
         occurred_at=_moment(occurred_on),
         body=the_ask.outcome_note if the_ask.status != AskStatus.ASKED else the_ask.note,
         actor=actor,
         subject=the_ask,
-        data={
-            "contact": contact.name,
-            "contact_id": contact.pk,
-            "kind": the_ask.kind,
-            "status": the_ask.status,
-        },
+        data=ask_data(contact, the_ask.kind, the_ask.status),
     )
 
 
@@ -469,18 +498,12 @@ def give_reward(
     record_on_timeline(
         account=advocate.account,
         kind="advocacy_reward",
-        title=f"Reward for {contact.name}: {_english(RewardKind(kind).label)} {amount} {currency}"[:255],
+        title=reward_title(contact.name, kind, amount, currency),
         occurred_at=_moment(given_on),
         body=note,
         actor=actor,
         subject=reward,
-        data={
-            "contact": contact.name,
-            "contact_id": contact.pk,
-            "kind": kind,
-            "value": str(amount),
-            "currency": currency,
-        },
+        data=reward_data(contact, kind, amount, currency),
     )
     record_audit(actor=actor, action="create", instance=reward)
     record_event(
