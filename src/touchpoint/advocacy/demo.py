@@ -47,7 +47,7 @@ KIND_WEIGHTS = (
     (ActivityKind.SPEAKING, 6),
     (ActivityKind.ADVISORY_BOARD, 7),
 )
-ASK_NOTES = {
+ASK_NOTES: dict[str, str] = {
     ActivityKind.REFERENCE_CALL: "A prospect in the same industry wants to hear how the rollout went",
     ActivityKind.REVIEW: "A review on G2 before the quarter's end",
     ActivityKind.TESTIMONIAL: "A quote for the website's customer page",
@@ -56,7 +56,7 @@ ASK_NOTES = {
     ActivityKind.SPEAKING: "A talk at the customer conference",
     ActivityKind.ADVISORY_BOARD: "A seat on the product advisory board",
 }
-LINKS = {
+LINKS: dict[str, str] = {
     ActivityKind.REVIEW: "https://www.g2.com/products/touchpoint/reviews",
     ActivityKind.CASE_STUDY: "https://example.com/customers/stories",
     ActivityKind.TESTIMONIAL: "https://example.com/customers",
