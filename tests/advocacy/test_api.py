@@ -40,7 +40,9 @@ def test_an_ask_beyond_the_quarter_limit_is_a_422_naming_the_limit_and_the_day(a
         assert api.send("post", "/advocacy/asks", {"contact": contact.pk, "kind": kind}).status_code == 201
     refused = api.send("post", "/advocacy/asks", {"contact": contact.pk, "kind": "speaking"})
     body = assert_api_error(refused, 422, "contact")
-    assert "limit is 2" in body["errors"][0]["message"] and "asked again on" in body["errors"][0]["message"]
+    assert (
+        "limit of 2 asks" in body["errors"][0]["message"] and "asked again on" in body["errors"][0]["message"]
+    )
     assert Ask.objects.count() == 2
 
 

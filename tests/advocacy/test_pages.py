@@ -49,7 +49,7 @@ def test_an_ask_beyond_the_limit_is_refused_beside_the_field(csm_client, contact
     )
     assert refused.status_code == 422
     text = refused.content.decode()
-    assert "the limit is 2 asks per contact per quarter" in text and "field-error" in text
+    assert "the limit of 2 asks per contact per quarter" in text and "field-error" in text
     assert Ask.objects.count() == 2
 
 

@@ -65,7 +65,10 @@ def test_a_third_ask_in_a_quarter_is_refused_naming_the_limit_and_the_next_day(c
     with pytest.raises(ValidationError) as refused:
         services.ask(contact=contact, kind="referral", actor=csm, asked_on=day)
     message = " ".join(refused.value.message_dict["contact"])
-    assert "limit is 2" in message and formats.date_format(date(2026, 7, 1), "DATE_FORMAT") in message
+    assert (
+        "limit of 2 asks per contact per quarter" in message
+        and formats.date_format(date(2026, 7, 1), "DATE_FORMAT") in message
+    )
     assert Ask.objects.count() == 2
     # The next quarter starts afresh.
     services.ask(contact=contact, kind="referral", actor=csm, asked_on=date(2026, 7, 1))
@@ -74,7 +77,7 @@ def test_a_third_ask_in_a_quarter_is_refused_naming_the_limit_and_the_next_day(c
 def test_the_quarter_limit_is_the_admin_setting(contact, csm):
     AdvocacySettings(max_asks_per_quarter=1).save()
     services.ask(contact=contact, kind="review", actor=csm, asked_on=date(2026, 2, 1))
-    with pytest.raises(ValidationError, match="limit is 1"):
+    with pytest.raises(ValidationError, match="limit of 1 ask per"):
         services.ask(contact=contact, kind="review", actor=csm, asked_on=date(2026, 3, 31))
 
 

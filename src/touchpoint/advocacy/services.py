@@ -20,7 +20,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 
 from touchpoint.accounts.models import Contact
 from touchpoint.accounts.services import record_on_timeline
@@ -175,12 +175,14 @@ def quarter_check(contact: Contact, *, day: date, limit: int | None = None) -> Q
 
 
 def refusal_message(contact: Contact, check: QuarterCheck) -> str:
-    return _(
-        "%(name)s has been asked %(asked)d times in this quarter; the limit is %(limit)d asks per contact "
-        "per quarter. They can be asked again on %(day)s."
+    return ngettext(
+        "%(name)s has reached the limit of %(limit)d ask per contact per quarter. "
+        "They can be asked again on %(day)s.",
+        "%(name)s has reached the limit of %(limit)d asks per contact per quarter. "
+        "They can be asked again on %(day)s.",
+        check.limit,
     ) % {
         "name": contact.name,
-        "asked": check.asked,
         "limit": check.limit,
         "day": formats.date_format(check.next_day, "DATE_FORMAT"),
     }

@@ -30,6 +30,7 @@ from touchpoint.advocacy.forms import (
     StatusForm,
 )
 from touchpoint.advocacy.models import ActivityKind, AdvocacySettings, Ask, AskStatus
+from touchpoint.health.models import Grade
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users.permissions import can, require
 
@@ -82,10 +83,12 @@ def pool_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     settings_row = AdvocacySettings.current()
     found = selectors.pool(request.user, quiet_days=settings_row.pool_quiet_days)
     rows = list(found[:PAGE_SIZE])
+    total = len(rows) if len(rows) < PAGE_SIZE else found.count()
     context = {
         "section_tab": "pool",
         "candidates": rows,
-        "more": len(rows) == PAGE_SIZE,
+        "total": total,
+        "more": total > PAGE_SIZE,
         "settings": settings_row,
         "may_ask": can(request.user, "advocacy.add_ask"),
     }
@@ -182,6 +185,7 @@ def _contact(
         "contact": contact,
         "account": contact.account,
         "record": record,
+        "grade_label": Grade(record.grade).label if record.grade in Grade.values else Grade.UNKNOWN.label,
         "may_change": may_change,
         "quarter": check,
         "saved": request.GET.get("saved") == "1",
