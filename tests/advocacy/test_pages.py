@@ -129,3 +129,24 @@ def test_only_admins_change_the_settings_page(csm_client, admin_user):
         ).status_code
         == 422
     )
+
+
+def test_the_account_panel_asks_one_of_the_accounts_contacts(csm_client, contact):
+    other_account_contact = ContactFactory()
+    url = reverse("advocacy-ask") + f"?account={contact.account_id}"
+    page = csm_client.get(url).content.decode()
+    assert "Katherine Johnson" in page and other_account_contact.name not in page
+    # A contact of another account is not a choice here.
+    refused = csm_client.post(url, {"contact": other_account_contact.pk, "kind": "review"})
+    assert refused.status_code == 422 and not Ask.objects.exists()
+    assert csm_client.post(url, {"contact": contact.pk, "kind": "review"}).status_code == 302
+    assert Ask.objects.get().contact_id == contact.pk
+
+
+def test_a_csm_outside_the_book_cannot_open_the_ask_form(contact):
+    from tests.factories import UserFactory
+    from touchpoint.users.roles import Role
+
+    outsider = logged_in_client(UserFactory(role=Role.CSM))
+    assert outsider.get(reverse("advocacy-ask") + f"?contact={contact.pk}").status_code == 403
+    assert outsider.get(reverse("advocacy-contact", args=[contact.pk])).status_code == 200  # reads every book
