@@ -53,3 +53,19 @@ def answered(
         },
         occurred_at=at,
     )
+
+
+def promoted(contact, score: int = 10, *, at: datetime | None = None, answer_id: int = 1):
+    """The candidate row an NPS answer leaves (what the consumer does with a `survey.answered`
+    event), written directly: on PostgreSQL a consumer reads only events every running transaction
+    is past, which a test's own transaction never is."""
+    from touchpoint.advocacy.consumer import category_of
+    from touchpoint.advocacy.services import apply_nps_answer
+
+    return apply_nps_answer(
+        contact=contact,
+        score=score,
+        category=category_of(score),
+        answer_id=answer_id,
+        answered_at=at or timezone.now(),
+    )

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.advocacy.helpers import answered, grade
+from tests.advocacy.helpers import grade, promoted
 from tests.conftest import assert_api_error
 from tests.factories import AccountFactory, ContactFactory
-from touchpoint.advocacy import consumer, services
+from touchpoint.advocacy import services
 from touchpoint.advocacy.models import Ask
 
 pytestmark = pytest.mark.django_db
@@ -95,8 +95,7 @@ def test_rewards_and_activities_through_the_api(api, contact):
 def test_the_pool_and_candidates_through_the_api(api, account):
     grade(account, "green")
     contact = ContactFactory(account=account)
-    answered(contact, 10)
-    consumer.follow_survey_answers()
+    promoted(contact, 10)
     pool = api.get("/advocacy/pool").json()
     assert pool["count"] == 1 and pool["items"][0]["grade"] == "green"
     by_hand = ContactFactory(account=account)

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.advocacy.helpers import answered, grade
+from tests.advocacy.helpers import answered, grade, promoted
+from tests.events.test_events import settle
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
 from touchpoint.advocacy import consumer, selectors, services
 from touchpoint.advocacy.models import AdvocacySettings, Candidate
@@ -14,44 +15,52 @@ from touchpoint.advocacy.models import AdvocacySettings, Candidate
 pytestmark = pytest.mark.django_db
 
 
+# The consumer reads committed events only (on PostgreSQL, settled ones).
+@pytest.mark.django_db(transaction=True)
 def test_a_promoter_becomes_a_candidate_and_a_later_detractor_answer_removes_it(account):
     contact = ContactFactory(account=account)
     answered(contact, 10, answer_id=7)
-    assert consumer.follow_survey_answers() == 1
+    assert _follow() == 1
     candidate = Candidate.objects.get(contact=contact)
     assert candidate.is_candidate and candidate.nps_score == 10 and candidate.answer_id == 7
     assert candidate.source == "survey" and candidate.category == "promoter"
     answered(contact, 4, answer_id=8)
-    consumer.follow_survey_answers()
+    _follow()
     candidate.refresh_from_db()
     assert not candidate.is_candidate and candidate.nps_score == 4 and candidate.answer_id == 8
 
 
+# The consumer reads committed events only (on PostgreSQL, settled ones).
+@pytest.mark.django_db(transaction=True)
 def test_a_passive_answer_also_removes_the_candidate_and_a_new_promoter_answer_restores_it(account):
     contact = ContactFactory(account=account)
     answered(contact, 9)
     answered(contact, 8)
-    consumer.follow_survey_answers()
+    _follow()
     assert not Candidate.objects.get(contact=contact).is_candidate
     answered(contact, 9, answer_id=3)
-    consumer.follow_survey_answers()
+    _follow()
     assert Candidate.objects.get(contact=contact).is_candidate
 
 
+# The consumer reads committed events only (on PostgreSQL, settled ones).
+@pytest.mark.django_db(transaction=True)
 def test_csat_answers_answers_without_a_contact_and_passive_strangers_make_no_candidate(account):
     contact = ContactFactory(account=account)
     answered(contact, 5, kind="csat", category="")
     answered(None, 10)
     answered(contact, 7)
-    assert consumer.follow_survey_answers() == 3
+    assert _follow() == 3
     assert not Candidate.objects.exists()
 
 
+# The consumer reads committed events only (on PostgreSQL, settled ones).
+@pytest.mark.django_db(transaction=True)
 def test_each_answer_is_applied_once(account):
     contact = ContactFactory(account=account)
     answered(contact, 10)
-    assert consumer.follow_survey_answers() == 1
-    assert consumer.follow_survey_answers() == 0
+    assert _follow() == 1
+    assert _follow() == 0
     assert Candidate.objects.count() == 1
 
 
@@ -61,9 +70,14 @@ def test_the_consumer_is_a_poller_of_every_worker():
     assert "advocacy.candidates" in [poller.name for poller in registered_pollers()]
 
 
+def _follow() -> int:
+    settle()  # PostgreSQL: every event recorded so far can be handed out
+    return consumer.follow_survey_answers()
+
+
 def _promoter(account, score=10, *, days_ago=0):
     contact = ContactFactory(account=account)
-    answered(contact, score, at=timezone.now() - timedelta(days=days_ago))
+    promoted(contact, score, at=timezone.now() - timedelta(days=days_ago))
     return contact
 
 
@@ -77,9 +91,9 @@ def test_the_pool_holds_promoters_at_green_accounts_not_asked_recently(csm):
     asked_long_ago = _promoter(green)
     _promoter(red)
     passive = ContactFactory(account=green)
-    answered(passive, 8)
+    promoted(passive, 10)
+    promoted(passive, 8)
     by_hand = ContactFactory(account=green)
-    consumer.follow_survey_answers()
     services.mark_candidate(contact=by_hand, actor=csm)
     services.ask(
         contact=asked_lately, kind="review", actor=csm, asked_on=timezone.localdate() - timedelta(days=10)
@@ -102,7 +116,6 @@ def test_the_pool_puts_recent_scores_first_then_the_largest_accounts(csm):
     older = _promoter(large, days_ago=30)
     at_small = _promoter(small)
     at_large = _promoter(large)
-    consumer.follow_survey_answers()
     rows = list(selectors.pool(csm))
     assert [row.contact_id for row in rows] == [at_large.pk, at_small.pk, older.pk]
     assert rows[0].arr == Decimal("108000")
@@ -116,7 +129,6 @@ def test_the_pool_page_costs_a_fixed_number_of_queries(csm, django_assert_max_nu
         grade(account, "green")
         for _contact in range(3):
             _promoter(account)
-    consumer.follow_survey_answers()
     client = logged_in_client(csm)
     with django_assert_max_num_queries(12):
         response = client.get("/advocacy/pool/")

@@ -8,9 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.advocacy.helpers import answered, grade
+from tests.advocacy.helpers import grade, promoted
 from tests.factories import AccountFactory, ContactFactory, UserFactory
-from touchpoint.advocacy import consumer
 from touchpoint.advocacy.models import Activity, AdvocacySettings, Ask
 from touchpoint.users.roles import Role
 
@@ -27,8 +26,7 @@ def test_a_csm_asks_a_promoter_for_a_reference_and_a_second_ask_is_refused(
     account = AccountFactory(owner=csm, name="Globex")
     grade(account, "green")
     promoter = ContactFactory(account=account, name="Ada Lovelace")
-    answered(promoter, 10, answer_id=41)
-    consumer.follow_survey_answers()
+    promoted(promoter, 10, answer_id=41)
     AdvocacySettings(max_asks_per_quarter=1).save()
     log_in(page, csm)
     if language != "en":

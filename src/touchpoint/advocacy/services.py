@@ -570,6 +570,7 @@ def unmark_candidate(*, contact: Contact, actor: User | None) -> Candidate | Non
     return candidate
 
 
+@transaction.atomic
 def apply_nps_answer(
     *, contact: Contact, score: int, category: str, answer_id: int, answered_at: datetime
 ) -> Candidate | None:

@@ -22,13 +22,13 @@ def _label(choices: type, value: str) -> str:
 
 def _describe_ask(entry: TimelineEntry) -> str:
     data = entry.data
-    values = {"contact": data.get("contact", ""), "kind": _label(ActivityKind, data.get("kind", "")).lower()}
+    values = {"contact": data.get("contact", ""), "kind": _label(ActivityKind, data.get("kind", ""))}
     status = data.get("status", "")
     if status == AskStatus.ACCEPTED:
-        return gettext("%(contact)s accepted to do a %(kind)s") % values
+        return gettext("%(contact)s accepted: %(kind)s") % values
     if status == AskStatus.DECLINED:
-        return gettext("%(contact)s declined to do a %(kind)s") % values
-    return gettext("%(contact)s asked for a %(kind)s") % values
+        return gettext("%(contact)s declined: %(kind)s") % values
+    return gettext("Asked %(contact)s: %(kind)s") % values
 
 
 def _describe_activity(entry: TimelineEntry) -> str:
@@ -43,7 +43,7 @@ def _describe_reward(entry: TimelineEntry) -> str:
     data = entry.data
     return gettext("Reward for %(contact)s: %(kind)s, %(value)s %(currency)s") % {
         "contact": data.get("contact", ""),
-        "kind": _label(RewardKind, data.get("kind", "")).lower(),
+        "kind": _label(RewardKind, data.get("kind", "")),
         "value": data.get("value", ""),
         "currency": data.get("currency", ""),
     }
