@@ -134,3 +134,18 @@ def test_the_pool_page_costs_a_fixed_number_of_queries(csm, django_assert_max_nu
         response = client.get("/advocacy/pool/")
     assert response.status_code == 200
     assert response.content.count(b'id="candidate-') == 9
+
+
+def test_the_demo_applies_the_survey_steps_answers_in_its_own_transaction(account):
+    from touchpoint.advocacy.demo import candidates_from_survey_answers
+    from touchpoint.events.models import ConsumerPosition
+
+    promoter, detractor = ContactFactory(account=account), ContactFactory(account=account)
+    answered(promoter, 10, answer_id=1)
+    answered(detractor, 10, answer_id=2)
+    answered(detractor, 3, answer_id=3)
+    assert candidates_from_survey_answers() == 3
+    assert set(Candidate.objects.filter(is_candidate=True).values_list("contact_id", flat=True)) == {
+        promoter.pk
+    }
+    assert ConsumerPosition.objects.filter(name=consumer.CONSUMER).exists()

@@ -1,10 +1,10 @@
 """Demo step "advocacy": advocates at healthy accounts and what they did over the demo's history.
 
-Accounts whose latest health grade is green (the health step's scores) have promoters: contacts who
-are advocacy candidates, as an NPS promoter answer would have made them (until the surveys step
-exists the candidates are written here directly, with no source answer; a few more are marked by
-hand, and a few at accounts that are not green, and a few who later answered as passives, show what the
-pool leaves out). A third of the healthy accounts have advocates: each was asked over the months
+Candidates come from the surveys step's NPS answers when it ran (its `survey.answered` events,
+applied as the consumer applies them). Without them, accounts whose latest health grade is green (the
+health step's scores) get promoters here: contacts who are advocacy candidates, as an NPS promoter
+answer would have made them, with no source answer; a few more are marked by hand, and a few at
+accounts that are not green, and a few who later answered as passives, show what the pool leaves out. A third of the healthy accounts have advocates: each was asked over the months
 (references, reviews, case studies…) with the asks in every status (asked, accepted, done,
 declined), a done ask being the advocate's activity; some did something unasked; most got a reward.
 No contact is asked more than the default limit (two) in a quarter. Every ask, activity and reward
@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Contact, TimelineEntry
-from touchpoint.advocacy import services
+from touchpoint.advocacy import consumer, services
 from touchpoint.advocacy.models import (
     Activity,
     ActivityKind,
@@ -35,7 +35,10 @@ from touchpoint.advocacy.models import (
     Reward,
     RewardKind,
 )
+from touchpoint.demo import builders
 from touchpoint.demo.builders import TIMELINE_COLUMNS, DemoContext, register_data, step, timeline_row
+from touchpoint.events.models import ConsumerPosition, DomainEvent
+from touchpoint.events.registry import is_registered
 from touchpoint.health.models import HealthScore
 
 KIND_WEIGHTS = (
@@ -91,13 +94,35 @@ def _latest_grades() -> dict[int, str]:
     return dict(HealthScore.objects.filter(day=last_day).values_list("account_id", "grade"))
 
 
-@step("advocacy", after=("health",))
+def candidates_from_survey_answers() -> int:
+    """Apply the `survey.answered` events the surveys step recorded, oldest first, as the consumer
+    would (the demo is one transaction, in which PostgreSQL's consumer would see none of them
+    settled); returns how many were read. The consumer's position row exists afterwards, so the
+    demo's end moves it past the history and a worker started later replays nothing."""
+    ConsumerPosition.objects.get_or_create(name=consumer.CONSUMER)
+    if not is_registered(consumer.KIND):
+        return 0
+    events = list(DomainEvent.objects.filter(kind=consumer.KIND).order_by("occurred_at", "id"))
+    for event in events:
+        consumer.handle(event)
+    return len(events)
+
+
+# After the health scores (the grades say which accounts are healthy) and, when it is installed, the
+# surveys step (its NPS answers make the candidates).
+_after = ("health", *(name for name in ("surveys",) if name in builders._STEPS))
+
+
+@step("advocacy", after=_after)
 def advocacy(ctx: DemoContext) -> None:
     rng = ctx.rng
     today = ctx.anchor
     first_day = today - timedelta(days=ctx.days - 1)
     grades = _latest_grades()
     currency = settings.TOUCHPOINT_CURRENCY
+    # Promoters from the surveys step's answers when there are some; otherwise made here, as those
+    # answers would have made them.
+    from_surveys = candidates_from_survey_answers() > 0
     candidates: list[Candidate] = []
     advocates: list[tuple[Advocate, Contact, int | None]] = []
     for demo_account in ctx.accounts:
@@ -112,7 +137,7 @@ def advocacy(ctx: DemoContext) -> None:
             key=lambda c: (not ({"champion", "decision_maker"} & set(c.roles)), c.contact.pk),
         )
         promoter_share = 0.6 if grade == "green" else 0.25 if grade == "yellow" else 0.1
-        for demo_contact in people[:3]:
+        for demo_contact in people[:3] if not from_surveys else ():
             if rng.random() >= promoter_share:
                 continue
             scored_on = today - timedelta(days=rng.randint(0, max(0, (today - created).days)))
