@@ -187,6 +187,40 @@ def _matrix_framework() -> Any:
     )
 
 
+def _advocacy_advocate(world: World) -> Any:
+    """The world's contact as an advocate."""
+    from touchpoint.advocacy.models import Advocate
+    from touchpoint.advocacy.services import add_advocate
+
+    return Advocate.objects.filter(contact=world.contact).first() or add_advocate(
+        contact=world.contact, actor=world.people["owner"]
+    )
+
+
+def _advocacy_ask(world: World) -> Any:
+    """An open ask to the world's contact."""
+    from touchpoint.advocacy.models import Ask
+    from touchpoint.advocacy.services import ask
+
+    return Ask.objects.filter(contact=world.contact).first() or ask(
+        contact=world.contact, kind="review", actor=world.people["owner"]
+    )
+
+
+def _with_advocacy(world: World) -> dict:
+    _advocacy_ask(world)
+    _advocacy_advocate(world)
+    return {}
+
+
+def _advocacy_contact_url(world: World) -> str:
+    return reverse("advocacy-contact", args=[world.contact.pk])
+
+
+def _advocacy_ask_url(world: World) -> str:
+    return reverse("advocacy-ask") + f"?contact={world.contact.pk}"
+
+
 def _matrix_map(world: World) -> Any:
     """A readiness map the account's owner owns, with one touchpoint of one question (nobody answers for
     it by name, so shaping and answering both fall to the map's owner, leaders and admins)."""
@@ -520,6 +554,27 @@ PAGES: dict[str, list[Case]] = {
     ],
     # Readiness maps: everyone signed in reads them; CSMs, leaders and admins start one; the map's owner,
     # leaders and admins shape it and (no one named on the touchpoint) answer it; CSMs comment.
+    "advocacy": [Case(signed_in, data=_with_advocacy, shows=_account_name)],
+    "advocacy-pool": [Case(signed_in)],
+    "advocacy-asks": [Case(signed_in, data=_with_advocacy, shows=_account_name)],
+    "advocacy-settings": [
+        Case(signed_in),
+        Case(admins_only, method="post", data={"max_asks_per_quarter": 3, "pool_quiet_days": 60}),
+    ],
+    "advocacy-ask": [
+        Case(book_writes, url=_advocacy_ask_url),
+        Case(
+            book_writes,
+            method="post",
+            url=_advocacy_ask_url,
+            data=lambda w: {"contact": w.contact.pk, "kind": "review"},
+        ),
+    ],
+    "advocacy-contact": [
+        Case(account_reads, url=_advocacy_contact_url),
+        Case(book_writes, method="post", url=_advocacy_contact_url, data={"action": "candidate"}),
+    ],
+    "account-advocacy": [Case(account_reads, data=_with_advocacy)],
     "readiness-maps": [Case(signed_in)],
     "readiness-map-new": [Case(csm_creates), Case(csm_creates, method="post", data={"name": ""})],
     "readiness-uptime": [
@@ -636,6 +691,8 @@ def _api(path: str) -> Callable[[World], str]:
             framework=_matrix_framework().key if "{framework}" in path else "",
             milestone_key="matrix-outcome",
             map_id=_matrix_map(world).pk if "{map_id}" in path else 0,
+            advocate_id=_advocacy_advocate(world).pk if "{advocate_id}" in path else 0,
+            ask_id=_advocacy_ask(world).pk if "{ask_id}" in path else 0,
             enrollment_id=_journey_enrollment(world).pk
             if "{key}" in path or "{enrollment_id}" in path
             else 0,
@@ -698,6 +755,28 @@ API: dict[str, list[Case]] = {
     "PUT /api/v1/accounts/{account_id}/success-plan": [Case(book_writes, data={"title": "Matrix plan"})],
     "GET /api/v1/plugin/ping": [Case(API_SIGNED_IN)],
     "GET /api/v1/success/frameworks": [Case(API_SIGNED_IN)],
+    "GET /api/v1/advocacy/advocates": [Case(API_SIGNED_IN, data=_with_advocacy, shows=_account_name)],
+    "POST /api/v1/advocacy/advocates": [Case(book_writes, data=lambda w: {"contact": w.contact.pk})],
+    "GET /api/v1/advocacy/advocates/{advocate_id}": [Case(account_reads)],
+    "PATCH /api/v1/advocacy/advocates/{advocate_id}": [Case(book_writes, data={"notes": "Matrix"})],
+    "GET /api/v1/advocacy/advocates/{advocate_id}/activities": [Case(account_reads)],
+    "POST /api/v1/advocacy/advocates/{advocate_id}/activities": [Case(book_writes, data={"kind": "review"})],
+    "POST /api/v1/advocacy/advocates/{advocate_id}/rewards": [
+        Case(book_writes, data={"kind": "gift", "value": "5.00"})
+    ],
+    "GET /api/v1/advocacy/rewards": [Case(API_SIGNED_IN)],
+    "GET /api/v1/advocacy/asks": [Case(API_SIGNED_IN, data=_with_advocacy, shows=_account_name)],
+    "POST /api/v1/advocacy/asks": [
+        Case(book_writes, data=lambda w: {"contact": w.contact.pk, "kind": "review"})
+    ],
+    "GET /api/v1/advocacy/asks/{ask_id}": [Case(account_reads)],
+    "POST /api/v1/advocacy/asks/{ask_id}/status": [Case(book_writes, data={"status": "accepted"})],
+    "GET /api/v1/advocacy/candidates": [Case(API_SIGNED_IN)],
+    "POST /api/v1/advocacy/candidates": [Case(book_writes, data=lambda w: {"contact": w.contact.pk})],
+    "DELETE /api/v1/advocacy/candidates/{contact_id}": [Case(book_writes)],
+    "GET /api/v1/advocacy/pool": [Case(API_SIGNED_IN)],
+    "GET /api/v1/advocacy/settings": [Case(API_SIGNED_IN)],
+    "PATCH /api/v1/advocacy/settings": [Case(admins_only, data={"pool_quiet_days": 60})],
     "GET /api/v1/readiness/maps": [Case(API_SIGNED_IN)],
     "GET /api/v1/readiness/maps/{map_id}": [Case(API_SIGNED_IN)],
     "POST /api/v1/readiness/uptime": [

@@ -154,7 +154,20 @@ def data(admin_user):
         uptime_percent="99.95",
         actor=None,
     )
+    from touchpoint.advocacy import services as advocacy
+
+    # An advocate with a done ask (its activity), an open ask, a reward and a candidate: every part
+    # of the advocacy pages and panel has rows.
+    advocate_contact = ContactFactory(account=account)
+    done_ask = advocacy.ask(contact=advocate_contact, kind="review", actor=owner)
+    advocacy.change_ask(the_ask=done_ask, status="done", actor=owner)
+    advocate = advocate_contact.advocate
+    advocacy.give_reward(advocate=advocate, kind="gift", value=25, actor=owner)
+    open_ask = advocacy.ask(contact=contact, kind="case_study", actor=owner)
+    advocacy.mark_candidate(contact=contact, actor=owner)
     return {
+        "advocate_id": advocate.pk,
+        "ask_id": open_ask.pk,
         "map_id": readiness_map.pk,
         "touchpoint_id": touchpoint.pk,
         "key": "reads",
@@ -216,6 +229,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-milestones",
             "account-success-plan",
             "account-plan-panel",
+            "account-advocacy",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -238,6 +252,11 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/success/time-to-value/",
         f"/accounts/{data['account_id']}/success-plan/",
         f"/accounts/{data['account_id']}/success-plan/panel/",
+        "/advocacy/",
+        "/advocacy/pool/",
+        "/advocacy/asks/",
+        f"/advocacy/contacts/{data['contact_id']}/",
+        f"/accounts/{data['account_id']}/advocacy/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(

@@ -7,4 +7,6 @@ class AdvocacyConfig(AppConfig):
     verbose_name = "Advocacy"
 
     def ready(self) -> None:
-        pass  # registers its plug-ins here (navigation, panels, measures, events) once it has them
+        from touchpoint.advocacy import domain_events, plugins, rules, timeline  # noqa: F401  (each registers on import)
+
+        plugins.register()  # navigation, the account panel, the survey-answer consumer
