@@ -113,6 +113,7 @@ class PolicyForm(forms.Form):
                 initial=target.escalate_to_id if target else None,
             )
             self.fields[f"{priority}_escalation_url"] = forms.URLField(
+                assume_scheme="https",
                 label=f"{label}: " + str(_("escalation webhook")),
                 required=False,
                 max_length=200,
