@@ -33,7 +33,7 @@ class _Receiver(BaseHTTPRequestHandler):
     received: list = []
     status = 200
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers["Content-Length"])
         _Receiver.received.append((dict(self.headers), self.rfile.read(length)))
         self.send_response(_Receiver.status)
