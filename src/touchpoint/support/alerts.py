@@ -12,7 +12,7 @@ def breached(event) -> list[AlertDraft]:
     from touchpoint.accounts.models import Account
 
     account = Account.objects.filter(pk=event.account_id).only("name").first()
-    ticket = event.payload.get("ticket")
+    ticket = event.payload.get("ticket_id")
     if account is None or not isinstance(ticket, int):
         return []
     data = {

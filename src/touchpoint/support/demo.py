@@ -256,7 +256,7 @@ def _due_today(ctx: DemoContext, context: services.Context, enterprise) -> Ticke
     ]
     if not candidates:
         return None
-    demo_account = max(candidates, key=lambda d: d.account.pk * 7919 % 1000)
+    demo_account = ctx.rng.choice(candidates)
     policy = context.policy(demo_account.account.segment_id)
     if policy is None:
         return None
@@ -304,7 +304,7 @@ def _breaches_and_timeline(
     now = ctx.end - timedelta(seconds=1)
     for ticket in tickets:
         payload = {
-            "ticket": ticket.pk,
+            "ticket_id": ticket.pk,
             "subject": ticket.subject,
             "priority": ticket.priority,
             "status": ticket.status,
@@ -353,7 +353,7 @@ def _breaches_and_timeline(
                 )
             )
             data = {
-                "ticket": ticket.pk,
+                "ticket_id": ticket.pk,
                 "subject": ticket.subject,
                 "priority": ticket.priority,
                 "metric": clock.metric,

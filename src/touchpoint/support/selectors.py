@@ -26,7 +26,7 @@ from touchpoint.support.models import (
     WebhookSource,
 )
 
-ABOUT_TO_BREACH = timedelta(hours=2)
+ABOUT_TO_BREACH = timedelta(hours=24)
 
 
 def tickets(reader: Any) -> QuerySet[Ticket]:

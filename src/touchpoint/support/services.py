@@ -401,7 +401,7 @@ def _write(
         changes=changes,
     )
     payload = {
-        "ticket": ticket.pk,
+        "ticket_id": ticket.pk,
         "subject": ticket.subject,
         "priority": ticket.priority,
         "status": ticket.status,
@@ -520,12 +520,12 @@ def _on_breach(ticket: Ticket, breach: SlaBreach, target: SlaTarget | None, *, n
     from touchpoint.tasks.services import create_task
 
     data = {
-        "ticket": ticket.pk,
+        "ticket_id": ticket.pk,
         "subject": ticket.subject,
         "priority": ticket.priority,
         "metric": breach.metric,
         "due_at": breach.due_at.isoformat(),
-        "breach": breach.pk,
+        "breach_id": breach.pk,
     }
     record_on_timeline(
         account=ticket.account,

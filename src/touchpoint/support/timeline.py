@@ -22,7 +22,7 @@ def _priority(value: str) -> str:
 
 
 def _link(entry) -> str | None:
-    ticket = entry.data.get("ticket")
+    ticket = entry.data.get("ticket_id")
     return reverse("support-ticket", kwargs={"ticket_id": ticket}) if isinstance(ticket, int) else None
 
 
