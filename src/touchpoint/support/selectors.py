@@ -86,7 +86,7 @@ def about_to_breach(
     )
 
 
-def open_backlog(reader: Any, *, limit: int = 50) -> list[Ticket]:
+def open_backlog(reader: Any, *, limit: int = 30) -> list[Ticket]:
     rows = list(tickets(reader).exclude(status__in=DONE_STATUSES).order_by("opened_at", "id")[:500])
     rows.sort(key=lambda t: (PRIORITY_ORDER.get(t.priority, 9), t.opened_at, t.pk))  # type: ignore[call-overload]
     return rows[:limit]
@@ -189,7 +189,13 @@ def policies() -> list[SlaPolicy]:
 
 
 def calendars() -> list[BusinessCalendar]:
-    return list(BusinessCalendar.objects.all())
+    from touchpoint.support.forms import WEEKDAYS
+
+    names = dict(WEEKDAYS)
+    found = list(BusinessCalendar.objects.all())
+    for calendar in found:
+        calendar.day_names = [str(names[int(day)]) for day in sorted(calendar.working_days)]  # type: ignore[attr-defined]
+    return found
 
 
 def webhook_sources() -> list[WebhookSource]:
