@@ -29,7 +29,7 @@ def _post_signed(url: str, secret: str, body: bytes) -> dict:
         method="POST",
         headers={"Content-Type": "application/json", **webhooks.sign_touchpoint(secret, body)},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (the live test server)
+    with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
         return json.loads(response.read())
 
