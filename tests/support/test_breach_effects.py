@@ -20,6 +20,7 @@ from touchpoint.support.models import SlaBreach, SlaTarget
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.django_db(transaction=True)  # the alerts consumer reads committed events (PostgreSQL)
 def test_a_breach_alerts_the_account_owner(make_ticket, big_account):
     ticket = make_ticket()
     services.check_breaches(now=ticket.first_reply_due_at + timedelta(minutes=1))
