@@ -75,3 +75,10 @@ def test_metrics_breaches_and_policies(api, admin_api, big_account, policy):
     assert breaches["count"] == 1 and breaches["items"][0]["target"] == "first_reply"
     policies = admin_api.get("/support/policies").json()
     assert {p["name"] for p in policies} == {"Default", "Enterprise"}
+
+
+def test_a_ticket_needs_an_account(api, big_account, policy):
+    values = body()
+    del values["account_external_id"]
+    assert_api_error(api.send("post", "/support/tickets", values), 422, "account")
+    assert_api_error(api.send("post", "/support/tickets", body(account_external_id="nobody")), 404)

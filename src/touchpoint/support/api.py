@@ -191,8 +191,9 @@ def post_ticket(request: HttpRequest, body: TicketIn):
         account = get_object_or_404(Account, external_id=external)
     else:
         from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
 
-        raise ValidationError({"account": "Give account or account_external_id."})
+        raise ValidationError({"account": _("Give the account's id or its external ID.")})
     require_perm(request, "support.add_ticket", account)
     ticket, outcome = services.upsert_ticket(data=_data(values), account=account, actor=caller(request))
     ticket = selectors.ticket_detail_queryset().get(pk=ticket.pk)
