@@ -604,6 +604,20 @@ PAGES: dict[str, list[Case]] = {
     "health-backtest-accept": [Case(leaders_only, method="post")],
     # Revenue
     "revenue-dashboard": [Case(signed_in)],
+    "support": [Case(signed_in)],
+    "support-settings": [Case(signed_in), Case(leaders_only, method="post", data={"action": "calendar"})],
+    "support-ticket": [
+        Case(account_reads, url=lambda w: reverse("support-ticket", args=[_matrix_ticket(w).pk]))
+    ],
+    "account-support": [Case(account_reads)],
+    "support-webhook": [
+        Case(
+            public,
+            method="post",
+            url=lambda w: reverse("support-webhook", args=["matrix"]),
+            why="signed (401 without)",
+        )
+    ],
     "revenue-export": [Case(signed_in)],
     "renewals": [Case(signed_in, url=lambda w: reverse("renewals") + "?owner=", shows=_account_name)],
     "renewals-export": [
@@ -672,6 +686,28 @@ def _subscription_body(world: World) -> dict:
     return {"account": world.account.pk, "product": "Extra seats", "mrr": "10.00", "started_on": "2026-01-01"}
 
 
+def _matrix_ticket(world: World) -> Any:
+    """A ticket of the world's account (made once, through the service)."""
+    from touchpoint.support.services import TicketData, upsert_ticket
+
+    ticket, _outcome = upsert_ticket(
+        data=TicketData(
+            subject="Matrix ticket",
+            opened_at=timezone.now() - timedelta(hours=1),
+            updated_at=timezone.now() - timedelta(hours=1),
+            source="matrix",
+            external_id="m1",
+        ),
+        account=world.account,
+        actor=None,
+    )
+    return ticket
+
+
+def _ticket_body(world: World) -> dict:
+    return {"account": world.account.pk, "subject": "Matrix ticket", "opened_at": "2026-01-01T09:00:00Z"}
+
+
 def _task_body(world: World) -> dict:
     return {"account": world.account.pk, "title": "Matrix task", "due_on": "2026-01-01"}
 
@@ -693,6 +729,7 @@ def _api(path: str) -> Callable[[World], str]:
             map_id=_matrix_map(world).pk if "{map_id}" in path else 0,
             advocate_id=_advocacy_advocate(world).pk if "{advocate_id}" in path else 0,
             ask_id=_advocacy_ask(world).pk if "{ask_id}" in path else 0,
+            ticket_id=_matrix_ticket(world).pk if "{ticket_id}" in path else 0,
             enrollment_id=_journey_enrollment(world).pk
             if "{key}" in path or "{enrollment_id}" in path
             else 0,
@@ -800,6 +837,14 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/subscriptions/{subscription_id}/movements": [Case(account_reads)],
     "POST /api/v1/mrr-movements/{movement_id}/void": [Case(book_writes, data={"reason": "Entered twice"})],
     "GET /api/v1/metrics/revenue": [Case(API_SIGNED_IN)],
+    # Support: tickets follow their account's book; policies and the numbers are everyone's to read.
+    "GET /api/v1/support/tickets": [Case(API_SIGNED_IN)],
+    "POST /api/v1/support/tickets": [Case(book_writes, data=_ticket_body)],
+    "GET /api/v1/support/tickets/{ticket_id}": [Case(account_reads)],
+    "PATCH /api/v1/support/tickets/{ticket_id}": [Case(book_writes, data={"assignee": "Matrix"})],
+    "GET /api/v1/support/breaches": [Case(API_SIGNED_IN)],
+    "GET /api/v1/support/metrics": [Case(API_SIGNED_IN)],
+    "GET /api/v1/support/policies": [Case(API_SIGNED_IN)],
     "GET /api/v1/playbooks": [Case(API_SIGNED_IN)],
     "GET /api/v1/accounts/{account_id}/playbook-runs": [Case(account_reads)],
     "POST /api/v1/accounts/{account_id}/playbook-runs": [

@@ -165,9 +165,11 @@ def data(admin_user):
     advocacy.give_reward(advocate=advocate, kind="gift", value=25, actor=owner)
     open_ask = advocacy.ask(contact=contact, kind="case_study", actor=owner)
     advocacy.mark_candidate(contact=contact, actor=owner)
+    ticket = _support_ticket(account)
     return {
         "advocate_id": advocate.pk,
         "ask_id": open_ask.pk,
+        "ticket_id": ticket.pk,
         "map_id": readiness_map.pk,
         "touchpoint_id": touchpoint.pk,
         "key": "reads",
@@ -196,6 +198,48 @@ def data(admin_user):
         "framework": framework.key,
         "milestone_id": stalled_before.pk,
     }
+
+
+def _support_ticket(account):
+    """An urgent ticket under a policy, breached, with a webhook source: the support pages have rows."""
+    from datetime import time
+
+    from django.utils import timezone
+
+    from touchpoint.support import services as support
+
+    calendar = support.save_calendar(
+        name="Weekdays",
+        time_zone="Europe/Berlin",
+        working_days=[0, 1, 2, 3, 4],
+        opens_at=time(9),
+        closes_at=time(17),
+        holidays=[],
+        actor=None,
+    )
+    support.save_policy(
+        name="Default",
+        segment=None,
+        calendar=calendar,
+        targets={"urgent": {"first_reply_minutes": 1, "resolution_minutes": 60}},
+        actor=None,
+    )
+    support.create_webhook_source(key="zendesk", kind="zendesk", actor=None)
+    opened = timezone.now() - timedelta(days=5)
+    ticket, _outcome = support.upsert_ticket(
+        data=support.TicketData(
+            subject="Export stuck",
+            opened_at=opened,
+            updated_at=opened,
+            priority="urgent",
+            status="open",
+            source="zendesk",
+            external_id="1",
+        ),
+        account=account,
+        actor=None,
+    )
+    return ticket
 
 
 def _writes(client, url: str, **headers) -> tuple[int, list[str]]:
@@ -230,6 +274,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-success-plan",
             "account-plan-panel",
             "account-advocacy",
+            "account-support",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -257,6 +302,10 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/advocacy/asks/",
         f"/advocacy/contacts/{data['contact_id']}/",
         f"/accounts/{data['account_id']}/advocacy/",
+        "/support/",
+        "/support/settings/",
+        f"/support/tickets/{data['ticket_id']}/",
+        f"/accounts/{data['account_id']}/support/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(

@@ -1,10 +1,13 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SupportConfig(AppConfig):
     name = "touchpoint.support"
     label = "support"
-    verbose_name = "Support"
+    verbose_name = _("Support")
 
     def ready(self) -> None:
-        pass  # registers its plug-ins here (navigation, panels, measures, events) once it has them
+        from touchpoint.support import domain_events, plugins, rules  # noqa: F401  (each registers on import)
+
+        plugins.register()
