@@ -154,7 +154,13 @@ def data(admin_user):
         uptime_percent="99.95",
         actor=None,
     )
+    from touchpoint.feature_requests import services as feature_requests
+
+    feature_request = feature_requests.create_request(title="Export reports to CSV", actor=owner)
+    feature_requests.ask(request=feature_request, account=account, contact=contact, actor=owner)
+    feature_requests.create_request(title="CSV export of the reports", actor=owner)  # a duplicate to suggest
     return {
+        "request_id": feature_request.pk,
         "map_id": readiness_map.pk,
         "touchpoint_id": touchpoint.pk,
         "key": "reads",
@@ -216,6 +222,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-milestones",
             "account-success-plan",
             "account-plan-panel",
+            "account-feature-requests",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -238,6 +245,9 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/success/time-to-value/",
         f"/accounts/{data['account_id']}/success-plan/",
         f"/accounts/{data['account_id']}/success-plan/panel/",
+        "/feature-requests/",
+        f"/feature-requests/{data['request_id']}/",
+        f"/accounts/{data['account_id']}/feature-requests/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(
