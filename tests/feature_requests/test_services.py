@@ -192,3 +192,33 @@ def test_an_external_id_is_unique(csm):
         services.create_request(title="B", external_id="CANNY-1", actor=csm)
     assert "external_id" in error.value.message_dict
     assert FeatureRequest.objects.count() == 1
+
+
+def test_a_journey_started_on_shipped_emails_exactly_the_contacts_who_asked(leader, csm):
+    from tests.journeys.entries_support import live_journey
+    from touchpoint.journeys import engine, triggers
+    from touchpoint.journeys.models import Enrollment, OutboxRow
+
+    live_journey(
+        {
+            "key": "tell-the-askers",
+            "name": "Tell the askers",
+            "subject": "contact",
+            "entry": {"trigger": "event", "event": "feature_request.shipped_for_contact"},
+            "messages": {
+                "shipped": {"en": {"subject": "It shipped", "body": "{{ entry.payload.title }} is live"}}
+            },
+            "steps": [{"id": "mail", "type": "email", "message": "shipped"}],
+        }
+    )
+    account = AccountFactory(owner=csm)
+    asker, bystander = ContactFactory(account=account), ContactFactory(account=account)
+    request = services.create_request(title="Export reports to CSV", actor=csm)
+    services.ask(request=request, account=account, contact=asker, actor=csm)
+    services.ask(request=request, account=AccountFactory(owner=csm), actor=csm)  # nobody named: no email
+    services.change_status(request=request, status=Status.SHIPPED, note="4.2", actor=leader)
+    triggers.follow_events()
+    assert list(Enrollment.objects.values_list("subject_key", flat=True)) == [f"contact:{asker.pk}"]
+    engine.advance_due(now=timezone.now() + timedelta(minutes=1))
+    rows = OutboxRow.objects.all()
+    assert [row.contact_id for row in rows] == [asker.pk] and bystander.pk not in [r.contact_id for r in rows]

@@ -8,7 +8,10 @@ def register() -> None:
     from django.utils.translation import gettext_lazy as _
 
     from touchpoint.accounts.panels import account_panels
+    from touchpoint.feature_requests import imports
     from touchpoint.web.navigation import nav
+
+    imports.register_kind()  # the "feature-requests" CSV import
 
     nav.add(
         key="feature-requests",

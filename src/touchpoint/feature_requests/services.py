@@ -272,6 +272,41 @@ def ask(
 
 
 @transaction.atomic
+def update_ask(
+    *, ask: Ask, verbatim: str, contact: Contact | None, asked_at: datetime, actor: User | None
+) -> bool:
+    """Correct an ask (a CSV row imported again with other words); True when something changed.
+
+    The link shows its latest ask again afterwards."""
+    verbatim = _text(verbatim, "verbatim", limit=5000)
+    asked_at = _moment(asked_at, "asked_at")
+    link = RequestLink.objects.select_for_update().get(pk=ask.link_id)
+    if contact is not None and contact.account_id != link.account_id:
+        raise ValidationError({"contact": _("Choose a contact of this account.")})
+    wanted = {"verbatim": verbatim, "contact_id": contact.pk if contact else None, "asked_at": asked_at}
+    changes = {
+        name: [getattr(ask, name), value] for name, value in wanted.items() if getattr(ask, name) != value
+    }
+    if not changes:
+        return False
+    for name, (_before, after) in changes.items():
+        setattr(ask, name, after)
+    ask.save(update_fields=list(changes))
+    asks = list(link.asks.order_by("asked_at", "id"))
+    latest = asks[-1]
+    link.first_asked_at, link.last_asked_at = asks[0].asked_at, latest.asked_at
+    link.verbatim, link.contact_id = latest.verbatim, latest.contact_id
+    link.save(update_fields=["first_asked_at", "last_asked_at", "verbatim", "contact"])
+    record_audit(
+        actor=actor,
+        action="feature_requests.ask_changed",
+        instance=ask,
+        changes={name: [str(before), str(after)] for name, (before, after) in changes.items()},
+    )
+    return True
+
+
+@transaction.atomic
 def request_feature(
     *,
     account: Account,
@@ -362,7 +397,7 @@ def _shipped(request: FeatureRequest, *, actor: User | None, at: datetime) -> No
     links = list(
         RequestLink.objects.filter(request=request)
         .select_related("account__owner")
-        .prefetch_related("asks")
+        .prefetch_related("asks__contact")
         .order_by("account__name", "account_id")
     )
     for link in links:
@@ -384,6 +419,16 @@ def _shipped(request: FeatureRequest, *, actor: User | None, at: datetime) -> No
             occurred_at=at,
             payload={"request_id": request.pk, "title": request.title, "contact_ids": contact_ids},
         )
+        contacts = {a.contact_id: a.contact for a in link.asks.all() if a.contact is not None}
+        for contact_id in contact_ids:
+            record_event(
+                kind="feature_request.shipped_for_contact",
+                account=link.account,
+                subject=contacts[contact_id],
+                actor=actor,
+                occurred_at=at,
+                payload={"request_id": request.pk, "title": request.title},
+            )
     if request.owners_told_at is None:
         _tasks_for_owners(request, links, actor=actor, at=at)
         request.owners_told_at = at
