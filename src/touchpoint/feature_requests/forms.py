@@ -88,7 +88,7 @@ SORT_CHOICES = [
 
 
 class FilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=FILTER_STATUS_CHOICES, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=FILTER_STATUS_CHOICES, required=False, initial=OPEN)
     product_area = forms.ChoiceField(label=_("Product area"), required=False)
     segment = forms.ModelChoiceField(
         label=_("Segment"), queryset=Segment.objects.all(), required=False, empty_label=_("All segments")
