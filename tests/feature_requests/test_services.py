@@ -194,7 +194,10 @@ def test_an_external_id_is_unique(csm):
     assert FeatureRequest.objects.count() == 1
 
 
+# Committed for real: the events consumer reads only committed transactions (on PostgreSQL).
+@pytest.mark.django_db(transaction=True)
 def test_a_journey_started_on_shipped_emails_exactly_the_contacts_who_asked(leader, csm):
+    from tests.events.test_events import settle
     from tests.journeys.entries_support import live_journey
     from touchpoint.journeys import engine, triggers
     from touchpoint.journeys.models import Enrollment, OutboxRow
@@ -217,6 +220,7 @@ def test_a_journey_started_on_shipped_emails_exactly_the_contacts_who_asked(lead
     services.ask(request=request, account=account, contact=asker, actor=csm)
     services.ask(request=request, account=AccountFactory(owner=csm), actor=csm)  # nobody named: no email
     services.change_status(request=request, status=Status.SHIPPED, note="4.2", actor=leader)
+    settle()  # PostgreSQL: every event recorded so far can be handed out
     triggers.follow_events()
     assert list(Enrollment.objects.values_list("subject_key", flat=True)) == [f"contact:{asker.pk}"]
     engine.advance_due(now=timezone.now() + timedelta(minutes=1))
