@@ -144,3 +144,35 @@ def test_the_export_neutralises_formulas(leader):
     text = response.content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ",'+1" in text
     assert response["Content-Type"].startswith("text/csv")
+
+
+def test_the_request_page_and_the_panel_cost_the_same_however_many_accounts_asked(
+    leader, django_assert_max_num_queries
+):
+    request = services.create_request(title="Audit log export", actor=None)
+    account = arr_account(arr=12_000)
+    services.ask(request=request, account=account, contact=ContactFactory(account=account), actor=None)
+    for n in range(2):  # requests that read alike: the duplicates' query runs in both measures
+        services.ask(
+            request=services.create_request(title=f"Other {n}", actor=None), account=account, actor=None
+        )
+    client = logged_in_client(leader)
+    url = reverse("feature-request", args=[request.pk])
+    panel = reverse("account-feature-requests", args=[account.pk])
+    client.get(url)
+    with django_assert_max_num_queries(25) as few:
+        client.get(url)
+        client.get(panel, HTTP_HX_REQUEST="true")
+    for _ in range(12):
+        other = arr_account(arr=24_000, renewal_in=10, grade="yellow")
+        services.ask(
+            request=request, account=other, contact=ContactFactory(account=other), verbatim="Yes", actor=None
+        )
+        services.ask(
+            request=services.create_request(title=f"Other {other.pk}", actor=None),
+            account=account,
+            actor=None,
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+        assert client.get(panel, HTTP_HX_REQUEST="true").status_code == 200

@@ -18,4 +18,3 @@ rules.add_perm("feature_requests.change_featurerequest", is_admin | is_leader)
 rules.add_perm("feature_requests.delete_featurerequest", is_admin | is_leader)
 # Linking an account (an ask) is checked on the account: the CSM's own book, leaders, admins.
 rules.add_perm("feature_requests.add_requestlink", can_change_in_book)
-rules.add_perm("feature_requests.delete_requestlink", can_change_in_book)

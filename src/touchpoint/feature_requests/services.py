@@ -328,18 +328,6 @@ def request_feature(
     )
 
 
-@transaction.atomic
-def remove_link(*, link: RequestLink, actor: User | None) -> None:
-    """The account did not ask after all (written down on the wrong request): its link and asks go."""
-    record_audit(
-        actor=actor,
-        action="feature_requests.link_removed",
-        instance=link.request,
-        changes={"account_id": link.account_id, "asks": link.asks.count()},
-    )
-    link.delete()
-
-
 # --- status -----------------------------------------------------------------------------------------
 
 
