@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import models
+from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.demo.builders import DemoAccount, DemoContext, register_data, step
+from touchpoint.events.models import DomainEvent
 from touchpoint.feature_requests import services
 from touchpoint.feature_requests.models import FeatureRequest, RequestChange, Status
 from touchpoint.tasks.models import Task, TaskStatus
+from touchpoint.users.models import AuditLogEntry
 
 # (title, product area, description)
 CATALOGUE: tuple[tuple[str, str, str], ...] = (
@@ -120,6 +124,37 @@ STATUS_NOTES = {
 }
 
 
+class _Clock:
+    """The services stamp the audit log and the events they record (the tasks' among them) with
+    `timezone.now()`; the demo's work happened before its day. After each piece of work, the rows
+    written since (found by id) get the moment it happened."""
+
+    STAMPED: dict[type[models.Model], tuple[str, ...]] = {
+        AuditLogEntry: ("created_at",),
+        DomainEvent: ("occurred_at", "created_at"),
+    }
+
+    def __init__(self) -> None:
+        self.seen = self._last()
+
+    def _last(self) -> dict[type[models.Model], int]:
+        return {
+            model: model._default_manager.aggregate(last=Max("pk"))["last"] or 0 for model in self.STAMPED
+        }
+
+    def stamp(self, moment: datetime) -> None:
+        for model, fields in self.STAMPED.items():
+            model._default_manager.filter(pk__gt=self.seen[model]).update(**dict.fromkeys(fields, moment))
+        self.seen = self._last()
+
+
+CLOCK: list[_Clock] = []
+
+
+def _stamp(moment: datetime) -> None:
+    CLOCK[0].stamp(moment)
+
+
 def _moment(ctx: DemoContext, after: datetime, before: datetime) -> datetime:
     """A working hour on a day between `after` and `before` (both within the demo's window)."""
     span = max(0, (before.date() - after.date()).days)
@@ -148,10 +183,12 @@ def _ask(ctx: DemoContext, request: FeatureRequest, demo: DemoAccount, at: datet
         contact=contact,
         asked_at=at,
     )
+    _stamp(at)
 
 
 @step("feature-requests", after=("revenue", "account_teams", "tasks"))
 def feature_requests(ctx: DemoContext) -> None:
+    CLOCK[:] = [_Clock()]
     leader = ctx.users.get("leader") or ctx.users.get("admin")
     accounts = [demo for demo in ctx.accounts if demo.account.owner_id is not None] or ctx.accounts
     if not accounts:
@@ -176,6 +213,7 @@ def feature_requests(ctx: DemoContext) -> None:
             actor=first.account.owner,
             created_at=created,
         )
+        _stamp(created)
         moments = []
         for index, demo in enumerate(askers):
             until = _live_until(demo, ctx) if cap is None else min(cap, _live_until(demo, ctx))
@@ -194,6 +232,7 @@ def feature_requests(ctx: DemoContext) -> None:
         duplicate=duplicate, survivor=survivor, actor=leader, note="Same request, worded differently."
     )
     merged_at = early + timedelta(days=5)
+    _stamp(merged_at)
     FeatureRequest.objects.filter(pk=duplicate.pk).update(merged_at=merged_at, updated_at=merged_at)
     RequestChange.objects.filter(request__in=[duplicate, survivor], kind__startswith="merged").update(
         at=merged_at
@@ -246,6 +285,7 @@ def _statuses(
                 actor=leader,
                 at=at,
             )
+            _stamp(at)
         if status == Status.SHIPPED:
             tasks = Task.objects.filter(about_url=services.request_url(request))
             if title == fresh:

@@ -242,6 +242,11 @@ def account_requests(account: Account) -> list[RequestLink]:
     )
 
 
+def asked_by(account_id: int) -> set[int]:
+    """The ids of the requests the account asked for."""
+    return set(RequestLink.objects.filter(account_id=account_id).values_list("request_id", flat=True))
+
+
 # --- similar titles and duplicates -----------------------------------------------------------------
 
 

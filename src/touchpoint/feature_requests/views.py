@@ -23,7 +23,7 @@ from touchpoint.accounts.models import Account
 from touchpoint.feature_requests import exports, selectors, services
 from touchpoint.feature_requests.forms import AskForm, FilterForm, MergeForm, RequestForm, StatusForm
 from touchpoint.feature_requests.metrics import DEFAULT as WEIGHTING
-from touchpoint.feature_requests.models import FeatureRequest, RequestLink
+from touchpoint.feature_requests.models import FeatureRequest
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users.permissions import can, permission_required, require
 from touchpoint.web.form_errors import show_beside_fields
@@ -200,11 +200,17 @@ def suggest(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Requests whose titles read like what is typed in "add a request" (an htmx fragment)."""
     text = (request.GET.get("ask-title") or request.GET.get("title") or "")[:200]
     account_id = request.GET.get("account", "")
-    asked: set[int] = set()
-    if account_id.isdecimal() and len(account_id) < 19:
-        asked = set(
-            RequestLink.objects.filter(account_id=int(account_id)).values_list("request_id", flat=True)
-        )
+    account = (
+        Account.objects.filter(pk=int(account_id)).first()
+        if account_id.isdecimal() and len(account_id) < 19
+        else None
+    )
+    # Which of them the account asked for already, when the reader may read the account.
+    asked = (
+        selectors.asked_by(account.pk)
+        if account and can(request.user, "accounts.view_account", account)
+        else set()
+    )
     found = selectors.suggestions(text) if len(text.strip()) >= 3 else []
     return render(
         request,
