@@ -350,6 +350,23 @@ def _with_success_plan(data: dict) -> Callable[[World], dict]:
     return build
 
 
+def _matrix_request(world: World, title: str = "Matrix request") -> Any:
+    """A feature request the world's account asked for (and a second one, to merge into)."""
+    from touchpoint.feature_requests import services as feature_requests
+    from touchpoint.feature_requests.models import FeatureRequest
+
+    found = FeatureRequest.objects.filter(title=title).first()
+    if found is not None:
+        return found
+    request = feature_requests.create_request(title=title, actor=world.people["admin"])
+    feature_requests.ask(request=request, account=world.account, actor=world.people["owner"])
+    return request
+
+
+def _request_url(world: World) -> str:
+    return reverse("feature-request", args=[_matrix_request(world).pk])
+
+
 # --- Pages, htmx partials and CSV exports, by URL name -----------------------------------------
 
 PAGES: dict[str, list[Case]] = {
@@ -593,6 +610,16 @@ PAGES: dict[str, list[Case]] = {
         Case(owner_manages, method="post", url=_touchpoint_url, data={"action": "status"}),
         Case(csm_creates, method="post", url=_touchpoint_url, data={"action": "comment"}),
     ],
+    # Feature requests: everyone reads them; CSMs, leaders and admins write them down, an account's asks
+    # follow its book; leaders and admins change their status and merge them.
+    "feature-requests": [Case(signed_in), Case(csm_creates, method="post", data={"new-title": ""})],
+    "feature-requests-csv": [Case(signed_in)],
+    "feature-request-suggest": [Case(signed_in)],
+    "feature-request": [
+        Case(signed_in, url=_request_url),
+        Case(leaders_only, method="post", url=_request_url, data={"action": "status"}),
+    ],
+    "account-feature-requests": [Case(account_reads), Case(book_writes, method="post")],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],
@@ -730,6 +757,7 @@ def _api(path: str) -> Callable[[World], str]:
             advocate_id=_advocacy_advocate(world).pk if "{advocate_id}" in path else 0,
             ask_id=_advocacy_ask(world).pk if "{ask_id}" in path else 0,
             ticket_id=_matrix_ticket(world).pk if "{ticket_id}" in path else 0,
+            request_id=_matrix_request(world).pk if "{request_id}" in path else 0,
             enrollment_id=_journey_enrollment(world).pk
             if "{key}" in path or "{enrollment_id}" in path
             else 0,
@@ -819,6 +847,20 @@ API: dict[str, list[Case]] = {
     "POST /api/v1/readiness/uptime": [
         Case(leaders_only, data={"product": "Matrix", "month": "2026-01-01", "uptime_percent": "99.9"})
     ],
+    "GET /api/v1/feature-requests": [Case(API_SIGNED_IN)],
+    "POST /api/v1/feature-requests": [Case(csm_creates, data={"title": "Matrix new request"})],
+    "GET /api/v1/feature-requests/{request_id}": [Case(API_SIGNED_IN)],
+    "PATCH /api/v1/feature-requests/{request_id}": [Case(leaders_only, data={"title": "Patched"})],
+    "POST /api/v1/feature-requests/{request_id}/status": [
+        Case(leaders_only, data={"status": "planned", "note": "Matrix"})
+    ],
+    "POST /api/v1/feature-requests/{request_id}/asks": [
+        Case(book_writes, data=lambda w: {"account_id": w.account.pk})
+    ],
+    "POST /api/v1/feature-requests/{request_id}/merge": [
+        Case(leaders_only, data=lambda w: {"into": _matrix_request(w, "Matrix survivor").pk})
+    ],
+    "GET /api/v1/feature-requests/{request_id}/duplicates": [Case(API_SIGNED_IN)],
     "GET /api/v1/success/frameworks/{framework}": [Case(API_SIGNED_IN)],
     "PUT /api/v1/success/frameworks/{framework}": [Case(leaders_only, data={"yaml": MATRIX_FRAMEWORK})],
     "GET /api/v1/accounts/{account_id}/milestones": [Case(account_reads)],

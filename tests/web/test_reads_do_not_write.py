@@ -154,6 +154,11 @@ def data(admin_user):
         uptime_percent="99.95",
         actor=None,
     )
+    from touchpoint.feature_requests import services as feature_requests
+
+    feature_request = feature_requests.create_request(title="Export reports to CSV", actor=owner)
+    feature_requests.ask(request=feature_request, account=account, contact=contact, actor=owner)
+    feature_requests.create_request(title="CSV export of the reports", actor=owner)  # a duplicate to suggest
     from touchpoint.advocacy import services as advocacy
 
     # An advocate with a done ask (its activity), an open ask, a reward and a candidate: every part
@@ -170,6 +175,7 @@ def data(admin_user):
         "advocate_id": advocate.pk,
         "ask_id": open_ask.pk,
         "ticket_id": ticket.pk,
+        "request_id": feature_request.pk,
         "map_id": readiness_map.pk,
         "touchpoint_id": touchpoint.pk,
         "key": "reads",
@@ -275,6 +281,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-plan-panel",
             "account-advocacy",
             "account-support",
+            "account-feature-requests",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -306,6 +313,9 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/support/settings/",
         f"/support/tickets/{data['ticket_id']}/",
         f"/accounts/{data['account_id']}/support/",
+        "/feature-requests/",
+        f"/feature-requests/{data['request_id']}/",
+        f"/accounts/{data['account_id']}/feature-requests/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(

@@ -1,10 +1,20 @@
+"""Feature requests: asked by accounts, ranked by the revenue at stake."""
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FeatureRequestsConfig(AppConfig):
     name = "touchpoint.feature_requests"
     label = "feature_requests"
-    verbose_name = "Feature requests"
+    verbose_name = _("Feature requests")
 
     def ready(self) -> None:
-        pass  # registers its plug-ins here (navigation, panels, measures, events) once it has them
+        from touchpoint.feature_requests import (  # noqa: F401  (each registers on import)
+            domain_events,
+            plugins,
+            rules,
+            timeline,
+        )
+
+        plugins.register()  # navigation, the account panel, the CSV import kind
