@@ -4,7 +4,6 @@ import) with every figure behind each request's rank. The same rows are JSON thr
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.conf import settings
@@ -12,21 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from touchpoint.feature_requests.selectors import Ranked
-
-# A cell starting with one of these is read as a formula by spreadsheet programs: a request typed as
-# "=HYPERLINK(…)" must stay text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+from touchpoint.spreadsheet import SafeWriter
 
 
 def ranked_csv(rows: list[Ranked]) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # spreadsheet programs read the UTF-8 right with a byte-order mark
-    writer = csv.writer(out)
+    writer = SafeWriter(out)  # a request typed as "=HYPERLINK(…)" stays text
     writer.writerow(
         [
             _("Rank"),
@@ -51,8 +42,8 @@ def ranked_csv(rows: list[Ranked]) -> str:
             [
                 row.rank,
                 request.pk,
-                cell(request.title),
-                cell(request.product_area),
+                request.title,
+                request.product_area,
                 request.get_status_display(),
                 stake.accounts,
                 f"{stake.arr:.2f}",
@@ -62,7 +53,7 @@ def ranked_csv(rows: list[Ranked]) -> str:
                 stake.renewing_soon,
                 stake.at_risk,
                 timezone.localtime(request.created_at).date().isoformat(),
-                cell(request.description),
+                request.description,
             ]
         )
     return out.getvalue()
