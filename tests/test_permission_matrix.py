@@ -298,6 +298,35 @@ def _unsubscribe_url(world: World) -> str:
     return unsubscribe_path(world.contact)
 
 
+def _matrix_survey() -> Any:
+    from touchpoint.surveys.models import Survey
+    from touchpoint.surveys.services import create_survey
+
+    return Survey.objects.filter(key="matrix-nps").first() or create_survey(
+        name="Matrix NPS", key="matrix-nps"
+    )
+
+
+def _survey_url(world: World) -> str:
+    return reverse("survey", args=[_matrix_survey().key])
+
+
+def _survey_answer_url(world: World) -> str:
+    """The answer link of an invitation to the world's contact (sent through the survey's journey)."""
+    from touchpoint.journeys.models import OutboxRow
+    from touchpoint.surveys.sending import answer_path, send_survey
+
+    survey = _matrix_survey()
+    row = OutboxRow.objects.filter(payload__survey=survey.key).first()
+    if row is None:
+        if not world.contact.email:
+            world.contact.email = "matrix@example.com"
+            world.contact.save()
+        send_survey(survey=survey, contacts=[world.contact])
+        row = OutboxRow.objects.get(payload__survey=survey.key)
+    return answer_path(row)
+
+
 def _contact_name(world: World) -> str:
     return world.contact.name
 
@@ -537,6 +566,26 @@ PAGES: dict[str, list[Case]] = {
         Case(signed_in, url=_touchpoint_url),
         Case(owner_manages, method="post", url=_touchpoint_url, data={"action": "status"}),
         Case(csm_creates, method="post", url=_touchpoint_url, data={"action": "comment"}),
+    ],
+    # Surveys: everyone reads them; leaders and admins make and change them; CSMs send them too (to
+    # their book); admins change the throttling; an account's answers follow its book.
+    "surveys": [Case(signed_in), Case(leaders_only, method="post", data={"name": ""})],
+    "survey": [
+        Case(signed_in, url=_survey_url),
+        Case(leaders_only, method="post", url=_survey_url, data={"action": "edit", "name": ""}),
+        Case(csm_creates, method="post", url=_survey_url, data={"action": "send", "channel": "nope"}),
+    ],
+    "surveys-settings": [Case(leaders_only), Case(admins_only, method="post", data={"resurvey_days": ""})],
+    "account-surveys": [Case(account_reads)],
+    "survey-answer": [
+        Case(public, url=_survey_answer_url, why="a survey email's link: the signed token is the proof"),
+        Case(
+            public,
+            method="post",
+            url=_survey_answer_url,
+            data={"score": "9"},
+            why="answering from the survey link (the signed token); a GET never answers",
+        ),
     ],
     # Health
     "health-distribution": [Case(signed_in)],
