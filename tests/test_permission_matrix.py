@@ -681,12 +681,12 @@ def _api(path: str) -> Callable[[World], str]:
             task_id=world.task.pk,
             **({"run_id": _playbook_run(world).pk} if "{run_id}" in path else {}),
             opportunity_id=world.opportunity_id if "{opportunity_id}" in path else 0,
-            key="matrix-journey",
+            key=_matrix_survey().key if path.startswith("/surveys/") else "matrix-journey",
             framework=_matrix_framework().key if "{framework}" in path else "",
             milestone_key="matrix-outcome",
             map_id=_matrix_map(world).pk if "{map_id}" in path else 0,
             enrollment_id=_journey_enrollment(world).pk
-            if "{key}" in path or "{enrollment_id}" in path
+            if ("{key}" in path and not path.startswith("/surveys/")) or "{enrollment_id}" in path
             else 0,
         )
 
@@ -749,6 +749,17 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/success/frameworks": [Case(API_SIGNED_IN)],
     "GET /api/v1/readiness/maps": [Case(API_SIGNED_IN)],
     "GET /api/v1/readiness/maps/{map_id}": [Case(API_SIGNED_IN)],
+    # Surveys: everyone reads them; leaders and admins create them and record answers; a send reaches
+    # people of accounts the sender may change.
+    "GET /api/v1/surveys": [Case(API_SIGNED_IN)],
+    "POST /api/v1/surveys": [Case(leaders_only, data={"name": "Matrix survey"})],
+    "GET /api/v1/surveys/{key}": [Case(API_SIGNED_IN)],
+    "GET /api/v1/surveys/{key}/scores": [Case(API_SIGNED_IN)],
+    "GET /api/v1/surveys/{key}/answers": [Case(API_SIGNED_IN)],
+    "POST /api/v1/surveys/{key}/answers": [
+        Case(leaders_only, data=lambda w: {"account_id": w.account.pk, "score": 9})
+    ],
+    "POST /api/v1/surveys/{key}/send": [Case(book_writes, data=lambda w: {"contact_ids": [w.contact.pk]})],
     "POST /api/v1/readiness/uptime": [
         Case(leaders_only, data={"product": "Matrix", "month": "2026-01-01", "uptime_percent": "99.9"})
     ],

@@ -41,7 +41,7 @@ def register() -> None:
     from touchpoint.accounts.panels import account_panels
     from touchpoint.accounts.timeline import register_kind
     from touchpoint.events.registry import register_kind as register_event_kind
-    from touchpoint.surveys import fields, sending
+    from touchpoint.surveys import fields, imports, measures, sending
     from touchpoint.surveys.services import EVENT_KIND, TIMELINE_KIND
     from touchpoint.web.navigation import nav
 
@@ -64,3 +64,5 @@ def register() -> None:
     )
     sending.register()
     fields.register()
+    imports.register_kind()
+    measures.register()
