@@ -31,7 +31,9 @@ def _answer(survey, account, score, days_ago):
 def _values(day) -> dict[int, float]:
     sql, params = measured_sql(AsOf(day), keys=[MEASURE])
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {sql} SELECT account_id, value FROM measured WHERE measure = %s", [*params, MEASURE])
+        cursor.execute(
+            f"WITH {sql} SELECT account_id, value FROM measured WHERE measure = %s", [*params, MEASURE]
+        )
         return dict(cursor.fetchall())
 
 

@@ -16,7 +16,7 @@ from touchpoint.accounts.rules import readable_accounts_q
 from touchpoint.surveys import metrics, themes
 from touchpoint.surveys.models import Answer, Survey, SurveyKind
 
-RECENT = 50
+RECENT = 20
 TREND_MONTHS = 18
 
 
@@ -63,6 +63,23 @@ def survey_list(reader: Any, *, today: date | None = None) -> list[SurveyRow]:
 class Breakdown:
     label: str
     figure: metrics.Nps | metrics.Mean
+
+    @property
+    def bar(self) -> dict[str, float] | None:
+        """Where the figure and its interval sit on the scale, in % of its width (for the page's bars)."""
+        figure = self.figure
+        if isinstance(figure, metrics.Nps):
+            value, low, high, lowest, span = figure.score, figure.low, figure.high, -100.0, 200.0
+        else:
+            value, low, high = figure.average, figure.low, figure.high
+            lowest, span = (1.0, 4.0) if figure.satisfied_share is not None else (1.0, 6.0)
+        if value is None or low is None or high is None:
+            return None
+        return {
+            "left": round(100 * (low - lowest) / span, 1),
+            "width": round(100 * (high - low) / span, 1),
+            "mark": round(100 * (value - lowest) / span, 1),
+        }
 
 
 @dataclass

@@ -15,7 +15,7 @@ owner (default), a playbook run, or an enrollment in a journey.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -224,7 +224,7 @@ def category_of(kind: str, score: int) -> str:
     return metrics.nps_category(score) if kind == SurveyKind.NPS else ""
 
 
-def _detractor_task(answer: Answer) -> None:
+def _detractor_task(answer: Answer, *, today: date | None = None) -> None:
     from touchpoint.tasks.models import TaskPriority, TaskSource, TaskType
     from touchpoint.tasks.services import create_task
 
@@ -236,7 +236,7 @@ def _detractor_task(answer: Answer) -> None:
     task = create_task(
         account=account,
         title=f"Detractor: {who} gave {answer.score}/10"[:200],
-        due_on=timezone.localdate() + timedelta(days=DETRACTOR_TASK_DUE_IN_DAYS),
+        due_on=(today or timezone.localdate()) + timedelta(days=DETRACTOR_TASK_DUE_IN_DAYS),
         actor=None,
         priority=TaskPriority.HIGH,
         type=TaskType.RISK,

@@ -46,6 +46,17 @@ class Theme:
     def size(self) -> int:
         return len(self.comments)
 
+    def distinct(self, limit: int = 12) -> list[tuple[Verbatim, int]]:
+        """The theme's comments with the same words said once, with how many said them, in weight order."""
+        seen: dict[str, list] = {}
+        for comment in self.comments:
+            key = " ".join(comment.text.split()).lower()
+            if key in seen:
+                seen[key][1] += 1
+            else:
+                seen[key] = [comment, 1]
+        return [(comment, count) for comment, count in list(seen.values())[:limit]]
+
 
 _SPACES = re.compile(r"\s+")
 
