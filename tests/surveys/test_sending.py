@@ -153,3 +153,12 @@ def test_a_journey_may_name_the_survey_and_an_inactive_one_is_refused(survey):
     assert problems_of(text) == []
     services.update_survey(survey=survey, is_active=False)
     assert [p.message for p in problems_of(text)] == ["no active survey has the key “nps”"]
+
+
+def test_the_answer_page_keeps_its_token_on_this_site_and_out_of_search(survey, contact, smtp):
+    sending.send_survey(survey=survey, contacts=[contact])
+    send_due()
+    page = Client().get(_link(smtp.messages[0]))
+    # same-origin, not no-referrer: with no-referrer the browser posts the form with "Origin: null".
+    assert page["Referrer-Policy"] == "same-origin"
+    assert page["X-Robots-Tag"] == "noindex"
