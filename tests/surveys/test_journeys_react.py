@@ -34,6 +34,7 @@ steps:
 """
 
 
+@pytest.mark.django_db(transaction=True)  # PostgreSQL hands out only the events of ended transactions
 def test_a_journey_starts_on_a_detractors_answer(survey, account, contact):
     assert problems_of(ON_DETRACTORS) == []
     version = journeys.save_version(source=ON_DETRACTORS)

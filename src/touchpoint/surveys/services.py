@@ -399,7 +399,8 @@ def answer_invitation(*, row: Any, score: Any, comment: str = "", language: str 
     """The answer page's POST: one answer per invitation (a second is refused, naming `score`)."""
     from touchpoint.journeys.models import OutboxRow
 
-    row = OutboxRow.objects.select_for_update().select_related("account", "contact").get(pk=row.pk)
+    # Only the row is locked (its contact is optional: PostgreSQL locks no outer join's nullable side).
+    row = OutboxRow.objects.select_for_update().get(pk=row.pk)
     survey = survey_of_row(row)
     if survey is None:
         raise ValidationError({"score": _("This survey no longer exists.")})
