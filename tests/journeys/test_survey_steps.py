@@ -112,3 +112,24 @@ def test_an_in_app_survey_reaches_the_messages_api_with_its_link(provider, accou
     provider.skip = "answered"  # answered since: no longer shown
     body = Client(HTTP_AUTHORIZATION=f"Basic {token}").get("/v1/messages", {"userId": "user-7"}).json()
     assert body["messages"] == []
+
+
+def test_the_simulation_names_a_survey_step_instead_of_rendering_it(provider, account):
+    from tests.factories import ContactFactory as Contacts
+    from touchpoint.journeys.definition import parse
+    from touchpoint.journeys.simulation import simulate
+
+    Contacts(account=account, email="sim@example.com")
+    definition = parse(
+        {
+            "key": "ask",
+            "name": "Ask",
+            "subject": "contact",
+            "entry": {"trigger": "date", "date": "account_created", "days": 0},
+            "steps": [{"id": "ask", "type": "survey", "survey": "nps"}],
+        }
+    )
+    result = simulate(definition, days=400)
+    assert result.effects["email"] >= 1
+    assert {m["subject"] for m in result.messages} == {"Survey “nps”"}
+    assert not any(m["error"] for m in result.messages)
