@@ -1,5 +1,5 @@
 """What surveys give the other apps' figures: the readiness KPIs NPS (the "nps" slot of "stay") and
-CSAT (in "use"), and the health measure "NPS (12 months)". Registered from SurveysConfig.ready().
+CSAT (after it), and the health measure "NPS (12 months)". Registered from SurveysConfig.ready().
 
 - KPIs: the score of the answers given in the latest `context.days` against the days before, over
   the accounts the reader may read (every survey of the kind; surveys are not per product, so the
@@ -89,7 +89,7 @@ def register() -> None:
         Kpi(
             key="csat",
             label=_("CSAT"),
-            stage="use",
+            stage="stay",
             unit=_("of 5"),
             compute=csat_kpi,
             how_to_bring=_("Send CSAT surveys (after support or onboarding), or import answers."),
