@@ -332,6 +332,35 @@ def _unsubscribe_url(world: World) -> str:
     return unsubscribe_path(world.contact)
 
 
+def _matrix_survey() -> Any:
+    from touchpoint.surveys.models import Survey
+    from touchpoint.surveys.services import create_survey
+
+    return Survey.objects.filter(key="matrix-nps").first() or create_survey(
+        name="Matrix NPS", key="matrix-nps"
+    )
+
+
+def _survey_url(world: World) -> str:
+    return reverse("survey", args=[_matrix_survey().key])
+
+
+def _survey_answer_url(world: World) -> str:
+    """The answer link of an invitation to the world's contact (sent through the survey's journey)."""
+    from touchpoint.journeys.models import OutboxRow
+    from touchpoint.surveys.sending import answer_path, send_survey
+
+    survey = _matrix_survey()
+    row = OutboxRow.objects.filter(payload__survey=survey.key).first()
+    if row is None:
+        if not world.contact.email:
+            world.contact.email = "matrix@example.com"
+            world.contact.save()
+        send_survey(survey=survey, contacts=[world.contact])
+        row = OutboxRow.objects.get(payload__survey=survey.key)
+    return answer_path(row)
+
+
 def _contact_name(world: World) -> str:
     return world.contact.name
 
@@ -620,6 +649,26 @@ PAGES: dict[str, list[Case]] = {
         Case(leaders_only, method="post", url=_request_url, data={"action": "status"}),
     ],
     "account-feature-requests": [Case(account_reads), Case(book_writes, method="post")],
+    # Surveys: everyone reads them; leaders and admins make and change them; CSMs send them too (to
+    # their book); admins change the throttling; an account's answers follow its book.
+    "surveys": [Case(signed_in), Case(leaders_only, method="post", data={"name": ""})],
+    "survey": [
+        Case(signed_in, url=_survey_url),
+        Case(leaders_only, method="post", url=_survey_url, data={"action": "edit", "name": ""}),
+        Case(csm_creates, method="post", url=_survey_url, data={"action": "send", "channel": "nope"}),
+    ],
+    "surveys-settings": [Case(leaders_only), Case(admins_only, method="post", data={"resurvey_days": ""})],
+    "account-surveys": [Case(account_reads)],
+    "survey-answer": [
+        Case(public, url=_survey_answer_url, why="a survey email's link: the signed token is the proof"),
+        Case(
+            public,
+            method="post",
+            url=_survey_answer_url,
+            data={"score": "9"},
+            why="answering from the survey link (the signed token); a GET never answers",
+        ),
+    ],
     # Health
     "health-distribution": [Case(signed_in)],
     "health-scorecards": [Case(signed_in), Case(leaders_only, method="post")],
@@ -750,7 +799,7 @@ def _api(path: str) -> Callable[[World], str]:
             task_id=world.task.pk,
             **({"run_id": _playbook_run(world).pk} if "{run_id}" in path else {}),
             opportunity_id=world.opportunity_id if "{opportunity_id}" in path else 0,
-            key="matrix-journey",
+            key=_matrix_survey().key if path.startswith("/surveys/") else "matrix-journey",
             framework=_matrix_framework().key if "{framework}" in path else "",
             milestone_key="matrix-outcome",
             map_id=_matrix_map(world).pk if "{map_id}" in path else 0,
@@ -759,7 +808,7 @@ def _api(path: str) -> Callable[[World], str]:
             ticket_id=_matrix_ticket(world).pk if "{ticket_id}" in path else 0,
             request_id=_matrix_request(world).pk if "{request_id}" in path else 0,
             enrollment_id=_journey_enrollment(world).pk
-            if "{key}" in path or "{enrollment_id}" in path
+            if ("{key}" in path and not path.startswith("/surveys/")) or "{enrollment_id}" in path
             else 0,
         )
 
@@ -844,6 +893,17 @@ API: dict[str, list[Case]] = {
     "PATCH /api/v1/advocacy/settings": [Case(admins_only, data={"pool_quiet_days": 60})],
     "GET /api/v1/readiness/maps": [Case(API_SIGNED_IN)],
     "GET /api/v1/readiness/maps/{map_id}": [Case(API_SIGNED_IN)],
+    # Surveys: everyone reads them; leaders and admins create them and record answers; a send reaches
+    # people of accounts the sender may change.
+    "GET /api/v1/surveys": [Case(API_SIGNED_IN)],
+    "POST /api/v1/surveys": [Case(leaders_only, data={"name": "Matrix survey"})],
+    "GET /api/v1/surveys/{key}": [Case(API_SIGNED_IN)],
+    "GET /api/v1/surveys/{key}/scores": [Case(API_SIGNED_IN)],
+    "GET /api/v1/surveys/{key}/answers": [Case(API_SIGNED_IN)],
+    "POST /api/v1/surveys/{key}/answers": [
+        Case(leaders_only, data=lambda w: {"account_id": w.account.pk, "score": 9})
+    ],
+    "POST /api/v1/surveys/{key}/send": [Case(book_writes, data=lambda w: {"contact_ids": [w.contact.pk]})],
     "POST /api/v1/readiness/uptime": [
         Case(leaders_only, data={"product": "Matrix", "month": "2026-01-01", "uptime_percent": "99.9"})
     ],

@@ -377,10 +377,24 @@ def test_a_webhook_step_names_an_active_endpoint():
     assert problems_of(text) == []
 
 
-def test_surveys_are_refused_while_there_are_none():
+def test_surveys_are_refused_while_no_app_provides_them(monkeypatch):
+    from touchpoint.journeys import survey_steps
+
+    monkeypatch.setattr(survey_steps, "_PROVIDER", [])
     problem = only(journey("  - {id: s, type: survey, survey: nps}\n"))
     assert problem.message == "surveys do not exist yet: a journey cannot send one"
     assert problem.step_id == "s"
+
+
+def test_a_survey_step_names_a_survey_the_provider_knows(monkeypatch):
+    from touchpoint.journeys import survey_steps
+
+    provider = survey_steps.SurveyProvider(survey_keys=lambda: ["nps"], message=lambda **_kw: None)
+    monkeypatch.setattr(survey_steps, "_PROVIDER", [provider])
+    assert problems_of(journey("  - {id: s, type: survey, survey: nps, channel: in_app}\n")) == []
+    problem = only(journey("  - {id: s, type: survey, survey: csat}\n"))
+    assert problem.message == "no active survey has the key “csat”"
+    assert problem.path == "steps[0].survey"
 
 
 def test_message_templates_must_compile_and_stay_inside_the_message():

@@ -17,6 +17,7 @@ from touchpoint.journeys.models import (
     Enrollment,
     EnrollmentStatus,
     JourneyStatus,
+    OutboxKind,
     OutboxRow,
     OutboxStatus,
     StepVisit,
@@ -447,12 +448,15 @@ def test_mrr_condition_in_a_split(account):
     assert visits(enrollment) == [("big", "else")]
 
 
-def test_survey_steps_are_not_sent_while_no_surveys_exist(account):
+def test_a_survey_step_writes_an_email_row_naming_the_survey(account):
+    # journeys/survey_steps.py: a survey is a message; its words come from the provider when sent.
+    contact = ContactFactory(account=account, email="ann@example.com")
     enrollment = engine.enroll(
         version=live_version([{"id": "ask", "type": "survey", "survey": "nps"}]), account=account
     )
     row = OutboxRow.objects.get(enrollment=enrollment)
-    assert (row.status, row.suppressed_reason) == (OutboxStatus.SUPPRESSED, "no_surveys")
+    assert (row.kind, row.status, row.contact_id) == (OutboxKind.EMAIL, OutboxStatus.PENDING, contact.pk)
+    assert row.payload == {"survey": "nps", "to": ["subject"]}
 
 
 def test_a_definition_that_no_longer_reads_fails_its_enrollments_and_others_go_on(account):

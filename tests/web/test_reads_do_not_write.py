@@ -171,6 +171,19 @@ def data(admin_user):
     open_ask = advocacy.ask(contact=contact, kind="case_study", actor=owner)
     advocacy.mark_candidate(contact=contact, actor=owner)
     ticket = _support_ticket(account)
+    from touchpoint.surveys import sending as survey_sending
+    from touchpoint.surveys import services as surveys
+
+    survey = surveys.create_survey(
+        name="Reads NPS", key="reads", texts={"ja": {"question": "おすすめしますか？"}}
+    )
+    for score, comment in ((10, "Great reports"), (3, "Support is slow"), (8, "")):
+        surveys.record_answer(survey=survey, account=account, contact=contact, score=score, comment=comment)
+    contact.email = contact.email or "reads@example.com"
+    contact.save()
+    survey_sending.send_survey(
+        survey=survey, contacts=[ContactFactory(account=account, email="ask@example.com")]
+    )
     return {
         "advocate_id": advocate.pk,
         "ask_id": open_ask.pk,
@@ -282,6 +295,7 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
             "account-advocacy",
             "account-support",
             "account-feature-requests",
+            "account-surveys",
         }:
             status, writes = _writes(client, url, HTTP_HX_REQUEST="true")  # the htmx partials too
             assert writes == [], f"htmx GET {url} wrote: {writes}"
@@ -316,6 +330,9 @@ def test_no_page_or_panel_writes_on_get(data, admin_user):
         "/feature-requests/",
         f"/feature-requests/{data['request_id']}/",
         f"/accounts/{data['account_id']}/feature-requests/",
+        "/surveys/",
+        "/surveys/reads/",
+        f"/accounts/{data['account_id']}/surveys/",
     ):
         assert must in checked
     assert any(url.endswith("/usage/") for url in checked) and any(
@@ -342,6 +359,19 @@ def test_no_api_read_writes(data, admin_user):
         assert writes == [], f"GET {url} wrote: {writes}"
         checked += 1
     assert checked >= 10
+
+
+def test_the_survey_answer_page_reads_without_writing(data):
+    """A mail scanner following a survey link (and its scale buttons) writes nothing."""
+    from django.test import Client
+
+    from touchpoint.journeys.models import OutboxRow
+    from touchpoint.surveys.sending import answer_path
+
+    path = answer_path(OutboxRow.objects.get(payload__survey="reads"))
+    for url in (path, path + "?score=2"):
+        status, writes = _writes(Client(), url)
+        assert status == 200 and writes == [], f"GET {url} wrote: {writes}"
 
 
 def test_the_placement_panel_reads_without_writing(data, admin_user):

@@ -275,8 +275,13 @@ class TagStep(StepBase):
 
 
 class SurveyStep(StepBase):
+    """Send a survey (journeys/survey_steps.py): an email or in-app message whose text and answer
+    link come from the app that owns surveys; refused at validation while no app provides surveys."""
+
     type: Literal["survey"]
-    survey: str = Field(min_length=1, max_length=100)  # refused until a surveys app registers surveys
+    survey: str = Field(min_length=1, max_length=100)  # a survey's key
+    channel: Literal["email", "in_app"] = "email"
+    to: list[Recipient] = Field(default_factory=_to_subject, min_length=1)
 
 
 class ExitStep(StepBase):

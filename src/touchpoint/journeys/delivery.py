@@ -69,7 +69,7 @@ from django.utils.translation import gettext
 from pydantic import ValidationError as PydanticValidationError
 
 from touchpoint.accounts.models import Contact
-from touchpoint.journeys import consent, rendering
+from touchpoint.journeys import consent, rendering, survey_steps
 from touchpoint.journeys.definition import JourneyDefinition, parse
 from touchpoint.journeys.guardian import Guardian
 from touchpoint.journeys.models import DeliverySettings, JourneyVersion, OutboxKind, OutboxRow, OutboxStatus
@@ -302,13 +302,19 @@ def _claim_email(
             return True, None
         enrollment = row.enrollment
         try:
-            rendered = rendering.render(
-                definitions.get(enrollment.version_id),
-                str(row.payload.get("message", "")),
-                account=contact.account,
-                contact=contact,
-                entry_data=enrollment.entry_data,
-            )
+            if survey_steps.survey_key(row.payload):
+                rendered = _survey_email(row, contact, now)
+            else:
+                rendered = rendering.render(
+                    definitions.get(enrollment.version_id),
+                    str(row.payload.get("message", "")),
+                    account=contact.account,
+                    contact=contact,
+                    entry_data=enrollment.entry_data,
+                )
+        except survey_steps.SurveySkipped as skipped:
+            _park(row, status=OutboxStatus.SUPPRESSED, reason=skipped.reason)
+            return True, None
         except ValidationError as error:
             _park(row, status=OutboxStatus.FAILED, error="; ".join(error.messages))
             return True, None
@@ -343,6 +349,20 @@ def _claim_email(
             message_id=row.message_id,
             now=now,
         )
+
+
+def _survey_email(row: OutboxRow, contact: Contact, now: datetime) -> rendering.Rendered:
+    """A survey step's email, from the app that provides surveys (journeys/survey_steps.py)."""
+    provider = survey_steps.survey_provider()
+    if provider is None:
+        raise survey_steps.SurveySkipped("no_surveys")
+    message = provider.message(row=row, account=contact.account, contact=contact, now=now)
+    return rendering.Rendered(
+        subject=" ".join(message.subject.split()),
+        text=message.text,
+        html=message.html,
+        language=message.language,
+    )
 
 
 def _ours(claim: Claim, status: str) -> QuerySet[OutboxRow]:

@@ -29,8 +29,8 @@ Reading happens in three passes, each only when the one before found nothing:
      for the same reason `did:` conditions and `entry.product_event` accept any product event name;
    - `entry.cron` (trigger: schedule) is a valid cron expression;
    - a playbook step names an active playbook, a set_phase step a phase of the default success
-     framework, a webhook step an active webhook endpoint; survey steps are refused while Touchpoint
-     has no surveys;
+     framework, a webhook step an active webhook endpoint; a survey step a survey the registered survey
+     provider knows (journeys/survey_steps.py; refused while no app provides surveys);
    - every message's subject, body and button are Django templates that compile, and use none of
      the tags that reach outside the message (include, extends, load, ssi, debug).
 
@@ -384,7 +384,18 @@ def _reference_problems(definition: JourneyDefinition) -> list[tuple[Path, str]]
                     )
                 )
         elif step.type == "survey":
-            found.append(((*path, "type"), _("surveys do not exist yet: a journey cannot send one")))
+            from touchpoint.journeys.survey_steps import survey_provider
+
+            provider = survey_provider()
+            if provider is None:
+                found.append(((*path, "type"), _("surveys do not exist yet: a journey cannot send one")))
+            elif step.survey not in provider.survey_keys():
+                found.append(
+                    (
+                        (*path, "survey"),
+                        _("no active survey has the key “%(key)s”") % {"key": step.survey},
+                    )
+                )
     for key, by_language in definition.messages.items():
         for language, message in by_language.items():
             for part in ("subject", "body", "cta_label", "cta_url"):

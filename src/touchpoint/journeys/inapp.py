@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +29,7 @@ from touchpoint.accounts.models import Contact
 from touchpoint.journeys import tracking
 from touchpoint.journeys.definition import MessageText
 from touchpoint.journeys.models import OutboxKind, OutboxRow, OutboxStatus
+from touchpoint.journeys.survey_steps import SurveySkipped, survey_key, survey_provider
 from touchpoint.journeys.triggers import definition_of
 from touchpoint.usage.models import ProductUser
 from touchpoint.usage.tracking import _error, _source
@@ -104,6 +106,8 @@ def message_json(row: OutboxRow) -> dict[str, Any] | None:
     """What the product shows for one row (None when its message cannot be rendered)."""
     from touchpoint.journeys.rendering import render
 
+    if survey_key(row.payload):
+        return _survey_json(row)
     enrollment = row.enrollment
     definition = definition_of(enrollment.version)
     key = str(row.payload.get("message", ""))
@@ -133,6 +137,28 @@ def message_json(row: OutboxRow) -> dict[str, Any] | None:
         "cta": cta,
         "sentAt": row.sent_at.isoformat() if row.sent_at else None,
         "seen": row.opened_at is not None,
+    }
+
+
+def _survey_json(row: OutboxRow) -> dict[str, Any] | None:
+    """A survey step's in-app message: its question and the answer link (journeys/survey_steps.py)."""
+    provider = survey_provider()
+    if provider is None or row.contact is None:
+        return None
+    try:
+        message = provider.message(row=row, account=row.account, contact=row.contact, now=timezone.now())
+    except SurveySkipped:
+        return None
+    return {
+        "id": row.pk,
+        "title": message.subject,
+        "body": message.text.strip(),
+        "html": message.html,
+        "language": message.language,
+        "cta": {"label": message.cta_label, "url": message.url},
+        "sentAt": row.sent_at.isoformat() if row.sent_at else None,
+        "seen": row.opened_at is not None,
+        "survey": survey_key(row.payload),
     }
 
 

@@ -225,4 +225,8 @@ def _effects_of(step: Any, *, subject: Subject, now: datetime, context: Context)
         if model == "hybrid":
             return [message, task]
         return [message]
+    if step.type == "survey":
+        # A message like any other (journeys/survey_steps.py): its row is an email or in-app row
+        # whose payload names the survey, so consent, caps and exactly-once delivery hold for it.
+        return [Effect(step.channel, step.id, {"survey": step.survey, "to": list(step.to)})]
     return [Effect(step.type, step.id, params)]

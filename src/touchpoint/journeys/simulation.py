@@ -881,6 +881,7 @@ class PendingMessage:
     contact: ContactRow | None
     entry_data: dict[str, Any]
     status: str
+    survey: str = ""  # a survey step's message (journeys/survey_steps.py): its words come when it is sent
 
 
 def simulate(
@@ -1191,6 +1192,7 @@ class _Run:
                         contact=contact,
                         entry_data=enrollment.entry_data,
                         status=status,
+                        survey=str(effect.params.get("survey", "")),
                     )
                 )
 
@@ -1255,17 +1257,22 @@ class _Run:
         for message in self.pending:
             account = accounts.get(message.account_id)
             contact = contacts.get(message.contact.id) if message.contact is not None else None
-            try:
-                rendered = render(
-                    self.definition,
-                    message.message,
-                    account=account,
-                    contact=contact,
-                    entry_data=message.entry_data,
-                )
-                language, subject, text, error = rendered.language, rendered.subject, rendered.text, ""
-            except ValidationError as problem:  # a broken template in a draft: show it, go on
-                language, subject, text, error = "", "", "", " ".join(problem.messages)
+            if message.survey:
+                # A survey's words and answer link are made per invitation when it is sent: name it.
+                subject = _("Survey “%(key)s”") % {"key": message.survey}
+                language, text, error = "", "", ""
+            else:
+                try:
+                    rendered = render(
+                        self.definition,
+                        message.message,
+                        account=account,
+                        contact=contact,
+                        entry_data=message.entry_data,
+                    )
+                    language, subject, text, error = rendered.language, rendered.subject, rendered.text, ""
+                except ValidationError as problem:  # a broken template in a draft: show it, go on
+                    language, subject, text, error = "", "", "", " ".join(problem.messages)
             self.result.messages.append(
                 {
                     "at": message.at.isoformat(),

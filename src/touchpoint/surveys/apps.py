@@ -1,3 +1,5 @@
+"""Surveys (NPS, CSAT, CES): sending, answers, scores and themes."""
+
 from django.apps import AppConfig
 
 
@@ -7,4 +9,6 @@ class SurveysConfig(AppConfig):
     verbose_name = "Surveys"
 
     def ready(self) -> None:
-        pass  # registers its plug-ins here (navigation, panels, measures, events) once it has them
+        from touchpoint.surveys import plugins, rules  # noqa: F401  (each registers on import)
+
+        plugins.register()
