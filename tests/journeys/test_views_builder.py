@@ -277,3 +277,22 @@ def test_a_problem_of_a_step_just_added_is_shown_above_the_flow(leader_client):
     problems = html[html.index('id="problems"') : html.index('id="flow"')]
     assert "email-1" in problems and "field-error" in problems
     assert _latest("tiny").number == 1
+
+
+def test_the_builder_adds_a_survey_step_and_edits_it_in_place_once_surveys_exist(leader_client):
+    from touchpoint.surveys import services as surveys
+
+    make_journey()
+    url = reverse("journey-steps", args=["welcome"])
+    surveys.create_survey(name="Quarterly NPS", key="quarterly-nps")
+    surveys.create_survey(name="Support CSAT", key="support-csat", kind="csat")
+    builder = leader_client.get(reverse("journey", args=["welcome"])).content.decode()
+    assert 'value="survey"' in builder and "Send a survey" in builder
+    response = leader_client.post(url, {"action": "add", "type": "survey", "after": "wait-a-week"})
+    assert response.status_code == 302
+    step = _step(_latest(), "survey-1")
+    assert step["type"] == "survey" and step["survey"] in {"quarterly-nps", "support-csat"}
+    form = leader_client.get(reverse("journey-step", args=["welcome", "survey-1"])).content.decode()
+    # The survey is picked from those that exist; the channel in words, not the YAML's.
+    assert '<option value="support-csat"' in form and '<option value="quarterly-nps"' in form
+    assert 'name="channel"' in form and "In-app message" in form

@@ -35,7 +35,6 @@ from touchpoint.advocacy.models import (
     Reward,
     RewardKind,
 )
-from touchpoint.demo import builders
 from touchpoint.demo.builders import TIMELINE_COLUMNS, DemoContext, register_data, step, timeline_row
 from touchpoint.events.models import ConsumerPosition, DomainEvent
 from touchpoint.events.registry import is_registered
@@ -108,12 +107,9 @@ def candidates_from_survey_answers() -> int:
     return len(events)
 
 
-# After the health scores (the grades say which accounts are healthy) and, when it is installed, the
-# surveys step (its NPS answers make the candidates).
-_after = ("health", *(name for name in ("surveys",) if name in builders._STEPS))
-
-
-@step("advocacy", after=_after)
+# After the health scores (the grades say which accounts are healthy) and the surveys step (its NPS
+# answers make the candidates).
+@step("advocacy", after=("health", "surveys"))
 def advocacy(ctx: DemoContext) -> None:
     rng = ctx.rng
     today = ctx.anchor

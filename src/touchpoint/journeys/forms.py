@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
 from touchpoint.accounts.models import Account, Contact
-from touchpoint.journeys import labels
+from touchpoint.journeys import labels, survey_steps
 from touchpoint.journeys.models import DeliverySettings, Journey, WebhookEndpoint
 from touchpoint.journeys.selectors import live_journeys
 
@@ -47,6 +47,16 @@ NEW_STEPS: dict[str, Any] = {
     "set_phase": (_("Set phase"), {"type": "set_phase", "phase": "Onboarding"}),
     "exit": (_("Exit"), {"type": "exit"}),
 }
+
+
+def new_steps() -> dict[str, Any]:
+    """The kinds of step the builder can add: NEW_STEPS, and a survey when an app provides surveys
+    (journeys/survey_steps.py), starting on its first survey."""
+    keys = provider.survey_keys() if (provider := survey_steps.survey_provider()) else []
+    if not keys:
+        return NEW_STEPS
+    return {**NEW_STEPS, "survey": (_("Send a survey"), {"type": "survey", "survey": keys[0]})}
+
 
 # Fields the step form does not show: the id is the step's name in paths and stats, branches are
 # edited as steps of their own.
@@ -76,6 +86,7 @@ FIELD_LABELS = {
     "tag": _("Tag"),
     "remove": _("Remove the tag"),
     "survey": _("Survey"),
+    "channel": _("Channel"),
     "reason": _("Reason"),
 }
 
@@ -146,9 +157,13 @@ class SourceForm(forms.Form):
 class AddStepForm(forms.Form):
     after = forms.CharField(max_length=64, required=False)  # the step it follows ("" = first)
     into = forms.CharField(max_length=100, required=False)  # "<split id>:then" for an empty branch
-    type = forms.ChoiceField(
-        label=_("Step"), choices=[(key, label) for key, (label, _d) in NEW_STEPS.items()]
-    )
+    type = forms.ChoiceField(label=_("Step"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [  # type: ignore[attr-defined]
+            (key, label) for key, (label, _d) in new_steps().items()
+        ]
 
 
 def _optional(annotation: Any) -> tuple[Any, bool]:
@@ -173,6 +188,8 @@ def _form_field(name: str, info: Any, *, messages: list[str]) -> forms.Field | N
         )
     if name == "message":
         return forms.ChoiceField(label=_("Message"), choices=[(key, key) for key in messages] or [("", "—")])
+    if name == "survey" and (provider := survey_steps.survey_provider()) is not None:
+        return forms.ChoiceField(label=label, choices=[(key, key) for key in provider.survey_keys()])
     annotation, allows_none = _optional(info.annotation)
     origin = typing.get_origin(annotation)
     if annotation is bool:

@@ -54,6 +54,7 @@ FIELD_CHOICES: dict[str, dict[str, Any]] = {
         "other": _("Other"),
     },
     "priority": {"high": _("High"), "normal": _("Normal"), "low": _("Low")},
+    "channel": {"email": _("Email"), "in_app": _("In-app message")},
 }
 
 ROLES = FIELD_CHOICES["to"]

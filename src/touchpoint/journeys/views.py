@@ -38,7 +38,6 @@ from touchpoint.journeys import (
 from touchpoint.journeys import selectors as select
 from touchpoint.journeys.definition import LANGUAGES, JourneyDefinition, parse, walk
 from touchpoint.journeys.forms import (
-    NEW_STEPS,
     AddStepForm,
     AddToJourneyForm,
     ConsentForm,
@@ -48,6 +47,7 @@ from touchpoint.journeys.forms import (
     StepForm,
     TakeOutForm,
     WebhookEndpointForm,
+    new_steps,
 )
 from touchpoint.journeys.models import (
     ConsentStatus,
@@ -228,7 +228,7 @@ def _builder_context(
         "problems_by_step": by_step,
         "other_problems": other_problems,
         "may_change": may_change,
-        "new_steps": [(key, label) for key, (label, _default) in NEW_STEPS.items()],
+        "new_steps": [(key, label) for key, (label, _default) in new_steps().items()],
         "message_languages": LANGUAGES,
         "entry_yaml": _yaml(definition.entry.model_dump(mode="json", by_alias=True, exclude_defaults=True)),
         "audience_yaml": _yaml(
@@ -390,7 +390,7 @@ def steps(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
         if not form.is_valid():
             return HttpResponseBadRequest(_("Choose a kind of step to add."))
         kind = form.cleaned_data["type"]
-        new_step = {"id": _fresh_id(data, kind), **NEW_STEPS[kind][1]}
+        new_step = {"id": _fresh_id(data, kind), **new_steps()[kind][1]}
         if new_step.get("type") in ("email", "in_app"):
             new_step["message"] = next(iter(data.get("messages") or {}), "")
         after, into = form.cleaned_data["after"], form.cleaned_data["into"]
