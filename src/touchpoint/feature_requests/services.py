@@ -35,6 +35,7 @@ from touchpoint.feature_requests.models import (
     RequestLink,
     Status,
 )
+from touchpoint.plain_text import clean_text as _text
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
 
@@ -43,22 +44,6 @@ TASK_DUE_IN_DAYS = 7
 
 
 # --- checks -----------------------------------------------------------------------------------------
-
-
-def _text(value: str | None, field: str, *, limit: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise ValidationError({field: _("The text holds a NUL character.")})
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > limit:
-        raise ValidationError(
-            {
-                field: _("Use at most %(limit)d characters (this has %(count)d).")
-                % {"limit": limit, "count": len(value)}
-            }
-        )
-    return value
 
 
 def _moment(value: datetime | None, field: str) -> datetime:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from touchpoint.plain_text import clean_text
 from touchpoint.readiness.models import (
     Answer,
     ChecklistItem,
@@ -51,19 +52,7 @@ MAX_ROWS = 30  # stages or functions
 
 
 def _text(value: str, field: str, *, limit: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise ValidationError({field: _("The text holds a NUL character.")})
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > limit:
-        raise ValidationError(
-            {
-                field: _("Use at most %(limit)d characters (this has %(count)d).")
-                % {"limit": limit, "count": len(value)}
-            }
-        )
-    return value
+    return clean_text(value, field, limit=limit, required=required)  # readiness: required unless said
 
 
 def _day(value: date | None, field: str) -> date | None:

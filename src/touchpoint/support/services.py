@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from touchpoint.accounts.models import Account, Contact, Segment
 from touchpoint.accounts.services import clean_time_zone, record_on_timeline
 from touchpoint.events.services import record_event
+from touchpoint.plain_text import clean_text as _text
 from touchpoint.support import sla
 from touchpoint.support.businesstime import Calendar
 from touchpoint.support.models import (
@@ -73,22 +74,6 @@ def _first_moment() -> datetime:
 
 
 # --- checks -----------------------------------------------------------------------------------------
-
-
-def _text(value: str, field: str, *, limit: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise ValidationError({field: _("The text holds a NUL character.")})
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > limit:
-        raise ValidationError(
-            {
-                field: _("Use at most %(limit)d characters (this has %(count)d).")
-                % {"limit": limit, "count": len(value)}
-            }
-        )
-    return value
 
 
 def _moment(value: datetime | None, field: str, *, now: datetime) -> datetime | None:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from touchpoint.accounts.models import Account, Contact
 from touchpoint.accounts.services import record_on_timeline
 from touchpoint.events.services import record_event
+from touchpoint.plain_text import clean_text as _text
 from touchpoint.surveys import metrics
 from touchpoint.surveys.models import (
     SCALES,
@@ -52,22 +53,6 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
 def _user(actor: Any) -> Any:
     return actor if actor is not None and getattr(actor, "pk", None) else None
-
-
-def _text(value: Any, field: str, *, limit: int, required: bool = False) -> str:
-    text = str(value or "").strip()
-    if "\x00" in text:
-        raise ValidationError({field: _("The text holds a NUL character.")})
-    if required and not text:
-        raise ValidationError({field: _("This field is required.")})
-    if len(text) > limit:
-        raise ValidationError(
-            {
-                field: _("Use at most %(limit)d characters (this has %(count)d).")
-                % {"limit": limit, "count": len(text)}
-            }
-        )
-    return text
 
 
 # --- Surveys ---------------------------------------------------------------------------------------
