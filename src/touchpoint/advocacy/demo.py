@@ -155,10 +155,12 @@ def advocacy(ctx: DemoContext) -> None:
                     marked_by_id=account.owner_id if by_hand else None,
                 )
             )
-        if grade != "green" or rng.random() >= 0.35 or (today - created).days < 30:
+        # Most healthy customers of some standing have someone who speaks for them.
+        if grade != "green" or rng.random() >= 0.6 or (today - created).days < 30:
             continue
         for demo_contact in people[: rng.choice((1, 1, 2))]:
-            since = created + timedelta(days=rng.randint(0, max(0, (today - created).days - 20)))
+            # Advocates usually stand up in the first half of a customer's life with us, not last month.
+            since = created + timedelta(days=rng.randint(0, max(0, ((today - created).days - 20) // 2)))
             advocate = Advocate(
                 contact=demo_contact.contact,
                 account=account,
@@ -233,6 +235,7 @@ def advocacy(ctx: DemoContext) -> None:
                     None,
                 )
             )
+    _cover_every_status_and_kind(ctx, rng, advocates, asks)
     ctx.bulk_create(Ask, asks)
     advocate_of = {advocate.contact_id: advocate for advocate, _contact, _owner in advocates}
     for the_ask in asks:
@@ -276,6 +279,45 @@ def advocacy(ctx: DemoContext) -> None:
         )
     ctx.bulk_create(Reward, rewards)
     _timeline(ctx, rng, asks, made, rewards)
+
+
+def _cover_every_status_and_kind(
+    ctx: DemoContext,
+    rng: random.Random,
+    advocates: list[tuple[Advocate, Contact, int | None]],
+    asks: list[Ask],
+) -> None:
+    """A small demo can leave a status or the commonest kinds out by chance: the latest advocate gets an
+    open ask made two days ago (within the quarter's limit) when none is open, and the earliest done
+    asks become a reference call and a review when no done ask is one."""
+    today = ctx.anchor
+    if advocates and not any(a.status == AskStatus.ASKED for a in asks):
+        advocate, contact, owner_id = advocates[-1]
+        day = today - timedelta(days=2)
+        quarter = services.quarter_of(day)[0]
+        in_quarter = [
+            a for a in asks if a.contact_id == contact.pk and services.quarter_of(a.asked_on)[0] == quarter
+        ]
+        if len(in_quarter) >= 2:
+            asks.remove(in_quarter[-1])  # the newest of the quarter gives way to the open one
+        asks.append(
+            Ask(
+                contact=contact,
+                account_id=advocate.account_id,
+                kind=ActivityKind.REFERENCE_CALL,
+                status=AskStatus.ASKED,
+                asked_on=day,
+                asked_by_id=owner_id,
+                note=ASK_NOTES[ActivityKind.REFERENCE_CALL],
+                outcome_note="",
+                closed_on=None,
+                created_at=_moment(ctx, day, rng),
+            )
+        )
+    done = sorted((a for a in asks if a.status == AskStatus.DONE), key=lambda a: (a.asked_on, a.contact_id))
+    for kind, the_ask in zip((ActivityKind.REFERENCE_CALL, ActivityKind.REVIEW), done, strict=False):
+        if not any(a.kind == kind for a in done):
+            the_ask.kind, the_ask.note = kind, ASK_NOTES[kind]
 
 
 def _timeline(

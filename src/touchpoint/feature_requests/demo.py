@@ -14,11 +14,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.demo.builders import DemoAccount, DemoContext, register_data, step
+from touchpoint.accounts.models import TimelineEntry
+from touchpoint.demo.builders import (
+    TIMELINE_COLUMNS,
+    DemoAccount,
+    DemoContext,
+    register_data,
+    step,
+    timeline_row,
+)
 from touchpoint.events.models import DomainEvent
 from touchpoint.feature_requests import services
 from touchpoint.feature_requests.models import FeatureRequest, RequestChange, Status
@@ -298,8 +307,24 @@ def _statuses(
                     closed_at=moments[-1] + timedelta(days=2),
                     due_on=(moments[-1] + timedelta(days=services.TASK_DUE_IN_DAYS)).date(),
                 )
-                for task in tasks:
+                task_type = ContentType.objects.get_for_model(Task).pk
+                done_entries = []
+                for task in tasks.order_by("pk"):
                     Task.objects.filter(pk=task.pk).update(closed_by_id=task.owner_id)
+                    if task.account_id is not None:  # done as complete_task records it
+                        done_entries.append(
+                            timeline_row(
+                                account_id=task.account_id,
+                                kind="task_done",
+                                occurred_at=task.closed_at,
+                                title=f"Task done: {task.title}",
+                                subject_type_id=task_type,
+                                subject_id=task.pk,
+                                data={"title": task.title},
+                                actor_id=task.owner_id,
+                            )
+                        )
+                ctx.insert_rows(TimelineEntry, TIMELINE_COLUMNS, done_entries)
             ctx.counts["tasks.task"] += tasks.count()
 
 
