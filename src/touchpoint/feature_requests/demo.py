@@ -311,7 +311,9 @@ def _statuses(
                 done_entries = []
                 for task in tasks.order_by("pk"):
                     Task.objects.filter(pk=task.pk).update(closed_by_id=task.owner_id)
-                    if task.account_id is not None:  # done as complete_task records it
+                    if (
+                        task.account_id is not None and task.closed_at is not None
+                    ):  # as complete_task records it
                         done_entries.append(
                             timeline_row(
                                 account_id=task.account_id,
