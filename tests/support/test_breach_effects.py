@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from tests.events.test_events import settle
 from tests.support.conftest import NOW
 from touchpoint.home.alerts import deliver_alerts
 from touchpoint.home.models import Alert
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_a_breach_alerts_the_account_owner(make_ticket, big_account):
     ticket = make_ticket()
     services.check_breaches(now=ticket.first_reply_due_at + timedelta(minutes=1))
+    settle()  # PostgreSQL hands the consumer an event once every older transaction has ended
     deliver_alerts()
     alert = Alert.objects.get(kind="ticket.sla_breached")
     assert alert.recipient_id == big_account.owner_id

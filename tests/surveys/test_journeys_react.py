@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.events.test_events import settle
 from touchpoint.journeys import services as journeys
 from touchpoint.journeys import triggers
 from touchpoint.journeys.documents import problems_of
@@ -41,6 +42,7 @@ def test_a_journey_starts_on_a_detractors_answer(survey, account, contact):
     journeys.launch(journey=version.journey)
     services.record_answer(survey=survey, account=account, contact=contact, score=9)
     services.record_answer(survey=survey, account=account, contact=contact, score=1)
+    settle()  # PostgreSQL hands out an event once every older transaction in the cluster has ended
     triggers.follow_events()
     [enrollment] = Enrollment.objects.filter(journey=version.journey)
     assert enrollment.contact_id == contact.pk
