@@ -27,6 +27,9 @@ def test_a_csm_adds_an_account_and_a_contact_then_saves_a_view(page, live_server
     page.get_by_label("Domain").fill("tailspin.example")
     page.get_by_role("button", name="Add account").click()
     expect(page.locator("#account-name")).to_have_text("Tailspin Toys")
+    # Let the account page's panels arrive before leaving it: on SQLite the test server answers one
+    # request at a time, and a dozen panel requests would otherwise queue ahead of the next page.
+    page.wait_for_load_state("networkidle")
 
     page.get_by_role("link", name="New contact").click()
     page.get_by_label("Full name").fill("Rosa Campos")
