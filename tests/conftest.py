@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,19 +113,58 @@ def viewer_client(viewer) -> Client:
 
 
 def _live_server(*args, connections_override=None, **kwargs):
-    """The live server answers one request at a time where its threads would share the test's
-    connection (SQLite's in-memory test database: pytest-django passes the connection over).
+    """Where the live server's threads share the test's connection (SQLite's in-memory test database:
+    pytest-django passes the connection over), they take turns with it.
 
     Concurrent requests on one sqlite3 connection can deadlock: a thread inside one of Django's SQL
     functions holds SQLite's mutex and waits for the GIL while another holds the GIL and waits for the
-    mutex. An account page loads its panels at once, and a CI run hung there. Django's server closes
-    each connection after its response when it is not threaded, so the browser never waits on one.
-    Elsewhere (PostgreSQL, each thread with a connection of its own) it stays threaded."""
-    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIServer
+    mutex. An account page loads its panels at once, and a CI run hung there. A server that answered
+    one connection at a time was no better: Chromium opens spare connections and sends nothing on
+    them for seconds, and every later request waited behind the one being read. So each connection
+    has its thread and waits for its request on its own; only the answering is one at a time."""
+    from django.core.servers.basehttp import ThreadedWSGIServer
 
     if connections_override:
-        return WSGIServer(*args, **kwargs)
+        address, handler_class, *rest = args
+        args = (address, _taking_turns(handler_class), *rest)
     return ThreadedWSGIServer(*args, connections_override=connections_override, **kwargs)
+
+
+_one_answer_at_a_time = threading.Lock()
+
+
+def _taking_turns(handler_class):
+    class TakingTurns(handler_class):
+        def handle_one_request(self) -> None:
+            try:
+                self.rfile.peek(1)  # wait for the request (or the connection's end) outside the turn
+            except OSError:
+                self.close_connection = True
+                return
+            with _one_answer_at_a_time:
+                super().handle_one_request()
+
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            # A page the browser has left still has requests in the queue (an account page's
+            # panels, a chart); a GET whose client has hung up is not worth its turn.
+            if self.command in ("GET", "HEAD") and _client_hung_up(self.connection):
+                self.close_connection = True
+                return False
+            return True
+
+    return TakingTurns
+
+
+def _client_hung_up(connection: socket.socket) -> bool:
+    try:
+        # Nothing left to read and the peer's end closed: recv answers b"" at once.
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # still open, waiting for the answer
+    except OSError:
+        return True  # reset
 
 
 LiveServerThread.server_class = staticmethod(_live_server)  # type: ignore[assignment]
