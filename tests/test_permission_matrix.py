@@ -678,6 +678,8 @@ PAGES: dict[str, list[Case]] = {
     "health-scorecard-rescore": [Case(leaders_only, method="post")],
     "health-backtest": [Case(signed_in)],
     "health-backtest-accept": [Case(leaders_only, method="post")],
+    "health-learned-apply": [Case(leaders_only, method="post")],
+    "health-learned-withdraw": [Case(leaders_only, method="post")],
     # Revenue
     "revenue-dashboard": [Case(signed_in)],
     "support": [Case(signed_in)],

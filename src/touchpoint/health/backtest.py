@@ -29,6 +29,9 @@ from touchpoint.health.scoring import Definition, measure_points, score
 # on before a renewal, and 180 days of sampled days hold enough churn to judge a scorecard.
 DEFAULT_HORIZON = 90
 DEFAULT_SPAN = 180
+# Resampling rounds for the AUC's interval: enough for a stable 95 % interval, a second or two at most.
+BOOTSTRAP_ROUNDS = 200
+BOOTSTRAP_SEED = 20260
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class Result:
     auc: float | None
     deciles: list[dict]  # worst scores first: {"decile", "count", "rate", "lift", "mean_score"}
     calibration: list[dict]  # per score band: {"band", "count", "predicted", "observed"}
+    # 95 % interval of the AUC from resampling accounts (see `auc_interval`).
+    auc_low: float | None = None
+    auc_high: float | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -102,6 +108,7 @@ class Result:
             "samples": self.samples,
             "positives": self.positives,
             "auc": self.auc,
+            "auc_interval": None if self.auc_low is None else [self.auc_low, self.auc_high],
             "deciles": self.deciles,
             "calibration": self.calibration,
         }
@@ -163,15 +170,21 @@ def collect(period: Period, *, segment: Segment | None = None, measures: list[st
 
 def evaluate(samples: Samples, definition: Definition) -> Result:
     """AUC, lift by decile and calibration of a definition's scores on the samples (unknown scores left out)."""
-    scored = [
-        (s, o)
-        for s, o in ((score(v, definition), o) for v, o in zip(samples.values, samples.outcome, strict=True))
-        if s is not None
-    ]
-    scores = np.array([s for s, _o in scored], dtype=float)
-    outcomes = np.array([o for _s, o in scored], dtype=bool)
+    scores = np.array(
+        [np.nan if (s := score(values, definition)) is None else s for values in samples.values], dtype=float
+    )
+    return evaluate_scores(samples, scores)
+
+
+def evaluate_scores(samples: Samples, all_scores: np.ndarray) -> Result:
+    """The same report for any 0–100 health per sample (the learned model's too); NaN is "no score"."""
+    scored = ~np.isnan(all_scores)
+    scores = all_scores[scored]
+    outcomes = np.array(samples.outcome, dtype=bool)[scored]
+    accounts = np.array(samples.account)[scored]
     positives = int(outcomes.sum())
     auc = None
+    interval: tuple[float, float] | None = None
     if 0 < positives < len(outcomes):
         # Risk is the opposite of health: a churner should score low.
         from sklearn.metrics import (
@@ -179,6 +192,7 @@ def evaluate(samples: Samples, definition: Definition) -> Result:
         )
 
         auc = float(roc_auc_score(outcomes, -scores))
+        interval = auc_interval(outcomes, scores, accounts)
     base_rate = positives / len(outcomes) if len(outcomes) else 0.0
     deciles = []
     if len(scores):
@@ -213,9 +227,50 @@ def evaluate(samples: Samples, definition: Definition) -> Result:
         samples=len(scores),
         positives=positives,
         auc=auc,
+        auc_low=interval[0] if interval else None,
+        auc_high=interval[1] if interval else None,
         deciles=deciles,
         calibration=calibration,
     )
+
+
+def auc_interval(
+    outcomes: np.ndarray, scores: np.ndarray, accounts: np.ndarray, *, rounds: int = BOOTSTRAP_ROUNDS
+) -> tuple[float, float] | None:
+    """95 % interval of the AUC, resampling whole accounts with replacement.
+
+    The samples of one account on successive days are alike; resampling samples one by one would
+    count each account many times over and draw the interval far too narrow. Seeded: the same
+    history gives the same interval.
+    """
+    distinct, index = np.unique(accounts, return_inverse=True)
+    # Rank once: a round only changes how often each sample counts, never the order of the scores.
+    levels, level = np.unique(-scores, return_inverse=True)  # risk levels, lowest first
+    positive = outcomes.astype(bool)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    values = []
+    for _round in range(rounds):
+        # How often each account is drawn becomes the weight of each of its samples.
+        drawn = np.bincount(rng.integers(0, len(distinct), len(distinct)), minlength=len(distinct))
+        weights = drawn[index].astype(float)
+        auc = _weighted_auc(level, len(levels), positive, weights)
+        if auc is not None:
+            values.append(auc)
+    if len(values) < rounds // 2:
+        return None
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _weighted_auc(level: np.ndarray, levels: int, positive: np.ndarray, weights: np.ndarray) -> float | None:
+    """ROC AUC with sample weights from samples grouped by risk level (ties count one half)."""
+    at_positive = np.bincount(level, weights=weights * positive, minlength=levels)
+    at_negative = np.bincount(level, weights=weights * ~positive, minlength=levels)
+    total_positive, total_negative = at_positive.sum(), at_negative.sum()
+    if total_positive == 0 or total_negative == 0:
+        return None
+    below = np.cumsum(at_negative) - at_negative  # negatives at a lower risk than each level
+    return float((at_positive * (below + 0.5 * at_negative)).sum() / (total_positive * total_negative))
 
 
 def run(definition: Definition, period: Period, *, segment: Segment | None = None) -> Result:

@@ -44,6 +44,7 @@ MIN_SIGNAL_AUC = 0.55
 # Green and red go where the measure's risk curve is this share from its safest and riskiest levels:
 # small, so the ramp spans nearly all of the change (values beyond it tie, and ties lose ranking).
 SAFE_SHARE = 0.05
+HOLD_OUT_EVERY = 3  # one account in three is kept out of the training to test on (see `split_days`)
 
 
 @dataclass
@@ -52,7 +53,6 @@ class Proposal:
     coefficients: dict[str, float]
     train_days: list[date]
     test_days: list[date]
-    outcome_windows_overlap: bool  # a training day's horizon reaches into the test days
     current: Result  # the current scorecard on the test days
     proposed: Result  # the proposal on the test days
 
@@ -62,6 +62,39 @@ class Proposal:
         if self.proposed.auc is None:
             return False
         return self.current.auc is None or self.proposed.auc > self.current.auc
+
+
+def split_days(samples: Samples) -> tuple[list[date], list[date], Samples, Samples]:
+    """Train on the earlier two thirds of the sampled days, test on the later third, and on accounts
+    the training never saw (one in `HOLD_OUT_EVERY`, by id).
+
+    Later days alone would not do: an account's churn 60 days ahead is an outcome of its training
+    days and of its test days alike, and a model flexible enough to recognise the account (tenure
+    and days to renewal together name it) scored 0.97 on the demo by remembering who left. On
+    accounts it never saw it cannot; that is also how the model is used, on days nobody knows the
+    end of yet.
+    """
+    days = samples.days
+    if len(days) < 2:
+        raise ValidationError({"start": _("Need at least two sampled days to train and test.")})
+    cut = max(1, (len(days) * 2) // 3)
+    train_days, test_days = days[:cut], days[cut:]
+    earlier, later = set(train_days), set(test_days)
+    train = samples.subset(
+        [d in earlier and not held_out(a) for d, a in zip(samples.day, samples.account, strict=True)]
+    )
+    test = samples.subset(
+        [d in later and held_out(a) for d, a in zip(samples.day, samples.account, strict=True)]
+    )
+    return train_days, test_days, train, test
+
+
+def held_out(account_id: int) -> bool:
+    """Whether the account is kept for the test: a fixed scramble of its id, so the same accounts
+    every time, and not every third one created (ids follow the order rows came in: an import in
+    threes, a demo's pattern)."""
+    scrambled = ((account_id * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> 32
+    return scrambled % HOLD_OUT_EVERY == 0
 
 
 def fitted_thresholds(values: np.ndarray, outcomes: np.ndarray, rule: MeasureRule) -> tuple[float, float]:
@@ -110,13 +143,7 @@ def propose(
     """Fit thresholds, points without data and weights on the earlier two thirds of the sampled days,
     back-test the proposal and the current scorecard on the rest."""
     samples = samples or collect(period, segment=segment, measures=[r.measure for r in definition.rules])
-    days = samples.days
-    if len(days) < 2:
-        raise ValidationError({"start": _("Need at least two sampled days to train and test.")})
-    cut = max(1, (len(days) * 2) // 3)
-    train_days, test_days = days[:cut], days[cut:]
-    train = samples.subset([d in set(train_days) for d in samples.day])
-    test = samples.subset([d in set(test_days) for d in samples.day])
+    train_days, test_days, train, test = split_days(samples)
     outcomes = np.array(train.outcome, dtype=bool)
     if outcomes.all() or not outcomes.any():
         raise ValidationError(
@@ -181,14 +208,12 @@ def propose(
     proposal = Definition(rules=tuple(rules), green_at=definition.green_at, red_below=definition.red_below)
     if sum(rule.weight for rule in proposal.rules) <= 0:
         raise ValidationError({"start": _("No measure lowered the risk of churn in the training days.")})
-    overlap = bool(test_days) and (train_days[-1] - test_days[0]).days + period.horizon > 0
     coefficients = {rule.measure: float(c) for rule, c in zip(definition.rules, point_effects, strict=True)}
     return Proposal(
         definition=proposal,
         coefficients=coefficients,
         train_days=train_days,
         test_days=test_days,
-        outcome_windows_overlap=overlap,
         current=evaluate(test, definition),
         proposed=evaluate(test, proposal),
     )

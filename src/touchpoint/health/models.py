@@ -141,3 +141,34 @@ class HealthScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day}: {self.score}"
+
+
+class LearnedModel(models.Model):
+    """A learned model kept beside a scorecard (see learned.py): its parameters as plain numbers, how it
+    did on the test when it was applied, who applied it. The latest one not withdrawn is in use; the
+    score and grade stay the scorecard's, the model adds a risk and its reasons on the account page."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="learned_models")
+    parameters = models.JSONField(_("parameters"))
+    horizon = models.PositiveIntegerField(_("horizon (days)"))
+    test_auc = models.FloatField(_("ROC AUC on the test"), null=True, blank=True)
+    scorecard_auc = models.FloatField(_("the scorecard's ROC AUC on the same test"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applied by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("applied at"), default=timezone.now)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["scorecard", "-created_at", "-id"]
+        verbose_name = _("learned model")
+        verbose_name_plural = _("learned models")
+
+    def __str__(self) -> str:
+        return f"{self.scorecard} learned model {self.created_at:%Y-%m-%d}"

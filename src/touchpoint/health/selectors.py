@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from touchpoint.accounts.models import Account
 from touchpoint.health.measures import get_measure
-from touchpoint.health.models import HealthScore, Scorecard, ScorecardVersion
+from touchpoint.health.models import HealthScore, LearnedModel, Scorecard, ScorecardVersion
 from touchpoint.health.scoring import DEFAULT_MISSING_POINTS, contributions
 
 if TYPE_CHECKING:
@@ -113,6 +113,59 @@ def _drivers(now: HealthScore | None, then: HealthScore | None) -> list[Driver]:
     # What moved the score most comes first; unknown measures last.
     drivers.sort(key=lambda d: (d.contribution is None, -abs(d.change or 0), -(d.contribution or 0)))
     return drivers
+
+
+@dataclass(frozen=True)
+class LearnedPart:
+    label: str
+    unit: str
+    value: float | None  # None: not enough data (the model gives that state its own risk)
+    points: float  # points of risk (0–100) it adds against the history's average for this measure
+
+
+@dataclass(frozen=True)
+class LearnedRisk:
+    model: LearnedModel
+    risk: float  # 0–1: the chance of churn or contraction within the model's horizon
+    parts: list[LearnedPart]
+
+
+def learned_model_in_use(scorecard_id: int) -> LearnedModel | None:
+    return (
+        LearnedModel.objects.filter(scorecard_id=scorecard_id, withdrawn_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def learned_risk(row: HealthScore, version: ScorecardVersion | None) -> LearnedRisk | None:
+    """The learned model's risk for a stored score, explained per measure; None when the scorecard has
+    no model in use, or the model weighs a measure this score did not store (fitted on another
+    version's measures: fit it again)."""
+    from touchpoint.health.learned import LearnedModel as Model
+
+    if version is None:
+        return None
+    in_use = learned_model_in_use(version.scorecard_id)
+    if in_use is None:
+        return None
+    model = Model.from_dict(in_use.parameters)
+    if any(key not in row.measures for key in model.measures):
+        return None
+    values = {key: row.measures[key].get("value") for key in model.measures}
+    risk = float(model.risk([values])[0])
+    parts = []
+    for part in model.explain(values):
+        measure = get_measure(part["measure"])
+        parts.append(
+            LearnedPart(
+                label=str(measure.label) if measure else part["measure"],
+                unit=str(measure.unit) if measure else "",
+                value=part["value"],
+                points=part["points"],
+            )
+        )
+    return LearnedRisk(model=in_use, risk=risk, parts=parts)
 
 
 def latest_day() -> date | None:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from touchpoint.accounts.models import Segment
 from touchpoint.events.effects import enqueue_after_commit
 from touchpoint.health import recompute
-from touchpoint.health.models import Scorecard, ScorecardVersion
+from touchpoint.health.models import LearnedModel, Scorecard, ScorecardVersion
 from touchpoint.health.scoring import Definition, default_definition
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
@@ -65,6 +65,60 @@ def save_scorecard(
         changes={"version": number, "definition": definition.as_dict(), "note": note},
     )
     return version
+
+
+@transaction.atomic
+def apply_learned_model(
+    *, scorecard: Scorecard, proposal, actor: User | None, override: bool = False, note: str = ""
+) -> LearnedModel:
+    """Put a learned model (learned.LearnedProposal) in use beside the scorecard, withdrawing the one
+    before. One that did not foresee churn better than the scorecard on the test is refused unless
+    `override` says to apply it all the same."""
+    if not proposal.improves and not override:
+        raise ValidationError(
+            {
+                "override": _(
+                    "The learned model did not foresee churn better than the scorecard on the test; "
+                    "apply it anyway only on purpose."
+                )
+            }
+        )
+    scorecard = Scorecard.objects.select_for_update().get(pk=scorecard.pk)
+    now = timezone.now()
+    LearnedModel.objects.filter(scorecard=scorecard, withdrawn_at__isnull=True).update(withdrawn_at=now)
+    model = LearnedModel.objects.create(
+        scorecard=scorecard,
+        parameters=proposal.model.as_dict(),
+        horizon=proposal.model.horizon,
+        test_auc=proposal.proposed.auc,
+        scorecard_auc=proposal.current.auc,
+        note=note[:300],
+        created_by=actor if actor is not None and actor.pk else None,
+        created_at=now,
+    )
+    record_audit(
+        actor=actor,
+        action="apply_learned_model",
+        instance=scorecard,
+        changes={
+            "learned_model": model.pk,
+            "test_auc": proposal.proposed.auc,
+            "scorecard_auc": proposal.current.auc,
+            "override": bool(override and not proposal.improves),
+        },
+    )
+    return model
+
+
+@transaction.atomic
+def withdraw_learned_model(*, scorecard: Scorecard, actor: User | None) -> int:
+    """Stop using the scorecard's learned model (it is kept, marked withdrawn); returns how many."""
+    withdrawn = LearnedModel.objects.filter(scorecard=scorecard, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
+    )
+    if withdrawn:
+        record_audit(actor=actor, action="withdraw_learned_model", instance=scorecard)
+    return withdrawn
 
 
 def ensure_default_scorecard(*, actor: User | None = None) -> Scorecard:

@@ -12,4 +12,10 @@ urlpatterns = [
     path("health/scorecards/<int:scorecard_id>/rescore/", views.rescore, name="health-scorecard-rescore"),
     path("health/backtest/", views.backtest_page, name="health-backtest"),
     path("health/backtest/accept/", views.accept_proposal, name="health-backtest-accept"),
+    path("health/backtest/learned/", views.apply_learned, name="health-learned-apply"),
+    path(
+        "health/scorecards/<int:scorecard_id>/learned/withdraw/",
+        views.withdraw_learned,
+        name="health-learned-withdraw",
+    ),
 ]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from touchpoint.accounts.forms import PortfolioFilterForm
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.selectors import portfolio
-from touchpoint.health import backtest, charts, fit, selectors, services
+from touchpoint.health import backtest, charts, fit, learned, selectors, services
 from touchpoint.health.forms import ApplyYamlForm, BacktestForm, ScorecardForm
 from touchpoint.health.measures import registered_measures
 from touchpoint.health.models import Grade, Scorecard, ScorecardVersion
@@ -39,6 +42,7 @@ def account_health_panel(request: HttpRequest, account_id: int) -> HttpResponse:
             red_below=definition.red_below if definition else DEFAULT_RED_BELOW,
         )
         context["movers"] = [d for d in explained.drivers if d.change][:2]
+        context["learned"] = selectors.learned_risk(explained.score, version)
     return render(request, "health/_account_health.html", context)
 
 
@@ -206,7 +210,7 @@ def _backtest_inputs(
 def backtest_page(request: HttpRequest) -> HttpResponse:
     """How well the scorecard's past scores foresaw churn and contraction, beside a fitted proposal."""
     form, scorecard, period = _backtest_inputs(request, request.GET or None)
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "scorecard": scorecard,
         "scorecards": selectors.scorecards(),
@@ -223,6 +227,13 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
         result = backtest.evaluate(samples, definition)
         context.update(period=period, result=result, definition=definition)
         try:
+            context["learned"] = learned.propose_learned(definition, period, samples=samples)
+        except ValidationError as error:
+            context["learned_error"] = " ".join(
+                m for messages in error.message_dict.values() for m in messages
+            )
+        context["learned_in_use"] = selectors.learned_model_in_use(scorecard.pk)
+        try:
             proposal = fit.propose(definition, period, samples=samples)
         except ValidationError as error:
             context["fit_error"] = " ".join(m for messages in error.message_dict.values() for m in messages)
@@ -231,11 +242,16 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
             context["rules"] = list(zip(definition.rules, proposal.definition.rules, strict=True))
             current_label = f"{scorecard.name} v{scorecard.current_version.number}"
             proposed_label = _("Proposal")
-            series = {current_label: proposal.current.deciles, proposed_label: proposal.proposed.deciles}
-            context["lift_svg"] = charts.lift_svg(series)
-            context["calibration_svg"] = charts.calibration_svg(
-                {current_label: proposal.current.calibration, proposed_label: proposal.proposed.calibration}
-            )
+            deciles = {current_label: proposal.current.deciles, proposed_label: proposal.proposed.deciles}
+            calibration = {
+                current_label: proposal.current.calibration,
+                proposed_label: proposal.proposed.calibration,
+            }
+            if "learned" in context:
+                deciles[_("Learned model")] = context["learned"].proposed.deciles
+                calibration[_("Learned model")] = context["learned"].proposed.calibration
+            context["lift_svg"] = charts.lift_svg(deciles)
+            context["calibration_svg"] = charts.calibration_svg(calibration)
         if "lift_svg" not in context:
             context["lift_svg"] = charts.lift_svg({scorecard.name: result.deciles})
             context["calibration_svg"] = charts.calibration_svg({scorecard.name: result.calibration})
@@ -248,24 +264,14 @@ def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Fit again on the same period (deterministic) and keep the proposal as the scorecard's new version."""
     form, scorecard, period = _backtest_inputs(request, request.POST, writing=True)
     if period is None:
-        return render(
-            request,
-            "health/backtest.html",
-            {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
-            status=400,
-        )
+        return _refit_page(request, form, scorecard)
     assert scorecard.current_version is not None  # save_scorecard makes a scorecard with its first version
     definition = Definition.from_dict(scorecard.current_version.definition)
     try:
         proposal = fit.propose(definition, period, segment=scorecard.segment)
     except ValidationError as error:
         form.add_error(None, [m for messages in error.message_dict.values() for m in messages])
-        return render(
-            request,
-            "health/backtest.html",
-            {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
-            status=400,
-        )
+        return _refit_page(request, form, scorecard)
     override = request.POST.get("override") == "1"
     if not proposal.improves and not override:
         form.add_error(
@@ -275,12 +281,7 @@ def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "tick “Apply it anyway” to apply it all the same."
             ),
         )
-        return render(
-            request,
-            "health/backtest.html",
-            {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
-            status=400,
-        )
+        return _refit_page(request, form, scorecard)
     services.save_scorecard(
         definition=proposal.definition,
         actor=request.user,
@@ -288,3 +289,47 @@ def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
         note=fit.fit_note(proposal, period),
     )
     return redirect("health-scorecard", scorecard_id=scorecard.pk)
+
+
+def _refit_page(request: HttpRequest, form: BacktestForm, scorecard: Scorecard) -> HttpResponse:
+    return render(
+        request,
+        "health/backtest.html",
+        {"form": form, "scorecard": scorecard, "scorecards": selectors.scorecards()},
+        status=400,
+    )
+
+
+@permission_required("health.change_scorecard")
+@require_POST
+def apply_learned(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Fit the learned model again on the same period (deterministic) and put it in use beside the
+    scorecard; one that is no improvement needs the override ticked."""
+    form, scorecard, period = _backtest_inputs(request, request.POST, writing=True)
+    if period is None:
+        return _refit_page(request, form, scorecard)
+    assert scorecard.current_version is not None  # save_scorecard makes a scorecard with its first version
+    definition = Definition.from_dict(scorecard.current_version.definition)
+    try:
+        proposal = learned.propose_learned(definition, period, segment=scorecard.segment)
+        services.apply_learned_model(
+            scorecard=scorecard,
+            proposal=proposal,
+            actor=request.user,
+            override=request.POST.get("override") == "1",
+            note=learned.fit_note(proposal, period),
+        )
+    except ValidationError as error:
+        form.add_error(None, [m for messages in error.message_dict.values() for m in messages])
+        return _refit_page(request, form, scorecard)
+    messages.success(request, _("The learned model is in use: account pages show its risk and reasons."))
+    return redirect(f"{reverse('health-backtest')}?scorecard={scorecard.pk}")
+
+
+@permission_required("health.change_scorecard")
+@require_POST
+def withdraw_learned(request: AuthenticatedHttpRequest, scorecard_id: int) -> HttpResponse:
+    scorecard = get_object_or_404(Scorecard, pk=scorecard_id)
+    if services.withdraw_learned_model(scorecard=scorecard, actor=request.user):
+        messages.success(request, _("The learned model is no longer used."))
+    return redirect(f"{reverse('health-backtest')}?scorecard={scorecard.pk}")
