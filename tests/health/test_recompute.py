@@ -305,3 +305,35 @@ def test_usage_trend_waits_for_two_complete_windows():
     usage(regular, first=DAY - timedelta(days=80), last=DAY, events=10)
     assert "usage_trend" not in measures_of(newcomer)
     assert measures_of(regular)["usage_trend"] == pytest.approx(0.0)
+
+
+def new_customer(days_ago: int, *, events_per_day: int, segment=None):
+    account = old_account(segment=segment)
+    account.created_at = timezone.make_aware(datetime.combine(DAY - timedelta(days=days_ago), time(0)))
+    account.save(update_fields=["created_at"])
+    if events_per_day:
+        usage(account, first=DAY - timedelta(days=days_ago), last=DAY, events=events_per_day)
+    return account
+
+
+def test_early_activity_compares_a_new_customer_with_the_segments_norm_in_its_first_90_days():
+    smb, enterprise = SegmentFactory(), SegmentFactory()
+    # Five new SMB customers doing 4–12 events a day: the norm (median) is 8.
+    smb_customers = [new_customer(30, events_per_day=n, segment=smb) for n in (4, 6, 8, 10, 12)]
+    idle = new_customer(40, events_per_day=0, segment=smb)
+    # Two new enterprise customers: too few for a norm of their own; every segment's median is used.
+    lone = new_customer(30, events_per_day=50, segment=enterprise)
+    new_customer(30, events_per_day=60, segment=enterprise)
+    too_new = new_customer(10, events_per_day=8, segment=smb)
+    settled = new_customer(200, events_per_day=8, segment=smb)
+
+    # The segment's norm is its median of the six SMB rates (0, 4, 6, 8, 10, 12): 7 a day.
+    assert measures_of(smb_customers[2])["early_activity"] == pytest.approx(100 * 8 / 7)
+    assert measures_of(idle)["early_activity"] == 0.0
+    # Every segment's median of the eight (0, 4, 6, 8, 10, 12, 50, 60): 9 a day.
+    assert measures_of(lone)["early_activity"] == pytest.approx(100 * 50 / 9)
+    # Ten days say nothing yet; after 90 days the usage measures speak instead.
+    assert "early_activity" not in measures_of(too_new)
+    assert "early_activity" not in measures_of(settled)
+    # Only what was known on the day: a month earlier the SMB customers had not started.
+    assert "early_activity" not in measures_of(smb_customers[2], day=DAY - timedelta(days=31))

@@ -6,6 +6,10 @@ Each reads only rollups of days up to the scored day, so the back-test can score
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
+from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Contact
@@ -23,6 +27,12 @@ from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup, KeyFea
 
 USAGE_WINDOW_DAYS = 90  # an account with no usage rollups in this window has no usage data
 RECENT_DAYS = 30  # "last 30 days"; the trend compares it with the 30 days before
+# Early activity: a customer in its first EARLY_DAYS is compared with the others at that stage, once
+# it has been a customer for EARLY_MIN_DAYS (a few days say nothing), against a norm of at least
+# NORM_MIN_ACCOUNTS accounts (its segment's, else every segment's).
+EARLY_DAYS = 90
+EARLY_MIN_DAYS = 14
+NORM_MIN_ACCOUNTS = 5
 
 
 def _usage_sql(at: AsOf) -> tuple[str, list]:
@@ -88,6 +98,63 @@ def _breadth_sql(at: AsOf) -> tuple[str, list]:
     return sql, [at.date(RECENT_DAYS - 1), at.date(USAGE_WINDOW_DAYS), at.date()]
 
 
+def _early_activity_sql(at: AsOf) -> tuple[str, list]:
+    """Events per day since the account became a customer, as a percentage of the median of the
+    customers in their first 90 days on the same day (its segment's when it has enough of them).
+
+    Only customers in their first 90 days have a value: later, the usage measures say more.
+    """
+    from touchpoint.accounts.models import Account
+
+    accounts, rollups = Account._meta.db_table, DailyAccountRollup._meta.db_table
+    day_of = "date(a.created_at)" if at.vendor == "sqlite" else "CAST(a.created_at AS date)"
+    end = timezone.make_aware(datetime.combine(at.day + timedelta(days=1), time.min))
+
+    def median(partition: str) -> str:
+        # The middle rate (the mean of the two middle ones for an even count), in SQL both databases speak.
+        return f"""
+            SELECT {partition or "0 AS segment"}, AVG(rate) AS norm FROM (
+                SELECT segment, rate,
+                       ROW_NUMBER() OVER ({f"PARTITION BY {partition} " if partition else ""}ORDER BY rate)
+                           AS position,
+                       COUNT(*) OVER ({f"PARTITION BY {partition}" if partition else ""}) AS accounts
+                FROM early_rates
+            ) ranked
+            WHERE accounts >= %s AND position IN ((accounts + 1) / 2, (accounts + 2) / 2)
+            {f"GROUP BY {partition}" if partition else ""}"""
+
+    sql = f"""
+        WITH early_rates AS (
+            SELECT a.id AS account_id, COALESCE(a.segment_id, 0) AS segment,
+                   {at.as_float("COALESCE(SUM(r.events), 0)")} / ({at.days_since("a.created_at")} + 1) AS rate
+            FROM {accounts} a
+            LEFT JOIN {rollups} r
+                   ON r.account_id = a.id AND r.day > %s AND r.day <= %s AND r.day >= {day_of}
+            WHERE a.created_at > %s AND a.created_at <= %s
+            GROUP BY a.id, COALESCE(a.segment_id, 0), a.created_at
+        ),
+        segment_norms AS ({median("segment")}),
+        overall_norm AS ({median("")})
+        SELECT e.account_id,
+               CASE WHEN COALESCE(s.norm, o.norm) > 0 THEN 100.0 * e.rate / COALESCE(s.norm, o.norm)
+               END AS early_activity
+        FROM early_rates e
+        LEFT JOIN segment_norms s ON s.segment = e.segment
+        CROSS JOIN overall_norm o
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        at.end,
+        at.date(EARLY_DAYS),
+        at.date(),
+        adapt(end - timedelta(days=EARLY_DAYS)),
+        adapt(end - timedelta(days=EARLY_MIN_DAYS)),
+        NORM_MIN_ACCOUNTS,
+        NORM_MIN_ACCOUNTS,
+    ]
+    return sql, params
+
+
 def _bring_rollups_up_to_date() -> None:
     from touchpoint.usage import rollups
 
@@ -98,6 +165,7 @@ def register() -> None:
     register_before_scoring(_bring_rollups_up_to_date)
     register_source(MeasureSource("usage", columns=("usage_trend", "active_users"), query=_usage_sql))
     register_source(MeasureSource("breadth", columns=("breadth",), query=_breadth_sql))
+    register_source(MeasureSource("early", columns=("early_activity",), query=_early_activity_sql))
     register_measure(
         Measure(
             "usage_trend",
@@ -140,5 +208,24 @@ def register() -> None:
             green=50,
             red=10,
             position=30,
+        )
+    )
+    register_measure(
+        Measure(
+            "early_activity",
+            label=_("Early activity"),
+            source="early",
+            column="early_activity",
+            unit="%",
+            help=_(
+                "For a customer in its first 90 days: events per day since it started, against the median "
+                "of the customers at that stage in its segment (100 % is the norm)."
+            ),
+            # Known only in the first 90 days: a new scorecard weighs it 0 and leaves it to the fit and
+            # the learned model, which learn what it and its absence (an older customer) mean.
+            weight=0,
+            green=100,
+            red=25,
+            position=8,
         )
     )
