@@ -219,7 +219,7 @@ def register() -> None:
             unit="%",
             help=_(
                 "For a customer in its first 90 days: events per day since it started, against the median "
-                "of the customers at that stage in its segment (100 % is the norm)."
+                "of the customers at that stage in its segment (the norm is 100)."
             ),
             # Known only in the first 90 days: a new scorecard weighs it 0 and leaves it to the fit and
             # the learned model, which learn what it and its absence (an older customer) mean.
