@@ -447,3 +447,27 @@ def test_periods_within_the_tolerance_are_one_life(lengths, gaps):
     steps, renewal = collapse_periods(periods, today=date(2030, 1, 1))
     assert [s.kind for s in steps] == ["start", "end"]
     assert steps[1].day == periods[-1].end and renewal is None
+
+
+def test_history_before_the_account_asks_for_confirm_or_customer_since(tmp_path):
+    AccountFactory(external_id="A1")  # a customer since today
+    rows = period_rows("S1", "A1", range(3), 100)
+    refused = runner.run(write(tmp_path, "\n".join([HEADER, *rows])), "subscriptions")
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "Period Start")]
+    assert "Confirm column" in problems(refused)[0]
+    confirmed = write(tmp_path, "\n".join([HEADER + ",Confirm", rows[0] + ",yes", *rows[1:]]), name="c.csv")
+    assert runner.run(confirmed, "subscriptions").ok
+    assert [m[0] for m in movements("S1")] == [MovementKind.NEW, MovementKind.CHURN]
+
+
+def test_a_change_made_outside_imports_is_not_voided_by_a_reimport(tmp_path, customers):
+    from touchpoint.revenue import services
+
+    path = periods_file(tmp_path)
+    assert runner.run(path, "subscriptions").ok
+    s1 = Subscription.objects.get(external_id="S1")
+    services.change_subscription(subscription=s1, occurred_on=TODAY, mrr=Decimal("120.00"))  # by hand
+    result = runner.run(path, "subscriptions")
+    assert not result.ok and "was not imported" in problems(result)[0]
+    assert problems(result)[0].startswith("row ")
+    assert Subscription.objects.get(external_id="S1").mrr == Decimal("120.00")
