@@ -326,7 +326,7 @@ def test_period_problems_name_row_and_column(tmp_path, customers):
         ),
         (
             "Subscription ID,Account ID,Product,MRR,Period Start\nS1,A1,Cloud,100,2025-01-01\n",
-            "row 1, column period_end: Billing periods need both a start and an end column",
+            "row 1, column Billing period end: Billing periods need both a start and an end column",
         ),
     ],
 )

@@ -5,7 +5,9 @@ as "row N, column C: problem" (N counts the header as row 1, as spreadsheets num
 file without problems gets the write pass, in one transaction, so a failure half-way leaves nothing
 behind. A dry run makes the write pass too and rolls it back: its counts are exactly what an import
 would do. Memory stays bounded: rows are never all held, only the set of external IDs seen (to catch
-duplicates) and the first problems.
+duplicates) and the first problems. An importer that reads more than one layout says which one a
+file has first (`Importer.shape`), or refuses it; in a grouped layout (the billing periods of a
+subscription) several rows make one record, so the cleaned rows are held from the check to the write.
 """
 
 from __future__ import annotations
@@ -106,6 +108,12 @@ def check_mapping(importer: Importer, header: list[str], mapping: dict[str, str]
     return problems
 
 
+def _label_of(importer: Importer, target: str) -> str:
+    """A field the file has no column for, by its label (a problem says what is missing)."""
+    found = next((f for f in importer.fields if f.name == target), None)
+    return str(found.label) if found is not None else target
+
+
 def _records(path: Path, dialect: reading.Dialect, mapping: dict[str, str]):
     """(row number, {target field: value}) for every data row; blank lines are skipped."""
     found = reading.rows(path, dialect)
@@ -172,7 +180,9 @@ def run(
     def problem(row: int, target: str, message: str) -> None:
         result.problem_count += 1
         if len(result.problems) < MAX_PROBLEMS:
-            result.problems.append(Problem(row, column_of.get(target, target), message))
+            result.problems.append(
+                Problem(row, column_of.get(target) or _label_of(importer, target), message)
+            )
 
     shape = None
     if importer.shape is not None:
