@@ -153,10 +153,9 @@ def _shape(records: Records, mapped: set[str], context: dict) -> Shape:
     return Shape(ROWS, gettext_lazy("One row per subscription"))
 
 
-def _synthetic_id(account_id: int, product: str) -> str:
+def _synthetic_id(account: Account, product: str) -> str:
     """A subscription's external ID when the file has none: its account and product."""
-    account = Account.objects.filter(pk=account_id).values_list("external_id", flat=True).first()
-    key = f"{account or account_id}/{product.strip()}"
+    key = f"{account.external_id or account.pk}/{product.strip()}"
     if len(key) > 128:
         key = key[:114] + "~" + hashlib.sha1(key.encode()).hexdigest()[:13]
     return key
@@ -173,7 +172,9 @@ def _clean_common(row: dict[str, str], lookups: Lookups, context: dict) -> dict:
     if "external_id" in context.get("mapped", ()):
         values["external_id"] = required(row, "external_id", 128)
     else:
-        values["external_id"] = _synthetic_id(values["account_id"], values["product"])
+        values["external_id"] = _synthetic_id(
+            lookups.instance(Account, values["account_id"]), values["product"]
+        )
     values["plan"] = text(row, "plan")
     if (quantity := integer(row, "quantity")) is not None:
         values["quantity"] = quantity
