@@ -153,6 +153,21 @@ def test_customer_since_on_the_account_form(client, admin_user):
     assert 'value="2020-07-01"' in page.content.decode()
 
 
+def test_customer_since_on_the_new_account_form(client, admin_user):
+    client.force_login(admin_user)
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    refused = client.post(
+        reverse("account-create"), {"name": "Later", "engagement_model": "hybrid", "customer_since": tomorrow}
+    )
+    assert refused.status_code == 422 and "cannot be after today" in refused.content.decode()
+    response = client.post(
+        reverse("account-create"),
+        {"name": "Acme", "engagement_model": "hybrid", "customer_since": "2019-11-30"},
+    )
+    assert response.status_code == 302, response.content
+    assert timezone.localdate(Account.objects.get(name="Acme").created_at) == date(2019, 11, 30)
+
+
 # --- Subscriptions: one row per billing period ----------------------------------------------------
 
 HEADER = "Subscription ID,Account ID,Product,Period Start,Period End,Amount"
