@@ -92,3 +92,25 @@ def test_the_background_check_speaks_the_uploaders_language(data_dir):
         jobs.run_job_task.call(job.pk, True)
     job.refresh_from_db()
     assert job.result["problems"] == ["2 行目、列 Account Name: 必須ですが空です。"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_check_says_how_a_subscriptions_file_was_read(data_dir):
+    from tests.factories import AccountFactory
+
+    AccountFactory(external_id="A1")
+    client = logged_in_client(UserFactory(role=Role.CS_LEADER))
+    upload(
+        client,
+        "Subscription ID,Account ID,Product,MRR,Start Date\nS1,A1,Cloud,100,2025-01-01\nS1,A1,Cloud,100,2025-02-01\n",
+        kind="subscriptions",
+        name="subs.csv",
+    )
+    job = ImportJob.objects.get()
+    client.post(f"/imports/{job.pk}/", {"action": "check", **{f"map_{k}": v for k, v in job.mapping.items()}})
+    work()
+    job.refresh_from_db()
+    assert job.status == "failed" and job.result["shape"] == "ambiguous"
+    page = client.get(f"/imports/{job.pk}/progress/").content.decode()
+    assert "Read as: Not clear: refused." in page
+    assert "row 3, column Subscription ID: “S1” is also in row 2" in page

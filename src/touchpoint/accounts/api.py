@@ -93,6 +93,7 @@ def _account_out(account: Account) -> dict:
         "owner": _user_ref(account.owner),
         "segment": _ref(account.segment),
         "engagement_model": account.engagement_model,
+        "customer_since": services.customer_since_of(account),
         "created_at": account.created_at,
         "updated_at": account.updated_at,
     }
@@ -215,7 +216,7 @@ def update_account(request: HttpRequest, account_id: Id, body: AccountPatch):
     account = _load_account(account_id)
     require_perm(request, "accounts.change_account", account)
     changes = _account_relations(body.model_dump(exclude_unset=True))
-    for field in ("name", "domain", "engagement_model"):
+    for field in ("name", "domain", "engagement_model", "customer_since"):
         if field in changes and changes[field] is None:
             raise ValidationError({field: _("This field cannot be null.")})
     services.update_account(account=account, actor=caller(request), **changes)

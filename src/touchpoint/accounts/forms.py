@@ -26,7 +26,7 @@ from touchpoint.accounts.models import (
 from touchpoint.accounts.portfolio import DEFAULT_PORTFOLIO_ORDER, portfolio_filters
 from touchpoint.accounts.rules import readable_accounts_q
 from touchpoint.accounts.selectors import PortfolioFilter, portfolio_orderings
-from touchpoint.accounts.services import clean_domain
+from touchpoint.accounts.services import clean_domain, customer_since_of
 from touchpoint.users.models import User
 from touchpoint.users.permissions import csms_read_all_books, is_admin, is_csm, is_leader
 from touchpoint.users.selectors import account_owners
@@ -165,6 +165,12 @@ class AccountForm(forms.Form):
         label=_("Segment"), required=False, queryset=Segment.objects.none(), empty_label="—"
     )
     engagement_model = forms.ChoiceField(label=_("Engagement model"), choices=EngagementModel.choices)
+    customer_since = forms.DateField(
+        label=_("Customer since"),
+        required=False,  # left empty: unchanged
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The day it became a customer: health counts its tenure from it."),
+    )
 
     def __init__(self, *args, account: Account, may_reassign: bool = True, **kwargs) -> None:
         kwargs.setdefault(
@@ -175,6 +181,7 @@ class AccountForm(forms.Form):
                 "owner": account.owner_id,
                 "segment": account.segment_id,
                 "engagement_model": account.engagement_model,
+                "customer_since": customer_since_of(account),
             },
         )
         super().__init__(*args, **kwargs)
@@ -199,6 +206,12 @@ class AccountForm(forms.Form):
             return clean_domain(self.cleaned_data["domain"])
         except ValidationError as error:
             raise ValidationError(error.message_dict["domain"]) from None
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if cleaned.get("customer_since") is None:
+            cleaned.pop("customer_since", None)  # the service keeps the day it has
+        return cleaned
 
 
 class TeamMemberForm(forms.Form):
@@ -242,6 +255,12 @@ class NewAccountForm(forms.Form):
     )
     engagement_model = forms.ChoiceField(
         label=_("Engagement model"), choices=EngagementModel.choices, initial=EngagementModel.HYBRID
+    )
+    customer_since = forms.DateField(
+        label=_("Customer since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("If it became a customer before today: health counts its tenure from this day."),
     )
     parent = forms.CharField(
         label=_("Parent company"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
 
-from touchpoint.api_contract import Email, Id, Moment, Strict
+from touchpoint.api_contract import Day, Email, Id, Moment, Strict
 
 EngagementModelValue = Literal["high", "low", "hybrid"]
 # A name must say something: the services strip spaces and refuse what is left empty.
@@ -37,6 +37,7 @@ class AccountOut(Schema):
     owner: UserRef | None
     segment: Ref | None
     engagement_model: EngagementModelValue
+    customer_since: date = Field(description="The day it became a customer (`created_at`'s day).")
     created_at: datetime
     updated_at: datetime
 
@@ -49,6 +50,10 @@ class AccountIn(Strict):
     owner: Id | None = None
     segment: Id | None = None
     engagement_model: EngagementModelValue = "hybrid"
+    customer_since: Day | None = Field(
+        None,
+        description="The day it became a customer, if before today (not in the future); sets `created_at`.",
+    )
 
 
 class AccountPatch(Strict):
@@ -60,6 +65,7 @@ class AccountPatch(Strict):
     owner: Id | None = None
     segment: Id | None = None
     engagement_model: EngagementModelValue = None  # type: ignore[assignment]
+    customer_since: Day = Field(None, description="The day it became a customer (not in the future).")  # type: ignore[assignment]
 
 
 class ContactOut(Schema):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -138,6 +138,36 @@ def _check_parent(account_pk: int | None, parent: Account | None) -> None:
         node = node.parent
 
 
+# The earliest "customer since" an account may carry: before it is a typo, not history.
+FIRST_CUSTOMER_YEAR = 1900
+
+
+def customer_since_of(account: Account) -> date:
+    """The day the account became a customer: its `created_at`, in the site's time zone."""
+    return timezone.localdate(account.created_at)
+
+
+def check_customer_since(day: date) -> None:
+    """Refuse a "customer since" that cannot be right (ValidationError naming `customer_since`)."""
+    _customer_since_moment(day)
+
+
+def _customer_since_moment(day: date) -> datetime:
+    """`created_at` for a customer since `day`: its first moment in the site's time zone; checked."""
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise ValidationError({"customer_since": _("Give a date, e.g. 2024-03-01.")})
+    if day.year < FIRST_CUSTOMER_YEAR:
+        raise ValidationError(
+            {
+                "customer_since": _("“Customer since” cannot be before %(year)s.")
+                % {"year": FIRST_CUSTOMER_YEAR}
+            }
+        )
+    if day > timezone.localdate():
+        raise ValidationError({"customer_since": _("“Customer since” cannot be after today.")})
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def _check_engagement_model(value: str) -> str:
     if value not in EngagementModel.values:
         raise ValidationError(
@@ -160,13 +190,17 @@ def create_account(
     owner: User | None = None,
     segment: Segment | None = None,
     engagement_model: str = EngagementModel.HYBRID,
+    customer_since: date | None = None,
 ) -> Account:
     """Add a customer company and note its arrival on its timeline.
 
+    `customer_since`: the day it became a customer, when that was before today (an import of an
+    existing book): `created_at` is that day's first moment, which health reads as its tenure.
     Giving the account to someone else is a leader's or admin's action (PermissionDenied otherwise).
     """
     if owner is not None and actor is not None and owner.pk != actor.pk:
         _check_may_assign_owner(actor, None)
+    since = {"created_at": _customer_since_moment(customer_since)} if customer_since is not None else {}
     account = Account(
         name=_clean_name(name),
         domain=clean_domain(domain),
@@ -175,6 +209,7 @@ def create_account(
         owner=owner,
         segment=segment,
         engagement_model=_check_engagement_model(engagement_model),
+        **since,
     )
     account.save()
     record_on_timeline(
@@ -220,12 +255,17 @@ def update_account(
     owner: User | None = UNSET,
     segment: Segment | None = UNSET,
     engagement_model: str = UNSET,
+    customer_since: date = UNSET,
 ) -> Account:
     """Change an account's details; only the arguments given change. Records what changed.
 
+    `customer_since` moves `created_at` to that day's first moment (see create_account).
     Changing the owner is a leader's or admin's action (PermissionDenied otherwise).
     """
     given = {k: v for k, v in locals().items() if k in _ACCOUNT_FIELDS and v is not UNSET}
+    if customer_since is not UNSET and customer_since is None:
+        raise ValidationError({"customer_since": _("Give a date, e.g. 2024-03-01.")})
+    since = _customer_since_moment(customer_since) if customer_since is not UNSET else None
     if "owner" in given and _pk(given["owner"]) != account.owner_id and actor is not None:
         _check_may_assign_owner(actor, account)
     if "name" in given:
@@ -247,6 +287,11 @@ def update_account(
             changes[field] = [_display(old), _display(new)]
             changed_ids[field] = [_event_value(old), _event_value(new)]
             setattr(account, field, new)
+    if since is not None and timezone.localdate(since) != customer_since_of(account):
+        # The same day is no change (an account created this morning is a customer since today).
+        days = [customer_since_of(account).isoformat(), timezone.localdate(since).isoformat()]
+        changes["customer_since"] = changed_ids["customer_since"] = days
+        account.created_at = since
     if not changes:
         return account
     account.save()

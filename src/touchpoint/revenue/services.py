@@ -8,9 +8,11 @@ exactly when MRR changed, whoever changed it.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -23,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Account
 from touchpoint.accounts.services import record_on_timeline
-from touchpoint.confirmation import Confirm, ask_to_confirm
+from touchpoint.confirmation import Confirm, NeedsConfirmation, ask_to_confirm
 from touchpoint.events.services import record_event
 from touchpoint.revenue.models import (
     LIVE_STATUSES,
@@ -146,11 +148,17 @@ def _at_noon(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(12)))
 
 
-def account_mrr(account: Account) -> Decimal:
-    """The account's live MRR in the reporting currency, from its movements (their running sum)."""
+def account_mrr(account: Account, *, on: date | None = None) -> Decimal:
+    """The account's live MRR in the reporting currency, from its movements (their running sum).
+
+    `on`: as it was at the end of that day (movements dated later left out).
+    """
     from django.db.models import Sum
 
-    total = MrrMovement.objects.filter(account=account).aggregate(total=Sum("delta"))["total"]
+    movements = MrrMovement.objects.filter(account=account)
+    if on is not None:
+        movements = movements.filter(occurred_on__lte=on)
+    total = movements.aggregate(total=Sum("delta"))["total"]
     return total or Decimal("0")
 
 
@@ -246,18 +254,26 @@ def _current_reporting_mrr(subscription: Subscription) -> Decimal:
     return last if last is not None else Decimal("0")
 
 
-def _kind_of_increase(account: Account, *, before: Decimal) -> str:
-    """What MRR arriving on one subscription is for the account as a whole."""
-    if before > 0 or account_mrr(account) > 0:
+def _kind_of_increase(account: Account, *, before: Decimal, on: date) -> str:
+    """What MRR arriving on one subscription on day `on` is for the account as a whole then.
+
+    Read as of that day, so history written after the fact (an import of past billing periods) is
+    classed as it was lived: a start while another subscription was paying is an expansion.
+    """
+    if before > 0 or account_mrr(account, on=on) > 0:
         return MovementKind.EXPANSION  # a paying customer spends more (a bigger plan, or another product)
-    if MrrMovement.objects.effective().filter(account=account, kind=MovementKind.CHURN).exists():
+    if (
+        MrrMovement.objects.effective()
+        .filter(account=account, kind=MovementKind.CHURN, occurred_on__lte=on)
+        .exists()
+    ):
         return MovementKind.REACTIVATION  # a customer who had left comes back
     return MovementKind.NEW
 
 
-def _kind_of_decrease(account: Account, *, delta: Decimal) -> str:
-    """What MRR leaving one subscription is for the account: churn only when nothing is left."""
-    return MovementKind.CHURN if account_mrr(account) + delta <= 0 else MovementKind.CONTRACTION
+def _kind_of_decrease(account: Account, *, delta: Decimal, on: date) -> str:
+    """What MRR leaving one subscription on day `on` is for the account: churn only when nothing is left."""
+    return MovementKind.CHURN if account_mrr(account, on=on) + delta <= 0 else MovementKind.CONTRACTION
 
 
 def _lock_account(account_id: int) -> Account:
@@ -351,7 +367,7 @@ def create_subscription(
         first_paid_on=first_paid_on,
     )
     if status in LIVE_STATUSES and amount > 0:
-        kind = _kind_of_increase(account, before=Decimal("0"))
+        kind = _kind_of_increase(account, before=Decimal("0"), on=started_on)
         _record_movement(
             subscription=subscription,
             kind=kind,
@@ -465,9 +481,9 @@ def change_subscription(
     after = to_reporting(subscription.mrr, subscription.currency) if subscription.is_live else Decimal("0")
     if after != before:
         if after > before:
-            kind = _kind_of_increase(subscription.account, before=before)
+            kind = _kind_of_increase(subscription.account, before=before, on=day)
         else:
-            kind = _kind_of_decrease(subscription.account, delta=after - before)
+            kind = _kind_of_decrease(subscription.account, delta=after - before, on=day)
         _record_movement(
             subscription=subscription,
             kind=kind,
@@ -510,7 +526,7 @@ def cancel_subscription(
     if before > 0:
         _record_movement(
             subscription=subscription,
-            kind=_kind_of_decrease(subscription.account, delta=-before),
+            kind=_kind_of_decrease(subscription.account, delta=-before, on=canceled_on),
             occurred_on=canceled_on,
             mrr_before=before,
             mrr_after=Decimal("0"),
@@ -576,7 +592,7 @@ def reactivate_subscription(
     subscription.save()
     _record_movement(
         subscription=subscription,
-        kind=_kind_of_increase(subscription.account, before=Decimal("0")),
+        kind=_kind_of_increase(subscription.account, before=Decimal("0"), on=reactivated_on),
         occurred_on=reactivated_on,
         mrr_before=Decimal("0"),
         mrr_after=to_reporting(subscription.mrr, subscription.currency),
@@ -706,6 +722,251 @@ def sync_subscription(
         )
         outcome = "updated"
     return subscription, outcome
+
+
+# --- A subscription's history, from billing periods --------------------------------------------
+
+# Billing periods this many days apart or closer are one life of the subscription (a period ending
+# on the 31st and the next starting on the 2nd is not a churn); a longer gap is a churn and a return.
+HISTORY_GAP_DAYS = 3
+
+
+@dataclass(frozen=True)
+class BillingPeriod:
+    """One period a subscription was billed for: [start, end] at `mrr` (its own currency)."""
+
+    start: date
+    end: date
+    mrr: Decimal
+    row: int = 0  # where it came from (a CSV row), for problems
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """A change of the subscription's MRR the periods show: it starts, changes or ends on `day`."""
+
+    kind: Literal["start", "change", "end"]
+    day: date
+    mrr: Decimal  # after the step (zero for an end)
+    row: int = 0
+
+
+def collapse_periods(
+    periods: Iterable[BillingPeriod], *, today: date, gap_days: int = HISTORY_GAP_DAYS
+) -> tuple[list[HistoryStep], date | None]:
+    """Billing periods → the subscription's lives, as steps; and its renewal date if it still runs.
+
+    Periods are taken in order of start. A period starting at most `gap_days` after the end of the
+    one before continues the same life (a different amount is a change on its start day); a later
+    one starts a new life, and the life before ends on its last period's end. The last life ends on
+    its last period's end if that is before `today`; otherwise the subscription is live and renews
+    on that end. A period with no amount is no revenue: it counts as a gap. Overlapping periods are
+    the caller's to refuse (they are ambiguous); here they simply extend the life.
+    """
+    steps: list[HistoryStep] = []
+    live: Decimal | None = None  # the MRR of the life in progress
+    last_end: date | None = None
+    last_row = 0
+    for period in sorted(periods, key=lambda p: (p.start, p.end, p.row)):
+        if period.mrr <= 0:
+            continue
+        if live is not None and last_end is not None and period.start > last_end + timedelta(days=gap_days):
+            steps.append(HistoryStep("end", last_end, Decimal("0"), last_row))
+            live = None
+        if live is None:
+            steps.append(HistoryStep("start", period.start, period.mrr, period.row))
+            last_end = period.end
+        else:
+            if period.mrr != live:
+                steps.append(HistoryStep("change", period.start, period.mrr, period.row))
+            last_end = max(cast(date, last_end), period.end)
+        live = period.mrr
+        last_row = period.row
+    if live is None or last_end is None:
+        return steps, None
+    if last_end < today:
+        steps.append(HistoryStep("end", last_end, Decimal("0"), last_row))
+        return steps, None
+    return steps, last_end
+
+
+@dataclass
+class SubscriptionHistory:
+    """What a file says of one subscription: its billing periods and its latest terms."""
+
+    external_id: str
+    product: str
+    periods: list[BillingPeriod]
+    currency: str | None = None
+    plan: str | None = None
+    quantity: int | None = None
+    term_months: int | None = None
+    auto_renew: bool | None = None
+    confirm: bool = False
+    row: int = 0  # its first row
+
+
+class HistoryProblem(Exception):
+    """A subscription's history cannot be written: the service's error, and the row it is about."""
+
+    def __init__(self, error: ValidationError, row: int) -> None:
+        super().__init__(" ".join(error.messages))
+        self.error, self.row = error, row
+        self.needs_confirmation = isinstance(error, NeedsConfirmation)
+
+
+@transaction.atomic
+def record_subscription_histories(
+    *,
+    account: Account,
+    histories: list[SubscriptionHistory],
+    source: str = MovementSource.IMPORT,
+    actor: User | None = None,
+    today: date | None = None,
+) -> dict[str, str]:
+    """Make the account's subscriptions' MRR history what their billing periods say; one transaction.
+
+    Each history is collapsed into lives (`collapse_periods`). What is already recorded and agrees
+    (the same days and amounts, in order) stays; movements after the first disagreement are voided
+    if they came from the same source (a month appended to a file turns its last churn back into a
+    live subscription), and refused otherwise. The steps still to write go through the services
+    above, every subscription of the account together in date order, so a start while another
+    subscription pays is an expansion and an end while another pays a contraction. Returns each
+    external ID's outcome: "created", "updated" or "unchanged". Raises HistoryProblem (the
+    ValidationError, and the row of the file it is about).
+    """
+    today = today or timezone.localdate()
+    account = _lock_account(account.pk)
+    outcomes: dict[str, str] = {}
+    pending: list[tuple[HistoryStep, SubscriptionHistory]] = []
+    renewals: dict[str, date | None] = {}
+    for history in histories:
+        try:
+            steps, renewals[history.external_id] = collapse_periods(history.periods, today=today)
+            outcomes[history.external_id], todo = _steps_to_write(account, history, steps, source, actor)
+        except ValidationError as error:
+            raise HistoryProblem(error, history.row) from None
+        pending += [(step, history) for step in todo]
+    # Every subscription of the account in date order; on one day, MRR arriving before MRR leaving.
+    pending.sort(key=lambda item: (item[0].day, item[0].kind == "end", item[0].row))
+    for step, history in pending:
+        try:
+            _write_step(account, step, history, source=source, actor=actor)
+        except ValidationError as error:
+            raise HistoryProblem(error, step.row) from None
+    for history in histories:
+        try:
+            changed = _write_terms(history, renewals[history.external_id], source=source, actor=actor)
+            if changed and outcomes[history.external_id] == "unchanged":
+                outcomes[history.external_id] = "updated"
+        except ValidationError as error:
+            raise HistoryProblem(error, history.row) from None
+    return outcomes
+
+
+def _steps_to_write(
+    account: Account, history: SubscriptionHistory, steps: list[HistoryStep], source: str, actor: User | None
+) -> tuple[str, list[HistoryStep]]:
+    """The history's outcome and the steps not recorded yet (voiding what an earlier import got wrong)."""
+    if not steps:
+        raise ValidationError(
+            {"mrr": _("Every billing period of this subscription has no amount: nothing to import.")}
+        )
+    for step in steps:
+        _day(step.day, "started_on")
+    currency = _currency(history.currency or reporting_currency())
+    subscription = Subscription.objects.filter(external_id=history.external_id).first()
+    if subscription is None:
+        return "created", steps
+    if subscription.account_id != account.pk:
+        raise ValidationError({"account": _("This subscription is already recorded for another account.")})
+    recorded = list(subscription.movements.effective().order_by("occurred_on", "id"))
+    agree = 0
+    for movement, step in zip(recorded, steps, strict=False):
+        amount = to_reporting(step.mrr, currency) if step.kind != "end" else Decimal("0")
+        if (movement.occurred_on, movement.mrr_after) != (step.day, amount):
+            break
+        agree += 1
+    for movement in reversed(recorded[agree:]):
+        if movement.source != source:
+            raise ValidationError(
+                {
+                    "started_on": _(
+                        "The subscription's recorded history differs from the file on %(day)s, and that "
+                        "change was not imported: void it on the subscription first."
+                    )
+                    % {"day": date_format(movement.occurred_on, "DATE_FORMAT")}
+                }
+            )
+        void_movement(movement=movement, reason=HISTORY_VOID_REASON, actor=actor)
+    changed = agree < len(recorded) or agree < len(steps)
+    return ("updated" if changed else "unchanged"), steps[agree:]
+
+
+# Plain English, as the system's own timeline entries are (see accounts.services.record_on_timeline).
+HISTORY_VOID_REASON = "Replaced by a newer import of this subscription's billing periods."
+
+
+def _write_step(
+    account: Account, step: HistoryStep, history: SubscriptionHistory, *, source: str, actor: User | None
+) -> None:
+    subscription = Subscription.objects.filter(external_id=history.external_id).first()
+    if subscription is None:
+        # The first step of a new subscription is its start (collapse_periods begins with one).
+        create_subscription(
+            account=account,
+            external_id=history.external_id,
+            product=history.product,
+            mrr=step.mrr,
+            started_on=step.day,
+            currency=history.currency or "",
+            plan=history.plan or "",
+            quantity=history.quantity if history.quantity is not None else 1,
+            term_months=history.term_months or 12,
+            auto_renew=history.auto_renew if history.auto_renew is not None else True,
+            source=source,
+            actor=actor,
+            confirm=history.confirm,
+        )
+    elif step.kind == "start":
+        if step.day < subscription.started_on:  # an older period than the import before knew
+            _day(step.day, "started_on")
+            ask_to_confirm(_start_warning(subscription.account, step.day), history.confirm)
+            Subscription.objects.filter(pk=subscription.pk).update(started_on=step.day)
+            subscription.refresh_from_db()
+        reactivate_subscription(
+            subscription=subscription, reactivated_on=step.day, mrr=step.mrr, source=source, actor=actor
+        )
+    elif step.kind == "change":
+        change_subscription(
+            subscription=subscription,
+            occurred_on=step.day,
+            mrr=step.mrr,
+            source=source,
+            actor=actor,
+            confirm=history.confirm,
+        )
+    else:
+        cancel_subscription(subscription=subscription, canceled_on=step.day, source=source, actor=actor)
+
+
+def _write_terms(
+    history: SubscriptionHistory, renewal: date | None, *, source: str, actor: User | None
+) -> bool:
+    """A live subscription's latest terms (plan, seats…) and its renewal: its last period's end."""
+    subscription = Subscription.objects.get(external_id=history.external_id)
+    if subscription.status == SubscriptionStatus.CANCELED:
+        return False
+    wanted: dict[str, Any] = {"product": history.product.strip()}
+    for field in ("plan", "quantity", "term_months", "auto_renew"):
+        if getattr(history, field) is not None:
+            wanted[field] = getattr(history, field)
+    if renewal is not None:
+        wanted["renewal_date"] = renewal
+    changes = {field: value for field, value in wanted.items() if getattr(subscription, field) != value}
+    if changes:
+        change_subscription(subscription=subscription, source=source, actor=actor, **changes)
+    return bool(changes)
 
 
 @transaction.atomic

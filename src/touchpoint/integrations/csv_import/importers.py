@@ -11,7 +11,7 @@ kind from its AppConfig.ready() with the helpers below (revenue/imports.py: subs
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,9 +31,10 @@ from touchpoint.users.permissions import can
 
 
 class RowProblem(Exception):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, row: int | None = None) -> None:
         super().__init__(message)
         self.field, self.message = field, message
+        self.row = row  # set when the problem is not about the row being read (a group of rows, the file)
 
 
 def normalise(name: str) -> str:
@@ -103,6 +104,29 @@ class Lookups:
         return self.accounts[key]
 
 
+Records = Callable[
+    [], Iterator[tuple[int, dict[str, str]]]
+]  # (row number, {field: raw value}), anew each call
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a file lays out its records, when an importer reads more than one layout.
+
+    `grouped`: several rows make one record (the billing periods of one subscription): rows are
+    cleaned one by one, then gathered by `Importer.group_key` and written a group at a time.
+    `refusal`: (row, field, message) when the layout cannot be told for sure: nothing is read.
+    """
+
+    key: str
+    label: Any
+    grouped: bool = False
+    refusal: tuple[int, str, str] | None = None
+
+
+Group = list[tuple[int, dict]]  # the cleaned rows of one record, with their row numbers
+
+
 @dataclass
 class Importer:
     kind: str
@@ -114,6 +138,14 @@ class Importer:
     model: type[Model] | None = (
         None  # rows upserted on external_id: fetched a chunk at a time into Lookups.existing
     )
+    # Importers that read more than one layout: the layout a file has, from its mapped fields and rows.
+    shape: Callable[[Records, set[str], dict], Shape] | None = None
+    # For a grouped layout: the record a cleaned row belongs to, the problems of one record's rows
+    # (RowProblems with their row), and the write of all records (yields each record's outcome;
+    # raises RowProblem with its row).
+    group_key: Callable[[dict], str] | None = None
+    check_group: Callable[[Group, dict], list[RowProblem]] | None = None
+    apply_groups: Callable[[dict[str, Group], Lookups, User | None, dict], Iterator[str]] | None = None
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -264,6 +296,12 @@ def _clean_account(row: dict[str, str], lookups: Lookups, context: dict) -> dict
         if parent not in lookups.in_file and lookups.account(parent) is None:
             raise RowProblem("parent", _("No account with external ID “%(value)s”.") % {"value": parent})
         values["parent"] = parent
+    if (since := date_value(row, "customer_since", context)) is not None:
+        try:
+            accounts.check_customer_since(since)
+        except ValidationError as error:
+            raise service_problem(error, "customer_since") from None
+        values["customer_since"] = since
     return values
 
 
@@ -275,7 +313,7 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
             (values["external_id"], parent_ref)
         )  # further down: linked at the end
     wanted = {"name": values["name"], "domain": values.get("domain", "")}
-    for optional in ("owner_id", "segment_id", "engagement_model"):
+    for optional in ("owner_id", "segment_id", "engagement_model", "customer_since"):
         if optional in values:
             wanted[optional] = values[optional]
     if parent is not None:
@@ -289,6 +327,10 @@ def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
         return _write_account(account, wanted, values, lookups, actor)
     except PermissionDenied as error:
         raise RowProblem("owner", str(error)) from None
+
+
+def _current(account: Account, field: str) -> Any:
+    return accounts.customer_since_of(account) if field == "customer_since" else getattr(account, field)
 
 
 def _write_account(
@@ -307,7 +349,7 @@ def _write_account(
         account = accounts.create_account(actor=actor, external_id=values["external_id"], **arguments)
         outcome = "created"
     else:
-        changes = {k: v for k, v in wanted.items() if getattr(account, k) != v}
+        changes = {k: v for k, v in wanted.items() if _current(account, k) != v}
         if not changes:
             outcome = "unchanged"
         else:
@@ -348,7 +390,21 @@ register(
                 ("Parent Account ID", "Parent Company ID", "Parent ID", "Parent External ID"),
             ),
             Field("engagement_model", gettext_lazy("Engagement model"), ("Touch model", "Engagement")),
+            Field(
+                "customer_since",
+                gettext_lazy("Customer since"),
+                (
+                    "Customer Since",
+                    "Customer Since Date",
+                    "Became a Customer Date",
+                    "Customer Start Date",
+                    "Start Date",
+                    "Signup Date",
+                    "Signed Up",
+                ),
+            ),
         ],
+        date_fields=("customer_since",),
     )
 )
 

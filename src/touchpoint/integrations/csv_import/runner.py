@@ -5,7 +5,9 @@ as "row N, column C: problem" (N counts the header as row 1, as spreadsheets num
 file without problems gets the write pass, in one transaction, so a failure half-way leaves nothing
 behind. A dry run makes the write pass too and rolls it back: its counts are exactly what an import
 would do. Memory stays bounded: rows are never all held, only the set of external IDs seen (to catch
-duplicates) and the first problems.
+duplicates) and the first problems. An importer that reads more than one layout says which one a
+file has first (`Importer.shape`), or refuses it; in a grouped layout (the billing periods of a
+subscription) several rows make one record, so the cleaned rows are held from the check to the write.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 from touchpoint.accounts import services as accounts
 from touchpoint.accounts.models import Account
 from touchpoint.integrations.csv_import import reading
-from touchpoint.integrations.csv_import.importers import IMPORTERS, Importer, Lookups, RowProblem
+from touchpoint.integrations.csv_import.importers import IMPORTERS, Group, Importer, Lookups, RowProblem
 from touchpoint.integrations.csv_import.values import day_first_from
 from touchpoint.users.models import User
 
@@ -55,6 +57,8 @@ class Result:
     problem_count: int = 0
     written: bool = False
     seconds: float = 0.0
+    shape: str = ""  # how the file was read, for importers that read more than one layout
+    shape_label: str = ""
 
     @property
     def ok(self) -> bool:
@@ -70,6 +74,8 @@ class Result:
             "problem_count": self.problem_count,
             "written": self.written,
             "seconds": round(self.seconds, 2),
+            "shape": self.shape,
+            "shape_label": self.shape_label,
         }
 
 
@@ -93,9 +99,19 @@ def check_mapping(importer: Importer, header: list[str], mapping: dict[str, str]
             if importer.kind == "contacts" and target.name == "name":
                 continue
             problems.append(_("Map a column to “%(field)s”: it is required.") % {"field": target.label})
-    if importer.kind == "subscriptions" and not (mapping.get("mrr") or mapping.get("arr")):
-        problems.append(_("Map a column to MRR or to ARR."))
+    if importer.kind == "subscriptions" and not (
+        mapping.get("mrr") or mapping.get("arr") or mapping.get("amount")
+    ):
+        problems.append(_("Map a column to MRR, to ARR or to the amount of each billing period."))
+    if importer.kind == "subscriptions" and not (mapping.get("started_on") or mapping.get("period_start")):
+        problems.append(_("Map a column to the start date (or to the start of each billing period)."))
     return problems
+
+
+def _label_of(importer: Importer, target: str) -> str:
+    """A field the file has no column for, by its label (a problem says what is missing)."""
+    found = next((f for f in importer.fields if f.name == target), None)
+    return str(found.label) if found is not None else target
 
 
 def _records(path: Path, dialect: reading.Dialect, mapping: dict[str, str]):
@@ -164,7 +180,24 @@ def run(
     def problem(row: int, target: str, message: str) -> None:
         result.problem_count += 1
         if len(result.problems) < MAX_PROBLEMS:
-            result.problems.append(Problem(row, column_of.get(target, target), message))
+            result.problems.append(
+                Problem(row, column_of.get(target) or _label_of(importer, target), message)
+            )
+
+    shape = None
+    if importer.shape is not None:
+        shape = importer.shape(lambda: _records(path, dialect, mapping), set(mapping), context)
+        context["shape"] = shape.key
+        result.shape, result.shape_label = shape.key, str(shape.label)
+        if shape.refusal is not None:
+            row, target, message = shape.refusal
+            problem(row, target, message)
+            result.seconds = time.monotonic() - started
+            return result
+    if shape is not None and shape.grouped:
+        return _run_grouped(
+            path, dialect, mapping, importer, context, result, problem, dry_run, actor, progress, started
+        )
 
     # Pass 1: every row checked, nothing written.
     if kind == "accounts":  # parents may be defined anywhere in the file
@@ -227,5 +260,62 @@ def run(
         result.written = result.ok and not dry_run
     if progress:
         progress("write", done, result.rows)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _run_grouped(
+    path: Path,
+    dialect: reading.Dialect,
+    mapping: dict[str, str],
+    importer: Importer,
+    context: dict,
+    result: Result,
+    problem: Callable[[int, str, str], None],
+    dry_run: bool,
+    actor: User | None,
+    progress: Progress | None,
+    started: float,
+) -> Result:
+    """A file whose records span several rows: every row checked, gathered, each group checked, then
+    all written in one transaction (a dry run rolls it back). The cleaned rows are held until written."""
+    assert importer.group_key and importer.check_group and importer.apply_groups
+    lookups = Lookups()
+    groups: dict[str, Group] = {}
+    for number, record in _records(path, dialect, mapping):
+        result.rows += 1
+        try:
+            values = importer.clean(record, lookups, context)
+        except RowProblem as error:
+            problem(error.row or number, error.field, error.message)
+            continue
+        groups.setdefault(importer.group_key(values), []).append((number, values))
+        if progress and result.rows % 1000 == 0:
+            progress("check", result.rows, 0)
+    for group in groups.values():  # the rows that could be read: their problems are shown with the rest
+        for found in importer.check_group(group, context):
+            problem(found.row or group[0][0], found.field, found.message)
+    if progress:
+        progress("check", result.rows, result.rows)
+    if not result.ok:
+        result.seconds = time.monotonic() - started
+        return result
+    done = 0
+    with transaction.atomic():
+        try:
+            for outcome in importer.apply_groups(groups, lookups, actor, context):
+                setattr(result, outcome, getattr(result, outcome) + 1)
+                done += 1
+                if progress and done % 100 == 0:
+                    progress("write", done, len(groups))
+        except RowProblem as error:
+            problem(error.row or 0, error.field, error.message)
+        if not result.ok or dry_run:
+            transaction.set_rollback(True)
+        if not result.ok:
+            result.created = result.updated = result.unchanged = 0
+        result.written = result.ok and not dry_run
+    if progress:
+        progress("write", done, len(groups))
     result.seconds = time.monotonic() - started
     return result

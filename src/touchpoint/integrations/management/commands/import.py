@@ -91,6 +91,8 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
+        if result.shape_label and not as_json:
+            self.stdout.write(_("Read as: %(shape)s.") % {"shape": result.shape_label})
         if as_json:
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
         elif not result.ok:
