@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import connection
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given, settings
@@ -486,3 +487,39 @@ def test_a_change_made_outside_imports_is_not_voided_by_a_reimport(tmp_path, cus
     assert not result.ok and "was not imported" in problems(result)[0]
     assert problems(result)[0].startswith("row ")
     assert Subscription.objects.get(external_id="S1").mrr == Decimal("120.00")
+
+
+def test_a_company_imported_today_gets_past_scores_from_its_history(tmp_path):
+    """The story of the issue: accounts and a year of billing imported today; `health recompute --days`
+    writes scores for the past days each account was a customer, and says how many."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from touchpoint.health.models import HealthScore
+
+    accounts = write(
+        tmp_path,
+        "Account ID,Account Name,Customer Since\n"
+        + "\n".join(f"A{n},Customer {n},{FIRST.isoformat()}" for n in range(1, 5))
+        + f"\nA5,Late joiner,{month(6)[0].isoformat()}\n",
+        name="accounts.csv",
+    )
+    assert runner.run(accounts, "accounts").ok
+    subscriptions = periods_file(tmp_path, extra=period_rows("S5", "A5", range(6, 12), 90))
+    assert runner.run(subscriptions, "subscriptions").ok
+
+    out = StringIO()
+    days = (TODAY - FIRST).days + 1
+    call_command("health", "recompute", "--days", str(days), stdout=out)
+    scored_days = dict(
+        HealthScore.objects.values_list("account__external_id")
+        .annotate(n=Count("day"))
+        .values_list("account__external_id", "n")
+    )
+    # Everyone from the first month on; the late joiner only from the day it became a customer.
+    assert scored_days["A1"] == days
+    assert scored_days["A5"] == (TODAY - month(6)[0]).days + 1
+    assert not HealthScore.objects.filter(account__external_id="A5", day__lt=month(6)[0]).exists()
+    written = HealthScore.objects.count()
+    assert f"Wrote {written} scores over {days} day(s)" in out.getvalue()
