@@ -60,14 +60,14 @@ def test_apply_creates_relabels_and_keeps_the_unlisted_unless_pruned(tmp_path, a
     KeyFeature.objects.create(event="Old feature", label="")
     file = write(
         tmp_path,
-        "key_features:\n"
-        "  - event: Report created\n"
-        "    label: Reporting\n"
-        "  - event: ' Invite sent '\n",
+        "key_features:\n  - event: Report created\n    label: Reporting\n  - event: ' Invite sent '\n",
     )
     out = run("apply", file, "--actor", admin_user.email)
     assert "created  Invite sent" in out and "changed  Report created: label “Reports” → “Reporting”" in out
-    assert "1 created, 1 changed, 0 removed, 0 unchanged." in out and "1 key feature not in the file was kept" in out
+    assert (
+        "1 created, 1 changed, 0 removed, 0 unchanged." in out
+        and "1 key feature not in the file was kept" in out
+    )
     assert features() == {"Report created": "Reporting", "Invite sent": "", "Old feature": ""}
     out = run("apply", file, "--prune", "--actor", admin_user.email)
     assert "removed  Old feature" in out and "0 created, 0 changed, 1 removed, 2 unchanged." in out
@@ -121,7 +121,7 @@ def test_problems_name_the_line_and_column_and_nothing_is_written(tmp_path):
         ("key_features:\n  - event: A\nkey_features: []\n", 3, 1, "given twice"),
         ("key_features:\n  - A\n", 2, 5, "must be a mapping"),
         ("features: []\n", 1, 1, "unknown key “features”"),
-        ("key_features:\n  - event: \"A\\0B\"\n", 2, 12, "Null characters"),
+        ('key_features:\n  - event: "A\\0B"\n', 2, 12, "Null characters"),
     ],
 )
 def test_each_kind_of_problem_is_placed(text, line, column, says):
