@@ -63,6 +63,19 @@ class Proposal:
             return False
         return self.current.auc is None or self.proposed.auc > self.current.auc
 
+    def as_dict(self) -> dict:
+        """The proposal as the command's --json and the API give it."""
+        return {
+            "improves": self.improves,
+            "train_days": [d.isoformat() for d in self.train_days],
+            "test_days": [d.isoformat() for d in self.test_days],
+            "outcome_windows_overlap": self.outcome_windows_overlap,
+            "current": self.current.as_dict(),
+            "proposed": self.proposed.as_dict(),
+            "proposed_definition": self.definition.as_dict(),
+            "coefficients": self.coefficients,
+        }
+
 
 def fitted_thresholds(values: np.ndarray, outcomes: np.ndarray, rule: MeasureRule) -> tuple[float, float]:
     """(green, red) where the monotone risk curve of this measure changes, or the rule's own.

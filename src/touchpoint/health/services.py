@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -17,6 +18,10 @@ from touchpoint.health.models import Scorecard, ScorecardVersion
 from touchpoint.health.scoring import Definition, default_definition
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
+
+if TYPE_CHECKING:
+    from touchpoint.health.backtest import Period
+    from touchpoint.health.fit import Proposal
 
 DEFAULT_SCORECARD_NAME = "Default"
 
@@ -65,6 +70,31 @@ def save_scorecard(
         changes={"version": number, "definition": definition.as_dict(), "note": note},
     )
     return version
+
+
+def apply_proposal(
+    *, scorecard: Scorecard, proposal: Proposal, period: Period, actor: User | None, override: bool = False
+) -> ScorecardVersion:
+    """Keep a fitted proposal as the scorecard's new version (audited, its note saying where it was
+    fitted and how it did). One that did not beat the current scorecard on the test days is refused
+    (ValidationError on "override", code "no_improvement") unless `override` says to apply it anyway."""
+    from touchpoint.health.fit import fit_note
+
+    if not proposal.improves and not override:
+        raise ValidationError(
+            {
+                "override": ValidationError(
+                    _(
+                        "The proposal is no improvement on the current scorecard on the test days; "
+                        "apply it with an override to apply it all the same."
+                    ),
+                    code="no_improvement",
+                )
+            }
+        )
+    return save_scorecard(
+        definition=proposal.definition, actor=actor, scorecard=scorecard, note=fit_note(proposal, period)
+    )
 
 
 def ensure_default_scorecard(*, actor: User | None = None) -> Scorecard:

@@ -125,7 +125,9 @@ class Command(BaseCommand):
         scorecard, definition, period = self._inputs(options)
         result = backtest.run(definition, period, segment=scorecard.segment)
         if options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+            from touchpoint.health.reports import backtest_report
+
+            self.stdout.write(json.dumps(backtest_report(scorecard, period, result), indent=2))
             return
         self.stdout.write(
             f"Scorecard {scorecard.name} v{scorecard.current_version.number}: "
@@ -157,23 +159,9 @@ class Command(BaseCommand):
                 " ".join(m for messages in error.message_dict.values() for m in messages)
             ) from error
         if options["json"]:
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "scorecard": scorecard.name,
-                        "version": scorecard.current_version.number,
-                        "improves": proposal.improves,
-                        "train_days": [d.isoformat() for d in proposal.train_days],
-                        "test_days": [d.isoformat() for d in proposal.test_days],
-                        "outcome_windows_overlap": proposal.outcome_windows_overlap,
-                        "current": proposal.current.as_dict(),
-                        "proposed": proposal.proposed.as_dict(),
-                        "current_definition": definition.as_dict(),
-                        "proposed_definition": proposal.definition.as_dict(),
-                    },
-                    indent=2,
-                )
-            )
+            from touchpoint.health.reports import fit_report
+
+            self.stdout.write(json.dumps(fit_report(scorecard, definition, period, proposal), indent=2))
         else:
             auc = lambda result: "n/a" if result.auc is None else f"{result.auc:.3f}"  # noqa: E731
             self.stdout.write(
@@ -197,10 +185,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Not applied: the proposal is no improvement (add --override to apply it anyway)."
             )
-        version = services.save_scorecard(
-            definition=proposal.definition,
-            actor=actor,
-            scorecard=scorecard,
-            note=fit.fit_note(proposal, period),
+        version = services.apply_proposal(
+            scorecard=scorecard, proposal=proposal, period=period, actor=actor, override=options["override"]
         )
         self.stdout.write(f"Applied as {scorecard.name} v{version.number}.")
