@@ -102,7 +102,7 @@ class Open(Schema):
     model_config = ConfigDict(extra="allow")
 
 
-class DecileOut(Open):
+class BacktestDecileOut(Open):
     decile: int
     count: int
     rate: float
@@ -110,39 +110,39 @@ class DecileOut(Open):
     mean_score: float
 
 
-class CalibrationOut(Open):
+class BacktestCalibrationOut(Open):
     band: str
     count: int
     predicted: float
     observed: float
 
 
-class ResultOut(Open):
+class BacktestResultOut(Open):
     days: list[date]
     samples: int = Field(description="Scores that took part (unknown scores are left out).")
     positives: int = Field(description="Of them, followed by churn or contraction within the horizon.")
     auc: float | None = Field(
         description="ROC AUC: the chance a customer who stayed scored higher than one who left."
     )
-    deciles: list[DecileOut] = Field(description="Worst scores first: churn rate and lift per tenth.")
-    calibration: list[CalibrationOut]
+    deciles: list[BacktestDecileOut] = Field(description="Worst scores first: churn rate and lift per tenth.")
+    calibration: list[BacktestCalibrationOut]
 
 
-class PeriodOut(Schema):
+class BacktestPeriodOut(Schema):
     start: date
     end: date
     every: int
     horizon: int
 
 
-class BacktestOut(ResultOut):
+class BacktestOut(BacktestResultOut):
     scorecard: str
     scorecard_id: int
     version: int | None
-    period: PeriodOut
+    period: BacktestPeriodOut
 
 
-class RuleOut(Open):
+class ScorecardRuleOut(Open):
     measure: str
     weight: float
     green: float
@@ -150,29 +150,29 @@ class RuleOut(Open):
     missing: float
 
 
-class GradesOut(Schema):
+class ScorecardGradesOut(Schema):
     green: float
     red: float
 
 
-class DefinitionOut(Open):
-    measures: list[RuleOut]
-    grades: GradesOut
+class ScorecardDefinitionOut(Open):
+    measures: list[ScorecardRuleOut]
+    grades: ScorecardGradesOut
 
 
 class FitOut(Open):
     scorecard: str
     scorecard_id: int
     version: int | None = Field(description="The scorecard's version the proposal was fitted against.")
-    period: PeriodOut
+    period: BacktestPeriodOut
     improves: bool = Field(description="Whether the proposal beat the current scorecard on the test days.")
     train_days: list[date]
     test_days: list[date]
     outcome_windows_overlap: bool
-    current: ResultOut = Field(description="The current scorecard on the test days.")
-    proposed: ResultOut = Field(description="The proposal on the test days.")
-    current_definition: DefinitionOut
-    proposed_definition: DefinitionOut
+    current: BacktestResultOut = Field(description="The current scorecard on the test days.")
+    proposed: BacktestResultOut = Field(description="The proposal on the test days.")
+    current_definition: ScorecardDefinitionOut
+    proposed_definition: ScorecardDefinitionOut
     coefficients: dict[str, float]
     applied_version: int | None = Field(
         None, description="The scorecard version the proposal became, when it was applied."
