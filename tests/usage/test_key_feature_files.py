@@ -162,3 +162,20 @@ def test_any_set_exported_reads_back_as_itself_and_applies_as_no_change(wanted):
     assert {feature.event: feature.label for feature in read} == wanted
     changes = plan_key_features(features=read, prune=True)
     assert not changes.changed and changes.unchanged == len(wanted)
+
+
+yaml_ish = st.text(
+    alphabet=st.sampled_from(list("key_features:-evntlab \n\"'[]{}#&*!|>0\\x\t")), max_size=120
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(yaml_ish, st.text(max_size=120)))
+def test_any_text_is_either_a_list_of_features_or_problems_with_a_place(text):
+    problems = problems_of(text)
+    lines = max(1, len(text.splitlines()) + 1)
+    assert all(1 <= p.line <= lines and p.column >= 1 and p.message for p in problems)
+    if not problems:
+        read = validate_text(text)
+        assert all(f.event and f.event == f.event.strip() and len(f.event) <= 210 for f in read)
+        assert len({f.event for f in read}) == len(read)
