@@ -790,6 +790,16 @@ def _task_body(world: World) -> dict:
     return {"account": world.account.pk, "title": "Matrix task", "due_on": "2026-01-01"}
 
 
+# A short window: the back-test and the fit run on it for every person.
+_FIT_WINDOW = {"start": "2026-01-01", "end": "2026-01-15", "every": 7, "horizon": 30}
+
+
+def _matrix_key_feature() -> Any:
+    from touchpoint.usage.models import KeyFeature
+
+    return KeyFeature.objects.get_or_create(event="Matrix key feature")[0]
+
+
 def _api(path: str) -> Callable[[World], str]:
     def build(world: World) -> str:
         return "/api/v1" + path.format(
@@ -809,6 +819,7 @@ def _api(path: str) -> Callable[[World], str]:
             ask_id=_advocacy_ask(world).pk if "{ask_id}" in path else 0,
             ticket_id=_matrix_ticket(world).pk if "{ticket_id}" in path else 0,
             request_id=_matrix_request(world).pk if "{request_id}" in path else 0,
+            feature_id=_matrix_key_feature().pk if "{feature_id}" in path else 0,
             enrollment_id=_journey_enrollment(world).pk
             if ("{key}" in path and not path.startswith("/surveys/")) or "{enrollment_id}" in path
             else 0,
@@ -933,6 +944,16 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/success/time-to-value": [Case(API_SIGNED_IN)],
     "GET /api/v1/success/funnel": [Case(API_SIGNED_IN, data=lambda w: {"framework": _funnel_framework(w)})],
     "GET /api/v1/accounts/{account_id}/health": [Case(account_reads)],
+    "GET /api/v1/health/backtest": [Case(API_SIGNED_IN, data=_FIT_WINDOW)],
+    "POST /api/v1/health/fit": [
+        Case(API_SIGNED_IN, data=_FIT_WINDOW),
+        Case(leaders_only, data={**_FIT_WINDOW, "apply": True, "override": True}),
+    ],
+    # Key features: everyone reads the list (it explains breadth of adoption), admins change it.
+    "GET /api/v1/key-features": [Case(API_SIGNED_IN)],
+    "POST /api/v1/key-features": [Case(admins_only, data={"event": "Matrix feature"})],
+    "PUT /api/v1/key-features": [Case(admins_only, data={"key_features": [{"event": "Matrix feature"}]})],
+    "DELETE /api/v1/key-features/{feature_id}": [Case(admins_only)],
     "GET /api/v1/subscriptions": [Case(API_SIGNED_IN, shows=_account_name)],
     "POST /api/v1/subscriptions": [Case(book_writes, data=_subscription_body)],
     "GET /api/v1/subscriptions/{subscription_id}": [Case(account_reads)],

@@ -63,6 +63,18 @@ class Proposal:
             return False
         return self.current.auc is None or self.proposed.auc > self.current.auc
 
+    def as_dict(self) -> dict:
+        """The proposal as the command's --json and the API give it."""
+        return {
+            "improves": self.improves,
+            "train_days": [d.isoformat() for d in self.train_days],
+            "test_days": [d.isoformat() for d in self.test_days],
+            "current": self.current.as_dict(),
+            "proposed": self.proposed.as_dict(),
+            "proposed_definition": self.definition.as_dict(),
+            "coefficients": self.coefficients,
+        }
+
 
 def split_days(samples: Samples) -> tuple[list[date], list[date], Samples, Samples]:
     """Train on the earlier two thirds of the sampled days, test on the later third, and on accounts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -17,6 +18,10 @@ from touchpoint.health.models import LearnedModel, Scorecard, ScorecardVersion
 from touchpoint.health.scoring import Definition, default_definition
 from touchpoint.users.models import User
 from touchpoint.users.services import record_audit
+
+if TYPE_CHECKING:
+    from touchpoint.health.backtest import Period
+    from touchpoint.health.fit import Proposal
 
 DEFAULT_SCORECARD_NAME = "Default"
 
@@ -77,9 +82,12 @@ def apply_learned_model(
     if not proposal.improves and not override:
         raise ValidationError(
             {
-                "override": _(
-                    "The learned model did not foresee churn better than the scorecard on the test; "
-                    "apply it anyway only on purpose."
+                "override": ValidationError(
+                    _(
+                        "The learned model did not foresee churn better than the scorecard on the test; "
+                        "apply it anyway only on purpose."
+                    ),
+                    code="no_improvement",
                 )
             }
         )
@@ -119,6 +127,31 @@ def withdraw_learned_model(*, scorecard: Scorecard, actor: User | None) -> int:
     if withdrawn:
         record_audit(actor=actor, action="withdraw_learned_model", instance=scorecard)
     return withdrawn
+
+
+def apply_proposal(
+    *, scorecard: Scorecard, proposal: Proposal, period: Period, actor: User | None, override: bool = False
+) -> ScorecardVersion:
+    """Keep a fitted proposal as the scorecard's new version (audited, its note saying where it was
+    fitted and how it did). One that did not beat the current scorecard on the test days is refused
+    (ValidationError on "override", code "no_improvement") unless `override` says to apply it anyway."""
+    from touchpoint.health.fit import fit_note
+
+    if not proposal.improves and not override:
+        raise ValidationError(
+            {
+                "override": ValidationError(
+                    _(
+                        "The proposal is no improvement on the current scorecard on the test days; "
+                        "apply it with an override to apply it all the same."
+                    ),
+                    code="no_improvement",
+                )
+            }
+        )
+    return save_scorecard(
+        definition=proposal.definition, actor=actor, scorecard=scorecard, note=fit_note(proposal, period)
+    )
 
 
 def ensure_default_scorecard(*, actor: User | None = None) -> Scorecard:

@@ -272,8 +272,15 @@ def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     except ValidationError as error:
         form.add_error(None, [m for messages in error.message_dict.values() for m in messages])
         return _refit_page(request, form, scorecard)
-    override = request.POST.get("override") == "1"
-    if not proposal.improves and not override:
+    try:
+        services.apply_proposal(
+            scorecard=scorecard,
+            proposal=proposal,
+            period=period,
+            actor=request.user,
+            override=request.POST.get("override") == "1",
+        )
+    except ValidationError:
         form.add_error(
             None,
             _(
@@ -282,12 +289,6 @@ def accept_proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
             ),
         )
         return _refit_page(request, form, scorecard)
-    services.save_scorecard(
-        definition=proposal.definition,
-        actor=request.user,
-        scorecard=scorecard,
-        note=fit.fit_note(proposal, period),
-    )
     return redirect("health-scorecard", scorecard_id=scorecard.pk)
 
 

@@ -141,7 +141,9 @@ class Command(BaseCommand):
         scorecard, definition, period = self._inputs(options)
         result = backtest.run(definition, period, segment=scorecard.segment)
         if options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+            from touchpoint.health.reports import backtest_report
+
+            self.stdout.write(json.dumps(backtest_report(scorecard, period, result), indent=2))
             return
         self.stdout.write(
             f"Scorecard {scorecard.name} v{scorecard.current_version.number}: "
@@ -178,26 +180,10 @@ class Command(BaseCommand):
                 " ".join(m for messages in error.message_dict.values() for m in messages)
             ) from error
         if options["json"]:
+            from touchpoint.health.reports import fit_report
+
             self.stdout.write(
-                json.dumps(
-                    {
-                        "scorecard": scorecard.name,
-                        "version": scorecard.current_version.number,
-                        "improves": proposal.improves,
-                        "train_days": [d.isoformat() for d in proposal.train_days],
-                        "test_days": [d.isoformat() for d in proposal.test_days],
-                        "current": proposal.current.as_dict(),
-                        "proposed": proposal.proposed.as_dict(),
-                        "current_definition": definition.as_dict(),
-                        "proposed_definition": proposal.definition.as_dict(),
-                        "learned": {
-                            "improves": model.improves,
-                            "result": model.proposed.as_dict(),
-                            "parameters": model.model.as_dict(),
-                        },
-                    },
-                    indent=2,
-                )
+                json.dumps(fit_report(scorecard, definition, period, proposal, learned=model), indent=2)
             )
         else:
             self.stdout.write(
@@ -241,10 +227,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "Not applied: the proposal is no improvement (add --override to apply it anyway)."
             )
-        version = services.save_scorecard(
-            definition=proposal.definition,
-            actor=actor,
-            scorecard=scorecard,
-            note=fit.fit_note(proposal, period),
+        version = services.apply_proposal(
+            scorecard=scorecard, proposal=proposal, period=period, actor=actor, override=options["override"]
         )
         self.stdout.write(f"Applied as {scorecard.name} v{version.number}.")
