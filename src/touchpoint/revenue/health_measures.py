@@ -36,8 +36,13 @@ def live_subscriptions_sql(at: AsOf) -> tuple[str, list]:
     start date until it was canceled. Voided movements and their reversals do not count.
     """
     subscriptions, movements = Subscription._meta.db_table, MrrMovement._meta.db_table
+    # A subscription that has since ended often has no renewal date any more (billing systems clear
+    # it): on a day it was live, its next renewal was the day it ended. Without that, only the
+    # customers who later left would have no renewal date on past days, and the back-test would
+    # learn "no renewal date" as a sign of churn that nobody could have seen on the day.
     sql = f"""
-        SELECT s.id, s.account_id, s.quantity, s.renewal_date, s.term_months, s.status
+        SELECT s.id, s.account_id, s.quantity, COALESCE(s.renewal_date, s.canceled_on) AS renewal_date,
+               s.term_months, s.status
         FROM {subscriptions} s
         WHERE s.started_on <= %s AND (
             (SELECT m.mrr_after FROM {movements} m
