@@ -177,6 +177,15 @@ def measure_company(name: str, args: argparse.Namespace) -> dict:
     keys = list(
         dict.fromkeys([*(rule.measure for rule in definition.rules), *(m.key for m in registered_measures())])
     )
+    if args.leave_out:
+        # What the figures owe to some measures: every model (and the scorecards) without them.
+        left_out = set(args.leave_out.split(","))
+        keys = [key for key in keys if key not in left_out]
+        definition = Definition(
+            rules=tuple(rule for rule in definition.rules if rule.measure not in left_out),
+            green_at=definition.green_at,
+            red_below=definition.red_below,
+        )
     period = Period.around_today(every=args.every)
     started = time.perf_counter()
     samples = collect(period, measures=keys)
@@ -289,6 +298,7 @@ def measure_company(name: str, args: argparse.Namespace) -> dict:
         "company": name,
         "shape": shape,
         "database": connection.vendor,
+        "left_out": args.leave_out,
         "seconds_to_build": round(built, 1),
         "horizon": period.horizon,
         "train_days": [d.isoformat() for d in proposal.train_days],
@@ -322,7 +332,8 @@ def report(result: dict) -> list[str]:
     shape = result["shape"]
     lines = [
         f"== {result['company']}: {shape['accounts']:,} accounts, {shape['days']} days, seed {shape['seed']} "
-        f"({result['database']}, built in {result['seconds_to_build']:.0f}s); horizon {result['horizon']} days",
+        f"({result['database']}, built in {result['seconds_to_build']:.0f}s); horizon {result['horizon']} days"
+        + (f"; without {result['left_out']}" if result["left_out"] else ""),
         f"   train {len(result['train_days'])} days ({result['train_samples']:,} samples, "
         f"{result['train_positives']:,} churned or contracted next); test {len(result['test_days'])} days "
         f"{result['test_days'][0]}…{result['test_days'][-1]} ({result['test_samples']:,} samples, "
@@ -391,6 +402,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=19, help="Seed of the simulated company.")
     parser.add_argument("--every", type=int, default=7, help="Days between sampled days.")
     parser.add_argument("--bootstrap", type=int, default=200, help="Resamples for the intervals (0: none).")
+    parser.add_argument("--leave-out", default="", help="Measures (comma-separated) no model may use.")
     parser.add_argument("--result", help=argparse.SUPPRESS)  # one company, in this process, into this file
     args = parser.parse_args()
 
@@ -423,6 +435,7 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
             "seed",
             "every",
             "bootstrap",
+            "leave_out",
         )
     ]
 
