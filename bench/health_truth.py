@@ -18,7 +18,7 @@ With 95 % intervals from resampling the test days' accounts, and the gaps agains
 reference − fitted ≤ 0.03 and reference − learned ≤ 0.01 on every company, default ≥ 0.75 on the demo.
 
     .venv/bin/python bench/health_truth.py [--company demo|simulated|all] [--json]
-        [--demo-accounts 500] [--demo-days 540] [--accounts 1500] [--days 270] [--seed 19]
+        [--demo-accounts 1000] [--demo-days 540] [--accounts 1500] [--days 270] [--seed 19]
 Uses DATABASE_URL when set (PostgreSQL, in a throw-away test database beside it), else temporary SQLite files.
 """
 
@@ -394,7 +394,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--company", choices=[*COMPANIES, "all"], default="all")
     parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
-    parser.add_argument("--demo-accounts", type=int, default=500)
+    parser.add_argument("--demo-accounts", type=int, default=1000)
     parser.add_argument("--demo-days", type=int, default=540)
     parser.add_argument("--demo-seed", type=int, default=42)
     parser.add_argument("--accounts", type=int, default=1500, help="Accounts of the simulated company.")
