@@ -416,7 +416,9 @@ PAGES: dict[str, list[Case]] = {
     "login": [Case(public, why="the sign-in page")],
     "logout": [Case(public, method="post", why="signing out")],
     "set_language": [Case(public, method="post", data={"language": "ja"}, why="Django's language switch")],
-    "healthz": [Case(public, why="for load balancers; says only that the database answers")],
+    "healthz": [
+        Case(public, why="for load balancers; says only whether the database answers and the worker beats")
+    ],
     "stripe-webhook": [Case(public, method="post", why="Stripe signs each request (400 without)")],
     "journeys-unsubscribe": [
         Case(

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "touchpoint.home",
     # After the apps whose journeys, playbooks and milestones serve its touchpoints (its demo links them).
     "touchpoint.readiness",
+    # Backups, restores, /healthz and the worker's heartbeat (issue 17).
+    "touchpoint.operations",
     "touchpoint.web",
     "touchpoint.demo",
 ]
@@ -162,6 +164,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# /healthz: how long its `SELECT 1` may take, and how old the workers' latest heartbeat may be before
+# it reports the worker "late" (a 503 only with ?strict=1).
+HEALTH_DB_TIMEOUT = float(os.environ.get("HEALTH_DB_TIMEOUT", "2"))
+WORKER_LATE_SECONDS = int(os.environ.get("WORKER_LATE_SECONDS", "300"))
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
