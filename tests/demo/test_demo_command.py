@@ -62,8 +62,9 @@ def snapshot() -> dict[str, list]:
         "roles": sorted(ContactRoleAssignment.objects.values_list("contact__email", "role")),
         "timeline": [
             (*row[:5], _without_ids(row[5]), row[6])
+            # A total order: two asks for the same feature at the same moment differ only in body.
             for row in TimelineEntry.objects.order_by(
-                "account__external_id", "occurred_at", "kind", "title"
+                "account__external_id", "occurred_at", "kind", "title", "body", "actor__email"
             ).values_list(
                 "account__external_id", "occurred_at", "kind", "title", "body", "data", "actor__email"
             )
