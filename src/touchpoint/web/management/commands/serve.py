@@ -14,7 +14,12 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
+from touchpoint.web import warm
 from touchpoint.wsgi import application as wsgi_application
+
+
+def _post_worker_init(worker) -> None:
+    warm.warm_web_process()
 
 
 class _Gunicorn(BaseApplication):
@@ -56,6 +61,8 @@ class Command(BaseCommand):
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             self.stdout.write(_("Applying database migrations…"))
             call_command("migrate", interactive=False, verbosity=1)
+        # What every web process needs before its first page, done once here and shared by the forks.
+        warm.warm_pages()
         connection.close()  # never share a connection with the forked workers
         if not no_worker:
             self._start_background_worker()
@@ -72,6 +79,7 @@ class Command(BaseCommand):
                 "errorlog": "-",
                 "graceful_timeout": 20,
                 "timeout": 60,
+                "post_worker_init": _post_worker_init,
             }
         ).run()
 
