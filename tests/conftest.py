@@ -170,6 +170,38 @@ def _client_hung_up(connection: socket.socket) -> bool:
 LiveServerThread.server_class = staticmethod(_live_server)  # type: ignore[assignment]
 
 
+def _flush_by_deleting_what_has_rows() -> None:
+    """PostgreSQL: a transactional test's teardown empties only the tables that have rows, by DELETE.
+
+    Django's flush TRUNCATEs every table (213 here), which makes new files for each table and index:
+    1–1.9 s after every transactional test, against about 0.05 s for deleting the few rows a test
+    wrote. Every foreign key Django makes is DEFERRABLE INITIALLY DEFERRED, so the DELETEs may run in
+    any order inside the flush's transaction; the post_migrate rows come back as after a TRUNCATE.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate_all = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables:
+            return truncate_all(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        names = [self.quote_name(table) for table in tables]
+        probe = " UNION ALL ".join(
+            f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {name})" for index, name in enumerate(names)
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(probe)
+            with_rows = [names[row[0]] for row in cursor.fetchall()]
+        return ["SET CONSTRAINTS ALL DEFERRED;", *(f"DELETE FROM {name};" for name in with_rows)]
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_by_deleting_what_has_rows()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     # Live-server threads must not keep database connections open past their request, or the
