@@ -577,6 +577,20 @@ def varied_history(db):
     grades(accounts[0], {50: "red", 30: "yellow", 10: "green"})
     grades(accounts[1], {5: "red"})
     grades(accounts[2], {80: "green", 79: "red", 0: "yellow"})
+    # A score every day that moves within runs of one grade, with a gap: the window's reads keep only
+    # the days a value changed, and must still answer each day as the resolvers do.
+    version = ensure_default_scorecard().current_version
+    HealthScore.objects.bulk_create(
+        HealthScore(
+            account=accounts[3],
+            day=(NOW - timedelta(days=ago)).date(),
+            version_id=version.pk,
+            grade="red" if 40 <= ago < 55 else "yellow",
+            score=40 + ago % 7,
+        )
+        for ago in range(95)
+        if not 20 <= ago < 25
+    )
     contact = accounts[0].contacts.first()
     for n in range(12):
         product_event("Report created", accounts[n % 3], day(n * 4.5), contact=contact if n % 2 else None)

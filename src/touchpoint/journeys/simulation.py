@@ -223,7 +223,8 @@ class History:
         self._renewals: dict[int, list[date]] | None = None
         self._occurrences: dict[tuple[int, str], tuple[list[datetime], list[int | None]]] | None = None
         self._did: dict[tuple[int, int | None, str], list[datetime]] | None = None
-        self._health: dict[int, tuple[list[date], list[tuple[Any, Any]]]] | None = None
+        # Health by day, by whether the score is wanted (True) or the grade alone (False).
+        self._health: dict[bool, dict[int, tuple[list[date], list[tuple[Any, Any]]]]] = {}
         self.zone = timezone.get_current_timezone()
         self._starts: dict[int, date] | None = None
         self.contacts_by_account: dict[int, list[ContactRow]] = defaultdict(list)
@@ -444,42 +445,61 @@ class History:
 
     # Health by day ----------------------------------------------------------------------------------
 
-    def health_on(self, account_id: int, day: date) -> tuple[Any, Any] | None:
-        """(grade, score) of the account's latest score on or before that day (health.selectors.score_on)."""
-        if self._health is None:
-            self._health = self._load_health()
-        found = self._health.get(account_id)
+    def health_on(self, account_id: int, day: date, *, score: bool = True) -> tuple[Any, Any] | None:
+        """(grade, score) of the account's latest score on or before that day (health.selectors.score_on).
+
+        With `score=False` only the grade is right (the score is the one of the day the grade last
+        changed): a journey that reads the grade alone loads far fewer rows.
+        """
+        series = self._health.get(score)
+        if series is None:
+            series = self._health[score] = self._load_health(score=score)
+        found = series.get(account_id)
         if found is None:
             return None
         days, values = found
         index = bisect.bisect_right(days, day) - 1
         return values[index] if index >= 0 else None
 
-    def _load_health(self) -> dict[int, tuple[list[date], list[tuple[Any, Any]]]]:
-        """The window's scores, and each account's last score before it: two plain SQL reads (the
-        rows are many, and the ORM's date conversion of each would cost more than the read)."""
+    def _load_health(self, *, score: bool) -> dict[int, tuple[list[date], list[tuple[Any, Any]]]]:
+        """The window's scores, and each account's last score before it: plain SQL (the rows are many,
+        and the ORM's date conversion of each would cost more than the read).
+
+        Only the days the value asked for changed come back: "the latest score on or before the day"
+        is the same from the first day of a run of equal values to its last. The grade moves far less
+        often than the daily score (bench/journeys.py: 900,000 rows → 180,000 for the grade alone).
+        """
         from django.db import connection
 
         from touchpoint.health.models import HealthScore
 
         table = HealthScore._meta.db_table
         first, last = self.local_day(self.start), self.local_day(self.end)
+        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        changed = f"grade {differs} prev_grade" + (f" OR score {differs} prev_score" if score else "")
         series: dict[int, tuple[list[date], list[tuple[Any, Any]]]] = {}
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT s.account_id, s.day, s.grade, s.score FROM {table} s "
-                f"JOIN (SELECT account_id, MAX(day) AS day FROM {table} WHERE day < %s GROUP BY account_id) b "
-                "ON b.account_id = s.account_id AND b.day = s.day "
-                "UNION ALL "
-                f"SELECT account_id, day, grade, score FROM {table} WHERE day >= %s AND day <= %s "
-                "ORDER BY 1, 2",
+                "SELECT account_id, day, grade, score FROM ("
+                " SELECT account_id, day, grade, score,"
+                "  LAG(day) OVER w AS prev_day, LAG(grade) OVER w AS prev_grade, LAG(score) OVER w AS prev_score"
+                " FROM ("
+                f"  SELECT s.account_id, s.day, s.grade, s.score FROM {table} s"
+                f"  JOIN (SELECT account_id, MAX(day) AS day FROM {table} WHERE day < %s GROUP BY account_id) b"
+                "   ON b.account_id = s.account_id AND b.day = s.day"
+                "  UNION ALL"
+                f"  SELECT account_id, day, grade, score FROM {table} WHERE day >= %s AND day <= %s"
+                " ) scores"
+                " WINDOW w AS (PARTITION BY account_id ORDER BY day)"
+                f") runs WHERE prev_day IS NULL OR {changed} "
+                "ORDER BY account_id, day",
                 [first, first, last],
             )
             while rows := cursor.fetchmany(20000):
-                for account, scored_on, grade, score in rows:
+                for account, scored_on, grade, value in rows:
                     days, values = series.setdefault(account, ([], []))
                     days.append(scored_on if isinstance(scored_on, date) else date.fromisoformat(scored_on))
-                    values.append((grade, score))
+                    values.append((grade, value))
         return series
 
     def local_day(self, at: datetime) -> date:
@@ -819,7 +839,9 @@ class HistoricalContext:
             return conditions.value_of(name, subject, at, entry)
         account = self.history.accounts.get(subject.account_id)
         if name in ("account.health_grade", "account.health_score"):
-            health = self.history.health_on(subject.account_id, self.history.local_day(at))
+            health = self.history.health_on(
+                subject.account_id, self.history.local_day(at), score=name == "account.health_score"
+            )
             if health is None:
                 return None
             return health[0] if name == "account.health_grade" else health[1]
