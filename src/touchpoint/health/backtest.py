@@ -102,6 +102,14 @@ class Result:
     auc_low: float | None = None
     auc_high: float | None = None
 
+    def auc_text(self, *, with_range: bool = False) -> str:
+        """The AUC for a note or a command's output: "0.812", with its range "0.812 (0.760–0.861)"."""
+        if self.auc is None:
+            return "n/a"
+        if not with_range or self.auc_low is None:
+            return f"{self.auc:.3f}"
+        return f"{self.auc:.3f} ({self.auc_low:.3f}–{self.auc_high:.3f})"
+
     def as_dict(self) -> dict:
         return {
             "days": [d.isoformat() for d in self.days],

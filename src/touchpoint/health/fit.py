@@ -234,11 +234,8 @@ def propose(
 def fit_note(proposal: Proposal, period: Period) -> str:
     """The version note of an applied proposal: where it was fitted and how it did on the test days."""
 
-    def auc(result: Result) -> str:
-        return "n/a" if result.auc is None else f"{result.auc:.3f}"
-
     note = (
         f"Fitted on {period.start}…{period.end}, horizon {period.horizon} days; "
-        f"test AUC {auc(proposal.proposed)} against {auc(proposal.current)}"
+        f"test AUC {proposal.proposed.auc_text()} against {proposal.current.auc_text()}"
     )
     return note if proposal.improves else note + " (no improvement: applied by override)"

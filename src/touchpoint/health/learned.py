@@ -338,11 +338,8 @@ def propose_learned(
 def fit_note(proposal: LearnedProposal, period: Period) -> str:
     """What is kept with an applied model: where it was fitted and how it did on the test."""
 
-    def auc(result: Result) -> str:
-        return "n/a" if result.auc is None else f"{result.auc:.3f}"
-
     note = (
         f"Fitted on {period.start}…{period.end}, horizon {period.horizon} days; "
-        f"test AUC {auc(proposal.proposed)} against the scorecard's {auc(proposal.current)}"
+        f"test AUC {proposal.proposed.auc_text()} against the scorecard's {proposal.current.auc_text()}"
     )
     return note if proposal.improves else note + " (no improvement: applied by override)"

@@ -18,15 +18,6 @@ def _date(value: str) -> date:
         raise CommandError(f"Not a date (YYYY-MM-DD): {value}") from error
 
 
-def _auc(result) -> str:
-    """An AUC with its 95 % range from resampling accounts: "0.812 (0.760–0.861)"."""
-    if result.auc is None:
-        return "n/a"
-    if result.auc_low is None:
-        return f"{result.auc:.3f}"
-    return f"{result.auc:.3f} ({result.auc_low:.3f}–{result.auc_high:.3f})"
-
-
 class Command(BaseCommand):
     help = "Recompute health scores, or back-test a scorecard against churn and contraction."
 
@@ -150,7 +141,7 @@ class Command(BaseCommand):
             f"{result.samples} scores on {len(result.days)} days, {result.positives} followed by "
             f"churn or contraction within {period.horizon} days."
         )
-        self.stdout.write(f"ROC AUC (higher score = safer): {_auc(result)}")
+        self.stdout.write(f"ROC AUC (higher score = safer): {result.auc_text(with_range=True)}")
         self.stdout.write("Decile (worst scores first): churn rate, lift")
         for row in result.deciles:
             self.stdout.write(f"  {row['decile']:>2}: {row['rate']:.1%}  lift {row['lift']:.2f}")
@@ -188,8 +179,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"Fitted on {len(proposal.train_days)} sampled days, tested on {len(proposal.test_days)} later "
-                f"days and a third of the accounts the fit never saw: ROC AUC {_auc(proposal.proposed)} for "
-                f"the proposal against {_auc(proposal.current)} "
+                f"days and a third of the accounts the fit never saw: ROC AUC {proposal.proposed.auc_text(with_range=True)} for "
+                f"the proposal against {proposal.current.auc_text(with_range=True)} "
                 f"for {scorecard.name} v{scorecard.current_version.number}."
             )
             self.stdout.write("measure: weight, green, red, points without data (current → proposed)")
@@ -203,7 +194,7 @@ class Command(BaseCommand):
                     "No improvement: the proposal did not beat the current scorecard on the test days."
                 )
             self.stdout.write(
-                f"Learned model on the same test: ROC AUC {_auc(model.proposed)} against {_auc(model.current)}"
+                f"Learned model on the same test: ROC AUC {model.proposed.auc_text(with_range=True)} against {model.current.auc_text(with_range=True)}"
                 + ("" if model.improves else " (no improvement)")
                 + "."
             )
