@@ -237,6 +237,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "touchpoint@localhost")
 # Where people open Touchpoint: links in emails (the daily digest) start with it.
 TOUCHPOINT_BASE_URL = os.environ.get("TOUCHPOINT_BASE_URL", "http://localhost:8000").rstrip("/")
+# How long an invitation link (People → Invite) works, in days; reset links: PASSWORD_RESET_TIMEOUT.
+TOUCHPOINT_INVITATION_DAYS = int(os.environ.get("TOUCHPOINT_INVITATION_DAYS", "7"))
 # When the daily digest goes out (cron, in TIME_ZONE), and how often workers turn events into alerts.
 DAILY_DIGEST_CRON = os.environ.get("DAILY_DIGEST_CRON", "0 7 * * *")
 ALERTS_POLL_SECONDS = float(os.environ.get("ALERTS_POLL_SECONDS", "30"))
