@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from playwright.sync_api import expect
 
 from tests.factories import UserFactory
@@ -50,7 +50,9 @@ def test_invite_sign_up_change_role_deactivate(page, browser, live_server, log_i
     page.goto(f"{live_server.url}/people/")
     shoot(page, f"people-list-{language}")
     page.get_by_role("link", name=t("Invite someone")).click()
-    page.get_by_label(t("Name")).fill("Nia New")
+    with translation.override(language):
+        name_label = pgettext("of a person", "Name")
+    page.get_by_label(name_label).fill("Nia New")
     page.get_by_label(t("Email address")).fill("nia@example.com")
     page.get_by_label(t("Role")).select_option("csm")
     page.get_by_label(t("Language of the invitation")).select_option(language)

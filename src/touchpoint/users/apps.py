@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UsersConfig(AppConfig):
@@ -15,7 +15,7 @@ class UsersConfig(AppConfig):
 
         nav.add(
             key="people",
-            label=_("People"),
+            label=pgettext_lazy("users of Touchpoint", "People"),
             url_name="people",
             permission="users.view_user",
             order=95,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from touchpoint.users.forms import language_choices
 from touchpoint.users.roles import Role
@@ -14,7 +15,7 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 class InviteForm(forms.Form):
-    full_name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    full_name = forms.CharField(label=pgettext_lazy("of a person", "Name"), max_length=200, required=False)
     email = forms.EmailField(label=_("Email address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=role_choices)
     language = forms.ChoiceField(
