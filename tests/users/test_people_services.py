@@ -9,6 +9,8 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from touchpoint.users import people
 from touchpoint.users.models import AuditLogEntry, SignInLink, SignInLinkPurpose, User
@@ -229,3 +231,16 @@ def test_the_list_filters_by_role_status_and_search(admin_user, csm, viewer):
     assert {u.email for u in people_rows(search="IVY")} == {"ivy@example.com"}
     assert {u.email for u in people_rows(search="invited")} == {"ivy@example.com"}
     assert len(people_rows(role="nonsense")) == 4
+
+
+def test_no_other_string_opens_a_link(admin_user):
+    """Only the exact token that was emailed works; anything else is unknown, and never an error."""
+    _user, raw = invite(admin_user, email="guess@example.com")
+
+    @settings(max_examples=60, deadline=None)
+    @given(guess=st.text(max_size=120) | st.just(raw[:-1]) | st.just(raw + "x") | st.just(raw.upper()))
+    def check(guess: str) -> None:
+        assert people.link_state(guess).state == ("valid" if guess == raw else "unknown")
+
+    check()
+    assert people.link_state(raw).usable

@@ -88,13 +88,21 @@ def _new_link(*, user: User, purpose: str, actor: User | None) -> tuple[SignInLi
     return link, raw
 
 
-def _active_admins_besides(user: User) -> int:
-    """How many other active admins there are, their rows locked until the transaction ends (two
-    admins demoting each other at the same moment must not leave nobody)."""
-    others = (
-        User.objects.select_for_update().filter(is_active=True, groups__name=Role.ADMIN).exclude(pk=user.pk)
+def _lock_admins() -> None:
+    """Lock the rows of the active admins, always in the same order, until the transaction ends:
+    two admins demoting or deactivating each other at the same moment then take turns (the second
+    sees the first's change) instead of leaving nobody, or deadlocking."""
+    list(
+        User.objects.select_for_update()
+        .filter(is_active=True, groups__name=Role.ADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    return len(list(others.values_list("pk", flat=True)))
+
+
+def _active_admins_besides(user: User) -> int:
+    """How many other active admins there are (call after `_lock_admins`)."""
+    return User.objects.filter(is_active=True, groups__name=Role.ADMIN).exclude(pk=user.pk).count()
 
 
 def _is_active_admin(user: User) -> bool:
@@ -171,6 +179,7 @@ def resend_invitation(*, user: User, actor: User | None) -> str:
 def change_role(*, user: User, role: Role | str, actor: User | None) -> User:
     """Give someone another role. The last active admin keeps theirs."""
     role = _role(role)
+    _lock_admins()
     user = User.objects.select_for_update().get(pk=user.pk)
     before = user.role
     if before == role:
@@ -211,6 +220,7 @@ def end_sessions(user: User) -> int:
 def deactivate_user(*, user: User, actor: User | None) -> User:
     """Stop someone from signing in: their sessions end, their API keys and open links stop working.
     Nothing of theirs is deleted (accounts they own keep them; the audit keeps their name)."""
+    _lock_admins()
     user = User.objects.select_for_update().get(pk=user.pk)
     if actor is not None and actor.pk == user.pk:
         raise ValidationError({"user": _("You cannot deactivate yourself.")})
