@@ -7,6 +7,8 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import logged_in_client
@@ -135,3 +137,14 @@ def test_a_failing_mail_server_keeps_the_invitation_and_says_so(admin_user, sett
     assert "could not be sent" in response.content.decode()
     late = User.objects.get(email="late@example.com")
     assert people.is_invited(late)
+
+
+def test_opening_a_link_writes_nothing_until_the_password_is_chosen(admin_user, client):
+    _user, raw = people.invite_user(email="nia@example.com", role=Role.CSM, actor=admin_user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("sign-in-link", kwargs={"token": raw})).status_code == 200
+    writes = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert people.link_state(raw).usable
