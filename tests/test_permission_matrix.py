@@ -112,6 +112,7 @@ class World:
             "view_id": self.saved_view.pk if self.saved_view is not None else 0,
             "name": "mrr",
             "opportunity_id": self.opportunity_id,
+            "user_id": self.people["viewer"].pk,
         }
         resolver_pattern = _patterns()[route]
         return {
@@ -413,6 +414,28 @@ PAGES: dict[str, list[Case]] = {
     "alerts-read-all": [Case(signed_in, method="post")],
     # A person's own settings (the daily digest, the language of emails).
     "my-settings": [Case(signed_in), Case(signed_in, method="post", data={"receive_daily_digest": "on"})],
+    # People (users and roles): admins only; the one-time link page is public, its token is the key.
+    "people": [Case(admins_only)],
+    "people-invite": [Case(admins_only), Case(admins_only, method="post", data={"email": "x"})],
+    "person": [Case(admins_only)],
+    "person-role": [Case(admins_only, method="post", data={"role": "csm"})],
+    "person-deactivate": [Case(admins_only, method="post")],
+    "person-reactivate": [Case(admins_only, method="post")],
+    "person-reset-password": [Case(admins_only, method="post")],
+    "person-resend": [Case(admins_only, method="post")],
+    "sign-in-link": [
+        Case(
+            public,
+            url=lambda w: reverse("sign-in-link", kwargs={"token": "x"}),
+            why="a one-time link's token",
+        ),
+        Case(
+            public,
+            method="post",
+            url=lambda w: reverse("sign-in-link", kwargs={"token": "x"}),
+            why="a one-time link's token",
+        ),
+    ],
     "login": [Case(public, why="the sign-in page")],
     "logout": [Case(public, method="post", why="signing out")],
     "set_language": [Case(public, method="post", data={"language": "ja"}, why="Django's language switch")],

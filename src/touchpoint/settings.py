@@ -242,6 +242,8 @@ TOUCHPOINT_BASE_URL = os.environ.get("TOUCHPOINT_BASE_URL", "http://localhost:80
 # so the first chart page after a restart does not wait ~1.5 s for them. Off for a server that only
 # takes in events: it saves about 100 MB per web process.
 TOUCHPOINT_WARM_CHARTS = _env_bool("TOUCHPOINT_WARM_CHARTS", True)
+# How long an invitation link (People → Invite) works, in days; reset links: PASSWORD_RESET_TIMEOUT.
+TOUCHPOINT_INVITATION_DAYS = int(os.environ.get("TOUCHPOINT_INVITATION_DAYS", "7"))
 # When the daily digest goes out (cron, in TIME_ZONE), and how often workers turn events into alerts.
 DAILY_DIGEST_CRON = os.environ.get("DAILY_DIGEST_CRON", "0 7 * * *")
 ALERTS_POLL_SECONDS = float(os.environ.get("ALERTS_POLL_SECONDS", "30"))

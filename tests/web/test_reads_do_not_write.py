@@ -216,6 +216,7 @@ def data(admin_user):
         "framework_id": framework.pk,
         "framework": framework.key,
         "milestone_id": stalled_before.pk,
+        "user_id": owner.pk,
     }
 
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import pgettext_lazy
 
 
 class UsersConfig(AppConfig):
@@ -10,6 +11,17 @@ class UsersConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.users import rules  # noqa: F401  (declares the users permissions)
         from touchpoint.users.services import sync_role_groups
+        from touchpoint.web.navigation import nav
+
+        nav.add(
+            key="people",
+            label=pgettext_lazy("users of Touchpoint", "People"),
+            url_name="people",
+            permission="users.view_user",
+            order=95,
+            prefix="/people/",
+            group="setup",
+        )
 
         def _sync(sender, using="default", **kwargs) -> None:
             # Run once, after the last app migrated, when every permission row exists.

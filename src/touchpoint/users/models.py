@@ -197,3 +197,31 @@ class SiteSettings(models.Model):
     def current(cls) -> SiteSettings:
         """The settings row; the defaults when no one has changed anything yet (nothing is written)."""
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+class SignInLinkPurpose(models.TextChoices):
+    INVITE = "invite", _("Invitation")
+    RESET = "reset", _("Password reset")
+
+
+class SignInLink(models.Model):
+    """A one-time link an admin has Touchpoint email to someone: to accept an invitation or to set a
+    new password. Only the hash of its random token is stored; it works once, until it expires, and a
+    newer link for the same person and purpose voids it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_links")
+    purpose = models.CharField(max_length=16, choices=SignInLinkPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("sign-in link")
+        verbose_name_plural = _("sign-in links")
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.user}"
