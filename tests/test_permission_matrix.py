@@ -442,6 +442,13 @@ PAGES: dict[str, list[Case]] = {
     "healthz": [
         Case(public, why="for load balancers; says only whether the database answers and the worker beats")
     ],
+    "metrics": [
+        Case(
+            outcomes(**dict.fromkeys(PEOPLE, NOT_FOUND)),
+            why="Prometheus metrics: off unless TOUCHPOINT_METRICS=1 or a bearer token is set "
+            "(tests/operations/test_metrics.py); no session gives access",
+        )
+    ],
     "stripe-webhook": [Case(public, method="post", why="Stripe signs each request (400 without)")],
     "journeys-unsubscribe": [
         Case(

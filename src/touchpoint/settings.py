@@ -91,13 +91,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times and logs everything below it, and gives each request its id.
+    "touchpoint.operations.middleware.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "touchpoint.operations.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -183,8 +187,36 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+
+# --- HTTPS and the reverse proxy (docs/operations.md, "Behind a reverse proxy") ------------------
+# TOUCHPOINT_HTTPS=1 when people reach Touchpoint over HTTPS (normally through nginx or Caddy): plain
+# HTTP is redirected, cookies are sent over HTTPS only, and browsers are told to keep to HTTPS (HSTS).
+TOUCHPOINT_HTTPS = _env_bool("TOUCHPOINT_HTTPS", False)
+SECURE_SSL_REDIRECT = TOUCHPOINT_HTTPS
+# Load balancers, the tracking SDKs of servers inside the network and Prometheus may speak plain HTTP
+# to Touchpoint itself: a redirect would break them (a POST does not follow one) without protecting
+# anything (the request has already been sent). Paths are matched without the leading slash.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$", r"^v1/"]
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", TOUCHPOINT_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("TOUCHPOINT_HSTS_SECONDS", str(365 * 24 * 3600) if TOUCHPOINT_HTTPS else "0")
+)
+# Opt-in: both bind every subdomain (and, for preload, browsers' built-in lists) to HTTPS for long.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("TOUCHPOINT_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("TOUCHPOINT_HSTS_PRELOAD", False)
+# The header the proxy sets to say the visitor came over HTTPS, e.g. X-Forwarded-Proto. Off unless
+# set: without a proxy that overwrites it, anyone could send it and pass for HTTPS.
+_FORWARDED_PROTO_HEADER = os.environ.get("TOUCHPOINT_FORWARDED_PROTO_HEADER", "").strip()
+if _FORWARDED_PROTO_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _FORWARDED_PROTO_HEADER.upper().replace("-", "_"), "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# `check --deploy` asks for HSTS on every subdomain and for the browsers' preload list. Both bind the
+# whole domain (other hosts under it, for months, beyond undoing by us), which only its owner can
+# decide: they stay opt-in (the two settings above), so their reminders are silenced here.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # --- Languages --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -208,6 +240,11 @@ TASKS = {
 
 # How often each worker brings the usage rollups up to date with newly ingested events.
 USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECONDS", "5"))
+
+# How many days of raw tracking events to keep (0: all); a daily job deletes older ones, whose daily
+# rollups stay (usage/retention.py). Deleted in chunks of this many rows, one short transaction each.
+RAW_EVENT_RETENTION_DAYS = int(os.environ.get("RAW_EVENT_RETENTION_DAYS", "0"))
+RAW_EVENT_RETENTION_CHUNK = int(os.environ.get("RAW_EVENT_RETENTION_CHUNK", "5000"))
 
 # How long domain events (touchpoint.events) are kept; a daily job deletes older ones.
 DOMAIN_EVENT_RETENTION_DAYS = int(os.environ.get("DOMAIN_EVENT_RETENTION_DAYS", "365"))
@@ -256,10 +293,57 @@ TOUCHPOINT_TIMELINE_PAST_DAYS = int(os.environ.get("TOUCHPOINT_TIMELINE_PAST_DAY
 TOUCHPOINT_TIMELINE_FUTURE_DAYS = int(os.environ.get("TOUCHPOINT_TIMELINE_FUTURE_DAYS", "365"))
 API_MAX_PAGE_SIZE = 500
 
+# --- Metrics and logs (docs/operations.md, "Metrics and logs") ----------------------------------
+# /metrics answers only when TOUCHPOINT_METRICS=1 (then restrict it at the proxy) or, better, with a
+# bearer token: TOUCHPOINT_METRICS_TOKEN (the scraper sends "Authorization: Bearer <token>").
+TOUCHPOINT_METRICS = _env_bool("TOUCHPOINT_METRICS", False)
+TOUCHPOINT_METRICS_TOKEN = os.environ.get("TOUCHPOINT_METRICS_TOKEN", "")
+# TOUCHPOINT_LOG_FORMAT=json: one JSON object per line (python-json-logger), for a log collector.
+TOUCHPOINT_LOG_FORMAT = os.environ.get("TOUCHPOINT_LOG_FORMAT", "text").strip().lower()
+# One line per request (method, route, status, duration, user id, request id): on by default with
+# JSON logs, where a collector wants them; TOUCHPOINT_REQUEST_LOG=0/1 decides either way.
+TOUCHPOINT_REQUEST_LOG = _env_bool("TOUCHPOINT_REQUEST_LOG", TOUCHPOINT_LOG_FORMAT == "json")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "touchpoint.operations.middleware.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if TOUCHPOINT_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "touchpoint.requests": {"level": "INFO" if TOUCHPOINT_REQUEST_LOG else "WARNING"},
+    },
+}
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------------
+# No inline script anywhere: behaviour lives in static files (touchpoint/app.js), htmx keeps its
+# indicator CSS in app.css (the htmx-config meta tag). Styles allow 'unsafe-inline': bars and
+# charts size themselves with style="width: …%", and the API docs (Swagger UI) and the Django admin
+# set inline styles; a style cannot run code, and scripts stay locked to our own files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
 }

@@ -11,7 +11,7 @@ class UsageConfig(AppConfig):
         from django.conf import settings
 
         from touchpoint.accounts.panels import account_panels
-        from touchpoint.scheduler.registry import register_poller
+        from touchpoint.scheduler.registry import register_poller, register_schedule
         from touchpoint.usage import (
             health_measures,
             rollups,
@@ -22,6 +22,14 @@ class UsageConfig(AppConfig):
         # Rollups catch up with ingested events within a few seconds, in every worker.
         register_poller(
             "usage.rollups", every=settings.USAGE_ROLLUP_REFRESH_SECONDS, run=rollups.refresh_pending
+        )
+        from touchpoint.usage.tasks import delete_old_raw_events_task
+
+        register_schedule(
+            "usage.retention",
+            cron="30 3 * * *",
+            task=delete_old_raw_events_task,
+            description="Delete raw events older than RAW_EVENT_RETENTION_DAYS (rollups stay)",
         )
         nav.add(
             key="sources",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from touchpoint.operations import metrics
 from touchpoint.usage import services
 from touchpoint.usage.models import Source
 from touchpoint.usage.segment import MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, parse_time
@@ -139,6 +140,7 @@ def _tracking_endpoint(message_type: str | None):
                 }
             )
         rejected.sort(key=lambda item: item["index"])
+        metrics.observe_ingest(accepted=result.accepted, duplicates=result.duplicates, rejected=len(rejected))
         if rejected and result.accepted == 0 and result.duplicates == 0:
             status = 413 if message_type is not None and oversized else 400
             return JsonResponse(
