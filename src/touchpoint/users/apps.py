@@ -8,7 +8,7 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self) -> None:
-        from touchpoint.users import rules  # noqa: F401  (declares the users permissions)
+        from touchpoint.users import audit, rules  # noqa: F401  (rules declares the users permissions)
         from touchpoint.users.services import sync_role_groups
 
         def _sync(sender, using="default", **kwargs) -> None:
@@ -16,4 +16,5 @@ class UsersConfig(AppConfig):
             if sender.label == "users":
                 sync_role_groups(using=using)
 
+        audit.connect()  # sign-ins, failed sign-ins and the Django admin's changes go to the audit log
         post_migrate.connect(_sync, weak=False, dispatch_uid="touchpoint.users.sync_role_groups")
