@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class UsersConfig(AppConfig):
@@ -10,11 +11,21 @@ class UsersConfig(AppConfig):
     def ready(self) -> None:
         from touchpoint.users import audit, rules  # noqa: F401  (rules declares the users permissions)
         from touchpoint.users.services import sync_role_groups
+        from touchpoint.web.navigation import nav
 
         def _sync(sender, using="default", **kwargs) -> None:
             # Run once, after the last app migrated, when every permission row exists.
             if sender.label == "users":
                 sync_role_groups(using=using)
 
-        audit.connect()  # sign-ins, failed sign-ins and the Django admin's changes go to the audit log
         post_migrate.connect(_sync, weak=False, dispatch_uid="touchpoint.users.sync_role_groups")
+        # Sign-ins, failed sign-ins and the Django admin's changes go to the audit log.
+        audit.connect()
+        nav.add(
+            key="audit",
+            label=_("Audit log"),
+            url_name="audit",
+            permission="users.view_auditlogentry",
+            order=95,
+            group="setup",
+        )
