@@ -25,7 +25,7 @@ ACTION_CHOICES = [
 
 class AuditFilterForm(forms.Form):
     actor = forms.ModelChoiceField(
-        label=_("Who"),
+        label=_("Done by"),
         queryset=User.objects.order_by("full_name", "email"),
         required=False,
         empty_label=_("Anyone"),

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from touchpoint.users.models import AuditLogEntry, AuditRedaction
 
@@ -163,8 +164,13 @@ def in_words(entry: AuditLogEntry) -> str:
     if action == "auth.login_failed":
         return _("A sign-in as “%(name)s” failed") % {"name": changes.get("username", entry.object_repr)}
     if action == "export":
-        if changes.get("rows") is not None:
-            return _("%(who)s exported %(what)s (%(rows)s rows)") % {
+        if isinstance(changes.get("rows"), int):
+            counted = ngettext(
+                "%(who)s exported %(what)s (%(rows)s row)",
+                "%(who)s exported %(what)s (%(rows)s rows)",
+                changes["rows"],
+            )
+            return counted % {
                 "who": who,
                 "what": entry.object_repr,
                 "rows": changes["rows"],
