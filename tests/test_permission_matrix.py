@@ -436,6 +436,9 @@ PAGES: dict[str, list[Case]] = {
             why="a one-time link's token",
         ),
     ],
+    # The audit log and its CSV: admins and CS leaders read it; nobody changes it.
+    "audit": [Case(leaders_only), Case(leaders_only, url=lambda w: reverse("audit") + "?action=export")],
+    "audit-csv": [Case(leaders_only)],
     "login": [Case(public, why="the sign-in page")],
     "logout": [Case(public, method="post", why="signing out")],
     "set_language": [Case(public, method="post", data={"language": "ja"}, why="Django's language switch")],
@@ -913,6 +916,7 @@ API: dict[str, list[Case]] = {
     "GET /api/v1/accounts/{account_id}/success-plan": [Case(account_reads, data=_with_success_plan({}))],
     "PUT /api/v1/accounts/{account_id}/success-plan": [Case(book_writes, data={"title": "Matrix plan"})],
     "GET /api/v1/plugin/ping": [Case(API_SIGNED_IN)],
+    "GET /api/v1/audit": [Case(leaders_only)],
     "GET /api/v1/success/frameworks": [Case(API_SIGNED_IN)],
     "GET /api/v1/advocacy/advocates": [Case(API_SIGNED_IN, data=_with_advocacy, shows=_account_name)],
     "POST /api/v1/advocacy/advocates": [Case(book_writes, data=lambda w: {"contact": w.contact.pk})],

@@ -44,6 +44,7 @@ from touchpoint.accounts.portfolio import portfolio_columns, portfolio_export_co
 from touchpoint.accounts.timeline import registered_kinds
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.spreadsheet import SafeWriter
+from touchpoint.users.audit import record_export
 from touchpoint.users.models import User
 from touchpoint.users.permissions import can, require
 
@@ -138,6 +139,7 @@ def portfolio_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse
         for account in accounts.iterator(chunk_size=2000):
             yield writer.writerow([column.value(account) for column in columns])
 
+    record_export(request, what="accounts.csv", rows=accounts.count())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="touchpoint-accounts-{stamp}.csv"'

@@ -25,6 +25,7 @@ from touchpoint.feature_requests.forms import AskForm, FilterForm, MergeForm, Re
 from touchpoint.feature_requests.metrics import DEFAULT as WEIGHTING
 from touchpoint.feature_requests.models import FeatureRequest
 from touchpoint.request_types import AuthenticatedHttpRequest
+from touchpoint.users.audit import record_export
 from touchpoint.users.permissions import can, permission_required, require
 from touchpoint.web.form_errors import show_beside_fields
 
@@ -76,9 +77,9 @@ def requests_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 def export_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The ranked list as CSV for the product backlog (the list's filters apply)."""
     filters = FilterForm(request.GET or None, areas=selectors.product_areas()).filters()
-    response = HttpResponse(
-        exports.ranked_csv(selectors.ranked(filters)), content_type="text/csv; charset=utf-8"
-    )
+    ranked = selectors.ranked(filters)
+    record_export(request, what="feature-requests.csv", rows=len(ranked))
+    response = HttpResponse(exports.ranked_csv(ranked), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="feature-requests.csv"'
     return response
 

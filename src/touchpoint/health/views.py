@@ -22,6 +22,7 @@ from touchpoint.health.measures import registered_measures
 from touchpoint.health.models import Grade, Scorecard, ScorecardVersion
 from touchpoint.health.scoring import DEFAULT_GREEN_AT, DEFAULT_RED_BELOW, Definition, describe_changes
 from touchpoint.request_types import AuthenticatedHttpRequest
+from touchpoint.users.audit import record_export
 from touchpoint.users.permissions import can, permission_required, require
 
 
@@ -97,6 +98,7 @@ def scorecards(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required("health.view_scorecard")
 @require_GET
 def scorecards_export(request: HttpRequest) -> HttpResponse:
+    record_export(request, what="scorecards.yaml", rows=None)
     response = HttpResponse(selectors.scorecards_yaml(), content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="scorecards.yaml"'
     return response

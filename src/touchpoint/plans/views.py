@@ -40,6 +40,7 @@ from touchpoint.plans.models import (
     SuccessPlan,
 )
 from touchpoint.request_types import AuthenticatedHttpRequest
+from touchpoint.users.audit import record_export
 from touchpoint.users.permissions import can, require
 
 
@@ -431,6 +432,7 @@ def shared_plan_pdf(request: HttpRequest, token: str) -> HttpResponse:
 
     # No base URL: the page carries its own styles and fetches nothing.
     pdf = HTML(string=_shared_html(request, link, for_pdf=True)).write_pdf()
+    record_export(request, what=f"success-plan-{link.plan.account_id}.pdf", rows=None)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="success-plan-{link.plan.account_id}.pdf"'
     return _private(response)

@@ -15,6 +15,7 @@ from touchpoint.playbooks import documents, selectors, services
 from touchpoint.playbooks.forms import RuleForm, StartPlaybookForm, StopPlaybookForm
 from touchpoint.playbooks.models import Playbook, PlaybookRule, PlaybookRun
 from touchpoint.request_types import AuthenticatedHttpRequest
+from touchpoint.users.audit import record_export
 from touchpoint.users.permissions import can, permission_required, require
 
 
@@ -135,6 +136,7 @@ def change_rule(request: AuthenticatedHttpRequest, rule_id: int) -> HttpResponse
 def export_playbook(request: AuthenticatedHttpRequest, playbook_id: int) -> HttpResponse:
     """The playbook as YAML, to keep in version control and `touchpoint playbook apply`."""
     playbook = get_object_or_404(Playbook, pk=playbook_id)
+    record_export(request, what=f"playbook-{playbook.pk}.yaml", rows=None)
     response = HttpResponse(documents.export(playbook), content_type="application/yaml; charset=utf-8")
     filename = slugify(playbook.name) or f"playbook-{playbook.pk}"
     response["Content-Disposition"] = f'attachment; filename="{filename}.yaml"'

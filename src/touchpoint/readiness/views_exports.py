@@ -1,5 +1,5 @@
 """A map as CSV, PDF or YAML (for a spreadsheet, a launch review, version control). Reads only: like
-every GET, an export writes nothing (tests/web/test_reads_do_not_write.py)."""
+every GET, an export writes nothing but its audit entry (tests/web/test_reads_do_not_write.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from touchpoint.readiness import documents, exports
 from touchpoint.readiness.models import ReadinessMap
 from touchpoint.request_types import AuthenticatedHttpRequest
+from touchpoint.users.audit import record_export
 from touchpoint.users.permissions import permission_required
 
 
@@ -29,6 +30,7 @@ def _download(
 @require_GET
 def map_csv(request: AuthenticatedHttpRequest, map_id: int) -> HttpResponse:
     readiness_map = get_object_or_404(ReadinessMap, pk=map_id)
+    record_export(request, what=f"readiness-{readiness_map.key}.csv", rows=readiness_map.touchpoints.count())
     return _download(readiness_map, exports.map_csv(readiness_map), "text/csv; charset=utf-8", "csv")
 
 
@@ -36,6 +38,7 @@ def map_csv(request: AuthenticatedHttpRequest, map_id: int) -> HttpResponse:
 @require_GET
 def map_pdf(request: AuthenticatedHttpRequest, map_id: int) -> HttpResponse:
     readiness_map = get_object_or_404(ReadinessMap.objects.select_related("owner"), pk=map_id)
+    record_export(request, what=f"readiness-{readiness_map.key}.pdf", rows=None)
     return _download(readiness_map, exports.map_pdf(readiness_map, request), "application/pdf", "pdf")
 
 
@@ -43,6 +46,7 @@ def map_pdf(request: AuthenticatedHttpRequest, map_id: int) -> HttpResponse:
 @require_GET
 def map_yaml(request: AuthenticatedHttpRequest, map_id: int) -> HttpResponse:
     readiness_map = get_object_or_404(ReadinessMap, pk=map_id)
+    record_export(request, what=f"readiness-{readiness_map.key}.yaml", rows=None)
     return _download(
         readiness_map, documents.export_text(readiness_map), "application/yaml; charset=utf-8", "yaml"
     )

@@ -35,6 +35,7 @@ from touchpoint.revenue.forms import (
 from touchpoint.revenue.models import ChurnReason, MrrMovement, Subscription
 from touchpoint.revenue.selectors import RevenueReport
 from touchpoint.spreadsheet import SafeWriter
+from touchpoint.users.audit import record_export
 from touchpoint.users.permissions import can, permission_required, require
 
 
@@ -164,6 +165,7 @@ def dashboard_export(request: HttpRequest, name: str) -> HttpResponse:
     writer.writerow(header)
     writer.writerows(rows)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    record_export(request, what=f"revenue-{name}.csv", rows=len(rows))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="touchpoint-revenue-{name}-{stamp}.csv"'
     return response
@@ -447,7 +449,8 @@ def renewals_export(request: HttpRequest) -> HttpResponse:
             _("Risk signs"),
         ]
     )
-    for renewal in renewals.due(filters, start=today, end=today + timedelta(days=within), today=today):
+    due = renewals.due(filters, start=today, end=today + timedelta(days=within), today=today)
+    for renewal in due:
         s = renewal.subscription
         assert s.renewal_date is not None  # due() filters on it
         writer.writerow(
@@ -464,6 +467,7 @@ def renewals_export(request: HttpRequest) -> HttpResponse:
                 "; ".join(renewal.sign_labels),
             ]
         )
+    record_export(request, what="renewals.csv", rows=len(due))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="touchpoint-renewals-{today:%Y%m%d}.csv"'
     return response

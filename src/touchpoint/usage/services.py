@@ -20,6 +20,7 @@ from touchpoint.usage import rollups, store
 from touchpoint.usage.models import ProductUser, Source
 from touchpoint.usage.segment import Message, MessageError, parse_message
 from touchpoint.users.models import User
+from touchpoint.users.services import record_audit
 
 
 @dataclass
@@ -55,7 +56,9 @@ def create_source(*, name: str, actor: User | None) -> Source:
         raise ValidationError(
             {"name": ValidationError(_("A source with this name already exists."), code="unique")}
         )
-    return Source.objects.create(name=name[:100], created_by=actor)
+    source = Source.objects.create(name=name[:100], created_by=actor)
+    record_audit(actor=actor, action="usage.source_created", instance=source, changes={"name": source.name})
+    return source
 
 
 def ingest(

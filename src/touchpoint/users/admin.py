@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from touchpoint.users.forms import language_choices
-from touchpoint.users.models import ApiKey, AuditLogEntry, SiteSettings, User
+from touchpoint.users.models import ApiKey, AuditLogEntry, AuditRedaction, SiteSettings, User
 
 
 @admin.register(User)
@@ -38,11 +38,33 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = ["lookup", "key_hash", "created_at", "last_used_at"]
 
 
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """Read-only for everyone, superusers included: the audit log is append-only (the database
+    refuses changes too)."""
+
+    actions = None
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(AuditLogEntry)
-class AuditLogEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "object_type", "object_id", "object_repr"]
+class AuditLogEntryAdmin(AppendOnlyAdmin):
+    list_display = ["created_at", "actor_id", "action", "object_type", "object_id", "object_repr"]
     list_filter = ["action", "object_type"]
     readonly_fields = [f.name for f in AuditLogEntry._meta.fields]
+
+
+@admin.register(AuditRedaction)
+class AuditRedactionAdmin(AppendOnlyAdmin):
+    list_display = ["redacted_at", "entry_id", "actor_id", "reason"]
+    readonly_fields = [f.name for f in AuditRedaction._meta.fields]
 
 
 @admin.register(SiteSettings)

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class UsersConfig(AppConfig):
@@ -9,7 +10,7 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self) -> None:
-        from touchpoint.users import rules  # noqa: F401  (declares the users permissions)
+        from touchpoint.users import audit, rules  # noqa: F401  (rules declares the users permissions)
         from touchpoint.users.services import sync_role_groups
         from touchpoint.web.navigation import nav
 
@@ -29,3 +30,13 @@ class UsersConfig(AppConfig):
                 sync_role_groups(using=using)
 
         post_migrate.connect(_sync, weak=False, dispatch_uid="touchpoint.users.sync_role_groups")
+        # Sign-ins, failed sign-ins and the Django admin's changes go to the audit log.
+        audit.connect()
+        nav.add(
+            key="audit",
+            label=_("Audit log"),
+            url_name="audit",
+            permission="users.view_auditlogentry",
+            order=96,
+            group="setup",
+        )

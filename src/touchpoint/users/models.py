@@ -132,10 +132,34 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
-class AuditLogEntry(models.Model):
-    """Who changed what and when; written in the same transaction as the change."""
+class AuditLogEntryQuerySet(models.QuerySet["AuditLogEntry"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly(_("The audit log is append-only: entries cannot be deleted."))
 
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+class AuditLogIsAppendOnly(Exception):
+    """An attempt to change or delete an audit entry (the database refuses it too)."""
+
+
+class AuditLogEntry(models.Model):
+    """Who changed what and when; written in the same transaction as the change.
+
+    Append-only: triggers in the database refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL) of
+    these rows (migration 0005_audit_append_only). The one change allowed is a redaction for the
+    privacy erasure, through `touchpoint.users.audit.redact_entries`, which first records an
+    `AuditRedaction` holding the entry's new text.
+    """
+
+    # The actor's id is kept when the user row is deleted (no database constraint, nothing cascades):
+    # deleting a user must not rewrite the log. Users are deactivated rather than deleted.
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64, blank=True)
@@ -143,16 +167,60 @@ class AuditLogEntry(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    objects = AuditLogEntryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log entries")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["actor", "created_at"], name="users_audit_actor_created"),
+            models.Index(fields=["action", "created_at"], name="users_audit_action_created"),
+        ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}:{self.object_id}"
-        )
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id or '-'} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly(_("The audit log is append-only: entries cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly(_("The audit log is append-only: entries cannot be deleted."))
+
+
+class AuditRedaction(models.Model):
+    """The record of a redaction of an audit entry (the privacy erasure): who, when, why, and what the
+    entry reads afterwards. Insert-only (database triggers); the entry's trigger lets an UPDATE through
+    only to the text a redaction row of that entry holds."""
+
+    entry = models.ForeignKey(AuditLogEntry, on_delete=models.PROTECT, related_name="redactions")
+    redacted_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=255)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    object_repr = models.CharField(max_length=255, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    clears_actor = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-redacted_at", "-id"]
+        verbose_name = _("audit redaction")
+        verbose_name_plural = _("audit redactions")
+
+    def __str__(self) -> str:
+        return f"{self.redacted_at:%Y-%m-%d %H:%M} redaction of audit entry {self.entry_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly(_("Audit redactions cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly(_("Audit redactions cannot be deleted."))
 
 
 class SiteSettings(models.Model):

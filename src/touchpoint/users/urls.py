@@ -1,6 +1,6 @@
 from django.urls import path
 
-from touchpoint.users import people_views, views
+from touchpoint.users import audit_views, people_views, views
 
 urlpatterns = [
     path("my-settings/", views.my_settings, name="my-settings"),
@@ -17,4 +17,6 @@ urlpatterns = [
     ),
     path("people/<int:user_id>/resend-invitation/", people_views.person_resend, name="person-resend"),
     path("welcome/<str:token>/", people_views.sign_in_link, name="sign-in-link"),
+    path("audit/", audit_views.audit_page, name="audit"),
+    path("audit/export.csv", audit_views.audit_export, name="audit-csv"),
 ]

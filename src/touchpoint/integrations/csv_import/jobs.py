@@ -19,6 +19,7 @@ from touchpoint.events.effects import enqueue_after_commit
 from touchpoint.integrations.csv_import import reading, runner
 from touchpoint.integrations.csv_import.importers import IMPORTERS
 from touchpoint.integrations.models import ImportJob, ImportStatus
+from touchpoint.users.audit import record_import
 from touchpoint.users.models import User
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -129,6 +130,9 @@ def _run_job(job: ImportJob, dry_run: bool) -> dict:
     except runner.BadMapping as error:
         outcome, status = {"problems": str(error).splitlines(), "problem_count": 1}, ImportStatus.FAILED
     outcome["dry_run"] = dry_run
-    ImportJob.objects.filter(pk=job_id).update(status=status, result=outcome)
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job_id).update(status=status, result=outcome)
+        if not dry_run:
+            record_import(actor=job.created_by, kind=job.kind, file_name=job.original_name, outcome=outcome)
     _write_progress(job, "finished", outcome.get("rows", 0), outcome.get("rows", 0))
     return outcome

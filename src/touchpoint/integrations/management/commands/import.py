@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from touchpoint.integrations.csv_import import reading, runner
 from touchpoint.integrations.csv_import.importers import IMPORTERS
+from touchpoint.users.audit import record_import
 
 
 class Command(BaseCommand):
@@ -91,6 +92,8 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
+        if not dry_run:
+            record_import(actor=None, kind=kind, file_name=Path(file).name, outcome=result.as_dict())
         if result.shape_label and not as_json:
             self.stdout.write(_("Read as: %(shape)s.") % {"shape": result.shape_label})
         if as_json:
