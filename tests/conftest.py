@@ -26,7 +26,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PY
 
 
 def _flush_past_the_audit_triggers(self, sql_list):
-    # The audit log refuses DELETE and TRUNCATE (users migration 0004); emptying the test database
+    # The audit log refuses DELETE and TRUNCATE (users migration 0005); emptying the test database
     # after a transactional test is the one place that must get past that.
     from touchpoint.users.audit import triggers_suspended
 
