@@ -29,6 +29,8 @@ from touchpoint.users.access import client_ip
 from touchpoint.users.models import API_KEY_PREFIX, RateLimitWindow
 
 WINDOW_SECONDS = 60
+# The API's description and its docs page: no data, and what a client reads first.
+UNLIMITED = frozenset({"/api/v1/openapi.json", "/api/v1/docs"})
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def limit_for(request: HttpRequest) -> Limit | None:
     """Which counter a request adds to, and its limit; None for paths without a limit."""
     path = request.path_info
     tracking = path.startswith("/v1/")
-    if not tracking and not path.startswith("/api/v1/"):
+    if not tracking and (not path.startswith("/api/v1/") or path in UNLIMITED):
         return None
     header = request.headers.get("Authorization", "")
     if not tracking and header[:7].lower() == "bearer ":
