@@ -71,7 +71,7 @@ admins_only = outcomes(**{**leaders_only, "leader": DENIED})
 staff_only = outcomes(**{**dict.fromkeys(PEOPLE, LOGIN), "admin": OK})
 
 
-def _admins_key(world: "World") -> int:
+def _admins_key(world: World) -> int:
     """A key of the matrix's admin: only its owner may revoke it (anyone else: not found)."""
     return create_api_key(user=world.people["admin"])[0].pk
 

@@ -227,9 +227,12 @@ def missing_scope(request: HttpRequest, scopes: Sequence[str]) -> str | None:
         return None if "read" in scopes else "read"
     if "write" in scopes:
         return None
-    if "ingest" in scopes and request.method == "POST":
-        if any(pattern.match(request.path_info) for pattern in API_INGEST_OPERATIONS):
-            return None
+    if (
+        "ingest" in scopes
+        and request.method == "POST"
+        and any(pattern.match(request.path_info) for pattern in API_INGEST_OPERATIONS)
+    ):
+        return None
     return "write"
 
 

@@ -117,7 +117,8 @@ def test_my_settings_creates_shows_once_and_revokes_keys(csm):
     page = client.get(reverse("my-settings"))
     assert page.status_code == 200 and "api-key-form" in page.content.decode()
     response = client.post(
-        reverse("my-api-key-create"), {"name": "CRM sync", "scopes": ["read", "ingest"], "expires": "2999-01-31"}
+        reverse("my-api-key-create"),
+        {"name": "CRM sync", "scopes": ["read", "ingest"], "expires": "2999-01-31"},
     )
     assert response.status_code == 200
     api_key = ApiKey.objects.get(user=csm, name="CRM sync")

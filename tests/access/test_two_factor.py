@@ -43,7 +43,9 @@ def turn_on(client: Client) -> str:
     assert "<svg" in html
     secret = re.search(r'id="totp-secret">([A-Z2-7=]+)<', html).group(1)
     key = re.search(r'name="key" value="([^"]+)"', html).group(1)
-    response = client.post(reverse("two-factor-setup"), {"action": "enable", "key": key, "code": code_for(secret)})
+    response = client.post(
+        reverse("two-factor-setup"), {"action": "enable", "key": key, "code": code_for(secret)}
+    )
     assert response.status_code == 200 and "backup-codes" in response.content.decode()
     return secret
 
@@ -57,7 +59,9 @@ def test_turning_on_needs_a_right_code_and_nothing_is_stored_before(db):
     key = re.search(r'name="key" value="([^"]+)"', page).group(1)
     response = client.post(reverse("two-factor-setup"), {"action": "enable", "key": key, "code": "000000"})
     assert response.status_code == 400 and not TOTPDevice.objects.exists()
-    forged = client.post(reverse("two-factor-setup"), {"action": "enable", "key": "00" * 20, "code": "123456"})
+    forged = client.post(
+        reverse("two-factor-setup"), {"action": "enable", "key": "00" * 20, "code": "123456"}
+    )
     assert forged.status_code == 400
 
 
@@ -77,7 +81,9 @@ def test_sign_in_asks_for_the_code_and_every_page_waits_for_it(db):
     assert fresh.post(reverse("two-factor-verify"), {"code": "000000"}).status_code == 400
     # django-otp throttles the device after a wrong code: wait out its delay, then the right code works.
     TOTPDevice.objects.update(throttling_failure_timestamp=None, throttling_failure_count=0)
-    response = fresh.post(reverse("two-factor-verify"), {"code": code_for(secret, 30), "next": "/my-settings/"})
+    response = fresh.post(
+        reverse("two-factor-verify"), {"code": code_for(secret, 30), "next": "/my-settings/"}
+    )
     assert response.status_code == 302 and response.url == "/my-settings/"
     assert fresh.get(reverse("my-settings")).status_code == 200
 
@@ -89,7 +95,9 @@ def test_a_backup_code_works_once(db):
     page = client.get(reverse("two-factor-setup")).content.decode()
     secret = re.search(r'id="totp-secret">([A-Z2-7=]+)<', page).group(1)
     key = re.search(r'name="key" value="([^"]+)"', page).group(1)
-    done = client.post(reverse("two-factor-setup"), {"action": "enable", "key": key, "code": code_for(secret)})
+    done = client.post(
+        reverse("two-factor-setup"), {"action": "enable", "key": key, "code": code_for(secret)}
+    )
     backup = re.findall(r"<li><code>([a-z0-9]+)</code></li>", done.content.decode())
     assert len(backup) == 8
     first = Client()

@@ -114,7 +114,11 @@ def lockout_response(
     return render(
         request,
         "web/login.html",
-        {"form": form, "locked_message": locked_message(cool_off(request)), "next": request.POST.get("next", "")},
+        {
+            "form": form,
+            "locked_message": locked_message(cool_off(request)),
+            "next": request.POST.get("next", ""),
+        },
         status=429,
     )
 
@@ -126,11 +130,14 @@ def locked_attempts() -> list[AccessAttempt]:
     by_ip: dict[str, int] = {}
     by_user: dict[str, int] = {}
     for attempt in attempts:
-        by_ip[attempt.ip_address or ""] = by_ip.get(attempt.ip_address or "", 0) + attempt.failures_since_start
-        by_user[attempt.username or ""] = by_user.get(attempt.username or "", 0) + attempt.failures_since_start
+        by_ip[attempt.ip_address or ""] = (
+            by_ip.get(attempt.ip_address or "", 0) + attempt.failures_since_start
+        )
+        by_user[attempt.username or ""] = (
+            by_user.get(attempt.username or "", 0) + attempt.failures_since_start
+        )
     return [
         a
         for a in attempts
         if by_ip.get(a.ip_address or "", 0) >= limit or (a.username and by_user.get(a.username, 0) >= limit)
     ]
-

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from touchpoint.request_types import AuthenticatedHttpRequest
@@ -39,30 +39,38 @@ def locked_sign_ins(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, _("Unlocked (%(count)d failure records removed).") % {"count": removed})
         return redirect("locked-sign-ins")
     rows = [
-        {"attempt": attempt, "cool_off_minutes": int(cool_off_for(attempt.failures_since_start).total_seconds() // 60)}
+        {
+            "attempt": attempt,
+            "cool_off_minutes": int(cool_off_for(attempt.failures_since_start).total_seconds() // 60),
+        }
         for attempt in locked_attempts()
     ]
     return render(request, "users/locked_sign_ins.html", {"rows": rows})
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_l("Name"), max_length=100, required=False, help_text=_l("What the key is for."))
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("What the key is for."),
+    )
     scopes = forms.MultipleChoiceField(
-        label=_l("Scopes"),
+        label=gettext_lazy("Scopes"),
         choices=[
-            ("read", _l("read: look things up")),
-            ("write", _l("write: change things")),
-            ("ingest", _l("ingest: only record tickets, answers, touches and uptime")),
-            ("admin", _l("admin: what only admins may do")),
+            ("read", gettext_lazy("read: look things up")),
+            ("write", gettext_lazy("write: change things")),
+            ("ingest", gettext_lazy("ingest: only record tickets, answers, touches and uptime")),
+            ("admin", gettext_lazy("admin: what only admins may do")),
         ],
         initial=["read"],
         widget=forms.CheckboxSelectMultiple,
     )
     expires = forms.DateField(
-        label=_l("Expires"),
+        label=gettext_lazy("Expires"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_l("Empty: until revoked."),
+        help_text=gettext_lazy("Empty: until revoked."),
     )
 
 
@@ -84,9 +92,7 @@ def create_my_api_key(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         expires = form.cleaned_data["expires"]
-        expires_at = (
-            timezone.make_aware(datetime.combine(expires, time.max)) if expires is not None else None
-        )
+        expires_at = timezone.make_aware(datetime.combine(expires, time.max)) if expires is not None else None
         try:
             api_key, raw = services.create_api_key(
                 user=request.user,
@@ -97,7 +103,9 @@ def create_my_api_key(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else ("expires" if field == "expires_at" else None), errors)
+                form.add_error(
+                    field if field in form.fields else ("expires" if field == "expires_at" else None), errors
+                )
         else:
             return render(request, "users/api_key_created.html", {"api_key": api_key, "raw_key": raw})
     return render(request, "users/api_key_form.html", {"api_key_form": form}, status=400)

@@ -158,6 +158,9 @@ class RateLimitWindow(models.Model):
         constraints = [models.UniqueConstraint(fields=["bucket", "window"], name="ratelimit_bucket_window")]
         indexes = [models.Index(fields=["window"], name="ratelimit_window")]
 
+    def __str__(self) -> str:
+        return f"{self.bucket} @ {self.window}: {self.count}"
+
 
 class AuditLogEntry(models.Model):
     """Who changed what and when; written in the same transaction as the change."""

@@ -51,7 +51,9 @@ def limit_for(request: HttpRequest) -> Limit | None:
     if not tracking and header[:7].lower() == "bearer ":
         parts = header[7:].strip().split("_", 2)
         if len(parts) == 3 and parts[0] == API_KEY_PREFIX and parts[1]:
-            return Limit(f"key:{parts[1][:32]}", settings.TOUCHPOINT_API_RATE_LIMIT, "TOUCHPOINT_API_RATE_LIMIT", False)
+            return Limit(
+                f"key:{parts[1][:32]}", settings.TOUCHPOINT_API_RATE_LIMIT, "TOUCHPOINT_API_RATE_LIMIT", False
+            )
     if tracking and header[:6].lower() == "basic ":
         try:
             write_key = base64.b64decode(header[6:].strip()).decode("utf-8").split(":", 1)[0]
@@ -59,14 +61,25 @@ def limit_for(request: HttpRequest) -> Limit | None:
             write_key = ""
         if write_key:
             digest = hashlib.sha256(write_key.encode()).hexdigest()[:32]
-            return Limit(f"src:{digest}", settings.TOUCHPOINT_TRACKING_RATE_LIMIT, "TOUCHPOINT_TRACKING_RATE_LIMIT", True)
+            return Limit(
+                f"src:{digest}",
+                settings.TOUCHPOINT_TRACKING_RATE_LIMIT,
+                "TOUCHPOINT_TRACKING_RATE_LIMIT",
+                True,
+            )
     if tracking:
         # A write key in the body (or none): counted per address, at the tracking limit.
         return Limit(
-            f"ip:{client_ip(request)[:60]}", settings.TOUCHPOINT_TRACKING_RATE_LIMIT, "TOUCHPOINT_TRACKING_RATE_LIMIT", True
+            f"ip:{client_ip(request)[:60]}",
+            settings.TOUCHPOINT_TRACKING_RATE_LIMIT,
+            "TOUCHPOINT_TRACKING_RATE_LIMIT",
+            True,
         )
     return Limit(
-        f"ip:{client_ip(request)[:60]}", settings.TOUCHPOINT_ANONYMOUS_RATE_LIMIT, "TOUCHPOINT_ANONYMOUS_RATE_LIMIT", False
+        f"ip:{client_ip(request)[:60]}",
+        settings.TOUCHPOINT_ANONYMOUS_RATE_LIMIT,
+        "TOUCHPOINT_ANONYMOUS_RATE_LIMIT",
+        False,
     )
 
 

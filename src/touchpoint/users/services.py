@@ -17,7 +17,14 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from touchpoint.users.models import API_KEY_SCOPES, ApiKey, AuditLogEntry, User, generate_api_key, hash_api_key
+from touchpoint.users.models import (
+    API_KEY_SCOPES,
+    ApiKey,
+    AuditLogEntry,
+    User,
+    generate_api_key,
+    hash_api_key,
+)
 from touchpoint.users.roles import Role
 
 
@@ -135,7 +142,9 @@ def create_api_key(
 ) -> tuple[ApiKey, str]:
     """A new API key for the user with these scopes (see API_KEY_SCOPES) and an optional expiry.
     The raw key is returned once and never stored."""
-    chosen = sorted(set(scopes), key=list(API_KEY_SCOPES).index) if set(scopes) <= set(API_KEY_SCOPES) else None
+    chosen = (
+        sorted(set(scopes), key=list(API_KEY_SCOPES).index) if set(scopes) <= set(API_KEY_SCOPES) else None
+    )
     if not chosen:
         raise ValidationError(
             {"scopes": _("Choose one or more of: %(choices)s.") % {"choices": ", ".join(API_KEY_SCOPES)}}

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import base64
 from binascii import unhexlify
-from urllib.parse import quote
 from collections.abc import Callable
+from urllib.parse import quote
 
 import segno
 from django.conf import settings

@@ -12,33 +12,39 @@ def existing_keys_keep_what_they_could_do(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('users', '0003_reports_to_digest_settings'),
+        ("users", "0003_reports_to_digest_settings"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apikey',
-            name='expires_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='expires at'),
+            model_name="apikey",
+            name="expires_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="expires at"),
         ),
         migrations.AddField(
-            model_name='apikey',
-            name='scopes',
-            field=models.JSONField(blank=True, default=list, verbose_name='scopes'),
+            model_name="apikey",
+            name="scopes",
+            field=models.JSONField(blank=True, default=list, verbose_name="scopes"),
         ),
         migrations.CreateModel(
-            name='RateLimitWindow',
+            name="RateLimitWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bucket', models.CharField(max_length=80)),
-                ('window', models.BigIntegerField()),
-                ('count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("bucket", models.CharField(max_length=80)),
+                ("window", models.BigIntegerField()),
+                ("count", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['window'], name='ratelimit_window')],
-                'constraints': [models.UniqueConstraint(fields=('bucket', 'window'), name='ratelimit_bucket_window')],
+                "indexes": [models.Index(fields=["window"], name="ratelimit_window")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("bucket", "window"), name="ratelimit_bucket_window")
+                ],
             },
         ),
         migrations.RunPython(existing_keys_keep_what_they_could_do, migrations.RunPython.noop),

@@ -58,7 +58,9 @@ class Command(BaseCommand):
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise CommandError(f"--expires: “{text}” is not an ISO date, date-time or a number of days like 90d.") from None
+            raise CommandError(
+                f"--expires: “{text}” is not an ISO date, date-time or a number of days like 90d."
+            ) from None
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
         return moment
