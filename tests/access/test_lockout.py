@@ -50,6 +50,15 @@ def test_thirty_wrong_passwords_then_the_right_one_is_refused(person):
     assert "_auth_user_id" not in client.session
 
 
+def test_the_message_is_translated(person):
+    for _ in range(5):
+        sign_in(person.email, "wrong")
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    _client, response = sign_in(person.email, PASSWORD, client=client)
+    assert response.status_code == 429
+    assert "Sign-in is locked" not in response.content.decode()
+
+
 def test_wrong_passwords_below_the_limit_do_not_lock(person):
     for _ in range(4):
         sign_in(person.email, "wrong")
@@ -142,9 +151,11 @@ def test_only_admins_see_the_locked_sign_ins_page(person):
 def test_the_unlock_command(person):
     for _ in range(5):
         sign_in(person.email, "wrong", ip="10.1.1.1")
+        sign_in("nobody@example.com", "wrong", ip="10.1.1.1")
+    assert sign_in(person.email, PASSWORD, ip="10.1.1.2")[1].status_code == 429
     call_command("unlock", person.email)
     assert signed_in(sign_in(person.email, PASSWORD, ip="10.1.1.2")[1])
-    # The address stays locked until it is unlocked too.
+    # The address stays locked (its failures for another account) until it is unlocked too.
     assert sign_in(person.email, PASSWORD, ip="10.1.1.1")[1].status_code == 429
     call_command("unlock", "--ip", "10.1.1.1")
     assert signed_in(sign_in(person.email, PASSWORD, ip="10.1.1.1")[1])
