@@ -71,6 +71,11 @@ admins_only = outcomes(**{**leaders_only, "leader": DENIED})
 staff_only = outcomes(**{**dict.fromkeys(PEOPLE, LOGIN), "admin": OK})
 
 
+def _admins_key(world: World) -> int:
+    """A key of the matrix's admin: only its owner may revoke it (anyone else: not found)."""
+    return create_api_key(user=world.people["admin"])[0].pk
+
+
 @dataclass(frozen=True)
 class Case:
     expect: dict[str, str]
@@ -439,6 +444,21 @@ PAGES: dict[str, list[Case]] = {
     # The audit log and its CSV: admins and CS leaders read it; nobody changes it.
     "audit": [Case(leaders_only), Case(leaders_only, url=lambda w: reverse("audit") + "?action=export")],
     "audit-csv": [Case(leaders_only)],
+    # Access (issue 17): one's own API keys and second factor; admins unlock sign-ins.
+    "my-api-key-create": [Case(signed_in, method="post", data={"name": "Matrix", "scopes": ["read"]})],
+    "my-api-key-revoke": [
+        Case(
+            outcomes(**{**dict.fromkeys(PEOPLE, NOT_FOUND), "anonymous": LOGIN, "admin": OK}),
+            method="post",
+            url=lambda world: reverse("my-api-key-revoke", args=[_admins_key(world)]),
+        )
+    ],
+    "two-factor-setup": [
+        Case(signed_in),
+        Case(signed_in, method="post", data={"action": "enable", "key": "forged", "code": "123456"}),
+    ],
+    "two-factor-verify": [Case(signed_in), Case(signed_in, method="post", data={"code": "000000"})],
+    "locked-sign-ins": [Case(admins_only), Case(admins_only, method="post", data={"ip_address": "10.9.9.9"})],
     "login": [Case(public, why="the sign-in page")],
     "logout": [Case(public, method="post", why="signing out")],
     "set_language": [Case(public, method="post", data={"language": "ja"}, why="Django's language switch")],

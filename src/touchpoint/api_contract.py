@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.conf import settings
@@ -184,9 +185,55 @@ def require_perm(request: HttpRequest, perm: str, obj: Model | None = None) -> N
     """Raise PermissionDenied (answered 403) unless the caller may do `perm` (to `obj`, when given).
 
     Every API handler calls this, reads included, so the rule behind it can change in one place;
-    `obj` is the row the action touches, for checks that depend on it (books of business).
+    `obj` is the row the action touches, for checks that depend on it (books of business). A call with
+    an API key may do what both its user and its scopes allow: what only admins may do needs "admin".
     """
+    api_key = getattr(request, "api_key", None)
+    if api_key is not None and "admin" not in api_key.scopes and perm in _admin_only_perms():
+        raise PermissionDenied(_missing_scope("admin"))
     require(request.user, perm, obj)
+
+
+@cache
+def _admin_only_perms() -> frozenset[str]:
+    """Permissions the apps grant admins and no other role."""
+    from touchpoint.users.roles import Role
+    from touchpoint.users.services import role_grants
+
+    others: set[str] = set()
+    for role in Role:
+        if role != Role.ADMIN:
+            others |= role_grants(role)
+    return frozenset(role_grants(Role.ADMIN) - others)
+
+
+def _missing_scope(scope: str) -> str:
+    return _("This API key does not have the “%(scope)s” scope this request needs.") % {"scope": scope}
+
+
+# Endpoints that record what another tool saw: an API key with the "ingest" scope may POST to these
+# (and nothing else) without "write".
+API_INGEST_OPERATIONS = (
+    re.compile(r"^/api/v1/accounts/\d+/engagements$"),
+    re.compile(r"^/api/v1/readiness/uptime$"),
+    re.compile(r"^/api/v1/support/tickets$"),
+    re.compile(r"^/api/v1/surveys/[^/]+/answers$"),
+)
+
+
+def missing_scope(request: HttpRequest, scopes: Sequence[str]) -> str | None:
+    """The scope a key with `scopes` lacks for this request's method and path, or None when it may."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None if "read" in scopes else "read"
+    if "write" in scopes:
+        return None
+    if (
+        "ingest" in scopes
+        and request.method == "POST"
+        and any(pattern.match(request.path_info) for pattern in API_INGEST_OPERATIONS)
+    ):
+        return None
+    return "write"
 
 
 def caller(request: HttpRequest) -> User:
@@ -227,11 +274,22 @@ class ApiKeyAuth(HttpBearer):
     """`Authorization: Bearer <key>`: the request acts as the key's user."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        api_key = api_key_for(token)
+        # Looked up on every request, never cached: a revoked key stops at once.
+        api_key = api_key_for(token, include_expired=True)
         if api_key is None:
             return None
+        if api_key.is_expired:
+            raise HttpError(
+                401,
+                _("This API key expired at %(moment)s: create a new one.")
+                % {"moment": api_key.expires_at.isoformat() if api_key.expires_at else ""},
+            )
+        scope = missing_scope(request, api_key.scopes)
+        if scope is not None:
+            raise PermissionDenied(_missing_scope(scope))
         note_api_key_used(api_key=api_key)  # the one write an API read makes (at most once a minute)
         request.user = api_key.user
+        request.api_key = api_key  # type: ignore[attr-defined]
         return api_key.user
 
 

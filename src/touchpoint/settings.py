@@ -61,6 +61,12 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    # Sign-in lockout (django-axes) and the TOTP second factor (django-otp): docs/operations.md,
+    # "Access and security".
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "touchpoint.users",
     "touchpoint.events",
     "touchpoint.accounts",
@@ -102,9 +108,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "touchpoint.operations.middleware.NoStoreMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "touchpoint.users.two_factor.TwoFactorMiddleware",
+    "touchpoint.users.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "touchpoint.urls"
@@ -112,7 +123,9 @@ ROOT_URLCONF = "touchpoint.urls"
 # One permission check, `user.has_perm(perm, obj)`: django-rules answers from what each app declares
 # in its rules.py (see touchpoint.users.permissions); ModelBackend signs people in and answers the
 # Django admin from the role groups, which follow the same declarations.
+# LockoutBackend (django-axes) first: a locked-out account or address is refused before any password check.
 AUTHENTICATION_BACKENDS = [
+    "touchpoint.users.access.LockoutBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -217,6 +230,35 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Access and security (docs/operations.md) ---------------------------------------------------
+# The client address: REMOTE_ADDR, unless TOUCHPOINT_TRUSTED_PROXIES says how many reverse proxies
+# in front of Touchpoint append to X-Forwarded-For (then the address that many hops from the right).
+TOUCHPOINT_TRUSTED_PROXIES = int(os.environ.get("TOUCHPOINT_TRUSTED_PROXIES", "0"))
+# Sign-in lockout: after LOGIN_FAILURE_LIMIT failures for one account or from one address, sign-in is
+# refused for LOGIN_COOLOFF_MINUTES, doubling with every further LOGIN_FAILURE_LIMIT failures (at most
+# a day), even with the right password.
+AXES_FAILURE_LIMIT = int(os.environ.get("TOUCHPOINT_LOGIN_FAILURE_LIMIT", "5"))
+TOUCHPOINT_LOGIN_COOLOFF_MINUTES = float(os.environ.get("TOUCHPOINT_LOGIN_COOLOFF_MINUTES", "5"))
+AXES_COOLOFF_TIME = "touchpoint.users.access.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "touchpoint.users.access.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "touchpoint.users.access.username_of"
+AXES_LOCKOUT_CALLABLE = "touchpoint.users.access.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Each stored failure expires after the cool-off it caused (so one account's long lockout is not
+# cleared by another's short one).
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_VERBOSE = False
+# TOTP second factor: admins must set one up first when this is on.
+TOUCHPOINT_REQUIRE_2FA_FOR_ADMINS = _env_bool("TOUCHPOINT_REQUIRE_2FA_FOR_ADMINS", False)
+OTP_TOTP_ISSUER = "Touchpoint"
+# API and tracking rate limits: requests per minute per API key / write key, and per client address
+# for calls without a key (0 turns a limit off). The tracking default lets bench/ingest.py run unthrottled.
+TOUCHPOINT_API_RATE_LIMIT = int(os.environ.get("TOUCHPOINT_API_RATE_LIMIT", "1200"))
+TOUCHPOINT_TRACKING_RATE_LIMIT = int(os.environ.get("TOUCHPOINT_TRACKING_RATE_LIMIT", "12000"))
+TOUCHPOINT_ANONYMOUS_RATE_LIMIT = int(os.environ.get("TOUCHPOINT_ANONYMOUS_RATE_LIMIT", "600"))
 
 # --- Languages --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -327,6 +369,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "touchpoint.requests": {"level": "INFO" if TOUCHPOINT_REQUEST_LOG else "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -109,6 +109,11 @@ def generate_api_key() -> tuple[str, str]:
     return lookup, raw
 
 
+# read: GET; write: every other method; ingest: only the endpoints that record what another tool saw
+# (API_INGEST_OPERATIONS in touchpoint.api_contract); admin: what only admins may do.
+API_KEY_SCOPES = ("read", "write", "ingest", "admin")
+
+
 class ApiKey(models.Model):
     """A secret a script sends as `Authorization: Bearer <key>`; it acts as its user."""
 
@@ -119,6 +124,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the key may do (API_KEY_SCOPES); its user's role still bounds it.
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API key")
@@ -129,7 +137,29 @@ class ApiKey(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class RateLimitWindow(models.Model):
+    """How many requests one caller (an API key, a write key or an address) made in one minute.
+
+    Written with one UPSERT per request (touchpoint.users.ratelimit); rows of past minutes are deleted
+    as new minutes start."""
+
+    bucket = models.CharField(max_length=80)
+    window = models.BigIntegerField()  # minutes since 1970
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "window"], name="ratelimit_bucket_window")]
+        indexes = [models.Index(fields=["window"], name="ratelimit_window")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} @ {self.window}: {self.count}"
 
 
 class AuditLogEntryQuerySet(models.QuerySet["AuditLogEntry"]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import rules
@@ -17,7 +17,14 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from touchpoint.users.models import ApiKey, AuditLogEntry, User, generate_api_key, hash_api_key
+from touchpoint.users.models import (
+    API_KEY_SCOPES,
+    ApiKey,
+    AuditLogEntry,
+    User,
+    generate_api_key,
+    hash_api_key,
+)
 from touchpoint.users.roles import Role
 
 
@@ -125,11 +132,37 @@ def set_role(*, user: User, role: Role | str, actor: User | None = None) -> None
 
 
 @transaction.atomic
-def create_api_key(*, user: User, name: str = "", actor: User | None = None) -> tuple[ApiKey, str]:
-    """A new API key for the user. The raw key is returned once and never stored."""
+def create_api_key(
+    *,
+    user: User,
+    name: str = "",
+    actor: User | None = None,
+    scopes: list[str] | tuple[str, ...] = API_KEY_SCOPES,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """A new API key for the user with these scopes (see API_KEY_SCOPES) and an optional expiry.
+    The raw key is returned once and never stored."""
+    chosen = (
+        sorted(set(scopes), key=list(API_KEY_SCOPES).index) if set(scopes) <= set(API_KEY_SCOPES) else None
+    )
+    if not chosen:
+        raise ValidationError(
+            {"scopes": _("Choose one or more of: %(choices)s.") % {"choices": ", ".join(API_KEY_SCOPES)}}
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("Keep the name to 100 characters.")})
     lookup, raw = generate_api_key()
-    api_key = ApiKey.objects.create(user=user, name=name, lookup=lookup, key_hash=hash_api_key(raw))
-    record_audit(actor=actor or user, action="apikey.create", instance=api_key)
+    api_key = ApiKey.objects.create(
+        user=user, name=name, lookup=lookup, key_hash=hash_api_key(raw), scopes=chosen, expires_at=expires_at
+    )
+    record_audit(
+        actor=actor or user,
+        action="apikey.create",
+        instance=api_key,
+        changes={"scopes": chosen, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
     return api_key, raw
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users import services
+from touchpoint.users.access_views import access_context
 from touchpoint.users.forms import MySettingsForm
 
 
@@ -35,4 +36,5 @@ def my_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, _("Your settings are saved."))
             return redirect("my-settings")
     status = 400 if request.method == "POST" else 200
-    return render(request, "users/my_settings.html", {"form": form}, status=status)
+    context = {"form": form, **access_context(user)}
+    return render(request, "users/my_settings.html", context, status=status)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from touchpoint.users.models import API_KEY_PREFIX, ApiKey, User
+from touchpoint.users.models import API_KEY_PREFIX, API_KEY_SCOPES, ApiKey, User
 from touchpoint.users.services import create_api_key, revoke_api_key
 
 
@@ -17,6 +21,18 @@ class Command(BaseCommand):
         create = actions.add_parser("create", help=_("Make a new key for a user and print it."))
         create.add_argument("--user", required=True, help=_("The email address of the key's user."))
         create.add_argument("--name", default="", help=_("What the key is for."))
+        create.add_argument(
+            "--scope",
+            action="append",
+            default=[],
+            help="What the key may do: read, write, ingest, admin (repeat or separate with commas; "
+            "default all four, bounded by the user's role).",
+        )
+        create.add_argument(
+            "--expires",
+            default="",
+            help="When the key stops working: an ISO date or date-time (e.g. 2027-01-31), or a number of days (90d).",
+        )
         listing = actions.add_parser("list", help=_("List keys (never the secrets)."))
         listing.add_argument("--user", help=_("Only this user's keys."))
         revoke = actions.add_parser("revoke", help=_("Stop a key from working."))
@@ -33,9 +49,33 @@ class Command(BaseCommand):
             raise CommandError(_("The user %(email)s is deactivated.") % {"email": email})
         return user
 
-    def handle_create(self, *, user: str, name: str, **options) -> None:
+    def _expiry(self, text: str) -> datetime | None:
+        text = text.strip()
+        if not text:
+            return None
+        if text.endswith("d") and text[:-1].isdigit():
+            return timezone.now() + timedelta(days=int(text[:-1]))
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise CommandError(
+                f"--expires: “{text}” is not an ISO date, date-time or a number of days like 90d."
+            ) from None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
+
+    def handle_create(self, *, user: str, name: str, scope: list[str], expires: str, **options) -> None:
         owner = self._user(user)
-        api_key, raw = create_api_key(user=owner, name=name)
+        scopes = [part.strip() for value in scope for part in value.split(",") if part.strip()]
+        try:
+            api_key, raw = create_api_key(
+                user=owner, name=name, scopes=scopes or list(API_KEY_SCOPES), expires_at=self._expiry(expires)
+            )
+        except ValidationError as error:
+            field, messages = next(iter(error.message_dict.items()))
+            option = {"scopes": "--scope", "expires_at": "--expires"}.get(field, f"--{field}")
+            raise CommandError(f"{option}: {' '.join(messages)}") from None
         self.stdout.write(
             _("Created API key %(id)s for %(email)s. Keep it secret; it is shown only once:")
             % {"id": api_key.lookup, "email": owner.email}
@@ -47,9 +87,13 @@ class Command(BaseCommand):
         if user:
             keys = keys.filter(user=self._user(user))
         for key in keys:
-            state = _("active") if key.is_active else _("revoked")
+            state = _("revoked") if key.revoked_at else (_("expired") if key.is_expired else _("active"))
             used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else _("never used")
-            self.stdout.write(f"{key.lookup}\t{key.user.email}\t{key.name or '-'}\t{state}\t{used}")
+            scopes = ",".join(key.scopes) or "-"
+            expiry = key.expires_at.isoformat(timespec="minutes") if key.expires_at else "-"
+            self.stdout.write(
+                f"{key.lookup}\t{key.user.email}\t{key.name or '-'}\t{state}\t{used}\t{scopes}\t{expiry}"
+            )
 
     def handle_revoke(self, *, key_id: str, **options) -> None:
         lookup = key_id.removeprefix(f"{API_KEY_PREFIX}_").split("_")[0]
