@@ -30,12 +30,28 @@ from touchpoint.accounts.models import Account, EngagementModel, Segment, Timeli
 from touchpoint.bulk import insert_rows
 from touchpoint.events.models import DomainEvent
 from touchpoint.events.registry import is_registered
-from touchpoint.events.services import subject_type_of
 from touchpoint.users.models import AuditLogEntry, User
 
 
 def actor_id_of(actor: User | None) -> int | None:
     return actor.pk if actor is not None and actor.pk else None
+
+
+# What an entry is about: a row, or (its model, its id) when the row was written without an instance.
+Subject = models.Model | tuple[type[models.Model], int]
+
+
+def _model_of(subject: Subject) -> type[models.Model]:
+    return subject[0] if isinstance(subject, tuple) else type(subject)
+
+
+def _pk_of(subject: Subject) -> int:
+    return subject[1] if isinstance(subject, tuple) else subject.pk
+
+
+def _type_of(model: type[models.Model]) -> str:
+    """events.services.subject_type_of, from the model."""
+    return f"{model._meta.app_label}.{model._meta.model_name}"
 
 
 @dataclass
@@ -59,7 +75,7 @@ class Effects:
         account_id: int,
         kind: str,
         title: str,
-        subject: models.Model,
+        subject: Subject,
         occurred_at: datetime | None = None,
         body: str = "",
         data: dict[str, Any] | None = None,
@@ -72,8 +88,8 @@ class Effects:
                 "body": body,
                 "occurred_at": occurred_at or self.at,
                 "actor_id": actor_id_of(self.actor),
-                "subject_type_id": ContentType.objects.get_for_model(subject).pk,
-                "subject_id": subject.pk,
+                "subject_type_id": ContentType.objects.get_for_model(_model_of(subject)).pk,
+                "subject_id": _pk_of(subject),
                 "data": data or {},
                 "created_at": self.at,
             }
@@ -104,7 +120,7 @@ class Effects:
         *,
         kind: str,
         account_id: int | None,
-        subject: models.Model | None,
+        subject: Subject | None,
         payload: dict[str, Any],
         occurred_at: datetime | None = None,
         actor: User | None | Any = ...,
@@ -115,8 +131,8 @@ class Effects:
             {
                 "kind": kind,
                 "account_id": account_id,
-                "subject_type": subject_type_of(subject) if subject is not None else "",
-                "subject_id": subject.pk if subject is not None else None,
+                "subject_type": _type_of(_model_of(subject)) if subject is not None else "",
+                "subject_id": _pk_of(subject) if subject is not None else None,
                 "payload": payload,
                 "actor_id": actor_id_of(self.actor if actor is ... else actor),
                 "occurred_at": occurred_at or self.at,

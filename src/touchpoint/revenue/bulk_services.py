@@ -272,14 +272,23 @@ def _write(
 ) -> None:
     for subscription in made:
         subscription.updated_at = at
-    Subscription.objects.bulk_create(made, batch_size=500)  # ids back; no post_save: opportunities below
+    # One INSERT, the ids read back (RETURNING); no post_save is sent: the opportunities are written below.
+    columns = [f.attname for f in Subscription._meta.concrete_fields if not f.primary_key]
+    ids = insert_rows(
+        Subscription, [{name: getattr(s, name) for name in columns} for s in made], returning="id"
+    )
+    for subscription, pk in zip(made, ids, strict=True):
+        subscription.pk = pk
+        subscription._state.adding = False
     currency = services.reporting_currency()
     effects = Effects(at=at, actor=actor)
     # Renewal opportunities, as renewal_process.sync_opportunity opens them (and closes them on a cancel).
     opened: list[tuple[Subscription, dict[str, Any]]] = []
+    plan_arr: dict[int, Decimal] = {}  # the expected ARR it opened with (the event says it)
     for subscription, plan in zip(made, plans, strict=True):
         if plan["opportunity"] is None:
             continue
+        plan_arr[subscription.pk] = plan["opportunity"]
         row: dict[str, Any] = {
             "subscription_id": subscription.pk,
             "account_id": subscription.account_id,
@@ -296,46 +305,20 @@ def _write(
             "closed_at": None,
             "closed_by_id": None,
         }
+        if subscription.status == SubscriptionStatus.CANCELED:
+            # Opened, then closed by the cancellation in the same write: written as it ends up.
+            row |= {
+                "stage": RenewalStage.CHURNED,
+                "forecast_category": ForecastCategory.OMITTED,
+                "outcome_reason": "The subscription was canceled.",
+                "expected_arr": Decimal("0"),
+                "closed_at": at,
+            }
         opened.append((subscription, row))
-    ids = insert_rows(RenewalOpportunity, [row for _s, row in opened], returning="id")
-    for (subscription, row), pk in zip(opened, ids, strict=True):
-        opportunity = RenewalOpportunity(pk=pk, **row)
-        opportunity.subscription = subscription
-        effects.add_event(
-            kind="renewal.opened",
-            account_id=subscription.account_id,
-            subject=opportunity,
-            actor=None,
-            payload={
-                "opportunity_id": pk,
-                "subscription_id": subscription.pk,
-                "renewal_date": row["renewal_date"].isoformat(),
-                "expected_arr": str(row["expected_arr"]),
-                "currency": subscription.currency,
-            },
-        )
-        row["opportunity"] = opportunity
-    closing = [row for subscription, row in opened if subscription.status == SubscriptionStatus.CANCELED]
-    for row in closing:
-        opportunity = row["opportunity"]
-        opportunity.stage = RenewalStage.CHURNED
-        opportunity.forecast_category = ForecastCategory.OMITTED
-        opportunity.outcome_reason = "The subscription was canceled."
-        opportunity.expected_arr = Decimal("0")
-        opportunity.closed_at = at
-        opportunity.updated_at = at
-    if closing:
-        RenewalOpportunity.objects.bulk_update(
-            [row["opportunity"] for row in closing],
-            ["stage", "forecast_category", "outcome_reason", "expected_arr", "closed_at", "updated_at"],
-            batch_size=500,
-        )
-    # MRR movements: one INSERT, then each one's timeline entry and event.
-    movements: list[tuple[Subscription, dict[str, Any]]] = [
-        (subscription, movement)
-        for subscription, plan in zip(made, plans, strict=True)
-        for movement in plan["movements"]
-    ]
+    opportunity_ids = insert_rows(RenewalOpportunity, [row for _s, row in opened], returning="id")
+    opportunity_of = {
+        subscription.pk: (pk, row) for (subscription, row), pk in zip(opened, opportunity_ids, strict=True)
+    }
     movement_rows = [
         {
             "subscription_id": subscription.pk,
@@ -353,47 +336,32 @@ def _write(
             "subscription_before": movement["subscription_before"],
             "created_at": at,
         }
-        for subscription, movement in movements
+        for subscription, plan in zip(made, plans, strict=True)
+        for movement in plan["movements"]
     ]
-    movement_ids = insert_rows(MrrMovement, movement_rows, returning="id")
-    for (subscription, movement), row, pk in zip(movements, movement_rows, movement_ids, strict=True):
-        record = MrrMovement(pk=pk)
-        delta = row["delta"]
-        noon = services._at_noon(movement["occurred_on"])
-        effects.add_timeline(
-            account_id=subscription.account_id,
-            kind="mrr_movement",
-            title=f"{MovementKind(movement['kind']).label}: {subscription} {delta:+} {currency} MRR",
-            occurred_at=noon,
-            subject=record,
-            data={
-                "kind": movement["kind"],
-                "product": str(subscription),
-                "delta": str(delta),
-                "mrr_after": str(movement["mrr_after"]),
-                "currency": currency,
-                "reason": "",
-            },
-        )
-        effects.add_event(
-            kind="mrr.movement",
-            account_id=subscription.account_id,
-            subject=record,
-            occurred_at=noon,
-            payload={
-                "movement_id": pk,
-                "subscription_id": subscription.pk,
-                "kind": movement["kind"],
-                "occurred_on": movement["occurred_on"].isoformat(),
-                "mrr_before": str(movement["mrr_before"]),
-                "mrr_after": str(movement["mrr_after"]),
-                "delta": str(delta),
-                "currency": currency,
-                "churn_reason": "",
-                "source": source,
-            },
-        )
+    movement_ids = iter(insert_rows(MrrMovement, movement_rows, returning="id"))
+    rows = iter(movement_rows)
+    # The timeline, audit entries and events in the order the one-row services write them, per
+    # subscription: renewal opened, its first movement, created; then closed, its last movement, canceled.
     for subscription, plan in zip(made, plans, strict=True):
+        opportunity = opportunity_of.get(subscription.pk)
+        if opportunity is not None:
+            effects.add_event(
+                kind="renewal.opened",
+                account_id=subscription.account_id,
+                subject=(RenewalOpportunity, opportunity[0]),
+                actor=None,
+                payload={
+                    "opportunity_id": opportunity[0],
+                    "subscription_id": subscription.pk,
+                    "renewal_date": opportunity[1]["renewal_date"].isoformat(),
+                    "expected_arr": str(plan_arr[subscription.pk]),
+                    "currency": subscription.currency,
+                },
+            )
+        movements = [(next(rows), next(movement_ids)) for _movement in plan["movements"]]
+        if movements and movements[0][0]["mrr_before"] == 0:
+            _movement_effects(effects, subscription, *movements.pop(0), currency=currency, source=source)
         effects.add_audit(
             action="create",
             instance=subscription,
@@ -415,22 +383,66 @@ def _write(
                 "source": source,
             },
         )
-        if plan["canceled"]:
-            effects.add_audit(action="cancel", instance=subscription, changes={"reason": ""})
-            effects.add_event(
-                kind="subscription.canceled",
-                account_id=subscription.account_id,
-                subject=subscription,
-                payload={
-                    "subscription_id": subscription.pk,
-                    "external_id": subscription.external_id,
-                    "canceled_on": subscription.canceled_on.isoformat(),  # type: ignore[union-attr]
-                    "churn_reason": "",
-                    "source": source,
-                },
-            )
-    for row in closing:
-        effects.add_audit(
-            action="close", instance=row["opportunity"], changes={"stage": "churned"}, actor=None
+        if not plan["canceled"]:
+            continue
+        if opportunity is not None:
+            closed = RenewalOpportunity(pk=opportunity[0], renewal_date=opportunity[1]["renewal_date"])
+            closed.subscription = subscription  # its name in the audit log
+            effects.add_audit(action="close", instance=closed, changes={"stage": "churned"}, actor=None)
+        for row, pk in movements:
+            _movement_effects(effects, subscription, row, pk, currency=currency, source=source)
+        effects.add_audit(action="cancel", instance=subscription, changes={"reason": ""})
+        effects.add_event(
+            kind="subscription.canceled",
+            account_id=subscription.account_id,
+            subject=subscription,
+            payload={
+                "subscription_id": subscription.pk,
+                "external_id": subscription.external_id,
+                "canceled_on": subscription.canceled_on.isoformat(),  # type: ignore[union-attr]
+                "churn_reason": "",
+                "source": source,
+            },
         )
     effects.write()
+
+
+def _movement_effects(
+    effects: Effects, subscription: Subscription, row: dict[str, Any], pk: int, *, currency: str, source: str
+) -> None:
+    """services._record_movement's timeline entry and event for a movement written in bulk."""
+    delta = row["delta"]
+    noon = services._at_noon(row["occurred_on"])
+    effects.add_timeline(
+        account_id=subscription.account_id,
+        kind="mrr_movement",
+        title=f"{MovementKind(row['kind']).label}: {subscription} {delta:+} {currency} MRR",
+        occurred_at=noon,
+        subject=(MrrMovement, pk),
+        data={
+            "kind": row["kind"],
+            "product": str(subscription),
+            "delta": str(delta),
+            "mrr_after": str(row["mrr_after"]),
+            "currency": currency,
+            "reason": "",
+        },
+    )
+    effects.add_event(
+        kind="mrr.movement",
+        account_id=subscription.account_id,
+        subject=(MrrMovement, pk),
+        occurred_at=noon,
+        payload={
+            "movement_id": pk,
+            "subscription_id": subscription.pk,
+            "kind": row["kind"],
+            "occurred_on": row["occurred_on"].isoformat(),
+            "mrr_before": str(row["mrr_before"]),
+            "mrr_after": str(row["mrr_after"]),
+            "delta": str(delta),
+            "currency": currency,
+            "churn_reason": "",
+            "source": source,
+        },
+    )

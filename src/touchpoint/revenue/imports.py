@@ -405,6 +405,7 @@ def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> 
     as before, after the new ones before it are written (its MRR movements read theirs)."""
     outcomes: list[str | RowProblem | None] = [None] * len(chunk)
     pending: list[tuple[int, bulk_services.NewSubscription]] = []
+    lookups.warm_instances(Account, {values["account_id"] for _number, values in chunk})
 
     def flush() -> None:
         if not pending:

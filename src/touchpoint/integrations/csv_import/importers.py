@@ -11,7 +11,7 @@ kind from its AppConfig.ready() with the helpers below (revenue/imports.py: subs
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -73,6 +73,23 @@ class Lookups:
         if key not in self.instances:
             self.instances[key] = model._default_manager.get(pk=pk)
         return self.instances[key]
+
+    def warm_instances(self, model: type[Model], pks: Iterable[int]) -> None:
+        """Fetch these rows in one query, for `instance` to answer from memory."""
+        missing = {pk for pk in pks if (model, pk) not in self.instances}
+        if missing:
+            for pk, found in model._default_manager.in_bulk(missing).items():
+                self.instances[(model, pk)] = found
+
+    def warm_accounts(self, values: Iterable[str]) -> None:
+        """Read the accounts these values name by external ID in one query, for `account` to answer
+        from memory; a value that is no external ID is left to `account` (which tries the name)."""
+        keys = {value.strip() for value in values if value and value.strip()} - set(self.accounts)
+        if keys:
+            for external_id, pk in Account.objects.filter(external_id__in=keys).values_list(
+                "external_id", "pk"
+            ):
+                self.accounts[external_id or ""] = pk
 
     def user(self, value: str) -> int | None:
         key = value.strip().lower()

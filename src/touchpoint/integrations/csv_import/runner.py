@@ -136,6 +136,16 @@ def _chunks(iterable, size: int):
         yield chunk
 
 
+def _warmed(records, lookups: Lookups, mapping: dict[str, str]):
+    """The records as they come, the accounts a chunk of them names read in one query first."""
+    if "account" not in mapping:
+        yield from records
+        return
+    for chunk in _chunks(records, CHUNK_ROWS):
+        lookups.warm_accounts(record.get("account", "") for _number, record in chunk)
+        yield from chunk
+
+
 def _day_first(path: Path, dialect: reading.Dialect, mapping: dict[str, str], importer: Importer) -> dict:
     """Per date column, whether the file writes day first (from its first rows' values)."""
     samples: dict[str, list[str]] = {name: [] for name in importer.date_fields if mapping.get(name)}
@@ -208,7 +218,7 @@ def run(
             if record.get("external_id", "").strip():
                 lookups.in_file.add(record["external_id"].strip())
     seen: set[str] = set()
-    for number, record in _records(path, dialect, mapping):
+    for number, record in _warmed(_records(path, dialect, mapping), lookups, mapping):
         result.rows += 1
         try:
             values = importer.clean(record, lookups, context)
@@ -294,7 +304,7 @@ def _run_grouped(
     assert importer.group_key and importer.check_group and importer.apply_groups
     lookups = Lookups()
     groups: dict[str, Group] = {}
-    for number, record in _records(path, dialect, mapping):
+    for number, record in _warmed(_records(path, dialect, mapping), lookups, mapping):
         result.rows += 1
         try:
             values = importer.clean(record, lookups, context)
