@@ -420,6 +420,18 @@ def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> 
     for index, (_number, row) in enumerate(chunk):
         values = dict(row)
         if values["external_id"] in lookups.existing:
+            if _unchanged(lookups.existing[values["external_id"]], values):
+                try:  # the row's permission, as sync_subscription's caller checks it
+                    require_row(
+                        actor,
+                        "revenue.change_subscription",
+                        lookups.existing[values["external_id"]],
+                        "external_id",
+                    )
+                    outcomes[index] = "unchanged"
+                except RowProblem as problem:
+                    outcomes[index] = problem
+                continue
             flush()
             try:
                 outcomes[index] = _apply_subscription(values, lookups, actor)
@@ -456,6 +468,29 @@ def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> 
         )
     flush()
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+_SYNCED = ("currency", "plan", "quantity", "term_months", "renewal_date", "auto_renew")
+
+
+def _unchanged(subscription: Subscription, values: dict) -> bool:
+    """Whether sync_subscription would find nothing to change (its comparisons, without its writes)."""
+    if values["status"] == SubscriptionStatus.CANCELED:
+        return subscription.status == SubscriptionStatus.CANCELED
+    if subscription.status == SubscriptionStatus.CANCELED:
+        return False
+    try:
+        wanted = {
+            "product": (values["product"] or "").strip(),
+            "mrr": revenue._money(values["mrr"], "mrr"),
+            "status": values["status"],
+            **{name: values[name] for name in _SYNCED if values.get(name) is not None},
+        }
+        if "currency" in wanted:
+            wanted["currency"] = revenue._currency(wanted["currency"])
+    except ValidationError:
+        return False  # sync_subscription says what is wrong
+    return all(getattr(subscription, name) == value for name, value in wanted.items())
 
 
 def _problem_of(error: ValidationError) -> RowProblem:
