@@ -47,6 +47,7 @@ from touchpoint.integrations.csv_import.importers import (
     service_problem,
     text,
 )
+from touchpoint.revenue import bulk_services
 from touchpoint.revenue import services as revenue
 from touchpoint.revenue.models import MovementSource, Subscription, SubscriptionStatus
 from touchpoint.users.models import User
@@ -398,6 +399,108 @@ def _apply_periods(
         yield from outcomes.values()
 
 
+def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> list[str | RowProblem]:
+    """_apply_subscription for a chunk of rows (one per subscription): the new subscriptions through
+    revenue.bulk_services, together; a row of a subscription already there through sync_subscription
+    as before, after the new ones before it are written (its MRR movements read theirs)."""
+    outcomes: list[str | RowProblem | None] = [None] * len(chunk)
+    pending: list[tuple[int, bulk_services.NewSubscription]] = []
+    lookups.warm_instances(Account, {values["account_id"] for _number, values in chunk})
+
+    def flush() -> None:
+        if not pending:
+            return
+        made = bulk_services.create_subscriptions(
+            subscriptions=[new for _i, new in pending], source=MovementSource.IMPORT, actor=actor
+        )
+        for (index, _new), outcome in zip(pending, made, strict=True):
+            outcomes[index] = "created" if isinstance(outcome, Subscription) else _problem_of(outcome)
+        pending.clear()
+
+    for index, (_number, row) in enumerate(chunk):
+        values = dict(row)
+        if values["external_id"] in lookups.existing:
+            if _unchanged(lookups.existing[values["external_id"]], values):
+                try:  # the row's permission, as sync_subscription's caller checks it
+                    require_row(
+                        actor,
+                        "revenue.change_subscription",
+                        lookups.existing[values["external_id"]],
+                        "external_id",
+                    )
+                    outcomes[index] = "unchanged"
+                except RowProblem as problem:
+                    outcomes[index] = problem
+                continue
+            flush()
+            try:
+                outcomes[index] = _apply_subscription(values, lookups, actor)
+            except RowProblem as problem:
+                outcomes[index] = problem
+            continue
+        try:
+            require_row(
+                actor, "revenue.add_subscription", lookups.instance(Account, values["account_id"]), "account"
+            )
+        except RowProblem as problem:
+            outcomes[index] = problem
+            continue
+        pending.append(
+            (
+                index,
+                bulk_services.NewSubscription(
+                    account_id=values["account_id"],
+                    external_id=values["external_id"],
+                    product=values["product"],
+                    mrr=values["mrr"],
+                    status=values["status"],
+                    started_on=values["started_on"],
+                    currency=values.get("currency"),
+                    plan=values.get("plan"),
+                    quantity=values.get("quantity"),
+                    term_months=values.get("term_months"),
+                    renewal_date=values.get("renewal_date"),
+                    auto_renew=values.get("auto_renew"),
+                    canceled_on=values.get("canceled_on"),
+                    confirm=values["confirm"],
+                ),
+            )
+        )
+    flush()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+_SYNCED = ("currency", "plan", "quantity", "term_months", "renewal_date", "auto_renew")
+
+
+def _unchanged(subscription: Subscription, values: dict) -> bool:
+    """Whether sync_subscription would find nothing to change (its comparisons, without its writes)."""
+    if values["status"] == SubscriptionStatus.CANCELED:
+        return subscription.status == SubscriptionStatus.CANCELED
+    if subscription.status == SubscriptionStatus.CANCELED:
+        return False
+    try:
+        wanted = {
+            "product": (values["product"] or "").strip(),
+            "mrr": revenue._money(values["mrr"], "mrr"),
+            "status": values["status"],
+            **{name: values[name] for name in _SYNCED if values.get(name) is not None},
+        }
+        if "currency" in wanted:
+            wanted["currency"] = revenue._currency(wanted["currency"])
+    except ValidationError:
+        return False  # sync_subscription says what is wrong
+    return all(getattr(subscription, name) == value for name, value in wanted.items())
+
+
+def _problem_of(error: ValidationError) -> RowProblem:
+    """A service's refusal as _apply_subscription words it."""
+    if isinstance(error, NeedsConfirmation):
+        field, messages = next(iter(error.message_dict.items()))
+        return RowProblem(field, " ".join([*messages, _("If it is, put yes in the row's Confirm column.")]))
+    return service_problem(error, "external_id")
+
+
 def _apply_subscription(values: dict, lookups: Lookups, actor: User | None) -> str:
     subscription = lookups.existing.get(values["external_id"])
     if subscription is None:
@@ -432,6 +535,7 @@ def register_kind() -> None:
             label=gettext_lazy("Subscriptions"),
             clean=_clean_subscription,
             apply=_apply_subscription,
+            apply_chunk=_apply_subscriptions,
             model=Subscription,
             date_fields=(
                 "started_on",

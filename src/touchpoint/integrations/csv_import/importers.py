@@ -11,7 +11,7 @@ kind from its AppConfig.ready() with the helpers below (revenue/imports.py: subs
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,6 +23,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from touchpoint.accounts import bulk_services
 from touchpoint.accounts import services as accounts
 from touchpoint.accounts.models import Account, Contact, ContactRole, EngagementModel, Segment
 from touchpoint.integrations.csv_import.values import BadValue, parse_amount, parse_date
@@ -72,6 +73,23 @@ class Lookups:
         if key not in self.instances:
             self.instances[key] = model._default_manager.get(pk=pk)
         return self.instances[key]
+
+    def warm_instances(self, model: type[Model], pks: Iterable[int]) -> None:
+        """Fetch these rows in one query, for `instance` to answer from memory."""
+        missing = {pk for pk in pks if (model, pk) not in self.instances}
+        if missing:
+            for pk, found in model._default_manager.in_bulk(missing).items():
+                self.instances[(model, pk)] = found
+
+    def warm_accounts(self, values: Iterable[str]) -> None:
+        """Read the accounts these values name by external ID in one query, for `account` to answer
+        from memory; a value that is no external ID is left to `account` (which tries the name)."""
+        keys = {value.strip() for value in values if value and value.strip()} - set(self.accounts)
+        if keys:
+            for external_id, pk in Account.objects.filter(external_id__in=keys).values_list(
+                "external_id", "pk"
+            ):
+                self.accounts[external_id or ""] = pk
 
     def user(self, value: str) -> int | None:
         key = value.strip().lower()
@@ -146,6 +164,11 @@ class Importer:
     group_key: Callable[[dict], str] | None = None
     check_group: Callable[[Group, dict], list[RowProblem]] | None = None
     apply_groups: Callable[[dict[str, Group], Lookups, User | None, dict], Iterator[str]] | None = None
+    # The write of a chunk of rows at once through the bulk services (a few statements per table for
+    # the chunk, not a few per row): its (row number, cleaned values) in file order → each row's
+    # outcome or RowProblem, in the same order. Without it (or in runner.run(per_row=True), the
+    # reference the bulk write is tested against), `apply` writes one row at a time.
+    apply_chunk: Callable[[Group, Lookups, User | None], list[str | RowProblem]] | None = None
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -305,6 +328,94 @@ def _clean_account(row: dict[str, str], lookups: Lookups, context: dict) -> dict
     return values
 
 
+def _apply_accounts(chunk: Group, lookups: Lookups, actor: User | None) -> list[str | RowProblem]:
+    """_apply_account for a chunk of rows, through accounts.bulk_services: the same outcomes and writes.
+
+    Rows are gathered and written together; a row whose parent is a new account of the same chunk,
+    or whose parent changes, first has the rows before it written (as one at a time would find them).
+    """
+    refs = {values["parent"] for _number, values in chunk if values.get("parent")}
+    parents = dict(Account.objects.filter(external_id__in=refs).values_list("external_id", "pk"))
+    outcomes: list[str | RowProblem | None] = [None] * len(chunk)
+    creates: list[tuple[int, bulk_services.NewAccount]] = []
+    updates: list[tuple[int, Account, dict[str, Any]]] = []
+    pending: set[str] = set()
+
+    def flush() -> None:
+        if creates:
+            made = bulk_services.create_accounts(accounts=[new for _i, new in creates], actor=actor)
+            for (index, _new), outcome in zip(creates, made, strict=True):
+                if isinstance(outcome, Account):
+                    outcomes[index] = "created"
+                    if outcome.external_id in refs:
+                        parents[outcome.external_id] = outcome.pk
+                else:
+                    outcomes[index] = _bulk_problem(outcome)
+        if updates:
+            done = bulk_services.update_accounts(
+                updates=[(account, arguments) for _i, account, arguments in updates], actor=actor
+            )
+            for (index, _account, _arguments), outcome in zip(updates, done, strict=True):
+                outcomes[index] = "updated" if isinstance(outcome, Account) else _bulk_problem(outcome)
+        creates.clear()
+        updates.clear()
+        pending.clear()
+
+    relations = {
+        "owner_id": ("owner", User),
+        "segment_id": ("segment", Segment),
+        "parent_id": ("parent", Account),
+    }
+    for index, (_number, row) in enumerate(chunk):
+        values = dict(row)
+        parent_ref = values.pop("parent", None)
+        if parent_ref in pending:
+            flush()
+        parent_id = parents.get(parent_ref) if parent_ref else None
+        if parent_ref and parent_id is None:
+            lookups.deferred_parents.append((values["external_id"], parent_ref))  # linked at the end
+        wanted = {"name": values["name"], "domain": values.get("domain", "")}
+        for optional in ("owner_id", "segment_id", "engagement_model", "customer_since"):
+            if optional in values:
+                wanted[optional] = values[optional]
+        if parent_id is not None:
+            wanted["parent_id"] = parent_id
+        account = lookups.existing.get(values["external_id"])
+        try:
+            if account is None:
+                require_row(actor, "accounts.add_account", None, "external_id")
+            else:
+                require_row(actor, "accounts.change_account", account, "external_id")
+        except RowProblem as problem:
+            outcomes[index] = problem
+            continue
+        if account is None:
+            creates.append((index, bulk_services.NewAccount(external_id=values["external_id"], **wanted)))
+            pending.add(values["external_id"])
+            continue
+        changes = {k: v for k, v in wanted.items() if _current(account, k) != v}
+        if not changes:
+            outcomes[index] = "unchanged"
+            continue
+        arguments = {k: v for k, v in changes.items() if k not in relations}
+        for key, (name, model) in relations.items():
+            if key in changes:
+                arguments[name] = lookups.instance(model, changes[key])
+        if "parent" in arguments:
+            flush()  # its check walks the parents as written
+        updates.append((index, account, arguments))
+        if "parent" in arguments:
+            flush()
+    flush()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _bulk_problem(error: ValidationError | PermissionDenied) -> RowProblem:
+    if isinstance(error, PermissionDenied):
+        return RowProblem("owner", str(error))
+    raise error  # as _apply_account lets it through: the checks of the clean step keep it from happening
+
+
 def _apply_account(values: dict, lookups: Lookups, actor: User | None) -> str:
     parent_ref = values.pop("parent", None)
     parent = Account.objects.filter(external_id=parent_ref).first() if parent_ref else None
@@ -368,6 +479,7 @@ register(
         label=gettext_lazy("Accounts"),
         clean=_clean_account,
         apply=_apply_account,
+        apply_chunk=_apply_accounts,
         model=Account,
         fields=[
             Field(
