@@ -203,7 +203,10 @@ def test_a_reset_link_sets_a_new_password_and_ends_other_sessions(admin_user, cs
     assert Client().login(username=csm.email, password=PASSWORD)
     assert not Client().login(username=csm.email, password="correct horse battery staple")
     assert browser.get("/my-settings/").status_code == 302  # the session of the old password ended
-    assert [e.action for e in AuditLogEntry.objects.order_by("id")][-2:] == [
+    # (sign-ins and failed sign-ins are audited too: only the people changes are compared here)
+    assert [e.action for e in AuditLogEntry.objects.filter(action__startswith="user.").order_by("id")][
+        -2:
+    ] == [
         "user.password_reset",
         "user.password_set",
     ]
