@@ -190,32 +190,27 @@ def triggers_suspended(*, using: str = "default") -> Iterator[None]:
 # --- Sign-ins and the Django admin (connected in UsersConfig.ready) -------------------------------
 
 
-def _signed_in(
-    sender: Any, request: HttpRequest | None = None, user: User | None = None, **kwargs: Any
-) -> None:
-    if isinstance(user, User) and user.pk:
-        append(
-            actor=user,
-            action="auth.login",
-            object_type=User._meta.label_lower,
-            object_id=str(user.pk),
-            object_repr=str(user),
-            changes={"ip": client_address(request)},
-        )
+def _session_recorder(action: str) -> Callable[..., None]:
+    """A receiver of user_logged_in / user_logged_out that records `action` with the client address."""
+
+    def record(
+        sender: Any, request: HttpRequest | None = None, user: User | None = None, **kwargs: Any
+    ) -> None:
+        if isinstance(user, User) and user.pk:
+            append(
+                actor=user,
+                action=action,
+                object_type=User._meta.label_lower,
+                object_id=str(user.pk),
+                object_repr=str(user),
+                changes={"ip": client_address(request)},
+            )
+
+    return record
 
 
-def _signed_out(
-    sender: Any, request: HttpRequest | None = None, user: User | None = None, **kwargs: Any
-) -> None:
-    if isinstance(user, User) and user.pk:
-        append(
-            actor=user,
-            action="auth.logout",
-            object_type=User._meta.label_lower,
-            object_id=str(user.pk),
-            object_repr=str(user),
-            changes={"ip": client_address(request)},
-        )
+_signed_in = _session_recorder("auth.login")
+_signed_out = _session_recorder("auth.logout")
 
 
 def _sign_in_failed(
