@@ -41,6 +41,7 @@ from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from touchpoint.bounds import FIRST_DAY, LAST_DAY
 from touchpoint.confirmation import NeedsConfirmation
 from touchpoint.users.models import User
 from touchpoint.users.permissions import require
@@ -53,9 +54,7 @@ logger = logging.getLogger(__name__)
 
 BIGINT_MAX = 2**63 - 1  # ids (BigAutoField) and offsets: SQLite and PostgreSQL both stop here
 INTEGER_MAX = 2**31 - 1  # PostgreSQL `integer` columns (PositiveIntegerField)
-# Dates the services can compute with: a renewal a term later, a month's end, a time zone away.
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(2999, 12, 31)
+# Dates the services can compute with (touchpoint.bounds): FIRST_DAY, LAST_DAY, imported above.
 
 
 def _no_nul(value: str) -> str:

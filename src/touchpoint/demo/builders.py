@@ -47,6 +47,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -375,6 +376,15 @@ class DemoData:
 
 _DATA: dict[str, DemoData] = {}
 
+# Context managers the whole build runs inside (in its transaction), registered by the apps that need
+# one: the users app lifts the audit log's triggers so the steps may date the entries they wrote.
+_BUILD_WRAPPERS: list[Callable[[], AbstractContextManager[Any]]] = []
+
+
+def register_build_wrapper(wrapper: Callable[[], AbstractContextManager[Any]]) -> None:
+    if wrapper not in _BUILD_WRAPPERS:
+        _BUILD_WRAPPERS.append(wrapper)
+
 
 def register_data(
     key: str,
@@ -490,11 +500,11 @@ def build(*, seed: int = 42, accounts: int = 300, days: int = 540, anchor: date 
         tz=timezone.get_current_timezone(),
         fakers={locale: Faker(locale) for locale in LOCALES},
     )
-    from touchpoint.users.audit import triggers_suspended
-
-    # The steps date what they wrote, audit entries included, to when it happened in the demo's
-    # past: the audit log's triggers are lifted for this one transaction and back before it commits.
-    with transaction.atomic(), triggers_suspended():
+    # The steps date what they wrote, audit entries included, to when it happened in the demo's past:
+    # apps whose tables refuse that (the audit log's triggers) lift it for this one transaction.
+    with transaction.atomic(), ExitStack() as wrappers:
+        for wrapper in _BUILD_WRAPPERS:
+            wrappers.enter_context(wrapper())
         for demo_step in ordered_steps():
             context.seed_for(demo_step.name)
             started = time.perf_counter()

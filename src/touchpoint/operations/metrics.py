@@ -54,7 +54,8 @@ def observe_request(*, route: str, method: str, status: int, seconds: float) -> 
     LATENCY.labels(route=route).observe(seconds)
 
 
-def observe_ingest(*, accepted: int, duplicates: int, rejected: int) -> None:
+def observe_ingest(*, accepted: int, duplicates: int, rejected: int, **_signal: object) -> None:
+    """Counts a tracking call; connected to usage's `batch_ingested` signal (OperationsConfig.ready)."""
     if accepted or duplicates:
         BATCHES.inc()
     EVENTS_ACCEPTED.inc(accepted)

@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from touchpoint.operations import metrics
 from touchpoint.usage import services
 from touchpoint.usage.models import Source
 from touchpoint.usage.segment import MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, parse_time
+from touchpoint.usage.signals import batch_ingested
 
 
 def _error(status: int, detail: str, field: str = "", message: str = "") -> JsonResponse:
@@ -140,7 +140,9 @@ def _tracking_endpoint(message_type: str | None):
                 }
             )
         rejected.sort(key=lambda item: item["index"])
-        metrics.observe_ingest(accepted=result.accepted, duplicates=result.duplicates, rejected=len(rejected))
+        batch_ingested.send(
+            sender=None, accepted=result.accepted, duplicates=result.duplicates, rejected=len(rejected)
+        )
         if rejected and result.accepted == 0 and result.duplicates == 0:
             status = 413 if message_type is not None and oversized else 400
             return JsonResponse(

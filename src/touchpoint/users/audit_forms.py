@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from touchpoint.api_contract import FIRST_DAY, LAST_DAY
+from touchpoint.bounds import FIRST_DAY, LAST_DAY
 from touchpoint.users.audit_log import AuditFilters, object_types
 from touchpoint.users.models import User
 

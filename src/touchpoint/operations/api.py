@@ -1,4 +1,5 @@
-"""REST API of the users app: the audit log, read-only (admins and CS leaders)."""
+"""REST API of the audit log (kept by the users app), read-only for admins and CS leaders. It lives here
+because the API contract itself depends on the users app."""
 
 from __future__ import annotations
 
