@@ -208,7 +208,13 @@ def _flush_by_deleting_what_has_rows() -> None:
         with self.connection.cursor() as cursor:
             cursor.execute(probe)
             with_rows = [names[row[0]] for row in cursor.fetchall()]
-        return ["SET CONSTRAINTS ALL DEFERRED;", *(f"DELETE FROM {name};" for name in with_rows)]
+        # Checked at once at the end, so no check is left pending: a pending one would stop the audit
+        # log's triggers being put back (ALTER TABLE refuses a table with pending trigger events).
+        return [
+            "SET CONSTRAINTS ALL DEFERRED;",
+            *(f"DELETE FROM {name};" for name in with_rows),
+            "SET CONSTRAINTS ALL IMMEDIATE;",
+        ]
 
     DatabaseOperations.sql_flush = sql_flush
 
