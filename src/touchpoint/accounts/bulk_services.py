@@ -236,13 +236,7 @@ def create_accounts(*, accounts: Sequence[NewAccount], actor: User | None) -> li
             kind="account.created",
             account_id=account.pk,
             subject=account,
-            payload={
-                "name": account.name,
-                "external_id": account.external_id,
-                "owner_id": account.owner_id,
-                "segment_id": account.segment_id,
-                "parent_id": account.parent_id,
-            },
+            payload=services.created_payload(account),
         )
     effects.write()
     return outcomes

@@ -179,6 +179,17 @@ def _check_engagement_model(value: str) -> str:
     return value
 
 
+def created_payload(account: Account) -> dict:
+    """The `account.created` event's payload (the bulk import writes the same one)."""
+    return {
+        "name": account.name,
+        "external_id": account.external_id,
+        "owner_id": account.owner_id,
+        "segment_id": account.segment_id,
+        "parent_id": account.parent_id,
+    }
+
+
 @transaction.atomic
 def create_account(
     *,
@@ -221,13 +232,7 @@ def create_account(
         account=account,
         subject=account,
         actor=actor,
-        payload={
-            "name": account.name,
-            "external_id": account.external_id,
-            "owner_id": account.owner_id,
-            "segment_id": account.segment_id,
-            "parent_id": account.parent_id,
-        },
+        payload=created_payload(account),
     )
     return account
 
