@@ -170,8 +170,12 @@ def triggers_suspended(*, using: str = "default") -> Iterator[None]:
                 for table in AUDIT_TABLES:
                     cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} DISABLE TRIGGER USER")
                 yield
+                # ALTER TABLE refuses a table with pending trigger events: the deferred foreign-key
+                # checks of what ran inside are settled first, then deferred again as Django made them.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for table in AUDIT_TABLES:
                     cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} ENABLE TRIGGER USER")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             else:
                 placeholders = ", ".join(["%s"] * len(AUDIT_TABLES))
                 cursor.execute(
