@@ -15,10 +15,13 @@ column's values come back in the order of the rows, as `bulk_create` reads them 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
+import orjson
 from django.db import connections, models
 from django.db.models.constants import OnConflict
 
@@ -53,16 +56,17 @@ def insert_rows(
         if field.attname not in named and field.has_db_default():  # type: ignore[attr-defined]
             continue  # the database fills it
         fields.append(field)
-    # Per column, how a row's value is read and adapted; a default is adapted once for every row (it
-    # goes to the database as text or a number, so one value serves them all).
-    readers: list[Callable[[Mapping[str, Any]], Any]] = []
-    for field in fields:
-        adapt = _adapter(field, connection)
-        key = named.get(field.attname)
-        if key is None:
-            readers.append(partial(_constant, adapt(field.get_default())))
-        else:
-            readers.append(partial(_read, key, adapt))
+    # The columns the rows name come first, read in one C call per row (itemgetter) and adapted only
+    # where the ORM would adapt them; then the defaulted columns, adapted once for every row (they go
+    # to the database as text or a number, so one value serves them all).
+    given_fields = [field for field in fields if field.attname in named]
+    defaulted = [field for field in fields if field.attname not in named]
+    fields = given_fields + defaulted
+    keys = [named[field.attname] for field in given_fields]
+    adapters = [(index, _adapter(field, connection)) for index, field in enumerate(given_fields)]
+    adapters = [(index, adapt) for index, adapt in adapters if adapt is not _as_is]
+    constants = [_adapter(field, connection)(field.get_default()) for field in defaulted]
+    read = _reader(keys)
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -79,9 +83,15 @@ def insert_rows(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
-            params = [read(row) for row in chunk for read in readers]
-            values = ", ".join([one] * len(chunk))
-            cursor.execute(f"{insert} {table} ({columns}) VALUES {values}{back}", params)
+            params: list[Any] = []
+            for row in chunk:
+                values = read(row)
+                for index, adapt in adapters:
+                    values[index] = adapt(values[index])
+                params += values
+                params += constants
+            placeholders = ", ".join([one] * len(chunk))
+            cursor.execute(f"{insert} {table} ({columns}) VALUES {placeholders}{back}", params)
             if returning is not None:
                 found.extend(value for (value,) in cursor.fetchall())
     return found
@@ -96,10 +106,14 @@ def _adapter(field: Any, connection: Any) -> Callable[[Any], Any]:
     if kind == "DateField":
         return _remembering(ops.adapt_datefield_value)
     if kind == "JSONField":
-        encoder = getattr(field, "encoder", None)
-        return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
+        dumps = partial(_dumps, getattr(field, "encoder", None))
+        if connection.vendor == "postgresql":
+            from psycopg.types.json import Jsonb  # the wrapper the ORM hands psycopg for jsonb
+
+            return lambda value: None if value is None else Jsonb(value, dumps=dumps)
+        return lambda value: None if value is None else dumps(value)
     if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
-        return lambda value: None if value is None else str(value)  # choices' enums as their text
+        return _text
     if kind in _PLAIN:
         return _as_is
     return lambda value: field.get_db_prep_save(value, connection)
@@ -122,16 +136,55 @@ _PLAIN = frozenset(
 )
 
 
-def _read(key: str, adapt: Callable[[Any], Any], row: Mapping[str, Any]) -> Any:
-    return adapt(row[key])
-
-
-def _constant(value: Any, row: Mapping[str, Any]) -> Any:
-    return value
+def _reader(keys: list[str]) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A row's values for `keys`, as a new list."""
+    if not keys:
+        return lambda row: []
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda row: [row[key]]
+    get = itemgetter(*keys)
+    return lambda row: list(get(row))
 
 
 def _as_is(value: Any) -> Any:
     return value
+
+
+def _text(value: Any) -> Any:
+    """Text as text; choices' enums (str subclasses the drivers may write by name) as their value."""
+    if value.__class__ is str or value is None:
+        return value
+    return str(value)
+
+
+class _NotPlainJSON(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    """What the json module writes for a subclass of str or int (an enum of choices): its value."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    raise _NotPlainJSON
+
+
+# orjson writes what it knows natively (dict, list, str, int, float, bool, None) much faster than the
+# json module the ORM uses, and str/int subclasses as their value as the json module does; anything
+# else (a date, a Decimal, a dataclass) makes `_plain` refuse and the value goes the ORM's way instead,
+# so what is stored means what the ORM stores.
+_PASS_THROUGH = (
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _dumps(encoder: Any, value: Any) -> str:
+    try:
+        return orjson.dumps(value, default=_plain, option=_PASS_THROUGH).decode()
+    except (_NotPlainJSON, TypeError):
+        return json.dumps(value, cls=encoder)
 
 
 def _remembering(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -68,6 +68,7 @@ class Effects:
         self.timeline: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
+        self.content_types: dict[type[models.Model], int] = {}  # the manager's cache costs a router call
 
     def add_timeline(
         self,
@@ -88,12 +89,17 @@ class Effects:
                 "body": body,
                 "occurred_at": occurred_at or self.at,
                 "actor_id": actor_id_of(self.actor),
-                "subject_type_id": ContentType.objects.get_for_model(_model_of(subject)).pk,
+                "subject_type_id": self._content_type_id(_model_of(subject)),
                 "subject_id": _pk_of(subject),
                 "data": data or {},
                 "created_at": self.at,
             }
         )
+
+    def _content_type_id(self, model: type[models.Model]) -> int:
+        if model not in self.content_types:
+            self.content_types[model] = ContentType.objects.get_for_model(model).pk
+        return self.content_types[model]
 
     def add_audit(
         self,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -102,7 +102,8 @@ def create_subscriptions(
     each subscription or the ValidationError (a NeedsConfirmation for an unconfirmed warning) that kept
     it out. The caller knows none of their external ids exists yet: the check is made here too."""
     at = timezone.now()
-    today = timezone.localdate()
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate(at, zone)
     account_ids = {new.account_id for new in subscriptions}
     accounts = {
         a.pk: a
@@ -125,7 +126,7 @@ def create_subscriptions(
     plans: list[dict[str, Any]] = []  # per subscription made: its movements and closing, to write after
     for new in subscriptions:
         try:
-            subscription, plan = _check(new, accounts, ledgers, taken, rates, today=today, at=at)
+            subscription, plan = _check(new, accounts, ledgers, taken, rates, today=today, at=at, zone=zone)
         except ValidationError as error:
             outcomes.append(error)
             continue
@@ -175,6 +176,7 @@ def _check(
     *,
     today: date,
     at: Any,
+    zone: tzinfo,
 ) -> tuple[Subscription, dict[str, Any]]:
     """create_subscription's checks (and cancel_subscription's), in their order; the subscription as it
     ends up, and what to record for it. Adds its movements to the account's ledger."""
@@ -200,7 +202,7 @@ def _check(
     services._day(new.started_on, "started_on")
     services._day(new.renewal_date, "renewal_date")
     services._renewal_not_before_start(new.renewal_date, new.started_on)
-    ask_to_confirm(services._start_warning(account, new.started_on), new.confirm)
+    ask_to_confirm(services._start_warning(account, new.started_on, zone=zone), new.confirm)
     subscription = Subscription(
         account_id=account.pk,
         external_id=new.external_id or None,
@@ -281,6 +283,8 @@ def _write(
         subscription.pk = pk
         subscription._state.adding = False
     currency = services.reporting_currency()
+    zone = timezone.get_current_timezone()
+    labels = {kind.value: str(kind.label) for kind in MovementKind}  # a lazy label looks itself up each time
     effects = Effects(at=at, actor=actor)
     # Renewal opportunities, as renewal_process.sync_opportunity opens them (and closes them on a cancel).
     opened: list[tuple[Subscription, dict[str, Any]]] = []
@@ -361,7 +365,15 @@ def _write(
             )
         movements = [(next(rows), next(movement_ids)) for _movement in plan["movements"]]
         if movements and movements[0][0]["mrr_before"] == 0:
-            _movement_effects(effects, subscription, *movements.pop(0), currency=currency, source=source)
+            _movement_effects(
+                effects,
+                subscription,
+                *movements.pop(0),
+                currency=currency,
+                source=source,
+                zone=zone,
+                labels=labels,
+            )
         effects.add_audit(
             action="create",
             instance=subscription,
@@ -390,7 +402,9 @@ def _write(
             closed.subscription = subscription  # its name in the audit log
             effects.add_audit(action="close", instance=closed, changes={"stage": "churned"}, actor=None)
         for row, pk in movements:
-            _movement_effects(effects, subscription, row, pk, currency=currency, source=source)
+            _movement_effects(
+                effects, subscription, row, pk, currency=currency, source=source, zone=zone, labels=labels
+            )
         effects.add_audit(action="cancel", instance=subscription, changes={"reason": ""})
         effects.add_event(
             kind="subscription.canceled",
@@ -408,15 +422,23 @@ def _write(
 
 
 def _movement_effects(
-    effects: Effects, subscription: Subscription, row: dict[str, Any], pk: int, *, currency: str, source: str
+    effects: Effects,
+    subscription: Subscription,
+    row: dict[str, Any],
+    pk: int,
+    *,
+    currency: str,
+    source: str,
+    zone: tzinfo,
+    labels: dict[str, str],
 ) -> None:
     """services._record_movement's timeline entry and event for a movement written in bulk."""
     delta = row["delta"]
-    noon = services._at_noon(row["occurred_on"])
+    noon = services._at_noon(row["occurred_on"], zone=zone)
     effects.add_timeline(
         account_id=subscription.account_id,
         kind="mrr_movement",
-        title=f"{MovementKind(row['kind']).label}: {subscription} {delta:+} {currency} MRR",
+        title=f"{labels[row['kind']]}: {subscription} {delta:+} {currency} MRR",
         occurred_at=noon,
         subject=(MrrMovement, pk),
         data={

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
@@ -112,9 +112,13 @@ def _renewal_not_before_start(renewal_date: date | None, started_on: date) -> No
 WARNING_CODES = frozenset({"start_before_account", "mrr_jump"})
 
 
-def _start_warning(account: Account, started_on: date) -> dict[str, tuple[str, str]]:
-    """A start before the account was created in Touchpoint: history, or a typo in the year?"""
-    created = timezone.localdate(account.created_at)
+def _start_warning(
+    account: Account, started_on: date, *, zone: tzinfo | None = None
+) -> dict[str, tuple[str, str]]:
+    """A start before the account was created in Touchpoint: history, or a typo in the year?
+
+    `zone`: the current time zone, when the caller has it at hand (asking costs, row after row)."""
+    created = timezone.localdate(account.created_at, zone)
     if started_on >= created:
         return {}
     return {
@@ -144,8 +148,8 @@ def _mrr_warning(before: Decimal, after: Decimal) -> dict[str, tuple[str, str]]:
     }
 
 
-def _at_noon(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(12)))
+def _at_noon(day: date, *, zone: tzinfo | None = None) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(12)), zone)
 
 
 def account_mrr(account: Account, *, on: date | None = None) -> Decimal:
