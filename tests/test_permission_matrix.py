@@ -428,6 +428,7 @@ PAGES: dict[str, list[Case]] = {
     "person-reactivate": [Case(admins_only, method="post")],
     "person-reset-password": [Case(admins_only, method="post")],
     "person-resend": [Case(admins_only, method="post")],
+    "person-reset-two-factor": [Case(admins_only, method="post")],
     "sign-in-link": [
         Case(
             public,

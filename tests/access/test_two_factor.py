@@ -149,3 +149,60 @@ def test_without_the_setting_admins_are_not_asked(db):
     client = Client()
     sign_in(client, admin.email)
     assert client.get(reverse("my-settings")).status_code == 200
+
+
+def test_wrong_codes_count_toward_the_lockout_like_wrong_passwords(db, settings):
+    """A stolen password does not buy unlimited code guesses: the fifth wrong code locks the account."""
+    user = make_user()
+    setup = Client()
+    setup.force_login(user)
+    turn_on(setup)
+    guesser = Client()
+    assert sign_in(guesser, user.email).status_code == 302
+    answers = [
+        guesser.post(reverse("two-factor-verify"), {"code": "000000"}, REMOTE_ADDR="10.2.0.1")
+        for _try in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert [a.status_code for a in answers[:-1]] == [400] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert answers[-1].status_code == 429 and "Sign-in is locked" in answers[-1].content.decode()
+    assert guesser.get(reverse("my-settings")).status_code == 302  # signed out
+    again = sign_in(Client(), user.email)  # even with the right password, from another address
+    assert again.status_code == 429
+    assert AuditLogEntry.objects.filter(action="auth.login_failed").count() >= settings.AXES_FAILURE_LIMIT
+
+
+def test_turning_it_on_signs_out_the_other_sessions(db):
+    user = make_user()
+    elsewhere = Client()
+    elsewhere.force_login(user)
+    assert elsewhere.get(reverse("my-settings")).status_code == 200
+    here = Client()
+    here.force_login(user)
+    turn_on(here)
+    assert here.get(reverse("my-settings")).status_code == 200  # the session that turned it on stays
+    assert elsewhere.get(reverse("my-settings")).status_code == 302  # signed in with a password only
+    entry = AuditLogEntry.objects.get(action="2fa.enable")
+    assert entry.changes == {"other_sessions_ended": 1}
+
+
+def test_an_admin_removes_someones_second_factor_in_the_app(db):
+    user = make_user()
+    own = Client()
+    own.force_login(user)
+    turn_on(own)
+    admin = UserFactory(role=Role.ADMIN, email="admin@example.com")
+    client = Client()
+    client.force_login(admin)
+    page = client.get(reverse("person", args=[user.pk])).content.decode()
+    assert 'id="person-two-factor">On<' in page
+    response = client.post(reverse("person-reset-two-factor", args=[user.pk]))
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert own.get(reverse("my-settings")).status_code == 302  # their sessions ended
+    entry = AuditLogEntry.objects.get(action="2fa.reset")
+    assert entry.actor == admin and entry.object_id == str(user.pk)
+    page = client.get(reverse("person", args=[user.pk])).content.decode()
+    assert 'id="person-two-factor">Off<' in page and "person-reset-two-factor" not in page
+    fresh = Client()
+    assert sign_in(fresh, user.email).status_code == 302
+    assert fresh.get(reverse("my-settings")).status_code == 200  # no code asked any more

@@ -31,3 +31,16 @@ def test_admin_pages_list_users_and_audit_log(admin_user):
 
 def test_csm_cannot_open_the_admin_site(csm_client):
     assert csm_client.get("/admin/").status_code == 302
+
+
+def test_deactivating_outside_the_people_page_signs_the_person_out_everywhere(admin_user):
+    """Django's admin (or a shell) saves is_active off directly: the person's sessions end all the same."""
+    from tests.factories import UserFactory
+
+    person = UserFactory(email="leaving@example.com")
+    client = logged_in_client(person)
+    assert client.get("/my-settings/").status_code == 200
+    person.is_active = False
+    person.save()
+    assert client.get("/my-settings/").status_code == 302
+    person.save()  # saving an inactive person again ends nothing more (and does not fail)

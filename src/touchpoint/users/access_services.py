@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from touchpoint.users.models import User
+from touchpoint.users.people import end_sessions
 from touchpoint.users.services import record_audit
 
 
@@ -64,9 +65,14 @@ def totp_matches(*, key: str, code: str) -> bool:
 
 
 @transaction.atomic
-def enable_two_factor(*, user: User, key: str, code: str) -> tuple[object, list[str]]:
+def enable_two_factor(
+    *, user: User, key: str, code: str, keep_session: str | None = None
+) -> tuple[object, list[str]]:
     """Turn the second factor on with the secret `key` shown to the user, confirmed by a code from their
-    app. Returns the device and new backup codes (each works once)."""
+    app. Returns the device and new backup codes (each works once).
+
+    The user's other sessions end (all but `keep_session`, the one turning it on): they were signed in
+    with a password alone, and must now sign in again with the code."""
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -78,7 +84,8 @@ def enable_two_factor(*, user: User, key: str, code: str) -> tuple[object, list[
     backup = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
     codes = [StaticToken.random_token() for _i in range(BACKUP_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=backup, token=code) for code in codes])
-    record_audit(actor=user, action="2fa.enable", instance=user)
+    ended = end_sessions(user, keep=keep_session)
+    record_audit(actor=user, action="2fa.enable", instance=user, changes={"other_sessions_ended": ended})
     return device, codes
 
 
@@ -107,3 +114,26 @@ def disable_two_factor(*, user: User, code: str, actor: User | None = None) -> N
     for device in list(devices_for_user(user, confirmed=None)):
         device.delete()
     record_audit(actor=actor or user, action="2fa.disable", instance=user)
+
+
+def has_two_factor(user: User) -> bool:
+    from django_otp import user_has_device
+
+    return user_has_device(user, confirmed=True)
+
+
+@transaction.atomic
+def reset_two_factor(*, user: User, actor: User | None) -> bool:
+    """An admin removes someone's second factor (a lost phone): their devices and backup codes go,
+    their sessions end, and they set a new one up at their next sign-in if their role requires it.
+    Returns whether there was one to remove."""
+    from django_otp import devices_for_user
+
+    devices = list(devices_for_user(user, confirmed=None))
+    if not devices:
+        return False
+    for device in devices:
+        device.delete()
+    ended = end_sessions(user)
+    record_audit(actor=actor, action="2fa.reset", instance=user, changes={"sessions_ended": ended})
+    return True

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_save
 
 
 class UsersConfig(AppConfig):
@@ -17,6 +17,13 @@ class UsersConfig(AppConfig):
                 sync_role_groups(using=using)
 
         post_migrate.connect(_sync, weak=False, dispatch_uid="touchpoint.users.sync_role_groups")
+        # Deactivated anywhere (Django's admin included): signed out everywhere at once.
+        from touchpoint.users.models import User
+        from touchpoint.users.people import end_sessions_of_deactivated
+
+        pre_save.connect(
+            end_sessions_of_deactivated, sender=User, dispatch_uid="touchpoint.users.deactivated"
+        )
         # Sign-ins, failed sign-ins and the Django admin's changes go to the audit log.
         audit.connect()
         # The demo company backdates the audit entries its steps write: it builds with the log's

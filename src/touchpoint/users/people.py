@@ -197,8 +197,9 @@ def change_role(*, user: User, role: Role | str, actor: User | None) -> User:
     return user
 
 
-def end_sessions(user: User) -> int:
-    """Sign the person out everywhere: delete their stored sessions. Returns how many ended.
+def end_sessions(user: User, *, keep: str | None = None) -> int:
+    """Sign the person out everywhere (but the session whose key is `keep`): delete their stored
+    sessions. Returns how many ended.
 
     With a session engine that stores no rows (signed cookies, cache), an inactive user is still
     turned away on their next request: Django's backend refuses inactive users."""
@@ -210,10 +211,20 @@ def end_sessions(user: User) -> int:
     ended = [
         session.pk
         for session in model.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk)
+        if session.pk != keep and str(session.get_decoded().get("_auth_user_id")) == str(user.pk)
     ]
     model.objects.filter(pk__in=ended).delete()
     return len(ended)
+
+
+def end_sessions_of_deactivated(sender, instance: User, raw: bool = False, **kwargs) -> None:
+    """pre_save of User: whoever sets is_active off (Django's admin, a shell, a fixture load aside)
+    signs the person out everywhere, as deactivate_user does."""
+    if raw or instance.pk is None or instance.is_active:
+        return
+    was_active = User.objects.filter(pk=instance.pk, is_active=True).exists()
+    if was_active:
+        end_sessions(instance)
 
 
 @transaction.atomic
@@ -229,12 +240,12 @@ def deactivate_user(*, user: User, actor: User | None) -> User:
     if _is_active_admin(user) and _active_admins_besides(user) == 0:
         raise ValidationError({"user": _("This is the last active admin: make someone else an admin first.")})
     was_invited = is_invited(user)
+    ended = end_sessions(user)  # before the save, whose signal would end them uncounted
     user.is_active = False
     user.save(update_fields=["is_active"])
     SignInLink.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    ended = end_sessions(user)
     record_audit(
         actor=actor,
         action="user.deactivate",

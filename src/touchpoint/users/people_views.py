@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users import people as services
 from touchpoint.users import people_selectors as selectors
+from touchpoint.users.access_services import has_two_factor, reset_two_factor
 from touchpoint.users.models import SignInLinkPurpose, User
 from touchpoint.users.people_forms import ChoosePasswordForm, InviteForm, RoleForm
 from touchpoint.users.permissions import permission_required
@@ -108,6 +109,7 @@ def _person_page(
             "links": selectors.latest_links(person),
             "errors": errors or {},
             "is_me": person.pk == request.user.pk,
+            "has_two_factor": has_two_factor(person),
             "now": timezone.now(),
         },
         status=status,
@@ -169,6 +171,18 @@ def person_reset_password(request: AuthenticatedHttpRequest, user_id: int) -> Ht
         if _email_link(request, target, raw, SignInLinkPurpose.RESET):
             messages.success(
                 request, _("A link to choose a new password was sent to %(email)s.") % {"email": target.email}
+            )
+
+    return _act(request, user_id, reset, "")
+
+
+@require_POST
+@permission_required(MANAGE)
+def person_reset_two_factor(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
+    def reset(target: User) -> None:
+        if reset_two_factor(user=target, actor=request.user):
+            messages.success(
+                request, _("Two-factor sign-in was removed and their sessions ended: they set it up again.")
             )
 
     return _act(request, user_id, reset, "")

@@ -15,10 +15,12 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
@@ -32,6 +34,7 @@ from django_otp import user_has_device
 
 from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users import access_services
+from touchpoint.users.access import lockout_response
 from touchpoint.users.roles import Role
 
 SESSION_KEY = "touchpoint_two_factor"
@@ -93,6 +96,13 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
             otp_login(request, device)
             request.session.pop(SESSION_KEY, None)
             return redirect(_next(request))
+        # A wrong code is a failed sign-in: it counts toward the lockout as a wrong password does
+        # (django-axes listens), so guessing codes with a stolen password locks the account too.
+        credentials = {"username": request.user.email}
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if AxesProxyHandler.is_locked(request, credentials):
+            logout(request)
+            return lockout_response(request, credentials=credentials)
         error = _("That code is not right (or too many tries: wait a little).")
     status = 400 if error else 200
     return render(
@@ -120,7 +130,10 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
                 return redirect("my-settings")
             key = signing.loads(request.POST.get("key", ""), salt=KEY_SALT, max_age=3600)
             device, codes = access_services.enable_two_factor(
-                user=user, key=key, code=request.POST.get("code", "")
+                user=user,
+                key=key,
+                code=request.POST.get("code", ""),
+                keep_session=request.session.session_key,
             )
         except signing.BadSignature:
             error = _("The set-up expired: scan the new code and try again.")

@@ -15,6 +15,11 @@ urlpatterns = [
         people_views.person_reset_password,
         name="person-reset-password",
     ),
+    path(
+        "people/<int:user_id>/two-factor/reset/",
+        people_views.person_reset_two_factor,
+        name="person-reset-two-factor",
+    ),
     path("people/<int:user_id>/resend-invitation/", people_views.person_resend, name="person-resend"),
     path("welcome/<str:token>/", people_views.sign_in_link, name="sign-in-link"),
     path("audit/", audit_views.audit_page, name="audit"),
