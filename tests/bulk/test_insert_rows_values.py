@@ -47,7 +47,9 @@ def _stored_both_ways(payload, kind="test.kind"):
     with transaction.atomic():
         by_orm = DomainEvent.objects.bulk_create([DomainEvent(kind=kind, payload=payload, occurred_at=T0)])[0]
         (by_rows,) = insert_rows(
-            DomainEvent, [{"kind": kind, "payload": payload, "occurred_at": T0, "created_at": T0}], returning="id"
+            DomainEvent,
+            [{"kind": kind, "payload": payload, "occurred_at": T0, "created_at": T0}],
+            returning="id",
         )
         found = {e.pk: e for e in DomainEvent.objects.filter(pk__in=[by_orm.pk, by_rows])}
         transaction.set_rollback(True)

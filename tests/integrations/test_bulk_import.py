@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import AccountFactory, SegmentFactory, UserFactory
-from touchpoint.accounts.models import Account, TimelineEntry
+from touchpoint.accounts.models import Account, Contact, TimelineEntry
 from touchpoint.events.models import DomainEvent
 from touchpoint.integrations.csv_import import runner
 from touchpoint.revenue.models import MrrMovement, RenewalOpportunity, Subscription
@@ -36,6 +36,7 @@ def _refs() -> dict[str, dict[int, object]]:
     subscriptions = dict(Subscription.objects.values_list("pk", "external_id"))
     return {
         "accounts.account": dict(Account.objects.values_list("pk", "external_id")),
+        "accounts.contact": dict(Contact.objects.values_list("pk", "external_id")),
         "revenue.subscription": subscriptions,
         "revenue.mrrmovement": {
             m.pk: (subscriptions[m.subscription_id], m.kind, m.occurred_on.isoformat())
@@ -53,6 +54,7 @@ _ID_KEYS = {
     "subscription_id": "revenue.subscription",
     "movement_id": "revenue.mrrmovement",
     "opportunity_id": "revenue.renewalopportunity",
+    "contact_id": "accounts.contact",
 }
 
 
@@ -93,6 +95,20 @@ def snapshot() -> dict[str, list]:
                 a.created_at.date().isoformat() if a.created_at.date() < date.today() else "today",
             )
             for a in Account.objects.all()
+        ),
+        "contacts": _sorted(
+            (
+                c.external_id,
+                accounts[c.account_id],
+                c.name,
+                c.email,
+                c.title,
+                c.phone,
+                c.language,
+                c.time_zone,
+                tuple(sorted(c.roles.values_list("role", flat=True))),
+            )
+            for c in Contact.objects.all()
         ),
         "subscriptions": _sorted(
             (
@@ -436,3 +452,98 @@ def test_subscription_reimport_writes_nothing(tmp_path, people, euro):
     ]
     assert writes == []
     assert [model.objects.count() for model in (Subscription, *WRITTEN)] == counts
+
+
+CONTACTS = """Contact ID,Account ID,First Name,Last Name,Email,Title,Phone,Roles
+C1,A1,Ann,Lee,ann@a1.example,CFO,+1 555 0100,Decision maker; Champion
+C2,A1,Bo,,BO@A1.example,,,
+C3,A2,,,cy@a2.example,Ops,,User
+C4,A2,Dee,Du,cy@a2.example,,,
+C5,Nowhere,Eve,,eve@x.example,,,
+C6,A1,Fay,,not-an-email,,,
+C7,A2,Gus,,gus@a2.example,,,Astronaut
+C8,A1,Hal,,hal@a1.example,,,Champion
+"""
+
+CONTACT_CHANGES = """Contact ID,Account ID,First Name,Last Name,Email,Title,Phone,Roles
+C1,A1,Ann,Lee-Park,ann@a1.example,CFO,+1 555 0100,Decision maker
+C2,A1,Bo,,bo.new@a1.example,,,
+C9,A1,Ivy,,bo@a1.example,,,
+C10,A2,Jo,,jo@a2.example,,,User
+"""
+
+
+def _two_accounts():
+    AccountFactory(external_id="A1", name="One", domain="one.example", owner=None, segment=None)
+    AccountFactory(external_id="A2", name="Two", domain="two.example", owner=None, segment=None)
+
+
+@pytest.mark.parametrize("chunk", [2, 2000])
+def test_contacts_written_in_bulk_are_those_written_one_at_a_time(tmp_path, people, monkeypatch, chunk):
+    monkeypatch.setattr(runner, "CHUNK_ROWS", chunk)
+    ann, _bob = people
+    valid = "\n".join(
+        line for line in CONTACTS.splitlines() if not line.startswith(("C4,", "C5,", "C6,", "C7,"))
+    )
+    first = write(tmp_path, valid + "\n", "c.csv")
+    second = write(tmp_path, CONTACT_CHANGES, "d.csv")
+    one_at_a_time, bulk = both_ways(
+        [(first, "contacts"), (second, "contacts")], actor=ann, setup=_two_accounts
+    )
+    assert one_at_a_time[0][0]["created"] == 4, one_at_a_time[0]
+    # C9 takes the email C2 gives up a row before: the update is written before the new contact.
+    said = one_at_a_time[0][1]
+    assert (said["created"], said["updated"], said["problem_count"]) == (2, 2, 0), said
+    same(bulk, one_at_a_time)
+    assert {c[0] for c in bulk[1]["contacts"]} == {"C1", "C2", "C3", "C8", "C9", "C10"}
+    assert (
+        "C1",
+        "A1",
+        "Ann Lee-Park",
+        "ann@a1.example",
+        "CFO",
+        "+1 555 0100",
+        "",
+        "",
+        ("decision_maker",),
+    ) in bulk[1]["contacts"]
+    assert any(kind == "contact.added" for kind, *_rest in bulk[1]["events"])
+
+
+def test_contact_problems_are_the_same_either_way(tmp_path, people):
+    ann, _bob = people
+    checked = write(tmp_path, CONTACTS, "checked.csv")  # problems the check pass finds
+    clash = write(  # and one only writing finds: two new contacts of one account with one email
+        tmp_path,
+        "Contact ID,Account ID,Name,Email\nC3,A2,Cy,cy@a2.example\nC4,A2,Dee,CY@a2.example\n",
+        "e.csv",
+    )
+    one_at_a_time, bulk = both_ways(
+        [(checked, "contacts"), (clash, "contacts")], actor=ann, setup=_two_accounts
+    )
+    same(bulk, one_at_a_time)
+    first, second = bulk[0]
+    assert not first["written"] and [p.split(":")[0] for p in first["problems"]] == [
+        "row 6, column Account ID",
+        "row 7, column Email",
+        "row 8, column Roles",
+    ], first["problems"]
+    assert not second["written"] and second["problems"] == [
+        "row 3, column Email: This account already has a contact with this email."
+    ], second["problems"]
+    assert bulk[1]["contacts"] == []
+
+
+def test_contacts_reimport_writes_nothing(tmp_path, people):
+    _two_accounts()
+    path = write(tmp_path, CONTACT_CHANGES)
+    assert runner.run(path, "contacts").created == 4
+    counts = [model.objects.count() for model in (Contact, *WRITTEN)]
+    with CaptureQueriesContext(connection) as queries:
+        again = runner.run(path, "contacts")
+    assert again.unchanged == 4
+    writes = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert [model.objects.count() for model in (Contact, *WRITTEN)] == counts

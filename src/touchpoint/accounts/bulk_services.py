@@ -26,7 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts import services
-from touchpoint.accounts.models import Account, EngagementModel, Segment, TimelineEntry
+from touchpoint.accounts.models import (
+    Account,
+    Contact,
+    ContactRoleAssignment,
+    EngagementModel,
+    Segment,
+    TimelineEntry,
+)
 from touchpoint.bulk import insert_rows
 from touchpoint.events.models import DomainEvent
 from touchpoint.events.registry import is_registered
@@ -365,3 +372,100 @@ def _changes_of(
         changes["customer_since"] = changed_ids["customer_since"] = days
         account.created_at = since
     return changes, changed_ids
+
+
+# --- Creating contacts ------------------------------------------------------------------------
+
+
+@dataclass
+class NewContact:
+    """One contact to create: create_contact's arguments, with the account by id."""
+
+    account_id: int
+    name: str
+    email: str = ""
+    title: str = ""
+    phone: str = ""
+    external_id: str | None = None
+    roles: Sequence[str] = ()
+
+
+def create_contacts(*, contacts: Sequence[NewContact], actor: User | None) -> list[Contact | ValidationError]:
+    """create_contact for each: the contacts and their roles (one INSERT each), a "… added as a contact"
+    timeline entry, a `contact.create` audit entry and a `contact.added` event each. Returns, in order,
+    each contact or the ValidationError (naming the field) that kept it out."""
+    at = timezone.now()
+    wanted_ids = [n.external_id.strip() for n in contacts if n.external_id and n.external_id.strip()]
+    taken: set[str] = {
+        found
+        for found in Contact.objects.filter(external_id__in=wanted_ids).values_list("external_id", flat=True)
+        if found
+    }
+    # An account's contacts have distinct emails: those already there, and those made in this call.
+    emails = {(n.account_id, (n.email or "").strip().lower()) for n in contacts if n.email}
+    used: set[tuple[int, str]] = set(
+        Contact.objects.filter(
+            account_id__in={account_id for account_id, _email in emails},
+            email__in={email for _account_id, email in emails},
+        ).values_list("account_id", "email")
+    )
+    outcomes: list[Contact | ValidationError] = []
+    made: list[tuple[Contact, list[str]]] = []
+    for new in contacts:
+        try:  # create_contact's checks, in its order
+            email = services._clean_email(new.email)
+            if email and (new.account_id, email) in used:
+                raise ValidationError(
+                    {
+                        "email": ValidationError(
+                            _("This account already has a contact with this email."), code="unique"
+                        )
+                    }
+                )
+            name = services._clean_name(new.name)
+            external_id = _clean_new_external_id(new.external_id, taken)
+            roles = services._clean_roles(new.roles)
+        except ValidationError as error:
+            outcomes.append(error)
+            continue
+        if external_id is not None:
+            taken.add(external_id)
+        if email:
+            used.add((new.account_id, email))
+        contact = Contact(
+            account_id=new.account_id,
+            name=name,
+            email=email,
+            title=(new.title or "").strip()[:200],
+            phone=(new.phone or "").strip()[:50],
+            external_id=external_id,
+            created_at=at,
+        )
+        contact.updated_at = at
+        made.append((contact, roles))
+        outcomes.append(contact)
+    if not made:
+        return outcomes
+    Contact.objects.bulk_create([contact for contact, _roles in made], batch_size=1000)
+    insert_rows(
+        ContactRoleAssignment,
+        [{"contact_id": contact.pk, "role": role} for contact, roles in made for role in roles],
+    )
+    effects = Effects(at=at, actor=actor)
+    for contact, roles in made:
+        effects.add_timeline(
+            account_id=contact.account_id,
+            kind="contact_added",
+            title=f"{contact.name} added as a contact",
+            subject=contact,
+            data={"name": contact.name, "roles": roles},
+        )
+        effects.add_audit(action="contact.create", instance=contact, changes={"roles": roles})
+        effects.add_event(
+            kind="contact.added",
+            account_id=contact.account_id,
+            subject=contact,
+            payload={"contact_id": contact.pk, "name": contact.name, "email": contact.email, "roles": roles},
+        )
+    effects.write()
+    return outcomes
