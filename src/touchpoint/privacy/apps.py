@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PrivacyConfig(AppConfig):
+    """Personal data: export and erase everything held about a person (docs/privacy.md)."""
+
+    name = "touchpoint.privacy"
+    label = "privacy"
+    verbose_name = _("Privacy")
+
+    def ready(self) -> None:
+        from touchpoint.privacy import holders, rules  # noqa: F401  (rules declares the permissions)
+
+        holders.register()
