@@ -134,6 +134,184 @@ def seed_usage(world: World) -> None:
     world.expected_parts.add("usage")
 
 
+def seed_journeys(world: World) -> None:
+    from touchpoint.journeys.models import Enrollment, Journey, JourneyVersion, MessagingConsent, OutboxRow
+
+    journey = Journey.objects.create(key="welcome", name="Welcome")
+    version = JourneyVersion.objects.create(journey=journey, number=1, definition={"steps": []})
+    enrollment = Enrollment.objects.create(
+        journey=journey,
+        version=version,
+        account=world.account,
+        contact=world.contact,
+        subject_key=f"contact:{world.contact.pk}",
+        entry_data={"email": THE_EMAIL, "name": THE_NAME},
+    )
+    rendered = {"subject": f"Welcome, {THE_NAME}", "html": f"<p>Hi {THE_NAME}, call {THE_PHONE}</p>"}
+    OutboxRow.objects.create(
+        enrollment=enrollment,
+        step_id="email",
+        kind="email",
+        recipient_key=f"contact:{world.contact.pk}",
+        account=world.account,
+        contact=world.contact,
+        status="sent",
+        payload=rendered,
+        to_address=THE_EMAIL,
+        sent_at=timezone.now(),
+    )
+    OutboxRow.objects.create(
+        enrollment=enrollment,
+        step_id="nudge",
+        kind="in_app",
+        recipient_key=f"contact:{world.contact.pk}",
+        account=world.account,
+        contact=world.contact,
+        status="pending",
+        payload={"title": f"{THE_NAME}, look"},
+    )
+    MessagingConsent.objects.create(contact=world.contact, status="unsubscribed", source="unsubscribe link")
+    world.expected_parts.add("journeys")
+
+
+def seed_surveys(world: World) -> None:
+    from touchpoint.surveys.models import Decline
+    from touchpoint.surveys.services import create_survey, record_answer
+
+    survey = create_survey(name="NPS", actor=world.admin)
+    record_answer(
+        survey=survey,
+        account=world.account,
+        contact=world.contact,
+        score=9,
+        comment=f"Love it. {THE_NAME}, {THE_PHONE}",
+        actor=world.admin,
+    )
+    record_answer(
+        survey=survey, account=world.account, contact=world.other_contact, score=3, actor=world.admin
+    )
+    Decline.objects.create(survey=survey, account=world.account, contact=world.contact)
+    world.expected_parts.add("surveys")
+
+
+def seed_support(world: World) -> None:
+    from touchpoint.support.services import TicketData, create_ticket
+
+    create_ticket(
+        data=TicketData(
+            subject=f"{THE_NAME} cannot sign in",
+            opened_at=timezone.now() - timedelta(hours=3),
+            requester_name=THE_NAME,
+            requester_email=THE_EMAIL,
+        ),
+        account=world.account,
+        actor=world.admin,
+    )
+    world.expected_parts.add("support")
+
+
+def seed_feature_requests(world: World) -> None:
+    from touchpoint.feature_requests.services import ask, create_request
+
+    request = create_request(title="Dark mode", actor=world.admin)
+    ask(
+        request=request,
+        account=world.account,
+        actor=world.admin,
+        contact=world.contact,
+        verbatim=f"{THE_NAME} says: my eyes! Write to {THE_EMAIL}",
+    )
+    world.expected_parts.add("feature_requests")
+
+
+def seed_advocacy(world: World) -> None:
+    from touchpoint.advocacy import services
+
+    advocate = services.add_advocate(contact=world.contact, actor=world.admin, notes=f"{THE_NAME} loves us")
+    services.record_activity(
+        advocate=advocate, kind="reference_call", actor=world.admin, note=f"Call {THE_PHONE}"
+    )
+    services.give_reward(advocate=advocate, kind="gift", actor=world.admin, value=50, note=f"For {THE_NAME}")
+    services.mark_candidate(contact=world.other_contact, actor=world.admin)
+    world.expected_parts.add("advocacy")
+
+
+def seed_tasks(world: World) -> None:
+    from touchpoint.tasks.services import create_task
+
+    create_task(
+        title=f"Call {THE_NAME} back",
+        due_on=date.today() + timedelta(days=2),
+        actor=world.admin,
+        account=world.account,
+        owner=world.admin,
+        notes=f"Number: {THE_PHONE}",
+    )
+    world.expected_parts.add("tasks")
+
+
+def seed_plans(world: World) -> None:
+    from touchpoint.plans import services
+    from touchpoint.plans.models import PlanStakeholder
+
+    plan = services.create_plan(account=world.account, actor=world.admin, title="Plan for 2027")
+    services.update_plan(
+        plan=plan, title="Plan for 2027", summary=f"Agreed with {THE_NAME}", actor=world.admin
+    )
+    services.agree_plan(plan=plan, agreed_by=world.contact, agreed_on=date.today(), actor=world.admin)
+    services.add_objective(plan=plan, text=f"{THE_NAME} gets the board to adopt reports", actor=world.admin)
+    PlanStakeholder.objects.create(plan=plan, contact=world.contact, role="executive_sponsor")
+    world.expected_parts.add("plans")
+
+
+def seed_success(world: World) -> None:
+    from tests.factories import FrameworkFactory
+    from touchpoint.success.models import MilestoneDefinition, MilestoneReached
+
+    framework = FrameworkFactory()
+    milestone = MilestoneDefinition.objects.create(
+        framework=framework, key="value", name="First value", kind="outcome"
+    )
+    MilestoneReached.objects.create(
+        account=world.account,
+        milestone=milestone,
+        reached_on=date.today(),
+        source="manual",
+        evidence=f"{THE_NAME} confirmed on a call",
+        confirmed_by_contact=world.contact,
+        confirmed_by_name=THE_NAME,
+        recorded_by=world.admin,
+    )
+    world.expected_parts.add("success")
+
+
+def seed_playbooks(world: World) -> None:
+    from touchpoint.playbooks.models import Playbook, PlaybookRun, PlaybookRunStep
+
+    playbook = Playbook.objects.create(name="Champion left")
+    run = PlaybookRun.objects.create(
+        playbook=playbook,
+        account=world.account,
+        occurrence_key=f"champion:{THE_EMAIL}",
+        anchor_date=date.today(),
+    )
+    PlaybookRunStep.objects.create(run=run, position=1, title=f"Find a new champion to replace {THE_NAME}")
+    world.expected_parts.add("playbooks")
+
+
+def seed_home(world: World) -> None:
+    from touchpoint.home.models import Alert
+
+    Alert.objects.create(
+        recipient=world.admin,
+        account=world.account,
+        kind="survey.answered",
+        title=f"{THE_NAME} answered 9",
+        data={"contact": THE_NAME},
+    )
+    world.expected_parts.add("home")
+
+
 def seed_revenue(world: World) -> None:
     from touchpoint.revenue.services import create_subscription
 
@@ -149,7 +327,21 @@ def seed_revenue(world: World) -> None:
     )
 
 
-SEEDERS = [seed_accounts, seed_usage, seed_revenue]
+SEEDERS = [
+    seed_accounts,
+    seed_usage,
+    seed_revenue,
+    seed_journeys,
+    seed_surveys,
+    seed_support,
+    seed_feature_requests,
+    seed_advocacy,
+    seed_tasks,
+    seed_plans,
+    seed_success,
+    seed_playbooks,
+    seed_home,
+]
 
 
 def seed(world: World) -> World:

@@ -41,6 +41,7 @@ def world():
 
 def totals():
     from touchpoint.accounts.models import Account
+    from touchpoint.health.models import HealthScore
     from touchpoint.revenue.models import MrrMovement, Subscription
     from touchpoint.revenue.services import account_mrr
     from touchpoint.usage.models import DailyAccountRollup, DailyEventRollup
@@ -55,7 +56,14 @@ def totals():
             )
         ),
         "event_rollups": DailyEventRollup.objects.aggregate(events=Sum("events"), users=Sum("users")),
+        "health": list(
+            HealthScore.objects.order_by("account", "day").values_list("account", "day", "score", "grade")
+        ),
     }
+
+
+def recompute_health() -> None:
+    call_command("health", "recompute", stdout=io.StringIO())
 
 
 def test_the_export_before_erasure_holds_the_person_from_every_app(world, tmp_path):
@@ -77,10 +85,14 @@ def test_the_export_before_erasure_holds_the_person_from_every_app(world, tmp_pa
 
 def test_after_erasure_nothing_names_the_person(world):
     assert scan(), "the seeding put the person nowhere"
+    recompute_health()
     before = totals()
+    assert before["health"] and before["mrr"] and before["account_rollups"]
     erasure = erase_person(email=THE_EMAIL, actor=world.admin)
 
     assert scan() == []
+    assert totals() == before
+    recompute_health()  # scored again from what is left: the same
     assert totals() == before
     # Rollups recomputed from the raw events come out the same (the events were rewritten, not dropped).
     from touchpoint.usage import rollups
@@ -89,8 +101,10 @@ def test_after_erasure_nothing_names_the_person(world):
     assert totals() == before
 
     counts = erasure.counts
-    for key in world.expected_parts - {"events"}:
+    for key in world.expected_parts:
         assert counts.get(key), (key, counts)
+    # Every row that named the person belongs to a holder: the final sweep found nothing left over.
+    assert "other" not in counts, counts["other"]
     assert erasure.email_digest == digest(THE_EMAIL) and THE_EMAIL not in json.dumps(counts)
     assert BlockedIdentifier.objects.filter(digest=digest(THE_USER_ID), erasure=erasure).exists()
     # The audit keeps the facts, pseudonymised; each rewrite went through a redaction row.

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from touchpoint.accounts.models import Contact, Engagement, TimelineEntry
 from touchpoint.events.models import DomainEvent
-from touchpoint.privacy.registry import Holder, Person, holders, rows, scrub_rows
+from touchpoint.home.models import Alert
+from touchpoint.privacy.registry import Holder, Part, Person, holders, parts_holder, rows, scrub_rows
 from touchpoint.users.audit import redact_entries
 from touchpoint.users.models import AuditLogEntry, User
 
@@ -157,3 +158,5 @@ def register() -> None:
             covers=(User,),
         )
     )
+    # Home is a registry the privacy app may use: alerts in people's inboxes that name the person.
+    holders.add(parts_holder("home", _("Alerts"), [Part(Alert, text=("title", "data"))], order=49))

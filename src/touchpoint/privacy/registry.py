@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils.functional import Promise
 
 # A needle shorter than this is never searched for in free text: "Al" or "42" would match everywhere.
@@ -171,8 +171,12 @@ def rows(queryset: Iterable[Any], *, exclude: tuple[str, ...] = ()) -> list[dict
 
 def scrub_rows(queryset: Any, person: Person, pseudonym: str, fields: Iterable[str]) -> int:
     """Replace the person's needles in `fields` of every row of `queryset`; returns rows changed."""
+    return len(_scrub_rows(queryset, person, pseudonym, fields))
+
+
+def _scrub_rows(queryset: Any, person: Person, pseudonym: str, fields: Iterable[str]) -> set[Any]:
     fields = list(fields)
-    changed = 0
+    changed = set()
     for obj in queryset.only("pk", *fields):
         updates = {}
         for name in fields:
@@ -182,5 +186,66 @@ def scrub_rows(queryset: Any, person: Person, pseudonym: str, fields: Iterable[s
                 updates[name] = after
         if updates:
             type(obj)._default_manager.filter(pk=obj.pk).update(**updates)
-            changed += 1
+            changed.add(obj.pk)
     return changed
+
+
+@dataclass(frozen=True)
+class Part:
+    """One model's rows about a person, for `parts_holder`.
+
+    `about(person)` selects the rows linked to the person (by contact id, email…); `text` are the
+    fields whose free text may name them (those rows and any other row naming them are scrubbed);
+    `erase` is what happens to the linked rows: "keep" (only `clear` and the text scrub: the rows
+    feed counts), or "delete" (rows that exist only to reach the person again).
+    """
+
+    model: type[Model]
+    about: Callable[[Person], Q] | None = None
+    text: tuple[str, ...] = ()
+    erase: str = "keep"
+    # Field values set on the linked rows: a value, or a callable of the pseudonym.
+    clear: dict[str, Any] = field(default_factory=dict)
+
+    def queryset(self, person: Person) -> Any:
+        query = self.about(person) if self.about is not None else Q(pk__in=[])
+        return self.model._default_manager.filter(query | person.mentions(*self.text)).distinct()
+
+    def linked(self, person: Person) -> Any:
+        if self.about is None:
+            return self.model._default_manager.none()
+        return self.model._default_manager.filter(self.about(person))
+
+
+def parts_holder(key: str, label: str | Promise, parts: Iterable[Part], *, order: int = 100) -> Holder:
+    """A holder that exports and erases the rows of `parts` (one list per model in the export)."""
+    parts = tuple(parts)
+
+    def find(person: Person) -> dict[str, Any]:
+        return {part.model._meta.label_lower: rows(part.queryset(person).order_by("pk")) for part in parts}
+
+    def erase(person: Person, pseudonym: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for part in parts:
+            linked = set(part.linked(person).values_list("pk", flat=True))
+            if part.erase == "delete":
+                part.model._default_manager.filter(pk__in=linked).delete()
+            elif part.clear and linked:
+                values = {k: (v(pseudonym) if callable(v) else v) for k, v in part.clear.items()}
+                part.model._default_manager.filter(pk__in=linked).update(**values)
+            else:
+                linked = set()  # linked rows that stay as they are were not changed
+            scrubbed = (
+                _scrub_rows(part.queryset(person), person, pseudonym, part.text) if part.text else set()
+            )
+            counts[part.model._meta.label_lower] = len(linked | scrubbed)
+        return counts
+
+    return Holder(
+        key=key, label=label, find=find, erase=erase, order=order, covers=tuple(p.model for p in parts)
+    )
+
+
+def contact_of(field_name: str = "contact") -> Callable[[Person], Q]:
+    """`about` for rows with a foreign key to the person's contacts."""
+    return lambda person: Q(**{f"{field_name}__in": person.contact_ids})

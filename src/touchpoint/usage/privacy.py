@@ -77,12 +77,10 @@ def find(person: Person) -> dict[str, Any]:
 
 def erase(person: Person, pseudonym: str) -> dict[str, int]:
     mapping = {value: f"erased-{secrets.token_hex(8)}" for value in sorted(person.user_ids)}
-    events = 0
+    events = _raw_events(person).count()
     for original, replacement in mapping.items():
-        events += RawEvent.objects.filter(user_id=original).update(
-            user_id=replacement, properties={}, context={}
-        )
-        events += RawEvent.objects.filter(anonymous_id=original).update(
+        RawEvent.objects.filter(user_id=original).update(user_id=replacement, properties={}, context={})
+        RawEvent.objects.filter(anonymous_id=original).update(
             anonymous_id=replacement, properties={}, context={}
         )
     events += (
