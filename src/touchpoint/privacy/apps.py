@@ -13,3 +13,15 @@ class PrivacyConfig(AppConfig):
         from touchpoint.privacy import holders, rules  # noqa: F401  (rules declares the permissions)
 
         holders.register()
+
+        from touchpoint.web.navigation import nav
+
+        nav.add(
+            key="privacy",
+            label=_("Privacy"),
+            url_name="privacy",
+            permission="privacy.view_erasure",
+            order=97,
+            prefix="/privacy/",
+            group="setup",
+        )

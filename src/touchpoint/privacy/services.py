@@ -107,6 +107,9 @@ def export_person(*, email: str, actor: User | None, via: str = "command") -> Ex
     """Everything held about the person; the export is audited with the email's salted hash only."""
     person = resolve_person(email)
     parts = {holder.key: holder.find(person) for holder in holders}
+    mentions = other_mentions(person)
+    if mentions:
+        parts["other"] = mentions
     result = Export(person=person, parts=parts)
     with transaction.atomic():
         audit.append(
@@ -207,6 +210,23 @@ def sweep(person: Person, pseudonym: str, *, skip: set[type] = frozenset()) -> d
         if count:
             changed[model._meta.label_lower] = count
     return changed
+
+
+def other_mentions(person: Person) -> dict[str, Any]:
+    """Rows outside every holder's models whose text names the person (what the sweep would rewrite)."""
+    from touchpoint.privacy.registry import rows
+
+    covered = {model for holder in holders for model in holder.covers}
+    found: dict[str, Any] = {}
+    if not person.needles:
+        return found
+    for model in _sweepable(covered):
+        fields = _text_columns(model)
+        if fields:
+            matched = rows(model._default_manager.filter(person.mentions(*fields)).order_by("pk")[:10_000])
+            if matched:
+                found[model._meta.label_lower] = matched
+    return found
 
 
 def _anything_names(person: Person) -> bool:
