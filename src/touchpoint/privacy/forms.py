@@ -15,8 +15,8 @@ class EraseForm(PersonForm):
         help_text=_("Erasure cannot be undone."),
     )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
         email, typed = cleaned.get("email"), (cleaned.get("confirm") or "").strip()
         if email and typed.lower() != email.strip().lower():
             self.add_error("confirm", _("This is not the same email address."))

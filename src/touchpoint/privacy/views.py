@@ -13,6 +13,7 @@ from touchpoint.privacy import services
 from touchpoint.privacy.forms import EraseForm, PersonForm
 from touchpoint.privacy.hashing import digest
 from touchpoint.privacy.models import Erasure
+from touchpoint.request_types import AuthenticatedHttpRequest
 from touchpoint.users.permissions import permission_required
 
 VIEW = "privacy.view_erasure"
@@ -45,7 +46,7 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required(VIEW)
-def privacy_export(request: HttpRequest) -> HttpResponse:
+def privacy_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     # POST, so the email never shows in a URL, a server log or the audit entry's path.
     form = PersonForm(request.POST, prefix="export")
     if form.is_valid():
@@ -63,7 +64,7 @@ def privacy_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required(ERASE)
-def privacy_erase(request: HttpRequest) -> HttpResponse:
+def privacy_erase(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = EraseForm(request.POST, prefix="erase")
     if form.is_valid():
         try:
