@@ -49,7 +49,8 @@ class Person:
     def needles(self) -> list[str]:
         """The strings that name the person, longest first (so an email goes before the name in it)."""
         values = {
-            v.strip() for v in (*self.emails, *self.names, *self.phones, *self.user_ids, *self.addresses)
+            v.strip()
+            for v in (self.email, *self.emails, *self.names, *self.phones, *self.user_ids, *self.addresses)
         }
         return sorted((v for v in values if len(v) >= MIN_TEXT_NEEDLE), key=lambda v: (-len(v), v))
 
