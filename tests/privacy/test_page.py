@@ -9,10 +9,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, ContactFactory, UserFactory
 from touchpoint.accounts.models import Contact
 from touchpoint.privacy.models import Erasure
 from touchpoint.users.models import AuditLogEntry
+from touchpoint.users.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +85,12 @@ def test_a_leader_cannot_erase(leader, contact):
     client.force_login(leader)
     response = client.post(reverse("privacy-erase"), {"erase-email": EMAIL, "erase-confirm": EMAIL})
     assert response.status_code == 403 and not Erasure.objects.exists()
+
+
+def test_a_touchpoint_user_alone_is_not_erased(admin_user):
+    UserFactory(role=Role.CSM, email=EMAIL)
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(reverse("privacy-erase"), {"erase-email": EMAIL, "erase-confirm": EMAIL})
+    assert response.status_code == 400 and b"People page" in response.content
+    assert not Erasure.objects.exists()

@@ -132,11 +132,20 @@ def erase_person(*, email: str, actor: User | None, via: str = "command") -> Era
     Each holder erases its app's part; then a sweep replaces what free text anywhere else still
     says about them; then their product user ids are blocked and the erasure recorded and audited.
     """
-    person = resolve_person(email)
-    if not person.found and not _anything_names(person):
-        raise ValidationError({"email": _("Touchpoint holds nothing about this email address.")})
-    pseudonym = pseudonym_for(person)
     with transaction.atomic():
+        person = resolve_person(email)
+        if person.staff_ids and not (person.contact_ids or person.user_ids):
+            raise ValidationError(
+                {
+                    "email": _(
+                        "This is the email of someone who uses Touchpoint: deactivate them on the People "
+                        "page; their account is not erased."
+                    )
+                }
+            )
+        if not person.found and not _anything_names(person):
+            raise ValidationError({"email": _("Touchpoint holds nothing about this email address.")})
+        pseudonym = pseudonym_for(person)
         counts: dict[str, dict[str, int]] = {}
         covered: set[type] = set()
         for holder in holders:
