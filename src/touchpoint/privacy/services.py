@@ -86,7 +86,7 @@ class Export:
             "email": self.person.email,
             "exported_at": timezone.now(),
             "files": {
-                f"{key}.json": str(next((h.label for h in holders if h.key == key), key))
+                f"{key}.json": str(next((h.label for h in holders if h.key == key), _("Other mentions")))
                 for key in self.parts
             },
             "about": "Everything Touchpoint holds about the person with this email address, one JSON "
