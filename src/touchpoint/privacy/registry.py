@@ -14,11 +14,13 @@ The privacy app names no domain app: the shared apps' holders live in privacy/ho
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, Q
 from django.utils.functional import Promise
 
@@ -155,10 +157,6 @@ identities = IdentityRegistry()
 
 def rows(queryset: Iterable[Any], *, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Model rows as JSON-ready dicts (every concrete field; foreign keys as ids)."""
-    import json
-
-    from django.core.serializers.json import DjangoJSONEncoder
-
     out = []
     for obj in queryset:
         row = {}
@@ -207,6 +205,12 @@ class Part:
     erase: str = "keep"
     # Field values set on the linked rows: a value, or a callable of the pseudonym.
     clear: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.erase not in ("keep", "delete"):
+            raise ValueError(f"Part({self.model.__name__}).erase is 'keep' or 'delete', not {self.erase!r}")
+        if self.erase == "delete" and self.clear:
+            raise ValueError(f"Part({self.model.__name__}): deleted rows have nothing to clear")
 
     def queryset(self, person: Person) -> Any:
         query = self.about(person) if self.about is not None else Q(pk__in=[])

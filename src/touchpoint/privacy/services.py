@@ -11,6 +11,7 @@ import io
 import json
 import secrets
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from touchpoint.accounts.models import Contact
 from touchpoint.privacy.hashing import digest, normalise
 from touchpoint.privacy.models import BlockedIdentifier, Erasure
-from touchpoint.privacy.registry import Person, holders, identities
+from touchpoint.privacy.registry import Person, holders, identities, rows, scrub_rows
 from touchpoint.users import audit
 from touchpoint.users.models import AuditLogEntry, AuditRedaction, User
 
@@ -195,7 +196,7 @@ def _text_columns(model: type[models.Model]) -> list[str]:
 _NOT_SWEPT = {AuditLogEntry, AuditRedaction, Erasure, BlockedIdentifier}
 
 
-def _sweepable(skip: set[type]) -> list[type[models.Model]]:
+def _sweepable(skip: Collection[type]) -> list[type[models.Model]]:
     return [
         m
         for m in apps.get_models()
@@ -203,10 +204,8 @@ def _sweepable(skip: set[type]) -> list[type[models.Model]]:
     ]
 
 
-def sweep(person: Person, pseudonym: str, *, skip: set[type] = frozenset()) -> dict[str, int]:  # type: ignore[assignment]
+def sweep(person: Person, pseudonym: str, *, skip: Collection[type] = ()) -> dict[str, int]:
     """Replace the person's needles in the text of every other model's rows; {table: rows changed}."""
-    from touchpoint.privacy.registry import scrub_rows
-
     changed: dict[str, int] = {}
     if not person.needles:
         return changed
@@ -223,8 +222,6 @@ def sweep(person: Person, pseudonym: str, *, skip: set[type] = frozenset()) -> d
 
 def other_mentions(person: Person) -> dict[str, Any]:
     """Rows outside every holder's models whose text names the person (what the sweep would rewrite)."""
-    from touchpoint.privacy.registry import rows
-
     covered = {model for holder in holders for model in holder.covers}
     found: dict[str, Any] = {}
     if not person.needles:
