@@ -445,6 +445,10 @@ PAGES: dict[str, list[Case]] = {
     # The audit log and its CSV: admins and CS leaders read it; nobody changes it.
     "audit": [Case(leaders_only), Case(leaders_only, url=lambda w: reverse("audit") + "?action=export")],
     "audit-csv": [Case(leaders_only)],
+    # Personal data export and erasure (touchpoint.privacy): admins only; the forms are POSTs.
+    "privacy": [Case(admins_only)],
+    "privacy-export": [Case(admins_only, method="post", data={"export-email": "x"})],
+    "privacy-erase": [Case(admins_only, method="post", data={"erase-email": "x", "erase-confirm": "y"})],
     # Access (issue 17): one's own API keys and second factor; admins unlock sign-ins.
     "my-api-key-create": [Case(signed_in, method="post", data={"name": "Matrix", "scopes": ["read"]})],
     "my-api-key-revoke": [

@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "touchpoint.readiness",
     # Backups, restores, /healthz and the worker's heartbeat (issue 17).
     "touchpoint.operations",
+    # Personal data export and erasure (issue 17); its holders register from each app's privacy.py.
+    "touchpoint.privacy",
     "touchpoint.web",
     "touchpoint.demo",
 ]

@@ -18,3 +18,7 @@ class FeatureRequestsConfig(AppConfig):
         )
 
         plugins.register()  # navigation, the account panel, the CSV import kind
+
+        from touchpoint.feature_requests import privacy
+
+        privacy.register()  # its part of the privacy export and erasure (docs/privacy.md)

@@ -35,3 +35,7 @@ class JourneysConfig(AppConfig):
         )
         register_pages()
         readiness_plugins.register()  # journeys as what automates a readiness touchpoint
+
+        from touchpoint.journeys import privacy
+
+        privacy.register()  # its part of the privacy export and erasure (docs/privacy.md)

@@ -44,3 +44,7 @@ class PlaybooksConfig(AppConfig):
         # Health turned red, new accounts, champions leaving, and runs whose tasks are all closed.
         register_poller("playbooks.rules", every=30, run=follow_events)
         readiness_plugins.register()  # playbooks as how people serve a readiness touchpoint
+
+        from touchpoint.playbooks import privacy
+
+        privacy.register()  # its part of the privacy export and erasure (docs/privacy.md)

@@ -25,3 +25,7 @@ class SuccessConfig(AppConfig):
         milestone_plugins.register()
         funnel_plugins.register()
         readiness_plugins.register()  # time to first value and milestone links on readiness maps
+
+        from touchpoint.success import privacy
+
+        privacy.register()  # its part of the privacy export and erasure (docs/privacy.md)

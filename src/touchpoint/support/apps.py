@@ -11,3 +11,7 @@ class SupportConfig(AppConfig):
         from touchpoint.support import domain_events, plugins, rules  # noqa: F401  (each registers on import)
 
         plugins.register()
+
+        from touchpoint.support import privacy
+
+        privacy.register()  # its part of the privacy export and erasure (docs/privacy.md)

@@ -12,3 +12,7 @@ class SurveysConfig(AppConfig):
         from touchpoint.surveys import plugins, rules  # noqa: F401  (each registers on import)
 
         plugins.register()
+
+        from touchpoint.surveys import privacy
+
+        privacy.register()  # its part of the privacy export and erasure (docs/privacy.md)

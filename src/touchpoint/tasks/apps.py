@@ -17,3 +17,7 @@ class TasksConfig(AppConfig):
 
         plugins.register()  # menu, account panel and header fact, portfolio column and CSV column
         home_sections.register()  # "Overdue and due" on the home page
+
+        from touchpoint.tasks import privacy
+
+        privacy.register()  # its part of the privacy export and erasure (docs/privacy.md)

@@ -42,3 +42,7 @@ class UsageConfig(AppConfig):
         nav.add(key="key-features", label=_("Key features"), url_name="key-features", order=30, group="setup")
         account_panels.add(key="usage", title=_("Product usage"), url_name="account-usage", order=20)
         health_measures.register()  # usage trend, active users, breadth of adoption
+
+        from touchpoint.usage import privacy
+
+        privacy.register()  # the privacy export and erasure (docs/privacy.md)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts import services as account_services
 from touchpoint.accounts.models import Account, Contact
+from touchpoint.usage import privacy as usage_privacy
 from touchpoint.usage import rollups, store
 from touchpoint.usage.models import ProductUser, Source
 from touchpoint.usage.segment import Message, MessageError, parse_message
@@ -86,6 +87,7 @@ def ingest(
         except MessageError as error:
             message_id = payload.get("messageId", "") if isinstance(payload, dict) else ""
             result.rejected.append(Rejection(index, str(message_id)[:255], error.field, error.message))
+    messages = usage_privacy.drop_blocked(messages)  # an erased person's ids: dropped, counted, not an error
     if not messages:
         return result
     # On SQLite the transaction takes the write lock at BEGIN (IMMEDIATE), so batches queue. On
