@@ -33,6 +33,7 @@ from touchpoint.integrations.csv_import.importers import (
     Group,
     Importer,
     Lookups,
+    PendingCreates,
     Records,
     RowProblem,
     Shape,
@@ -404,18 +405,14 @@ def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> 
     revenue.bulk_services, together; a row of a subscription already there through sync_subscription
     as before, after the new ones before it are written (its MRR movements read theirs)."""
     outcomes: list[str | RowProblem | None] = [None] * len(chunk)
-    pending: list[tuple[int, bulk_services.NewSubscription]] = []
+    creates = PendingCreates[bulk_services.NewSubscription](
+        outcomes,
+        lambda news: bulk_services.create_subscriptions(
+            subscriptions=news, source=MovementSource.IMPORT, actor=actor
+        ),
+        _problem_of,
+    )
     lookups.warm_instances(Account, {values["account_id"] for _number, values in chunk})
-
-    def flush() -> None:
-        if not pending:
-            return
-        made = bulk_services.create_subscriptions(
-            subscriptions=[new for _i, new in pending], source=MovementSource.IMPORT, actor=actor
-        )
-        for (index, _new), outcome in zip(pending, made, strict=True):
-            outcomes[index] = "created" if isinstance(outcome, Subscription) else _problem_of(outcome)
-        pending.clear()
 
     for index, (_number, row) in enumerate(chunk):
         values = dict(row)
@@ -432,7 +429,7 @@ def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> 
                 except RowProblem as problem:
                     outcomes[index] = problem
                 continue
-            flush()
+            creates.flush()
             try:
                 outcomes[index] = _apply_subscription(values, lookups, actor)
             except RowProblem as problem:
@@ -445,28 +442,26 @@ def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> 
         except RowProblem as problem:
             outcomes[index] = problem
             continue
-        pending.append(
-            (
-                index,
-                bulk_services.NewSubscription(
-                    account_id=values["account_id"],
-                    external_id=values["external_id"],
-                    product=values["product"],
-                    mrr=values["mrr"],
-                    status=values["status"],
-                    started_on=values["started_on"],
-                    currency=values.get("currency"),
-                    plan=values.get("plan"),
-                    quantity=values.get("quantity"),
-                    term_months=values.get("term_months"),
-                    renewal_date=values.get("renewal_date"),
-                    auto_renew=values.get("auto_renew"),
-                    canceled_on=values.get("canceled_on"),
-                    confirm=values["confirm"],
-                ),
-            )
+        creates.add(
+            index,
+            bulk_services.NewSubscription(
+                account_id=values["account_id"],
+                external_id=values["external_id"],
+                product=values["product"],
+                mrr=values["mrr"],
+                status=values["status"],
+                started_on=values["started_on"],
+                currency=values.get("currency"),
+                plan=values.get("plan"),
+                quantity=values.get("quantity"),
+                term_months=values.get("term_months"),
+                renewal_date=values.get("renewal_date"),
+                auto_renew=values.get("auto_renew"),
+                canceled_on=values.get("canceled_on"),
+                confirm=values["confirm"],
+            ),
         )
-    flush()
+    creates.flush()
     return [outcome for outcome in outcomes if outcome is not None]
 
 

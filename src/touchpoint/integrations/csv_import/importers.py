@@ -11,11 +11,11 @@ kind from its AppConfig.ready() with the helpers below (revenue/imports.py: subs
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -271,6 +271,39 @@ def require_row(actor: User | None, perm: str, obj: Any, field: str) -> None:
     """
     if actor is not None and not can(actor, perm, obj):
         raise RowProblem(field, _("You may not change this account (it is not in your book)."))
+
+
+New = TypeVar("New")
+
+
+class PendingCreates(Generic[New]):
+    """The new rows of a chunk, gathered for one call of a bulk create service and written before any
+    row that must see them (an update of an existing row, written one at a time after them).
+
+    `create(news)` returns, in order, each made row or the ValidationError that kept it out;
+    `problem_of` turns that error into the row's problem. Outcomes land in `outcomes` by index."""
+
+    def __init__(
+        self,
+        outcomes: list[str | RowProblem | None],
+        create: Callable[[list[New]], Sequence[Any]],
+        problem_of: Callable[[ValidationError], RowProblem],
+    ) -> None:
+        self.outcomes, self.create, self.problem_of = outcomes, create, problem_of
+        self.pending: list[tuple[int, New]] = []
+
+    def add(self, index: int, new: New) -> None:
+        self.pending.append((index, new))
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        made = self.create([new for _index, new in self.pending])
+        for (index, _new), outcome in zip(self.pending, made, strict=True):
+            self.outcomes[index] = (
+                self.problem_of(outcome) if isinstance(outcome, ValidationError) else "created"
+            )
+        self.pending.clear()
 
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -590,21 +623,17 @@ def _apply_contacts(chunk: Group, lookups: Lookups, actor: User | None) -> list[
     row of a contact already there goes through update_contact as before, after the new ones before it
     are written (its email is checked against theirs)."""
     outcomes: list[str | RowProblem | None] = [None] * len(chunk)
-    pending: list[tuple[int, bulk_services.NewContact]] = []
+    creates = PendingCreates[bulk_services.NewContact](
+        outcomes,
+        lambda news: bulk_services.create_contacts(contacts=news, actor=actor),
+        lambda error: service_problem(error, "email"),
+    )
     lookups.warm_instances(Account, {values["account_id"] for _number, values in chunk})
-
-    def flush() -> None:
-        if not pending:
-            return
-        made = bulk_services.create_contacts(contacts=[new for _i, new in pending], actor=actor)
-        for (index, _new), outcome in zip(pending, made, strict=True):
-            outcomes[index] = "created" if isinstance(outcome, Contact) else service_problem(outcome, "email")
-        pending.clear()
 
     for index, (_number, row) in enumerate(chunk):
         values = dict(row)
         if values["external_id"] in lookups.existing:
-            flush()
+            creates.flush()
             try:
                 outcomes[index] = _apply_contact(values, lookups, actor)
             except RowProblem as problem:
@@ -617,18 +646,16 @@ def _apply_contacts(chunk: Group, lookups: Lookups, actor: User | None) -> list[
         except RowProblem as problem:
             outcomes[index] = problem
             continue
-        pending.append(
-            (
-                index,
-                bulk_services.NewContact(
-                    account_id=values["account_id"],
-                    external_id=values["external_id"],
-                    roles=values.get("roles", ()),
-                    **{k: values[k] for k in ("name", "email", "title", "phone")},
-                ),
-            )
+        creates.add(
+            index,
+            bulk_services.NewContact(
+                account_id=values["account_id"],
+                external_id=values["external_id"],
+                roles=values.get("roles", ()),
+                **{k: values[k] for k in ("name", "email", "title", "phone")},
+            ),
         )
-    flush()
+    creates.flush()
     return [outcome for outcome in outcomes if outcome is not None]
 
 
