@@ -355,13 +355,12 @@ def _write(
                 account_id=subscription.account_id,
                 subject=(RenewalOpportunity, opportunity[0]),
                 actor=None,
-                payload={
-                    "opportunity_id": opportunity[0],
-                    "subscription_id": subscription.pk,
-                    "renewal_date": opportunity[1]["renewal_date"].isoformat(),
-                    "expected_arr": str(plan_arr[subscription.pk]),
-                    "currency": subscription.currency,
-                },
+                payload=renewal_process.opened_payload(
+                    opportunity_id=opportunity[0],
+                    subscription=subscription,
+                    renewal_date=opportunity[1]["renewal_date"],
+                    expected_arr=plan_arr[subscription.pk],
+                ),
             )
         movements = [(next(rows), next(movement_ids)) for _movement in plan["movements"]]
         if movements and movements[0][0]["mrr_before"] == 0:
@@ -383,17 +382,16 @@ def _write(
             kind="subscription.created",
             account_id=subscription.account_id,
             subject=subscription,
-            payload={
-                "subscription_id": subscription.pk,
-                "external_id": subscription.external_id,
-                "product": subscription.product,
-                "plan": subscription.plan,
-                "mrr": str(subscription.mrr),
-                "currency": subscription.currency,
-                "status": SubscriptionStatus.ACTIVE if plan["canceled"] else subscription.status,
-                "started_on": subscription.started_on.isoformat(),
-                "source": source,
-            },
+            payload=services.subscription_payload(
+                subscription,
+                product=subscription.product,
+                plan=subscription.plan,
+                mrr=str(subscription.mrr),
+                currency=subscription.currency,
+                status=SubscriptionStatus.ACTIVE if plan["canceled"] else subscription.status,
+                started_on=subscription.started_on.isoformat(),
+                source=source,
+            ),
         )
         if not plan["canceled"]:
             continue
@@ -410,13 +408,12 @@ def _write(
             kind="subscription.canceled",
             account_id=subscription.account_id,
             subject=subscription,
-            payload={
-                "subscription_id": subscription.pk,
-                "external_id": subscription.external_id,
-                "canceled_on": subscription.canceled_on.isoformat(),  # type: ignore[union-attr]
-                "churn_reason": "",
-                "source": source,
-            },
+            payload=services.subscription_payload(
+                subscription,
+                canceled_on=subscription.canceled_on.isoformat(),  # type: ignore[union-attr]
+                churn_reason="",
+                source=source,
+            ),
         )
     effects.write()
 
@@ -438,33 +435,32 @@ def _movement_effects(
     effects.add_timeline(
         account_id=subscription.account_id,
         kind="mrr_movement",
-        title=f"{labels[row['kind']]}: {subscription} {delta:+} {currency} MRR",
+        title=services.movement_title(labels[row["kind"]], subscription, delta, currency),
         occurred_at=noon,
         subject=(MrrMovement, pk),
-        data={
-            "kind": row["kind"],
-            "product": str(subscription),
-            "delta": str(delta),
-            "mrr_after": str(row["mrr_after"]),
-            "currency": currency,
-            "reason": "",
-        },
+        data=services.movement_timeline_data(
+            kind=row["kind"],
+            product=str(subscription),
+            delta=delta,
+            mrr_after=row["mrr_after"],
+            currency=currency,
+            reason="",
+        ),
     )
     effects.add_event(
         kind="mrr.movement",
         account_id=subscription.account_id,
         subject=(MrrMovement, pk),
         occurred_at=noon,
-        payload={
-            "movement_id": pk,
-            "subscription_id": subscription.pk,
-            "kind": row["kind"],
-            "occurred_on": row["occurred_on"].isoformat(),
-            "mrr_before": str(row["mrr_before"]),
-            "mrr_after": str(row["mrr_after"]),
-            "delta": str(delta),
-            "currency": currency,
-            "churn_reason": "",
-            "source": source,
-        },
+        payload=services.movement_payload(
+            movement_id=pk,
+            subscription_id=subscription.pk,
+            kind=row["kind"],
+            occurred_on=row["occurred_on"],
+            mrr_before=row["mrr_before"],
+            mrr_after=row["mrr_after"],
+            currency=currency,
+            reason="",
+            source=source,
+        ),
     )

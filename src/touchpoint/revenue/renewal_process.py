@@ -142,17 +142,29 @@ def sync_opportunity(subscription: Subscription) -> RenewalOpportunity | None:
                 kind="renewal.opened",
                 account=subscription.account_id,
                 subject=current,
-                payload={
-                    "opportunity_id": current.pk,
-                    "subscription_id": subscription.pk,
-                    "renewal_date": target.isoformat(),
-                    "expected_arr": str(current.expected_arr),
-                    "currency": subscription.currency,
-                },
+                payload=opened_payload(
+                    opportunity_id=current.pk,
+                    subscription=subscription,
+                    renewal_date=target,
+                    expected_arr=current.expected_arr,
+                ),
             )
         elif not current.is_open:
             return None
     return current
+
+
+def opened_payload(
+    *, opportunity_id: int, subscription: Subscription, renewal_date: date, expected_arr: Decimal
+) -> dict[str, Any]:
+    """The `renewal.opened` event's payload (the bulk import writes the same)."""
+    return {
+        "opportunity_id": opportunity_id,
+        "subscription_id": subscription.pk,
+        "renewal_date": renewal_date.isoformat(),
+        "expected_arr": str(expected_arr),
+        "currency": subscription.currency,
+    }
 
 
 def on_subscription_saved(sender: Any, instance: Subscription, raw: bool = False, **kwargs: Any) -> None:

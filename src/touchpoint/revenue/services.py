@@ -195,22 +195,23 @@ def _record_movement(
         subscription_before=subscription_before or {},
     )
     movement.save()
+    currency, reason = reporting_currency(), churn_reason.name if churn_reason else ""
     record_on_timeline(
         account=subscription.account,
         kind="mrr_movement",
-        title=f"{movement.get_kind_display()}: {subscription} {movement.delta:+} {reporting_currency()} MRR",
+        title=movement_title(str(movement.get_kind_display()), subscription, movement.delta, currency),
         body=note,
         occurred_at=_at_noon(occurred_on),
         actor=actor,
         subject=movement,
-        data={
-            "kind": kind,
-            "product": str(subscription),
-            "delta": str(movement.delta),
-            "mrr_after": str(mrr_after),
-            "currency": reporting_currency(),
-            "reason": churn_reason.name if churn_reason else "",
-        },
+        data=movement_timeline_data(
+            kind=kind,
+            product=str(subscription),
+            delta=movement.delta,
+            mrr_after=mrr_after,
+            currency=currency,
+            reason=reason,
+        ),
     )
     record_event(
         kind="mrr.movement",
@@ -218,20 +219,66 @@ def _record_movement(
         subject=movement,
         actor=actor,
         occurred_at=_at_noon(occurred_on),
-        payload={
-            "movement_id": movement.pk,
-            "subscription_id": subscription.pk,
-            "kind": kind,
-            "occurred_on": occurred_on.isoformat(),
-            "mrr_before": str(mrr_before),
-            "mrr_after": str(mrr_after),
-            "delta": str(movement.delta),
-            "currency": reporting_currency(),
-            "churn_reason": churn_reason.name if churn_reason else "",
-            "source": source,
-        },
+        payload=movement_payload(
+            movement_id=movement.pk,
+            subscription_id=subscription.pk,
+            kind=kind,
+            occurred_on=occurred_on,
+            mrr_before=mrr_before,
+            mrr_after=mrr_after,
+            currency=currency,
+            reason=reason,
+            source=source,
+        ),
     )
     return movement
+
+
+# What a movement records around itself, built here for the one-row services and the bulk import alike.
+
+
+def movement_title(label: str, subscription: Subscription, delta: Decimal, currency: str) -> str:
+    return f"{label}: {subscription} {delta:+} {currency} MRR"
+
+
+def movement_timeline_data(
+    *, kind: str, product: str, delta: Decimal, mrr_after: Decimal, currency: str, reason: str
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "product": product,
+        "delta": str(delta),
+        "mrr_after": str(mrr_after),
+        "currency": currency,
+        "reason": reason,
+    }
+
+
+def movement_payload(
+    *,
+    movement_id: int,
+    subscription_id: int,
+    kind: str,
+    occurred_on: date,
+    mrr_before: Decimal,
+    mrr_after: Decimal,
+    currency: str,
+    reason: str,
+    source: str,
+) -> dict[str, Any]:
+    """The `mrr.movement` event's payload."""
+    return {
+        "movement_id": movement_id,
+        "subscription_id": subscription_id,
+        "kind": kind,
+        "occurred_on": occurred_on.isoformat(),
+        "mrr_before": str(mrr_before),
+        "mrr_after": str(mrr_after),
+        "delta": str(mrr_after - mrr_before),
+        "currency": currency,
+        "churn_reason": reason,
+        "source": source,
+    }
 
 
 def _as_json(values: dict[str, Any]) -> dict[str, Any]:
@@ -293,13 +340,18 @@ def _lock_account(account_id: int) -> Account:
     return Account.objects.select_for_update().get(pk=account_id)
 
 
+def subscription_payload(subscription: Subscription, **fields: Any) -> dict[str, Any]:
+    """A subscription event's payload: which subscription, and what the event says of it."""
+    return {"subscription_id": subscription.pk, "external_id": subscription.external_id, **fields}
+
+
 def _subscription_event(kind: str, subscription: Subscription, actor: User | None, **payload: Any) -> None:
     record_event(
         kind=kind,
         account=subscription.account_id,
         subject=subscription,
         actor=actor,
-        payload={"subscription_id": subscription.pk, "external_id": subscription.external_id, **payload},
+        payload=subscription_payload(subscription, **payload),
     )
 
 
