@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts import services as account_services
 from touchpoint.accounts.models import Account, Contact
-from touchpoint.usage import rollups, store
+from touchpoint.usage import group_commit, rollups, store
 from touchpoint.usage.models import ProductUser, Source
 from touchpoint.usage.segment import Message, MessageError, parse_message
 from touchpoint.users.models import User
@@ -91,18 +91,33 @@ def ingest(
     # On SQLite the transaction takes the write lock at BEGIN (IMMEDIATE), so batches queue. On
     # PostgreSQL they run side by side: the unique key of ReceivedMessage decides between two copies
     # of one message, and a batch that loses a race (a deadlock, or two batches creating the same new
-    # account or user) is rolled back whole and run again, finding the other's rows.
+    # account or user) is rolled back whole and run again, finding the other's rows. Outside a
+    # caller's transaction the batches of concurrent requests are written together (group_commit).
     prepared = store.prepare(source, messages, received_at=received_at)  # outside the lock
-    attempts = 1 if connection.in_atomic_block else 3
+    if connection.in_atomic_block:  # the caller's transaction decides: write the batch in it
+        with transaction.atomic():
+            result.accepted, result.duplicates = _store(source, messages, prepared, received_at)
+        return result
+    result.accepted, result.duplicates = _GROUPS.submit(
+        lambda: _store(source, messages, prepared, received_at)
+    )
+    return result
+
+
+def _write_alone(job: group_commit.Job) -> None:
+    """One batch in its own transaction, run again after a lost race on PostgreSQL (up to three times)."""
+    attempts = 3
     for attempt in range(1, attempts + 1):
         try:
-            with transaction.atomic():
-                result.accepted, result.duplicates = _store(source, messages, prepared, received_at)
-            break
+            with group_commit.writer_lock(), transaction.atomic():
+                job.outcome = job.run()
+            return
         except (OperationalError, IntegrityError) as error:
             if attempt == attempts or getattr(error.__cause__, "sqlstate", "") not in _RETRYABLE:
                 raise
-    return result
+
+
+_GROUPS = group_commit.GroupCommit(alone=_write_alone)
 
 
 # PostgreSQL: deadlock detected, serialization failure, unique violation (a concurrent insert won),
