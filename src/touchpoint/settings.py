@@ -281,7 +281,7 @@ TASKS = {
 }
 
 # How often each worker brings the usage rollups up to date with newly ingested events.
-USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECONDS", "5"))
+USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECONDS", "0.5"))
 
 # How many days of raw tracking events to keep (0: all); a daily job deletes older ones, whose daily
 # rollups stay (usage/retention.py). Deleted in chunks of this many rows, one short transaction each.

@@ -64,6 +64,15 @@ def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
         if not ids:
             return 0
         where, params = f" WHERE account_id IN ({', '.join(['%s'] * len(ids))})", ids
+    # A read first: nothing pending (most calls of the poller) takes no write lock, which on SQLite
+    # would make the tracking API's writers wait.
+    pending = (
+        PendingRollup.objects.all()
+        if account_ids is None
+        else PendingRollup.objects.filter(account_id__in=ids)
+    )
+    if not pending.exists():
+        return 0
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table}{where} RETURNING account_id, day", params)
