@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -140,14 +141,12 @@ def _store(
     resolved = [resolver.settle(r) for r in resolved]
     accepted = store.append(prepared, resolved)
     zone = timezone.get_current_timezone()
-    rollups.mark_pending(
-        resolver.touched
-        | {
-            (r.account_id, r.message.timestamp.astimezone(zone).date())
-            for r in resolved
-            if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
-        }
+    counts: Counter[tuple[int, date]] = Counter(
+        (r.account_id, r.message.timestamp.astimezone(zone).date())
+        for r in resolved
+        if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
     )
+    rollups.mark_pending(resolver.touched, events=counts)
     return accepted, len(messages) - len(fresh)
 
 
