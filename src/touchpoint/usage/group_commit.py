@@ -21,6 +21,7 @@ run side by side.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -113,10 +114,13 @@ def _lock_file() -> IO[bytes] | None:
     name = str(settings.DATABASES["default"]["NAME"])
     if not name or name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
         return None
+    # Keyed by process too: a handle inherited through a fork shares its lock with the parent's, so
+    # each process opens its own.
+    key = f"{os.getpid()}:{name}"
     with _LOCK_FILES_GUARD:
-        handle = _LOCK_FILES.get(name)
+        handle = _LOCK_FILES.get(key)
         if handle is None:
-            handle = _LOCK_FILES[name] = Path(f"{name}.ingest-lock").open("ab")  # noqa: SIM115 (kept open)
+            handle = _LOCK_FILES[key] = Path(f"{name}.ingest-lock").open("ab")  # noqa: SIM115 (kept open)
         return handle
 
 
