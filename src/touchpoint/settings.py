@@ -283,7 +283,10 @@ TASKS = {
 }
 
 # How often each worker brings the usage rollups up to date with newly ingested events.
-USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECONDS", "5"))
+# Backpressure: past this many usage events waiting for the rollups, the tracking API answers 503 with
+# Retry-After (Segment's clients retry) and stores nothing of the batch. 0 turns it off.
+TOUCHPOINT_INGEST_BACKLOG_LIMIT = int(os.environ.get("TOUCHPOINT_INGEST_BACKLOG_LIMIT", "1000000"))
+USAGE_ROLLUP_REFRESH_SECONDS = float(os.environ.get("USAGE_ROLLUP_REFRESH_SECONDS", "0.5"))
 
 # How many days of raw tracking events to keep (0: all); a daily job deletes older ones, whose daily
 # rollups stay (usage/retention.py). Deleted in chunks of this many rows, one short transaction each.

@@ -7,7 +7,7 @@ from django.db import connections
 
 from touchpoint.accounts.models import Account, Contact
 from touchpoint.usage import rollups
-from touchpoint.usage.models import DailyAccountRollup, RawEvent
+from touchpoint.usage.models import DailyAccountRollup, PendingRollup, RawEvent
 from touchpoint.usage.services import create_source, ingest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,3 +70,49 @@ def test_concurrent_batches_for_one_new_account_all_land_and_add_up():
         sorted(DailyAccountRollup.objects.values_list("account_id", "day", "events", "active_users"))
         == before
     )
+
+
+@pytest.mark.skipif(connections["default"].vendor != "postgresql", reason="two drainers at once: PostgreSQL")
+def test_two_drainers_at_once_never_drain_a_pending_row_twice():
+    source = create_source(name="Two drainers", actor=None)
+    for n in range(3):
+        Account.objects.create(name=f"Co {n}", external_id=f"co-{n}")
+    for batch in range(6):
+        ingest(
+            source=source,
+            payloads=[
+                {
+                    "type": "track",
+                    "messageId": f"b{batch}-{i}",
+                    "userId": f"u{i % 5}",
+                    "event": "Report created",
+                    "context": {"groupId": f"co-{i % 3}"},
+                }
+                for i in range(50)
+            ],
+        )
+    pending_rows = PendingRollup.objects.count()
+    assert rollups.backlog()[0] == 300 and pending_rows == 18
+    barrier = threading.Barrier(2)
+    taken: list[int] = []
+    errors: list[str] = []
+
+    def drain() -> None:
+        try:
+            barrier.wait()
+            taken.append(rollups.refresh_pending())
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=drain) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert rollups.backlog() == (0, None) and not PendingRollup.objects.exists()
+    assert sum(DailyAccountRollup.objects.values_list("events", flat=True)) == 300
+    assert DailyAccountRollup.objects.count() == 3  # one row per account and day, none twice
+    assert sum(taken) == 3  # the (account, day) pairs the two took: each pending pair drained by one of them

@@ -133,6 +133,10 @@ class PendingRollup(models.Model):
         "accounts.Account", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
     )
     day = models.DateField()
+    # How many usage events of the batch fell on that day (the backlog in events), and when the batch
+    # was stored (the drain lag is the age of the oldest row).
+    events = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["account", "day"], name="pendingrollup_account_day")]

@@ -9,11 +9,11 @@ worker. Pages and the API never write: their selectors read a pending day from i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Min, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Min, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 
@@ -32,21 +32,36 @@ def day_of(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def mark_pending(keys: Iterable[tuple[int, date]]) -> None:
+def mark_pending(
+    keys: Iterable[tuple[int, date]], *, events: Mapping[tuple[int, date], int] | None = None
+) -> None:
     """Note (account id, day) pairs whose raw events changed; call in the transaction that changed them.
 
-    Ingestion stays fast because it never recomputes: rollups catch up in refresh_pending(), which the
-    worker runs every few seconds (pages read a pending day from its raw events meanwhile).
+    `events` counts the new usage events of each pair (the backlog the tracking API watches; a pair
+    touched only by a group call's attach counts 0). Ingestion stays fast because it never
+    recomputes: rollups catch up in refresh_pending(), which the worker runs twice a second (pages
+    read a pending day from its raw events meanwhile).
     """
-    rows = sorted(set(keys))
+    counts = events or {}
+    rows = sorted(set(keys) | set(counts))
     if not rows:
         return
     table = connection.ops.quote_name(PendingRollup._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} (account_id, day) VALUES (%s, %s)",
-            [(account_id, connection.ops.adapt_datefield_value(day)) for account_id, day in rows],
+            f"INSERT INTO {table} (account_id, day, events, created_at) VALUES (%s, %s, %s, %s)",
+            [
+                (account_id, connection.ops.adapt_datefield_value(day), counts.get((account_id, day), 0), now)
+                for account_id, day in rows
+            ],
         )
+
+
+def backlog() -> tuple[int, datetime | None]:
+    """(usage events waiting for a rollup refresh, when the oldest of them was stored): one read."""
+    row = PendingRollup.objects.aggregate(events=Sum("events"), oldest=Min("created_at"))
+    return int(row["events"] or 0), row["oldest"]
 
 
 def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
@@ -64,6 +79,15 @@ def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
         if not ids:
             return 0
         where, params = f" WHERE account_id IN ({', '.join(['%s'] * len(ids))})", ids
+    # A read first: nothing pending (most calls of the poller) takes no write lock, which on SQLite
+    # would make the tracking API's writers wait.
+    pending = (
+        PendingRollup.objects.all()
+        if account_ids is None
+        else PendingRollup.objects.filter(account_id__in=ids)
+    )
+    if not pending.exists():
+        return 0
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table}{where} RETURNING account_id, day", params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -16,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts import services as account_services
 from touchpoint.accounts.models import Account, Contact
+from touchpoint.usage import group_commit, rollups, store
 from touchpoint.usage import privacy as usage_privacy
-from touchpoint.usage import rollups, store
 from touchpoint.usage.models import ProductUser, Source
 from touchpoint.usage.segment import Message, MessageError, parse_message
 from touchpoint.users.models import User
@@ -93,18 +94,33 @@ def ingest(
     # On SQLite the transaction takes the write lock at BEGIN (IMMEDIATE), so batches queue. On
     # PostgreSQL they run side by side: the unique key of ReceivedMessage decides between two copies
     # of one message, and a batch that loses a race (a deadlock, or two batches creating the same new
-    # account or user) is rolled back whole and run again, finding the other's rows.
+    # account or user) is rolled back whole and run again, finding the other's rows. Outside a
+    # caller's transaction the batches of concurrent requests are written together (group_commit).
     prepared = store.prepare(source, messages, received_at=received_at)  # outside the lock
-    attempts = 1 if connection.in_atomic_block else 3
+    if connection.in_atomic_block:  # the caller's transaction decides: write the batch in it
+        with transaction.atomic():
+            result.accepted, result.duplicates = _store(source, messages, prepared, received_at)
+        return result
+    result.accepted, result.duplicates = _GROUPS.submit(
+        lambda: _store(source, messages, prepared, received_at)
+    )
+    return result
+
+
+def _write_alone(job: group_commit.Job) -> None:
+    """One batch in its own transaction, run again after a lost race on PostgreSQL (up to three times)."""
+    attempts = 3
     for attempt in range(1, attempts + 1):
         try:
-            with transaction.atomic():
-                result.accepted, result.duplicates = _store(source, messages, prepared, received_at)
-            break
+            with group_commit.writer_lock(), transaction.atomic():
+                job.outcome = job.run()
+            return
         except (OperationalError, IntegrityError) as error:
             if attempt == attempts or getattr(error.__cause__, "sqlstate", "") not in _RETRYABLE:
                 raise
-    return result
+
+
+_GROUPS = group_commit.GroupCommit(alone=_write_alone)
 
 
 # PostgreSQL: deadlock detected, serialization failure, unique violation (a concurrent insert won),
@@ -127,14 +143,12 @@ def _store(
     resolved = [resolver.settle(r) for r in resolved]
     accepted = store.append(prepared, resolved)
     zone = timezone.get_current_timezone()
-    rollups.mark_pending(
-        resolver.touched
-        | {
-            (r.account_id, r.message.timestamp.astimezone(zone).date())
-            for r in resolved
-            if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
-        }
+    counts: Counter[tuple[int, date]] = Counter(
+        (r.account_id, r.message.timestamp.astimezone(zone).date())
+        for r in resolved
+        if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
     )
+    rollups.mark_pending(resolver.touched, events=counts)
     return accepted, len(messages) - len(fresh)
 
 

@@ -11,9 +11,12 @@ import base64
 import binascii
 import gzip
 import io
+import threading
+import time
 import zlib
 
 import orjson
+from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -21,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from touchpoint.usage import services
+from touchpoint.usage import rollups, services
 from touchpoint.usage.models import Source
 from touchpoint.usage.segment import MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, parse_time
 from touchpoint.usage.signals import batch_ingested
@@ -73,6 +76,47 @@ def _source(request: HttpRequest, body: dict) -> Source | None:
     return Source.objects.filter(write_key=write_key, is_active=True).first()
 
 
+# The backlog is read at most once a second per web process: a read per batch would cost every
+# request, and a second's more growth past the limit is harmless.
+BACKLOG_CHECK_SECONDS = 1.0
+_backlog_seen: list[float] = [float("-inf"), 0.0]  # [when read (monotonic), events waiting]
+_backlog_lock = threading.Lock()
+
+
+def _backlog_events() -> int:
+    now = time.monotonic()
+    with _backlog_lock:
+        if now - _backlog_seen[0] < BACKLOG_CHECK_SECONDS:
+            return int(_backlog_seen[1])
+    events, _oldest = rollups.backlog()
+    with _backlog_lock:
+        _backlog_seen[0], _backlog_seen[1] = now, events
+    return events
+
+
+def _over_backlog() -> JsonResponse | None:
+    """A 503 when the events waiting for the rollups pass TOUCHPOINT_INGEST_BACKLOG_LIMIT (0: no limit)."""
+    limit = settings.TOUCHPOINT_INGEST_BACKLOG_LIMIT
+    if limit <= 0:
+        return None
+    try:
+        waiting = _backlog_events()
+    except OperationalError:
+        return None  # the database is busy: the write says so itself
+    if waiting < limit:
+        return None
+    response = _error(
+        503,
+        _(
+            "The server is %(waiting)d events behind (the limit is %(limit)d); nothing was stored. Retry shortly."
+        )
+        % {"waiting": waiting, "limit": limit},
+        message=f"TOUCHPOINT_INGEST_BACKLOG_LIMIT={limit}",
+    )
+    response["Retry-After"] = "5"
+    return response
+
+
 def _tracking_endpoint(message_type: str | None):
     """A view for one message type (or the batch endpoint when None)."""
     limit = MAX_BATCH_BYTES if message_type is None else MAX_EVENT_BYTES
@@ -104,6 +148,9 @@ def _tracking_endpoint(message_type: str | None):
                 return _error(400, error.message, field=error.field)
         else:
             payloads, batch_sent_at = [body], None
+        busy = _over_backlog()
+        if busy is not None:
+            return busy
         # No message can be larger than the body it came in, so most batches need no per-message size.
         oversized = (
             set() if len(raw) <= MAX_EVENT_BYTES else {i for i, p in enumerate(payloads) if _too_large(p)}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from touchpoint.accounts.models import Account
@@ -110,10 +112,14 @@ def sources(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error("name", error.message_dict["name"])
             else:
                 return redirect("source-detail", source_id=source.pk)
+    waiting, oldest = rollups.backlog()
     return render(
         request,
         "usage/sources.html",
         {
+            "backlog_events": waiting,
+            "backlog_limit": settings.TOUCHPOINT_INGEST_BACKLOG_LIMIT,
+            "drain_lag": max(0, round((timezone.now() - oldest).total_seconds())) if oldest else 0,
             "sources": Source.objects.order_by("name"),
             "form": form,
             "can_add": can(request.user, "usage.add_source"),

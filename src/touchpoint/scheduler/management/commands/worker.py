@@ -36,7 +36,10 @@ def _upkeep_forever(stop: threading.Event, tick_every: float, schedules: bool) -
             finally:
                 close_old_connections()
                 connection.close()
-        stop.wait(1.0)
+        # Sleep until the next job is due (a poller may ask for less than a second), at most a second.
+        now = time.monotonic()
+        due = min((last_run.get(name, now) + every - now for name, every, _run in jobs), default=1.0)
+        stop.wait(min(1.0, max(0.05, due)))
 
 
 class Command(BaseCommand):
