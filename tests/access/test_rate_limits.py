@@ -85,3 +85,25 @@ def test_the_counter_is_one_statement_and_old_minutes_are_forgotten():
 def test_default_limits_let_the_ingestion_bench_through(settings):
     # bench/ingest.py sends 50,000 events as 100-event batches: 500 requests, at most a few hundred a minute.
     assert settings.TOUCHPOINT_TRACKING_RATE_LIMIT >= 6000
+
+
+def test_a_high_limit_is_counted_in_blocks_and_still_holds():
+    """A process counts a hundredth of the limit at once: 25 requests at 1,000 a minute cost 3 writes,
+    and two processes sharing the database never hand out the same position twice."""
+    from touchpoint.users.ratelimit import _Blocks
+
+    one, two = _Blocks(), _Blocks()
+    positions = [one.position("src:a", 100, 1000) for _ in range(25)]
+    assert positions == list(range(1, 26))
+    assert RateLimitWindow.objects.get(bucket="src:a").count == 30  # three blocks of ten
+    theirs = [two.position("src:a", 100, 1000) for _ in range(12)]
+    assert theirs == list(range(31, 43))  # the other process's blocks follow the first's
+    assert len(set(positions) | set(theirs)) == 37
+
+
+def test_past_a_high_limit_the_next_request_is_refused(admin_user, settings):
+    settings.TOUCHPOINT_API_RATE_LIMIT = 250  # blocks of two
+    api = Api(create_api_key(user=admin_user)[1])
+    statuses = [api.get("/accounts/0").status_code for _ in range(251)]
+    assert statuses[:250] == [statuses[0]] * 250 and statuses[0] != 429
+    assert statuses[250] == 429
