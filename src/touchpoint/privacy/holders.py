@@ -48,12 +48,10 @@ def find_accounts(person: Person) -> dict[str, Any]:
 
 
 def erase_accounts(person: Person, pseudonym: str) -> dict[str, int]:
-    contacts = Contact.objects.filter(pk__in=person.contact_ids)
-    for contact in contacts:
-        # The row stays (answers, tickets and counts keep their contact), without anything that names it.
-        Contact.objects.filter(pk=contact.pk).update(
-            name=pseudonym, email="", phone="", title="", external_id=None, time_zone=""
-        )
+    # The rows stay (answers, tickets and counts keep their contact), without anything that names them.
+    Contact.objects.filter(pk__in=person.contact_ids).update(
+        name=pseudonym, email="", phone="", title="", external_id=None, time_zone=""
+    )
     engaged = scrub_rows(_engagements(person), person, pseudonym, ("subject", "body"))
     return {"contacts": len(person.contact_ids), "engagements": engaged}
 

@@ -22,10 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from touchpoint.privacy.hashing import digests
 from touchpoint.privacy.models import BlockedIdentifier
 from touchpoint.privacy.registry import Holder, Person, holders, identities, rows
+from touchpoint.usage import store
 from touchpoint.usage.models import ProductUser, RawEvent
 from touchpoint.usage.segment import Message
-
-_TRAIT_NAMES = ("name", "firstName", "lastName", "first_name", "last_name")
 
 
 def _product_users(person: Person) -> Any:
@@ -35,11 +34,7 @@ def _product_users(person: Person) -> Any:
 
 
 def _raw_events(person: Person) -> Any:
-    return RawEvent.objects.filter(
-        Q(user_id__in=person.user_ids)
-        | Q(anonymous_id__in=person.user_ids)
-        | Q(contact_id__in=person.contact_ids)
-    )
+    return store.events_of_person(ids=person.user_ids, contact_ids=person.contact_ids)
 
 
 def identify(person: Person) -> None:
@@ -50,9 +45,8 @@ def identify(person: Person) -> None:
             if value.strip():
                 (person.emails if "@" in value else person.names).add(value.strip())
         traits = user.traits if isinstance(user.traits, dict) else {}
-        for key in _TRAIT_NAMES:
-            if key == "name" and isinstance(traits.get(key), str) and traits[key].strip():
-                person.names.add(traits[key].strip())
+        if isinstance(traits.get("name"), str) and traits["name"].strip():
+            person.names.add(traits["name"].strip())
         first, last = str(traits.get("firstName") or "").strip(), str(traits.get("lastName") or "").strip()
         if first and last:
             person.names.add(f"{first} {last}")
@@ -77,17 +71,8 @@ def find(person: Person) -> dict[str, Any]:
 
 def erase(person: Person, pseudonym: str) -> dict[str, int]:
     mapping = {value: f"erased-{secrets.token_hex(8)}" for value in sorted(person.user_ids)}
-    events = _raw_events(person).count()
-    for original, replacement in mapping.items():
-        RawEvent.objects.filter(user_id=original).update(user_id=replacement, properties={}, context={})
-        RawEvent.objects.filter(anonymous_id=original).update(
-            anonymous_id=replacement, properties={}, context={}
-        )
-    events += (
-        RawEvent.objects.filter(contact_id__in=person.contact_ids)
-        .exclude(properties={}, context={})
-        .update(properties={}, context={})
-    )
+    events = _raw_events(person).count()  # all of them are anonymised below
+    store.anonymise_person(renamed=mapping, contact_ids=person.contact_ids)
     users = 0
     for user in _product_users(person):
         ProductUser.objects.filter(pk=user.pk).update(

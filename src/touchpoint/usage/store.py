@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from touchpoint.usage.models import RawEvent, ReceivedMessage, Source
@@ -222,6 +223,35 @@ def rename_user(*, previous_id: str, user_id: str) -> int:
     renamed = RawEvent.objects.filter(user_id=previous_id).update(user_id=user_id)
     renamed += RawEvent.objects.filter(user_id="", anonymous_id=previous_id).update(user_id=user_id)
     return renamed
+
+
+def events_of_person(*, ids: Iterable[str], contact_ids: Iterable[int]) -> Any:
+    """The raw events sent under any of these user or anonymous ids, or matched to these contacts."""
+    ids, contact_ids = list(ids), list(contact_ids)
+    return RawEvent.objects.filter(
+        Q(user_id__in=ids) | Q(anonymous_id__in=ids) | Q(contact_id__in=contact_ids)
+    )
+
+
+def anonymise_person(*, renamed: dict[str, str], contact_ids: Iterable[int]) -> int:
+    """A personal-data erasure: each user or anonymous id in `renamed` becomes its replacement in every
+    event, and those events and the contacts' lose their properties and context (IP address, user agent,
+    traits). The events stay, so the rollups recomputed from them keep their counts. Returns how many
+    events changed."""
+    changed = 0
+    for original, replacement in renamed.items():
+        changed += RawEvent.objects.filter(user_id=original).update(
+            user_id=replacement, properties={}, context={}
+        )
+        changed += RawEvent.objects.filter(anonymous_id=original).update(
+            anonymous_id=replacement, properties={}, context={}
+        )
+    changed += (
+        RawEvent.objects.filter(contact_id__in=list(contact_ids))
+        .exclude(properties={}, context={})
+        .update(properties={}, context={})
+    )
+    return changed
 
 
 def recent_events(source: Source, *, limit: int = 50) -> list[RawEvent]:
