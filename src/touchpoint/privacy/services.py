@@ -11,7 +11,7 @@ import io
 import json
 import secrets
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,12 +196,17 @@ def _text_columns(model: type[models.Model]) -> list[str]:
 _NOT_SWEPT = {AuditLogEntry, AuditRedaction, Erasure, BlockedIdentifier}
 
 
-def _sweepable(skip: Collection[type]) -> list[type[models.Model]]:
-    return [
-        m
-        for m in apps.get_models()
-        if m not in _NOT_SWEPT and m not in skip and not m._meta.proxy and m._meta.managed
-    ]
+def _mentioning(
+    person: Person, skip: Collection[type]
+) -> Iterator[tuple[type[models.Model], list[str], Any]]:
+    """Per model outside `skip` (and never the audit log or the privacy records) with text columns:
+    the model, those columns, and its rows whose text names the person."""
+    for model in apps.get_models():
+        if model in _NOT_SWEPT or model in skip or model._meta.proxy or not model._meta.managed:
+            continue
+        fields = _text_columns(model)
+        if fields:
+            yield model, fields, model._default_manager.filter(person.mentions(*fields))
 
 
 def sweep(person: Person, pseudonym: str, *, skip: Collection[type] = ()) -> dict[str, int]:
@@ -209,11 +214,7 @@ def sweep(person: Person, pseudonym: str, *, skip: Collection[type] = ()) -> dic
     changed: dict[str, int] = {}
     if not person.needles:
         return changed
-    for model in _sweepable(skip):
-        fields = _text_columns(model)
-        if not fields:
-            continue
-        queryset = model._default_manager.filter(person.mentions(*fields))
+    for model, fields, queryset in _mentioning(person, skip):
         count = scrub_rows(queryset, person, pseudonym, fields)
         if count:
             changed[model._meta.label_lower] = count
@@ -226,18 +227,12 @@ def other_mentions(person: Person) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if not person.needles:
         return found
-    for model in _sweepable(covered):
-        fields = _text_columns(model)
-        if fields:
-            matched = rows(model._default_manager.filter(person.mentions(*fields)).order_by("pk")[:10_000])
-            if matched:
-                found[model._meta.label_lower] = matched
+    for model, _fields, queryset in _mentioning(person, covered):
+        matched = rows(queryset.order_by("pk")[:10_000])
+        if matched:
+            found[model._meta.label_lower] = matched
     return found
 
 
 def _anything_names(person: Person) -> bool:
-    for model in _sweepable(set()):
-        fields = _text_columns(model)
-        if fields and model._default_manager.filter(person.mentions(*fields)).exists():
-            return True
-    return False
+    return any(queryset.exists() for _model, _fields, queryset in _mentioning(person, ()))
