@@ -263,9 +263,7 @@ def _clean_new_external_id(external_id: str | None, taken: set[str]) -> str | No
     if len(external_id) > 128:
         raise ValidationError({"external_id": _("Use at most 128 characters.")})
     if external_id in taken:
-        raise ValidationError(
-            {"external_id": ValidationError(_("Another record already has this external ID."), code="unique")}
-        )
+        raise services.external_id_taken()
     return external_id
 
 
@@ -415,13 +413,7 @@ def create_contacts(*, contacts: Sequence[NewContact], actor: User | None) -> li
         try:  # create_contact's checks, in its order
             email = services._clean_email(new.email)
             if email and (new.account_id, email) in used:
-                raise ValidationError(
-                    {
-                        "email": ValidationError(
-                            _("This account already has a contact with this email."), code="unique"
-                        )
-                    }
-                )
+                raise services.email_taken()
             name = services._clean_name(new.name)
             external_id = _clean_new_external_id(new.external_id, taken)
             roles = services._clean_roles(new.roles)

@@ -119,10 +119,14 @@ def _clean_external_id(
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError(
-            {"external_id": ValidationError(_("Another record already has this external ID."), code="unique")}
-        )
+        raise external_id_taken()
     return external_id
+
+
+def external_id_taken() -> ValidationError:
+    return ValidationError(
+        {"external_id": ValidationError(_("Another record already has this external ID."), code="unique")}
+    )
 
 
 def _check_parent(account_pk: int | None, parent: Account | None) -> None:
@@ -573,13 +577,13 @@ def _check_email_free(account: Account, email: str, exclude_pk: int | None) -> N
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError(
-            {
-                "email": ValidationError(
-                    _("This account already has a contact with this email."), code="unique"
-                )
-            }
-        )
+        raise email_taken()
+
+
+def email_taken() -> ValidationError:
+    return ValidationError(
+        {"email": ValidationError(_("This account already has a contact with this email."), code="unique")}
+    )
 
 
 @transaction.atomic
