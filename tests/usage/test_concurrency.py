@@ -92,7 +92,7 @@ def test_two_drainers_at_once_never_drain_a_pending_row_twice():
             ],
         )
     pending_rows = PendingRollup.objects.count()
-    assert rollups.backlog()[0] == 300 and pending_rows == 18
+    assert rollups.backlog()[0] == 300 and pending_rows == 90  # per batch: 3 accounts × 5 people
     barrier = threading.Barrier(2)
     taken: list[int] = []
     errors: list[str] = []
@@ -115,4 +115,5 @@ def test_two_drainers_at_once_never_drain_a_pending_row_twice():
     assert rollups.backlog() == (0, None) and not PendingRollup.objects.exists()
     assert sum(DailyAccountRollup.objects.values_list("events", flat=True)) == 300
     assert DailyAccountRollup.objects.count() == 3  # one row per account and day, none twice
+    assert sorted(DailyAccountRollup.objects.values_list("active_users", flat=True)) == [5, 5, 5]
     assert sum(taken) == 3  # the (account, day) pairs the two took: each pending pair drained by one of them

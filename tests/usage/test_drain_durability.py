@@ -24,16 +24,16 @@ for start in range(0, {EVENTS}, 60):
     ])
 """
 
-# A drainer that stops inside its transaction, after the recompute wrote the rollups, before COMMIT.
+# A drainer that stops inside its transaction, after it wrote the rollups and people, before COMMIT.
 STUCK_DRAINER = """
 import sys, time
 from touchpoint.usage import rollups
-original = rollups._recompute
-def recompute_then_hang(keys):
-    original(keys)
+original = rollups._apply
+def apply_then_hang(rows):
+    original(rows)
     print("HOLDING", flush=True)
     time.sleep(120)
-rollups._recompute = recompute_then_hang
+rollups._apply = apply_then_hang
 rollups.refresh_pending()
 """
 
@@ -48,7 +48,8 @@ def _state(url):
     return query(
         url,
         "SELECT (SELECT COALESCE(SUM(events), 0) FROM usage_dailyaccountrollup), "
-        "(SELECT COUNT(*) FROM usage_dailyaccountrollup), (SELECT COALESCE(SUM(events), 0) FROM usage_pendingrollup)",
+        "(SELECT COUNT(*) FROM usage_dailyaccountrollup), (SELECT COALESCE(SUM(events), 0) FROM usage_pendingrollup), "
+        "(SELECT COALESCE(SUM(active_users), 0) FROM usage_dailyaccountrollup), (SELECT COUNT(*) FROM usage_rollupperson)",
     )[0]
 
 
@@ -56,7 +57,7 @@ def test_kill_9_of_the_drainer_mid_transaction_loses_and_doubles_nothing(tmp_pat
     env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPOINT_DATA_DIR": str(tmp_path)}
     touchpoint(env, "migrate", "-v", "0")
     touchpoint(env, "shell", "-c", SETUP)
-    assert _state(database_url) == (0, 0, EVENTS)
+    assert _state(database_url) == (0, 0, EVENTS, 0, 0)
 
     drainer = subprocess.Popen(
         [str(TOUCHPOINT), "shell", "-c", STUCK_DRAINER],
@@ -78,10 +79,10 @@ def test_kill_9_of_the_drainer_mid_transaction_loses_and_doubles_nothing(tmp_pat
             os.killpg(drainer.pid, signal.SIGKILL)
     time.sleep(0.2)
     # Nothing of the killed transaction stayed: no rollup rows, and the backlog is still all there.
-    assert _state(database_url) == (0, 0, EVENTS)
+    assert _state(database_url) == (0, 0, EVENTS, 0, 0)
 
     # A restarted drainer takes it all, once; another pass finds nothing and changes nothing.
     touchpoint(env, "shell", "-c", "from touchpoint.usage import rollups; rollups.refresh_pending()")
-    assert _state(database_url) == (EVENTS, 1, 0)
+    assert _state(database_url) == (EVENTS, 1, 0, 7, 14)  # 7 people, counted for the day and the event
     touchpoint(env, "shell", "-c", "from touchpoint.usage import rollups; print(rollups.refresh_pending())")
-    assert _state(database_url) == (EVENTS, 1, 0)
+    assert _state(database_url) == (EVENTS, 1, 0, 7, 14)  # 7 people, counted for the day and the event

@@ -201,7 +201,7 @@ class _History:
         doers = np.minimum(counts, np.maximum(doers, counts > 0))
         for index in np.flatnonzero(active):
             day = days[index][0]
-            self.account_rows.append((day, int(actions[index]), int(active[index]), account_id))
+            self.account_rows.append((day, int(actions[index]), int(active[index]), account_id, False))
             for feature in np.flatnonzero(counts[index]):
                 self.event_rows.append(
                     (
@@ -217,7 +217,9 @@ class _History:
 
     def flush(self) -> None:
         self.ctx.insert_rows(
-            DailyAccountRollup, ("day", "events", "active_users", "account_id"), self.account_rows
+            DailyAccountRollup,
+            ("day", "events", "active_users", "account_id", "people_kept"),
+            self.account_rows,
         )
         self.ctx.insert_rows(
             DailyEventRollup, ("day", "event", "events", "users", "account_id"), self.event_rows

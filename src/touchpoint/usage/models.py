@@ -121,11 +121,16 @@ class RawEvent(models.Model):
 
 
 class PendingRollup(models.Model):
-    """An (account, day) whose rollups are behind its raw events, waiting for rollups.refresh_pending().
+    """New usage events of an (account, day) not yet in its rollups, waiting for rollups.refresh_pending().
+
+    A row with an `event` and a `person` adds `events` events by that person to that event's rollup
+    (what ingestion writes, one row per distinct (account, day, event, person) of a batch). A row
+    without them says the day changed in a way only a whole recompute gets right (a group call gave
+    the account a person's earlier events, an alias merged two ids).
 
     Ingestion only appends rows here (no unique key, so concurrent batches never wait on each other);
-    the refresher deletes the rows it saw and recomputes those days. A row an uncommitted batch adds
-    is invisible to it and stays for the next refresh, so no event is ever left out of the rollups.
+    the refresher deletes the rows it saw and applies them. A row an uncommitted batch adds is
+    invisible to it and stays for the next refresh, so no event is ever left out of the rollups.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -133,8 +138,10 @@ class PendingRollup(models.Model):
         "accounts.Account", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
     )
     day = models.DateField()
-    # How many usage events of the batch fell on that day (the backlog in events), and when the batch
-    # was stored (the drain lag is the age of the oldest row).
+    event = models.CharField(max_length=210, blank=True, default="")  # as rollups.event_key() names it
+    person = models.CharField(max_length=255, blank=True, default="")  # userId, else anonymousId
+    # How many usage events the row adds (the backlog in events), and when the batch was stored (the
+    # drain lag is the age of the oldest row).
     events = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -143,6 +150,30 @@ class PendingRollup(models.Model):
 
     def __str__(self) -> str:
         return f"account {self.account_id} on {self.day}"
+
+
+class RollupPerson(models.Model):
+    """Someone already counted in an (account, day)'s rollup of an event ('' for the day as a whole).
+
+    What lets the refresher add new events to a rollup and keep its distinct-people count exact
+    without reading the day's raw events again. Kept for recent days only (usage.retention); a day
+    without its people (DailyAccountRollup.people_kept false) is recomputed whole when events arrive.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    event = models.CharField(max_length=210, blank=True)
+    person = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "event", "person"], name="rollup_person_key")
+        ]
+        indexes = [models.Index(fields=["day"], name="rollup_person_day")]
+
+    def __str__(self) -> str:
+        return f"{self.person} on {self.day}"
 
 
 class ProductUser(models.Model):
@@ -192,6 +223,8 @@ class DailyAccountRollup(models.Model):
     day = models.DateField()
     events = models.PositiveIntegerField()
     active_users = models.PositiveIntegerField()
+    # Whether the day's people are in RollupPerson, so new events can be added to these numbers.
+    people_kept = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "day"], name="account_rollup_key")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
@@ -23,8 +24,21 @@ from touchpoint.usage.models import (
     PendingRollup,
     ProductUser,
     RawEvent,
+    Source,
 )
 from touchpoint.usage.rollups import USAGE_TYPES, event_key, person_of_event
+
+
+def active_source(write_key: str) -> Source | None:
+    """The active source with this write key: plain SQL, as the tracking API asks it for every batch
+    (the other columns load if read)."""
+    table = connection.ops.quote_name(Source._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, name FROM {table} WHERE write_key = %s AND is_active", [write_key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Source.from_db(connection.alias, ["id", "name", "write_key", "is_active"], [*row, write_key, True])
 
 
 def pending_days(account: Account) -> set[date]:

@@ -143,12 +143,17 @@ def _store(
     resolved = [resolver.settle(r) for r in resolved]
     accepted = store.append(prepared, resolved)
     zone = timezone.get_current_timezone()
-    counts: Counter[tuple[int, date]] = Counter(
-        (r.account_id, r.message.timestamp.astimezone(zone).date())
+    added: Counter[rollups.AddKey] = Counter(
+        (
+            r.account_id,
+            r.message.timestamp.astimezone(zone).date(),
+            rollups.event_name(r.message.type, r.message.event),
+            rollups.person_of(r.message.user_id, r.message.anonymous_id),
+        )
         for r in resolved
         if r.account_id is not None and r.message.type in rollups.USAGE_TYPES
     )
-    rollups.mark_pending(resolver.touched, events=counts)
+    rollups.mark_pending(resolver.touched, added=added)
     return accepted, len(messages) - len(fresh)
 
 
@@ -308,7 +313,8 @@ class _Resolver:
                 user.contact = contact
             user.save()
             self._remember(user)
-        store.rename_user(previous_id=message.previous_id, user_id=message.user_id)
+        # Two ids become one person: the days they touched are recounted whole.
+        self.touched |= store.rename_user(previous_id=message.previous_id, user_id=message.user_id)
         self.renamed[message.previous_id] = message.user_id
 
     def _ensure_contact(self, user: ProductUser) -> Contact:

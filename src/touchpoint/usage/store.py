@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from touchpoint.usage.models import RawEvent, ReceivedMessage, Source
+from touchpoint.usage.models import RawEvent, ReceivedMessage, RollupPerson, Source
 from touchpoint.usage.segment import Message
 
 _CHUNK = 300  # rows per INSERT: 3 parameters each stays far below every database's limit
@@ -218,11 +218,18 @@ def attach_user_events(*, user_id: str, account_id: int, contact_id: int | None)
     return days
 
 
-def rename_user(*, previous_id: str, user_id: str) -> int:
-    """After an alias: events sent under the old or anonymous id now belong to the user."""
-    renamed = RawEvent.objects.filter(user_id=previous_id).update(user_id=user_id)
-    renamed += RawEvent.objects.filter(user_id="", anonymous_id=previous_id).update(user_id=user_id)
-    return renamed
+def rename_user(*, previous_id: str, user_id: str) -> set[tuple[int, date]]:
+    """After an alias: events sent under the old or anonymous id now belong to the user.
+
+    Returns the (account id, day) pairs of the renamed events that have an account.
+    """
+    renamed = RawEvent.objects.filter(user_id=previous_id)
+    anonymous = RawEvent.objects.filter(user_id="", anonymous_id=previous_id)
+    pairs: set[tuple[int, date]] = set()
+    for events in (renamed, anonymous):
+        pairs |= set(events.filter(account_id__isnull=False).values_list("account_id", "day").distinct())
+        events.update(user_id=user_id)
+    return pairs
 
 
 def events_of_person(*, ids: Iterable[str], contact_ids: Iterable[int]) -> Any:
@@ -246,6 +253,7 @@ def anonymise_person(*, renamed: dict[str, str], contact_ids: Iterable[int]) -> 
         changed += RawEvent.objects.filter(anonymous_id=original).update(
             anonymous_id=replacement, properties={}, context={}
         )
+        RollupPerson.objects.filter(person=original).update(person=replacement)  # same counts, no name
     changed += (
         RawEvent.objects.filter(contact_id__in=list(contact_ids))
         .exclude(properties={}, context={})

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from touchpoint.usage import rollups, services
+from touchpoint.usage import rollups, selectors, services
 from touchpoint.usage.models import Source
 from touchpoint.usage.segment import MAX_BATCH_BYTES, MAX_EVENT_BYTES, MessageError, parse_time
 from touchpoint.usage.signals import batch_ingested
@@ -73,7 +73,7 @@ def _source(request: HttpRequest, body: dict) -> Source | None:
         write_key = body["writeKey"]
     if not write_key:
         return None
-    return Source.objects.filter(write_key=write_key, is_active=True).first()
+    return selectors.active_source(write_key)
 
 
 # The backlog is read at most once a second per web process: a read per batch would cost every
