@@ -387,6 +387,10 @@ def _rows_for(model, columns: tuple[str, ...], key: str, values: set[str]) -> li
     table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
     rows: list[tuple] = []
     ordered = sorted(values)
+    if connection.vendor == "postgresql":  # one array parameter: psycopg does not re-parse a long statement
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {names} FROM {table} WHERE {quote(key)} = ANY(%s)", [ordered])
+            return cursor.fetchall()
     with connection.cursor() as cursor:
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]

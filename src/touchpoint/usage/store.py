@@ -41,6 +41,15 @@ def claim_new(source: Source, message_ids: Sequence[str], *, received_at: dateti
     table = connection.ops.quote_name(ReceivedMessage._meta.db_table)
     fresh: set[str] = set()
     unique_ids = list(dict.fromkeys(message_ids))
+    if connection.vendor == "postgresql":  # one array parameter: a short statement, whatever the batch
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (source_id, message_id, received_at) "
+                "SELECT %s, message_id, %s FROM unnest(%s::text[]) AS ids(message_id) "
+                "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING message_id",
+                [source.pk, received_at, unique_ids],
+            )
+            return {row[0] for row in cursor.fetchall()}
     with connection.cursor() as cursor:
         for start in range(0, len(unique_ids), _CHUNK):
             chunk = unique_ids[start : start + _CHUNK]
