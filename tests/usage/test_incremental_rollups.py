@@ -74,6 +74,17 @@ def payload(n: int, m: dict) -> dict:
     return body
 
 
+def track(message_id: str, user: str, group: str, event: str = "E", days_ago: int = 0) -> dict:
+    return {
+        "type": "track",
+        "messageId": message_id,
+        "userId": user,
+        "event": event,
+        "context": {"groupId": group},
+        "timestamp": (NOW - timedelta(days=days_ago)).isoformat(),
+    }
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=8))
 def test_added_rollups_always_equal_a_rebuild(steps):
@@ -119,34 +130,14 @@ def test_a_busy_day_is_added_to_without_reading_its_events_again(django_assert_m
     for batch in range(3):
         ingest(
             source=source,
-            payloads=[
-                {
-                    "type": "track",
-                    "messageId": f"{batch}-{i}",
-                    "userId": f"u{i % 9}",
-                    "event": "Report created",
-                    "context": {"groupId": "busy"},
-                }
-                for i in range(100)
-            ],
+            payloads=[track(f"{batch}-{i}", f"u{i % 9}", "busy", "Report created") for i in range(100)],
         )
         rollups.refresh_pending()
     day = DailyAccountRollup.objects.get()
     assert (day.events, day.active_users, day.people_kept) == (300, 9, True)
     assert RollupPerson.objects.count() == 18  # 9 people, for the day and for the event
     # Whatever the day already holds, a refresh reads only the pending rows and writes a few statements.
-    ingest(
-        source=source,
-        payloads=[
-            {
-                "type": "track",
-                "messageId": "late",
-                "userId": "u99",
-                "event": "Export",
-                "context": {"groupId": "busy"},
-            }
-        ],
-    )
+    ingest(source=source, payloads=[track("late", "u99", "busy", "Export")])
     with django_assert_max_num_queries(10) as captured:
         assert rollups.refresh_pending() == 1
     assert not any("usage_rawevent" in q["sql"] for q in captured.captured_queries)
@@ -157,20 +148,10 @@ def test_a_busy_day_is_added_to_without_reading_its_events_again(django_assert_m
 def test_a_day_rolled_up_without_its_people_is_recomputed_once_then_added_to():
     account = Account.objects.create(name="Old", external_id="old")
     source = create_source(name="Old app", actor=None)
-    ingest(
-        source=source,
-        payloads=[
-            {"type": "track", "messageId": "1", "userId": "u1", "event": "E", "context": {"groupId": "old"}}
-        ],
-    )
+    ingest(source=source, payloads=[track("1", "u1", "old")])
     rollups.rebuild()  # as the demo data and an upgrade leave the rollups: no people kept
     assert not DailyAccountRollup.objects.get(account=account).people_kept
-    ingest(
-        source=source,
-        payloads=[
-            {"type": "track", "messageId": "2", "userId": "u1", "event": "E", "context": {"groupId": "old"}}
-        ],
-    )
+    ingest(source=source, payloads=[track("2", "u1", "old")])
     rollups.refresh_pending()
     day = DailyAccountRollup.objects.get(account=account)
     assert (day.events, day.active_users, day.people_kept) == (2, 1, True)  # u1 not counted twice
@@ -179,20 +160,7 @@ def test_a_day_rolled_up_without_its_people_is_recomputed_once_then_added_to():
 def test_the_nightly_job_forgets_old_days_people_and_keeps_their_numbers():
     account = Account.objects.create(name="Acme", external_id="acme")
     source = create_source(name="Acme app", actor=None)
-    ingest(
-        source=source,
-        payloads=[
-            {
-                "type": "track",
-                "messageId": str(n),
-                "userId": "u1",
-                "event": "E",
-                "context": {"groupId": "acme"},
-                "timestamp": (NOW - timedelta(days=n * 5)).isoformat(),
-            }
-            for n in range(3)
-        ],
-    )
+    ingest(source=source, payloads=[track(str(n), "u1", "acme", days_ago=n * 5) for n in range(3)])
     rollups.refresh_pending()
     from touchpoint.usage.tasks import delete_old_raw_events_task
 
