@@ -86,6 +86,8 @@ def process_role(pid: int, root_pid: int) -> str:
         command = (Path("/proc") / str(pid) / "cmdline").read_text().replace("\0", " ")
     except OSError:
         return "gone"
+    if "chart_renderer" in command:
+        return "chart renderer"
     return "background worker" if " worker" in command else "web process"
 
 

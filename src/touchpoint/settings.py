@@ -322,10 +322,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "touchpoint@localhost"
 # Where people open Touchpoint: links in emails (the daily digest) start with it.
 TOUCHPOINT_BASE_URL = os.environ.get("TOUCHPOINT_BASE_URL", "http://localhost:8000").rstrip("/")
 
-# `touchpoint serve` loads the charts' libraries in each web process as it starts (touchpoint.web.warm),
-# so the first chart page after a restart does not wait ~1.5 s for them. Off for a server that only
-# takes in events: it saves about 100 MB per web process.
+# `touchpoint serve` loads the charts' libraries as it starts (touchpoint.web.warm), so the first chart
+# page after a restart does not wait ~1.5 s for them. Off for a server that only takes in events.
 TOUCHPOINT_WARM_CHARTS = _env_bool("TOUCHPOINT_WARM_CHARTS", True)
+# Where a chart renderer listens (touchpoint.web.chart_renderer): `touchpoint serve` starts one and
+# sets this; empty, each process draws its charts itself.
+TOUCHPOINT_CHART_SOCKET = os.environ.get("TOUCHPOINT_CHART_SOCKET", "")
 # How long an invitation link (People → Invite) works, in days; reset links: PASSWORD_RESET_TIMEOUT.
 TOUCHPOINT_INVITATION_DAYS = int(os.environ.get("TOUCHPOINT_INVITATION_DAYS", "7"))
 # When the daily digest goes out (cron, in TIME_ZONE), and how often workers turn events into alerts.

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import urllib.request
+from pathlib import Path
 
 from tests.live import TOUCHPOINT, free_port, wait_until_serving
 
@@ -35,6 +36,10 @@ def test_serve_migrates_a_new_database_then_answers(tmp_path):
         assert status == 200 and b"Touchpoint" in body
         status, css = _get(f"http://127.0.0.1:{port}/static/touchpoint/app.css")
         assert status == 200 and b".topbar" in css
+        # The charts' JavaScript engine is loaded once, in the renderer, not in the web process.
+        loaded = {role: _maps_vl_convert(pid) for pid, role in _server_processes(server.pid).items()}
+        assert loaded == {"gunicorn": False, "web": False, "chart renderer": True, "worker": False}
+        assert (tmp_path / "charts.sock").exists()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -42,3 +47,32 @@ def test_serve_migrates_a_new_database_then_answers(tmp_path):
     assert "Applying database migrations" in output
     assert "gunicorn" in output.lower()
     assert "Background worker started" in output
+    assert not (tmp_path / "charts.sock").exists()  # the renderer stopped with the server
+
+
+def _server_processes(root: int) -> dict[int, str]:
+    """serve's process tree (pid → role), from /proc."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().split()[3])
+            command = (entry / "cmdline").read_text().replace("\0", " ")
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(entry.name) == root:
+            found[root] = "gunicorn"
+        elif parent == root:
+            found[int(entry.name)] = (
+                "chart renderer"
+                if "chart_renderer" in command
+                else "worker"
+                if " worker" in command
+                else "web"
+            )
+    return found
+
+
+def _maps_vl_convert(pid: int) -> bool:
+    return "vl_convert" in (Path("/proc") / str(pid) / "maps").read_text()

@@ -3,7 +3,9 @@
 No JavaScript in the page, and the same path can draw charts into exported reports. Altair (which
 brings pandas) and vl-convert are imported inside the functions that draw, never at module top: they
 cost every process ~100 MB and half a second, and the tracking API and the worker never draw
-(tests/web/test_imports.py keeps it so).
+(tests/web/test_imports.py keeps it so). Under `touchpoint serve` the drawing itself happens in one
+renderer process (touchpoint.web.chart_renderer), so vl-convert's engine is loaded once, not in
+every web process.
 
 Every chart speaks the reader's language:
 
@@ -19,15 +21,21 @@ Every chart speaks the reader's language:
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.utils.formats import date_format, get_format
 from django.utils.translation import gettext
 
+from touchpoint.web import chart_renderer
+
 if TYPE_CHECKING:
     import altair as alt
+
+logger = logging.getLogger(__name__)
 
 # Text is measured by vl-convert when it lays the chart out and drawn later by the browser: the two must
 # agree or labels get cut. DejaVu Sans (what Debian's browsers draw "sans-serif" with) is the widest of
@@ -135,13 +143,20 @@ def _titles(svg_text: str) -> str:
 
 
 def svg(chart: alt.TopLevelMixin, *, width: int) -> str:
-    """The chart as an SVG document `width` pixels wide, axes and legend included."""
-    import vl_convert
+    """The chart as an SVG document `width` pixels wide, axes and legend included.
 
+    Drawn by the renderer `touchpoint serve` starts (settings.TOUCHPOINT_CHART_SOCKET), or in this
+    process when there is none or it does not answer.
+    """
     spec = chart.to_dict()
     spec["width"] = width
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     spec["config"] = {**CONFIG, **spec.get("config", {})}
-    return _titles(
-        vl_convert.vegalite_to_svg(spec, format_locale=number_locale(), time_format_locale=time_locale())
-    )
+    locales = {"format_locale": number_locale(), "time_format_locale": time_locale()}
+    socket_path = settings.TOUCHPOINT_CHART_SOCKET
+    if socket_path:
+        try:
+            return _titles(chart_renderer.draw_remote(socket_path, spec, **locales))
+        except (OSError, ValueError, TypeError) as error:  # unreachable, or an answer cut short
+            logger.warning("chart renderer at %s did not answer (%s); drawing here", socket_path, error)
+    return _titles(chart_renderer.draw(spec, **locales))

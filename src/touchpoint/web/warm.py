@@ -10,9 +10,11 @@ imported), compiling templates and loading the catalogues, and about 1.5 s more 
   database.
 - `warm_web_process()` does the second in each web process after the fork and before it accepts a
   connection (gunicorn's post_worker_init), so no request is ever handed to a cold process: one sent
-  during a start waits in the listen queue for the first process that is ready. The JavaScript engine
-  is started per process, never before a fork. TOUCHPOINT_WARM_CHARTS=0 turns it off for a server that
-  only takes in events (it saves about 100 MB per web process).
+  during a start waits in the listen queue for the first process that is ready. Under `touchpoint
+  serve` vl-convert's JavaScript engine runs in the chart renderer (touchpoint.web.chart_renderer,
+  warmed as it starts, which serve waits for), so a web process only imports Altair and builds one
+  spec; without a renderer it starts the engine itself, per process, never before a fork.
+  TOUCHPOINT_WARM_CHARTS=0 turns it off for a server that only takes in events.
 """
 
 from __future__ import annotations
@@ -54,13 +56,18 @@ def warm_pages() -> int:
 
 
 def warm_charts() -> None:
-    """Draw one small chart, so Altair is imported and vl-convert's engine and Vega are loaded."""
+    """Build one small chart, so Altair is imported; draw it here unless a chart renderer draws them
+    (then vl-convert's engine and Vega stay out of this process)."""
     import altair as alt
 
     from touchpoint.web.charts import svg
 
+    chart = alt.Chart(alt.Data(values=[{"x": 1, "y": 1}])).mark_bar().encode(x="x:Q", y="y:Q")
+    if settings.TOUCHPOINT_CHART_SOCKET:
+        chart.to_dict()
+        return
     with translation.override(settings.LANGUAGE_CODE):
-        svg(alt.Chart(alt.Data(values=[{"x": 1, "y": 1}])).mark_bar().encode(x="x:Q", y="y:Q"), width=100)
+        svg(chart, width=100)
 
 
 def warm_web_process() -> None:

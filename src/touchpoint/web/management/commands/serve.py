@@ -6,7 +6,11 @@ import atexit
 import multiprocessing
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
@@ -17,9 +21,25 @@ from gunicorn.app.base import BaseApplication
 from touchpoint.web import warm
 from touchpoint.wsgi import application as wsgi_application
 
+RENDERER_START_SECONDS = 20.0
+
 
 def _post_worker_init(worker) -> None:
     warm.warm_web_process()
+
+
+def _stop_at_exit(process: subprocess.Popen) -> None:
+    """Stop a helper process when serve ends (SIGTERM, then SIGKILL after 20 s)."""
+
+    def stop() -> None:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    atexit.register(stop)
 
 
 class _Gunicorn(BaseApplication):
@@ -61,9 +81,13 @@ class Command(BaseCommand):
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             self.stdout.write(_("Applying database migrations…"))
             call_command("migrate", interactive=False, verbosity=1)
+        # The chart renderer warms its engine while this process warms the pages.
+        renderer = self._start_chart_renderer() if settings.TOUCHPOINT_WARM_CHARTS else None
         # What every web process needs before its first page, done once here and shared by the forks.
         warm.warm_pages()
         connection.close()  # never share a connection with the forked workers
+        if renderer is not None:
+            self._wait_for_chart_renderer(*renderer)
         if not no_worker:
             self._start_background_worker()
         self.stdout.write(
@@ -83,17 +107,35 @@ class Command(BaseCommand):
             }
         ).run()
 
+    def _start_chart_renderer(self) -> tuple[subprocess.Popen, Path] | None:
+        """One process that draws the charts of every web process (touchpoint.web.chart_renderer).
+
+        Its socket goes in the data folder, or a private temporary folder when that path is too long
+        for a Unix socket. None when another renderer was configured (TOUCHPOINT_CHART_SOCKET).
+        """
+        if settings.TOUCHPOINT_CHART_SOCKET:
+            return None
+        path = Path(settings.DATA_DIR) / "charts.sock"
+        if len(str(path)) > 100:  # Linux allows 107 bytes
+            path = Path(tempfile.mkdtemp(prefix="touchpoint-")) / "charts.sock"
+        path.unlink(missing_ok=True)
+        renderer = subprocess.Popen([sys.executable, "-m", "touchpoint.web.chart_renderer", str(path)])
+        _stop_at_exit(renderer)
+        return renderer, path
+
+    def _wait_for_chart_renderer(self, renderer: subprocess.Popen, path: Path) -> None:
+        """Hand the socket to the web processes once the renderer listens (they draw in-process until then)."""
+        deadline = time.monotonic() + RENDERER_START_SECONDS
+        while not path.exists() and renderer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if path.exists():
+            # Set before gunicorn forks: every web process inherits it.
+            settings.TOUCHPOINT_CHART_SOCKET = str(path)
+        else:
+            self.stderr.write(_("The chart renderer did not start; each web process draws its own charts."))
+
     def _start_background_worker(self) -> None:
         """One `touchpoint worker` beside the web server, so a laptop needs no second command."""
         worker = subprocess.Popen([sys.executable, "-m", "touchpoint.cli", "worker"])
-
-        def stop_worker() -> None:
-            if worker.poll() is None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-
-        atexit.register(stop_worker)
+        _stop_at_exit(worker)
         self.stdout.write(_("Background worker started (process %(pid)s).") % {"pid": worker.pid})
