@@ -100,3 +100,39 @@ def test_the_renderer_process_does_not_load_django():
         check=True,
     )
     assert loaded.stdout.strip() == "False"
+
+
+def test_the_renderer_stops_when_the_server_that_started_it_is_killed(tmp_path):
+    folder = Path(tempfile.mkdtemp(prefix="tp-charts-"))
+    path = folder / "charts.sock"
+    # A parent that starts the renderer and waits: killing it outright must not leave the renderer running.
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time; "
+            f"p = subprocess.Popen([sys.executable, '-m', 'touchpoint.web.chart_renderer', {str(path)!r}]); "
+            "print(p.pid, flush=True); time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    renderer_pid = int(parent.stdout.readline())
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{renderer_pid}").exists() and "Z" not in _state(renderer_pid):
+        assert time.monotonic() < deadline, "the renderer outlived its parent"
+        time.sleep(0.1)
+    assert not path.exists()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return "Z"

@@ -20,6 +20,8 @@ import socket
 import socketserver
 import struct
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +137,14 @@ def serve(path: str) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    parent = os.getppid()
+
+    def follow_parent() -> None:  # serve killed outright (no SIGTERM to pass on): stop with it
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        server.shutdown()
+
+    threading.Thread(target=follow_parent, daemon=True).start()
     try:
         server.serve_forever()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -117,7 +118,9 @@ class Command(BaseCommand):
             return None
         path = Path(settings.DATA_DIR) / "charts.sock"
         if len(str(path)) > 100:  # Linux allows 107 bytes
-            path = Path(tempfile.mkdtemp(prefix="touchpoint-")) / "charts.sock"
+            folder = tempfile.mkdtemp(prefix="touchpoint-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)  # runs after the renderer stops
+            path = Path(folder) / "charts.sock"
         path.unlink(missing_ok=True)
         renderer = subprocess.Popen([sys.executable, "-m", "touchpoint.web.chart_renderer", str(path)])
         _stop_at_exit(renderer)
