@@ -337,10 +337,12 @@ def generate_simulated_company(
             split = noise.multinomial(events, weights)  # (days, features)
             for row in np.flatnonzero(events):
                 day = days_list[row]
-                account_rows.append((day, int(events[row]), 1, a.account_id))
+                account_rows.append((day, int(events[row]), 1, a.account_id, False))
                 for column in np.flatnonzero(split[row]):
                     event_rows.append((day, names[column], int(split[row, column]), 1, a.account_id))
-        ctx.insert_rows(DailyAccountRollup, ("day", "events", "active_users", "account_id"), account_rows)
+        ctx.insert_rows(
+            DailyAccountRollup, ("day", "events", "active_users", "account_id", "people_kept"), account_rows
+        )
         ctx.insert_rows(DailyEventRollup, ("day", "event", "events", "users", "account_id"), event_rows)
     company.counts = ctx.counts
     return company
