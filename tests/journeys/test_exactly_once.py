@@ -94,7 +94,10 @@ def postgres_database() -> Iterator[tuple[str, bool]]:
             # Threads of earlier tests in this process (live servers, racing workers) may still hold
             # connections to this worker's own test database; nobody else uses it.
             admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                # Client backends only: an autovacuum worker (a superuser process) cannot be ended by
+                # this role, and CREATE DATABASE … TEMPLATE stops one itself.
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
                 (template,),
             )
         admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
