@@ -18,7 +18,7 @@ column's values come back in the order of the rows, as `bulk_create` reads them 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from operator import itemgetter
 from typing import Any
@@ -142,18 +142,24 @@ def _copy_rows(
     *,
     number: bool,
 ) -> list[Any]:
-    """PostgreSQL: the rows by COPY (the fastest way in; psycopg writes each row in C). With `number`,
-    the primary keys are taken from the table's sequence first (one nextval per row, in one query)
-    and written with the rows, and returned in the rows' order."""
+    values = (_values(row, read, adapters) + constants for row in rows)
+    return copy_in(connection, meta, [field.column for field in fields], values, len(rows), number=number)
+
+
+def copy_in(
+    connection: Any, meta: Any, columns: list[str], rows: Iterable[list[Any]], count: int, *, number: bool
+) -> list[Any]:
+    """PostgreSQL: `count` rows (values ready for the driver, in `columns` order) by COPY, the fastest
+    way in (psycopg writes each row in C). With `number`, the primary keys are taken from the table's
+    sequence first, in one query (nextval never hands out an id twice, so rows others insert meanwhile
+    cannot clash), written with the rows and returned in their order."""
     quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = [field.column for field in fields]
     ids: list[Any] = []
     with connection.cursor() as cursor:
         if number:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(rows)],
+                [meta.db_table, meta.pk.column, count],
             )
             ids = [value for (value,) in cursor.fetchall()]
             columns = [meta.pk.column, *columns]
@@ -161,10 +167,9 @@ def _copy_rows(
         # The driver's own cursor (Django's has no copy()); its errors become Django's, as an INSERT's would.
         with (
             connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy,
         ):
-            for index, row in enumerate(rows):
-                values = _values(row, read, adapters) + constants
+            for index, values in enumerate(rows):
                 copy.write_row([ids[index], *values] if number else values)
     return ids
 

@@ -62,6 +62,8 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 from faker import Faker
 
+from touchpoint.bulk import copy_in
+
 if TYPE_CHECKING:  # the runner imports no domain app; steps import it
     from touchpoint.accounts.models import Account, Contact, Segment
     from touchpoint.users.models import User
@@ -266,27 +268,11 @@ def _copy_rows(
     return_ids: bool,
 ) -> list[int]:
     """PostgreSQL's COPY, its fastest way in; ids, when wanted, are taken from the sequence first."""
-    quote = database.ops.quote_name
-    columns = [field.column for field in fields]
-    ids: list[int] = []
-    with database.cursor() as cursor:
-        if return_ids:
-            # nextval never hands out an id twice, so rows inserted meanwhile by others cannot clash.
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [opts.db_table, opts.pk.column, len(rows)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            columns.insert(0, opts.pk.column)
-        sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
-        with cursor.copy(sql) as copy:
-            for index, row in enumerate(rows):
-                values = [
-                    value if convert is None else convert(value)
-                    for value, convert in zip(row, converters, strict=True)
-                ]
-                copy.write_row([ids[index], *values] if return_ids else values)
-    return ids
+    values = (
+        [value if convert is None else convert(value) for value, convert in zip(row, converters, strict=True)]
+        for row in rows
+    )
+    return copy_in(database, opts, [field.column for field in fields], values, len(rows), number=return_ids)
 
 
 TIMELINE_COLUMNS = (
