@@ -112,10 +112,7 @@ def insert_rows(
             chunk = rows[start : start + per_statement]
             params: list[Any] = []
             for row in chunk:
-                values = read(row)
-                for index, adapt in adapters:
-                    values[index] = adapt(values[index])
-                params += values
+                params += _values(row, read, adapters)
                 params += constants
             placeholders = ", ".join([one] * len(chunk))
             cursor.execute(f"{insert} {table} ({columns}) VALUES {placeholders}{back}", params)
@@ -147,7 +144,13 @@ def _copy_rows(
 
 
 def copy_in(
-    connection: Any, meta: Any, columns: list[str], rows: Iterable[list[Any]], count: int, *, number: bool
+    connection: Any,
+    meta: Any,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    count: int,
+    *,
+    number: bool,
 ) -> list[Any]:
     """PostgreSQL: `count` rows (values ready for the driver, in `columns` order) by COPY, the fastest
     way in (psycopg writes each row in C). With `number`, the primary keys are taken from the table's
@@ -162,8 +165,7 @@ def copy_in(
                 [meta.db_table, meta.pk.column, count],
             )
             ids = [value for (value,) in cursor.fetchall()]
-            columns = [meta.pk.column, *columns]
-        names = ", ".join(quote(column) for column in columns)
+        names = ", ".join(quote(column) for column in ([meta.pk.column, *columns] if number else columns))
         # The driver's own cursor (Django's has no copy()); its errors become Django's, as an INSERT's would.
         with (
             connection.wrap_database_errors,

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 
 from touchpoint.accounts.models import Account
+from touchpoint.bulk import copy_in
 from touchpoint.usage.models import (
     DailyAccountRollup,
     DailyEventRollup,
@@ -82,20 +83,17 @@ def mark_pending(keys: Iterable[tuple[int, date]] = (), *, added: Mapping[AddKey
     table = connection.ops.quote_name(PendingRollup._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     adapt = connection.ops.adapt_datefield_value
-    columns = "account_id, day, event, person, events, created_at"
+    columns = ("account_id", "day", "event", "person", "events", "created_at")
+    if connection.vendor == "postgresql":  # COPY: psycopg's executemany is a round trip a row
+        copy_in(
+            connection, PendingRollup._meta, columns, [(*row, now) for row in rows], len(rows), number=False
+        )
+        return
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # COPY: psycopg's executemany is a round trip a row
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for account_id, day, event, person, n in rows:
-                    copy.write_row((account_id, day, event, person, n, now))
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",
-                [
-                    (account_id, adapt(day), event, person, n, now)
-                    for account_id, day, event, person, n in rows
-                ],
-            )
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES (%s, %s, %s, %s, %s, %s)",
+            [(account_id, adapt(day), event, person, n, now) for account_id, day, event, person, n in rows],
+        )
 
 
 def backlog() -> tuple[int, datetime | None]:
@@ -147,13 +145,7 @@ def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
                         f"DELETE FROM {table}{where} RETURNING account_id, day, event, person, events", params
                     )
                     rows = [
-                        (
-                            account_id,
-                            day if isinstance(day, date) else date.fromisoformat(day),
-                            event,
-                            person,
-                            n,
-                        )
+                        (account_id, _as_date(day), event, person, n)
                         for account_id, day, event, person, n in cursor.fetchall()
                     ]
                 return _apply(rows)
@@ -187,6 +179,11 @@ def _apply(rows: list[tuple[int, date, str, str, int]]) -> int:
         _recompute(whole)
     _add(Counter({key: n for key, n in added.items() if (key[0], key[1]) not in whole}))
     return len(pairs)
+
+
+def _as_date(value: date | str) -> date:
+    """A day as the driver returns it (SQLite: ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _people_not_kept(pairs: set[tuple[int, date]]) -> set[tuple[int, date]]:
@@ -252,10 +249,7 @@ def _insert_new_people(people: list[AddKey]) -> list[tuple[int, date, str]]:
                 "ON CONFLICT (account_id, day, event, person) DO NOTHING RETURNING account_id, day, event",
                 params,
             )
-            inserted += [
-                (account_id, day if isinstance(day, date) else date.fromisoformat(day), event)
-                for account_id, day, event in cursor.fetchall()
-            ]
+            inserted += [(account_id, _as_date(day), event) for account_id, day, event in cursor.fetchall()]
     return inserted
 
 
@@ -271,10 +265,9 @@ def _upsert(
     day_at = columns.index("day")
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     additions = ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in summed)
-    step = _ROWS_PER_STATEMENT
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
             params: list = []
             for row in chunk:
                 params += [adapt(value) if i == day_at else value for i, value in enumerate(row)]

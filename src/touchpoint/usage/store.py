@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from touchpoint.bulk import copy_in
 from touchpoint.usage.models import RawEvent, ReceivedMessage, RollupPerson, Source
 from touchpoint.usage.segment import Message
 
@@ -136,10 +137,7 @@ def append(prepared: dict[str, tuple], events: Iterable[Resolved]) -> int:
     names = ", ".join(RAW_EVENT_COLUMNS)
     if connection.vendor == "postgresql":
         ensure_partitions({row[10] for row in rows})
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        copy_in(connection, RawEvent._meta, RAW_EVENT_COLUMNS, rows, len(rows), number=False)
     else:
         values = [(*row[:10], row[10].isoformat(), *row[11:]) for row in rows]
         with connection.cursor() as cursor:
