@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import sqlite3
@@ -45,23 +46,65 @@ def wait_until_serving(server: subprocess.Popen, port: int, *, timeout: float = 
 
 
 @contextmanager
-def fresh_database_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database for a server process: a SQLite file, or a new PostgreSQL database."""
+def migrated_database_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database with the schema `touchpoint migrate` makes, for a server process: a copy of one
+    template migrated once per run (migrating takes ~20 s, copying a fraction of one). The run's xdist
+    workers share the template, taking turns with a lock file in the run's shared folder."""
     base_url = os.environ.get("DATABASE_URL", "")
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # each worker's folder sits in the run's one
     if not base_url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'server.sqlite3'}"
+        template = shared / "live-template.sqlite3"
+        with _turn(shared):
+            _migrate_once(shared, f"sqlite:///{template}")
+        path = tmp_path / "server.sqlite3"
+        source, target = sqlite3.connect(template), sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        yield f"sqlite:///{path}"
         return
     import psycopg
 
+    server, base_name = base_url.rsplit("/", 1)
+    template_name = f"{base_name}_live_template"  # named after the suite's database: one per suite
     name = f"touchpoint_live_{os.getpid()}"
-    with psycopg.connect(base_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with _turn(shared), psycopg.connect(base_url, autocommit=True) as admin:
+        if not (shared / "live-template.ready").exists():
+            admin.execute(f'DROP DATABASE IF EXISTS "{template_name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{template_name}"')
+        _migrate_once(shared, f"{server}/{template_name}")
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # CREATE DATABASE … TEMPLATE wants the template to itself: one copy at a time (the lock).
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     try:
-        yield base_url.rsplit("/", 1)[0] + f"/{name}"
+        yield f"{server}/{name}"
     finally:
         with psycopg.connect(base_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _turn(shared: Path) -> Iterator[None]:
+    with (shared / "live-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _migrate_once(shared: Path, database_url: str) -> None:
+    """`touchpoint migrate` into the run's template, unless a worker did it already (the caller holds
+    the lock)."""
+    ready = shared / "live-template.ready"
+    if ready.exists():
+        return
+    data = shared / "live-template-data"
+    data.mkdir(exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPOINT_DATA_DIR": str(data)}
+    touchpoint(env, "migrate", "-v", "0")
+    ready.touch()
 
 
 def query(database_url: str, sql: str, params: tuple = ()) -> list[tuple]:

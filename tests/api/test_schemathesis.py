@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import TOUCHPOINT, free_port, fresh_database_url, touchpoint, wait_until_serving
+from tests.live import TOUCHPOINT, free_port, migrated_database_url, touchpoint, wait_until_serving
 
 SCHEMATHESIS = Path(TOUCHPOINT).with_name("schemathesis")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -74,8 +74,8 @@ def _seed(base: str, key: str) -> None:
 
 
 @pytest.fixture
-def server(tmp_path):
-    with fresh_database_url(tmp_path) as database_url:
+def server(tmp_path, tmp_path_factory):
+    with migrated_database_url(tmp_path, tmp_path_factory) as database_url:
         # Schemathesis sends thousands of requests a minute: the rate limit (tested in tests/access) is off.
         env = {
             **os.environ,
@@ -83,7 +83,6 @@ def server(tmp_path):
             "TOUCHPOINT_DATA_DIR": str(tmp_path),
             "TOUCHPOINT_API_RATE_LIMIT": "0",
         }
-        touchpoint(env, "migrate", "--no-input")
         touchpoint(
             env, "createuser", "admin@example.com", "--role", "admin", "--password", "s3cret-Horse-battery"
         )

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tests.events.test_events import settle
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
-from tests.live import TOUCHPOINT, fresh_database_url, query, touchpoint
+from tests.live import TOUCHPOINT, migrated_database_url, query, touchpoint
 from tests.playbooks.conftest import ship_playbooks
 from touchpoint.accounts.services import create_account, delete_contact, update_contact
 from touchpoint.events.services import record_event
@@ -104,11 +104,10 @@ def test_two_workers_scanning_at_once_start_one_playbook_per_renewal():
     assert Task.objects.count() == 4 * len(subscriptions)
 
 
-def test_separate_processes_at_once_and_after_a_restart_start_it_once(tmp_path):
+def test_separate_processes_at_once_and_after_a_restart_start_it_once(tmp_path, tmp_path_factory):
     """Each `touchpoint playbook scan` is a new process (a restart); two run at the same time."""
-    with fresh_database_url(tmp_path) as database_url:
+    with migrated_database_url(tmp_path, tmp_path_factory) as database_url:
         env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPOINT_DATA_DIR": str(tmp_path)}
-        touchpoint(env, "migrate", "-v", "0")
         touchpoint(
             env,
             "shell",

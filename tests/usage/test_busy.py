@@ -60,7 +60,6 @@ def test_a_locked_database_gets_503_with_retry_after_and_the_retry_lands_once(tm
         "TOUCHPOINT_DATA_DIR": str(tmp_path),
         "DB_LOCK_TIMEOUT": "0.5",
     }
-    touchpoint(env, "migrate", "-v", "0")
     write_key = touchpoint(env, "source", "create", "Busy").strip().splitlines()[-1]
     port = free_port()
     server = subprocess.Popen(

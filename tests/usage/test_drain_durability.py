@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.live import TOUCHPOINT, fresh_database_url, query, touchpoint
+from tests.live import TOUCHPOINT, migrated_database_url, query, touchpoint
 
 EVENTS = 240
 
@@ -39,8 +39,8 @@ rollups.refresh_pending()
 
 
 @pytest.fixture
-def database_url(tmp_path):
-    with fresh_database_url(tmp_path) as url:
+def database_url(tmp_path, tmp_path_factory):
+    with migrated_database_url(tmp_path, tmp_path_factory) as url:
         yield url
 
 
@@ -55,7 +55,6 @@ def _state(url):
 
 def test_kill_9_of_the_drainer_mid_transaction_loses_and_doubles_nothing(tmp_path, database_url):
     env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPOINT_DATA_DIR": str(tmp_path)}
-    touchpoint(env, "migrate", "-v", "0")
     touchpoint(env, "shell", "-c", SETUP)
     assert _state(database_url) == (0, 0, EVENTS, 0, 0)
 

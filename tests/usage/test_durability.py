@@ -12,7 +12,7 @@ import urllib.request
 import orjson
 import pytest
 
-from tests.live import TOUCHPOINT, free_port, fresh_database_url, query, touchpoint, wait_until_serving
+from tests.live import TOUCHPOINT, free_port, migrated_database_url, query, touchpoint, wait_until_serving
 
 
 def _stored_message_ids(database_url: str, source_write_key: str) -> set[str]:
@@ -27,15 +27,14 @@ def _stored_message_ids(database_url: str, source_write_key: str) -> set[str]:
 
 
 @pytest.fixture
-def server_database_url(tmp_path):
-    with fresh_database_url(tmp_path) as url:
+def server_database_url(tmp_path, tmp_path_factory):
+    with migrated_database_url(tmp_path, tmp_path_factory) as url:
         yield url
 
 
 def test_kill_9_under_load_loses_no_acknowledged_event(tmp_path, server_database_url):
     database_url = server_database_url
     env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPOINT_DATA_DIR": str(tmp_path)}
-    touchpoint(env, "migrate", "-v", "0")
     write_key = touchpoint(env, "source", "create", f"Load {time.time_ns()}").strip().splitlines()[-1]
     port = free_port()
     log = (tmp_path / "server.log").open("w")
