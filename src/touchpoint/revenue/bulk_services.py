@@ -95,6 +95,10 @@ class _Ledger:
 Outcome = Subscription | ValidationError
 
 
+# What a new subscription may start as (the enum's `.values` builds a list on every read).
+NEW_STATUSES = frozenset(SubscriptionStatus.values) - {SubscriptionStatus.CANCELED}
+
+
 def create_subscriptions(
     *, subscriptions: Sequence[NewSubscription], source: str, actor: User | None
 ) -> list[Outcome]:
@@ -187,7 +191,7 @@ def _check(
     status = SubscriptionStatus.ACTIVE if canceled else new.status
     if not (new.product or "").strip():
         raise ValidationError({"product": _("Name the product.")})
-    if status not in SubscriptionStatus.values or status == SubscriptionStatus.CANCELED:
+    if status not in NEW_STATUSES:
         raise ValidationError({"status": _("A new subscription is trialing, active or past due.")})
     term_months = new.term_months if new.term_months is not None else 12
     quantity = new.quantity if new.quantity is not None else 1
