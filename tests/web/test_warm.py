@@ -18,7 +18,9 @@ PROGRAM = textwrap.dedent("""
     compiled = warm.warm_pages()
     before = "vl_convert" in sys.modules or "altair" in sys.modules
     warm.warm_web_process()
-    print(compiled, before, "vl_convert" in sys.modules, "altair" in sys.modules)
+    # Loaded only when first used (touchpoint.lazy_import): the back-tests, the demo, two-factor QR codes.
+    heavy = [name for name in ("numpy", "faker", "segno") if name in sys.modules]
+    print(compiled, before, "vl_convert" in sys.modules, "altair" in sys.modules, ",".join(heavy) or "-")
 """)
 
 
@@ -36,13 +38,14 @@ def _run(tmp_path, charts: str) -> list[str]:
 
 
 def test_pages_warm_without_the_chart_libraries_and_a_web_process_then_loads_them(tmp_path):
-    compiled, before, vl_convert, altair = _run(tmp_path, "1")
+    compiled, before, vl_convert, altair, heavy = _run(tmp_path, "1")
     assert int(compiled) > 100  # every app's templates
     assert (before, vl_convert, altair) == ("False", "True", "True")
+    assert heavy == "-"  # ~15 MB a process that pages most processes never serve
 
 
 def test_a_server_that_only_takes_in_events_can_leave_the_charts_cold(tmp_path):
-    _compiled, before, vl_convert, altair = _run(tmp_path, "0")
+    _compiled, before, vl_convert, altair, _heavy = _run(tmp_path, "0")
     assert (before, vl_convert, altair) == ("False", "False", "False")
 
 

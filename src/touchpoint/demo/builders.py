@@ -60,11 +60,12 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
-from faker import Faker
 
 from touchpoint.bulk import copy_in
 
 if TYPE_CHECKING:  # the runner imports no domain app; steps import it
+    from faker import Faker
+
     from touchpoint.accounts.models import Account, Contact, Segment
     from touchpoint.users.models import User
 
@@ -477,6 +478,8 @@ def build(*, seed: int = 42, accounts: int = 300, days: int = 540, anchor: date 
                 "(SQLite 3.35 or newer, or PostgreSQL)."
             )
         )
+    from faker import Faker  # here, not at the top: every process imports this module, few build a demo
+
     load_steps()
     context = DemoContext(
         seed=seed,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,6 +24,12 @@ from touchpoint.health.measures import LIVE_SUBSCRIPTIONS, AsOf, has_shared_cte,
 from touchpoint.health.models import Scorecard
 from touchpoint.health.recompute import without_jit
 from touchpoint.health.scoring import Definition, measure_points, score
+from touchpoint.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # only the back-test pages need it: see touchpoint.lazy_import
 
 # One default everywhere (the page, the command, the API): a quarter ahead is what a CS team can act
 # on before a renewal, and 180 days of sampled days hold enough churn to judge a scorecard.

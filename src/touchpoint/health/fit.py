@@ -26,14 +26,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Segment
 from touchpoint.health.backtest import Period, Result, Samples, collect, evaluate, points_matrix
 from touchpoint.health.scoring import MAX_THRESHOLD, Definition, MeasureRule
+from touchpoint.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # only the back-test pages need it: see touchpoint.lazy_import
 
 TOTAL_WEIGHT = 10.0
 # Below this many known values, or when the measure alone tells churners apart no better than this

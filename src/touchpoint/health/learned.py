@@ -25,14 +25,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from touchpoint.accounts.models import Segment
 from touchpoint.health.backtest import Period, Result, Samples, collect, evaluate, evaluate_scores
 from touchpoint.health.scoring import Definition
+from touchpoint.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # only the back-test pages need it: see touchpoint.lazy_import
 
 # Knots at these quantiles of a measure's known values: enough bends for a risk that falls then
 # flattens, few enough that a few hundred accounts do not draw noise.

@@ -14,7 +14,6 @@ from binascii import unhexlify
 from collections.abc import Callable
 from urllib.parse import quote
 
-import segno
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
@@ -111,6 +110,8 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _qr_svg(url: str) -> str:
+    import segno  # here, not at the top: ~11 MB in every process for a page few people open
+
     return segno.make(url, error="m").svg_inline(scale=4, omitsize=False)
 
 
