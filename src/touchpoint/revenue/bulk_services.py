@@ -95,16 +95,27 @@ class _Ledger:
 Outcome = Subscription | ValidationError
 
 
+LEDGERS_KEPT = 20_000  # accounts whose movements a caller's `ledgers` keeps (~1–2 KB each)
+
 # What a new subscription may start as (the enum's `.values` builds a list on every read).
 NEW_STATUSES = frozenset(SubscriptionStatus.values) - {SubscriptionStatus.CANCELED}
 
 
 def create_subscriptions(
-    *, subscriptions: Sequence[NewSubscription], source: str, actor: User | None
+    *,
+    subscriptions: Sequence[NewSubscription],
+    source: str,
+    actor: User | None,
+    ledgers: dict[int, Any] | None = None,
 ) -> list[Outcome]:
     """sync_subscription for each new subscription (see the module's docstring). Returns, in order,
     each subscription or the ValidationError (a NeedsConfirmation for an unconfirmed warning) that kept
-    it out. The caller knows none of their external ids exists yet: the check is made here too."""
+    it out. The caller knows none of their external ids exists yet: the check is made here too.
+
+    `ledgers`: a dict the caller keeps for calls inside one transaction (an import's chunks), so each
+    account's movements are read once, not once per chunk, and extended as rows are written. The
+    accounts stay locked until the transaction ends; a caller that writes an account's movements
+    another way drops that account from the dict."""
     at = timezone.now()
     zone = timezone.get_current_timezone()
     today = timezone.localdate(at, zone)
@@ -115,7 +126,11 @@ def create_subscriptions(
         .filter(pk__in=account_ids)
         .only("pk", "created_at", "owner_id", "name")
     }
-    ledgers = _ledgers(account_ids)
+    if ledgers is None:
+        ledgers = {}
+    elif len(ledgers) > LEDGERS_KEPT:
+        ledgers.clear()  # memory stays bounded on a huge file: what was written is read again as needed
+    ledgers.update(_ledgers(account_ids - set(ledgers)))
     wanted_ids = [new.external_id for new in subscriptions if new.external_id]
     taken: set[str] = {
         found
@@ -146,6 +161,8 @@ def create_subscriptions(
 
 def _ledgers(account_ids: set[int]) -> dict[int, _Ledger]:
     ledgers = {pk: _Ledger() for pk in account_ids}
+    if not account_ids:
+        return ledgers
     for account_id, on, delta in MrrMovement.objects.filter(account_id__in=account_ids).values_list(
         "account_id", "occurred_on", "delta"
     ):
@@ -207,6 +224,9 @@ def _check(
     services._day(new.renewal_date, "renewal_date")
     services._renewal_not_before_start(new.renewal_date, new.started_on)
     ask_to_confirm(services._start_warning(account, new.started_on, zone=zone), new.confirm)
+    canceled_on = (new.canceled_on or today) if canceled else None
+    if canceled_on is not None:
+        services._day(canceled_on, "canceled_on")  # before the ledger is added to: a refused row adds nothing
     subscription = Subscription(
         account_id=account.pk,
         external_id=new.external_id or None,
@@ -244,13 +264,11 @@ def _check(
                 },
             }
         )
-    if canceled:
-        canceled_on = new.canceled_on or today
+    if canceled_on is not None:
         previous = {"status": subscription.status, "canceled_on": None, "auto_renew": subscription.auto_renew}
         subscription.status = SubscriptionStatus.CANCELED
         subscription.canceled_on = canceled_on
         subscription.auto_renew = False
-        services._day(canceled_on, "canceled_on")
         plan["canceled"] = True
         if reporting > 0:
             kind = ledger.decrease_kind(delta=-reporting, on=canceled_on)

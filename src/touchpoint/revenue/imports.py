@@ -405,10 +405,11 @@ def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> 
     revenue.bulk_services, together; a row of a subscription already there through sync_subscription
     as before, after the new ones before it are written (its MRR movements read theirs)."""
     outcomes: list[str | RowProblem | None] = [None] * len(chunk)
+    ledgers: dict[int, Any] = lookups.memo.setdefault("revenue.ledgers", {})  # the run's, read once
     creates = PendingCreates[bulk_services.NewSubscription](
         outcomes,
         lambda news: bulk_services.create_subscriptions(
-            subscriptions=news, source=MovementSource.IMPORT, actor=actor
+            subscriptions=news, source=MovementSource.IMPORT, actor=actor, ledgers=ledgers
         ),
         _problem_of,
     )
@@ -430,6 +431,9 @@ def _apply_subscriptions(chunk: Group, lookups: Lookups, actor: User | None) -> 
                     outcomes[index] = problem
                 continue
             creates.flush()
+            # sync_subscription writes these accounts' movements itself: read them again next time.
+            ledgers.pop(values["account_id"], None)
+            ledgers.pop(lookups.existing[values["external_id"]].account_id, None)
             try:
                 outcomes[index] = _apply_subscription(values, lookups, actor)
             except RowProblem as problem:

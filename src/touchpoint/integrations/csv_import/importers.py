@@ -66,6 +66,8 @@ class Lookups:
     deferred_parents: list[tuple[str, str]] = field(default_factory=list)  # (child, parent) defined later on
     existing: dict[str, Any] = field(default_factory=dict)  # this chunk's rows already in the database
     instances: dict[tuple[type, int], Any] = field(default_factory=dict)
+    # What an importer keeps from one chunk to the next of the run (one transaction), by its own key.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def instance(self, model: type[Model], pk: int):
         """A referenced row (owner, segment), fetched once per run."""
