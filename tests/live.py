@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,10 +73,12 @@ def migrated_database_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
     template_name = f"{base_name}_live_template"  # named after the suite's database: one per suite
     name = f"touchpoint_live_{os.getpid()}"
     with _turn(shared), psycopg.connect(base_url, autocommit=True) as admin:
-        if not (shared / "live-template.ready").exists():
+
+        def create_template() -> None:  # a template left by an earlier run is dropped
             admin.execute(f'DROP DATABASE IF EXISTS "{template_name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{template_name}"')
-        _migrate_once(shared, f"{server}/{template_name}")
+
+        _migrate_once(shared, f"{server}/{template_name}", create=create_template)
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         # CREATE DATABASE … TEMPLATE wants the template to itself: one copy at a time (the lock).
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
@@ -94,12 +96,14 @@ def _turn(shared: Path) -> Iterator[None]:
         yield
 
 
-def _migrate_once(shared: Path, database_url: str) -> None:
-    """`touchpoint migrate` into the run's template, unless a worker did it already (the caller holds
-    the lock)."""
+def _migrate_once(shared: Path, database_url: str, *, create: Callable[[], None] | None = None) -> None:
+    """`touchpoint migrate` into the run's template (made first by `create`, if given), unless a worker
+    did it already (the caller holds the lock)."""
     ready = shared / "live-template.ready"
     if ready.exists():
         return
+    if create is not None:
+        create()
     data = shared / "live-template-data"
     data.mkdir(exist_ok=True)
     env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPOINT_DATA_DIR": str(data)}

@@ -80,15 +80,15 @@ def mark_pending(keys: Iterable[tuple[int, date]] = (), *, added: Mapping[AddKey
     rows += [(*key, count) for key, count in sorted((added or {}).items())]
     if not rows:
         return
-    table = connection.ops.quote_name(PendingRollup._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    adapt = connection.ops.adapt_datefield_value
     columns = ("account_id", "day", "event", "person", "events", "created_at")
     if connection.vendor == "postgresql":  # COPY: psycopg's executemany is a round trip a row
         copy_in(
             connection, PendingRollup._meta, columns, [(*row, now) for row in rows], len(rows), number=False
         )
         return
+    table = connection.ops.quote_name(PendingRollup._meta.db_table)
+    adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES (%s, %s, %s, %s, %s, %s)",

@@ -133,12 +133,12 @@ def append(prepared: dict[str, tuple], events: Iterable[Resolved]) -> int:
         rows.append((*row[:4], e.message.user_id, *row[5:7], e.account_id, e.contact_id, *row[9:]))
     if not rows:
         return 0
-    table = connection.ops.quote_name(RawEvent._meta.db_table)
-    names = ", ".join(RAW_EVENT_COLUMNS)
     if connection.vendor == "postgresql":
         ensure_partitions({row[10] for row in rows})
         copy_in(connection, RawEvent._meta, RAW_EVENT_COLUMNS, rows, len(rows), number=False)
     else:
+        table = connection.ops.quote_name(RawEvent._meta.db_table)
+        names = ", ".join(RAW_EVENT_COLUMNS)
         values = [(*row[:10], row[10].isoformat(), *row[11:]) for row in rows]
         with connection.cursor() as cursor:
             cursor.executemany(
