@@ -34,7 +34,7 @@ from touchpoint.accounts.models import (
     Segment,
     TimelineEntry,
 )
-from touchpoint.bulk import insert_rows
+from touchpoint.bulk import any_of, insert_rows
 from touchpoint.events.models import DomainEvent
 from touchpoint.events.registry import is_registered
 from touchpoint.users.models import AuditLogEntry, User
@@ -192,7 +192,9 @@ def create_accounts(*, accounts: Sequence[NewAccount], actor: User | None) -> li
     wanted_ids = [n.external_id.strip() for n in accounts if n.external_id and n.external_id.strip()]
     taken: set[str] = {
         found
-        for found in Account.objects.filter(external_id__in=wanted_ids).values_list("external_id", flat=True)
+        for found in Account.objects.filter(any_of("external_id", wanted_ids)).values_list(
+            "external_id", flat=True
+        )
         if found
     }
     made: list[Account] = []
@@ -396,15 +398,17 @@ def create_contacts(*, contacts: Sequence[NewContact], actor: User | None) -> li
     wanted_ids = [n.external_id.strip() for n in contacts if n.external_id and n.external_id.strip()]
     taken: set[str] = {
         found
-        for found in Contact.objects.filter(external_id__in=wanted_ids).values_list("external_id", flat=True)
+        for found in Contact.objects.filter(any_of("external_id", wanted_ids)).values_list(
+            "external_id", flat=True
+        )
         if found
     }
     # An account's contacts have distinct emails: those already there, and those made in this call.
     emails = {(n.account_id, (n.email or "").strip().lower()) for n in contacts if n.email}
     used: set[tuple[int, str]] = set(
         Contact.objects.filter(
-            account_id__in={account_id for account_id, _email in emails},
-            email__in={email for _account_id, email in emails},
+            any_of("account_id", {account_id for account_id, _email in emails}),
+            any_of("email", {email for _account_id, email in emails}),
         ).values_list("account_id", "email")
     )
     outcomes: list[Contact | ValidationError] = []

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts.bulk_services import Effects, actor_id_of
 from touchpoint.accounts.models import Account
-from touchpoint.bulk import insert_rows
+from touchpoint.bulk import any_of, insert_rows
 from touchpoint.confirmation import Confirm, ask_to_confirm
 from touchpoint.revenue import renewal_process, services
 from touchpoint.revenue.models import (
@@ -70,6 +70,7 @@ class NewSubscription:
 class _Ledger:
     """An account's MRR movements as account_mrr and _kind_of_increase read them."""
 
+    account: Account | None = None  # None: no such account
     moves: list[tuple[date, Decimal]] = field(default_factory=list)
     churns: list[date] = field(default_factory=list)  # effective churn movements
 
@@ -120,21 +121,17 @@ def create_subscriptions(
     zone = timezone.get_current_timezone()
     today = timezone.localdate(at, zone)
     account_ids = {new.account_id for new in subscriptions}
-    accounts = {
-        a.pk: a
-        for a in Account.objects.select_for_update()
-        .filter(pk__in=account_ids)
-        .only("pk", "created_at", "owner_id", "name")
-    }
     if ledgers is None:
         ledgers = {}
     elif len(ledgers) > LEDGERS_KEPT:
         ledgers.clear()  # memory stays bounded on a huge file: what was written is read again as needed
+    # An account already in `ledgers` was read, and locked, by an earlier call of the same transaction.
     ledgers.update(_ledgers(account_ids - set(ledgers)))
+    accounts = {pk: ledgers[pk].account for pk in account_ids if ledgers[pk].account is not None}
     wanted_ids = [new.external_id for new in subscriptions if new.external_id]
     taken: set[str] = {
         found
-        for found in Subscription.objects.filter(external_id__in=wanted_ids).values_list(
+        for found in Subscription.objects.filter(any_of("external_id", wanted_ids)).values_list(
             "external_id", flat=True
         )
         if found
@@ -160,17 +157,24 @@ def create_subscriptions(
 
 
 def _ledgers(account_ids: set[int]) -> dict[int, _Ledger]:
+    """The accounts (locked until the transaction ends) and their movements."""
     ledgers = {pk: _Ledger() for pk in account_ids}
     if not account_ids:
         return ledgers
-    for account_id, on, delta in MrrMovement.objects.filter(account_id__in=account_ids).values_list(
+    for account in (
+        Account.objects.select_for_update()
+        .filter(any_of("pk", account_ids))
+        .only("pk", "created_at", "owner_id", "name")
+    ):
+        ledgers[account.pk].account = account
+    for account_id, on, delta in MrrMovement.objects.filter(any_of("account_id", account_ids)).values_list(
         "account_id", "occurred_on", "delta"
     ):
         ledgers[account_id].moves.append((on, delta))
     effective: QuerySet[MrrMovement] = MrrMovement.objects.effective()
-    for account_id, on in effective.filter(account_id__in=account_ids, kind=MovementKind.CHURN).values_list(
-        "account_id", "occurred_on"
-    ):
+    for account_id, on in effective.filter(
+        any_of("account_id", account_ids), kind=MovementKind.CHURN
+    ).values_list("account_id", "occurred_on"):
         ledgers[account_id].churns.append(on)
     return ledgers
 

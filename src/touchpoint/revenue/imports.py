@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from touchpoint.accounts.models import Account
+from touchpoint.bulk import any_of
 from touchpoint.confirmation import NeedsConfirmation
 from touchpoint.integrations.csv_import.importers import (
     Field,
@@ -371,9 +372,12 @@ def _apply_periods(
     }
     for account_id, account_groups in by_account.items():
         account = lookups.instance(Account, account_id)
-        existing = Subscription.objects.in_bulk(
-            [g[0][1]["external_id"] for g in account_groups], field_name="external_id"
-        )
+        existing = {
+            found.external_id: found
+            for found in Subscription.objects.filter(
+                any_of("external_id", [g[0][1]["external_id"] for g in account_groups])
+            )
+        }
         for group in account_groups:
             subscription = existing.get(group[0][1]["external_id"])
             if subscription is None:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from touchpoint.accounts import bulk_services
 from touchpoint.accounts import services as accounts
 from touchpoint.accounts.models import Account, Contact, ContactRole, EngagementModel, Segment
+from touchpoint.bulk import any_of
 from touchpoint.integrations.csv_import.values import BadValue, parse_amount, parse_date
 from touchpoint.users.models import User
 from touchpoint.users.permissions import can
@@ -80,15 +81,15 @@ class Lookups:
         """Fetch these rows in one query, for `instance` to answer from memory."""
         missing = {pk for pk in pks if (model, pk) not in self.instances}
         if missing:
-            for pk, found in model._default_manager.in_bulk(missing).items():
-                self.instances[(model, pk)] = found
+            for found in model._default_manager.filter(any_of("pk", missing)):
+                self.instances[(model, found.pk)] = found
 
     def warm_accounts(self, values: Iterable[str]) -> None:
         """Read the accounts these values name by external ID in one query, for `account` to answer
         from memory; a value that is no external ID is left to `account` (which tries the name)."""
         keys = {value.strip() for value in values if value and value.strip()} - set(self.accounts)
         if keys:
-            for external_id, pk in Account.objects.filter(external_id__in=keys).values_list(
+            for external_id, pk in Account.objects.filter(any_of("external_id", keys)).values_list(
                 "external_id", "pk"
             ):
                 self.accounts[external_id or ""] = pk
@@ -370,7 +371,7 @@ def _apply_accounts(chunk: Group, lookups: Lookups, actor: User | None) -> list[
     or whose parent changes, first has the rows before it written (as one at a time would find them).
     """
     refs = {values["parent"] for _number, values in chunk if values.get("parent")}
-    parents = dict(Account.objects.filter(external_id__in=refs).values_list("external_id", "pk"))
+    parents = dict(Account.objects.filter(any_of("external_id", refs)).values_list("external_id", "pk"))
     outcomes: list[str | RowProblem | None] = [None] * len(chunk)
     creates: list[tuple[int, bulk_services.NewAccount]] = []
     updates: list[tuple[int, Account, dict[str, Any]]] = []

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from touchpoint.accounts import services as accounts
 from touchpoint.accounts.models import Account
+from touchpoint.bulk import any_of
+from touchpoint.collections_paused import collections_paused
 from touchpoint.integrations.csv_import import reading
 from touchpoint.integrations.csv_import.importers import IMPORTERS, Group, Importer, Lookups, RowProblem
 from touchpoint.integrations.csv_import.values import day_first_from
@@ -177,6 +179,30 @@ def run(
 ) -> Result:
     """Import the file (see the module's docstring). `per_row`: write through the one-row services even
     where the importer has bulk ones (the reference the bulk write is compared with in tests)."""
+    with collections_paused():
+        return _run(
+            path,
+            kind,
+            mapping=mapping,
+            dialect=dialect,
+            dry_run=dry_run,
+            actor=actor,
+            progress=progress,
+            per_row=per_row,
+        )
+
+
+def _run(
+    path: Path,
+    kind: str,
+    *,
+    mapping: dict[str, str] | None,
+    dialect: reading.Dialect | None,
+    dry_run: bool,
+    actor: User | None,
+    progress: Progress | None,
+    per_row: bool,
+) -> Result:
     started = time.monotonic()
     importer = IMPORTERS[kind]
     dialect = dialect or reading.detect(path)
@@ -247,9 +273,12 @@ def run(
         for chunk in _chunks(_records(path, dialect, mapping), CHUNK_ROWS):
             cleaned = [(number, importer.clean(record, lookups, context)) for number, record in chunk]
             if importer.model is not None:  # the chunk's existing rows in one query, not one per row
-                lookups.existing = importer.model._default_manager.in_bulk(
-                    [values["external_id"] for _n, values in cleaned], field_name="external_id"
-                )
+                lookups.existing = {
+                    found.external_id: found
+                    for found in importer.model._default_manager.filter(
+                        any_of("external_id", {values["external_id"] for _n, values in cleaned})
+                    )
+                }
             if importer.apply_chunk is not None and not per_row:
                 outcomes = importer.apply_chunk(cleaned, lookups, actor)
             else:
