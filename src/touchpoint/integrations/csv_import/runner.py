@@ -274,7 +274,7 @@ def _run(
             cleaned = [(number, importer.clean(record, lookups, context)) for number, record in chunk]
             if importer.model is not None:  # the chunk's existing rows in one query, not one per row
                 lookups.existing = {
-                    found.external_id: found
+                    found.external_id: found  # type: ignore[attr-defined]
                     for found in importer.model._default_manager.filter(
                         any_of("external_id", {values["external_id"] for _n, values in cleaned})
                     )
