@@ -6,7 +6,8 @@ subscriptions import: 1.6 s of its 12 s in the collector, 1.35 s of that in thos
 what was alive before the job frozen (`gc.freeze`: the collector skips it) and a first threshold of
 50,000, 0.2 s. Nothing is lost: reference counting frees what a job drops as before, and cycles made
 meanwhile are collected later (at the latest when the job ends). Process-wide, so nested and
-concurrent jobs count: the last one out puts the collector back as it was.
+concurrent jobs count: the last one out puts the thresholds back, and unfreezes only when nothing was
+frozen before (a server process that froze what it loaded keeps it so).
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ OLDER_THRESHOLD = 10  # young collections per middle one, and middle per full (a
 _lock = threading.Lock()
 _inside = 0
 _saved: tuple[int, int, int] = (700, 10, 10)
+_unfreeze = False  # whether the last one out unfreezes (gc.unfreeze is all or nothing)
 
 
 @contextmanager
 def collections_paused() -> Iterator[None]:
-    global _inside, _saved
+    global _inside, _saved, _unfreeze
     with _lock:
         if _inside == 0:
             _saved = gc.get_threshold()
+            # A process that froze what it loaded (serve's web processes, the worker) keeps it frozen.
+            _unfreeze = gc.get_freeze_count() == 0
             gc.freeze()
             gc.set_threshold(max(FIRST_THRESHOLD, _saved[0]), OLDER_THRESHOLD, OLDER_THRESHOLD)
         _inside += 1
@@ -40,4 +44,5 @@ def collections_paused() -> Iterator[None]:
             _inside -= 1
             if _inside == 0:
                 gc.set_threshold(*_saved)
-                gc.unfreeze()
+                if _unfreeze:
+                    gc.unfreeze()
