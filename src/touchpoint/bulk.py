@@ -9,11 +9,11 @@ all: `created_at` defaulting to now is the same moment for every row of the call
 fields with a database default (`db_default=`) are left to the database. Values are adapted per
 column as the ORM adapts them (moments, days, JSON); no model instance is built, no `save()` runs
 and no signal is sent: what the caller would record around a save (audit, events) it writes itself.
-One multi-row INSERT per chunk (SQLite allows 999 parameters a statement; one executemany when nothing
-is returned); on PostgreSQL a COPY (the
-ids taken from the sequence first when they are to be returned), or with `ignore_conflicts` or
-another column returned one array per column (INSERT … SELECT FROM unnest). With `returning`, that
-column's values come back in the order of the rows, as `bulk_create` reads them back.
+One multi-row INSERT per chunk (SQLite allows 999 parameters a statement; one executemany when
+nothing is returned); on PostgreSQL a COPY (the ids taken from the sequence first when they are to
+be returned), or with `ignore_conflicts` or another column returned one array per column (INSERT …
+SELECT FROM unnest). With `returning`, that column's values come back in the order of the rows, as
+`bulk_create` reads them back.
 
 `any_of(field, values)` is `field__in=values` for a long list of plain values (ids, external ids):
 one parameter instead of one per value, so neither the ORM nor the driver handles each value.
@@ -121,7 +121,7 @@ def insert_rows(
                 f"{insert} {table} ({columns}) VALUES {one}{back}",
                 [_values(row, read, adapters) + constants for row in rows],
             )
-        return found
+        return []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
@@ -300,10 +300,7 @@ class AnyOf(Lookup):
     the query; the values here must already be what the column holds (ints, text)."""
 
     lookup_name = "any_of"
-    prepare_rhs = False
-
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
-        return "%s", [value]
+    prepare_rhs = False  # the values go to the driver as they are
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)

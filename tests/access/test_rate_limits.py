@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import time
+import types
 
 import orjson
 import pytest
@@ -15,6 +17,16 @@ from touchpoint.users.ratelimit import count_request
 from touchpoint.users.services import create_api_key
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def one_minute(monkeypatch):
+    """Every request of a test falls in the same window: 251 requests on a slow machine can otherwise
+    cross a minute boundary and start a fresh count (CI saw 422 where 429 was due)."""
+    from touchpoint.users import ratelimit
+
+    now = (time.time() // ratelimit.WINDOW_SECONDS) * ratelimit.WINDOW_SECONDS + 30
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture

@@ -372,12 +372,9 @@ def _apply_periods(
     }
     for account_id, account_groups in by_account.items():
         account = lookups.instance(Account, account_id)
-        existing = {
-            found.external_id: found
-            for found in Subscription.objects.filter(
-                any_of("external_id", [g[0][1]["external_id"] for g in account_groups])
-            )
-        }
+        existing = Subscription.objects.filter(
+            any_of("external_id", [g[0][1]["external_id"] for g in account_groups])
+        ).in_bulk(field_name="external_id")
         for group in account_groups:
             subscription = existing.get(group[0][1]["external_id"])
             if subscription is None:

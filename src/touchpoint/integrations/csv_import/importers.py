@@ -81,8 +81,8 @@ class Lookups:
         """Fetch these rows in one query, for `instance` to answer from memory."""
         missing = {pk for pk in pks if (model, pk) not in self.instances}
         if missing:
-            for found in model._default_manager.filter(any_of("pk", missing)):
-                self.instances[(model, found.pk)] = found
+            for pk, found in model._default_manager.filter(any_of("pk", missing)).in_bulk().items():
+                self.instances[(model, pk)] = found
 
     def warm_accounts(self, values: Iterable[str]) -> None:
         """Read the accounts these values name by external ID in one query, for `account` to answer

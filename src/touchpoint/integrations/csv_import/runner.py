@@ -273,12 +273,9 @@ def _run(
         for chunk in _chunks(_records(path, dialect, mapping), CHUNK_ROWS):
             cleaned = [(number, importer.clean(record, lookups, context)) for number, record in chunk]
             if importer.model is not None:  # the chunk's existing rows in one query, not one per row
-                lookups.existing = {
-                    found.external_id: found  # type: ignore[attr-defined]
-                    for found in importer.model._default_manager.filter(
-                        any_of("external_id", {values["external_id"] for _n, values in cleaned})
-                    )
-                }
+                lookups.existing = importer.model._default_manager.filter(
+                    any_of("external_id", {values["external_id"] for _n, values in cleaned})
+                ).in_bulk(field_name="external_id")
             if importer.apply_chunk is not None and not per_row:
                 outcomes = importer.apply_chunk(cleaned, lookups, actor)
             else:
