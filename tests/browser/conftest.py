@@ -69,6 +69,16 @@ def log_in(live_server):
     return _log_in
 
 
+def panels_loaded(page) -> None:
+    """Wait until every lazily loaded panel of a page (an account's, the portfolio's sections) is in.
+
+    Each placeholder is swapped for its panel when it arrives, and the page below it moves: a click
+    aimed before the panels above have arrived can land where the link was (CI saw one miss)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator('[hx-trigger="load"][hx-swap="outerHTML"]')).to_have_count(0)
+
+
 # The live server answers in its own threads. A page that is still polling (htmx) when a test ends
 # leaves a request running while the test database is flushed; on PostgreSQL the flush's TRUNCATE
 # and that request's reads can deadlock, the flush fails and the next test starts on old rows. So
