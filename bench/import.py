@@ -75,6 +75,7 @@ def _baseline(load: Callable[[], None], model: type) -> float:
     from django.db.models import Max
 
     table = connection.ops.quote_name(model._meta.db_table)
+    key = connection.ops.quote_name(model._meta.pk.column)
     best = float("inf")
     for _run in range(BASELINE_RUNS):
         before = model._base_manager.aggregate(last=Max("pk"))["last"] or 0
@@ -83,7 +84,7 @@ def _baseline(load: Callable[[], None], model: type) -> float:
             load()
         best = min(best, time.perf_counter() - started)
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE id > %s", [before])
+            cursor.execute(f"DELETE FROM {table} WHERE {key} > %s", [before])
             if connection.vendor == "postgresql":
                 cursor.execute(f"VACUUM ANALYZE {table}")  # the next run starts on a table as clean
     return best
