@@ -56,7 +56,8 @@ def memory_kb(root_pid: int) -> tuple[int, int]:
         if not entry.name.isdigit():
             continue
         try:
-            parent = int((entry / "stat").read_text().split()[3])
+            # The name in parentheses may hold spaces (a process title): the fields after it are fixed.
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             if int(entry.name) != root_pid and parent != root_pid:
                 continue
             for line in (entry / "smaps_rollup").read_text().splitlines():

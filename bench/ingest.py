@@ -55,8 +55,9 @@ def tree_rss_kb(root_pid: int) -> dict[int, int]:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text().split()
-            if int(entry.name) == root_pid or int(stat[3]) == root_pid:
+            # The name in parentheses may hold spaces (a process title): the fields after it are fixed.
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if int(entry.name) == root_pid or parent == root_pid:
                 for line in (entry / "status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
                         sizes[int(entry.name)] = int(line.split()[1])
@@ -88,7 +89,7 @@ def process_role(pid: int, root_pid: int) -> str:
         return "gone"
     if "chart_renderer" in command:
         return "chart renderer"
-    return "background worker" if " worker" in command else "web process"
+    return "background worker" if command.startswith("touchpoint: background worker") else "web process"
 
 
 def make_batches(count: int, accounts: int) -> list[list[dict]]:

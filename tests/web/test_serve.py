@@ -37,7 +37,12 @@ def test_serve_migrates_a_new_database_then_answers(tmp_path):
         status, css = _get(f"http://127.0.0.1:{port}/static/touchpoint/app.css")
         assert status == 200 and b".topbar" in css
         # The charts' JavaScript engine is loaded once, in the renderer, not in the web process.
-        loaded = {role: _maps_vl_convert(pid) for pid, role in _server_processes(server.pid).items()}
+        # `ps` names each process; the background worker is forked from the warmed master, as the
+        # web process is, so it shares the pages the master loaded.
+        processes = _server_processes(server.pid)
+        assert sorted(processes.values()) == ["chart renderer", "gunicorn", "web", "worker"]
+        assert _command(server.pid).startswith("gunicorn: master [touchpoint]")
+        loaded = {role: _maps_vl_convert(pid) for pid, role in processes.items()}
         assert loaded == {"gunicorn": False, "web": False, "chart renderer": True, "worker": False}
         assert (tmp_path / "charts.sock").exists()
     finally:
@@ -57,7 +62,8 @@ def _server_processes(root: int) -> dict[int, str]:
         if not entry.name.isdigit():
             continue
         try:
-            parent = int((entry / "stat").read_text().split()[3])
+            # The name in parentheses may hold spaces (a process title): the fields after it are fixed.
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             command = (entry / "cmdline").read_text().replace("\0", " ")
         except (OSError, IndexError, ValueError):
             continue
@@ -68,10 +74,16 @@ def _server_processes(root: int) -> dict[int, str]:
                 "chart renderer"
                 if "chart_renderer" in command
                 else "worker"
-                if " worker" in command
+                if command.startswith("touchpoint: background worker")
                 else "web"
+                if command.startswith("gunicorn: worker [touchpoint]")
+                else command
             )
     return found
+
+
+def _command(pid: int) -> str:
+    return (Path("/proc") / str(pid) / "cmdline").read_text().replace("\0", " ")
 
 
 def _maps_vl_convert(pid: int) -> bool:

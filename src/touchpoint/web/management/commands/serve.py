@@ -5,11 +5,14 @@ from __future__ import annotations
 import atexit
 import gc
 import multiprocessing
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from django.conf import settings
@@ -19,11 +22,16 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
+from setproctitle import setproctitle
 
 from touchpoint.web import warm
 from touchpoint.wsgi import application as wsgi_application
 
 RENDERER_START_SECONDS = 20.0
+STOP_SECONDS = 20.0
+# What `ps` shows for each process of a running server (gunicorn names its own from PROC_NAME).
+PROC_NAME = "touchpoint"
+WORKER_TITLE = "touchpoint: background worker"
 
 
 def _post_worker_init(worker) -> None:
@@ -41,6 +49,30 @@ def _stop_at_exit(process: subprocess.Popen) -> None:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+    atexit.register(stop)
+
+
+def _stop_child_at_exit(pid: int) -> None:
+    """Stop a forked helper when serve ends (SIGTERM, then SIGKILL after STOP_SECONDS)."""
+
+    def gone() -> bool:
+        try:
+            return os.waitpid(pid, os.WNOHANG)[0] == pid
+        except ChildProcessError:  # already reaped (gunicorn's master reaps any child that ends)
+            return True
+
+    def stop() -> None:
+        if gone():
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
+        while time.monotonic() < deadline:
+            if gone():
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        gone()
 
     atexit.register(stop)
 
@@ -107,6 +139,7 @@ class Command(BaseCommand):
                 "workers": workers,
                 "worker_class": "gthread",
                 "threads": threads,
+                "proc_name": PROC_NAME,
                 "accesslog": "-",
                 "errorlog": "-",
                 "graceful_timeout": 20,
@@ -145,7 +178,30 @@ class Command(BaseCommand):
             self.stderr.write(_("The chart renderer did not start; each web process draws its own charts."))
 
     def _start_background_worker(self) -> None:
-        """One `touchpoint worker` beside the web server, so a laptop needs no second command."""
-        worker = subprocess.Popen([sys.executable, "-m", "touchpoint.cli", "worker"])
-        _stop_at_exit(worker)
-        self.stdout.write(_("Background worker started (process %(pid)s).") % {"pid": worker.pid})
+        """One `touchpoint worker` beside the web server, so a laptop needs no second command.
+
+        Forked from this process once Django is loaded, warmed and frozen, like the web processes: the
+        worker shares those pages instead of loading a copy of its own (it inherits the chart
+        renderer's socket too, so a report it draws does not load the JavaScript engine). Forked
+        before gunicorn starts: no listening socket, no thread and no database connection to inherit.
+        """
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            setproctitle(WORKER_TITLE)
+            status = 0
+            try:
+                call_command("worker")
+            except SystemExit as exit:
+                status = exit.code if isinstance(exit.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+                status = 1
+            finally:
+                # Never return into serve: that would run gunicorn, and serve's exit handlers, twice.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
+        _stop_child_at_exit(pid)
+        self.stdout.write(_("Background worker started (process %(pid)s).") % {"pid": pid})
