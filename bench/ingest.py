@@ -8,7 +8,9 @@ scripts/postgres-for-tests.sh):
      COPY on PostgreSQL;
 and print acknowledged events/s (until the last 200) and end-to-end events/s (until every event is in
 the raw store and counted in the stored rollups, nothing pending), each with its ratio to the
-baseline, and the server's peak memory (all its processes summed, and each process's own peak).
+baseline; the CPU one event cost end to end (server processes by role, the clients, and the rest of
+the machine: on PostgreSQL mostly the database server) and the most the machine's cores could take at
+that cost; and the server's peak memory (all its processes summed, and each process's own peak).
 
     .venv/bin/python bench/ingest.py [--events 50000] [--clients 4]
 """
@@ -80,6 +82,31 @@ def tree_pss_kb(pids) -> int:
     return total
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has been busy (every core, everything but idle and I/O wait)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(root_pid: int) -> dict[str, float]:
+    """CPU seconds so far: each process of the server's tree (by pid), this process, the machine."""
+    snapshot = {str(pid): process_cpu_seconds(pid) for pid in tree_rss_kb(root_pid)}
+    times = os.times()
+    snapshot["client"] = times.user + times.system
+    snapshot["machine"] = machine_cpu_seconds()
+    return snapshot
+
+
 def process_role(pid: int, root_pid: int) -> str:
     if pid == root_pid:
         return "gunicorn master"
@@ -120,8 +147,9 @@ def run_api(
     batches: list[list[dict]],
     clients: int,
     caught_up,
-) -> tuple[float, float, dict[str, int]]:
-    """Send the batches; (seconds until the last answer, seconds until `caught_up()` is true, peak RSS).
+) -> tuple[float, float, dict[str, int], dict[str, float]]:
+    """Send the batches; (seconds until the last answer, seconds until `caught_up()` is true, peak RSS,
+    CPU seconds by role).
 
     The clock starts once the server answers /healthz (a bare TCP connect succeeds as soon as
     gunicorn's master listens, seconds before a web process can answer) and the `warm_up` batches
@@ -190,6 +218,7 @@ def run_api(
         sampler = threading.Thread(target=sample)
         sampler.start()
         threads = [threading.Thread(target=send, args=(bodies[n::clients],)) for n in range(clients)]
+        cpu_before = cpu_snapshot(server.pid)
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -202,6 +231,7 @@ def run_api(
                 raise RuntimeError("the rollups did not catch up within 5 minutes")
             time.sleep(0.05)
         end_to_end = time.perf_counter() - started
+        cpu_after = cpu_snapshot(server.pid)
         done.set()
         sampler.join()
         if failures:
@@ -211,7 +241,17 @@ def run_api(
             role = process_role(pid, server.pid)
             roles[role] = max(roles.get(role, 0), size)
             roles[f"{role} count"] = roles.get(f"{role} count", 0) + 1
-        return acknowledged, end_to_end, roles
+        # Where the machine's cores went during the run (CPU seconds): each server role, this process
+        # (the clients), and the rest of the machine (on PostgreSQL, mostly the database server).
+        cpu: dict[str, float] = {}
+        for key, seconds in cpu_after.items():
+            if key in ("client", "machine"):
+                continue
+            role = process_role(int(key), server.pid)
+            cpu[role] = cpu.get(role, 0.0) + seconds - cpu_before.get(key, 0.0)
+        cpu["client"] = cpu_after["client"] - cpu_before["client"]
+        cpu["everything else"] = cpu_after["machine"] - cpu_before["machine"] - sum(cpu.values())
+        return acknowledged, end_to_end, roles, cpu
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -325,7 +365,9 @@ def measure(label: str, env: dict, events: int, clients: int, baseline, query) -
         stored, rolled_up, pending = query(CAUGHT_UP_SQL, (source_id,))[0]
         return stored >= warm_stored + events and rolled_up >= accounts + events and pending == 0
 
-    api_seconds, e2e_seconds, rss = run_api(env, write_key, warm_up, warmed_up, batches, clients, caught_up)
+    api_seconds, e2e_seconds, rss, cpu = run_api(
+        env, write_key, warm_up, warmed_up, batches, clients, caught_up
+    )
     base_seconds = baseline(baseline_rows(batches, source_id))
     api_rate, e2e_rate, base_rate = events / api_seconds, events / e2e_seconds, events / base_seconds
     print(
@@ -338,6 +380,16 @@ def measure(label: str, env: dict, events: int, clients: int, baseline, query) -
         + (f" (×{rss[role + ' count']})" if rss.get(role + " count", 1) > 1 else "")
         for role, size in rss.items()
         if role not in ("total", "pss") and not role.endswith(" count")
+    )
+    # CPU per event end to end: what it costs, and the most these cores could take at that cost.
+    spent = {role: 1e6 * seconds / events for role, seconds in cpu.items() if seconds > 0}
+    total = sum(spent.values())
+    cores = os.cpu_count() or 1
+    print(
+        f"{'':10} CPU per event {total:.0f} µs ("
+        + ", ".join(f"{role} {micros:.0f}" for role, micros in sorted(spent.items(), key=lambda kv: -kv[1]))
+        + f"); {cores} cores at that cost: at most {cores * 1e6 / total:,.0f} events/s "
+        f"(ratio {cores * 1e6 / total / base_rate:.3f})"
     )
     print(
         f"{'':10} server peak RSS {rss['total'] / 1024:.0f} MiB (goal < 400; shared pages counted once: "
