@@ -79,6 +79,21 @@ def panels_loaded(page) -> None:
     expect(page.locator('[hx-trigger="load"][hx-swap="outerHTML"]')).to_have_count(0)
 
 
+@pytest.fixture
+def page(page):
+    """Playwright's page, whose `goto` also waits for the page's lazy panels (`panels_loaded`): a test
+    then reads and clicks a page whose layout no longer moves under it."""
+    goto = page.goto
+
+    def goto_and_settle(url, **kwargs):
+        response = goto(url, **kwargs)
+        panels_loaded(page)
+        return response
+
+    page.goto = goto_and_settle
+    return page
+
+
 # The live server answers in its own threads. A page that is still polling (htmx) when a test ends
 # leaves a request running while the test database is flushed; on PostgreSQL the flush's TRUNCATE
 # and that request's reads can deadlock, the flush fails and the next test starts on old rows. So
