@@ -185,11 +185,20 @@ def _cmap(program: bytes) -> dict[int, str]:
 def _pdf_streams(pdf: bytes) -> dict[int, bytes]:
     """Every stream of the PDF by object number, inflated (the dictionaries are in an object stream)."""
     streams: dict[int, bytes] = {}
-    for number, raw in re.findall(rb"(\d+) 0 obj\s*<<[^>]*?>>\s*stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    for found in re.finditer(rb"(\d+) 0 obj\s*<<([^>]*?)>>\s*stream\r?\n", pdf):
+        # The stream is as long as its dictionary says: searching for "endstream" instead cut off a
+        # last byte that happened to be a carriage return, and the stream no longer inflated.
+        length = re.search(rb"/Length (\d+)(?! \d+ R)", found.group(2))
+        start = found.end()
+        raw = (
+            pdf[start : start + int(length.group(1))]
+            if length
+            else pdf[start : pdf.index(b"endstream", start)]
+        )
         try:
-            streams[int(number)] = zlib.decompress(raw)
+            streams[int(found.group(1))] = zlib.decompress(raw)
         except zlib.error:
-            streams[int(number)] = raw
+            streams[int(found.group(1))] = raw
     return streams
 
 
