@@ -9,6 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def proc_stat(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the process name: [0] state, [1] parent pid, [11] user and
+    [12] system CPU ticks. The name sits in parentheses and may hold spaces (a process title), so the
+    fields are counted from its closing parenthesis. OSError when the process is gone."""
+    return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+
+
 def throwaway_database(prefix: str, *, reuse: bool = False) -> tuple[Path, Callable[[], None]]:
     """Set Django up on a fresh database and return (a work folder, a function that drops the database).
 

@@ -22,9 +22,13 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import proc_stat
 
 ROOT = Path(__file__).resolve().parents[1]
 TOUCHPOINT = ROOT / ".venv" / "bin" / "touchpoint"
@@ -56,8 +60,7 @@ def memory_kb(root_pid: int) -> tuple[int, int]:
         if not entry.name.isdigit():
             continue
         try:
-            # The name in parentheses may hold spaces (a process title): the fields after it are fixed.
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent = int(proc_stat(entry.name)[1])
             if int(entry.name) != root_pid and parent != root_pid:
                 continue
             for line in (entry / "smaps_rollup").read_text().splitlines():

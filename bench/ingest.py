@@ -33,6 +33,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import proc_stat
+
 ROOT = Path(__file__).resolve().parents[1]
 TOUCHPOINT = ROOT / ".venv" / "bin" / "touchpoint"
 BATCH = 100
@@ -57,8 +60,7 @@ def tree_rss_kb(root_pid: int) -> dict[int, int]:
         if not entry.name.isdigit():
             continue
         try:
-            # The name in parentheses may hold spaces (a process title): the fields after it are fixed.
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent = int(proc_stat(entry.name)[1])
             if int(entry.name) == root_pid or parent == root_pid:
                 for line in (entry / "status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
@@ -85,7 +87,7 @@ def tree_pss_kb(pids) -> int:
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used so far (0 when it is gone)."""
     try:
-        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        fields = proc_stat(pid)
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

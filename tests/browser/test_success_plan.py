@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import panels_loaded
 from tests.factories import AccountFactory, ContactFactory, FrameworkFactory, UserFactory
 from touchpoint.plans.models import PlanKpi, SuccessPlan
 from touchpoint.success.models import AccountPlacement
@@ -33,7 +32,6 @@ def test_a_csm_writes_shares_and_revokes_a_success_plan(page, browser, live_serv
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
     panel = page.locator("#success-plan-panel")
     expect(panel).to_contain_text("No success plan yet")
-    panels_loaded(page)
     panel.get_by_role("link", name="Write one").click()
     page.get_by_role("button", name="Write a success plan from the Standard template").click()
     plan_section = page.locator("#success-plan")

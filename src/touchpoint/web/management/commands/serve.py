@@ -39,22 +39,9 @@ def _post_worker_init(worker) -> None:
     gc.freeze()  # what the warm-up made lives as long as the process: the collector need not walk it
 
 
-def _stop_at_exit(process: subprocess.Popen) -> None:
-    """Stop a helper process when serve ends (SIGTERM, then SIGKILL after 20 s)."""
-
-    def stop() -> None:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    atexit.register(stop)
-
-
-def _stop_child_at_exit(pid: int) -> None:
-    """Stop a forked helper when serve ends (SIGTERM, then SIGKILL after STOP_SECONDS)."""
+def _stop_at_exit(pid: int) -> None:
+    """Stop a helper process (the chart renderer, the forked worker) when serve ends: SIGTERM, then
+    SIGKILL after STOP_SECONDS."""
 
     def gone() -> bool:
         try:
@@ -163,7 +150,7 @@ class Command(BaseCommand):
             path = Path(folder) / "charts.sock"
         path.unlink(missing_ok=True)
         renderer = subprocess.Popen([sys.executable, "-m", "touchpoint.web.chart_renderer", str(path)])
-        _stop_at_exit(renderer)
+        _stop_at_exit(renderer.pid)
         return renderer, path
 
     def _wait_for_chart_renderer(self, renderer: subprocess.Popen, path: Path) -> None:
@@ -193,8 +180,8 @@ class Command(BaseCommand):
             status = 0
             try:
                 call_command("worker")
-            except SystemExit as exit:
-                status = exit.code if isinstance(exit.code, int) else 1
+            except SystemExit as stopped:
+                status = stopped.code if isinstance(stopped.code, int) else 1
             except BaseException:
                 traceback.print_exc()
                 status = 1
@@ -203,5 +190,5 @@ class Command(BaseCommand):
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(status)
-        _stop_child_at_exit(pid)
+        _stop_at_exit(pid)
         self.stdout.write(_("Background worker started (process %(pid)s).") % {"pid": pid})
