@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import logged_in_client
-from touchpoint.usage.models import Source
+from touchpoint.usage.models import RawEvent, ReceivedMessage, Source
 from touchpoint.usage.services import create_source, ingest
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +48,14 @@ def test_only_admins_see_write_keys(csm_client, viewer_client, leader):
         assert client.post(reverse("sources"), {"name": "Sneaky"}).status_code == 403
         assert "Event sources" not in client.get(reverse("portfolio")).content.decode()
     assert not Source.objects.filter(name="Sneaky").exists()
+
+
+def test_deleting_a_source_takes_its_events_and_message_ids_with_it():
+    # Neither table has a database-level key to the source (a check per event on the hottest path):
+    # the ORM's CASCADE removes them, and the other source's stay.
+    kept, dropped = create_source(name="Kept", actor=None), create_source(name="Dropped", actor=None)
+    for source in (kept, dropped):
+        ingest(source=source, payloads=[{"type": "track", "messageId": "m1", "userId": "u1", "event": "E"}])
+    dropped.delete()
+    assert list(ReceivedMessage.objects.values_list("source_id", flat=True)) == [kept.pk]
+    assert list(RawEvent.objects.values_list("source_id", flat=True)) == [kept.pk]
