@@ -92,7 +92,7 @@ def test_two_drainers_at_once_never_drain_a_pending_row_twice():
             ],
         )
     pending_rows = PendingRollup.objects.count()
-    assert rollups.backlog()[0] == 300 and pending_rows == 90  # per batch: 3 accounts × 5 people
+    assert rollups.backlog()[0] == 300 and pending_rows == 18  # a row per batch and account (6 × 3)
     barrier = threading.Barrier(2)
     taken: list[int] = []
     errors: list[str] = []

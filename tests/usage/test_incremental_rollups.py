@@ -169,3 +169,36 @@ def test_the_nightly_job_forgets_old_days_people_and_keeps_their_numbers():
     assert sorted(kept.values()) == [False, True, True]  # 10 days ago is past PEOPLE_KEPT_DAYS
     assert set(RollupPerson.objects.values_list("day", flat=True)) == {d for d, k in kept.items() if k}
     assert sum(DailyAccountRollup.objects.values_list("events", flat=True)) == 3
+
+
+def test_a_batch_notes_one_pending_row_per_account_and_day():
+    for name in ("a", "b"):
+        Account.objects.create(name=name.upper(), external_id=name)
+    source = create_source(name="Two accounts", actor=None)
+    ingest(
+        source=source,
+        payloads=[
+            track(f"t{i}", f"u{i % 7}", "ab"[i % 2], ("E", "F")[i % 3 == 0], days_ago=i % 2)
+            for i in range(40)
+        ],
+    )
+    # Two accounts, each on its own day: two rows, each holding every (event, person, count) it adds.
+    assert PendingRollup.objects.count() == 2
+    assert rollups.backlog()[0] == 40
+    rollups.refresh_pending()
+    added = snapshot()
+    rollups.rebuild()
+    assert snapshot() == added and sum(r[2] for r in added[1]) == 40
+
+
+def test_pending_rows_of_the_earlier_form_are_still_added():
+    # A row per (account, day, event, person), as ingestion wrote them before `adds`: an upgrade may
+    # find some waiting.
+    account = Account.objects.create(name="Acme", external_id="acme")
+    day = rollups.day_of(NOW)
+    PendingRollup.objects.create(account=account, day=day, event="Export", person="u1", events=2)
+    PendingRollup.objects.create(account=account, day=day, event="Export", person="u2", events=1)
+    assert rollups.refresh_pending() == 1
+    rollup = DailyEventRollup.objects.get(account=account, day=day, event="Export")
+    assert (rollup.events, rollup.users) == (3, 2)
+    assert DailyAccountRollup.objects.get(account=account, day=day).active_users == 2

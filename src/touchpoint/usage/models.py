@@ -128,9 +128,11 @@ class RawEvent(models.Model):
 class PendingRollup(models.Model):
     """New usage events of an (account, day) not yet in its rollups, waiting for rollups.refresh_pending().
 
-    A row with an `event` and a `person` adds `events` events by that person to that event's rollup
-    (what ingestion writes, one row per distinct (account, day, event, person) of a batch). A row
-    without them says the day changed in a way only a whole recompute gets right (a group call gave
+    A row with `adds` holds what one batch adds to the (account, day): JSON [[event, person, count],
+    …], `events` their total (what ingestion writes: one row per account and day of a batch, not one
+    per person, which was a row per event in a busy batch). A row with an `event` and a `person`
+    (the earlier form, still read) adds `events` events by that person to that event's rollup. A row
+    with neither says the day changed in a way only a whole recompute gets right (a group call gave
     the account a person's earlier events, an alias merged two ids).
 
     Ingestion only appends rows here (no unique key, so concurrent batches never wait on each other);
@@ -145,6 +147,8 @@ class PendingRollup(models.Model):
     day = models.DateField()
     event = models.CharField(max_length=210, blank=True, default="")  # as rollups.event_key() names it
     person = models.CharField(max_length=255, blank=True, default="")  # userId, else anonymousId
+    # JSON [[event, person, count], …]; a default in the table too, for writers that do not name it
+    adds = models.TextField(blank=True, default="", db_default="")
     # How many usage events the row adds (the backlog in events), and when the batch was stored (the
     # drain lag is the age of the oldest row).
     events = models.PositiveIntegerField(default=0)

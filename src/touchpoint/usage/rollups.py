@@ -1,8 +1,8 @@
 """Daily rollups of raw events, kept current as events arrive and rebuildable from scratch.
 
 Ingestion never touches the rollups: in the batch's own transaction it notes what the batch adds
-(`mark_pending`: per account, day, event and person, how many events), and `refresh_pending`, which
-every worker runs twice a second, adds those notes to the rollups. Each note is taken by exactly one
+(`mark_pending`: per account and day, how many events of each event and person), and
+`refresh_pending`, which every worker runs twice a second, adds those notes to the rollups. Each note is taken by exactly one
 refresh (DELETE … RETURNING) and written in the batch that stored its events (the message ids are
 claimed in that same transaction), so nothing is counted twice or left out. Distinct people stay
 exact: the people a recent day has counted are kept (RollupPerson), and a person counts only when
@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import orjson
 from django.db import OperationalError, connection, transaction
 from django.db.models import Case, CharField, Count, F, Min, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf
@@ -76,23 +77,36 @@ def mark_pending(keys: Iterable[tuple[int, date]] = (), *, added: Mapping[AddKey
     rollups: refresh_pending() catches up twice a second in the worker (pages read a pending day
     from its raw events meanwhile). The events noted are the backlog the tracking API watches.
     """
-    rows = [(account_id, day, "", "", 0) for account_id, day in sorted(set(keys))]
-    rows += [(*key, count) for key, count in sorted((added or {}).items())]
+    # One row per (account, day): what the batch adds to it, as JSON. Fewer rows to write in the
+    # batch's transaction (on SQLite, inside the one writer's lock) and to delete in the refresh.
+    by_day: dict[tuple[int, date], list[tuple[str, str, int]]] = {}
+    for (account_id, day, event, person), count in sorted((added or {}).items()):
+        by_day.setdefault((account_id, day), []).append((event, person, count))
+    rows = [(account_id, day, 0, "") for account_id, day in sorted(set(keys))]
+    rows += [
+        (account_id, day, sum(n for _e, _p, n in adds), orjson.dumps(adds).decode())
+        for (account_id, day), adds in by_day.items()
+    ]
     if not rows:
         return
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    columns = ("account_id", "day", "event", "person", "events", "created_at")
+    columns = ("account_id", "day", "events", "adds", "event", "person", "created_at")
     if connection.vendor == "postgresql":  # COPY: psycopg's executemany is a round trip a row
         copy_in(
-            connection, PendingRollup._meta, columns, [(*row, now) for row in rows], len(rows), number=False
+            connection,
+            PendingRollup._meta,
+            columns,
+            [(*row, "", "", now) for row in rows],
+            len(rows),
+            number=False,
         )
         return
     table = connection.ops.quote_name(PendingRollup._meta.db_table)
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES (%s, %s, %s, %s, %s, %s)",
-            [(account_id, adapt(day), event, person, n, now) for account_id, day, event, person, n in rows],
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES (%s, %s, %s, %s, '', '', %s)",
+            [(account_id, adapt(day), n, adds, now) for account_id, day, n, adds in rows],
         )
 
 
@@ -142,12 +156,10 @@ def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        f"DELETE FROM {table}{where} RETURNING account_id, day, event, person, events", params
+                        f"DELETE FROM {table}{where} RETURNING account_id, day, event, person, events, adds",
+                        params,
                     )
-                    rows = [
-                        (account_id, _as_date(day), event, person, n)
-                        for account_id, day, event, person, n in cursor.fetchall()
-                    ]
+                    rows = _pending_rows(cursor.fetchall())
                 return _apply(rows)
         except OperationalError as error:
             sqlstate = getattr(error.__cause__, "sqlstate", "")
@@ -155,6 +167,22 @@ def refresh_pending(*, account_ids: Iterable[int] | None = None) -> int:
                 raise
             _time.sleep(0.01 * attempt)
     raise AssertionError("unreachable")
+
+
+def _pending_rows(found: Iterable[tuple]) -> list[tuple[int, date, str, str, int]]:
+    """(account id, day, event, person, count) of each addition the pending rows hold; event "" for a
+    day to recompute whole."""
+    rows = []
+    for account_id, day, event, person, n, adds in found:
+        day = _as_date(day)
+        if adds:
+            rows += [
+                (account_id, day, added_event, added_person, count)
+                for added_event, added_person, count in orjson.loads(adds)
+            ]
+        else:
+            rows.append((account_id, day, event, person, n))
+    return rows
 
 
 def _apply(rows: list[tuple[int, date, str, str, int]]) -> int:
