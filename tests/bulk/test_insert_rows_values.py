@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from touchpoint.bulk import _dumps, insert_rows
 from touchpoint.events.models import DomainEvent
+from touchpoint.revenue.models import ExchangeRate
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,19 @@ def test_what_orjson_would_write_differently_goes_the_orm_way():
         '{"on": "2026-01-02", "mrr": "1.50"}'
     )
     assert _dumps(None, {"text": "日本語"}) == '{"text":"日本語"}'  # plain JSON: orjson, UTF-8 as is
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rate=st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("9999999999"), places=8)
+    | st.decimals(min_value=Decimal("0.001"), max_value=Decimal("99999"), places=3).map(str)
+)
+def test_decimals_are_stored_as_the_orm_stores_them(rate):
+    # A finite Decimal goes to the driver as it is (the ORM's two conversions give the same Decimal);
+    # anything else (here the text of an amount) takes the ORM's own way.
+    with transaction.atomic():
+        ExchangeRate.objects.bulk_create([ExchangeRate(currency="ORM", rate=rate)])
+        insert_rows(ExchangeRate, [{"currency": "ROW", "rate": rate, "updated_at": T0}])
+        stored = dict(ExchangeRate.objects.values_list("currency", "rate"))
+        transaction.set_rollback(True)
+    assert stored["ROW"] == stored["ORM"]
