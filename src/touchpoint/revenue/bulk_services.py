@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -444,6 +445,12 @@ def _write(
     effects.write()
 
 
+@lru_cache(maxsize=4096)
+def _noon(day: date, zone: tzinfo) -> datetime:
+    """services._at_noon in a named zone (pure, so kept): an import's movements share few days."""
+    return services._at_noon(day, zone=zone)
+
+
 def _movement_effects(
     effects: Effects,
     subscription: Subscription,
@@ -457,7 +464,7 @@ def _movement_effects(
 ) -> None:
     """services._record_movement's timeline entry and event for a movement written in bulk."""
     delta = row["delta"]
-    noon = services._at_noon(row["occurred_on"], zone=zone)
+    noon = _noon(row["occurred_on"], zone)
     effects.add_timeline(
         account_id=subscription.account_id,
         kind="mrr_movement",
