@@ -289,11 +289,16 @@ COLUMNS = (
 )
 
 
-def baseline_sqlite(path: str, rows: list[tuple]) -> float:
-    rows = [
+def sqlite_rows(rows: list[tuple]) -> list[tuple]:
+    """Baseline rows with their times and day as Django's SQLite backend stores them (text)."""
+    return [
         (*r[:9], r[9].isoformat(sep=" "), r[10].isoformat(), r[11].isoformat(sep=" "), r[12], r[13])
         for r in rows
     ]
+
+
+def baseline_sqlite(path: str, rows: list[tuple]) -> float:
+    rows = sqlite_rows(rows)
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")

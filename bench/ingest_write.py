@@ -19,35 +19,16 @@ Uses DATABASE_URL when set (PostgreSQL: a throw-away test database beside it), e
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import throwaway_database
+from ingest import baseline_rows, make_batches, sqlite_rows
 
 ACCOUNTS = 50
-BATCH = 100
 BATCHES_PER_TRANSACTION = 2
-
-
-def payloads(count: int) -> list[dict]:
-    """The events bench/ingest.py sends: 2,000 people over 50 accounts, three event names."""
-    now = datetime.now(UTC).isoformat()
-    return [
-        {
-            "type": "track",
-            "messageId": f"bench-{i}",
-            "userId": f"user-{i % 2000}",
-            "event": ("Report created", "Dashboard viewed", "Export downloaded")[i % 3],
-            "properties": {"n": i},
-            "context": {"groupId": f"acct-{i % ACCOUNTS}"},
-            "timestamp": now,
-        }
-        for i in range(count)
-    ]
 
 
 def main() -> None:
@@ -73,10 +54,10 @@ def main() -> None:
         )
         rollups.refresh_pending()
         received_at = timezone.now()
-        events = payloads(args.events)
+        sent = make_batches(args.events, ACCOUNTS)  # what bench/ingest.py sends
         batches = []
-        for start in range(0, len(events), BATCH):
-            messages = [parse_message(p, received_at=received_at) for p in events[start : start + BATCH]]
+        for payloads in sent:
+            messages = [parse_message(p, received_at=received_at) for p in payloads]
             batches.append((messages, store.prepare(source, messages, received_at=received_at)))
 
         server_cpu = _server_cpu_reader(connection)
@@ -93,7 +74,7 @@ def main() -> None:
         stored = RawEvent.objects.filter(source=source, type="track").count()
         assert stored == args.events, f"{stored} of {args.events} events stored"
 
-        base_seconds = _baseline(connection, RawEvent, events, source.pk)
+        base_seconds = _baseline(connection, RawEvent, baseline_rows(sent, source.pk))
         count = args.events
         write_rate, base_rate = count / write_wall, count / base_seconds
         micros = 1e6 / count
@@ -134,43 +115,21 @@ def _server_cpu_reader(connection):
     return read
 
 
-def _baseline(connection, model, events: list[dict], source_id: int) -> float:
-    """Seconds to put the same rows straight into the raw table, in one transaction."""
+def _baseline(connection, model, rows: list[tuple]) -> float:
+    """Seconds to put these rows (bench/ingest.py's baseline rows) straight into the raw table, in one
+    transaction, through the driver's own connection (no Django wrapper)."""
     from django.db import transaction
 
-    now = datetime.now(UTC)
-    rows = [
-        (
-            source_id,
-            e["messageId"] + "-base",
-            "track",
-            e["event"],
-            e["userId"],
-            "",
-            e["context"]["groupId"],
-            None,
-            None,
-            now,
-            now.date(),
-            now,
-            json.dumps(e["properties"]),
-            json.dumps(e["context"]),
-        )
-        for e in events
-    ]
     from touchpoint.usage.store import RAW_EVENT_COLUMNS
 
     names = ", ".join(RAW_EVENT_COLUMNS)
     table = model._meta.db_table
-    raw = connection.connection  # the driver's own connection: no Django wrapper in the baseline
+    raw = connection.connection
+    if connection.vendor == "sqlite":
+        rows = sqlite_rows(rows)
     started = time.perf_counter()
     with transaction.atomic():
         if connection.vendor == "sqlite":
-            rows = [
-                (*r[:9], r[9].isoformat(sep=" "), r[10].isoformat(), r[11].isoformat(sep=" "), *r[12:])
-                for r in rows
-            ]
-            started = time.perf_counter()
             raw.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(RAW_EVENT_COLUMNS))})", rows
             )
