@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import throwaway_database
-from ingest import baseline_rows, make_batches, sqlite_rows
+from ingest import baseline_rows, make_batches, process_cpu_seconds, sqlite_rows
 
 ACCOUNTS = 50
 BATCHES_PER_TRANSACTION = 2
@@ -98,21 +98,10 @@ def _server_cpu_reader(connection):
     or when its /proc entry cannot be read: another machine, another user)."""
     if connection.vendor != "postgresql":
         return lambda: 0.0
-    import os
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    stat = Path("/proc") / str(pid) / "stat"
-
-    def read() -> float:
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    return read
+    return lambda: process_cpu_seconds(pid)
 
 
 def _baseline(connection, model, rows: list[tuple]) -> float:
