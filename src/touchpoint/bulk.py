@@ -72,9 +72,16 @@ def insert_rows(
     defaulted = [field for field in fields if field.attname not in named]
     fields = given_fields + defaulted
     keys = [named[field.attname] for field in given_fields]
-    adapters = [(index, _adapter(field, connection)) for index, field in enumerate(given_fields)]
+    pk = meta.pk
+    assert pk is not None
+    copy = (
+        connection.vendor == "postgresql"
+        and not ignore_conflicts
+        and (returning is None or (returning in (pk.name, pk.attname) and pk.attname not in named))
+    )
+    adapters = [(index, _adapter(field, connection, copy=copy)) for index, field in enumerate(given_fields)]
     adapters = [(index, adapt) for index, adapt in adapters if adapt is not _as_is]
-    constants = [_adapter(field, connection)(field.get_default()) for field in defaulted]
+    constants = [_adapter(field, connection, copy=copy)(field.get_default()) for field in defaulted]
     read = _reader(keys)
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
@@ -89,13 +96,10 @@ def insert_rows(
     if returning is not None:
         back = " RETURNING " + connection.ops.quote_name(meta.get_field(returning).column)  # type: ignore[union-attr,arg-type]
     found: list[Any] = []
-    if connection.vendor == "postgresql" and not ignore_conflicts:
-        pk = meta.pk
-        assert pk is not None
-        if returning is None or (returning in (pk.name, pk.attname) and pk.attname not in named):
-            return _copy_rows(
-                connection, meta, fields, rows, read, adapters, constants, number=returning is not None
-            )
+    if copy:
+        return _copy_rows(
+            connection, meta, fields, rows, read, adapters, constants, number=returning is not None
+        )
     types = [field.db_type(connection) for field in fields]
     if connection.vendor == "postgresql" and all(types):
         # One array parameter per column (INSERT … SELECT FROM unnest, as Django's own bulk_create on
@@ -195,8 +199,9 @@ def copy_in(
     return ids
 
 
-def _adapter(field: Any, connection: Any) -> Callable[[Any], Any]:
-    """How the ORM would hand this field's values to the database driver, without the ORM's per-value steps."""
+def _adapter(field: Any, connection: Any, *, copy: bool = False) -> Callable[[Any], Any]:
+    """How the ORM would hand this field's values to the database driver, without the ORM's per-value
+    steps. `copy`: for PostgreSQL's COPY, where every value travels as text."""
     kind = field.get_internal_type()
     ops = connection.ops
     if kind == "DateTimeField":
@@ -205,10 +210,12 @@ def _adapter(field: Any, connection: Any) -> Callable[[Any], Any]:
         return _remembering(ops.adapt_datefield_value)
     if kind == "JSONField":
         dumps = partial(_dumps, getattr(field, "encoder", None))
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not copy:
             from psycopg.types.json import Jsonb  # the wrapper the ORM hands psycopg for jsonb
 
             return lambda value: None if value is None else Jsonb(value, dumps=dumps)
+        # SQLite stores the text; COPY hands jsonb its text as it is (the wrapper and psycopg's JSON
+        # dumper cost more per value than the COPY of it).
         return lambda value: None if value is None else dumps(value)
     if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
         return _text

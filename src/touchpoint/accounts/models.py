@@ -282,7 +282,9 @@ class TimelineEntry(models.Model):
     migration; `subject` points at the row the entry is about, when there is one.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="timeline")
+    # Neither key has an index of its own: timeline_account_recent and timeline_subject start with
+    # them (each index is written for every entry, and imports write hundreds of thousands).
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="timeline", db_index=False)
     kind = models.CharField(max_length=32)
     occurred_at = models.DateTimeField(default=timezone.now)
     title = models.CharField(max_length=255)
@@ -290,7 +292,9 @@ class TimelineEntry(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    subject_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
     data = models.JSONField(default=dict, blank=True)

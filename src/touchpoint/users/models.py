@@ -188,6 +188,7 @@ class AuditLogEntry(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # users_audit_actor_created starts with it
         related_name="+",
     )
     action = models.CharField(max_length=64)
