@@ -243,7 +243,7 @@ def _check(
         status=status,
         started_on=new.started_on,
         term_months=term_months,
-        renewal_date=new.renewal_date or new.started_on + relativedelta(months=term_months),
+        renewal_date=new.renewal_date or _months_after(new.started_on, term_months),
         auto_renew=new.auto_renew if new.auto_renew is not None else True,
         created_at=at,
     )
@@ -443,6 +443,13 @@ def _write(
             ),
         )
     effects.write()
+
+
+@lru_cache(maxsize=8192)
+def _months_after(day: date, months: int) -> date:
+    """The day a term of `months` from `day` ends, as create_subscription computes it; pure, so kept
+    (a relativedelta costs more than the rest of a row's checks, and an import's rows share few days)."""
+    return day + relativedelta(months=months)
 
 
 @lru_cache(maxsize=4096)
