@@ -6,10 +6,11 @@ Ingestion never touches the rollups: in the batch's own transaction it notes wha
 note is taken by exactly one refresh (DELETE … RETURNING) and written in the batch that stored its
 events (the message ids are claimed in that same transaction), so nothing is counted twice or left
 out. Distinct people stay exact: the people a recent day has counted are kept (RollupPerson), and a
-person counts only when their row is new. A day changed otherwise (a group call giving the account a person's earlier events,
-an alias merging two ids), or one whose people are not kept (older days, a rebuild), is recomputed
-whole from its raw events, in SQL. Adding costs the new events only, however busy the day already is;
-recomputing a busy day on every refresh made a large account's rollups cost more with each event.
+person counts only when their row is new. A day changed otherwise (a group call giving the account a
+person's earlier events, an alias merging two ids), or one whose people are not kept (older days, a
+rebuild), is recomputed whole from its raw events, in SQL. Adding costs the new events only, however
+busy the day already is; recomputing a busy day on every refresh made a large account's rollups cost
+more with each event.
 
 Pages and the API never write: their selectors read a pending day from its raw events.
 """
