@@ -33,7 +33,8 @@ class DomainEvent(models.Model):
     """One thing that happened to an account, written in the transaction that made it happen."""
 
     kind = models.CharField(max_length=64)
-    account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # No index: nothing looks events up by account, and imports write hundreds of thousands of them.
+    account_id = models.BigIntegerField(null=True, blank=True)
     subject_type = models.CharField(max_length=100, blank=True)  # "app_label.model"
     subject_id = models.BigIntegerField(null=True, blank=True)
     payload = models.JSONField(default=dict, blank=True)
